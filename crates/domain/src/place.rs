@@ -1,0 +1,335 @@
+//! Kinds and tiers of places, names, dates: the small values the registry is made of.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A value that is not one of an enumeration's members.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("“{value}”不是有效的{what}，可选：{choices}")]
+pub struct UnknownValue {
+    pub what: &'static str,
+    pub value: String,
+    pub choices: String,
+}
+
+macro_rules! labelled_enum {
+    ($(#[$doc:meta])* $name:ident, $what:literal, { $($variant:ident => ($key:literal, $label:literal)),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub const WHAT: &'static str = $what;
+
+            /// The stable key used in the database and the API.
+            pub fn key(self) -> &'static str {
+                match self { $($name::$variant => $key),+ }
+            }
+
+            /// The Chinese label shown to users.
+            pub fn label(self) -> &'static str {
+                match self { $($name::$variant => $label),+ }
+            }
+
+            /// Accepts the key or the Chinese label.
+            pub fn parse(s: &str) -> Result<Self, UnknownValue> {
+                let s = s.trim();
+                $(if s == $key || s == $label { return Ok($name::$variant); })+
+                Err(UnknownValue {
+                    what: $what,
+                    value: s.to_string(),
+                    choices: [$($label),+].join("、"),
+                })
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.label())
+            }
+        }
+    };
+}
+
+labelled_enum!(
+    /// 城市社区 / "村改居"社区.
+    CommunityKind, "社区类型", {
+        Urban => ("urban", "城市社区"),
+        ConvertedVillage => ("converted_village", "村改居社区"),
+    }
+);
+
+labelled_enum!(
+    /// 建设标准: 示范 / 规范 / 基础 (for communities the sources say 基本).
+    Tier, "建设标准", {
+        Demonstration => ("demonstration", "示范"),
+        Standard => ("standard", "规范"),
+        Basic => ("basic", "基础"),
+    }
+);
+
+labelled_enum!(
+    /// 城市网格 / 农村网格.
+    GridKind, "网格类型", {
+        Urban => ("urban", "城市网格"),
+        Rural => ("rural", "农村网格"),
+    }
+);
+
+labelled_enum!(
+    /// 小区 / 村庄 / 居民小组.
+    CompoundKind, "小区类型", {
+        Compound => ("compound", "小区"),
+        Village => ("village", "村庄"),
+        ResidentsGroup => ("residents_group", "居民小组"),
+    }
+);
+
+/// Why a field's value is refused. Messages are for users (zh-CN).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FieldError {
+    #[error("不能为空")]
+    Empty,
+    #[error("不能超过 {max} 个字")]
+    TooLong { max: usize },
+    #[error("应为非负整数，现为“{0}”")]
+    NotCount(String),
+    #[error("应为非负数，现为“{0}”")]
+    NotArea(String),
+    #[error("应为日期（如 2020-05-31），现为“{0}”")]
+    NotDate(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A trimmed, non-empty name of at most `max` characters.
+pub fn parse_name(s: &str, max: usize) -> Result<String, FieldError> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err(FieldError::Empty);
+    }
+    if s.chars().count() > max {
+        return Err(FieldError::TooLong { max });
+    }
+    Ok(s.to_string())
+}
+
+/// An optional free text: empty becomes `None`.
+pub fn parse_optional_text(s: &str, max: usize) -> Result<Option<String>, FieldError> {
+    if s.trim().is_empty() {
+        Ok(None)
+    } else {
+        parse_name(s, max).map(Some)
+    }
+}
+
+/// A count of households, people, grids…: a non-negative integer. Accepts thousands
+/// separators and a spreadsheet's float rendering of a whole number ("4350.0").
+pub fn parse_count(s: &str) -> Result<i64, FieldError> {
+    let t: String = s.trim().chars().filter(|c| *c != ',' && *c != '，').collect();
+    if t.is_empty() {
+        return Err(FieldError::Empty);
+    }
+    let whole = t.strip_suffix(".0").unwrap_or(&t);
+    match whole.parse::<i64>() {
+        Ok(n) if n >= 0 => Ok(n),
+        _ => Err(FieldError::NotCount(s.trim().to_string())),
+    }
+}
+
+/// An area in square metres: a non-negative number, empty meaning unknown.
+pub fn parse_area(s: &str) -> Result<Option<f64>, FieldError> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    match t.parse::<f64>() {
+        Ok(a) if a.is_finite() && a >= 0.0 => Ok(Some(a)),
+        _ => Err(FieldError::NotArea(t.to_string())),
+    }
+}
+
+/// A calendar date, stored and shown as `YYYY-MM-DD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Date {
+    year: i32,
+    month: u8,
+    day: u8,
+}
+
+impl Date {
+    pub fn new(year: i32, month: u8, day: u8) -> Option<Date> {
+        if !(1900..=2999).contains(&year) || !(1..=12).contains(&month) {
+            return None;
+        }
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let days = match month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            _ if leap => 29,
+            _ => 28,
+        };
+        (1..=days).contains(&day).then_some(Date { year, month, day })
+    }
+
+    pub fn parse(s: &str) -> Result<Date, FieldError> {
+        let t = s.trim();
+        let bad = || FieldError::NotDate(t.to_string());
+        let mut parts = t.split(['-', '/', '.']);
+        let (Some(y), Some(m), Some(d), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(bad());
+        };
+        let (Ok(y), Ok(m), Ok(d)) = (y.parse(), m.parse(), d.parse()) else {
+            return Err(bad());
+        };
+        Date::new(y, m, d).ok_or_else(bad)
+    }
+
+    /// The civil date of a count of days since 1970-01-01 (proleptic Gregorian).
+    pub fn from_unix_days(days: i64) -> Date {
+        // Howard Hinnant's civil_from_days.
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+        let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
+        Date { year, month, day }
+    }
+
+    pub fn year(self) -> i32 {
+        self.year
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+impl TryFrom<String> for Date {
+    type Error = FieldError;
+    fn try_from(s: String) -> Result<Self, FieldError> {
+        Date::parse(&s)
+    }
+}
+
+impl From<Date> for String {
+    fn from(d: Date) -> String {
+        d.to_string()
+    }
+}
+
+/// A community's extent as the official table writes it: 东至…，北至…，西至…，南至….
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Boundary {
+    pub east: Option<String>,
+    pub north: Option<String>,
+    pub west: Option<String>,
+    pub south: Option<String>,
+}
+
+impl Boundary {
+    /// Reads the four directions out of a 社区范围 text; parts that name no direction are
+    /// left out (the text itself is kept beside it).
+    pub fn parse(text: &str) -> Boundary {
+        let mut b = Boundary::default();
+        let text = text.trim().trim_end_matches(['。', '.']);
+        for part in text.split(['，', ',', '；', ';']) {
+            let part = part.trim();
+            let (slot, rest) = if let Some(r) = part.strip_prefix("东至") {
+                (&mut b.east, r)
+            } else if let Some(r) = part.strip_prefix("北至") {
+                (&mut b.north, r)
+            } else if let Some(r) = part.strip_prefix("西至") {
+                (&mut b.west, r)
+            } else if let Some(r) = part.strip_prefix("南至") {
+                (&mut b.south, r)
+            } else {
+                continue;
+            };
+            let rest = rest.trim();
+            if !rest.is_empty() {
+                *slot = Some(rest.to_string());
+            }
+        }
+        b
+    }
+
+    /// The canonical text: 东至…，北至…，西至…，南至… (directions that are unknown left out).
+    pub fn to_text(&self) -> String {
+        [
+            ("东至", &self.east),
+            ("北至", &self.north),
+            ("西至", &self.west),
+            ("南至", &self.south),
+        ]
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}{v}")))
+        .collect::<Vec<_>>()
+        .join("，")
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.east.is_none() && self.north.is_none() && self.west.is_none() && self.south.is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_parse_keys_and_labels() {
+        assert_eq!(Tier::parse("示范").unwrap(), Tier::Demonstration);
+        assert_eq!(Tier::parse("standard").unwrap(), Tier::Standard);
+        let e = GridKind::parse("郊区").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "“郊区”不是有效的网格类型，可选：城市网格、农村网格"
+        );
+    }
+
+    #[test]
+    fn counts() {
+        assert_eq!(parse_count(" 4,350 ").unwrap(), 4350);
+        assert_eq!(parse_count("4350.0").unwrap(), 4350);
+        assert_eq!(
+            parse_count("约3500").unwrap_err().to_string(),
+            "应为非负整数，现为“约3500”"
+        );
+        assert!(parse_count("-1").is_err());
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(Date::parse("2020-05-31").unwrap().to_string(), "2020-05-31");
+        assert!(Date::parse("2021-02-29").is_err());
+        assert_eq!(Date::from_unix_days(0).to_string(), "1970-01-01");
+        assert_eq!(Date::from_unix_days(20_414).to_string(), "2025-11-22");
+    }
+
+    #[test]
+    fn boundaries() {
+        let b = Boundary::parse(
+            "北至新城街，南至胶济铁路线，西至宝昌路、车站村东，东至方山路。",
+        );
+        assert_eq!(b.east.as_deref(), Some("方山路"));
+        assert_eq!(b.west.as_deref(), Some("宝昌路、车站村东"));
+        assert_eq!(
+            b.to_text(),
+            "东至方山路，北至新城街，西至宝昌路、车站村东，南至胶济铁路线"
+        );
+    }
+}

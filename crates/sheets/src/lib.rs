@@ -1,0 +1,298 @@
+//! Official tables as files: reads .xlsx, .xls and .csv (UTF-8 or GBK) into sheets of text
+//! cells, and writes sheets back as .xlsx (title merged across the table, bold header) or
+//! .csv (UTF-8 with a BOM, or GBK for older office software).
+//!
+//! Architecture invariant: no database and no HTTP here; what the cells mean is the domain's
+//! business (`wangge_domain::annex2`).
+
+use std::io::Cursor;
+
+use calamine::{Data, Reader, open_workbook_auto_from_rs};
+use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook};
+use wangge_domain::annex2::Sheet;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SheetError {
+    #[error("文件“{file}”无法读取：{reason}")]
+    Unreadable { file: String, reason: String },
+    #[error("文件“{file}”是空的")]
+    Empty { file: String },
+    #[error("无法写出表格：{0}")]
+    Write(String),
+}
+
+/// The file kinds we read and write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Xlsx,
+    Xls,
+    Csv,
+}
+
+/// Recognises a file by its first bytes (the name's extension can lie), falling back to CSV.
+pub fn detect(bytes: &[u8]) -> FileKind {
+    if bytes.starts_with(b"PK\x03\x04") {
+        FileKind::Xlsx
+    } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        FileKind::Xls
+    } else {
+        FileKind::Csv
+    }
+}
+
+/// Reads every sheet of a workbook, or the one table of a CSV file. `file` names the file in
+/// error messages. Row and column positions are kept as the spreadsheet shows them.
+pub fn read(file: &str, bytes: &[u8]) -> Result<Vec<Sheet>, SheetError> {
+    if bytes.is_empty() {
+        return Err(SheetError::Empty { file: file.into() });
+    }
+    let unreadable = |reason: String| SheetError::Unreadable {
+        file: file.into(),
+        reason,
+    };
+    match detect(bytes) {
+        FileKind::Csv => Ok(vec![Sheet {
+            name: None,
+            rows: read_csv(bytes).map_err(unreadable)?,
+        }]),
+        _ => {
+            let mut wb = open_workbook_auto_from_rs(Cursor::new(bytes))
+                .map_err(|e| unreadable(format!("不是有效的 Excel 文件（{e}）")))?;
+            let mut sheets = Vec::new();
+            for name in wb.sheet_names() {
+                let range = wb
+                    .worksheet_range(&name)
+                    .map_err(|e| unreadable(format!("工作表“{name}”读取失败（{e}）")))?;
+                let (r0, c0) = range.start().unwrap_or((0, 0));
+                let mut rows: Vec<Vec<String>> = vec![Vec::new(); r0 as usize];
+                for row in range.rows() {
+                    let mut cells = vec![String::new(); c0 as usize];
+                    cells.extend(row.iter().map(cell_text));
+                    rows.push(cells);
+                }
+                sheets.push(Sheet {
+                    name: Some(name),
+                    rows,
+                });
+            }
+            Ok(sheets)
+        }
+    }
+}
+
+fn cell_text(d: &Data) -> String {
+    match d {
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        other => other.to_string(),
+    }
+}
+
+/// Decodes UTF-8 (with or without BOM), else GBK (GB18030), and splits the CSV.
+fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>, String> {
+    let text = decode(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    for (i, rec) in reader.records().enumerate() {
+        let rec = rec.map_err(|e| format!("第 {} 行不是有效的 CSV（{e}）", i + 1))?;
+        rows.push(rec.iter().map(str::to_string).collect());
+    }
+    Ok(rows)
+}
+
+/// UTF-8 when the bytes are valid UTF-8, else GB18030 (a superset of GBK).
+pub fn decode(bytes: &[u8]) -> String {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(_) => encoding_rs::GB18030.decode(bytes).0.into_owned(),
+    }
+}
+
+/// How a sheet is written: the first `title_rows` rows are titles merged across the table,
+/// the next row is the header.
+pub struct OutSheet<'a> {
+    pub name: &'a str,
+    pub rows: &'a [Vec<String>],
+    pub title_rows: usize,
+    /// Columns whose cells are written as numbers when they parse as integers.
+    pub numeric_columns: &'a [usize],
+    pub widths: &'a [f64],
+}
+
+/// Writes a workbook: one sheet each, in the official layout.
+pub fn write_xlsx(sheets: &[OutSheet<'_>]) -> Result<Vec<u8>, SheetError> {
+    let err = |e: rust_xlsxwriter::XlsxError| SheetError::Write(e.to_string());
+    let mut wb = Workbook::new();
+    let title = Format::new()
+        .set_bold()
+        .set_font_size(16)
+        .set_align(FormatAlign::Center);
+    let header = Format::new()
+        .set_bold()
+        .set_border(FormatBorder::Thin)
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter)
+        .set_text_wrap();
+    let body = Format::new().set_border(FormatBorder::Thin).set_text_wrap();
+    for s in sheets {
+        let ws = wb.add_worksheet();
+        ws.set_name(sheet_name(s.name)).map_err(err)?;
+        let width = s.rows.iter().map(Vec::len).max().unwrap_or(1).max(1) as u16;
+        for (c, w) in s.widths.iter().enumerate() {
+            ws.set_column_width(c as u16, *w).map_err(err)?;
+        }
+        for (r, row) in s.rows.iter().enumerate() {
+            let r32 = r as u32;
+            if r < s.title_rows {
+                let text = row.first().map(String::as_str).unwrap_or("");
+                if width > 1 {
+                    ws.merge_range(r32, 0, r32, width - 1, text, &title)
+                        .map_err(err)?;
+                } else {
+                    ws.write_string_with_format(r32, 0, text, &title)
+                        .map_err(err)?;
+                }
+                continue;
+            }
+            let fmt = if r == s.title_rows { &header } else { &body };
+            for (c, cell) in row.iter().enumerate() {
+                let c16 = c as u16;
+                match cell.parse::<i64>() {
+                    Ok(n) if s.numeric_columns.contains(&c) && r > s.title_rows => {
+                        ws.write_number_with_format(r32, c16, n as f64, fmt)
+                            .map_err(err)?;
+                    }
+                    _ => {
+                        ws.write_string_with_format(r32, c16, cell, fmt)
+                            .map_err(err)?;
+                    }
+                }
+            }
+        }
+    }
+    wb.save_to_buffer().map_err(err)
+}
+
+/// Excel sheet names: at most 31 characters, none of []:*?/\.
+fn sheet_name(s: &str) -> String {
+    let cleaned: String = s
+        .chars()
+        .map(|c| if "[]:*?/\\".contains(c) { '_' } else { c })
+        .take(31)
+        .collect();
+    if cleaned.is_empty() {
+        "Sheet1".into()
+    } else {
+        cleaned
+    }
+}
+
+/// Writes rows as CSV: UTF-8 with a BOM (so that Excel opens it right), or GBK.
+pub fn write_csv(rows: &[Vec<String>], gbk: bool) -> Result<Vec<u8>, SheetError> {
+    let mut w = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_writer(Vec::new());
+    for r in rows {
+        w.write_record(r)
+            .map_err(|e| SheetError::Write(e.to_string()))?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| SheetError::Write(e.to_string()))?;
+    if gbk {
+        let text = String::from_utf8(bytes).map_err(|e| SheetError::Write(e.to_string()))?;
+        let (out, _, unmappable) = encoding_rs::GBK.encode(&text);
+        if unmappable {
+            return Err(SheetError::Write(
+                "有字符无法用 GBK 编码，请改用 UTF-8 导出".into(),
+            ));
+        }
+        Ok(out.into_owned())
+    } else {
+        let mut out = b"\xEF\xBB\xBF".to_vec();
+        out.extend(bytes);
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_in_gbk_and_utf8() {
+        let rows = vec![vec!["社区名称".to_string(), "户数".to_string()]];
+        for gbk in [false, true] {
+            let bytes = write_csv(&rows, gbk).unwrap();
+            let sheets = read("t.csv", &bytes).unwrap();
+            assert_eq!(sheets[0].rows, rows);
+        }
+    }
+
+    #[test]
+    fn xlsx_round_trip_keeps_positions() {
+        let rows = vec![
+            vec!["社区基本情况表（宝城）".to_string()],
+            vec!["序号".into(), "户数".into()],
+            vec!["1".into(), "7633".into()],
+        ];
+        let bytes = write_xlsx(&[OutSheet {
+            name: "宝城街道",
+            rows: &rows,
+            title_rows: 1,
+            numeric_columns: &[0, 1],
+            widths: &[],
+        }])
+        .unwrap();
+        assert_eq!(detect(&bytes), FileKind::Xlsx);
+        let sheets = read("t.xlsx", &bytes).unwrap();
+        assert_eq!(sheets[0].name.as_deref(), Some("宝城街道"));
+        assert_eq!(sheets[0].rows[2], vec!["1", "7633"]);
+        assert_eq!(sheets[0].rows[0][0], "社区基本情况表（宝城）");
+    }
+
+    #[test]
+    fn a_broken_workbook_is_named() {
+        let e = read("坏.xlsx", b"PK\x03\x04garbage").unwrap_err();
+        assert!(e.to_string().starts_with("文件“坏.xlsx”无法读取"));
+    }
+}
+
+/// 附件2 as a workbook: one sheet per street in the official layout.
+pub fn annex2_xlsx(
+    tables: &[(String, Vec<wangge_domain::annex2::CommunityRow>)],
+) -> Result<Vec<u8>, SheetError> {
+    let layouts: Vec<(String, Vec<Vec<String>>)> = tables
+        .iter()
+        .map(|(street, rows)| (street.clone(), wangge_domain::annex2::layout(street, rows)))
+        .collect();
+    let sheets: Vec<OutSheet<'_>> = layouts
+        .iter()
+        .map(|(name, rows)| OutSheet {
+            name,
+            rows,
+            title_rows: 1,
+            numeric_columns: &[0, 1, 2, 3, 4, 5],
+            widths: &[6.0, 14.0, 10.0, 12.0, 10.0, 10.0, 24.0, 60.0, 16.0],
+        })
+        .collect();
+    write_xlsx(&sheets)
+}
+
+/// 附件2 as one CSV file: the streets' tables one after another, a blank row between.
+pub fn annex2_csv(
+    tables: &[(String, Vec<wangge_domain::annex2::CommunityRow>)],
+    gbk: bool,
+) -> Result<Vec<u8>, SheetError> {
+    let mut rows = Vec::new();
+    for (i, (street, r)) in tables.iter().enumerate() {
+        if i > 0 {
+            rows.push(vec![String::new()]);
+        }
+        rows.extend(wangge_domain::annex2::layout(street, r));
+    }
+    write_csv(&rows, gbk)
+}

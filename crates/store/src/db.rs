@@ -1,0 +1,307 @@
+//! Connection, migrations and the small helpers every query goes through.
+//!
+//! One SQL text serves both databases: statements are written with `?` placeholders and
+//! rewritten to `$1, $2, …` for PostgreSQL; types are the common subset (TEXT, BIGINT,
+//! BOOLEAN, DOUBLE PRECISION) that SQLite and PostgreSQL both accept.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, QueryResult,
+    Statement, TransactionTrait, Value,
+};
+
+use crate::{Result, StoreError};
+
+/// Where the data lives: a SQLite file under `data_dir`, or PostgreSQL at `database_url`.
+#[derive(Clone, Default)]
+pub struct DbOptions {
+    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
+}
+
+impl std::fmt::Debug for DbOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A URL may carry a password: show only its scheme and host part.
+        let url = self.database_url.as_deref().map(|u| match u.split_once('@') {
+            Some((_, host)) => format!("postgres://***@{host}"),
+            None => u.to_string(),
+        });
+        f.debug_struct("DbOptions")
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &url)
+            .finish()
+    }
+}
+
+impl DbOptions {
+    pub fn sqlite_path(&self) -> PathBuf {
+        self.data_dir.join("wangge.sqlite")
+    }
+
+    fn url(&self) -> Result<String> {
+        match &self.database_url {
+            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+                Ok(u.clone())
+            }
+            Some(u) if u.starts_with("sqlite:") => Ok(u.clone()),
+            Some(u) => Err(StoreError::Config(format!(
+                "不支持的数据库地址“{}”：应以 postgres:// 或 sqlite: 开头",
+                u.split('@').next_back().unwrap_or(u)
+            ))),
+            None => {
+                std::fs::create_dir_all(&self.data_dir).map_err(|e| {
+                    StoreError::Config(format!(
+                        "无法创建数据目录 {}：{e}",
+                        self.data_dir.display()
+                    ))
+                })?;
+                Ok(format!("sqlite://{}?mode=rwc", path_str(&self.sqlite_path())))
+            }
+        }
+    }
+}
+
+fn path_str(p: &Path) -> String {
+    p.to_string_lossy().replace('\\', "/")
+}
+
+pub(crate) async fn connect(opts: &DbOptions) -> Result<DatabaseConnection> {
+    let url = opts.url()?;
+    let sqlite = url.starts_with("sqlite:");
+    let mut co = ConnectOptions::new(url);
+    co.sqlx_logging(false)
+        .acquire_timeout(Duration::from_secs(30))
+        .max_connections(if sqlite { 4 } else { 10 })
+        .min_connections(1);
+    let db = Database::connect(co).await.map_err(|e| {
+        StoreError::Config(format!("无法连接数据库：{}", redact(&e.to_string())))
+    })?;
+    if sqlite {
+        // WAL lets pages read while an import writes; it is a property of the file.
+        db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+            .await?;
+    }
+    Ok(db)
+}
+
+fn redact(s: &str) -> String {
+    match (s.find("://"), s.find('@')) {
+        (Some(a), Some(b)) if b > a => format!("{}://***{}", &s[..a], &s[b..]),
+        _ => s.to_string(),
+    }
+}
+
+/// Rewrites `?` placeholders for the backend.
+pub(crate) fn stmt(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
+    let sql = if backend == DbBackend::Postgres {
+        let mut out = String::with_capacity(sql.len() + 16);
+        let mut n = 0;
+        for ch in sql.chars() {
+            if ch == '?' {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+            } else {
+                out.push(ch);
+            }
+        }
+        out
+    } else {
+        sql.to_string()
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+pub(crate) async fn exec<C: ConnectionTrait>(c: &C, sql: &str, values: Vec<Value>) -> Result<u64> {
+    let r = c.execute_raw(stmt(c.get_database_backend(), sql, values)).await?;
+    Ok(r.rows_affected())
+}
+
+pub(crate) async fn all<C: ConnectionTrait>(
+    c: &C,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Vec<QueryResult>> {
+    Ok(c
+        .query_all_raw(stmt(c.get_database_backend(), sql, values))
+        .await?)
+}
+
+pub(crate) async fn one<C: ConnectionTrait>(
+    c: &C,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Option<QueryResult>> {
+    Ok(c
+        .query_one_raw(stmt(c.get_database_backend(), sql, values))
+        .await?)
+}
+
+pub(crate) async fn scalar_i64<C: ConnectionTrait>(
+    c: &C,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<i64> {
+    Ok(match one(c, sql, values).await? {
+        Some(r) => r.try_get_by_index::<Option<i64>>(0)?.unwrap_or(0),
+        None => 0,
+    })
+}
+
+/// Reads a column by name.
+pub(crate) fn get<T: sea_orm::TryGetable>(r: &QueryResult, col: &str) -> Result<T> {
+    Ok(r.try_get::<T>("", col)?)
+}
+
+/// The schema, in order. A migration is applied once, in one transaction, and recorded.
+///
+/// Design for a distributed PostgreSQL (Citus): codes begin with the county code, large
+/// tables (compound, building) carry `county_code` and have it first in their key, and there
+/// are no sequences: ids are UUIDv7 made by the application.
+const MIGRATIONS: &[(i64, &str)] = &[(
+    1,
+    r#"
+CREATE TABLE county (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    demo BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE TABLE street (
+    code TEXT PRIMARY KEY,
+    county_code TEXT NOT NULL REFERENCES county(code),
+    name TEXT NOT NULL,
+    placeholder_code BOOLEAN NOT NULL DEFAULT FALSE,
+    valid_from TEXT NOT NULL,
+    valid_to TEXT
+);
+CREATE INDEX street_county ON street(county_code);
+CREATE TABLE community (
+    code TEXT PRIMARY KEY,
+    county_code TEXT NOT NULL REFERENCES county(code),
+    street_code TEXT NOT NULL REFERENCES street(code),
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    tier TEXT,
+    centre_location TEXT,
+    centre_area DOUBLE PRECISION,
+    hall_area DOUBLE PRECISION,
+    boundary_east TEXT,
+    boundary_north TEXT,
+    boundary_west TEXT,
+    boundary_south TEXT,
+    declared_grids BIGINT,
+    declared_compounds BIGINT,
+    declared_households BIGINT,
+    declared_population BIGINT,
+    placeholder_code BOOLEAN NOT NULL DEFAULT FALSE,
+    live_grids BIGINT NOT NULL DEFAULT 0,
+    live_compounds BIGINT NOT NULL DEFAULT 0,
+    households BIGINT NOT NULL DEFAULT 0,
+    population BIGINT NOT NULL DEFAULT 0,
+    valid_from TEXT NOT NULL,
+    valid_to TEXT
+);
+CREATE INDEX community_street ON community(street_code);
+CREATE INDEX community_county ON community(county_code);
+CREATE TABLE grid (
+    code TEXT PRIMARY KEY,
+    county_code TEXT NOT NULL REFERENCES county(code),
+    community_code TEXT NOT NULL REFERENCES community(code),
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    tier TEXT,
+    valid_from TEXT NOT NULL,
+    valid_to TEXT
+);
+CREATE INDEX grid_community ON grid(community_code);
+CREATE TABLE compound (
+    county_code TEXT NOT NULL REFERENCES county(code),
+    id TEXT NOT NULL,
+    community_code TEXT NOT NULL REFERENCES community(code),
+    grid_code TEXT REFERENCES grid(code),
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    households BIGINT NOT NULL,
+    population BIGINT NOT NULL,
+    residential_area DOUBLE PRECISION,
+    has_property_management BOOLEAN NOT NULL,
+    property_company TEXT,
+    valid_from TEXT NOT NULL,
+    valid_to TEXT,
+    PRIMARY KEY (county_code, id)
+);
+CREATE INDEX compound_community ON compound(county_code, community_code);
+CREATE INDEX compound_grid ON compound(county_code, grid_code);
+CREATE TABLE building (
+    county_code TEXT NOT NULL,
+    id TEXT NOT NULL,
+    compound_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    entrances BIGINT,
+    floors BIGINT,
+    households BIGINT,
+    valid_from TEXT NOT NULL,
+    valid_to TEXT,
+    PRIMARY KEY (county_code, id),
+    FOREIGN KEY (county_code, compound_id) REFERENCES compound(county_code, id)
+);
+CREATE INDEX building_compound ON building(county_code, compound_id);
+CREATE TABLE department (
+    county_code TEXT NOT NULL REFERENCES county(code),
+    id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    duties TEXT,
+    phone TEXT,
+    valid_from TEXT NOT NULL,
+    valid_to TEXT,
+    PRIMARY KEY (county_code, id)
+);
+CREATE TABLE app_user (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    disabled BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE TABLE user_session (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES app_user(id),
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX user_session_user ON user_session(user_id);
+"#,
+)];
+
+pub(crate) async fn migrate(db: &DatabaseConnection) -> Result<()> {
+    db.execute_unprepared(
+        "CREATE TABLE IF NOT EXISTS schema_migration (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    )
+    .await?;
+    for (version, sql) in MIGRATIONS {
+        let done = scalar_i64(
+            db,
+            "SELECT COUNT(*) FROM schema_migration WHERE version = ?",
+            vec![(*version).into()],
+        )
+        .await?;
+        if done > 0 {
+            continue;
+        }
+        let tx = db.begin().await?;
+        for part in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            tx.execute_unprepared(part).await?;
+        }
+        exec(
+            &tx,
+            "INSERT INTO schema_migration (version, applied_at) VALUES (?, ?)",
+            vec![(*version).into(), crate::now_secs().into()],
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(version, "applied migration");
+    }
+    Ok(())
+}

@@ -1,0 +1,138 @@
+//! wangge's store: the only crate that knows the database.
+//!
+//! Architecture invariant: SQL lives here and nowhere else; callers get plain records and pass
+//! inputs that `wangge_domain` has already parsed. One code path serves SQLite (the embedded
+//! default) and PostgreSQL.
+
+mod annex2;
+mod db;
+mod registry;
+mod users;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sea_orm::DatabaseConnection;
+use serde::Serialize;
+use wangge_domain::Date;
+use wangge_domain::registry::FieldErrors;
+
+pub use annex2::ImportSummary;
+pub use db::DbOptions;
+pub use registry::*;
+pub use users::{SessionUser, User};
+
+/// What can go wrong in the store. Messages are for users (zh-CN) except `Db`, which is
+/// logged and shown as a generic failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    NotFound(String),
+    /// Field name → message.
+    #[error("输入有误")]
+    Invalid(FieldErrors),
+    /// A request that contradicts the registry's state (e.g. retiring a community that still
+    /// has live grids).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Config(String),
+    #[error("数据库错误：{0}")]
+    Db(#[from] sea_orm::DbErr),
+}
+
+impl StoreError {
+    pub(crate) fn field(name: &str, message: impl Into<String>) -> StoreError {
+        let mut e = FieldErrors::new();
+        e.insert(name.to_string(), message.into());
+        StoreError::Invalid(e)
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The registry on one database.
+#[derive(Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+/// Which database a store is on, for `/healthz` and the logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Store {
+    /// Connects, creating the SQLite file on first start, and applies pending migrations.
+    pub async fn open(opts: &DbOptions) -> Result<Store> {
+        let db = db::connect(opts).await?;
+        db::migrate(&db).await?;
+        Ok(Store { db })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.db.get_database_backend() {
+            sea_orm::DbBackend::Postgres => Backend::Postgres,
+            _ => Backend::Sqlite,
+        }
+    }
+
+    /// A trivial query, for health checks.
+    pub async fn ping(&self) -> Result<()> {
+        db::scalar_i64(&self.db, "SELECT 1", vec![]).await?;
+        Ok(())
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Today's date (UTC).
+pub fn today() -> Date {
+    Date::from_unix_days(now_secs().div_euclid(86_400))
+}
+
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Throw-away PostgreSQL databases for tests and benchmarks: each gets its own, dropped after.
+pub mod scratch {
+    use sea_orm::{ConnectionTrait, Database};
+
+    use crate::{Result, StoreError};
+
+    /// Creates an empty database on the server of `base_url` and returns its URL and name.
+    pub async fn create(base_url: &str, prefix: &str) -> Result<(String, String)> {
+        let name = format!(
+            "{prefix}_{}",
+            uuid::Uuid::now_v7().simple().to_string().to_lowercase()
+        );
+        let admin = Database::connect(base_url).await?;
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await?;
+        admin.close().await?;
+        let (head, _) = base_url
+            .rsplit_once('/')
+            .ok_or_else(|| StoreError::Config("数据库地址应形如 postgres://host/db".into()))?;
+        let query = base_url.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
+        Ok((format!("{head}/{name}{query}"), name))
+    }
+
+    /// Drops a database made by [`create`].
+    pub async fn drop(base_url: &str, name: &str) -> Result<()> {
+        let admin = Database::connect(base_url).await?;
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await?;
+        admin.close().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,392 @@
+//! The JSON API. Every page's data is here too; writes take a JSON object of fields (strings,
+//! numbers or booleans), parsed by the same domain code as the forms.
+//!
+//! The router and the OpenAPI document are built from one table ([`ROUTES`] and the entity
+//! routes), so that a route cannot exist without being documented.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Extension, Json, Router};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use utoipa::{PartialSchema, ToSchema};
+use wangge_domain::registry::{Fields, Figures};
+use wangge_domain::{Boundary, CountyCode};
+use wangge_store::{
+    Building, Community, CommunityPage, Compound, CompoundPage, County, Department, Grid,
+    GridPage, ImportSummary, Overview, SearchHit, Store, Street, StreetOverview,
+};
+
+use crate::entity::Entity;
+use crate::error::{AppError, ApiError};
+use crate::{Principal, SharedState};
+
+type ApiResult = Result<Response, ApiError>;
+
+pub(crate) fn routes() -> Router<SharedState> {
+    let mut r = Router::new()
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/overview", get(overview))
+        .route("/api/county", put(set_county))
+        .route("/api/search", get(search))
+        .route("/api/departments", get(departments).post(create_department))
+        .route("/api/import/communities", post(import))
+        .route("/api/export/communities", get(export));
+    for e in Entity::ALL {
+        let plural = e.plural();
+        if let Some(parent) = parent_path(e) {
+            r = r.route(
+                &format!("/api/{parent}/{{key}}/{plural}"),
+                post(move |s, p, k, b| create(e, s, p, Some(k), b)),
+            );
+        } else if e == Entity::Street {
+            r = r.route(
+                &format!("/api/{plural}"),
+                post(move |s, p, b| create(e, s, p, None, b)),
+            );
+        }
+        r = r
+            .route(
+                &format!("/api/{plural}/{{key}}"),
+                get(move |s, k| read(e, s, k)).put(move |s, p, k, b| update(e, s, p, k, b)),
+            )
+            .route(
+                &format!("/api/{plural}/{{key}}/retire"),
+                post(move |s, p, k, b| retire(e, s, p, k, b)),
+            );
+    }
+    r
+}
+
+/// The collection a new record is posted under: /api/{parent}/{key}/{plural}.
+fn parent_path(e: Entity) -> Option<&'static str> {
+    match e {
+        Entity::Community => Some("streets"),
+        Entity::Grid | Entity::Compound => Some("communities"),
+        Entity::Building => Some("compounds"),
+        Entity::Street | Entity::Department => None,
+    }
+}
+
+fn no_store(v: Value) -> Response {
+    ([(header::CACHE_CONTROL, "no-store")], Json(v)).into_response()
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<Value, ApiError> {
+    serde_json::to_value(v).map_err(|e| {
+        tracing::error!(error = %e, "serialising");
+        ApiError(AppError::Internal)
+    })
+}
+
+/// A JSON object of scalars as form fields.
+fn fields_of(body: &Value) -> Result<Fields, ApiError> {
+    let Some(obj) = body.as_object() else {
+        return Err(ApiError(AppError::BadRequest("请求体应为 JSON 对象".into())));
+    };
+    let mut f = Fields::new();
+    for (k, v) in obj {
+        let text = match v {
+            Value::Null => String::new(),
+            Value::String(s) => s.clone(),
+            Value::Bool(b) => if *b { "true" } else { "" }.to_string(),
+            Value::Number(n) => n.to_string(),
+            _ => {
+                return Err(ApiError(AppError::BadRequest(format!(
+                    "字段“{k}”应为字符串、数字或布尔值"
+                ))));
+            }
+        };
+        f.insert(k.clone(), text);
+    }
+    Ok(f)
+}
+
+fn parse_body(body: &Bytes) -> Result<Value, ApiError> {
+    if body.is_empty() {
+        return Ok(Value::Object(Map::new()));
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError(AppError::BadRequest(format!("请求体不是有效的 JSON：{e}"))))
+}
+
+async fn overview(State(s): State<SharedState>) -> ApiResult {
+    Ok(no_store(to_json(&s.store.overview().await?)?))
+}
+
+#[derive(Deserialize)]
+struct CountyBody {
+    code: String,
+    name: String,
+}
+
+async fn set_county(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Json(b): Json<CountyBody>,
+) -> ApiResult {
+    let code = CountyCode::parse(&b.code).map_err(|e| {
+        let mut f = wangge_domain::registry::FieldErrors::new();
+        f.insert("code".into(), e.to_string());
+        AppError::Invalid(f)
+    })?;
+    if b.name.trim().is_empty() {
+        let mut f = wangge_domain::registry::FieldErrors::new();
+        f.insert("name".into(), "不能为空".into());
+        return Err(ApiError(AppError::Invalid(f)));
+    }
+    s.store.set_county(&code, b.name.trim()).await?;
+    tracing::info!(user = %p.username, county = %code, "county set");
+    Ok(no_store(to_json(&s.store.county().await?)?))
+}
+
+#[derive(Deserialize)]
+struct SearchQuery {
+    #[serde(default)]
+    q: String,
+    limit: Option<u64>,
+}
+
+async fn search(State(s): State<SharedState>, Query(q): Query<SearchQuery>) -> ApiResult {
+    let hits = s.store.search(&q.q, q.limit.unwrap_or(50)).await?;
+    Ok(no_store(to_json(&hits)?))
+}
+
+async fn departments(State(s): State<SharedState>) -> ApiResult {
+    Ok(no_store(to_json(&s.store.departments().await?)?))
+}
+
+async fn create_department(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    body: Bytes,
+) -> ApiResult {
+    create(Entity::Department, State(s), Extension(p), None, body).await
+}
+
+async fn create(
+    e: Entity,
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    parent: Option<Path<String>>,
+    body: Bytes,
+) -> ApiResult {
+    let f = fields_of(&parse_body(&body)?)?;
+    let parent = parent.map(|Path(k)| k);
+    let key = e.create(&s.store, parent.as_deref(), &f).await?;
+    tracing::info!(user = %p.username, entity = e.plural(), key = %key, "created");
+    let v = e.get(&s.store, &key).await?;
+    Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/{}/{key}", e.plural()))], Json(json!({"key": key, "record": v}))).into_response())
+}
+
+async fn read(e: Entity, State(s): State<SharedState>, Path(key): Path<String>) -> ApiResult {
+    Ok(no_store(e.get(&s.store, &key).await?))
+}
+
+async fn update(
+    e: Entity,
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(key): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let f = fields_of(&parse_body(&body)?)?;
+    e.update(&s.store, &key, &f).await?;
+    tracing::info!(user = %p.username, entity = e.plural(), key = %key, "updated");
+    Ok(no_store(e.get(&s.store, &key).await?))
+}
+
+async fn retire(
+    e: Entity,
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(key): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let f = fields_of(&parse_body(&body)?)?;
+    e.retire(&s.store, &key, f.get("valid_to").map(String::as_str))
+        .await?;
+    tracing::info!(user = %p.username, entity = e.plural(), key = %key, "retired");
+    Ok(no_store(e.get(&s.store, &key).await?))
+}
+
+/// Reads an uploaded 附件2 file and imports it, all or nothing.
+pub async fn import_bytes(store: &Store, file: &str, bytes: &[u8]) -> Result<ImportSummary, AppError> {
+    let sheets = wangge_sheets::read(file, bytes).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let tables = wangge_domain::annex2::read(&sheets).map_err(AppError::Cells)?;
+    store
+        .import_annex2(&tables)
+        .await?
+        .map_err(AppError::Cells)
+}
+
+#[derive(Deserialize)]
+struct ImportQuery {
+    filename: Option<String>,
+}
+
+async fn import(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Query(q): Query<ImportQuery>,
+    body: Bytes,
+) -> ApiResult {
+    let file = q.filename.unwrap_or_else(|| "上传文件".into());
+    let summary = import_bytes(&s.store, &file, &body).await?;
+    tracing::info!(user = %p.username, "imported 附件2");
+    Ok(no_store(to_json(&summary)?))
+}
+
+#[derive(Deserialize)]
+struct ExportQuery {
+    format: Option<String>,
+    encoding: Option<String>,
+}
+
+async fn export(State(s): State<SharedState>, Query(q): Query<ExportQuery>) -> ApiResult {
+    let tables = s.store.annex2_tables().await?;
+    let (bytes, ct) = match q.format.as_deref().unwrap_or("xlsx") {
+        "xlsx" => (
+            wangge_sheets::annex2_xlsx(&tables),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        "csv" => (
+            wangge_sheets::annex2_csv(&tables, q.encoding.as_deref() == Some("gbk")),
+            "text/csv",
+        ),
+        other => {
+            return Err(ApiError(AppError::BadRequest(format!(
+                "不支持的格式“{other}”，可选 xlsx、csv"
+            ))));
+        }
+    };
+    let bytes = bytes.map_err(|e| AppError::BadRequest(e.to_string()))?;
+    Ok(([(header::CONTENT_TYPE, ct), (header::CACHE_CONTROL, "no-store")], bytes).into_response())
+}
+
+// ---- OpenAPI ----------------------------------------------------------------------------
+
+fn schema_ref(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn op(summary: &str, tag: &str, params: &[&str], body: Option<Value>, ok: (&str, Value)) -> Value {
+    let mut o = json!({
+        "summary": summary,
+        "tags": [tag],
+        "security": [{"session": []}],
+        "responses": {
+            ok.0: {"description": "成功", "content": {"application/json": {"schema": ok.1}}},
+            "401": {"description": "未登录", "content": {"application/json": {"schema": schema_ref("Error")}}},
+            "404": {"description": "未找到", "content": {"application/json": {"schema": schema_ref("Error")}}},
+            "422": {"description": "输入有误（fields 按字段给出原因；cells 按行列给出表格错误）", "content": {"application/json": {"schema": schema_ref("Error")}}}
+        }
+    });
+    if !params.is_empty() {
+        o["parameters"] = Value::Array(
+            params
+                .iter()
+                .map(|p| {
+                    let (name, inn) = match p.strip_prefix('?') {
+                        Some(q) => (q, "query"),
+                        None => (*p, "path"),
+                    };
+                    json!({"name": name, "in": inn, "required": inn == "path", "schema": {"type": "string"}})
+                })
+                .collect(),
+        );
+    }
+    if let Some(b) = body {
+        o["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": b}}});
+    }
+    o
+}
+
+fn form_schema(e: Entity, creating: bool) -> Value {
+    let mut props = Map::new();
+    let mut required = Vec::new();
+    for f in e.fields(creating) {
+        let ty = match f.kind {
+            "number" => json!({"type": ["number", "string"], "description": f.label}),
+            "checkbox" => json!({"type": ["boolean", "string"], "description": f.label}),
+            "select" if !f.options.is_empty() => json!({"type": "string", "description": f.label,
+                "enum": f.options.iter().map(|o| o.0.clone()).collect::<Vec<_>>()}),
+            _ => json!({"type": "string", "description": f.label}),
+        };
+        if f.required {
+            required.push(f.name);
+        }
+        props.insert(f.name.to_string(), ty);
+    }
+    json!({"type": "object", "properties": props, "required": required})
+}
+
+/// The OpenAPI 3.1 document of every route under /api/.
+pub fn openapi_document() -> Value {
+    let mut paths = Map::new();
+    let mut add = |path: String, method: &str, v: Value| {
+        let entry = paths.entry(path).or_insert_with(|| json!({}));
+        entry[method] = v;
+    };
+    add("/api/overview".into(), "get", op("全县总览：各街道、社区的网格、小区、户数、人口（同附件2）", "registry", &[], None, ("200", schema_ref("Overview"))));
+    add("/api/county".into(), "put", op("设置本县（区）", "registry", &[], Some(json!({"type": "object", "properties": {"code": {"type": "string"}, "name": {"type": "string"}}, "required": ["code", "name"]})), ("200", schema_ref("County"))));
+    add("/api/search".into(), "get", op("按名称或代码搜索街道、社区、网格、小区", "registry", &["?q", "?limit"], None, ("200", json!({"type": "array", "items": schema_ref("SearchHit")}))));
+    add("/api/departments".into(), "get", op("职能部门列表", "registry", &[], None, ("200", json!({"type": "array", "items": schema_ref("Department")}))));
+    add("/api/departments".into(), "post", op("新建职能部门", "registry", &[], Some(form_schema(Entity::Department, true)), ("201", json!({"type": "object"}))));
+    add("/api/import/communities".into(), "post", op("导入社区基本情况表（附件2）：请求体为 .xlsx/.xls/.csv 文件内容；全部成功或全部不写", "tables", &["?filename"], Some(json!({"type": "string", "format": "binary"})), ("200", schema_ref("ImportSummary"))));
+    add("/api/export/communities".into(), "get", op("导出社区基本情况表（附件2）", "tables", &["?format", "?encoding"], None, ("200", json!({"type": "string", "format": "binary"}))));
+    add("/api/openapi.json".into(), "get", op("本文档", "meta", &[], None, ("200", json!({"type": "object"}))));
+    for e in Entity::ALL {
+        let plural = e.plural();
+        let record = match e {
+            Entity::Street => schema_ref("StreetOverview"),
+            Entity::Community => schema_ref("CommunityPage"),
+            Entity::Grid => schema_ref("GridPage"),
+            Entity::Compound => schema_ref("CompoundPage"),
+            Entity::Building => schema_ref("Building"),
+            Entity::Department => schema_ref("Department"),
+        };
+        let created = json!({"type": "object", "properties": {"key": {"type": "string"}, "record": record.clone()}});
+        if let Some(parent) = parent_path(e) {
+            add(format!("/api/{parent}/{{key}}/{plural}"), "post", op(&format!("新建{}", e.label()), plural, &["key"], Some(form_schema(e, true)), ("201", created)));
+        } else if e == Entity::Street {
+            add(format!("/api/{plural}"), "post", op(&format!("新建{}", e.label()), plural, &[], Some(form_schema(e, true)), ("201", created)));
+        }
+        add(format!("/api/{plural}/{{key}}"), "get", op(&format!("{}详情", e.label()), plural, &["key"], None, ("200", record.clone())));
+        add(format!("/api/{plural}/{{key}}"), "put", op(&format!("修改{}", e.label()), plural, &["key"], Some(form_schema(e, false)), ("200", record.clone())));
+        add(format!("/api/{plural}/{{key}}/retire"), "post", op(&format!("撤销{}（记录保留，代码不再使用）", e.label()), plural, &["key"], Some(json!({"type": "object", "properties": {"valid_to": {"type": "string", "format": "date"}}})), ("200", record)));
+    }
+    let mut schemas = Map::new();
+    let mut put_schema = |name: std::borrow::Cow<'static, str>, s: utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>| {
+        schemas.insert(name.into_owned(), serde_json::to_value(s).unwrap_or(Value::Null));
+    };
+    macro_rules! schemas {
+        ($($t:ty),*) => { $( put_schema(<$t as ToSchema>::name(), <$t as PartialSchema>::schema()); )* };
+    }
+    schemas!(Figures, Boundary, County, Street, Community, Grid, Compound, Building, Department, Overview, StreetOverview, CommunityPage, GridPage, CompoundPage, SearchHit, ImportSummary);
+    schemas.insert(
+        "Error".into(),
+        json!({"type": "object", "properties": {
+            "error": {"type": "string"},
+            "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+            "messages": {"type": "array", "items": {"type": "string"}}
+        }, "required": ["error"]}),
+    );
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "wangge 网格化服务管理 API", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "登录（POST /login，表单字段 username、password）后凭会话 Cookie 调用。"},
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": crate::auth::COOKIE}}
+        }
+    })
+}
+
+async fn openapi() -> Response {
+    Json(openapi_document()).into_response()
+}

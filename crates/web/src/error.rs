@@ -1,0 +1,118 @@
+//! One error type at the HTTP edge: it maps to a status code, keeps database details in the
+//! log, and speaks to users in Chinese — as JSON for the API, as a page for the browser.
+
+use askama::Template;
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use wangge_domain::annex2::CellError;
+use wangge_domain::registry::FieldErrors;
+use wangge_store::StoreError;
+
+#[derive(Debug)]
+pub enum AppError {
+    NotFound(String),
+    Invalid(FieldErrors),
+    /// Errors in an uploaded table, by row and column.
+    Cells(Vec<CellError>),
+    Conflict(String),
+    BadRequest(String),
+    Internal,
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(m) => AppError::NotFound(m),
+            StoreError::Invalid(f) => AppError::Invalid(f),
+            StoreError::Conflict(m) => AppError::Conflict(m),
+            StoreError::Config(m) => AppError::BadRequest(m),
+            StoreError::Db(e) => {
+                tracing::error!(error = %e, "database error");
+                AppError::Internal
+            }
+        }
+    }
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Invalid(_) | AppError::Cells(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            AppError::NotFound(m) | AppError::Conflict(m) | AppError::BadRequest(m) => m.clone(),
+            AppError::Invalid(f) => {
+                let parts: Vec<String> = f.iter().map(|(k, v)| format!("{k}：{v}")).collect();
+                format!("输入有误：{}", parts.join("；"))
+            }
+            AppError::Cells(c) => format!("表格有 {} 处错误，未导入任何数据", c.len()),
+            AppError::Internal => "服务器内部错误，请稍后重试或联系管理员".into(),
+        }
+    }
+}
+
+/// The API's form of an error: `{"error": "...", "fields": {...}, "cells": [...]}`.
+pub struct ApiError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({ "error": self.0.message() });
+        match &self.0 {
+            AppError::Invalid(f) => body["fields"] = json!(f),
+            AppError::Cells(c) => {
+                body["cells"] = json!(c);
+                body["messages"] = json!(c.iter().map(|e| e.to_string()).collect::<Vec<_>>());
+            }
+            _ => {}
+        }
+        (self.0.status(), Json(body)).into_response()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    title: String,
+    message: String,
+}
+
+/// The browser's form of an error: a page that says what happened and where to go.
+pub struct PageError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for PageError {
+    fn from(e: E) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let title = match self.0.status() {
+            StatusCode::NOT_FOUND => "未找到",
+            StatusCode::CONFLICT => "无法完成操作",
+            StatusCode::INTERNAL_SERVER_ERROR => "出错了",
+            _ => "请求有误",
+        };
+        let mut res = crate::auth::render(&ErrorPage {
+            title: title.into(),
+            message: self.0.message(),
+        });
+        *res.status_mut() = self.0.status();
+        res
+    }
+}

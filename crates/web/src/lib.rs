@@ -1,0 +1,115 @@
+//! wangge's web edge: server-rendered pages in Chinese that work without JavaScript, and the
+//! same data as JSON under `/api/`, described by `/api/openapi.json`.
+//!
+//! Architecture invariant: no SQL here (everything goes through `wangge_store::Store`), and no
+//! domain rule here (forms are parsed by `wangge_domain`). Every route but `/login`,
+//! `/healthz` and `/static/…` runs behind [`auth::require_login`], which puts the
+//! authenticated [`auth::Principal`] on the request.
+
+pub mod api;
+pub mod auth;
+mod entity;
+mod error;
+pub mod pages;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use axum::middleware;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use wangge_store::Store;
+
+pub use auth::{Principal, ensure_admin};
+pub use entity::Entity;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    /// Mark the session cookie `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+}
+
+pub type SharedState = Arc<AppState>;
+
+/// Uploads (official tables) may be a few megabytes; nothing we take is larger.
+const BODY_LIMIT: usize = 20 * 1024 * 1024;
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let state = Arc::new(state);
+    let protected = pages::routes()
+        .merge(api::routes())
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_login,
+        ));
+    Router::new()
+        .merge(protected)
+        .merge(auth::routes())
+        .route("/healthz", get(healthz))
+        .route("/static/style.css", get(style))
+        .route("/static/app.js", get(script))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+async fn healthz(axum::extract::State(s): axum::extract::State<SharedState>) -> impl IntoResponse {
+    match s.store.ping().await {
+        Ok(()) => (
+            axum::http::StatusCode::OK,
+            axum::Json(serde_json::json!({"status": "ok", "database": s.store.backend()})),
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({"status": "unavailable"})),
+            )
+        }
+    }
+}
+
+async fn style() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/style.css"),
+    )
+}
+
+async fn script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/app.js"),
+    )
+}
+
+async fn security_headers(
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    let set = |h: &mut axum::http::HeaderMap, k: &'static str, v: &'static str| {
+        h.entry(k).or_insert(HeaderValue::from_static(v));
+    };
+    set(
+        h,
+        "content-security-policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    );
+    set(h, "x-content-type-options", "nosniff");
+    set(h, "referrer-policy", "same-origin");
+    set(h, "x-frame-options", "DENY");
+    res
+}

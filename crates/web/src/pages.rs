@@ -1,0 +1,709 @@
+//! The pages: overview → street → community → grid → compound, the forms that create, edit
+//! and retire each level, search, and the 附件2 table's upload and download.
+
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Form, Router};
+use serde::Deserialize;
+use wangge_domain::annex2::CellError;
+use wangge_domain::registry::{FieldErrors, Fields};
+use wangge_domain::{CountyCode, demo};
+use wangge_store::{
+    CommunityPage, CompoundPage, Department, GridPage, ImportSummary, Overview, SearchHit,
+    StreetOverview,
+};
+
+use crate::auth::render;
+use crate::entity::{Entity, FieldView};
+use crate::error::{AppError, PageError};
+use crate::{Principal, SharedState};
+
+type PageResult = Result<Response, PageError>;
+
+pub(crate) fn routes() -> Router<SharedState> {
+    Router::new()
+        .route("/", get(overview))
+        .route("/county", post(set_county))
+        .route("/streets/{code}", get(street))
+        .route("/communities/{code}", get(community))
+        .route("/grids/{code}", get(grid))
+        .route("/compounds/{id}", get(compound))
+        .route("/departments", get(departments))
+        .route("/search", get(search))
+        .route("/new/{entity}", get(new_form).post(create))
+        .route("/edit/{entity}/{key}", get(edit_form).post(update))
+        .route("/retire/{entity}/{key}", post(retire))
+        .route("/import", get(import_form).post(import))
+        .route("/export/communities.xlsx", get(export_xlsx))
+        .route("/export/communities.csv", get(export_csv))
+}
+
+/// A link in the breadcrumb trail.
+pub struct Crumb {
+    pub label: String,
+    pub href: String,
+}
+
+fn crumbs(items: &[(&str, String)]) -> Vec<Crumb> {
+    let mut v = vec![Crumb {
+        label: "总览".into(),
+        href: "/".into(),
+    }];
+    v.extend(items.iter().map(|(l, h)| Crumb {
+        label: l.to_string(),
+        href: h.clone(),
+    }));
+    v
+}
+
+fn street_crumbs(code: &str, name: &str) -> Vec<Crumb> {
+    crumbs(&[(name, format!("/streets/{code}"))])
+}
+
+/// A bar of the households chart, laid out on the server.
+pub struct Bar {
+    pub x: i64,
+    pub y: i64,
+    pub w: i64,
+    pub h: i64,
+    pub label: String,
+    pub value: i64,
+    pub href: String,
+}
+
+/// Bars of a chart 640 wide and 160 high (plus labels), one per item.
+fn bars(items: &[(String, i64, String)]) -> Vec<Bar> {
+    let max = items.iter().map(|i| i.1).max().unwrap_or(0).max(1);
+    let n = items.len().max(1) as i64;
+    let slot = (640 / n).max(8);
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, (label, value, href))| {
+            let h = value * 150 / max;
+            Bar {
+                x: i as i64 * slot + 2,
+                y: 160 - h,
+                w: (slot - 4).max(2),
+                h,
+                label: label.clone(),
+                value: *value,
+                href: href.clone(),
+            }
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "overview.html")]
+struct OverviewPage {
+    user: String,
+    crumbs: Vec<Crumb>,
+    o: Overview,
+    note: &'static str,
+    bars: Vec<Bar>,
+}
+
+#[derive(Template)]
+#[template(path = "setup.html")]
+struct SetupPage {
+    user: String,
+    crumbs: Vec<Crumb>,
+    error: Option<String>,
+    code: String,
+    name: String,
+}
+
+async fn overview(State(s): State<SharedState>, Extension(p): Extension<Principal>) -> PageResult {
+    let Some(county) = s.store.county().await? else {
+        return Ok(render(&SetupPage {
+            user: p.username,
+            crumbs: crumbs(&[]),
+            error: None,
+            code: String::new(),
+            name: String::new(),
+        }));
+    };
+    let o = s.store.overview().await?;
+    let bars = bars(
+        &o.streets
+            .iter()
+            .map(|st| {
+                (
+                    st.street.name.clone(),
+                    st.street.figures.households,
+                    format!("/streets/{}", st.street.code),
+                )
+            })
+            .collect::<Vec<_>>(),
+    );
+    Ok(render(&OverviewPage {
+        user: p.username,
+        crumbs: crumbs(&[]),
+        note: if county.demo { demo::PLACEHOLDER_NOTE } else { "" },
+        o,
+        bars,
+    }))
+}
+
+#[derive(Deserialize)]
+struct CountyForm {
+    code: String,
+    name: String,
+}
+
+async fn set_county(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Form(f): Form<CountyForm>,
+) -> PageResult {
+    let result = match CountyCode::parse(&f.code) {
+        Err(e) => Err(e.to_string()),
+        Ok(code) if f.name.trim().is_empty() => {
+            let _ = code;
+            Err("县（区）名称不能为空".to_string())
+        }
+        Ok(code) => match s.store.set_county(&code, f.name.trim()).await {
+            Ok(()) => Ok(()),
+            Err(wangge_store::StoreError::Invalid(e)) => {
+                Err(e.values().cloned().collect::<Vec<_>>().join("；"))
+            }
+            Err(e) => return Err(e.into()),
+        },
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to("/").into_response()),
+        Err(error) => {
+            let mut res = render(&SetupPage {
+                user: p.username,
+                crumbs: crumbs(&[]),
+                error: Some(error),
+                code: f.code,
+                name: f.name,
+            });
+            *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(res)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "street.html")]
+struct StreetPage {
+    user: String,
+    crumbs: Vec<Crumb>,
+    s: StreetOverview,
+    bars: Vec<Bar>,
+}
+
+async fn street(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+) -> PageResult {
+    let st = s.store.street(&code).await?;
+    let bars = bars(
+        &st.communities
+            .iter()
+            .map(|c| {
+                (
+                    c.name.trim_end_matches("社区").to_string(),
+                    c.figures.households,
+                    format!("/communities/{}", c.code),
+                )
+            })
+            .collect::<Vec<_>>(),
+    );
+    Ok(render(&StreetPage {
+        user: p.username,
+        crumbs: street_crumbs(&st.street.code, &st.street.name),
+        s: st,
+        bars,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "community.html")]
+struct CommunityView {
+    user: String,
+    crumbs: Vec<Crumb>,
+    c: CommunityPage,
+}
+
+async fn community(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+) -> PageResult {
+    let c = s.store.community_page(&code).await?;
+    Ok(render(&CommunityView {
+        user: p.username,
+        crumbs: street_crumbs(&c.community.street_code, &c.community.street_name),
+        c,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "grid.html")]
+struct GridView {
+    user: String,
+    crumbs: Vec<Crumb>,
+    g: GridPage,
+}
+
+async fn grid(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+) -> PageResult {
+    let g = s.store.grid_page(&code).await?;
+    let c = &g.community;
+    let crumbs = crumbs(&[
+        (&c.street_name, format!("/streets/{}", c.street_code)),
+        (&c.name, format!("/communities/{}", c.code)),
+    ]);
+    Ok(render(&GridView {
+        user: p.username,
+        crumbs,
+        g,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "compound.html")]
+struct CompoundView {
+    user: String,
+    crumbs: Vec<Crumb>,
+    m: CompoundPage,
+}
+
+async fn compound(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> PageResult {
+    let m = s.store.compound_page(&id).await?;
+    let c = &m.community;
+    let mut trail = vec![
+        (c.street_name.as_str(), format!("/streets/{}", c.street_code)),
+        (c.name.as_str(), format!("/communities/{}", c.code)),
+    ];
+    if let Some(g) = &m.grid {
+        trail.push((g.name.as_str(), format!("/grids/{}", g.code)));
+    }
+    let crumbs = crumbs(&trail);
+    Ok(render(&CompoundView {
+        user: p.username,
+        crumbs,
+        m,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "departments.html")]
+struct DepartmentsView {
+    user: String,
+    crumbs: Vec<Crumb>,
+    departments: Vec<Department>,
+}
+
+async fn departments(State(s): State<SharedState>, Extension(p): Extension<Principal>) -> PageResult {
+    Ok(render(&DepartmentsView {
+        user: p.username,
+        crumbs: crumbs(&[("职能部门", "/departments".into())]),
+        departments: s.store.departments().await?,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchView {
+    user: String,
+    crumbs: Vec<Crumb>,
+    q: String,
+    hits: Vec<SearchHit>,
+}
+
+pub fn hit_href(h: &SearchHit) -> String {
+    match h.level.as_str() {
+        "street" => format!("/streets/{}", h.key),
+        "community" => format!("/communities/{}", h.key),
+        "grid" => format!("/grids/{}", h.key),
+        _ => format!("/compounds/{}", h.key),
+    }
+}
+
+async fn search(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Query(q): Query<SearchQuery>,
+) -> PageResult {
+    let hits = s.store.search(&q.q, 100).await?;
+    Ok(render(&SearchView {
+        user: p.username,
+        crumbs: crumbs(&[("搜索", "/search".into())]),
+        q: q.q,
+        hits,
+    }))
+}
+
+// ---- forms -------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "form.html")]
+struct FormPage {
+    user: String,
+    crumbs: Vec<Crumb>,
+    title: String,
+    action: String,
+    fields: Vec<FieldView>,
+    back: String,
+    retire_action: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct ParentQuery {
+    parent: Option<String>,
+}
+
+fn entity_of(s: &str) -> Result<Entity, PageError> {
+    Entity::parse(s).ok_or_else(|| PageError(AppError::NotFound(format!("没有“{s}”这一类"))))
+}
+
+/// Fills a form's fields with values and errors, and the grid choices for a compound.
+async fn fill(
+    s: &SharedState,
+    entity: Entity,
+    creating: bool,
+    values: &Fields,
+    errors: &FieldErrors,
+    community: Option<&str>,
+) -> Result<Vec<FieldView>, PageError> {
+    let mut fields = entity.fields(creating);
+    for f in &mut fields {
+        f.value = values.get(f.name).cloned().unwrap_or_default();
+        f.error = errors.get(f.name).cloned();
+        if f.name == "grid" {
+            f.options = vec![(String::new(), "（暂未划入网格）".into())];
+            if let Some(c) = community {
+                let page = s.store.community_page(c).await?;
+                f.options.extend(
+                    page.grids
+                        .into_iter()
+                        .map(|g| (g.code.clone(), format!("{} {}", g.code, g.name))),
+                );
+            }
+        }
+    }
+    Ok(fields)
+}
+
+/// Where a new record goes back to, and the community whose grids a compound may choose.
+fn parent_context(entity: Entity, parent: Option<&str>) -> (String, Option<String>) {
+    let p = parent.unwrap_or("");
+    match entity {
+        Entity::Street => ("/".into(), None),
+        Entity::Department => ("/departments".into(), None),
+        Entity::Community => (format!("/streets/{p}"), None),
+        Entity::Grid | Entity::Compound => (format!("/communities/{p}"), Some(p.to_string())),
+        Entity::Building => (format!("/compounds/{p}"), None),
+    }
+}
+
+async fn new_form(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(entity): Path<String>,
+    Query(q): Query<ParentQuery>,
+) -> PageResult {
+    let entity = entity_of(&entity)?;
+    let (back, community) = parent_context(entity, q.parent.as_deref());
+    let mut values = Fields::new();
+    if entity == Entity::Grid {
+        values.insert("kind".into(), "urban".into());
+    }
+    let fields = fill(&s, entity, true, &values, &FieldErrors::new(), community.as_deref()).await?;
+    Ok(render(&FormPage {
+        user: p.username,
+        crumbs: crumbs(&[]),
+        title: format!("新建{}", entity.label()),
+        action: new_action(entity, q.parent.as_deref()),
+        fields,
+        back,
+        retire_action: None,
+        error: None,
+    }))
+}
+
+fn new_action(entity: Entity, parent: Option<&str>) -> String {
+    match parent {
+        Some(p) => format!("/new/{}?parent={p}", entity.plural()),
+        None => format!("/new/{}", entity.plural()),
+    }
+}
+
+async fn create(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(entity): Path<String>,
+    Query(q): Query<ParentQuery>,
+    Form(values): Form<Fields>,
+) -> PageResult {
+    let entity = entity_of(&entity)?;
+    match entity.create(&s.store, q.parent.as_deref(), &values).await {
+        Ok(key) => {
+            tracing::info!(user = %p.username, entity = entity.plural(), key = %key, "created");
+            Ok(Redirect::to(&entity.page_of(&s.store, &key).await?).into_response())
+        }
+        Err(AppError::Invalid(errors)) => {
+            let (back, community) = parent_context(entity, q.parent.as_deref());
+            let fields = fill(&s, entity, true, &values, &errors, community.as_deref()).await?;
+            let mut res = render(&FormPage {
+                user: p.username,
+                crumbs: crumbs(&[]),
+                title: format!("新建{}", entity.label()),
+                action: new_action(entity, q.parent.as_deref()),
+                fields,
+                back,
+                retire_action: None,
+                error: Some(form_error(&errors)),
+            });
+            *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(res)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn form_error(errors: &FieldErrors) -> String {
+    if errors.contains_key("parent") || errors.keys().any(|k| k.ends_with("_code") || k == "compound_id") {
+        format!("请修改以下 {} 处后再提交：{}", errors.len(), errors.values().cloned().collect::<Vec<_>>().join("；"))
+    } else {
+        format!("请修改标出的 {} 处后再提交", errors.len())
+    }
+}
+
+async fn compound_community(s: &SharedState, entity: Entity, key: &str) -> Result<Option<String>, PageError> {
+    Ok(if entity == Entity::Compound {
+        Some(s.store.compound(key).await?.community_code)
+    } else {
+        None
+    })
+}
+
+async fn edit_form(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path((entity, key)): Path<(String, String)>,
+) -> PageResult {
+    let entity = entity_of(&entity)?;
+    let (values, title, back) = entity.current(&s.store, &key).await?;
+    let community = compound_community(&s, entity, &key).await?;
+    let fields = fill(&s, entity, false, &values, &FieldErrors::new(), community.as_deref()).await?;
+    Ok(render(&FormPage {
+        user: p.username,
+        crumbs: crumbs(&[(title.as_str(), back.clone())]),
+        title: format!("修改{}：{title}", entity.label()),
+        action: format!("/edit/{}/{key}", entity.plural()),
+        fields,
+        back,
+        retire_action: Some(format!("/retire/{}/{key}", entity.plural())),
+        error: None,
+    }))
+}
+
+async fn update(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path((entity, key)): Path<(String, String)>,
+    Form(values): Form<Fields>,
+) -> PageResult {
+    let entity = entity_of(&entity)?;
+    match entity.update(&s.store, &key, &values).await {
+        Ok(()) => {
+            tracing::info!(user = %p.username, entity = entity.plural(), key = %key, "updated");
+            Ok(Redirect::to(&entity.page_of(&s.store, &key).await?).into_response())
+        }
+        Err(AppError::Invalid(errors)) => {
+            let (_, title, back) = entity.current(&s.store, &key).await?;
+            let community = compound_community(&s, entity, &key).await?;
+            let fields = fill(&s, entity, false, &values, &errors, community.as_deref()).await?;
+            let mut res = render(&FormPage {
+                user: p.username,
+                crumbs: crumbs(&[(title.as_str(), back.clone())]),
+                title: format!("修改{}：{title}", entity.label()),
+                action: format!("/edit/{}/{key}", entity.plural()),
+                fields,
+                back,
+                retire_action: Some(format!("/retire/{}/{key}", entity.plural())),
+                error: Some(form_error(&errors)),
+            });
+            *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(res)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RetireForm {
+    valid_to: Option<String>,
+}
+
+async fn retire(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path((entity, key)): Path<(String, String)>,
+    Form(f): Form<RetireForm>,
+) -> PageResult {
+    let entity = entity_of(&entity)?;
+    // Where to go afterwards: the level above.
+    let back = match entity {
+        Entity::Street => "/".to_string(),
+        Entity::Community => format!("/streets/{}", s.store.community(&key).await?.street_code),
+        Entity::Grid => format!("/communities/{}", s.store.grid(&key).await?.community_code),
+        Entity::Compound => format!("/communities/{}", s.store.compound(&key).await?.community_code),
+        Entity::Building => format!("/compounds/{}", s.store.building(&key).await?.compound_id),
+        Entity::Department => "/departments".to_string(),
+    };
+    entity.retire(&s.store, &key, f.valid_to.as_deref()).await?;
+    tracing::info!(user = %p.username, entity = entity.plural(), key = %key, "retired");
+    Ok(Redirect::to(&back).into_response())
+}
+
+// ---- 附件2 in and out --------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "import.html")]
+struct ImportView {
+    user: String,
+    crumbs: Vec<Crumb>,
+    file: String,
+    errors: Vec<CellError>,
+    summary: Option<ImportSummary>,
+    problem: Option<String>,
+}
+
+async fn import_form(Extension(p): Extension<Principal>) -> Response {
+    render(&ImportView {
+        user: p.username,
+        crumbs: crumbs(&[("导入社区基本情况表", "/import".into())]),
+        file: String::new(),
+        errors: Vec::new(),
+        summary: None,
+        problem: None,
+    })
+}
+
+async fn import(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    mut mp: Multipart,
+) -> PageResult {
+    let mut file = String::new();
+    let mut bytes = Vec::new();
+    while let Ok(Some(field)) = mp.next_field().await {
+        if field.name() == Some("file") {
+            file = field.file_name().unwrap_or("上传文件").to_string();
+            bytes = field
+                .bytes()
+                .await
+                .map_err(|e| AppError::BadRequest(format!("上传失败：{e}")))?
+                .to_vec();
+        }
+    }
+    let mut view = ImportView {
+        user: p.username.clone(),
+        crumbs: crumbs(&[("导入社区基本情况表", "/import".into())]),
+        file: file.clone(),
+        errors: Vec::new(),
+        summary: None,
+        problem: None,
+    };
+    let status = match crate::api::import_bytes(&s.store, &file, &bytes).await {
+        Ok(summary) => {
+            tracing::info!(user = %p.username, "imported 附件2");
+            view.summary = Some(summary);
+            axum::http::StatusCode::OK
+        }
+        Err(AppError::Cells(errors)) => {
+            view.errors = errors;
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY
+        }
+        Err(AppError::BadRequest(m)) => {
+            view.problem = Some(m);
+            axum::http::StatusCode::BAD_REQUEST
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut res = render(&view);
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+fn download(bytes: Vec<u8>, content_type: &'static str, name: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"annex2.{ext}\"; filename*=UTF-8''{}",
+                    percent(name),
+                    ext = name.rsplit('.').next().unwrap_or("bin")
+                ),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+fn percent(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_' {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+async fn export_xlsx(State(s): State<SharedState>) -> PageResult {
+    let tables = s.store.annex2_tables().await?;
+    let bytes = wangge_sheets::annex2_xlsx(&tables).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    Ok(download(
+        bytes,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "社区基本情况表.xlsx",
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct CsvQuery {
+    encoding: Option<String>,
+}
+
+async fn export_csv(State(s): State<SharedState>, Query(q): Query<CsvQuery>) -> PageResult {
+    let tables = s.store.annex2_tables().await?;
+    let gbk = q.encoding.as_deref() == Some("gbk");
+    let bytes = wangge_sheets::annex2_csv(&tables, gbk).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    Ok(download(
+        bytes,
+        if gbk { "text/csv; charset=gbk" } else { "text/csv; charset=utf-8" },
+        "社区基本情况表.csv",
+    ))
+}
