@@ -1,0 +1,15 @@
+//! wangge's domain: the types and rules of community grid governance.
+//!
+//! Architecture invariant: this crate does no I/O, no async, no SQL and no HTTP, and depends
+//! on no other crate of the workspace. Everything here is a pure function of its inputs.
+
+pub mod annex2;
+pub mod code;
+pub mod demo;
+pub mod place;
+pub mod registry;
+
+pub use code::{CodeError, CommunityCode, CountyCode, GridCode, StreetCode};
+pub use place::{
+    Boundary, CommunityKind, CompoundKind, Date, FieldError, GridKind, Tier, UnknownValue,
+};
