@@ -62,7 +62,14 @@ pub async fn registry(opts: &DbOptions, a: RegistryArgs) -> Result<(), String> {
             None,
         ),
     };
-    let result = run(&bench_opts, &a, per_street, per_community_grids, per_community_compounds).await;
+    let result = run(
+        &bench_opts,
+        &a,
+        per_street,
+        per_community_grids,
+        per_community_compounds,
+    )
+    .await;
     if let Some((url, name)) = scratch {
         if let Err(e) = wangge_store::scratch::drop(&url, &name).await {
             eprintln!("无法删除临时数据库 {name}：{e}");
@@ -113,52 +120,56 @@ async fn run(
     let community = county.streets[a.streets / 2].communities[per_street / 2]
         .code
         .to_string();
-    let report = tokio::task::spawn_blocking(move || -> Result<Vec<(String, Vec<Duration>)>, String> {
-        let base = format!("http://{addr}");
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .max_redirects(0)
-            .http_status_as_error(false)
-            .build()
-            .into();
-        let res = agent
-            .post(&format!("{base}/login"))
-            .send_form([("username", "admin"), ("password", password)])
-            .map_err(|e| e.to_string())?;
-        let cookie = res
-            .headers()
-            .get("set-cookie")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .ok_or("登录失败")?
-            .to_string();
-        let mut out = Vec::new();
-        for (label, path) in [
-            ("总览 API /api/overview", "/api/overview".to_string()),
-            ("社区页 /communities/{code}", format!("/communities/{community}")),
-        ] {
-            let mut times = Vec::with_capacity(requests);
-            for i in 0..requests + requests / 10 {
-                let t = Instant::now();
-                let mut res = agent
-                    .get(&format!("{base}{path}"))
-                    .header("cookie", &cookie)
-                    .call()
-                    .map_err(|e| e.to_string())?;
-                let body = res.body_mut().read_to_vec().map_err(|e| e.to_string())?;
-                if res.status() != 200 || body.is_empty() {
-                    return Err(format!("{path} 返回 {}", res.status()));
+    let report =
+        tokio::task::spawn_blocking(move || -> Result<Vec<(String, Vec<Duration>)>, String> {
+            let base = format!("http://{addr}");
+            let agent: ureq::Agent = ureq::Agent::config_builder()
+                .max_redirects(0)
+                .http_status_as_error(false)
+                .build()
+                .into();
+            let res = agent
+                .post(&format!("{base}/login"))
+                .send_form([("username", "admin"), ("password", password)])
+                .map_err(|e| e.to_string())?;
+            let cookie = res
+                .headers()
+                .get("set-cookie")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(';').next())
+                .ok_or("登录失败")?
+                .to_string();
+            let mut out = Vec::new();
+            for (label, path) in [
+                ("总览 API /api/overview", "/api/overview".to_string()),
+                (
+                    "社区页 /communities/{code}",
+                    format!("/communities/{community}"),
+                ),
+            ] {
+                let mut times = Vec::with_capacity(requests);
+                for i in 0..requests + requests / 10 {
+                    let t = Instant::now();
+                    let mut res = agent
+                        .get(&format!("{base}{path}"))
+                        .header("cookie", &cookie)
+                        .call()
+                        .map_err(|e| e.to_string())?;
+                    let body = res.body_mut().read_to_vec().map_err(|e| e.to_string())?;
+                    if res.status() != 200 || body.is_empty() {
+                        return Err(format!("{path} 返回 {}", res.status()));
+                    }
+                    if i >= requests / 10 {
+                        times.push(t.elapsed());
+                    }
                 }
-                if i >= requests / 10 {
-                    times.push(t.elapsed());
-                }
+                times.sort();
+                out.push((label.to_string(), times));
             }
-            times.sort();
-            out.push((label.to_string(), times));
-        }
-        Ok(out)
-    })
-    .await
-    .map_err(|e| e.to_string())??;
+            Ok(out)
+        })
+        .await
+        .map_err(|e| e.to_string())??;
     println!("| 请求 | 次数 | p50 | p99 | 最大 |");
     println!("|---|---:|---:|---:|---:|");
     for (label, times) in report {

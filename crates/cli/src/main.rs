@@ -15,10 +15,20 @@ use wangge_store::{DbOptions, Store};
 #[command(name = "wangge", version, about = "社区网格化服务管理")]
 struct Cli {
     /// Where the embedded SQLite database lives (created on first start).
-    #[arg(long, global = true, env = "WANGGE_DATA_DIR", default_value = "./wangge-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "WANGGE_DATA_DIR",
+        default_value = "./wangge-data"
+    )]
     data_dir: PathBuf,
     /// Use PostgreSQL instead, e.g. postgres://user@127.0.0.1:5432/wangge.
-    #[arg(long, global = true, env = "WANGGE_DATABASE_URL", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "WANGGE_DATABASE_URL",
+        hide_env_values = true
+    )]
     database_url: Option<String>,
     #[command(subcommand)]
     command: Command,
@@ -162,7 +172,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             let name = file.display().to_string();
             let sheets = wangge_sheets::read(&name, &bytes).map_err(|e| e.to_string())?;
             let result = match wangge_domain::annex2::read(&sheets) {
-                Ok(tables) => store.import_annex2(&tables).await.map_err(|e| e.to_string())?,
+                Ok(tables) => store
+                    .import_annex2(&tables)
+                    .await
+                    .map_err(|e| e.to_string())?,
                 Err(errors) => Err(errors),
             };
             match result {
@@ -191,8 +204,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 TableFormat::Csv => wangge_sheets::annex2_csv(&tables, gbk),
             }
             .map_err(|e| e.to_string())?;
-            std::fs::write(&out, bytes)
-                .map_err(|e| format!("无法写入 {}：{e}", out.display()))?;
+            std::fs::write(&out, bytes).map_err(|e| format!("无法写入 {}：{e}", out.display()))?;
             println!("已导出 {}", out.display());
             Ok(())
         }

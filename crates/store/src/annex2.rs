@@ -295,14 +295,18 @@ impl Store {
                     None,
                     format!(
                         "未知街道“{wanted}”：本县在册街道为 {}，请先建立该街道或更正表题",
-                        if known.is_empty() { "（无）".to_string() } else { known.join("、") }
+                        if known.is_empty() {
+                            "（无）".to_string()
+                        } else {
+                            known.join("、")
+                        }
                     ),
                 ));
                 continue;
             };
             summary.streets += 1;
-            let street_code = StreetCode::parse(&street.code)
-                .map_err(|e| StoreError::Config(e.to_string()))?;
+            let street_code =
+                StreetCode::parse(&street.code).map_err(|e| StoreError::Config(e.to_string()))?;
             let existing = all(
                 &tx,
                 "SELECT code, name, street_code, valid_to FROM community WHERE street_code = ? OR code LIKE ?",
@@ -346,13 +350,23 @@ impl Store {
                                         r.row,
                                         t.name_column,
                                         Some("社区名称"),
-                                        format!("本街道已有“{}”，其代码为 {}，与本行代码不符", r.name, other.0),
+                                        format!(
+                                            "本街道已有“{}”，其代码为 {}，与本行代码不符",
+                                            r.name, other.0
+                                        ),
                                     ));
                                     continue;
                                 }
                                 let input = input_of(r);
-                                insert_community(&tx, street, &code, &input, false, Some(&declared))
-                                    .await?;
+                                insert_community(
+                                    &tx,
+                                    street,
+                                    &code,
+                                    &input,
+                                    false,
+                                    Some(&declared),
+                                )
+                                .await?;
                                 known.push((code.to_string(), r.name.clone(), None));
                                 summary.created += 1;
                                 None
@@ -369,11 +383,17 @@ impl Store {
                                 .max()
                                 .unwrap_or(0);
                             let Some(code) = CommunityCode::compose(&street_code, max + 1) else {
-                                errors.push(err(r.row, t.name_column, Some("社区名称"), "本街道社区编号已用尽".into()));
+                                errors.push(err(
+                                    r.row,
+                                    t.name_column,
+                                    Some("社区名称"),
+                                    "本街道社区编号已用尽".into(),
+                                ));
                                 continue;
                             };
                             let input = input_of(r);
-                            insert_community(&tx, street, &code, &input, true, Some(&declared)).await?;
+                            insert_community(&tx, street, &code, &input, true, Some(&declared))
+                                .await?;
                             known.push((code.to_string(), r.name.clone(), None));
                             summary.created += 1;
                             None
@@ -382,7 +402,11 @@ impl Store {
                 };
                 if let Some(code) = target {
                     if let Some(k) = known.iter().find(|k| k.0 == code) {
-                        if k.1 != r.name && known.iter().any(|o| o.1 == r.name && o.0 != code && o.2.is_none()) {
+                        if k.1 != r.name
+                            && known
+                                .iter()
+                                .any(|o| o.1 == r.name && o.0 != code && o.2.is_none())
+                        {
                             errors.push(err(
                                 r.row,
                                 t.name_column,
@@ -392,7 +416,11 @@ impl Store {
                             continue;
                         }
                     }
-                    let b = r.boundary.as_deref().map(Boundary::parse).unwrap_or_default();
+                    let b = r
+                        .boundary
+                        .as_deref()
+                        .map(Boundary::parse)
+                        .unwrap_or_default();
                     exec(
                         &tx,
                         "UPDATE community SET name = ?, centre_location = ?, boundary_east = ?, \
@@ -432,6 +460,10 @@ fn input_of(r: &CommunityRow) -> CommunityInput {
         centre_location: r.centre_location.clone(),
         centre_area: None,
         hall_area: None,
-        boundary: r.boundary.as_deref().map(Boundary::parse).unwrap_or_default(),
+        boundary: r
+            .boundary
+            .as_deref()
+            .map(Boundary::parse)
+            .unwrap_or_default(),
     }
 }

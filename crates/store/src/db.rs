@@ -24,10 +24,13 @@ pub struct DbOptions {
 impl std::fmt::Debug for DbOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // A URL may carry a password: show only its scheme and host part.
-        let url = self.database_url.as_deref().map(|u| match u.split_once('@') {
-            Some((_, host)) => format!("postgres://***@{host}"),
-            None => u.to_string(),
-        });
+        let url = self
+            .database_url
+            .as_deref()
+            .map(|u| match u.split_once('@') {
+                Some((_, host)) => format!("postgres://***@{host}"),
+                None => u.to_string(),
+            });
         f.debug_struct("DbOptions")
             .field("data_dir", &self.data_dir)
             .field("database_url", &url)
@@ -52,12 +55,12 @@ impl DbOptions {
             ))),
             None => {
                 std::fs::create_dir_all(&self.data_dir).map_err(|e| {
-                    StoreError::Config(format!(
-                        "无法创建数据目录 {}：{e}",
-                        self.data_dir.display()
-                    ))
+                    StoreError::Config(format!("无法创建数据目录 {}：{e}", self.data_dir.display()))
                 })?;
-                Ok(format!("sqlite://{}?mode=rwc", path_str(&self.sqlite_path())))
+                Ok(format!(
+                    "sqlite://{}?mode=rwc",
+                    path_str(&self.sqlite_path())
+                ))
             }
         }
     }
@@ -75,9 +78,9 @@ pub(crate) async fn connect(opts: &DbOptions) -> Result<DatabaseConnection> {
         .acquire_timeout(Duration::from_secs(30))
         .max_connections(if sqlite { 4 } else { 10 })
         .min_connections(1);
-    let db = Database::connect(co).await.map_err(|e| {
-        StoreError::Config(format!("无法连接数据库：{}", redact(&e.to_string())))
-    })?;
+    let db = Database::connect(co)
+        .await
+        .map_err(|e| StoreError::Config(format!("无法连接数据库：{}", redact(&e.to_string()))))?;
     if sqlite {
         // WAL lets pages read while an import writes; it is a property of the file.
         db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
@@ -115,7 +118,9 @@ pub(crate) fn stmt(backend: DbBackend, sql: &str, values: Vec<Value>) -> Stateme
 }
 
 pub(crate) async fn exec<C: ConnectionTrait>(c: &C, sql: &str, values: Vec<Value>) -> Result<u64> {
-    let r = c.execute_raw(stmt(c.get_database_backend(), sql, values)).await?;
+    let r = c
+        .execute_raw(stmt(c.get_database_backend(), sql, values))
+        .await?;
     Ok(r.rows_affected())
 }
 
@@ -124,8 +129,7 @@ pub(crate) async fn all<C: ConnectionTrait>(
     sql: &str,
     values: Vec<Value>,
 ) -> Result<Vec<QueryResult>> {
-    Ok(c
-        .query_all_raw(stmt(c.get_database_backend(), sql, values))
+    Ok(c.query_all_raw(stmt(c.get_database_backend(), sql, values))
         .await?)
 }
 
@@ -134,8 +138,7 @@ pub(crate) async fn one<C: ConnectionTrait>(
     sql: &str,
     values: Vec<Value>,
 ) -> Result<Option<QueryResult>> {
-    Ok(c
-        .query_one_raw(stmt(c.get_database_backend(), sql, values))
+    Ok(c.query_one_raw(stmt(c.get_database_backend(), sql, values))
         .await?)
 }
 

@@ -80,7 +80,7 @@ impl Store {
 
     /// A trivial query, for health checks.
     pub async fn ping(&self) -> Result<()> {
-        db::scalar_i64(&self.db, "SELECT 1", vec![]).await?;
+        db::scalar_i64(&self.db, "SELECT CAST(1 AS BIGINT)", vec![]).await?;
         Ok(())
     }
 }
@@ -122,7 +122,10 @@ pub mod scratch {
         let (head, _) = base_url
             .rsplit_once('/')
             .ok_or_else(|| StoreError::Config("数据库地址应形如 postgres://host/db".into()))?;
-        let query = base_url.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
+        let query = base_url
+            .split_once('?')
+            .map(|(_, q)| format!("?{q}"))
+            .unwrap_or_default();
         Ok((format!("{head}/{name}{query}"), name))
     }
 

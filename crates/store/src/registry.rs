@@ -5,8 +5,8 @@
 use sea_orm::{ConnectionTrait, QueryResult, TransactionTrait, Value};
 use serde::Serialize;
 use wangge_domain::registry::{
-    BuildingInput, CommunityInput, CompoundInput, DepartmentInput, Figures, GridInput,
-    StreetInput, effective_figures,
+    BuildingInput, CommunityInput, CompoundInput, DepartmentInput, Figures, GridInput, StreetInput,
+    effective_figures,
 };
 use wangge_domain::{
     Boundary, CommunityCode, CommunityKind, CompoundKind, CountyCode, Date, GridCode, GridKind,
@@ -185,7 +185,8 @@ const COMMUNITY_COLUMNS: &str = "c.code, c.street_code, s.name AS street_name, c
      c.declared_households, c.declared_population, c.placeholder_code, c.live_grids, \
      c.live_compounds, c.households, c.population, c.valid_from, c.valid_to";
 
-const GRID_COLUMNS: &str = "g.code, g.community_code, g.name, g.kind, g.tier, g.valid_from, g.valid_to";
+const GRID_COLUMNS: &str =
+    "g.code, g.community_code, g.name, g.kind, g.tier, g.valid_from, g.valid_to";
 
 const COMPOUND_COLUMNS: &str = "id, community_code, grid_code, name, kind, households, population, \
      residential_area, has_property_management, property_company, valid_from, valid_to";
@@ -402,7 +403,8 @@ impl Store {
             vec![county.code.clone().into()],
         )
         .await?;
-        let mut communities: Vec<Community> = rows.iter().map(community_of).collect::<Result<_>>()?;
+        let mut communities: Vec<Community> =
+            rows.iter().map(community_of).collect::<Result<_>>()?;
         let mut out = Vec::new();
         let mut totals = Figures::default();
         for mut street in streets {
@@ -490,7 +492,9 @@ impl Store {
         let stats = self.grid_stats(&county, code).await?;
         let rows = all(
             &self.db,
-            &format!("SELECT {GRID_COLUMNS} FROM grid g WHERE g.community_code = ? ORDER BY g.code"),
+            &format!(
+                "SELECT {GRID_COLUMNS} FROM grid g WHERE g.community_code = ? ORDER BY g.code"
+            ),
             vec![code.into()],
         )
         .await?;
@@ -539,7 +543,12 @@ impl Store {
         )
         .await?;
         rows.iter()
-            .map(|r| Ok((get(r, "grid_code")?, (get(r, "n")?, get(r, "h")?, get(r, "p")?))))
+            .map(|r| {
+                Ok((
+                    get(r, "grid_code")?,
+                    (get(r, "n")?, get(r, "h")?, get(r, "p")?),
+                ))
+            })
             .collect()
     }
 
@@ -732,8 +741,8 @@ impl Store {
             .code
             .as_ref()
             .ok_or_else(|| StoreError::field("code", "不能为空"))?;
-        let county_code = CountyCode::parse(&county.code)
-            .map_err(|e| StoreError::Config(e.to_string()))?;
+        let county_code =
+            CountyCode::parse(&county.code).map_err(|e| StoreError::Config(e.to_string()))?;
         if code.parent() != county_code {
             return Err(StoreError::field(
                 "code",
@@ -761,8 +770,14 @@ impl Store {
     pub async fn update_street(&self, code: &str, input: &StreetInput) -> Result<()> {
         let s = self.street(code).await?.street;
         live(&s.valid_to, "街道")?;
-        self.name_free("street", "county_code", &s.county_code, &input.name, Some(code))
-            .await?;
+        self.name_free(
+            "street",
+            "county_code",
+            &s.county_code,
+            &input.name,
+            Some(code),
+        )
+        .await?;
         exec(
             &self.db,
             "UPDATE street SET name = ? WHERE code = ?",
@@ -788,7 +803,8 @@ impl Store {
     pub async fn create_community(&self, street: &str, input: &CommunityInput) -> Result<String> {
         let s = self.street(street).await?.street;
         live(&s.valid_to, "街道")?;
-        let street_code = StreetCode::parse(street).map_err(|e| StoreError::Config(e.to_string()))?;
+        let street_code =
+            StreetCode::parse(street).map_err(|e| StoreError::Config(e.to_string()))?;
         let code = input
             .code
             .as_ref()
@@ -808,8 +824,15 @@ impl Store {
     pub async fn update_community(&self, code: &str, input: &CommunityInput) -> Result<()> {
         let c = self.community(code).await?;
         live(&c.valid_to, "社区")?;
-        name_free_in(&self.db, "community", "street_code", &c.street_code, &input.name, Some(code))
-            .await?;
+        name_free_in(
+            &self.db,
+            "community",
+            "street_code",
+            &c.street_code,
+            &input.name,
+            Some(code),
+        )
+        .await?;
         exec(
             &self.db,
             "UPDATE community SET name = ?, kind = ?, tier = ?, centre_location = ?, centre_area = ?, \
@@ -882,8 +905,15 @@ impl Store {
     pub async fn update_grid(&self, code: &str, input: &GridInput) -> Result<()> {
         let g = self.grid(code).await?;
         live(&g.valid_to, "网格")?;
-        name_free_in(&self.db, "grid", "community_code", &g.community_code, &input.name, Some(code))
-            .await?;
+        name_free_in(
+            &self.db,
+            "grid",
+            "community_code",
+            &g.community_code,
+            &input.name,
+            Some(code),
+        )
+        .await?;
         exec(
             &self.db,
             "UPDATE grid SET name = ?, kind = ?, tier = ? WHERE code = ?",
@@ -992,7 +1022,10 @@ impl Store {
         )
         .await?;
         if dup > 0 {
-            return Err(StoreError::field("name", format!("本小区已有楼栋“{}”", input.name)));
+            return Err(StoreError::field(
+                "name",
+                format!("本小区已有楼栋“{}”", input.name),
+            ));
         }
         let id = new_id();
         exec(
@@ -1065,7 +1098,15 @@ impl Store {
         let d = self.department(id).await?;
         live(&d.valid_to, "部门")?;
         let county = self.require_county().await?.code;
-        name_free_in(&self.db, "department", "county_code", &county, &input.name, Some(id)).await?;
+        name_free_in(
+            &self.db,
+            "department",
+            "county_code",
+            &county,
+            &input.name,
+            Some(id),
+        )
+        .await?;
         exec(
             &self.db,
             "UPDATE department SET name = ?, duties = ?, phone = ? WHERE county_code = ? AND id = ?",
@@ -1087,7 +1128,13 @@ impl Store {
         self.set_valid_to("department", "id", id, on).await
     }
 
-    async fn set_valid_to(&self, table: &str, key: &str, value: &str, on: Option<Date>) -> Result<()> {
+    async fn set_valid_to(
+        &self,
+        table: &str,
+        key: &str,
+        value: &str,
+        on: Option<Date>,
+    ) -> Result<()> {
         let county = if key == "code" {
             county_of(value)
         } else {
@@ -1159,7 +1206,12 @@ async fn set_valid_to_in<C: ConnectionTrait>(
 }
 
 /// A code, once used, is never given again: retired rows keep theirs.
-async fn code_free_in<C: ConnectionTrait>(c: &C, table: &str, code: &str, level: &str) -> Result<()> {
+async fn code_free_in<C: ConnectionTrait>(
+    c: &C,
+    table: &str,
+    code: &str,
+    level: &str,
+) -> Result<()> {
     let r = one(
         c,
         &format!("SELECT name, valid_to FROM {table} WHERE code = ?"),
@@ -1227,7 +1279,10 @@ async fn name_free_compound<C: ConnectionTrait>(
     )
     .await?;
     if n > 0 {
-        Err(StoreError::field("name", format!("本社区已有同名小区“{name}”")))
+        Err(StoreError::field(
+            "name",
+            format!("本社区已有同名小区“{name}”"),
+        ))
     } else {
         Ok(())
     }
@@ -1249,12 +1304,18 @@ async fn check_compound_grid<C: ConnectionTrait>(
     )
     .await?;
     match r {
-        None => Err(StoreError::field("grid", format!("没有代码为“{grid}”的网格"))),
+        None => Err(StoreError::field(
+            "grid",
+            format!("没有代码为“{grid}”的网格"),
+        )),
         Some(r) => {
             let cc: String = get(&r, "community_code")?;
             let retired: Option<String> = get(&r, "valid_to")?;
             if cc != community {
-                Err(StoreError::field("grid", format!("网格“{grid}”不属于本社区")))
+                Err(StoreError::field(
+                    "grid",
+                    format!("网格“{grid}”不属于本社区"),
+                ))
             } else if retired.is_some() {
                 Err(StoreError::field("grid", format!("网格“{grid}”已撤销")))
             } else {
@@ -1309,7 +1370,15 @@ pub(crate) async fn insert_community<C: ConnectionTrait>(
     declared: Option<&Figures>,
 ) -> Result<()> {
     code_free_in(c, "community", code.as_str(), "社区").await?;
-    name_free_in(c, "community", "street_code", &street.code, &input.name, None).await?;
+    name_free_in(
+        c,
+        "community",
+        "street_code",
+        &street.code,
+        &input.name,
+        None,
+    )
+    .await?;
     exec(
         c,
         "INSERT INTO community (code, county_code, street_code, name, kind, tier, valid_from, placeholder_code) \

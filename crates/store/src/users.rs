@@ -36,7 +36,10 @@ impl Store {
         )
         .await?;
         if n > 0 {
-            return Err(StoreError::field("username", format!("用户名“{username}”已存在")));
+            return Err(StoreError::field(
+                "username",
+                format!("用户名“{username}”已存在"),
+            ));
         }
         let id = new_id();
         exec(
@@ -85,7 +88,12 @@ impl Store {
         .transpose()
     }
 
-    pub async fn create_session(&self, token_hash: &str, user_id: &str, ttl_secs: i64) -> Result<()> {
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+        ttl_secs: i64,
+    ) -> Result<()> {
         let now = now_secs();
         exec(
             self.conn(),

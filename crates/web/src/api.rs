@@ -16,12 +16,12 @@ use utoipa::{PartialSchema, ToSchema};
 use wangge_domain::registry::{Fields, Figures};
 use wangge_domain::{Boundary, CountyCode};
 use wangge_store::{
-    Building, Community, CommunityPage, Compound, CompoundPage, County, Department, Grid,
-    GridPage, ImportSummary, Overview, SearchHit, Store, Street, StreetOverview,
+    Building, Community, CommunityPage, Compound, CompoundPage, County, Department, Grid, GridPage,
+    ImportSummary, Overview, SearchHit, Store, Street, StreetOverview,
 };
 
 use crate::entity::Entity;
-use crate::error::{AppError, ApiError};
+use crate::error::{ApiError, AppError};
 use crate::{Principal, SharedState};
 
 type ApiResult = Result<Response, ApiError>;
@@ -85,7 +85,9 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<Value, ApiError> {
 /// A JSON object of scalars as form fields.
 fn fields_of(body: &Value) -> Result<Fields, ApiError> {
     let Some(obj) = body.as_object() else {
-        return Err(ApiError(AppError::BadRequest("请求体应为 JSON 对象".into())));
+        return Err(ApiError(AppError::BadRequest(
+            "请求体应为 JSON 对象".into(),
+        )));
     };
     let mut f = Fields::new();
     for (k, v) in obj {
@@ -179,7 +181,12 @@ async fn create(
     let key = e.create(&s.store, parent.as_deref(), &f).await?;
     tracing::info!(user = %p.username, entity = e.plural(), key = %key, "created");
     let v = e.get(&s.store, &key).await?;
-    Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/{}/{key}", e.plural()))], Json(json!({"key": key, "record": v}))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, format!("/api/{}/{key}", e.plural()))],
+        Json(json!({"key": key, "record": v})),
+    )
+        .into_response())
 }
 
 async fn read(e: Entity, State(s): State<SharedState>, Path(key): Path<String>) -> ApiResult {
@@ -214,13 +221,15 @@ async fn retire(
 }
 
 /// Reads an uploaded 附件2 file and imports it, all or nothing.
-pub async fn import_bytes(store: &Store, file: &str, bytes: &[u8]) -> Result<ImportSummary, AppError> {
-    let sheets = wangge_sheets::read(file, bytes).map_err(|e| AppError::BadRequest(e.to_string()))?;
+pub async fn import_bytes(
+    store: &Store,
+    file: &str,
+    bytes: &[u8],
+) -> Result<ImportSummary, AppError> {
+    let sheets =
+        wangge_sheets::read(file, bytes).map_err(|e| AppError::BadRequest(e.to_string()))?;
     let tables = wangge_domain::annex2::read(&sheets).map_err(AppError::Cells)?;
-    store
-        .import_annex2(&tables)
-        .await?
-        .map_err(AppError::Cells)
+    store.import_annex2(&tables).await?.map_err(AppError::Cells)
 }
 
 #[derive(Deserialize)]
@@ -264,7 +273,14 @@ async fn export(State(s): State<SharedState>, Query(q): Query<ExportQuery>) -> A
         }
     };
     let bytes = bytes.map_err(|e| AppError::BadRequest(e.to_string()))?;
-    Ok(([(header::CONTENT_TYPE, ct), (header::CACHE_CONTROL, "no-store")], bytes).into_response())
+    Ok((
+        [
+            (header::CONTENT_TYPE, ct),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 // ---- OpenAPI ----------------------------------------------------------------------------
@@ -300,7 +316,8 @@ fn op(summary: &str, tag: &str, params: &[&str], body: Option<Value>, ok: (&str,
         );
     }
     if let Some(b) = body {
-        o["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": b}}});
+        o["requestBody"] =
+            json!({"required": true, "content": {"application/json": {"schema": b}}});
     }
     o
 }
@@ -331,14 +348,102 @@ pub fn openapi_document() -> Value {
         let entry = paths.entry(path).or_insert_with(|| json!({}));
         entry[method] = v;
     };
-    add("/api/overview".into(), "get", op("全县总览：各街道、社区的网格、小区、户数、人口（同附件2）", "registry", &[], None, ("200", schema_ref("Overview"))));
-    add("/api/county".into(), "put", op("设置本县（区）", "registry", &[], Some(json!({"type": "object", "properties": {"code": {"type": "string"}, "name": {"type": "string"}}, "required": ["code", "name"]})), ("200", schema_ref("County"))));
-    add("/api/search".into(), "get", op("按名称或代码搜索街道、社区、网格、小区", "registry", &["?q", "?limit"], None, ("200", json!({"type": "array", "items": schema_ref("SearchHit")}))));
-    add("/api/departments".into(), "get", op("职能部门列表", "registry", &[], None, ("200", json!({"type": "array", "items": schema_ref("Department")}))));
-    add("/api/departments".into(), "post", op("新建职能部门", "registry", &[], Some(form_schema(Entity::Department, true)), ("201", json!({"type": "object"}))));
-    add("/api/import/communities".into(), "post", op("导入社区基本情况表（附件2）：请求体为 .xlsx/.xls/.csv 文件内容；全部成功或全部不写", "tables", &["?filename"], Some(json!({"type": "string", "format": "binary"})), ("200", schema_ref("ImportSummary"))));
-    add("/api/export/communities".into(), "get", op("导出社区基本情况表（附件2）", "tables", &["?format", "?encoding"], None, ("200", json!({"type": "string", "format": "binary"}))));
-    add("/api/openapi.json".into(), "get", op("本文档", "meta", &[], None, ("200", json!({"type": "object"}))));
+    add(
+        "/api/overview".into(),
+        "get",
+        op(
+            "全县总览：各街道、社区的网格、小区、户数、人口（同附件2）",
+            "registry",
+            &[],
+            None,
+            ("200", schema_ref("Overview")),
+        ),
+    );
+    add(
+        "/api/county".into(),
+        "put",
+        op(
+            "设置本县（区）",
+            "registry",
+            &[],
+            Some(
+                json!({"type": "object", "properties": {"code": {"type": "string"}, "name": {"type": "string"}}, "required": ["code", "name"]}),
+            ),
+            ("200", schema_ref("County")),
+        ),
+    );
+    add(
+        "/api/search".into(),
+        "get",
+        op(
+            "按名称或代码搜索街道、社区、网格、小区",
+            "registry",
+            &["?q", "?limit"],
+            None,
+            (
+                "200",
+                json!({"type": "array", "items": schema_ref("SearchHit")}),
+            ),
+        ),
+    );
+    add(
+        "/api/departments".into(),
+        "get",
+        op(
+            "职能部门列表",
+            "registry",
+            &[],
+            None,
+            (
+                "200",
+                json!({"type": "array", "items": schema_ref("Department")}),
+            ),
+        ),
+    );
+    add(
+        "/api/departments".into(),
+        "post",
+        op(
+            "新建职能部门",
+            "registry",
+            &[],
+            Some(form_schema(Entity::Department, true)),
+            ("201", json!({"type": "object"})),
+        ),
+    );
+    add(
+        "/api/import/communities".into(),
+        "post",
+        op(
+            "导入社区基本情况表（附件2）：请求体为 .xlsx/.xls/.csv 文件内容；全部成功或全部不写",
+            "tables",
+            &["?filename"],
+            Some(json!({"type": "string", "format": "binary"})),
+            ("200", schema_ref("ImportSummary")),
+        ),
+    );
+    add(
+        "/api/export/communities".into(),
+        "get",
+        op(
+            "导出社区基本情况表（附件2）",
+            "tables",
+            &["?format", "?encoding"],
+            None,
+            ("200", json!({"type": "string", "format": "binary"})),
+        ),
+    );
+    add(
+        "/api/openapi.json".into(),
+        "get",
+        op(
+            "本文档",
+            "meta",
+            &[],
+            None,
+            ("200", json!({"type": "object"})),
+        ),
+    );
     for e in Entity::ALL {
         let plural = e.plural();
         let record = match e {
@@ -351,22 +456,96 @@ pub fn openapi_document() -> Value {
         };
         let created = json!({"type": "object", "properties": {"key": {"type": "string"}, "record": record.clone()}});
         if let Some(parent) = parent_path(e) {
-            add(format!("/api/{parent}/{{key}}/{plural}"), "post", op(&format!("新建{}", e.label()), plural, &["key"], Some(form_schema(e, true)), ("201", created)));
+            add(
+                format!("/api/{parent}/{{key}}/{plural}"),
+                "post",
+                op(
+                    &format!("新建{}", e.label()),
+                    plural,
+                    &["key"],
+                    Some(form_schema(e, true)),
+                    ("201", created),
+                ),
+            );
         } else if e == Entity::Street {
-            add(format!("/api/{plural}"), "post", op(&format!("新建{}", e.label()), plural, &[], Some(form_schema(e, true)), ("201", created)));
+            add(
+                format!("/api/{plural}"),
+                "post",
+                op(
+                    &format!("新建{}", e.label()),
+                    plural,
+                    &[],
+                    Some(form_schema(e, true)),
+                    ("201", created),
+                ),
+            );
         }
-        add(format!("/api/{plural}/{{key}}"), "get", op(&format!("{}详情", e.label()), plural, &["key"], None, ("200", record.clone())));
-        add(format!("/api/{plural}/{{key}}"), "put", op(&format!("修改{}", e.label()), plural, &["key"], Some(form_schema(e, false)), ("200", record.clone())));
-        add(format!("/api/{plural}/{{key}}/retire"), "post", op(&format!("撤销{}（记录保留，代码不再使用）", e.label()), plural, &["key"], Some(json!({"type": "object", "properties": {"valid_to": {"type": "string", "format": "date"}}})), ("200", record)));
+        add(
+            format!("/api/{plural}/{{key}}"),
+            "get",
+            op(
+                &format!("{}详情", e.label()),
+                plural,
+                &["key"],
+                None,
+                ("200", record.clone()),
+            ),
+        );
+        add(
+            format!("/api/{plural}/{{key}}"),
+            "put",
+            op(
+                &format!("修改{}", e.label()),
+                plural,
+                &["key"],
+                Some(form_schema(e, false)),
+                ("200", record.clone()),
+            ),
+        );
+        add(
+            format!("/api/{plural}/{{key}}/retire"),
+            "post",
+            op(
+                &format!("撤销{}（记录保留，代码不再使用）", e.label()),
+                plural,
+                &["key"],
+                Some(
+                    json!({"type": "object", "properties": {"valid_to": {"type": "string", "format": "date"}}}),
+                ),
+                ("200", record),
+            ),
+        );
     }
     let mut schemas = Map::new();
-    let mut put_schema = |name: std::borrow::Cow<'static, str>, s: utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>| {
-        schemas.insert(name.into_owned(), serde_json::to_value(s).unwrap_or(Value::Null));
-    };
+    let mut put_schema =
+        |name: std::borrow::Cow<'static, str>,
+         s: utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>| {
+            schemas.insert(
+                name.into_owned(),
+                serde_json::to_value(s).unwrap_or(Value::Null),
+            );
+        };
     macro_rules! schemas {
         ($($t:ty),*) => { $( put_schema(<$t as ToSchema>::name(), <$t as PartialSchema>::schema()); )* };
     }
-    schemas!(Figures, Boundary, County, Street, Community, Grid, Compound, Building, Department, Overview, StreetOverview, CommunityPage, GridPage, CompoundPage, SearchHit, ImportSummary);
+    schemas!(
+        Figures,
+        Boundary,
+        County,
+        Street,
+        Community,
+        Grid,
+        Compound,
+        Building,
+        Department,
+        Overview,
+        StreetOverview,
+        CommunityPage,
+        GridPage,
+        CompoundPage,
+        SearchHit,
+        ImportSummary
+    );
     schemas.insert(
         "Error".into(),
         json!({"type": "object", "properties": {

@@ -3,16 +3,16 @@
 //! A session is a random 256-bit token in an HttpOnly, SameSite=Lax cookie; the database
 //! keeps only its SHA-256. Passwords are argon2id hashes.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use askama::Template;
 use axum::Form;
+use axum::Router;
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use rand::RngCore;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -49,7 +49,11 @@ pub fn hash_password(password: &str) -> Result<String, String> {
 
 fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -100,10 +104,14 @@ fn session_token(headers: &HeaderMap) -> Option<String> {
 /// Without one, the API answers 401 and pages redirect to the login form.
 pub async fn require_login(State(s): State<SharedState>, mut req: Request, next: Next) -> Response {
     let user = match session_token(req.headers()) {
-        Some(t) => s.store.session_user(&token_hash(&t)).await.unwrap_or_else(|e| {
-            tracing::error!(error = %e, "session lookup failed");
-            None
-        }),
+        Some(t) => s
+            .store
+            .session_user(&token_hash(&t))
+            .await
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "session lookup failed");
+                None
+            }),
         None => None,
     };
     match user {
@@ -245,16 +253,11 @@ async fn logout(State(s): State<SharedState>, headers: HeaderMap) -> Response {
 }
 
 /// An argon2 hash of a random string, verified against when the user does not exist.
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0nMN2W1V4kRgX0PzIoeGuGJZ9r1fR1+8Fg4Q3nJgL1I";
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0nMN2W1V4kRgX0PzIoeGuGJZ9r1fR1+8Fg4Q3nJgL1I";
 
 pub(crate) fn render<T: Template>(t: &T) -> Response {
     match t.render() {
-        Ok(html) => (
-            [(header::CACHE_CONTROL, "no-store")],
-            Html(html),
-        )
-            .into_response(),
+        Ok(html) => ([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "template failed");
             (StatusCode::INTERNAL_SERVER_ERROR, "页面生成失败").into_response()

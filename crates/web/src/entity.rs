@@ -3,8 +3,7 @@
 //! `wangge_domain::registry` parses.
 
 use wangge_domain::registry::{
-    BuildingInput, CommunityInput, CompoundInput, DepartmentInput, Fields, GridInput,
-    StreetInput,
+    BuildingInput, CommunityInput, CompoundInput, DepartmentInput, Fields, GridInput, StreetInput,
 };
 use wangge_domain::{CommunityCode, CommunityKind, CompoundKind, Date, GridKind, Tier};
 use wangge_store::Store;
@@ -57,12 +56,19 @@ impl FieldView {
         self
     }
     fn options(mut self, o: &[(&'static str, &'static str)]) -> Self {
-        self.options = o.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        self.options = o
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         self
     }
 }
 
-fn enum_options<T: Copy>(all: &[T], key: fn(T) -> &'static str, label: fn(T) -> &'static str) -> Vec<(String, String)> {
+fn enum_options<T: Copy>(
+    all: &[T],
+    key: fn(T) -> &'static str,
+    label: fn(T) -> &'static str,
+) -> Vec<(String, String)> {
     all.iter()
         .map(|t| (key(*t).to_string(), label(*t).to_string()))
         .collect()
@@ -148,12 +154,21 @@ impl Entity {
                 }
                 v.push(FieldView::new("name", "社区名称", "text").required());
                 let mut kind = FieldView::new("kind", "社区类型", "select");
-                kind.options = enum_options(CommunityKind::ALL, CommunityKind::key, CommunityKind::label);
+                kind.options =
+                    enum_options(CommunityKind::ALL, CommunityKind::key, CommunityKind::label);
                 v.push(kind);
                 v.push(tier);
                 v.push(FieldView::new("centre_location", "服务中心位置", "text"));
-                v.push(FieldView::new("centre_area", "服务中心总面积（㎡）", "number"));
-                v.push(FieldView::new("hall_area", "便民服务大厅面积（㎡）", "number"));
+                v.push(FieldView::new(
+                    "centre_area",
+                    "服务中心总面积（㎡）",
+                    "number",
+                ));
+                v.push(FieldView::new(
+                    "hall_area",
+                    "便民服务大厅面积（㎡）",
+                    "number",
+                ));
                 v.push(FieldView::new("boundary_east", "东至", "text"));
                 v.push(FieldView::new("boundary_north", "北至", "text"));
                 v.push(FieldView::new("boundary_west", "西至", "text"));
@@ -172,15 +187,14 @@ impl Entity {
                 v.push(kind);
                 v.push(tier);
                 if creating {
-                    v.push(
-                        FieldView::new("valid_from", "启用日期", "date").hint("留空为今天"),
-                    );
+                    v.push(FieldView::new("valid_from", "启用日期", "date").hint("留空为今天"));
                 }
             }
             Entity::Compound => {
                 v.push(FieldView::new("name", "名称", "text").required());
                 let mut kind = FieldView::new("kind", "类型", "select");
-                kind.options = enum_options(CompoundKind::ALL, CompoundKind::key, CompoundKind::label);
+                kind.options =
+                    enum_options(CompoundKind::ALL, CompoundKind::key, CompoundKind::label);
                 v.push(kind);
                 v.push(
                     FieldView::new("grid", "所属网格编码", "select")
@@ -188,12 +202,24 @@ impl Entity {
                 );
                 v.push(FieldView::new("households", "户数", "number").required());
                 v.push(FieldView::new("population", "人口", "number").required());
-                v.push(FieldView::new("residential_area", "住宅建筑面积（㎡）", "number"));
-                v.push(FieldView::new("has_property_management", "有物业管理", "checkbox"));
+                v.push(FieldView::new(
+                    "residential_area",
+                    "住宅建筑面积（㎡）",
+                    "number",
+                ));
+                v.push(FieldView::new(
+                    "has_property_management",
+                    "有物业管理",
+                    "checkbox",
+                ));
                 v.push(FieldView::new("property_company", "物业服务企业", "text"));
             }
             Entity::Building => {
-                v.push(FieldView::new("name", "楼栋名称", "text").required().hint("如：3号楼"));
+                v.push(
+                    FieldView::new("name", "楼栋名称", "text")
+                        .required()
+                        .hint("如：3号楼"),
+                );
                 v.push(FieldView::new("entrances", "单元数", "number"));
                 v.push(FieldView::new("floors", "层数", "number"));
                 v.push(FieldView::new("households", "户数", "number"));
@@ -236,7 +262,8 @@ impl Entity {
             }
             Entity::Grid => {
                 let p = need_parent()?;
-                let code = CommunityCode::parse(p).map_err(|e| AppError::NotFound(e.to_string()))?;
+                let code =
+                    CommunityCode::parse(p).map_err(|e| AppError::NotFound(e.to_string()))?;
                 let i = GridInput::parse(f, Some(&code)).map_err(AppError::Invalid)?;
                 store.create_grid(p, &i).await?
             }
@@ -324,7 +351,11 @@ impl Entity {
     }
 
     /// The record's current values as form fields, and the page to return to.
-    pub async fn current(self, store: &Store, key: &str) -> Result<(Fields, String, String), AppError> {
+    pub async fn current(
+        self,
+        store: &Store,
+        key: &str,
+    ) -> Result<(Fields, String, String), AppError> {
         let mut f = Fields::new();
         let mut put = |k: &str, v: Option<String>| {
             f.insert(k.to_string(), v.unwrap_or_default());
@@ -363,7 +394,10 @@ impl Entity {
                 put("grid", m.grid_code.clone());
                 put("households", Some(m.households.to_string()));
                 put("population", Some(m.population.to_string()));
-                put("residential_area", m.residential_area.map(|a| a.to_string()));
+                put(
+                    "residential_area",
+                    m.residential_area.map(|a| a.to_string()),
+                );
                 put(
                     "has_property_management",
                     Some(if m.has_property_management { "on" } else { "" }.into()),

@@ -41,12 +41,13 @@ const BODY_LIMIT: usize = 20 * 1024 * 1024;
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let state = Arc::new(state);
-    let protected = pages::routes()
-        .merge(api::routes())
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_login,
-        ));
+    let protected =
+        pages::routes()
+            .merge(api::routes())
+            .route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                auth::require_login,
+            ));
     Router::new()
         .merge(protected)
         .merge(auth::routes())

@@ -143,7 +143,11 @@ async fn overview(State(s): State<SharedState>, Extension(p): Extension<Principa
     Ok(render(&OverviewPage {
         user: p.username,
         crumbs: crumbs(&[]),
-        note: if county.demo { demo::PLACEHOLDER_NOTE } else { "" },
+        note: if county.demo {
+            demo::PLACEHOLDER_NOTE
+        } else {
+            ""
+        },
         o,
         bars,
     }))
@@ -288,7 +292,10 @@ async fn compound(
     let m = s.store.compound_page(&id).await?;
     let c = &m.community;
     let mut trail = vec![
-        (c.street_name.as_str(), format!("/streets/{}", c.street_code)),
+        (
+            c.street_name.as_str(),
+            format!("/streets/{}", c.street_code),
+        ),
         (c.name.as_str(), format!("/communities/{}", c.code)),
     ];
     if let Some(g) = &m.grid {
@@ -310,7 +317,10 @@ struct DepartmentsView {
     departments: Vec<Department>,
 }
 
-async fn departments(State(s): State<SharedState>, Extension(p): Extension<Principal>) -> PageResult {
+async fn departments(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+) -> PageResult {
     Ok(render(&DepartmentsView {
         user: p.username,
         crumbs: crumbs(&[("职能部门", "/departments".into())]),
@@ -432,7 +442,15 @@ async fn new_form(
     if entity == Entity::Grid {
         values.insert("kind".into(), "urban".into());
     }
-    let fields = fill(&s, entity, true, &values, &FieldErrors::new(), community.as_deref()).await?;
+    let fields = fill(
+        &s,
+        entity,
+        true,
+        &values,
+        &FieldErrors::new(),
+        community.as_deref(),
+    )
+    .await?;
     Ok(render(&FormPage {
         user: p.username,
         crumbs: crumbs(&[]),
@@ -486,14 +504,26 @@ async fn create(
 }
 
 fn form_error(errors: &FieldErrors) -> String {
-    if errors.contains_key("parent") || errors.keys().any(|k| k.ends_with("_code") || k == "compound_id") {
-        format!("请修改以下 {} 处后再提交：{}", errors.len(), errors.values().cloned().collect::<Vec<_>>().join("；"))
+    if errors.contains_key("parent")
+        || errors
+            .keys()
+            .any(|k| k.ends_with("_code") || k == "compound_id")
+    {
+        format!(
+            "请修改以下 {} 处后再提交：{}",
+            errors.len(),
+            errors.values().cloned().collect::<Vec<_>>().join("；")
+        )
     } else {
         format!("请修改标出的 {} 处后再提交", errors.len())
     }
 }
 
-async fn compound_community(s: &SharedState, entity: Entity, key: &str) -> Result<Option<String>, PageError> {
+async fn compound_community(
+    s: &SharedState,
+    entity: Entity,
+    key: &str,
+) -> Result<Option<String>, PageError> {
     Ok(if entity == Entity::Compound {
         Some(s.store.compound(key).await?.community_code)
     } else {
@@ -509,7 +539,15 @@ async fn edit_form(
     let entity = entity_of(&entity)?;
     let (values, title, back) = entity.current(&s.store, &key).await?;
     let community = compound_community(&s, entity, &key).await?;
-    let fields = fill(&s, entity, false, &values, &FieldErrors::new(), community.as_deref()).await?;
+    let fields = fill(
+        &s,
+        entity,
+        false,
+        &values,
+        &FieldErrors::new(),
+        community.as_deref(),
+    )
+    .await?;
     Ok(render(&FormPage {
         user: p.username,
         crumbs: crumbs(&[(title.as_str(), back.clone())]),
@@ -572,7 +610,10 @@ async fn retire(
         Entity::Street => "/".to_string(),
         Entity::Community => format!("/streets/{}", s.store.community(&key).await?.street_code),
         Entity::Grid => format!("/communities/{}", s.store.grid(&key).await?.community_code),
-        Entity::Compound => format!("/communities/{}", s.store.compound(&key).await?.community_code),
+        Entity::Compound => format!(
+            "/communities/{}",
+            s.store.compound(&key).await?.community_code
+        ),
         Entity::Building => format!("/compounds/{}", s.store.building(&key).await?.compound_id),
         Entity::Department => "/departments".to_string(),
     };
@@ -684,7 +725,8 @@ fn percent(s: &str) -> String {
 
 async fn export_xlsx(State(s): State<SharedState>) -> PageResult {
     let tables = s.store.annex2_tables().await?;
-    let bytes = wangge_sheets::annex2_xlsx(&tables).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let bytes =
+        wangge_sheets::annex2_xlsx(&tables).map_err(|e| AppError::BadRequest(e.to_string()))?;
     Ok(download(
         bytes,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -700,10 +742,15 @@ pub struct CsvQuery {
 async fn export_csv(State(s): State<SharedState>, Query(q): Query<CsvQuery>) -> PageResult {
     let tables = s.store.annex2_tables().await?;
     let gbk = q.encoding.as_deref() == Some("gbk");
-    let bytes = wangge_sheets::annex2_csv(&tables, gbk).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let bytes =
+        wangge_sheets::annex2_csv(&tables, gbk).map_err(|e| AppError::BadRequest(e.to_string()))?;
     Ok(download(
         bytes,
-        if gbk { "text/csv; charset=gbk" } else { "text/csv; charset=utf-8" },
+        if gbk {
+            "text/csv; charset=gbk"
+        } else {
+            "text/csv; charset=utf-8"
+        },
         "社区基本情况表.csv",
     ))
 }

@@ -1,0 +1,234 @@
+//! The real router on a real database per test: SQLite in a temporary directory, or a scratch
+//! PostgreSQL database when `WANGGE_TEST_DATABASE_URL` is set (dropped when the test ends).
+
+#![allow(dead_code)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+use wangge_store::{DbOptions, Store};
+
+pub const PASSWORD: &str = "test-password-1";
+
+pub struct TestApp {
+    pub store: Store,
+    pub router: Router,
+    pub cookie: Option<String>,
+    _dir: tempfile::TempDir,
+    scratch: Option<(String, String)>,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn location(&self) -> String {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    }
+}
+
+impl TestApp {
+    /// An empty registry with the administrator account, not logged in.
+    pub async fn empty() -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let (url, scratch) = match std::env::var("WANGGE_TEST_DATABASE_URL") {
+            Ok(base) if !base.is_empty() => {
+                let (url, name) = wangge_store::scratch::create(&base, "wangge_test")
+                    .await
+                    .expect("create scratch database");
+                (Some(url), Some((base, name)))
+            }
+            _ => (None, None),
+        };
+        let store = Store::open(&DbOptions {
+            data_dir: dir.path().into(),
+            database_url: url,
+        })
+        .await
+        .expect("open store");
+        wangge_web::ensure_admin(&store, Some(PASSWORD))
+            .await
+            .unwrap();
+        let router = wangge_web::router(wangge_web::AppState {
+            store: store.clone(),
+            secure_cookies: false,
+        });
+        TestApp {
+            store,
+            router,
+            cookie: None,
+            _dir: dir,
+            scratch,
+        }
+    }
+
+    /// Logged in, with the county 370725 and no streets.
+    pub async fn with_county() -> TestApp {
+        let mut app = TestApp::empty().await;
+        app.login().await;
+        let r = app
+            .send(
+                "PUT",
+                "/api/county",
+                Some(r#"{"code":"370725","name":"昌乐县"}"#),
+                "application/json",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        app
+    }
+
+    /// Logged in, with the demo county.
+    pub async fn demo() -> TestApp {
+        let mut app = TestApp::empty().await;
+        assert!(
+            app.store
+                .load_county(&wangge_domain::demo::county(), true)
+                .await
+                .unwrap()
+        );
+        app.login().await;
+        app
+    }
+
+    pub async fn login(&mut self) {
+        let r = self
+            .send(
+                "POST",
+                "/login",
+                Some(&format!("username=admin&password={PASSWORD}")),
+                "application/x-www-form-urlencoded",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let cookie = r
+            .headers
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .expect("session cookie")
+            .to_string();
+        self.cookie = Some(cookie);
+    }
+
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        content_type: &str,
+    ) -> Reply {
+        self.send_bytes(
+            method,
+            path,
+            body.map(|b| b.as_bytes().to_vec()),
+            content_type,
+        )
+        .await
+    }
+
+    pub async fn send_bytes(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Vec<u8>>,
+        content_type: &str,
+    ) -> Reply {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(c) = &self.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        if body.is_some() {
+            req = req.header(header::CONTENT_TYPE, content_type);
+        }
+        let req = req
+            .body(body.map(Body::from).unwrap_or_else(Body::empty))
+            .unwrap();
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send("GET", path, None, "").await
+    }
+
+    pub async fn json(&self, method: &str, path: &str, body: Value) -> Reply {
+        self.send(method, path, Some(&body.to_string()), "application/json")
+            .await
+    }
+
+    pub async fn form(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        let body: Vec<String> = fields
+            .iter()
+            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+            .collect();
+        self.send(
+            "POST",
+            path,
+            Some(&body.join("&")),
+            "application/x-www-form-urlencoded",
+        )
+        .await
+    }
+
+    /// The overview as JSON, to compare states before and after.
+    pub async fn overview(&self) -> Value {
+        let r = self.get("/api/overview").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        r.json()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some((base, name)) = self.scratch.take() {
+            // Close our pool first, then drop the database, on a runtime of its own.
+            let store = self.store.clone();
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    drop(store);
+                    let _ = wangge_store::scratch::drop(&base, &name).await;
+                });
+            })
+            .join();
+        }
+    }
+}
+
+pub fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            b' ' => "+".into(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

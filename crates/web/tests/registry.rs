@@ -1,0 +1,501 @@
+//! Create, edit and retire every level of the registry, through the JSON API and through form
+//! posts, with code validation — on SQLite, or on PostgreSQL with WANGGE_TEST_DATABASE_URL.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::TestApp;
+use serde_json::json;
+
+#[tokio::test]
+async fn every_level_through_the_api() {
+    let app = TestApp::with_county().await;
+
+    // Street: a code outside the county is refused, next to its field.
+    let r = app
+        .json(
+            "POST",
+            "/api/streets",
+            json!({"code": "370726001", "name": "外县街道"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        r.json()["fields"]["code"],
+        "街道代码应以本县代码“370725”开头"
+    );
+    let r = app
+        .json(
+            "POST",
+            "/api/streets",
+            json!({"code": "37072500A", "name": "宝都街道"}),
+        )
+        .await;
+    assert_eq!(
+        r.json()["fields"]["code"],
+        "街道代码只能由数字组成，现为“37072500A”"
+    );
+    let r = app
+        .json(
+            "POST",
+            "/api/streets",
+            json!({"code": "370725001", "name": "宝都街道"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["key"], "370725001");
+
+    // Community: must lie under its street.
+    let r = app
+        .json(
+            "POST",
+            "/api/streets/370725001/communities",
+            json!({"code": "370725002001", "name": "宝昌社区"}),
+        )
+        .await;
+    assert_eq!(
+        r.json()["fields"]["code"],
+        "社区代码应以所属街道代码“370725001”开头"
+    );
+    let r = app
+        .json(
+            "POST",
+            "/api/streets/370725001/communities",
+            json!({"code": "370725001001", "name": "宝昌社区", "kind": "converted_village",
+                   "tier": "示范", "centre_area": 650, "hall_area": 180, "boundary_east": "车站村东"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let c = &r.json()["record"]["community"];
+    assert_eq!(c["kind"], "converted_village");
+    assert_eq!(c["tier"], "demonstration");
+    assert_eq!(c["boundary_text"], "东至车站村东");
+
+    // Grid: an empty code takes the next sequence; a code of another community is refused.
+    let r = app
+        .json(
+            "POST",
+            "/api/communities/370725001001/grids",
+            json!({"name": "第一网格"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["key"], "370725001001001");
+    let r = app
+        .json(
+            "POST",
+            "/api/communities/370725001001/grids",
+            json!({"code": "370725001002005", "name": "第五网格"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.json()["fields"]["code"]
+            .as_str()
+            .unwrap()
+            .contains("开头")
+    );
+
+    // Compound in that grid, then a building.
+    let r = app
+        .json(
+            "POST",
+            "/api/communities/370725001001/compounds",
+            json!({"name": "车站小区", "grid": "370725001001001", "households": 520,
+                   "population": 1800, "has_property_management": true, "property_company": "宝都物业"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let compound = r.json()["key"].as_str().unwrap().to_string();
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/compounds/{compound}/buildings"),
+            json!({"name": "1号楼", "entrances": 2, "floors": 6, "households": 24}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let building = r.json()["key"].as_str().unwrap().to_string();
+
+    // The figures follow the registry.
+    let o = app.overview().await;
+    let f = &o["streets"][0]["communities"][0]["figures"];
+    assert_eq!(
+        (
+            f["grids"].as_i64(),
+            f["compounds"].as_i64(),
+            f["households"].as_i64()
+        ),
+        (Some(1), Some(1), Some(520))
+    );
+
+    // Edits.
+    let r = app
+        .json(
+            "PUT",
+            "/api/streets/370725001",
+            json!({"name": "宝都街道办事处"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["street"]["name"], "宝都街道办事处");
+    let r = app
+        .json(
+            "PUT",
+            "/api/communities/370725001001",
+            json!({"name": "宝昌社区", "tier": "standard"}),
+        )
+        .await;
+    assert_eq!(r.json()["community"]["tier"], "standard");
+    let r = app
+        .json(
+            "PUT",
+            "/api/grids/370725001001001",
+            json!({"name": "车站网格", "kind": "rural"}),
+        )
+        .await;
+    assert_eq!(r.json()["grid"]["kind"], "rural");
+    let r = app
+        .json(
+            "PUT",
+            &format!("/api/compounds/{compound}"),
+            json!({"name": "车站小区", "households": "很多", "population": 1}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()["fields"]["households"], "应为非负整数，现为“很多”");
+    let r = app
+        .json("PUT", &format!("/api/compounds/{compound}"), json!({"name": "车站小区", "grid": "370725001001001", "households": 600, "population": 2000}))
+        .await;
+    assert_eq!(r.json()["compound"]["households"], 600);
+    let r = app
+        .json(
+            "PUT",
+            &format!("/api/buildings/{building}"),
+            json!({"name": "1号楼", "floors": 7}),
+        )
+        .await;
+    assert_eq!(r.json()["floors"], 7);
+
+    // Retiring: a grid with compounds is refused; history is kept; codes are never reused.
+    let r = app
+        .json("POST", "/api/grids/370725001001001/retire", json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(
+        r.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("请先将这些小区划入其他网格")
+    );
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/buildings/{building}/retire"),
+            json!({}),
+        )
+        .await;
+    assert!(r.json()["valid_to"].is_string());
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/compounds/{compound}/retire"),
+            json!({"valid_to": "2021-06-30"}),
+        )
+        .await;
+    assert_eq!(r.json()["compound"]["valid_to"], "2021-06-30");
+    let r = app
+        .json(
+            "POST",
+            "/api/grids/370725001001001/retire",
+            json!({"valid_to": "2021-06-30"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = app
+        .json(
+            "POST",
+            "/api/communities/370725001001/grids",
+            json!({"code": "370725001001001", "name": "新网格"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.json()["fields"]["code"]
+            .as_str()
+            .unwrap()
+            .contains("不得重复使用")
+    );
+    let r = app
+        .json(
+            "POST",
+            "/api/communities/370725001001/grids",
+            json!({"name": "新网格"}),
+        )
+        .await;
+    assert_eq!(
+        r.json()["key"],
+        "370725001001002",
+        "the retired sequence is skipped"
+    );
+    let page = app.get("/api/communities/370725001001").await.json();
+    assert_eq!(page["retired_grids"][0]["code"], "370725001001001");
+    let r = app
+        .json("POST", "/api/grids/370725001001002/retire", json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = app
+        .json("POST", "/api/communities/370725001001/retire", json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = app
+        .json(
+            "PUT",
+            "/api/communities/370725001001",
+            json!({"name": "复活"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let r = app
+        .json("POST", "/api/streets/370725001/retire", json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(
+        app.overview().await["streets"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // Departments.
+    let r = app
+        .json(
+            "POST",
+            "/api/departments",
+            json!({"name": "县公安局", "duties": "网格警务"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json()["key"].as_str().unwrap().to_string();
+    let r = app
+        .json(
+            "PUT",
+            &format!("/api/departments/{id}"),
+            json!({"name": "县公安局", "phone": "0536-1234567"}),
+        )
+        .await;
+    assert_eq!(r.json()["phone"], "0536-1234567");
+    let r = app
+        .json("POST", &format!("/api/departments/{id}/retire"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        app.get("/api/departments")
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn every_level_through_form_posts() {
+    let app = TestApp::with_county().await;
+    let r = app
+        .form("/new/streets", &[("code", "3707250"), ("name", "宝都街道")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text();
+    assert!(page.contains("街道代码应为 9 位数字，现为 7 位"), "{page}");
+    assert!(
+        page.contains("value=\"3707250\""),
+        "the form keeps what was typed"
+    );
+
+    let r = app
+        .form(
+            "/new/streets",
+            &[("code", "370725001"), ("name", "宝都街道")],
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.location()),
+        (StatusCode::SEE_OTHER, "/streets/370725001".into())
+    );
+    let r = app
+        .form(
+            "/new/communities?parent=370725001",
+            &[
+                ("code", "370725001001"),
+                ("name", "宝昌社区"),
+                ("kind", "urban"),
+                ("centre_location", "车站村委"),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), "/communities/370725001001", "{}", r.text());
+    let r = app
+        .form(
+            "/new/grids?parent=370725001001",
+            &[("name", "第一网格"), ("kind", "urban"), ("tier", "")],
+        )
+        .await;
+    assert_eq!(r.location(), "/grids/370725001001001");
+    let r = app
+        .form(
+            "/new/compounds?parent=370725001001",
+            &[
+                ("name", "车站小区"),
+                ("grid", "370725001001001"),
+                ("households", "480"),
+                ("population", "1500"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let compound_page = r.location();
+    let compound = compound_page.trim_start_matches("/compounds/").to_string();
+    let r = app
+        .form(
+            &format!("/new/buildings?parent={compound}"),
+            &[("name", "1号楼")],
+        )
+        .await;
+    assert_eq!(r.location(), compound_page);
+    let r = app.form("/new/departments", &[("name", "县民政局")]).await;
+    assert_eq!(r.location(), "/departments");
+
+    // The pages show what was entered.
+    let page = app.get("/communities/370725001001").await.text();
+    assert!(page.contains("车站小区") && page.contains("第一网格") && page.contains("车站村委"));
+    let page = app.get(&compound_page).await.text();
+    assert!(page.contains("1号楼"));
+
+    // Edit forms carry the current values, and errors stay next to their field.
+    let page = app.get("/edit/communities/370725001001").await.text();
+    assert!(page.contains("value=\"宝昌社区\""));
+    let r = app
+        .form(
+            "/edit/communities/370725001001",
+            &[("name", ""), ("kind", "urban")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .contains("<p class=\"field-error\" id=\"e-name\">不能为空</p>")
+    );
+    let r = app
+        .form(
+            "/edit/communities/370725001001",
+            &[("name", "宝昌新社区"), ("kind", "urban")],
+        )
+        .await;
+    assert_eq!(r.location(), "/communities/370725001001");
+    let r = app
+        .form(
+            "/edit/grids/370725001001001",
+            &[("name", "车站网格"), ("kind", "urban"), ("tier", "basic")],
+        )
+        .await;
+    assert_eq!(r.location(), "/grids/370725001001001");
+    let r = app
+        .form(
+            &format!("/edit/compounds/{compound}"),
+            &[
+                ("name", "车站小区"),
+                ("households", "500"),
+                ("population", "1600"),
+                ("grid", "370725001001001"),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), compound_page);
+    let grid = app.get("/api/grids/370725001001001").await.json();
+    assert_eq!(
+        (
+            grid["grid"]["name"].as_str(),
+            grid["grid"]["households"].as_i64()
+        ),
+        (Some("车站网格"), Some(500))
+    );
+    let r = app
+        .form("/edit/streets/370725001", &[("name", "宝都街道办")])
+        .await;
+    assert_eq!(r.location(), "/streets/370725001");
+
+    // Retire, from the bottom up; a community with places is refused with a reason.
+    let r = app.form("/retire/communities/370725001001", &[]).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.text().contains("还有 1 个在册网格、1 个在册小区"));
+    let buildings = app.get(&format!("/api/compounds/{compound}")).await.json();
+    let building = buildings["buildings"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app
+        .form(
+            &format!("/retire/buildings/{building}"),
+            &[("valid_to", "")],
+        )
+        .await;
+    assert_eq!(r.location(), compound_page);
+    let r = app
+        .form(
+            &format!("/retire/compounds/{compound}"),
+            &[("valid_to", "2022-01-01")],
+        )
+        .await;
+    assert_eq!(r.location(), "/communities/370725001001");
+    let r = app
+        .form(
+            "/retire/grids/370725001001001",
+            &[("valid_to", "2022-13-01")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app.form("/retire/grids/370725001001001", &[]).await;
+    assert_eq!(r.location(), "/communities/370725001001");
+    let r = app.form("/retire/communities/370725001001", &[]).await;
+    assert_eq!(r.location(), "/streets/370725001");
+    let r = app.form("/retire/streets/370725001", &[]).await;
+    assert_eq!(r.location(), "/");
+    let departments = app.get("/api/departments").await.json();
+    let id = departments[0]["id"].as_str().unwrap().to_string();
+    let r = app
+        .form(
+            &format!("/edit/departments/{id}"),
+            &[("name", "县民政局"), ("duties", "社区布局")],
+        )
+        .await;
+    assert_eq!(r.location(), "/departments");
+    let r = app.form(&format!("/retire/departments/{id}"), &[]).await;
+    assert_eq!(r.location(), "/departments");
+}
+
+#[tokio::test]
+async fn search_finds_places_by_name_and_code() {
+    let app = TestApp::demo().await;
+    let hits = app.get("/api/search?q=%E5%AE%9D%E6%98%8C").await.json(); // 宝昌
+    let names: Vec<&str> = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h["name"].as_str())
+        .collect();
+    assert!(names.contains(&"宝昌社区"), "{names:?}");
+    let hits = app.get("/api/search?q=370725002").await.json();
+    assert_eq!(hits[0]["level"], "street");
+    assert_eq!(hits[0]["name"], "宝城街道");
+    let page = app
+        .get("/search?q=%E8%93%9D%E5%AE%9D%E7%9F%B3")
+        .await
+        .text(); // 蓝宝石
+    assert!(page.contains("蓝宝石花园网格"), "{page}");
+    let none = app.get("/api/search?q=%25").await.json();
+    assert!(
+        none.as_array().unwrap().is_empty(),
+        "% is a character, not a wildcard"
+    );
+}
