@@ -1,0 +1,213 @@
+//! A person's first visit, in headless Chromium driven over WebDriver: the real binary serves
+//! the demo county; the browser logs in, reads the overview, opens a community.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (.ci/run installs them). Set
+//! WANGGE_SKIP_BROWSER=1 to skip on a machine without them; otherwise their absence fails.
+
+mod common;
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use common::Db;
+use serde_json::{Value, json};
+
+struct Kill(Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into()
+}
+
+fn wait_for(url: &str) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(60) {
+        if let Ok(r) = agent().get(url).call() {
+            if r.status() == 200 {
+                return;
+            }
+        }
+        sleep(Duration::from_millis(200));
+    }
+    panic!("{url} did not come up");
+}
+
+struct WebDriver {
+    base: String,
+    session: String,
+}
+
+impl WebDriver {
+    fn call(&self, method: &str, path: &str, body: Value) -> Value {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let mut res = match method {
+            "GET" => agent().get(&url).call(),
+            "DELETE" => agent().delete(&url).call(),
+            _ => agent().post(&url).send_json(&body),
+        }
+        .unwrap();
+        let v: Value = res.body_mut().read_json().unwrap();
+        assert!(v["value"].get("error").is_none(), "{method} {path}: {v}");
+        v["value"].clone()
+    }
+
+    fn find(&self, using: &str, value: &str) -> String {
+        let v = self.call("POST", "/element", json!({"using": using, "value": value}));
+        v.as_object()
+            .and_then(|o| o.values().next())
+            .and_then(|v| v.as_str())
+            .unwrap()
+            .to_string()
+    }
+
+    fn text(&self) -> String {
+        let body = self.find("css selector", "body");
+        self.call("GET", &format!("/element/{body}/text"), json!({}))
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+}
+
+#[test]
+fn a_person_logs_in_and_reads_the_demo_county() {
+    if std::env::var("WANGGE_SKIP_BROWSER").is_ok_and(|v| v == "1") {
+        eprintln!("WANGGE_SKIP_BROWSER=1: browser test skipped");
+        return;
+    }
+    for bin in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
+        assert!(
+            std::path::Path::new(bin).exists(),
+            "{bin} is missing: apt-get install chromium chromium-driver (or WANGGE_SKIP_BROWSER=1)"
+        );
+    }
+    let db = Db::new();
+    let port = free_port();
+    let _server = Kill(
+        db.command()
+            .args(["serve", "--demo", "--bind", &format!("127.0.0.1:{port}")])
+            .env("WANGGE_ADMIN_PASSWORD", "browser-pass-1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let site = format!("http://127.0.0.1:{port}");
+    wait_for(&format!("{site}/healthz"));
+
+    let driver_port = free_port();
+    let _driver = Kill(
+        Command::new("/usr/bin/chromedriver")
+            .arg(format!("--port={driver_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let base = format!("http://127.0.0.1:{driver_port}");
+    wait_for(&format!("{base}/status"));
+    let profile = db.path("chrome-profile");
+    let caps = json!({"capabilities": {"alwaysMatch": {
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1280,1000", format!("--user-data-dir={}", profile.display())]
+        }
+    }}});
+    let mut res = agent()
+        .post(&format!("{base}/session"))
+        .send_json(&caps)
+        .unwrap();
+    let v: Value = res.body_mut().read_json().unwrap();
+    let session = v["value"]["sessionId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no session: {v}"))
+        .to_string();
+    let wd = WebDriver { base, session };
+
+    // Not logged in: the overview sends the person to the login form.
+    wd.call("POST", "/url", json!({"url": format!("{site}/")}));
+    let url = wd.call("GET", "/url", json!({}));
+    assert!(url.as_str().unwrap().ends_with("/login"), "{url}");
+    let user = wd.find("css selector", "#username");
+    wd.call(
+        "POST",
+        &format!("/element/{user}/value"),
+        json!({"text": "admin"}),
+    );
+    let pass = wd.find("css selector", "#password");
+    wd.call(
+        "POST",
+        &format!("/element/{pass}/value"),
+        json!({"text": "browser-pass-1"}),
+    );
+    let submit = wd.find("css selector", "button[type=submit]");
+    wd.call("POST", &format!("/element/{submit}/click"), json!({}));
+
+    // The overview: the county, both streets, 附件2's figures, the placeholder note.
+    let title = wd.call("GET", "/title", json!({}));
+    assert_eq!(title, "昌乐县总览 · 网格化服务管理");
+    let text = wd.text();
+    for s in [
+        "昌乐县",
+        "宝都街道",
+        "宝城街道",
+        "宝昌社区",
+        "98161",
+        "343567",
+        "4350",
+        "15225",
+        "占位代码",
+    ] {
+        assert!(text.contains(s), "the overview should show {s}:\n{text}");
+    }
+
+    // One community: its grids, compounds, service centre and boundaries.
+    let link = wd.find("link text", "宝昌社区");
+    wd.call("POST", &format!("/element/{link}/click"), json!({}));
+    let text = wd.text();
+    for s in [
+        "宝昌社区",
+        "车站村委",
+        "东至",
+        "车站村东",
+        "南至",
+        "铁路线",
+        "宝昌第1网格",
+        "网格（9）",
+        "小区及村庄（10）",
+    ] {
+        assert!(
+            text.contains(s),
+            "the community page should show {s}:\n{text}"
+        );
+    }
+    let crumbs = wd.find("css selector", "nav.crumbs");
+    let crumb_text = wd.call("GET", &format!("/element/{crumbs}/text"), json!({}));
+    assert!(
+        crumb_text.as_str().unwrap().contains("总览 › 宝都街道"),
+        "{crumb_text}"
+    );
+    wd.call("DELETE", "", json!({}));
+}
