@@ -103,6 +103,13 @@ async fn run(
         n_communities * compounds,
         load.as_secs_f64()
     );
+    let t = Instant::now();
+    let o = store.overview().await.map_err(|e| e.to_string())?;
+    println!(
+        "总览首次读取（无缓存，{} 个社区）：{:.1} ms",
+        o.streets.iter().map(|s| s.communities.len()).sum::<usize>(),
+        t.elapsed().as_secs_f64() * 1000.0
+    );
     let password = "bench-password-1";
     wangge_web::ensure_admin(&store, Some(password)).await?;
     let app = wangge_web::router(wangge_web::AppState {

@@ -205,6 +205,8 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
+        // Fresh statistics, so that the query planners choose the selective indexes.
+        exec(self.conn(), "ANALYZE", vec![]).await?;
         Ok(true)
     }
 

@@ -169,7 +169,10 @@ const MIGRATIONS: &[(i64, &str)] = &[(
 CREATE TABLE county (
     code TEXT PRIMARY KEY,
     name TEXT NOT NULL,
-    demo BOOLEAN NOT NULL DEFAULT FALSE
+    demo BOOLEAN NOT NULL DEFAULT FALSE,
+    -- Bumped by every write that changes what the overview shows, and the overview is cached
+    -- per version (see Store::overview).
+    version BIGINT NOT NULL DEFAULT 0
 );
 CREATE TABLE street (
     code TEXT PRIMARY KEY,
@@ -235,8 +238,8 @@ CREATE TABLE compound (
     valid_to TEXT,
     PRIMARY KEY (county_code, id)
 );
-CREATE INDEX compound_community ON compound(county_code, community_code);
-CREATE INDEX compound_grid ON compound(county_code, grid_code);
+CREATE INDEX compound_community ON compound(community_code, grid_code);
+CREATE INDEX compound_grid ON compound(grid_code);
 CREATE TABLE building (
     county_code TEXT NOT NULL,
     id TEXT NOT NULL,
@@ -250,7 +253,7 @@ CREATE TABLE building (
     PRIMARY KEY (county_code, id),
     FOREIGN KEY (county_code, compound_id) REFERENCES compound(county_code, id)
 );
-CREATE INDEX building_compound ON building(county_code, compound_id);
+CREATE INDEX building_compound ON building(compound_id);
 CREATE TABLE department (
     county_code TEXT NOT NULL REFERENCES county(code),
     id TEXT NOT NULL,

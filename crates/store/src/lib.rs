@@ -54,6 +54,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[derive(Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    overview_cache: std::sync::Arc<std::sync::Mutex<Option<(i64, Overview)>>>,
 }
 
 /// Which database a store is on, for `/healthz` and the logs.
@@ -68,7 +69,10 @@ impl Store {
     pub async fn open(opts: &DbOptions) -> Result<Store> {
         let db = db::connect(opts).await?;
         db::migrate(&db).await?;
-        Ok(Store { db })
+        Ok(Store {
+            db,
+            overview_cache: Default::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {

@@ -23,6 +23,9 @@ pub struct County {
     pub name: String,
     /// True when the registry holds the generated demo county.
     pub demo: bool,
+    /// Bumped by every write the overview shows.
+    #[serde(skip)]
+    pub version: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -341,7 +344,7 @@ impl Store {
     pub async fn county(&self) -> Result<Option<County>> {
         let r = one(
             &self.db,
-            "SELECT code, name, demo FROM county ORDER BY code LIMIT 1",
+            "SELECT code, name, demo, version FROM county ORDER BY code LIMIT 1",
             vec![],
         )
         .await?;
@@ -350,6 +353,7 @@ impl Store {
                 code: get(&r, "code")?,
                 name: get(&r, "name")?,
                 demo: get(&r, "demo")?,
+                version: get(&r, "version")?,
             })
         })
         .transpose()
@@ -375,7 +379,7 @@ impl Store {
                     vec![name.into(), code.as_str().into()],
                 )
                 .await?;
-                Ok(())
+                touch(&self.db, code.as_str()).await
             }
             None => {
                 exec(
@@ -391,8 +395,26 @@ impl Store {
 
     // ---- reads -----------------------------------------------------------------------
 
+    /// The overview, from the cache while no write has changed it (one small query), else
+    /// read afresh. The version is read before the data, so a cached overview is never older
+    /// than its version.
     pub async fn overview(&self) -> Result<Overview> {
         let county = self.require_county().await?;
+        if let Ok(cache) = self.overview_cache.lock() {
+            if let Some((version, o)) = cache.as_ref() {
+                if *version == county.version && o.county.code == county.code {
+                    return Ok(o.clone());
+                }
+            }
+        }
+        let o = self.read_overview(county).await?;
+        if let Ok(mut cache) = self.overview_cache.lock() {
+            *cache = Some((o.county.version, o.clone()));
+        }
+        Ok(o)
+    }
+
+    async fn read_overview(&self, county: County) -> Result<Overview> {
         let streets = self.streets(&county.code).await?;
         let rows = all(
             &self.db,
@@ -764,6 +786,7 @@ impl Store {
             ],
         )
         .await?;
+        touch(&self.db, &county_of(code.as_str())).await?;
         Ok(code.to_string())
     }
 
@@ -784,7 +807,7 @@ impl Store {
             vec![input.name.clone().into(), code.into()],
         )
         .await?;
-        Ok(())
+        touch(&self.db, &county_of(code)).await
     }
 
     pub async fn retire_street(&self, code: &str, on: Option<Date>) -> Result<()> {
@@ -841,7 +864,7 @@ impl Store {
             community_values(input, code),
         )
         .await?;
-        Ok(())
+        touch(&self.db, &county_of(code)).await
     }
 
     pub async fn retire_community(&self, code: &str, on: Option<Date>) -> Result<()> {
@@ -1202,6 +1225,17 @@ async fn set_valid_to_in<C: ConnectionTrait>(
         vec![date_v(on.unwrap_or_else(today)), county.into(), value.into()],
     )
     .await?;
+    touch(c, county).await
+}
+
+/// Marks the overview stale: called by every write that changes what it shows.
+pub(crate) async fn touch<C: ConnectionTrait>(c: &C, county: &str) -> Result<()> {
+    exec(
+        c,
+        "UPDATE county SET version = version + 1 WHERE code = ?",
+        vec![county.into()],
+    )
+    .await?;
     Ok(())
 }
 
@@ -1406,7 +1440,7 @@ pub(crate) async fn insert_community<C: ConnectionTrait>(
     if let Some(d) = declared {
         set_declared(c, code.as_str(), d).await?;
     }
-    Ok(())
+    touch(c, &street.county_code).await
 }
 
 pub(crate) async fn set_declared<C: ConnectionTrait>(c: &C, code: &str, d: &Figures) -> Result<()> {
@@ -1423,7 +1457,7 @@ pub(crate) async fn set_declared<C: ConnectionTrait>(c: &C, code: &str, d: &Figu
         ],
     )
     .await?;
-    Ok(())
+    touch(c, &county_of(code)).await
 }
 
 pub(crate) async fn insert_compound<C: ConnectionTrait>(
@@ -1475,11 +1509,11 @@ pub(crate) async fn refresh_community<C: ConnectionTrait>(c: &C, code: &str) -> 
             code.into(),
             county.clone().into(),
             code.into(),
-            county.into(),
+            county.clone().into(),
             code.into(),
             code.into(),
         ],
     )
     .await?;
-    Ok(())
+    touch(c, &county).await
 }
