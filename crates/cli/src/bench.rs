@@ -70,10 +70,10 @@ pub async fn registry(opts: &DbOptions, a: RegistryArgs) -> Result<(), String> {
         per_community_compounds,
     )
     .await;
-    if let Some((url, name)) = scratch {
-        if let Err(e) = wangge_store::scratch::drop(&url, &name).await {
-            eprintln!("无法删除临时数据库 {name}：{e}");
-        }
+    if let Some((url, name)) = scratch
+        && let Err(e) = wangge_store::scratch::drop(&url, &name).await
+    {
+        eprintln!("无法删除临时数据库 {name}：{e}");
     }
     result
 }

@@ -42,10 +42,10 @@ fn agent() -> ureq::Agent {
 fn wait_for(url: &str) {
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(60) {
-        if let Ok(r) = agent().get(url).call() {
-            if r.status() == 200 {
-                return;
-            }
+        if let Ok(r) = agent().get(url).call()
+            && r.status() == 200
+        {
+            return;
         }
         sleep(Duration::from_millis(200));
     }
@@ -59,6 +59,13 @@ struct WebDriver {
 
 impl WebDriver {
     fn call(&self, method: &str, path: &str, body: Value) -> Value {
+        let v = self.try_call(method, path, body);
+        assert!(v["value"].get("error").is_none(), "{method} {path}: {v}");
+        v["value"].clone()
+    }
+
+    /// The whole answer, errors included (an element may go stale while a page loads).
+    fn try_call(&self, method: &str, path: &str, body: Value) -> Value {
         let url = format!("{}/session/{}{path}", self.base, self.session);
         let mut res = match method {
             "GET" => agent().get(&url).call(),
@@ -66,9 +73,7 @@ impl WebDriver {
             _ => agent().post(&url).send_json(&body),
         }
         .unwrap();
-        let v: Value = res.body_mut().read_json().unwrap();
-        assert!(v["value"].get("error").is_none(), "{method} {path}: {v}");
-        v["value"].clone()
+        res.body_mut().read_json().unwrap()
     }
 
     fn find(&self, using: &str, value: &str) -> String {
@@ -80,12 +85,30 @@ impl WebDriver {
             .to_string()
     }
 
-    fn text(&self) -> String {
-        let body = self.find("css selector", "body");
-        self.call("GET", &format!("/element/{body}/text"), json!({}))
-            .as_str()
-            .unwrap()
-            .to_string()
+    /// Waits (up to 15 s) for a navigation that a click started: until `f` holds of the
+    /// page's title and text. Returns the page's text.
+    fn wait_page(&self, f: impl Fn(&str, &str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let title = self.try_call("GET", "/title", json!({}));
+            let title = title["value"].as_str().unwrap_or("").to_string();
+            let body = self.try_call(
+                "POST",
+                "/element",
+                json!({"using": "css selector", "value": "body"}),
+            );
+            let text = body["value"]
+                .as_object()
+                .and_then(|o| o.values().next())
+                .and_then(|id| id.as_str())
+                .map(|id| self.try_call("GET", &format!("/element/{id}/text"), json!({})))
+                .and_then(|t| t["value"].as_str().map(str::to_string))
+                .unwrap_or_default();
+            if f(&title, &text) || start.elapsed() > Duration::from_secs(15) {
+                return text;
+            }
+            sleep(Duration::from_millis(100));
+        }
     }
 }
 
@@ -166,9 +189,9 @@ fn a_person_logs_in_and_reads_the_demo_county() {
     wd.call("POST", &format!("/element/{submit}/click"), json!({}));
 
     // The overview: the county, both streets, 附件2's figures, the placeholder note.
+    let text = wd.wait_page(|title, _| title == "昌乐县总览 · 网格化服务管理");
     let title = wd.call("GET", "/title", json!({}));
     assert_eq!(title, "昌乐县总览 · 网格化服务管理");
-    let text = wd.text();
     for s in [
         "昌乐县",
         "宝都街道",
@@ -186,7 +209,7 @@ fn a_person_logs_in_and_reads_the_demo_county() {
     // One community: its grids, compounds, service centre and boundaries.
     let link = wd.find("link text", "宝昌社区");
     wd.call("POST", &format!("/element/{link}/click"), json!({}));
-    let text = wd.text();
+    let text = wd.wait_page(|title, _| title.starts_with("宝昌社区"));
     for s in [
         "宝昌社区",
         "车站村委",

@@ -114,7 +114,9 @@ impl Column {
             "序号" => Column::Seq,
             "社区名称" | "社区" => Column::Name,
             "网格数量" | "网格数" => Column::Grids,
-            "小区及村庄数" | "小区及村庄数量" | "小区数量" | "小区数" => Column::Compounds,
+            "小区及村庄数" | "小区及村庄数量" | "小区数量" | "小区数" => {
+                Column::Compounds
+            }
             "户数" => Column::Households,
             "人口" | "人口数" => Column::Population,
             "服务中心位置" => Column::Centre,
@@ -301,7 +303,10 @@ fn read_sheet(sheet: &Sheet, ctx: &mut Ctx<'_>, tables: &mut Vec<StreetTable>) {
             i += 1;
             continue;
         }
-        let header: Vec<Option<Column>> = cells.iter().map(|c| Column::from_header(&norm(c))).collect();
+        let header: Vec<Option<Column>> = cells
+            .iter()
+            .map(|c| Column::from_header(&norm(c)))
+            .collect();
         if !header.contains(&Some(Column::Name)) {
             i += 1;
             continue;
@@ -310,10 +315,10 @@ fn read_sheet(sheet: &Sheet, ctx: &mut Ctx<'_>, tables: &mut Vec<StreetTable>) {
         let header_row = i + 1;
         let mut cols: HashMap<Column, usize> = HashMap::new();
         for (idx, c) in header.iter().enumerate() {
-            if let Some(c) = c {
-                if cols.insert(*c, idx).is_some() {
-                    ctx.err(header_row, Some((idx, *c)), "表头重复");
-                }
+            if let Some(c) = c
+                && cols.insert(*c, idx).is_some()
+            {
+                ctx.err(header_row, Some((idx, *c)), "表头重复");
             }
         }
         for c in Column::ALL {
@@ -344,7 +349,10 @@ fn read_sheet(sheet: &Sheet, ctx: &mut Ctx<'_>, tables: &mut Vec<StreetTable>) {
         {
             end += 1;
         }
-        if Column::ALL.iter().all(|c| !c.required() || cols.contains_key(c)) {
+        if Column::ALL
+            .iter()
+            .all(|c| !c.required() || cols.contains_key(c))
+        {
             let rows = read_block(sheet, i + 1..end, &cols, ctx);
             if rows.is_empty() {
                 ctx.err(header_row, None, "表中没有社区行");
@@ -440,10 +448,10 @@ fn read_block(
         let centre_location = text(Column::Centre, 100).filter(|s| s != NO_CENTRE);
         let boundary = text(Column::Boundary, 500);
         let code = text(Column::Code, 20);
-        if let Some(c) = &code {
-            if let Err(e) = crate::code::CommunityCode::parse(c) {
-                ctx.err(n, at(Column::Code), e.to_string());
-            }
+        if let Some(c) = &code
+            && let Err(e) = crate::code::CommunityCode::parse(c)
+        {
+            ctx.err(n, at(Column::Code), e.to_string());
         }
         rows.push(CommunityRow {
             row: n,
@@ -475,7 +483,10 @@ fn check_total(
             Ok(v) if v != sums.communities => ctx.err(
                 n,
                 at(Column::Name),
-                format!("合计行写有 {v} 个社区，但表中有 {} 个社区", sums.communities),
+                format!(
+                    "合计行写有 {v} 个社区，但表中有 {} 个社区",
+                    sums.communities
+                ),
             ),
             Ok(_) => {}
             Err(e) => ctx.err(n, at(Column::Name), format!("合计行的社区数{e}")),
@@ -507,7 +518,9 @@ pub fn layout(street_name: &str, rows: &[CommunityRow]) -> Vec<Vec<String>> {
             r.compounds.to_string(),
             r.households.to_string(),
             r.population.to_string(),
-            r.centre_location.clone().unwrap_or_else(|| NO_CENTRE.into()),
+            r.centre_location
+                .clone()
+                .unwrap_or_else(|| NO_CENTRE.into()),
             r.boundary.clone().unwrap_or_default(),
             r.code.clone().unwrap_or_default(),
         ]);
@@ -542,7 +555,14 @@ mod tests {
     }
 
     const HEADER: &[&str] = &[
-        "序号", "社区名称", "网格数量", "小区及村庄数", "户数", "人口", "服务中心位置", "社区范围",
+        "序号",
+        "社区名称",
+        "网格数量",
+        "小区及村庄数",
+        "户数",
+        "人口",
+        "服务中心位置",
+        "社区范围",
     ];
 
     #[test]
@@ -550,7 +570,16 @@ mod tests {
         let s = sheet(&[
             &["社区基本情况表（宝城）"],
             HEADER,
-            &["1", "昌明社区", "8", "11", "7633", "10001", "北盛小区", "北至新城街，东至方山路。"],
+            &[
+                "1",
+                "昌明社区",
+                "8",
+                "11",
+                "7633",
+                "10001",
+                "北盛小区",
+                "北至新城街，东至方山路。",
+            ],
             &["2", "艳阳天社区", "3", "10", "3244", "6576", "无", ""],
             &["合计", "", "11", "21", "10877", "16577", "", ""],
         ]);
@@ -607,7 +636,11 @@ mod tests {
     #[test]
     fn missing_columns_and_titles() {
         let s = sheet(&[&["社区名称", "户数"], &["昌明社区", "1"]]);
-        let msgs: Vec<String> = read(&[s]).unwrap_err().iter().map(|e| e.to_string()).collect();
+        let msgs: Vec<String> = read(&[s])
+            .unwrap_err()
+            .iter()
+            .map(|e| e.to_string())
+            .collect();
         assert!(msgs.contains(&"第 1 行：缺少「网格数量」列".to_string()));
         assert!(msgs.iter().any(|m| m.contains("无法确定所属街道")));
     }

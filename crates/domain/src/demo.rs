@@ -19,8 +19,7 @@ use crate::place::{Boundary, CommunityKind, CompoundKind, GridKind, Tier};
 pub const COUNTY_CODE: &str = "370725";
 pub const COUNTY_NAME: &str = "昌乐县";
 /// Said on every page that shows demo data.
-pub const PLACEHOLDER_NOTE: &str =
-    "演示数据：社区基本情况取自附件2；街道、社区代码为按表序分配的占位代码，小区、网格、楼栋为按附件2合计生成的模拟数据。";
+pub const PLACEHOLDER_NOTE: &str = "演示数据：社区基本情况取自附件2；街道、社区代码为按表序分配的占位代码，小区、网格、楼栋为按附件2合计生成的模拟数据。";
 
 struct Row {
     name: &'static str,
@@ -34,6 +33,7 @@ struct Row {
     converted: bool,
 }
 
+#[allow(clippy::too_many_arguments)] // one row of 附件2, in its column order
 const fn row(
     name: &'static str,
     grids: i64,
@@ -61,31 +61,251 @@ const fn row(
 use Tier::{Basic as B, Demonstration as D, Standard as S};
 
 const BAODU: &[Row] = &[
-    row("宝昌社区", 9, 10, 4350, 15225, "车站村委", "东至车站村东，北至恒信首府北、新城街、北关创业园北，西至北海路，南至铁路线", B, true),
-    row("三和社区", 7, 7, 2703, 9461, "三和小区办公楼", "东至青年路、西湖花园以西，北至铁路线，西至北海路，南至昌盛街", B, false),
-    row("故城社区", 8, 15, 5899, 20647, "北关安置区办公楼", "东至新昌路，北至铁路线，西至青年路，南至利民街", D, true),
-    row("站前社区", 9, 36, 5737, 20080, "东田安置楼办公室", "东至永康路北头，北至铁路，西至新昌路，南至利民街", S, true),
-    row("西湖社区", 7, 21, 7022, 24577, "南关安置楼办公室", "东至新昌路，北至利民街，西至青年路，南至恒安街", S, true),
-    row("新昌社区", 8, 31, 6809, 23832, "新昌社区", "东至永康路，北至利民街，西至新昌路，南至孤山街", S, false),
-    row("永康社区", 7, 14, 7015, 24552, "曲周安置楼办公室", "东至恒信伯爵公馆以东，北至铁路线，西至永康路，南至孤山街、宝石山庄北", S, true),
-    row("西河社区", 5, 5, 3548, 12418, "五闫庄村委", "东至湖滨路，北至恒安湖公园北，西至西湖花园西、恒信沁园西，南至流泉街", B, true),
-    row("南苑社区", 5, 11, 5164, 18074, "西湖社区", "东至新昌路，北至恒安街，西至湖滨路，南至昌盛街", D, false),
-    row("恒昌社区", 8, 32, 4729, 16552, "恒安社区", "东至文化路，北至孤山街，西至新昌路，南至昌盛街", B, false),
-    row("恒盛社区", 8, 35, 4390, 15365, "老妇幼保健院", "东至永康路、方山路，北至孤山街，西至文化路，南至昌盛街、东村街", D, false),
-    row("东山社区", 6, 10, 7005, 24518, "民政大厦", "东至宝石山庄以东，北至宝石山庄以北、孤山街，西至永康路，南至东村街、旅游路", B, false),
-    row("湖滨社区", 4, 10, 5700, 19950, "无", "东至新昌路，北至昌盛街，西至湖滨路，南至流泉街", B, false),
-    row("恒安社区", 13, 18, 6984, 24444, "流泉社区", "东至方山路，北至昌盛街，西至新昌路，南至北流泉南河道、气象局南、彩虹桥", S, false),
-    row("昌盛社区", 7, 10, 6043, 21151, "东山王办公楼", "东至首阳山森林公园，北至东村街，西至方山路，南至一中街、洪阳街、卡纳圣菲北", S, true),
-    row("月亮湾社区", 12, 13, 6301, 22054, "月亮湾办公楼", "东至新昌路、小丹河，北至流泉街，西至北海路，南至宝通街", S, false),
-    row("翰苑社区", 5, 8, 5262, 18417, "颐轩国际社区用房", "东至卡纳圣菲以东，北至卡纳圣菲以北、洪阳街、一中街，西至方山路，南至彩虹桥、颐轩国际南河道、卡纳圣菲南", B, false),
-    row("流泉社区", 4, 8, 3500, 12250, "南萧安置区办公楼", "东至鼎恒伴山以东，北至卡纳圣菲南、颐轩国际南河道、彩虹桥，西至小丹河河道，南至宝通街", B, true),
+    row(
+        "宝昌社区",
+        9,
+        10,
+        4350,
+        15225,
+        "车站村委",
+        "东至车站村东，北至恒信首府北、新城街、北关创业园北，西至北海路，南至铁路线",
+        B,
+        true,
+    ),
+    row(
+        "三和社区",
+        7,
+        7,
+        2703,
+        9461,
+        "三和小区办公楼",
+        "东至青年路、西湖花园以西，北至铁路线，西至北海路，南至昌盛街",
+        B,
+        false,
+    ),
+    row(
+        "故城社区",
+        8,
+        15,
+        5899,
+        20647,
+        "北关安置区办公楼",
+        "东至新昌路，北至铁路线，西至青年路，南至利民街",
+        D,
+        true,
+    ),
+    row(
+        "站前社区",
+        9,
+        36,
+        5737,
+        20080,
+        "东田安置楼办公室",
+        "东至永康路北头，北至铁路，西至新昌路，南至利民街",
+        S,
+        true,
+    ),
+    row(
+        "西湖社区",
+        7,
+        21,
+        7022,
+        24577,
+        "南关安置楼办公室",
+        "东至新昌路，北至利民街，西至青年路，南至恒安街",
+        S,
+        true,
+    ),
+    row(
+        "新昌社区",
+        8,
+        31,
+        6809,
+        23832,
+        "新昌社区",
+        "东至永康路，北至利民街，西至新昌路，南至孤山街",
+        S,
+        false,
+    ),
+    row(
+        "永康社区",
+        7,
+        14,
+        7015,
+        24552,
+        "曲周安置楼办公室",
+        "东至恒信伯爵公馆以东，北至铁路线，西至永康路，南至孤山街、宝石山庄北",
+        S,
+        true,
+    ),
+    row(
+        "西河社区",
+        5,
+        5,
+        3548,
+        12418,
+        "五闫庄村委",
+        "东至湖滨路，北至恒安湖公园北，西至西湖花园西、恒信沁园西，南至流泉街",
+        B,
+        true,
+    ),
+    row(
+        "南苑社区",
+        5,
+        11,
+        5164,
+        18074,
+        "西湖社区",
+        "东至新昌路，北至恒安街，西至湖滨路，南至昌盛街",
+        D,
+        false,
+    ),
+    row(
+        "恒昌社区",
+        8,
+        32,
+        4729,
+        16552,
+        "恒安社区",
+        "东至文化路，北至孤山街，西至新昌路，南至昌盛街",
+        B,
+        false,
+    ),
+    row(
+        "恒盛社区",
+        8,
+        35,
+        4390,
+        15365,
+        "老妇幼保健院",
+        "东至永康路、方山路，北至孤山街，西至文化路，南至昌盛街、东村街",
+        D,
+        false,
+    ),
+    row(
+        "东山社区",
+        6,
+        10,
+        7005,
+        24518,
+        "民政大厦",
+        "东至宝石山庄以东，北至宝石山庄以北、孤山街，西至永康路，南至东村街、旅游路",
+        B,
+        false,
+    ),
+    row(
+        "湖滨社区",
+        4,
+        10,
+        5700,
+        19950,
+        "无",
+        "东至新昌路，北至昌盛街，西至湖滨路，南至流泉街",
+        B,
+        false,
+    ),
+    row(
+        "恒安社区",
+        13,
+        18,
+        6984,
+        24444,
+        "流泉社区",
+        "东至方山路，北至昌盛街，西至新昌路，南至北流泉南河道、气象局南、彩虹桥",
+        S,
+        false,
+    ),
+    row(
+        "昌盛社区",
+        7,
+        10,
+        6043,
+        21151,
+        "东山王办公楼",
+        "东至首阳山森林公园，北至东村街，西至方山路，南至一中街、洪阳街、卡纳圣菲北",
+        S,
+        true,
+    ),
+    row(
+        "月亮湾社区",
+        12,
+        13,
+        6301,
+        22054,
+        "月亮湾办公楼",
+        "东至新昌路、小丹河，北至流泉街，西至北海路，南至宝通街",
+        S,
+        false,
+    ),
+    row(
+        "翰苑社区",
+        5,
+        8,
+        5262,
+        18417,
+        "颐轩国际社区用房",
+        "东至卡纳圣菲以东，北至卡纳圣菲以北、洪阳街、一中街，西至方山路，南至彩虹桥、颐轩国际南河道、卡纳圣菲南",
+        B,
+        false,
+    ),
+    row(
+        "流泉社区",
+        4,
+        8,
+        3500,
+        12250,
+        "南萧安置区办公楼",
+        "东至鼎恒伴山以东，北至卡纳圣菲南、颐轩国际南河道、彩虹桥，西至小丹河河道，南至宝通街",
+        B,
+        true,
+    ),
 ];
 
 const BAOCHENG: &[Row] = &[
-    row("昌明社区", 8, 11, 7633, 10001, "新昌路西侧、北盛小区（西区）门口北侧", "北至新城街，南至胶济铁路线，西至宝昌路、车站村东，东至方山路。", S, false),
-    row("艳阳天社区", 3, 10, 3244, 6576, "新城街以北、立伟国际广场门口西侧", "北至营丘街，南至胶济铁路线，西至方山路，东至首阳山路。", S, false),
-    row("学府社区", 5, 7, 5778, 7358, "行政街西头、二中门口对面西南侧", "北至青银高速，南至新城街，西至北海路，东至新昌路。", D, false),
-    row("宝石城社区", 4, 10, 3939, 8358, "日科化学南门南侧，黄埠小区东门", "北至青银高速，南至营丘街、新城街，西至新昌路，东至首阳山路、方山路。", S, false),
+    row(
+        "昌明社区",
+        8,
+        11,
+        7633,
+        10001,
+        "新昌路西侧、北盛小区（西区）门口北侧",
+        "北至新城街，南至胶济铁路线，西至宝昌路、车站村东，东至方山路。",
+        S,
+        false,
+    ),
+    row(
+        "艳阳天社区",
+        3,
+        10,
+        3244,
+        6576,
+        "新城街以北、立伟国际广场门口西侧",
+        "北至营丘街，南至胶济铁路线，西至方山路，东至首阳山路。",
+        S,
+        false,
+    ),
+    row(
+        "学府社区",
+        5,
+        7,
+        5778,
+        7358,
+        "行政街西头、二中门口对面西南侧",
+        "北至青银高速，南至新城街，西至北海路，东至新昌路。",
+        D,
+        false,
+    ),
+    row(
+        "宝石城社区",
+        4,
+        10,
+        3939,
+        8358,
+        "日科化学南门南侧，黄埠小区东门",
+        "北至青银高速，南至营丘街、新城街，西至新昌路，东至首阳山路、方山路。",
+        S,
+        false,
+    ),
 ];
 
 /// 附件4's named demonstration grids: (community, grid name).
@@ -124,7 +344,10 @@ const DEMONSTRATION_GRIDS: &[(&str, &str)] = &[
 /// Departments (职能部门) named in the plan as lead or supporting units, with the duty the plan
 /// gives them; the demo's branch of the org tree beside the places.
 pub const DEPARTMENTS: &[(&str, &str)] = &[
-    ("县委政法委", "牵头网格划分与网格人员配备；网格化服务管理中心"),
+    (
+        "县委政法委",
+        "牵头网格划分与网格人员配备；网格化服务管理中心",
+    ),
     ("县民政局", "社区布局调整；城市社区规范化建设领导小组办公室"),
     ("县委组织部", "社区党组织建设；“社区吹哨、部门报到”机制"),
     ("县公安局", "网格警务助理；重点人员协控"),
@@ -272,7 +495,11 @@ pub fn county() -> DemoCounty {
             for gi in 0..r.grids as usize {
                 let gcode = GridCode::compose(&code, gi as u16 + 1).expect("grid code");
                 let (name, kind, tier) = if gi < named.len() {
-                    (named[gi].to_string(), GridKind::Urban, Some(Tier::Demonstration))
+                    (
+                        named[gi].to_string(),
+                        GridKind::Urban,
+                        Some(Tier::Demonstration),
+                    )
                 } else if gi < urban {
                     let tier = if standard_left > 0 {
                         standard_left -= 1;
@@ -280,9 +507,17 @@ pub fn county() -> DemoCounty {
                     } else {
                         Tier::Basic
                     };
-                    (format!("{}第{}网格", short(r.name), gi + 1), GridKind::Urban, Some(tier))
+                    (
+                        format!("{}第{}网格", short(r.name), gi + 1),
+                        GridKind::Urban,
+                        Some(tier),
+                    )
                 } else {
-                    (format!("{}第{}网格", short(r.name), gi + 1), GridKind::Rural, None)
+                    (
+                        format!("{}第{}网格", short(r.name), gi + 1),
+                        GridKind::Rural,
+                        None,
+                    )
                 };
                 grids.push(DemoGrid {
                     code: gcode,
@@ -363,7 +598,11 @@ fn compounds(r: &Row, grids: &[DemoGrid], rng: &mut Rng) -> Vec<DemoCompound> {
                 population: population[i],
                 residential_area: (h * 95 + rng.below(20) as i64 * h) as f64,
                 has_property_management: !rural && (h >= 300 || rng.below(10) < 6),
-                buildings: if rural { 0 } else { (h as u32).div_ceil(60).max(1) },
+                buildings: if rural {
+                    0
+                } else {
+                    (h as u32).div_ceil(60).max(1)
+                },
             }
         })
         .collect()
@@ -477,7 +716,13 @@ mod tests {
         let rows: Vec<_> = baodu.communities.iter().map(|c| c.basics.clone()).collect();
         let t = Totals::of(&rows);
         assert_eq!(
-            (t.communities, t.grids, t.compounds, t.households, t.population),
+            (
+                t.communities,
+                t.grids,
+                t.compounds,
+                t.households,
+                t.population
+            ),
             (18, 132, 294, 98161, 343567)
         );
         let grids: Vec<&DemoGrid> = baodu.communities.iter().flat_map(|c| &c.grids).collect();
@@ -495,7 +740,10 @@ mod tests {
             .collect();
         assert_eq!(baocheng.len(), 20);
         assert_eq!(
-            baocheng.iter().filter(|g| g.tier == Some(Tier::Demonstration)).count(),
+            baocheng
+                .iter()
+                .filter(|g| g.tier == Some(Tier::Demonstration))
+                .count(),
             5
         );
         let tiers = |t: Tier| baodu.communities.iter().filter(|c| c.tier == t).count();

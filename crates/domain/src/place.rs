@@ -129,7 +129,11 @@ pub fn parse_optional_text(s: &str, max: usize) -> Result<Option<String>, FieldE
 /// A count of households, people, grids…: a non-negative integer. Accepts thousands
 /// separators and a spreadsheet's float rendering of a whole number ("4350.0").
 pub fn parse_count(s: &str) -> Result<i64, FieldError> {
-    let t: String = s.trim().chars().filter(|c| *c != ',' && *c != '，').collect();
+    let t: String = s
+        .trim()
+        .chars()
+        .filter(|c| *c != ',' && *c != '，')
+        .collect();
     if t.is_empty() {
         return Err(FieldError::Empty);
     }
@@ -173,7 +177,9 @@ impl Date {
             _ if leap => 29,
             _ => 28,
         };
-        (1..=days).contains(&day).then_some(Date { year, month, day })
+        (1..=days)
+            .contains(&day)
+            .then_some(Date { year, month, day })
     }
 
     pub fn parse(s: &str) -> Result<Date, FieldError> {
@@ -322,9 +328,7 @@ mod tests {
 
     #[test]
     fn boundaries() {
-        let b = Boundary::parse(
-            "北至新城街，南至胶济铁路线，西至宝昌路、车站村东，东至方山路。",
-        );
+        let b = Boundary::parse("北至新城街，南至胶济铁路线，西至宝昌路、车站村东，东至方山路。");
         assert_eq!(b.east.as_deref(), Some("方山路"));
         assert_eq!(b.west.as_deref(), Some("宝昌路、车站村东"));
         assert_eq!(

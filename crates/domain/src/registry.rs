@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::code::{CommunityCode, GridCode, StreetCode};
 use crate::place::{
-    Boundary, CommunityKind, CompoundKind, Date, GridKind, Tier, parse_area,
-    parse_count, parse_name, parse_optional_text,
+    Boundary, CommunityKind, CompoundKind, Date, GridKind, Tier, parse_area, parse_count,
+    parse_name, parse_optional_text,
 };
 
 /// Field name → message, for users (zh-CN).
@@ -76,10 +76,7 @@ impl<'a> Form<'a> {
     }
 
     fn flag(&mut self, field: &str) -> bool {
-        matches!(
-            self.raw(field),
-            "true" | "on" | "1" | "yes" | "是" | "有"
-        )
+        matches!(self.raw(field), "true" | "on" | "1" | "yes" | "是" | "有")
     }
 
     fn date(&mut self, field: &str) -> Option<Date> {
@@ -157,13 +154,13 @@ impl CommunityInput {
         let centre_location = form.text("centre_location", 100);
         let centre_area = form.area("centre_area");
         let hall_area = form.area("hall_area");
-        if let (Some(c), Some(h)) = (centre_area, hall_area) {
-            if h > c {
-                form.errors.insert(
-                    "hall_area".into(),
-                    format!("服务大厅面积（{h}）不能大于服务中心总面积（{c}）"),
-                );
-            }
+        if let (Some(c), Some(h)) = (centre_area, hall_area)
+            && h > c
+        {
+            form.errors.insert(
+                "hall_area".into(),
+                format!("服务大厅面积（{h}）不能大于服务中心总面积（{c}）"),
+            );
         }
         let boundary = Boundary {
             east: form.text("boundary_east", 200),
@@ -205,10 +202,7 @@ pub struct GridInput {
 }
 
 impl GridInput {
-    pub fn parse(
-        f: &Fields,
-        creating: Option<&CommunityCode>,
-    ) -> Result<GridInput, FieldErrors> {
+    pub fn parse(f: &Fields, creating: Option<&CommunityCode>) -> Result<GridInput, FieldErrors> {
         let mut form = Form::new(f);
         let code = match creating {
             Some(community) if !form.raw("code").is_empty() => {
@@ -421,10 +415,14 @@ mod tests {
     #[test]
     fn a_grid_code_must_lie_under_its_community() {
         let c = CommunityCode::parse("370725001001").unwrap();
-        let e = GridInput::parse(&fields(&[("code", "370725001002001"), ("name", "甲")]), Some(&c))
-            .unwrap_err();
+        let e = GridInput::parse(
+            &fields(&[("code", "370725001002001"), ("name", "甲")]),
+            Some(&c),
+        )
+        .unwrap_err();
         assert!(e["code"].contains("应以上级代码“370725001001”开头"));
-        let g = GridInput::parse(&fields(&[("name", "甲"), ("kind", "农村网格")]), Some(&c)).unwrap();
+        let g =
+            GridInput::parse(&fields(&[("name", "甲"), ("kind", "农村网格")]), Some(&c)).unwrap();
         assert_eq!((g.code, g.kind), (None, GridKind::Rural));
     }
 
@@ -440,7 +438,8 @@ mod tests {
         .unwrap();
         assert_eq!(c.households, 1200);
         assert!(c.has_property_management);
-        let e = CompoundInput::parse(&fields(&[("name", "甲"), ("households", "很多")])).unwrap_err();
+        let e =
+            CompoundInput::parse(&fields(&[("name", "甲"), ("households", "很多")])).unwrap_err();
         assert_eq!(e["households"], "应为非负整数，现为“很多”");
         assert_eq!(e["population"], "不能为空");
     }

@@ -218,6 +218,42 @@ pub fn write_csv(rows: &[Vec<String>], gbk: bool) -> Result<Vec<u8>, SheetError>
     }
 }
 
+/// 附件2 as a workbook: one sheet per street in the official layout.
+pub fn annex2_xlsx(
+    tables: &[(String, Vec<wangge_domain::annex2::CommunityRow>)],
+) -> Result<Vec<u8>, SheetError> {
+    let layouts: Vec<(String, Vec<Vec<String>>)> = tables
+        .iter()
+        .map(|(street, rows)| (street.clone(), wangge_domain::annex2::layout(street, rows)))
+        .collect();
+    let sheets: Vec<OutSheet<'_>> = layouts
+        .iter()
+        .map(|(name, rows)| OutSheet {
+            name,
+            rows,
+            title_rows: 1,
+            numeric_columns: &[0, 1, 2, 3, 4, 5],
+            widths: &[6.0, 14.0, 10.0, 12.0, 10.0, 10.0, 24.0, 60.0, 16.0],
+        })
+        .collect();
+    write_xlsx(&sheets)
+}
+
+/// 附件2 as one CSV file: the streets' tables one after another, a blank row between.
+pub fn annex2_csv(
+    tables: &[(String, Vec<wangge_domain::annex2::CommunityRow>)],
+    gbk: bool,
+) -> Result<Vec<u8>, SheetError> {
+    let mut rows = Vec::new();
+    for (i, (street, r)) in tables.iter().enumerate() {
+        if i > 0 {
+            rows.push(vec![String::new()]);
+        }
+        rows.extend(wangge_domain::annex2::layout(street, r));
+    }
+    write_csv(&rows, gbk)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,40 +295,4 @@ mod tests {
         let e = read("坏.xlsx", b"PK\x03\x04garbage").unwrap_err();
         assert!(e.to_string().starts_with("文件“坏.xlsx”无法读取"));
     }
-}
-
-/// 附件2 as a workbook: one sheet per street in the official layout.
-pub fn annex2_xlsx(
-    tables: &[(String, Vec<wangge_domain::annex2::CommunityRow>)],
-) -> Result<Vec<u8>, SheetError> {
-    let layouts: Vec<(String, Vec<Vec<String>>)> = tables
-        .iter()
-        .map(|(street, rows)| (street.clone(), wangge_domain::annex2::layout(street, rows)))
-        .collect();
-    let sheets: Vec<OutSheet<'_>> = layouts
-        .iter()
-        .map(|(name, rows)| OutSheet {
-            name,
-            rows,
-            title_rows: 1,
-            numeric_columns: &[0, 1, 2, 3, 4, 5],
-            widths: &[6.0, 14.0, 10.0, 12.0, 10.0, 10.0, 24.0, 60.0, 16.0],
-        })
-        .collect();
-    write_xlsx(&sheets)
-}
-
-/// 附件2 as one CSV file: the streets' tables one after another, a blank row between.
-pub fn annex2_csv(
-    tables: &[(String, Vec<wangge_domain::annex2::CommunityRow>)],
-    gbk: bool,
-) -> Result<Vec<u8>, SheetError> {
-    let mut rows = Vec::new();
-    for (i, (street, r)) in tables.iter().enumerate() {
-        if i > 0 {
-            rows.push(vec![String::new()]);
-        }
-        rows.extend(wangge_domain::annex2::layout(street, r));
-    }
-    write_csv(&rows, gbk)
 }

@@ -403,20 +403,19 @@ impl Store {
                     },
                 };
                 if let Some(code) = target {
-                    if let Some(k) = known.iter().find(|k| k.0 == code) {
-                        if k.1 != r.name
-                            && known
-                                .iter()
-                                .any(|o| o.1 == r.name && o.0 != code && o.2.is_none())
-                        {
-                            errors.push(err(
-                                r.row,
-                                t.name_column,
-                                Some("社区名称"),
-                                format!("本街道已有另一个“{}”", r.name),
-                            ));
-                            continue;
-                        }
+                    if let Some(k) = known.iter().find(|k| k.0 == code)
+                        && k.1 != r.name
+                        && known
+                            .iter()
+                            .any(|o| o.1 == r.name && o.0 != code && o.2.is_none())
+                    {
+                        errors.push(err(
+                            r.row,
+                            t.name_column,
+                            Some("社区名称"),
+                            format!("本街道已有另一个“{}”", r.name),
+                        ));
+                        continue;
                     }
                     let b = r
                         .boundary

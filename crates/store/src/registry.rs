@@ -400,12 +400,12 @@ impl Store {
     /// than its version.
     pub async fn overview(&self) -> Result<Overview> {
         let county = self.require_county().await?;
-        if let Ok(cache) = self.overview_cache.lock() {
-            if let Some((version, o)) = cache.as_ref() {
-                if *version == county.version && o.county.code == county.code {
-                    return Ok(o.clone());
-                }
-            }
+        if let Ok(cache) = self.overview_cache.lock()
+            && let Some((version, o)) = cache.as_ref()
+            && *version == county.version
+            && o.county.code == county.code
+        {
+            return Ok(o.clone());
         }
         let o = self.read_overview(county).await?;
         if let Ok(mut cache) = self.overview_cache.lock() {

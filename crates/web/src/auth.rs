@@ -237,10 +237,10 @@ async fn login(State(s): State<SharedState>, Form(f): Form<LoginForm>) -> Respon
 }
 
 async fn logout(State(s): State<SharedState>, headers: HeaderMap) -> Response {
-    if let Some(t) = session_token(&headers) {
-        if let Err(e) = s.store.delete_session(&token_hash(&t)).await {
-            tracing::error!(error = %e, "logout failed");
-        }
+    if let Some(t) = session_token(&headers)
+        && let Err(e) = s.store.delete_session(&token_hash(&t)).await
+    {
+        tracing::error!(error = %e, "logout failed");
     }
     (
         [(

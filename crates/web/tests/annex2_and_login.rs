@@ -7,8 +7,11 @@ use axum::http::StatusCode;
 use common::TestApp;
 use serde_json::{Value, json};
 
-/// (name, grids, compounds, households, population) of every community, per street.
-fn table(o: &Value) -> Vec<(String, Vec<(String, i64, i64, i64, i64)>)> {
+/// (name, grids, compounds, households, population) of a community.
+type Row = (String, i64, i64, i64, i64);
+
+/// Every community's row, per street.
+fn table(o: &Value) -> Vec<(String, Vec<Row>)> {
     o["streets"]
         .as_array()
         .unwrap()

@@ -51,10 +51,10 @@ impl Db {
 
 impl Drop for Db {
     fn drop(&mut self) {
-        if let Some((base, name)) = self.scratch.take() {
-            if let Ok(rt) = tokio::runtime::Runtime::new() {
-                let _ = rt.block_on(wangge_store::scratch::drop(&base, &name));
-            }
+        if let Some((base, name)) = self.scratch.take()
+            && let Ok(rt) = tokio::runtime::Runtime::new()
+        {
+            let _ = rt.block_on(wangge_store::scratch::drop(&base, &name));
         }
     }
 }
