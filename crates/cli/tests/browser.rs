@@ -112,6 +112,13 @@ impl WebDriver {
     }
 }
 
+/// Saves what the browser shows (base64 PNG from WebDriver) for a person to look at.
+fn screenshot(wd: &WebDriver, name: &str) {
+    let b64 = wd.call("GET", "/screenshot", json!({}));
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.png.b64"));
+    let _ = std::fs::write(path, b64.as_str().unwrap_or(""));
+}
+
 #[test]
 fn a_person_logs_in_and_reads_the_demo_county() {
     if std::env::var("WANGGE_SKIP_BROWSER").is_ok_and(|v| v == "1") {
@@ -206,6 +213,8 @@ fn a_person_logs_in_and_reads_the_demo_county() {
         assert!(text.contains(s), "the overview should show {s}:\n{text}");
     }
 
+    screenshot(&wd, "overview");
+
     // One community: its grids, compounds, service centre and boundaries.
     let link = wd.find("link text", "宝昌社区");
     wd.call("POST", &format!("/element/{link}/click"), json!({}));
@@ -226,6 +235,7 @@ fn a_person_logs_in_and_reads_the_demo_county() {
             "the community page should show {s}:\n{text}"
         );
     }
+    screenshot(&wd, "community");
     let crumbs = wd.find("css selector", "nav.crumbs");
     let crumb_text = wd.call("GET", &format!("/element/{crumbs}/text"), json!({}));
     assert!(

@@ -85,9 +85,9 @@ fn bars(items: &[(String, i64, String)]) -> Vec<Bar> {
         .map(|(i, (label, value, href))| {
             let h = value * 150 / max;
             Bar {
-                x: i as i64 * slot + 2,
+                x: i as i64 * slot + (slot - (slot - 4).clamp(2, 60)) / 2,
                 y: 160 - h,
-                w: (slot - 4).max(2),
+                w: (slot - 4).clamp(2, 60),
                 h,
                 label: label.clone(),
                 value: *value,

@@ -341,3 +341,55 @@ async fn the_openapi_document_names_every_api_route() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_old_excel_file_is_read_too() {
+    let app = TestApp::with_county().await;
+    app.json(
+        "POST",
+        "/api/streets",
+        json!({"code": "370725002", "name": "宝城街道"}),
+    )
+    .await;
+    let xls = include_bytes!("fixtures/baocheng-annex2.xls").to_vec();
+    let r = app
+        .send_bytes(
+            "POST",
+            "/api/import/communities?filename=baocheng.xls",
+            Some(xls.clone()),
+            "application/vnd.ms-excel",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let t = table(&app.overview().await);
+    assert_eq!(t[0].1.len(), 4);
+    assert_eq!(t[0].1[3], ("宝石城社区".into(), 4, 10, 3939, 8358));
+
+    // The source's own 宝城 table prints 19994 households and 30293 people in its 合计 row;
+    // its rows sum to 20594 and 32293. Such a file is refused, naming both cells.
+    let fresh = TestApp::with_county().await;
+    fresh
+        .json(
+            "POST",
+            "/api/streets",
+            json!({"code": "370725002", "name": "宝城街道"}),
+        )
+        .await;
+    let sheets = wangge_sheets::read("baocheng.xls", &xls).unwrap();
+    let mut rows = sheets[0].rows.clone();
+    let last = rows.len() - 1;
+    rows[last][4] = "19994".into();
+    rows[last][5] = "30293".into();
+    let csv = wangge_sheets::write_csv(&rows, true).unwrap();
+    let r = fresh
+        .send_bytes("POST", "/api/import/communities", Some(csv), "text/csv")
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        r.json()["messages"],
+        json!([
+            "第 7 行 E 列「户数」：合计为 19994，但各社区之和为 20594",
+            "第 7 行 F 列「人口」：合计为 30293，但各社区之和为 32293"
+        ])
+    );
+}
