@@ -103,19 +103,47 @@ async fn run(
         n_communities * compounds,
         load.as_secs_f64()
     );
+    let everything = wangge_domain::access::Access::new(
+        vec![wangge_domain::access::Grant::new(
+            wangge_domain::access::Role::Observer,
+            wangge_domain::access::Scope::parse(
+                wangge_domain::access::ScopeKind::County,
+                wangge_domain::demo::COUNTY_CODE,
+            )?,
+        )?],
+        &wangge_domain::access::default_permissions(),
+    );
     let t = Instant::now();
-    let o = store.overview().await.map_err(|e| e.to_string())?;
+    let o = store
+        .overview(&everything)
+        .await
+        .map_err(|e| e.to_string())?;
     println!(
         "总览首次读取（无缓存，{} 个社区）：{:.1} ms",
         o.streets.iter().map(|s| s.communities.len()).sum::<usize>(),
         t.elapsed().as_secs_f64() * 1000.0
     );
     let password = "bench-password-1";
-    wangge_web::ensure_admin(&store, Some(password)).await?;
-    let app = wangge_web::router(wangge_web::AppState {
-        store,
-        secure_cookies: false,
-    });
+    wangge_web::ensure_admin(&store, Some(password), None).await?;
+    // The benchmark measures reads, as an observer of the whole county would make them
+    // (the administrator's roles would ask for a second factor).
+    let admin = store
+        .user_by_name("admin")
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("no admin")?;
+    let observer = wangge_domain::access::Grant::new(
+        wangge_domain::access::Role::Observer,
+        wangge_domain::access::Scope::parse(
+            wangge_domain::access::ScopeKind::County,
+            wangge_domain::demo::COUNTY_CODE,
+        )?,
+    )?;
+    store
+        .set_grants(&admin.id, &[observer])
+        .await
+        .map_err(|e| e.to_string())?;
+    let app = wangge_web::router(wangge_web::AppState::new(store, false));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| e.to_string())?;

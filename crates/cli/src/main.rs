@@ -59,6 +59,16 @@ enum Command {
         #[command(subcommand)]
         table: ExportTable,
     },
+    /// Accounts: create, disable, enable, reset password, roles.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
     /// Benchmarks; results go in BENCHMARKS.md.
     Bench {
         #[command(subcommand)]
@@ -90,6 +100,38 @@ enum ExportTable {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Create an account; prints a one-time password to change at first login.
+    Create {
+        username: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Roles as role@scope, e.g. grid_worker@370725001001003 (repeatable).
+        #[arg(long = "role")]
+        roles: Vec<String>,
+    },
+    /// Disable an account (its sessions end at once).
+    Disable { username: String },
+    /// Enable a disabled or locked account.
+    Enable { username: String },
+    /// Reset the password to a one-time one, printed once.
+    ResetPassword { username: String },
+    /// Replace the roles: role@scope ... (none removes all).
+    Roles {
+        username: String,
+        roles: Vec<String>,
+    },
+    /// List accounts with their roles.
+    List,
+}
+
+#[derive(Subcommand)]
+enum AuditAction {
+    /// Check the hash chain; names the first broken row. Exit code 1 when broken.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -143,21 +185,21 @@ async fn run(cli: Cli) -> Result<(), String> {
                 load_demo(&store).await?;
             }
             admin(&store).await?;
-            let app = wangge_web::router(wangge_web::AppState {
-                store,
-                secure_cookies,
-            });
+            let app = wangge_web::router(wangge_web::AppState::new(store, secure_cookies));
             let listener = tokio::net::TcpListener::bind(bind)
                 .await
                 .map_err(|e| format!("无法监听 {bind}：{e}"))?;
             let addr = listener.local_addr().map_err(|e| e.to_string())?;
             println!("wangge 已启动：http://{addr}/  （Ctrl-C 停止）");
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
-                .await
-                .map_err(|e| e.to_string())
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .map_err(|e| e.to_string())
         }
         Command::Demo => {
             let store = Store::open(&opts).await.map_err(|e| e.to_string())?;
@@ -173,7 +215,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             let sheets = wangge_sheets::read(&name, &bytes).map_err(|e| e.to_string())?;
             let result = match wangge_domain::annex2::read(&sheets) {
                 Ok(tables) => store
-                    .import_annex2(&tables)
+                    .import_annex2(&operator(&store).await?, &tables)
                     .await
                     .map_err(|e| e.to_string())?,
                 Err(errors) => Err(errors),
@@ -198,7 +240,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             table: ExportTable::Communities { format, gbk, out },
         } => {
             let store = Store::open(&opts).await.map_err(|e| e.to_string())?;
-            let tables = store.annex2_tables().await.map_err(|e| e.to_string())?;
+            let tables = store
+                .annex2_tables(&operator(&store).await?)
+                .await
+                .map_err(|e| e.to_string())?;
             let bytes = match format {
                 TableFormat::Xlsx => wangge_sheets::annex2_xlsx(&tables),
                 TableFormat::Csv => wangge_sheets::annex2_csv(&tables, gbk),
@@ -211,6 +256,24 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Bench {
             what: BenchWhat::Registry(args),
         } => bench::registry(&opts, args).await,
+        Command::User { action } => {
+            let store = Store::open(&opts).await.map_err(|e| e.to_string())?;
+            user(&store, action).await
+        }
+        Command::Audit {
+            action: AuditAction::Verify,
+        } => {
+            let store = Store::open(&opts).await.map_err(|e| e.to_string())?;
+            match store.verify_audit().await.map_err(|e| e.to_string())? {
+                wangge_store::AuditCheck::Intact { rows } => {
+                    println!("审计日志完整：共 {rows} 行，哈希链校验通过");
+                    Ok(())
+                }
+                wangge_store::AuditCheck::Broken { seq, reason } => {
+                    Err(format!("审计日志第 {seq} 行校验失败：{reason}"))
+                }
+            }
+        }
     }
 }
 
@@ -227,7 +290,10 @@ async fn load_demo(store: &Store) -> Result<(), String> {
 
 async fn admin(store: &Store) -> Result<(), String> {
     let from_env = std::env::var("WANGGE_ADMIN_PASSWORD").ok();
-    if let Some(password) = wangge_web::ensure_admin(store, from_env.as_deref()).await? {
+    let totp = std::env::var("WANGGE_ADMIN_TOTP_SECRET").ok();
+    if let Some(password) =
+        wangge_web::ensure_admin(store, from_env.as_deref(), totp.as_deref()).await?
+    {
         if from_env.is_some() {
             println!("已创建管理员账号 admin（密码取自 WANGGE_ADMIN_PASSWORD）");
         } else {
@@ -236,4 +302,136 @@ async fn admin(store: &Store) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+async fn find_user(store: &Store, username: &str) -> Result<wangge_store::User, String> {
+    store
+        .user_by_name(username)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("没有账号“{username}”"))
+}
+
+fn one_time_password() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    // Random enough for a one-time password that must be changed at first login.
+    let seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let id = uuid_like(seed);
+    format!("Wg-{id}")
+}
+
+fn uuid_like(seed: u128) -> String {
+    let mut x = seed ^ 0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C834;
+    let mut out = String::new();
+    for _ in 0..18 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.push(char::from(
+            b"abcdefghjkmnpqrstuvwxyz23456789"[(x % 31) as usize],
+        ));
+    }
+    out
+}
+
+async fn user(store: &Store, action: UserAction) -> Result<(), String> {
+    match action {
+        UserAction::Create {
+            username,
+            name,
+            roles,
+        } => {
+            let grants =
+                wangge_web::admin::parse_grants(&roles.join("\n")).map_err(|e| e.message())?;
+            let password = one_time_password();
+            let hash = wangge_web::hash_password(&password)?;
+            let id = store
+                .create_user(&username, name.as_deref(), &hash, true)
+                .await
+                .map_err(|e| e.to_string())?;
+            store
+                .set_grants(&id, &grants)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("已创建账号 {username}，一次性密码：{password}（首次登录后须修改）");
+            Ok(())
+        }
+        UserAction::Disable { username } => {
+            let u = find_user(store, &username).await?;
+            store
+                .set_disabled(&u.id, true)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("已停用 {username}");
+            Ok(())
+        }
+        UserAction::Enable { username } => {
+            let u = find_user(store, &username).await?;
+            store
+                .set_disabled(&u.id, false)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("已启用 {username}");
+            Ok(())
+        }
+        UserAction::ResetPassword { username } => {
+            let u = find_user(store, &username).await?;
+            let password = one_time_password();
+            let hash = wangge_web::hash_password(&password)?;
+            store
+                .set_password(&u.id, &hash, true)
+                .await
+                .map_err(|e| e.to_string())?;
+            store.end_sessions(&u.id).await.map_err(|e| e.to_string())?;
+            println!("{username} 的一次性密码：{password}（首次登录后须修改）");
+            Ok(())
+        }
+        UserAction::Roles { username, roles } => {
+            let u = find_user(store, &username).await?;
+            let grants =
+                wangge_web::admin::parse_grants(&roles.join("\n")).map_err(|e| e.message())?;
+            store
+                .set_grants(&u.id, &grants)
+                .await
+                .map_err(|e| e.to_string())?;
+            store.end_sessions(&u.id).await.map_err(|e| e.to_string())?;
+            println!("{username} 的角色：{}", roles.join(" "));
+            Ok(())
+        }
+        UserAction::List => {
+            for u in store.users().await.map_err(|e| e.to_string())? {
+                let roles: Vec<String> = u
+                    .grants
+                    .iter()
+                    .map(|g| format!("{}@{}", g.role.key(), g.scope.key))
+                    .collect();
+                println!(
+                    "{}\t{}\t{}",
+                    u.username,
+                    if u.disabled { "已停用" } else { "正常" },
+                    roles.join(",")
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The command line acts for whoever holds the database: a county administrator of the
+/// county it holds.
+async fn operator(store: &Store) -> Result<wangge_domain::access::Access, String> {
+    use wangge_domain::access::{Access, Grant, Role, Scope, ScopeKind, default_permissions};
+    let county = store
+        .county()
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("数据库中尚未设置本县（区）")?;
+    let grant = Grant::new(
+        Role::CountyAdmin,
+        Scope::parse(ScopeKind::County, &county.code)?,
+    )?;
+    Ok(Access::new(vec![grant], &default_permissions()))
 }

@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 use common::Db;
 use serde_json::{Value, json};
 
+/// The administrator's second factor, as WANGGE_ADMIN_TOTP_SECRET sets it.
+const TOTP: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+
 struct Kill(Child);
 
 impl Drop for Kill {
@@ -137,6 +140,7 @@ fn a_person_logs_in_and_reads_the_demo_county() {
         db.command()
             .args(["serve", "--demo", "--bind", &format!("127.0.0.1:{port}")])
             .env("WANGGE_ADMIN_PASSWORD", "browser-pass-1")
+            .env("WANGGE_ADMIN_TOTP_SECRET", TOTP)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -191,6 +195,14 @@ fn a_person_logs_in_and_reads_the_demo_county() {
         "POST",
         &format!("/element/{pass}/value"),
         json!({"text": "browser-pass-1"}),
+    );
+    let raw = wangge_web::totp::base32_decode(TOTP).unwrap();
+    let code = wangge_web::totp::code_at(&raw, wangge_store::now_secs());
+    let totp = wd.find("css selector", "#totp");
+    wd.call(
+        "POST",
+        &format!("/element/{totp}/value"),
+        json!({"text": code}),
     );
     let submit = wd.find("css selector", "button[type=submit]");
     wd.call("POST", &format!("/element/{submit}/click"), json!({}));

@@ -3,10 +3,12 @@
 //! Architecture invariant: this crate does no I/O, no async, no SQL and no HTTP, and depends
 //! on no other crate of the workspace. Everything here is a pure function of its inputs.
 
+pub mod access;
 pub mod annex2;
 pub mod code;
 pub mod demo;
 pub mod place;
+pub mod policy;
 pub mod registry;
 
 pub use code::{CodeError, CommunityCode, CountyCode, GridCode, StreetCode};

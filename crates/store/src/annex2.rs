@@ -3,6 +3,7 @@
 
 use sea_orm::{ConnectionTrait, TransactionTrait, Value};
 use serde::Serialize;
+use wangge_domain::access::{Access, Permission};
 use wangge_domain::annex2::{CellError, CommunityRow, StreetTable};
 use wangge_domain::demo::{DEPARTMENTS, DemoCounty};
 use wangge_domain::registry::{CommunityInput, Figures};
@@ -212,8 +213,20 @@ impl Store {
 
     /// The registry as 附件2 tables: one per live street, its live communities in code order,
     /// with the figures the overview shows.
-    pub async fn annex2_tables(&self) -> Result<Vec<(String, Vec<CommunityRow>)>> {
-        let overview = self.overview().await?;
+    /// Only the communities the user may export are written; a user who may export none is
+    /// refused.
+    pub async fn annex2_tables(&self, a: &Access) -> Result<Vec<(String, Vec<CommunityRow>)>> {
+        if !a.can_somewhere(Permission::RegistryExport) {
+            return Err(StoreError::Forbidden("无权导出社区基本情况表".into()));
+        }
+        let mut overview = self.overview_any().await?;
+        for s in &mut overview.streets {
+            s.communities
+                .retain(|c| a.can(Permission::RegistryExport, &c.code));
+        }
+        overview.streets.retain(|s| {
+            !s.communities.is_empty() || a.can(Permission::RegistryExport, &s.street.code)
+        });
         Ok(overview
             .streets
             .into_iter()
@@ -244,6 +257,7 @@ impl Store {
     /// within its street, else created with the next placeholder code. All or nothing.
     pub async fn import_annex2(
         &self,
+        a: &Access,
         tables: &[StreetTable],
     ) -> Result<Result<ImportSummary, Vec<CellError>>> {
         let county = self
@@ -306,6 +320,15 @@ impl Store {
                 ));
                 continue;
             };
+            if !a.can(Permission::RegistryImport, &street.code) {
+                errors.push(err(
+                    t.row,
+                    None,
+                    None,
+                    format!("无权导入{}的数据：不在您的管辖范围或权限之内", street.name),
+                ));
+                continue;
+            }
             summary.streets += 1;
             let street_code =
                 StreetCode::parse(&street.code).map_err(|e| StoreError::Config(e.to_string()))?;

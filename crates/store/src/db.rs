@@ -267,19 +267,66 @@ CREATE TABLE department (
 CREATE TABLE app_user (
     id TEXT PRIMARY KEY,
     username TEXT NOT NULL UNIQUE,
+    display_name TEXT,
     password_hash TEXT NOT NULL,
     created_at BIGINT NOT NULL,
-    disabled BOOLEAN NOT NULL DEFAULT FALSE
+    password_changed_at BIGINT NOT NULL,
+    must_change_password BOOLEAN NOT NULL DEFAULT FALSE,
+    disabled BOOLEAN NOT NULL DEFAULT FALSE,
+    failed_logins BIGINT NOT NULL DEFAULT 0,
+    locked_until BIGINT NOT NULL DEFAULT 0,
+    totp_secret TEXT,
+    totp_enabled BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE TABLE user_role (
+    user_id TEXT NOT NULL REFERENCES app_user(id),
+    role TEXT NOT NULL,
+    scope_kind TEXT NOT NULL,
+    scope_key TEXT NOT NULL,
+    PRIMARY KEY (user_id, role, scope_kind, scope_key)
+);
+CREATE TABLE role_permission (
+    role TEXT NOT NULL,
+    permission TEXT NOT NULL,
+    PRIMARY KEY (role, permission)
 );
 CREATE TABLE user_session (
     token_hash TEXT PRIMARY KEY,
     user_id TEXT NOT NULL REFERENCES app_user(id),
     created_at BIGINT NOT NULL,
-    expires_at BIGINT NOT NULL
+    last_seen BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    two_factor_ok BOOLEAN NOT NULL DEFAULT FALSE,
+    csrf_token TEXT NOT NULL
 );
 CREATE INDEX user_session_user ON user_session(user_id);
+CREATE TABLE audit_log (
+    seq BIGINT PRIMARY KEY,
+    at TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    roles TEXT NOT NULL,
+    action TEXT NOT NULL,
+    object TEXT NOT NULL,
+    client TEXT NOT NULL,
+    result TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
 "#,
 )];
+
+/// Audit rows are append-only: the database itself refuses UPDATE and DELETE on them, for
+/// every role including the application's own. The one place the backends differ.
+const AUDIT_GUARD_SQLITE: &[&str] = &[
+    "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, '审计日志只能追加，不能修改'); END",
+    "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, '审计日志只能追加，不能删除'); END",
+];
+const AUDIT_GUARD_POSTGRES: &[&str] = &[
+    "CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '审计日志只能追加，不能修改或删除'; END $$",
+    "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
+    "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()",
+    "REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM PUBLIC",
+];
 
 pub(crate) async fn migrate(db: &DatabaseConnection) -> Result<()> {
     db.execute_unprepared(
@@ -299,6 +346,24 @@ pub(crate) async fn migrate(db: &DatabaseConnection) -> Result<()> {
         let tx = db.begin().await?;
         for part in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
             tx.execute_unprepared(part).await?;
+        }
+        if *version == 1 {
+            let guard = if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+                AUDIT_GUARD_POSTGRES
+            } else {
+                AUDIT_GUARD_SQLITE
+            };
+            for part in guard {
+                tx.execute_unprepared(part).await?;
+            }
+            for (role, permission) in wangge_domain::access::default_permissions() {
+                exec(
+                    &tx,
+                    "INSERT INTO role_permission (role, permission) VALUES (?, ?)",
+                    vec![role.key().into(), permission.key().into()],
+                )
+                .await?;
+            }
         }
         exec(
             &tx,

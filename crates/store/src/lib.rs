@@ -5,8 +5,10 @@
 //! default) and PostgreSQL.
 
 mod annex2;
+mod audit;
 mod db;
 mod registry;
+mod scoped;
 mod users;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -17,9 +19,11 @@ use wangge_domain::Date;
 use wangge_domain::registry::FieldErrors;
 
 pub use annex2::ImportSummary;
+pub use audit::{AuditCheck, AuditEntry, AuditFilter, AuditRow};
 pub use db::DbOptions;
 pub use registry::*;
-pub use users::{SessionUser, User};
+pub use scoped::SETUP_ROLES;
+pub use users::{SessionPolicy, SessionUser, User};
 
 /// What can go wrong in the store. Messages are for users (zh-CN) except `Db`, which is
 /// logged and shown as a generic failure.
@@ -36,6 +40,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("{0}")]
     Config(String),
+    /// Outside the user's scope, or beyond the user's permissions.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("数据库错误：{0}")]
     Db(#[from] sea_orm::DbErr),
 }

@@ -366,7 +366,7 @@ impl Store {
     }
 
     /// Sets up the county, or renames it. One installation serves one county.
-    pub async fn set_county(&self, code: &CountyCode, name: &str) -> Result<()> {
+    pub(crate) async fn set_county_any(&self, code: &CountyCode, name: &str) -> Result<()> {
         match self.county().await? {
             Some(c) if c.code != code.as_str() => Err(StoreError::field(
                 "code",
@@ -398,7 +398,7 @@ impl Store {
     /// The overview, from the cache while no write has changed it (one small query), else
     /// read afresh. The version is read before the data, so a cached overview is never older
     /// than its version.
-    pub async fn overview(&self) -> Result<Overview> {
+    pub(crate) async fn overview_any(&self) -> Result<Overview> {
         let county = self.require_county().await?;
         if let Ok(cache) = self.overview_cache.lock()
             && let Some((version, o)) = cache.as_ref()
@@ -466,7 +466,7 @@ impl Store {
         rows.iter().map(street_of).collect()
     }
 
-    pub async fn street(&self, code: &str) -> Result<StreetOverview> {
+    pub(crate) async fn street_any(&self, code: &str) -> Result<StreetOverview> {
         let r = one(
             &self.db,
             "SELECT code, county_code, name, placeholder_code, valid_from, valid_to FROM street WHERE code = ?",
@@ -494,7 +494,7 @@ impl Store {
         })
     }
 
-    pub async fn community(&self, code: &str) -> Result<Community> {
+    pub(crate) async fn community_any(&self, code: &str) -> Result<Community> {
         let r = one(
             &self.db,
             &format!(
@@ -508,8 +508,8 @@ impl Store {
         community_of(&r)
     }
 
-    pub async fn community_page(&self, code: &str) -> Result<CommunityPage> {
-        let community = self.community(code).await?;
+    pub(crate) async fn community_page_any(&self, code: &str) -> Result<CommunityPage> {
+        let community = self.community_any(code).await?;
         let county = county_of(code);
         let stats = self.grid_stats(&county, code).await?;
         let rows = all(
@@ -574,7 +574,7 @@ impl Store {
             .collect()
     }
 
-    pub async fn grid(&self, code: &str) -> Result<Grid> {
+    pub(crate) async fn grid_any(&self, code: &str) -> Result<Grid> {
         let r = one(
             &self.db,
             &format!("SELECT {GRID_COLUMNS} FROM grid g WHERE g.code = ?"),
@@ -597,9 +597,9 @@ impl Store {
         grid_of(&r, stats)
     }
 
-    pub async fn grid_page(&self, code: &str) -> Result<GridPage> {
-        let grid = self.grid(code).await?;
-        let community = self.community(&grid.community_code).await?;
+    pub(crate) async fn grid_page_any(&self, code: &str) -> Result<GridPage> {
+        let grid = self.grid_any(code).await?;
+        let community = self.community_any(&grid.community_code).await?;
         let rows = all(
             &self.db,
             &format!(
@@ -617,7 +617,7 @@ impl Store {
         })
     }
 
-    pub async fn compound(&self, id: &str) -> Result<Compound> {
+    pub(crate) async fn compound_any(&self, id: &str) -> Result<Compound> {
         let county = self.require_county().await?;
         let r = one(
             &self.db,
@@ -629,11 +629,11 @@ impl Store {
         compound_of(&r)
     }
 
-    pub async fn compound_page(&self, id: &str) -> Result<CompoundPage> {
-        let compound = self.compound(id).await?;
-        let community = self.community(&compound.community_code).await?;
+    pub(crate) async fn compound_page_any(&self, id: &str) -> Result<CompoundPage> {
+        let compound = self.compound_any(id).await?;
+        let community = self.community_any(&compound.community_code).await?;
         let grid = match &compound.grid_code {
-            Some(g) => Some(self.grid(g).await?),
+            Some(g) => Some(self.grid_any(g).await?),
             None => None,
         };
         let rows = all(
@@ -652,7 +652,7 @@ impl Store {
         })
     }
 
-    pub async fn building(&self, id: &str) -> Result<Building> {
+    pub(crate) async fn building_any(&self, id: &str) -> Result<Building> {
         let county = self.require_county().await?;
         let r = one(
             &self.db,
@@ -665,7 +665,7 @@ impl Store {
         building_of(&r)
     }
 
-    pub async fn departments(&self) -> Result<Vec<Department>> {
+    pub(crate) async fn departments_any(&self) -> Result<Vec<Department>> {
         let county = self.require_county().await?;
         let rows = all(
             &self.db,
@@ -677,7 +677,7 @@ impl Store {
         rows.iter().map(department_of).collect()
     }
 
-    pub async fn department(&self, id: &str) -> Result<Department> {
+    pub(crate) async fn department_any(&self, id: &str) -> Result<Department> {
         let county = self.require_county().await?;
         let r = one(
             &self.db,
@@ -691,49 +691,65 @@ impl Store {
     }
 
     /// Places whose name contains `q`, or whose code begins with it; live ones first.
-    pub async fn search(&self, q: &str, limit: u64) -> Result<Vec<SearchHit>> {
+    /// Search limited to places whose code begins with one of `prefixes` (a compound by its
+    /// grid's code, or its community's while it has no grid).
+    pub(crate) async fn search_any(
+        &self,
+        q: &str,
+        limit: u64,
+        prefixes: &[String],
+    ) -> Result<Vec<SearchHit>> {
         let q = q.trim();
-        if q.is_empty() {
+        if q.is_empty() || prefixes.is_empty() {
             return Ok(Vec::new());
         }
         let county = self.require_county().await?;
         let like = format!("%{}%", escape_like(q));
         let prefix = format!("{}%", escape_like(q));
         let limit = limit.clamp(1, 200) as i64;
-        let sql = "SELECT * FROM (\
+        let within = |col: &str| {
+            let parts: Vec<String> = prefixes
+                .iter()
+                .map(|_| format!("{col} LIKE ? ESCAPE '\\'"))
+                .collect();
+            format!("({})", parts.join(" OR "))
+        };
+        let sql = format!(
+            "SELECT * FROM (\
              SELECT 'street' AS level, s.code AS k, s.name AS name, '' AS path, s.valid_to AS valid_to FROM street s \
-               WHERE s.county_code = ? AND (s.name LIKE ? ESCAPE '\\' OR s.code LIKE ? ESCAPE '\\') \
+               WHERE s.county_code = ? AND (s.name LIKE ? ESCAPE '\\' OR s.code LIKE ? ESCAPE '\\') AND {} \
              UNION ALL \
              SELECT 'community', c.code, c.name, s.name, c.valid_to FROM community c JOIN street s ON s.code = c.street_code \
-               WHERE c.county_code = ? AND (c.name LIKE ? ESCAPE '\\' OR c.code LIKE ? ESCAPE '\\') \
+               WHERE c.county_code = ? AND (c.name LIKE ? ESCAPE '\\' OR c.code LIKE ? ESCAPE '\\') AND {} \
              UNION ALL \
              SELECT 'grid', g.code, g.name, c.name, g.valid_to FROM grid g JOIN community c ON c.code = g.community_code \
-               WHERE g.county_code = ? AND (g.name LIKE ? ESCAPE '\\' OR g.code LIKE ? ESCAPE '\\') \
+               WHERE g.county_code = ? AND (g.name LIKE ? ESCAPE '\\' OR g.code LIKE ? ESCAPE '\\') AND {} \
              UNION ALL \
              SELECT 'compound', m.id, m.name, c.name, m.valid_to FROM compound m JOIN community c ON c.code = m.community_code \
-               WHERE m.county_code = ? AND m.name LIKE ? ESCAPE '\\' \
+               WHERE m.county_code = ? AND m.name LIKE ? ESCAPE '\\' AND {} \
            ) hits ORDER BY CASE WHEN valid_to IS NULL THEN 0 ELSE 1 END, \
-             CASE level WHEN 'street' THEN 0 WHEN 'community' THEN 1 WHEN 'grid' THEN 2 ELSE 3 END, k LIMIT ?";
+             CASE level WHEN 'street' THEN 0 WHEN 'community' THEN 1 WHEN 'grid' THEN 2 ELSE 3 END, k LIMIT ?",
+            within("s.code"),
+            within("c.code"),
+            within("g.code"),
+            within("COALESCE(m.grid_code, m.community_code)"),
+        );
+        let scope: Vec<Value> = prefixes
+            .iter()
+            .map(|p| format!("{}%", escape_like(p)).into())
+            .collect();
         let c = county.code;
-        let rows = all(
-            &self.db,
-            sql,
-            vec![
-                c.clone().into(),
-                like.clone().into(),
-                prefix.clone().into(),
-                c.clone().into(),
-                like.clone().into(),
-                prefix.clone().into(),
-                c.clone().into(),
-                like.clone().into(),
-                prefix.into(),
-                c.into(),
-                like.into(),
-                limit.into(),
-            ],
-        )
-        .await?;
+        let mut values: Vec<Value> = Vec::new();
+        for by_code in [true, true, true, false] {
+            values.push(c.clone().into());
+            values.push(like.clone().into());
+            if by_code {
+                values.push(prefix.clone().into());
+            }
+            values.extend(scope.iter().cloned());
+        }
+        values.push(limit.into());
+        let rows = all(&self.db, &sql, values).await?;
         rows.iter()
             .map(|r| {
                 let level: String = get(r, "level")?;
@@ -757,7 +773,7 @@ impl Store {
 
     // ---- writes ----------------------------------------------------------------------
 
-    pub async fn create_street(&self, input: &StreetInput) -> Result<String> {
+    pub(crate) async fn create_street_any(&self, input: &StreetInput) -> Result<String> {
         let county = self.require_county().await?;
         let code = input
             .code
@@ -790,8 +806,8 @@ impl Store {
         Ok(code.to_string())
     }
 
-    pub async fn update_street(&self, code: &str, input: &StreetInput) -> Result<()> {
-        let s = self.street(code).await?.street;
+    pub(crate) async fn update_street_any(&self, code: &str, input: &StreetInput) -> Result<()> {
+        let s = self.street_any(code).await?.street;
         live(&s.valid_to, "街道")?;
         self.name_free(
             "street",
@@ -810,8 +826,8 @@ impl Store {
         touch(&self.db, &county_of(code)).await
     }
 
-    pub async fn retire_street(&self, code: &str, on: Option<Date>) -> Result<()> {
-        let s = self.street(code).await?;
+    pub(crate) async fn retire_street_any(&self, code: &str, on: Option<Date>) -> Result<()> {
+        let s = self.street_any(code).await?;
         live(&s.street.valid_to, "街道")?;
         if !s.communities.is_empty() {
             return Err(StoreError::Conflict(format!(
@@ -823,8 +839,12 @@ impl Store {
         self.set_valid_to("street", "code", code, on).await
     }
 
-    pub async fn create_community(&self, street: &str, input: &CommunityInput) -> Result<String> {
-        let s = self.street(street).await?.street;
+    pub(crate) async fn create_community_any(
+        &self,
+        street: &str,
+        input: &CommunityInput,
+    ) -> Result<String> {
+        let s = self.street_any(street).await?.street;
         live(&s.valid_to, "街道")?;
         let street_code =
             StreetCode::parse(street).map_err(|e| StoreError::Config(e.to_string()))?;
@@ -844,8 +864,12 @@ impl Store {
         Ok(code.to_string())
     }
 
-    pub async fn update_community(&self, code: &str, input: &CommunityInput) -> Result<()> {
-        let c = self.community(code).await?;
+    pub(crate) async fn update_community_any(
+        &self,
+        code: &str,
+        input: &CommunityInput,
+    ) -> Result<()> {
+        let c = self.community_any(code).await?;
         live(&c.valid_to, "社区")?;
         name_free_in(
             &self.db,
@@ -867,8 +891,8 @@ impl Store {
         touch(&self.db, &county_of(code)).await
     }
 
-    pub async fn retire_community(&self, code: &str, on: Option<Date>) -> Result<()> {
-        let c = self.community(code).await?;
+    pub(crate) async fn retire_community_any(&self, code: &str, on: Option<Date>) -> Result<()> {
+        let c = self.community_any(code).await?;
         live(&c.valid_to, "社区")?;
         let grids = scalar_i64(
             &self.db,
@@ -891,8 +915,12 @@ impl Store {
         self.set_valid_to("community", "code", code, on).await
     }
 
-    pub async fn create_grid(&self, community: &str, input: &GridInput) -> Result<String> {
-        let c = self.community(community).await?;
+    pub(crate) async fn create_grid_any(
+        &self,
+        community: &str,
+        input: &GridInput,
+    ) -> Result<String> {
+        let c = self.community_any(community).await?;
         live(&c.valid_to, "社区")?;
         let community_code =
             CommunityCode::parse(community).map_err(|e| StoreError::Config(e.to_string()))?;
@@ -925,8 +953,8 @@ impl Store {
         Ok(code.to_string())
     }
 
-    pub async fn update_grid(&self, code: &str, input: &GridInput) -> Result<()> {
-        let g = self.grid(code).await?;
+    pub(crate) async fn update_grid_any(&self, code: &str, input: &GridInput) -> Result<()> {
+        let g = self.grid_any(code).await?;
         live(&g.valid_to, "网格")?;
         name_free_in(
             &self.db,
@@ -953,8 +981,8 @@ impl Store {
 
     /// Retires a grid. Its compounds must have been moved to other grids first: a compound
     /// is never left without a grid by accident.
-    pub async fn retire_grid(&self, code: &str, on: Option<Date>) -> Result<()> {
-        let g = self.grid(code).await?;
+    pub(crate) async fn retire_grid_any(&self, code: &str, on: Option<Date>) -> Result<()> {
+        let g = self.grid_any(code).await?;
         live(&g.valid_to, "网格")?;
         if g.compounds > 0 {
             return Err(StoreError::Conflict(format!(
@@ -969,8 +997,12 @@ impl Store {
         Ok(())
     }
 
-    pub async fn create_compound(&self, community: &str, input: &CompoundInput) -> Result<String> {
-        let c = self.community(community).await?;
+    pub(crate) async fn create_compound_any(
+        &self,
+        community: &str,
+        input: &CompoundInput,
+    ) -> Result<String> {
+        let c = self.community_any(community).await?;
         live(&c.valid_to, "社区")?;
         let tx = self.db.begin().await?;
         check_compound_grid(&tx, community, input).await?;
@@ -982,8 +1014,8 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn update_compound(&self, id: &str, input: &CompoundInput) -> Result<()> {
-        let m = self.compound(id).await?;
+    pub(crate) async fn update_compound_any(&self, id: &str, input: &CompoundInput) -> Result<()> {
+        let m = self.compound_any(id).await?;
         live(&m.valid_to, "小区")?;
         let tx = self.db.begin().await?;
         check_compound_grid(&tx, &m.community_code, input).await?;
@@ -1012,8 +1044,8 @@ impl Store {
         Ok(())
     }
 
-    pub async fn retire_compound(&self, id: &str, on: Option<Date>) -> Result<()> {
-        let m = self.compound(id).await?;
+    pub(crate) async fn retire_compound_any(&self, id: &str, on: Option<Date>) -> Result<()> {
+        let m = self.compound_any(id).await?;
         live(&m.valid_to, "小区")?;
         let county = county_of(&m.community_code);
         let tx = self.db.begin().await?;
@@ -1034,8 +1066,12 @@ impl Store {
         Ok(())
     }
 
-    pub async fn create_building(&self, compound: &str, input: &BuildingInput) -> Result<String> {
-        let m = self.compound(compound).await?;
+    pub(crate) async fn create_building_any(
+        &self,
+        compound: &str,
+        input: &BuildingInput,
+    ) -> Result<String> {
+        let m = self.compound_any(compound).await?;
         live(&m.valid_to, "小区")?;
         let county = county_of(&m.community_code);
         let dup = scalar_i64(
@@ -1070,8 +1106,8 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn update_building(&self, id: &str, input: &BuildingInput) -> Result<()> {
-        let b = self.building(id).await?;
+    pub(crate) async fn update_building_any(&self, id: &str, input: &BuildingInput) -> Result<()> {
+        let b = self.building_any(id).await?;
         live(&b.valid_to, "楼栋")?;
         let county = self.require_county().await?.code;
         exec(
@@ -1090,13 +1126,13 @@ impl Store {
         Ok(())
     }
 
-    pub async fn retire_building(&self, id: &str, on: Option<Date>) -> Result<()> {
-        let b = self.building(id).await?;
+    pub(crate) async fn retire_building_any(&self, id: &str, on: Option<Date>) -> Result<()> {
+        let b = self.building_any(id).await?;
         live(&b.valid_to, "楼栋")?;
         self.set_valid_to("building", "id", id, on).await
     }
 
-    pub async fn create_department(&self, input: &DepartmentInput) -> Result<String> {
+    pub(crate) async fn create_department_any(&self, input: &DepartmentInput) -> Result<String> {
         let county = self.require_county().await?;
         self.name_free("department", "county_code", &county.code, &input.name, None)
             .await?;
@@ -1117,8 +1153,12 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn update_department(&self, id: &str, input: &DepartmentInput) -> Result<()> {
-        let d = self.department(id).await?;
+    pub(crate) async fn update_department_any(
+        &self,
+        id: &str,
+        input: &DepartmentInput,
+    ) -> Result<()> {
+        let d = self.department_any(id).await?;
         live(&d.valid_to, "部门")?;
         let county = self.require_county().await?.code;
         name_free_in(
@@ -1145,8 +1185,8 @@ impl Store {
         Ok(())
     }
 
-    pub async fn retire_department(&self, id: &str, on: Option<Date>) -> Result<()> {
-        let d = self.department(id).await?;
+    pub(crate) async fn retire_department_any(&self, id: &str, on: Option<Date>) -> Result<()> {
+        let d = self.department_any(id).await?;
         live(&d.valid_to, "部门")?;
         self.set_valid_to("department", "id", id, on).await
     }

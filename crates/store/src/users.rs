@@ -1,34 +1,84 @@
-//! Accounts and sessions. Passwords arrive already hashed (argon2, in the web crate) and
-//! session tokens arrive already hashed (SHA-256): the database never holds a secret that
-//! would let its reader log in.
+//! Accounts, their roles, the role → permission table, and sessions.
+//!
+//! Passwords arrive already hashed (argon2, in the web crate) and session tokens arrive
+//! already hashed (SHA-256): the database never holds a secret that would let its reader log
+//! in. TOTP secrets are kept as base32 text.
 
+use sea_orm::TransactionTrait;
 use serde::Serialize;
+use wangge_domain::access::{Access, Grant, Permission, Role, Scope, ScopeKind, check_separation};
 
-use crate::db::{exec, get, one, scalar_i64};
+use crate::db::{all, exec, get, one, scalar_i64};
 use crate::{Result, Store, StoreError, new_id, now_secs};
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: String,
     pub username: String,
+    pub display_name: Option<String>,
     #[serde(skip)]
     pub password_hash: String,
     pub disabled: bool,
+    pub must_change_password: bool,
+    pub failed_logins: i64,
+    /// Unix seconds until which logins are refused; 0 when not locked.
+    pub locked_until: i64,
+    #[serde(skip)]
+    pub totp_secret: Option<String>,
+    pub totp_enabled: bool,
+    pub grants: Vec<Grant>,
 }
 
 /// The user behind a live session.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct SessionUser {
     pub id: String,
     pub username: String,
+    pub access: Access,
+    /// Whether this session passed the second factor (or the user needs none).
+    pub two_factor_ok: bool,
+    pub totp_enabled: bool,
+    pub csrf_token: String,
+    pub must_change_password: bool,
 }
+
+/// How long sessions live.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionPolicy {
+    /// Ended after this long without a request.
+    pub idle_secs: i64,
+    /// Ended this long after login, whatever happens.
+    pub absolute_secs: i64,
+}
+
+fn grant_of(r: &sea_orm::QueryResult) -> Result<Option<Grant>> {
+    let role: String = get(r, "role")?;
+    let kind: String = get(r, "scope_kind")?;
+    let key: String = get(r, "scope_key")?;
+    let (Ok(role), Ok(kind)) = (Role::parse(&role), ScopeKind::parse(&kind)) else {
+        return Ok(None);
+    };
+    Ok(Scope::parse(kind, &key)
+        .ok()
+        .and_then(|s| Grant::new(role, s).ok()))
+}
+
+const USER_COLUMNS: &str = "id, username, display_name, password_hash, disabled, must_change_password, \
+     failed_logins, locked_until, totp_secret, totp_enabled";
 
 impl Store {
     pub async fn user_count(&self) -> Result<i64> {
         scalar_i64(self.conn(), "SELECT COUNT(*) FROM app_user", vec![]).await
     }
 
-    pub async fn create_user(&self, username: &str, password_hash: &str) -> Result<String> {
+    pub async fn create_user(
+        &self,
+        username: &str,
+        display_name: Option<&str>,
+        password_hash: &str,
+        must_change_password: bool,
+    ) -> Result<String> {
         let n = scalar_i64(
             self.conn(),
             "SELECT COUNT(*) FROM app_user WHERE username = ?",
@@ -42,14 +92,19 @@ impl Store {
             ));
         }
         let id = new_id();
+        let now = now_secs();
         exec(
             self.conn(),
-            "INSERT INTO app_user (id, username, password_hash, created_at, disabled) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO app_user (id, username, display_name, password_hash, created_at, password_changed_at, \
+             must_change_password, disabled) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             vec![
                 id.clone().into(),
                 username.into(),
+                display_name.map(str::to_string).into(),
                 password_hash.into(),
-                now_secs().into(),
+                now.into(),
+                now.into(),
+                must_change_password.into(),
                 false.into(),
             ],
         )
@@ -57,80 +112,318 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn set_password(&self, username: &str, password_hash: &str) -> Result<()> {
-        let n = exec(
+    async fn user_where(&self, clause: &str, value: &str) -> Result<Option<User>> {
+        let r = one(
             self.conn(),
-            "UPDATE app_user SET password_hash = ? WHERE username = ?",
-            vec![password_hash.into(), username.into()],
+            &format!("SELECT {USER_COLUMNS} FROM app_user WHERE {clause} = ?"),
+            vec![value.into()],
         )
         .await?;
-        if n == 0 {
-            return Err(StoreError::NotFound(format!("没有用户“{username}”")));
-        }
-        Ok(())
+        let Some(r) = r else {
+            return Ok(None);
+        };
+        let id: String = get(&r, "id")?;
+        Ok(Some(User {
+            grants: self.grants(&id).await?,
+            id,
+            username: get(&r, "username")?,
+            display_name: get(&r, "display_name")?,
+            password_hash: get(&r, "password_hash")?,
+            disabled: get(&r, "disabled")?,
+            must_change_password: get(&r, "must_change_password")?,
+            failed_logins: get(&r, "failed_logins")?,
+            locked_until: get(&r, "locked_until")?,
+            totp_secret: get(&r, "totp_secret")?,
+            totp_enabled: get(&r, "totp_enabled")?,
+        }))
     }
 
     pub async fn user_by_name(&self, username: &str) -> Result<Option<User>> {
-        let r = one(
-            self.conn(),
-            "SELECT id, username, password_hash, disabled FROM app_user WHERE username = ?",
-            vec![username.into()],
-        )
-        .await?;
-        r.map(|r| {
-            Ok(User {
-                id: get(&r, "id")?,
-                username: get(&r, "username")?,
-                password_hash: get(&r, "password_hash")?,
-                disabled: get(&r, "disabled")?,
-            })
-        })
-        .transpose()
+        self.user_where("username", username).await
     }
 
-    pub async fn create_session(
-        &self,
-        token_hash: &str,
-        user_id: &str,
-        ttl_secs: i64,
-    ) -> Result<()> {
-        let now = now_secs();
-        exec(
+    pub async fn user(&self, id: &str) -> Result<User> {
+        self.user_where("id", id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound("没有这个账号".into()))
+    }
+
+    pub async fn users(&self) -> Result<Vec<User>> {
+        let rows = all(
             self.conn(),
-            "DELETE FROM user_session WHERE expires_at < ?",
-            vec![now.into()],
+            "SELECT id FROM app_user ORDER BY username",
+            vec![],
         )
         .await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            out.push(self.user(&get::<String>(r, "id")?).await?);
+        }
+        Ok(out)
+    }
+
+    pub async fn grants(&self, user_id: &str) -> Result<Vec<Grant>> {
+        let rows = all(
+            self.conn(),
+            "SELECT role, scope_kind, scope_key FROM user_role WHERE user_id = ? ORDER BY role, scope_key",
+            vec![user_id.into()],
+        )
+        .await?;
+        Ok(rows
+            .iter()
+            .map(grant_of)
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .flatten()
+            .collect())
+    }
+
+    /// Replaces a user's roles. The audit administrator holds no other role.
+    pub async fn set_grants(&self, user_id: &str, grants: &[Grant]) -> Result<()> {
+        check_separation(grants).map_err(|m| StoreError::field("grants", m))?;
+        self.user(user_id).await?;
+        let tx = self.conn().begin().await?;
+        exec(
+            &tx,
+            "DELETE FROM user_role WHERE user_id = ?",
+            vec![user_id.into()],
+        )
+        .await?;
+        for g in grants {
+            exec(
+                &tx,
+                "INSERT INTO user_role (user_id, role, scope_kind, scope_key) VALUES (?, ?, ?, ?)",
+                vec![
+                    user_id.into(),
+                    g.role.key().into(),
+                    g.scope.kind.key().into(),
+                    g.scope.key.clone().into(),
+                ],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The role → permission table.
+    pub async fn permission_table(&self) -> Result<Vec<(Role, Permission)>> {
+        let rows = all(
+            self.conn(),
+            "SELECT role, permission FROM role_permission ORDER BY role, permission",
+            vec![],
+        )
+        .await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let role: String = get(r, "role")?;
+            let p: String = get(r, "permission")?;
+            if let (Ok(role), Ok(p)) = (Role::parse(&role), Permission::parse(&p)) {
+                out.push((role, p));
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn set_permission_table(&self, table: &[(Role, Permission)]) -> Result<()> {
+        let tx = self.conn().begin().await?;
+        exec(&tx, "DELETE FROM role_permission", vec![]).await?;
+        for (r, p) in table {
+            exec(
+                &tx,
+                "INSERT INTO role_permission (role, permission) VALUES (?, ?)",
+                vec![r.key().into(), p.key().into()],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn access_of(&self, user_id: &str) -> Result<Access> {
+        Ok(Access::new(
+            self.grants(user_id).await?,
+            &self.permission_table().await?,
+        ))
+    }
+
+    pub async fn set_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        must_change: bool,
+    ) -> Result<()> {
         exec(
             self.conn(),
-            "INSERT INTO user_session (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+            "UPDATE app_user SET password_hash = ?, password_changed_at = ?, must_change_password = ?, \
+             failed_logins = 0, locked_until = 0 WHERE id = ?",
             vec![
-                token_hash.into(),
+                password_hash.into(),
+                now_secs().into(),
+                must_change.into(),
                 user_id.into(),
-                now.into(),
-                (now + ttl_secs).into(),
             ],
         )
         .await?;
         Ok(())
     }
 
-    /// The user of a live session; expired sessions and disabled users have none.
-    pub async fn session_user(&self, token_hash: &str) -> Result<Option<SessionUser>> {
-        let r = one(
+    pub async fn set_disabled(&self, user_id: &str, disabled: bool) -> Result<()> {
+        exec(
             self.conn(),
-            "SELECT u.id, u.username FROM user_session s JOIN app_user u ON u.id = s.user_id \
-             WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = ?",
-            vec![token_hash.into(), now_secs().into(), false.into()],
+            "UPDATE app_user SET disabled = ?, failed_logins = 0, locked_until = 0 WHERE id = ?",
+            vec![disabled.into(), user_id.into()],
         )
         .await?;
-        r.map(|r| {
-            Ok(SessionUser {
-                id: get(&r, "id")?,
-                username: get(&r, "username")?,
-            })
-        })
-        .transpose()
+        if disabled {
+            self.end_sessions(user_id).await?;
+        }
+        Ok(())
+    }
+
+    /// Records a failed login; locks the account for `lock_secs` after `max` failures in a row.
+    pub async fn login_failed(&self, user_id: &str, max: i64, lock_secs: i64) -> Result<()> {
+        exec(
+            self.conn(),
+            "UPDATE app_user SET failed_logins = failed_logins + 1 WHERE id = ?",
+            vec![user_id.into()],
+        )
+        .await?;
+        exec(
+            self.conn(),
+            "UPDATE app_user SET locked_until = ?, failed_logins = 0 WHERE id = ? AND failed_logins >= ?",
+            vec![(now_secs() + lock_secs).into(), user_id.into(), max.into()],
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn login_succeeded(&self, user_id: &str) -> Result<()> {
+        exec(
+            self.conn(),
+            "UPDATE app_user SET failed_logins = 0, locked_until = 0 WHERE id = ?",
+            vec![user_id.into()],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Stores a TOTP secret; `enabled` once the user has proved a code from it.
+    pub async fn set_totp(&self, user_id: &str, secret: Option<&str>, enabled: bool) -> Result<()> {
+        exec(
+            self.conn(),
+            "UPDATE app_user SET totp_secret = ?, totp_enabled = ? WHERE id = ?",
+            vec![
+                secret.map(str::to_string).into(),
+                enabled.into(),
+                user_id.into(),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+        policy: SessionPolicy,
+        two_factor_ok: bool,
+        csrf_token: &str,
+    ) -> Result<()> {
+        let now = now_secs();
+        exec(
+            self.conn(),
+            "DELETE FROM user_session WHERE expires_at < ? OR last_seen < ?",
+            vec![now.into(), (now - policy.idle_secs).into()],
+        )
+        .await?;
+        exec(
+            self.conn(),
+            "INSERT INTO user_session (token_hash, user_id, created_at, last_seen, expires_at, two_factor_ok, csrf_token) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            vec![
+                token_hash.into(),
+                user_id.into(),
+                now.into(),
+                now.into(),
+                (now + policy.absolute_secs).into(),
+                two_factor_ok.into(),
+                csrf_token.into(),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The user of a live session, touching its idle clock. Sessions past their absolute or
+    /// idle limit, and sessions of disabled users, are ended.
+    pub async fn session_user(
+        &self,
+        token_hash: &str,
+        policy: SessionPolicy,
+    ) -> Result<Option<SessionUser>> {
+        let now = now_secs();
+        let r = one(
+            self.conn(),
+            "SELECT u.id, u.username, u.disabled, u.totp_enabled, u.must_change_password, s.expires_at, \
+             s.last_seen, s.two_factor_ok, s.csrf_token FROM user_session s JOIN app_user u ON u.id = s.user_id \
+             WHERE s.token_hash = ?",
+            vec![token_hash.into()],
+        )
+        .await?;
+        let Some(r) = r else {
+            return Ok(None);
+        };
+        let expires: i64 = get(&r, "expires_at")?;
+        let last_seen: i64 = get(&r, "last_seen")?;
+        let disabled: bool = get(&r, "disabled")?;
+        if disabled || expires <= now || last_seen + policy.idle_secs <= now {
+            self.delete_session(token_hash).await?;
+            return Ok(None);
+        }
+        // Touch at most once a minute: a busy page need not write on every request.
+        if now - last_seen >= 60 {
+            exec(
+                self.conn(),
+                "UPDATE user_session SET last_seen = ? WHERE token_hash = ?",
+                vec![now.into(), token_hash.into()],
+            )
+            .await?;
+        }
+        let id: String = get(&r, "id")?;
+        Ok(Some(SessionUser {
+            access: self.access_of(&id).await?,
+            id,
+            username: get(&r, "username")?,
+            two_factor_ok: get(&r, "two_factor_ok")?,
+            totp_enabled: get(&r, "totp_enabled")?,
+            csrf_token: get(&r, "csrf_token")?,
+            must_change_password: get(&r, "must_change_password")?,
+        }))
+    }
+
+    /// Marks a session as having passed the second factor.
+    pub async fn session_two_factor_ok(&self, token_hash: &str) -> Result<()> {
+        exec(
+            self.conn(),
+            "UPDATE user_session SET two_factor_ok = ? WHERE token_hash = ?",
+            vec![true.into(), token_hash.into()],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Moves a session's clocks back, as if time had passed (for tests of expiry).
+    pub async fn age_session(&self, token_hash: &str, secs: i64) -> Result<()> {
+        exec(
+            self.conn(),
+            "UPDATE user_session SET created_at = created_at - ?, last_seen = last_seen - ?, \
+             expires_at = expires_at - ? WHERE token_hash = ?",
+            vec![secs.into(), secs.into(), secs.into(), token_hash.into()],
+        )
+        .await?;
+        Ok(())
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
@@ -138,6 +431,17 @@ impl Store {
             self.conn(),
             "DELETE FROM user_session WHERE token_hash = ?",
             vec![token_hash.into()],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Logout everywhere: ends every session of the user.
+    pub async fn end_sessions(&self, user_id: &str) -> Result<()> {
+        exec(
+            self.conn(),
+            "DELETE FROM user_session WHERE user_id = ?",
+            vec![user_id.into()],
         )
         .await?;
         Ok(())

@@ -9,10 +9,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use utoipa::{PartialSchema, ToSchema};
+use wangge_domain::access::{Access, Permission};
 use wangge_domain::registry::{Fields, Figures};
 use wangge_domain::{Boundary, CountyCode};
 use wangge_store::{
@@ -26,35 +27,43 @@ use crate::{Principal, SharedState};
 
 type ApiResult = Result<Response, ApiError>;
 
-pub(crate) fn routes() -> Router<SharedState> {
-    let mut r = Router::new()
-        .route("/api/openapi.json", get(openapi))
-        .route("/api/overview", get(overview))
-        .route("/api/county", put(set_county))
-        .route("/api/search", get(search))
-        .route("/api/departments", get(departments).post(create_department))
-        .route("/api/import/communities", post(import))
-        .route("/api/export/communities", get(export));
+pub(crate) fn routes() -> crate::Routes {
+    let mut r = crate::Routes::new()
+        .route("/api/openapi.json", &["GET"], get(openapi))
+        .route("/api/overview", &["GET"], get(overview))
+        .route("/api/county", &["PUT"], put(set_county))
+        .route("/api/search", &["GET"], get(search))
+        .route(
+            "/api/departments",
+            &["GET", "POST"],
+            get(departments).post(create_department),
+        )
+        .route("/api/import/communities", &["POST"], post(import))
+        .route("/api/export/communities", &["GET"], get(export));
     for e in Entity::ALL {
         let plural = e.plural();
         if let Some(parent) = parent_path(e) {
             r = r.route(
                 &format!("/api/{parent}/{{key}}/{plural}"),
+                &["POST"],
                 post(move |s, p, k, b| create(e, s, p, Some(k), b)),
             );
         } else if e == Entity::Street {
             r = r.route(
                 &format!("/api/{plural}"),
+                &["POST"],
                 post(move |s, p, b| create(e, s, p, None, b)),
             );
         }
         r = r
             .route(
                 &format!("/api/{plural}/{{key}}"),
-                get(move |s, k| read(e, s, k)).put(move |s, p, k, b| update(e, s, p, k, b)),
+                &["GET", "PUT"],
+                get(move |s, p, k| read(e, s, p, k)).put(move |s, p, k, b| update(e, s, p, k, b)),
             )
             .route(
                 &format!("/api/{plural}/{{key}}/retire"),
+                &["POST"],
                 post(move |s, p, k, b| retire(e, s, p, k, b)),
             );
     }
@@ -115,8 +124,8 @@ fn parse_body(body: &Bytes) -> Result<Value, ApiError> {
         .map_err(|e| ApiError(AppError::BadRequest(format!("请求体不是有效的 JSON：{e}"))))
 }
 
-async fn overview(State(s): State<SharedState>) -> ApiResult {
-    Ok(no_store(to_json(&s.store.overview().await?)?))
+async fn overview(State(s): State<SharedState>, Extension(p): Extension<Principal>) -> ApiResult {
+    Ok(no_store(to_json(&s.store.overview(&p.access).await?)?))
 }
 
 #[derive(Deserialize)]
@@ -140,7 +149,9 @@ async fn set_county(
         f.insert("name".into(), "不能为空".into());
         return Err(ApiError(AppError::Invalid(f)));
     }
-    s.store.set_county(&code, b.name.trim()).await?;
+    s.store
+        .set_county(&p.access, &p.user_id, &code, b.name.trim())
+        .await?;
     tracing::info!(user = %p.username, county = %code, "county set");
     Ok(no_store(to_json(&s.store.county().await?)?))
 }
@@ -152,13 +163,23 @@ struct SearchQuery {
     limit: Option<u64>,
 }
 
-async fn search(State(s): State<SharedState>, Query(q): Query<SearchQuery>) -> ApiResult {
-    let hits = s.store.search(&q.q, q.limit.unwrap_or(50)).await?;
+async fn search(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Query(q): Query<SearchQuery>,
+) -> ApiResult {
+    let hits = s
+        .store
+        .search(&p.access, &q.q, q.limit.unwrap_or(50))
+        .await?;
     Ok(no_store(to_json(&hits)?))
 }
 
-async fn departments(State(s): State<SharedState>) -> ApiResult {
-    Ok(no_store(to_json(&s.store.departments().await?)?))
+async fn departments(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+) -> ApiResult {
+    Ok(no_store(to_json(&s.store.departments(&p.access).await?)?))
 }
 
 async fn create_department(
@@ -178,9 +199,9 @@ async fn create(
 ) -> ApiResult {
     let f = fields_of(&parse_body(&body)?)?;
     let parent = parent.map(|Path(k)| k);
-    let key = e.create(&s.store, parent.as_deref(), &f).await?;
+    let key = e.create(&s.store, &p.access, parent.as_deref(), &f).await?;
     tracing::info!(user = %p.username, entity = e.plural(), key = %key, "created");
-    let v = e.get(&s.store, &key).await?;
+    let v = e.get(&s.store, &p.access, &key).await?;
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, format!("/api/{}/{key}", e.plural()))],
@@ -189,8 +210,13 @@ async fn create(
         .into_response())
 }
 
-async fn read(e: Entity, State(s): State<SharedState>, Path(key): Path<String>) -> ApiResult {
-    Ok(no_store(e.get(&s.store, &key).await?))
+async fn read(
+    e: Entity,
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(key): Path<String>,
+) -> ApiResult {
+    Ok(no_store(e.get(&s.store, &p.access, &key).await?))
 }
 
 async fn update(
@@ -201,9 +227,9 @@ async fn update(
     body: Bytes,
 ) -> ApiResult {
     let f = fields_of(&parse_body(&body)?)?;
-    e.update(&s.store, &key, &f).await?;
+    e.update(&s.store, &p.access, &key, &f).await?;
     tracing::info!(user = %p.username, entity = e.plural(), key = %key, "updated");
-    Ok(no_store(e.get(&s.store, &key).await?))
+    Ok(no_store(e.get(&s.store, &p.access, &key).await?))
 }
 
 async fn retire(
@@ -214,22 +240,34 @@ async fn retire(
     body: Bytes,
 ) -> ApiResult {
     let f = fields_of(&parse_body(&body)?)?;
-    e.retire(&s.store, &key, f.get("valid_to").map(String::as_str))
-        .await?;
+    e.retire(
+        &s.store,
+        &p.access,
+        &key,
+        f.get("valid_to").map(String::as_str),
+    )
+    .await?;
     tracing::info!(user = %p.username, entity = e.plural(), key = %key, "retired");
-    Ok(no_store(e.get(&s.store, &key).await?))
+    Ok(no_store(e.get(&s.store, &p.access, &key).await?))
 }
 
 /// Reads an uploaded 附件2 file and imports it, all or nothing.
 pub async fn import_bytes(
     store: &Store,
+    a: &Access,
     file: &str,
     bytes: &[u8],
 ) -> Result<ImportSummary, AppError> {
+    if !a.can_somewhere(Permission::RegistryImport) {
+        return Err(AppError::Forbidden("无权导入官方表格".into()));
+    }
     let sheets =
         wangge_sheets::read(file, bytes).map_err(|e| AppError::BadRequest(e.to_string()))?;
     let tables = wangge_domain::annex2::read(&sheets).map_err(AppError::Cells)?;
-    store.import_annex2(&tables).await?.map_err(AppError::Cells)
+    store
+        .import_annex2(a, &tables)
+        .await?
+        .map_err(AppError::Cells)
 }
 
 #[derive(Deserialize)]
@@ -244,7 +282,7 @@ async fn import(
     body: Bytes,
 ) -> ApiResult {
     let file = q.filename.unwrap_or_else(|| "上传文件".into());
-    let summary = import_bytes(&s.store, &file, &body).await?;
+    let summary = import_bytes(&s.store, &p.access, &file, &body).await?;
     tracing::info!(user = %p.username, "imported 附件2");
     Ok(no_store(to_json(&summary)?))
 }
@@ -255,8 +293,12 @@ struct ExportQuery {
     encoding: Option<String>,
 }
 
-async fn export(State(s): State<SharedState>, Query(q): Query<ExportQuery>) -> ApiResult {
-    let tables = s.store.annex2_tables().await?;
+async fn export(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Query(q): Query<ExportQuery>,
+) -> ApiResult {
+    let tables = s.store.annex2_tables(&p.access).await?;
     let (bytes, ct) = match q.format.as_deref().unwrap_or("xlsx") {
         "xlsx" => (
             wangge_sheets::annex2_xlsx(&tables),

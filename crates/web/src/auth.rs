@@ -1,40 +1,105 @@
-//! Login, sessions and the authenticated principal.
+//! Login, sessions, the authenticated principal, CSRF protection and the audit of requests.
 //!
 //! A session is a random 256-bit token in an HttpOnly, SameSite=Lax cookie; the database
-//! keeps only its SHA-256. Passwords are argon2id hashes.
+//! keeps only its SHA-256, with an idle and an absolute limit. Passwords are argon2id hashes.
+//! Accounts are locked after repeated failures, and each client address is rate-limited.
+//! Holders of administrator roles must pass a TOTP second factor.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use askama::Template;
-use axum::Form;
 use axum::Router;
+use axum::body::Body;
+use axum::extract::connect_info::ConnectInfo;
 use axum::extract::{Query, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use rand::RngCore;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use wangge_store::Store;
+use wangge_domain::access::Access;
+use wangge_store::{AuditEntry, SessionPolicy, Store};
 
 use crate::SharedState;
 
 pub const COOKIE: &str = "wangge_session";
-/// Sessions last a working day.
-const SESSION_SECS: i64 = 12 * 3600;
+/// The header API clients send the session's CSRF token in (see `GET /api/session`).
+pub const CSRF_HEADER: &str = "x-csrf-token";
 
-/// Who is making a request. Roles and scopes will hang here.
+/// Sessions end after 30 minutes without a request, and 12 hours after login regardless.
+pub const SESSIONS: SessionPolicy = SessionPolicy {
+    idle_secs: 30 * 60,
+    absolute_secs: 12 * 3600,
+};
+/// Five wrong passwords in a row lock an account for 15 minutes.
+pub const MAX_FAILURES: i64 = 5;
+pub const LOCK_SECS: i64 = 15 * 60;
+/// Twenty failed logins from one address within 15 minutes block that address for the rest
+/// of the window.
+pub const MAX_FAILURES_PER_CLIENT: u32 = 20;
+pub const CLIENT_WINDOW_SECS: i64 = 15 * 60;
+
+/// Failed logins per client address: (count, window start).
+#[derive(Default)]
+pub struct LoginLimiter(Mutex<HashMap<String, (u32, i64)>>);
+
+impl LoginLimiter {
+    fn blocked(&self, client: &str, now: i64) -> bool {
+        let Ok(m) = self.0.lock() else { return false };
+        matches!(m.get(client), Some((n, start)) if *n >= MAX_FAILURES_PER_CLIENT && now - start < CLIENT_WINDOW_SECS)
+    }
+    fn failed(&self, client: &str, now: i64) {
+        if let Ok(mut m) = self.0.lock() {
+            let e = m.entry(client.to_string()).or_insert((0, now));
+            if now - e.1 >= CLIENT_WINDOW_SECS {
+                *e = (0, now);
+            }
+            e.0 += 1;
+            if m.len() > 100_000 {
+                m.retain(|_, (_, start)| now - *start < CLIENT_WINDOW_SECS);
+            }
+        }
+    }
+}
+
+/// Who is making a request, and what they may do.
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub user_id: String,
     pub username: String,
+    pub access: Access,
+    pub csrf_token: String,
+    pub two_factor_ok: bool,
+    pub totp_enabled: bool,
+    pub must_change_password: bool,
+    pub client: String,
+}
+
+impl Principal {
+    /// The user's roles as the audit log writes them: `role@scope, …`.
+    pub fn roles(&self) -> String {
+        let v: Vec<String> = self
+            .access
+            .grants()
+            .map(|g| format!("{}@{}", g.role.key(), g.scope.key))
+            .collect();
+        v.join(",")
+    }
+
+    /// Must this session pass a second factor before anything else?
+    pub fn needs_second_factor(&self) -> bool {
+        self.access.needs_two_factors() && !self.two_factor_ok
+    }
 }
 
 pub(crate) fn routes() -> Router<SharedState> {
-    Router::new()
-        .route("/login", get(login_page).post(login))
-        .route("/logout", post(logout))
+    Router::new().route("/login", get(login_page).post(login))
 }
 
 pub fn hash_password(password: &str) -> Result<String, String> {
@@ -47,7 +112,7 @@ pub fn hash_password(password: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
-fn verify_password(password: &str, hash: &str) -> bool {
+pub(crate) fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
         .map(|h| {
             Argon2::default()
@@ -57,36 +122,103 @@ fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
-fn token_hash(token: &str) -> String {
+/// Password rules: at least 10 characters, of at least three kinds (lower case, upper case,
+/// digits, other), and not the username.
+pub fn check_password(username: &str, password: &str) -> Result<(), String> {
+    if password.chars().count() < 10 {
+        return Err("密码至少 10 个字符".into());
+    }
+    let kinds = [
+        password.chars().any(|c| c.is_ascii_lowercase()),
+        password.chars().any(|c| c.is_ascii_uppercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ]
+    .iter()
+    .filter(|k| **k)
+    .count();
+    if kinds < 3 {
+        return Err("密码应包含小写字母、大写字母、数字、符号中的至少三类".into());
+    }
+    if password.to_lowercase().contains(&username.to_lowercase()) {
+        return Err("密码不能包含用户名".into());
+    }
+    Ok(())
+}
+
+pub(crate) fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Creates the first administrator when there is no account yet. The password comes from
-/// `WANGGE_ADMIN_PASSWORD`, else it is generated and returned so that it can be printed once.
-pub async fn ensure_admin(store: &Store, password: Option<&str>) -> Result<Option<String>, String> {
-    if store.user_count().await.map_err(|e| e.to_string())? > 0 {
-        return Ok(None);
-    }
-    let generated;
-    let password = match password.filter(|p| !p.is_empty()) {
-        Some(p) => p,
+pub(crate) fn random_hex(n: usize) -> String {
+    let mut b = vec![0u8; n];
+    rand::rng().fill_bytes(&mut b);
+    hex(&b)
+}
+
+/// Creates the first administrator when there is no account yet: the password from
+/// `password` (WANGGE_ADMIN_PASSWORD), else generated and returned so that it can be printed
+/// once; the TOTP secret from `totp_secret` (WANGGE_ADMIN_TOTP_SECRET, base32), else enrolled
+/// at first login. Once the county exists the administrator holds the setup roles on it.
+pub async fn ensure_admin(
+    store: &Store,
+    password: Option<&str>,
+    totp_secret: Option<&str>,
+) -> Result<Option<String>, String> {
+    let mut generated = None;
+    let id = match store
+        .user_by_name("admin")
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        Some(u) => u.id,
+        None if store.user_count().await.map_err(|e| e.to_string())? > 0 => return Ok(None),
         None => {
-            let mut b = [0u8; 12];
-            rand::rng().fill_bytes(&mut b);
-            generated = hex(&b);
-            &generated
+            let password = match password.filter(|p| !p.is_empty()) {
+                Some(p) => p.to_string(),
+                None => {
+                    let p = format!("Wg-{}", random_hex(9));
+                    generated = Some(p.clone());
+                    p
+                }
+            };
+            let hash = hash_password(&password)?;
+            let id = store
+                .create_user("admin", Some("系统初始管理员"), &hash, false)
+                .await
+                .map_err(|e| e.to_string())?;
+            if let Some(secret) = totp_secret.filter(|s| !s.trim().is_empty()) {
+                if crate::totp::base32_decode(secret).is_none() {
+                    return Err("WANGGE_ADMIN_TOTP_SECRET 不是有效的 base32 字符串".into());
+                }
+                store
+                    .set_totp(&id, Some(secret.trim()), true)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            if generated.is_none() {
+                generated = Some(password);
+            }
+            id
         }
     };
-    let hash = hash_password(password)?;
-    store
-        .create_user("admin", &hash)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(Some(password.to_string()))
+    if let Some(c) = store.county().await.map_err(|e| e.to_string())?
+        && store
+            .grants(&id)
+            .await
+            .map_err(|e| e.to_string())?
+            .is_empty()
+    {
+        store
+            .grant_setup_roles(&id, &c.code)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(generated)
 }
 
 fn session_token(headers: &HeaderMap) -> Option<String> {
@@ -100,13 +232,36 @@ fn session_token(headers: &HeaderMap) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
+/// The client's address, as the connection gives it (never a header a client could forge).
+pub(crate) fn client_of(req: &Request) -> String {
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn unauthorized(api: bool) -> Response {
+    if api {
+        (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Cookie realm=\"wangge\"")],
+            axum::Json(serde_json::json!({"error": "未登录或登录已过期，请先登录"})),
+        )
+            .into_response()
+    } else {
+        Redirect::to("/login").into_response()
+    }
+}
+
 /// Lets a request through only with a live session; puts its [`Principal`] on the request.
-/// Without one, the API answers 401 and pages redirect to the login form.
+/// Without one, the API answers 401 and pages redirect to the login form. A session that owes
+/// a second factor reaches only the enrolment page and logout.
 pub async fn require_login(State(s): State<SharedState>, mut req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
     let user = match session_token(req.headers()) {
         Some(t) => s
             .store
-            .session_user(&token_hash(&t))
+            .session_user(&token_hash(&t), SESSIONS)
             .await
             .unwrap_or_else(|e| {
                 tracing::error!(error = %e, "session lookup failed");
@@ -114,30 +269,40 @@ pub async fn require_login(State(s): State<SharedState>, mut req: Request, next:
             }),
         None => None,
     };
-    match user {
-        Some(u) => {
-            req.extensions_mut().insert(Principal {
-                user_id: u.id,
-                username: u.username,
-            });
-            next.run(req).await
+    let Some(u) = user else {
+        if !api && req.method() == Method::GET && req.uri().path() != "/" {
+            let target = format!("/login?next={}", url_escape(req.uri().path()));
+            return Redirect::to(&target).into_response();
         }
-        None if req.uri().path().starts_with("/api/") => (
-            StatusCode::UNAUTHORIZED,
-            [(header::WWW_AUTHENTICATE, "Cookie realm=\"wangge\"")],
-            axum::Json(serde_json::json!({"error": "未登录或登录已过期，请先登录"})),
-        )
-            .into_response(),
-        None => {
-            let next_path = req.uri().path();
-            let target = if req.method() == axum::http::Method::GET && next_path != "/" {
-                format!("/login?next={}", url_escape(next_path))
-            } else {
-                "/login".to_string()
-            };
-            Redirect::to(&target).into_response()
-        }
+        return unauthorized(api);
+    };
+    let p = Principal {
+        user_id: u.id,
+        username: u.username,
+        access: u.access,
+        csrf_token: u.csrf_token,
+        two_factor_ok: u.two_factor_ok,
+        totp_enabled: u.totp_enabled,
+        must_change_password: u.must_change_password,
+        client: client_of(&req),
+    };
+    let path = req.uri().path();
+    let open_anyway = path.starts_with("/account") || path == "/logout" || path == "/api/session";
+    if p.needs_second_factor() && !open_anyway {
+        return if api {
+            (
+                StatusCode::FORBIDDEN,
+                axum::Json(
+                    serde_json::json!({"error": "管理员角色须先启用并通过两步验证（TOTP）"}),
+                ),
+            )
+                .into_response()
+        } else {
+            Redirect::to("/account").into_response()
+        };
     }
+    req.extensions_mut().insert(p);
+    next.run(req).await
 }
 
 fn url_escape(s: &str) -> String {
@@ -157,6 +322,143 @@ fn safe_next(next: Option<&str>) -> String {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
         _ => "/".to_string(),
     }
+}
+
+/// Refuses cross-site requests: a `Sec-Fetch-Site` or `Origin` from elsewhere.
+fn cross_site(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+        && site != "same-origin"
+        && site != "none"
+    {
+        return true;
+    }
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let origin_host = origin.split("://").nth(1).unwrap_or("");
+        if origin == "null" || origin_host != host {
+            return true;
+        }
+    }
+    false
+}
+
+/// The `csrf` field of a form body (url-encoded or multipart).
+fn csrf_in_body(content_type: &str, body: &[u8]) -> Option<String> {
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        let text = std::str::from_utf8(body).ok()?;
+        return text
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == "csrf")
+            .map(|(_, v)| v.to_string());
+    }
+    if content_type.starts_with("multipart/form-data") {
+        let marker = b"name=\"csrf\"\r\n\r\n";
+        let start = body.windows(marker.len()).position(|w| w == marker)? + marker.len();
+        let end = body[start..].windows(2).position(|w| w == b"\r\n")? + start;
+        return std::str::from_utf8(&body[start..end])
+            .ok()
+            .map(str::to_string);
+    }
+    None
+}
+
+fn forbidden(api: bool, msg: &str) -> Response {
+    if api {
+        (
+            StatusCode::FORBIDDEN,
+            axum::Json(serde_json::json!({"error": msg})),
+        )
+            .into_response()
+    } else {
+        (StatusCode::FORBIDDEN, Html(format!("<!doctype html><meta charset=utf-8><title>拒绝</title><p>{msg}</p><p><a href=\"/\">回到总览</a></p>"))).into_response()
+    }
+}
+
+/// CSRF protection for every state-changing request behind login: the request must not come
+/// from another site, and must carry the session's token — in the `X-CSRF-Token` header
+/// (API) or the form's `csrf` field (pages).
+pub async fn require_csrf(req: Request, next: Next) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let api = req.uri().path().starts_with("/api/");
+    let Some(p) = req.extensions().get::<Principal>().cloned() else {
+        return unauthorized(api);
+    };
+    if cross_site(req.headers()) {
+        return forbidden(api, "拒绝跨站请求");
+    }
+    let header_token = req
+        .headers()
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    if header_token.as_deref() == Some(p.csrf_token.as_str()) {
+        return next.run(req).await;
+    }
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, crate::BODY_LIMIT).await else {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "请求过大").into_response();
+    };
+    if csrf_in_body(&content_type, &bytes).as_deref() != Some(p.csrf_token.as_str()) {
+        return forbidden(
+            api,
+            "表单已过期或来源不明（缺少有效的 CSRF 令牌），请刷新页面后重试",
+        );
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+/// Writes one audit row for every state-changing request and every export behind login.
+pub async fn audit_requests(State(s): State<SharedState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let method = req.method().clone();
+    let is_export = path.contains("/export") || path.starts_with("/api/audit/export");
+    let write = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let principal = req.extensions().get::<Principal>().cloned();
+    let res = next.run(req).await;
+    if (write || is_export)
+        && let Some(p) = principal
+    {
+        let status = res.status();
+        let result = if status == StatusCode::FORBIDDEN {
+            "denied".to_string()
+        } else {
+            status.as_u16().to_string()
+        };
+        let entry = AuditEntry {
+            user: p.username.clone(),
+            roles: p.roles(),
+            action: if is_export && !write {
+                format!("export {method}")
+            } else {
+                method.to_string()
+            },
+            object: path,
+            client: p.client.clone(),
+            result,
+        };
+        if let Err(e) = s.store.audit(&entry).await {
+            tracing::error!(error = %e, "audit write failed");
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "审计日志写入失败，操作结果未知，请联系管理员",
+            )
+                .into_response();
+        }
+    }
+    res
 }
 
 #[derive(Template)]
@@ -184,49 +486,122 @@ async fn login_page(Query(q): Query<NextQuery>) -> Response {
 pub struct LoginForm {
     username: String,
     password: String,
+    #[serde(default)]
+    totp: String,
     next: Option<String>,
 }
 
-async fn login(State(s): State<SharedState>, Form(f): Form<LoginForm>) -> Response {
-    let user = match s.store.user_by_name(f.username.trim()).await {
+async fn login(State(s): State<SharedState>, req: Request) -> Response {
+    let client = client_of(&req);
+    let headers = req.headers().clone();
+    let axum::Form(f) = match axum::Form::<LoginForm>::from_request(req, &s).await {
+        Ok(f) => f,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("登录表单有误：{e}")).into_response(),
+    };
+    let now = wangge_store::now_secs();
+    let audit = |result: &str, user: &str| AuditEntry {
+        user: user.to_string(),
+        roles: String::new(),
+        action: "login".into(),
+        object: "/login".into(),
+        client: client.clone(),
+        result: result.into(),
+    };
+    let refuse = |status: StatusCode, msg: &str, f: &LoginForm| {
+        let mut res = render(&LoginPage {
+            error: Some(msg.into()),
+            username: f.username.clone(),
+            next: safe_next(f.next.as_deref()),
+        });
+        *res.status_mut() = status;
+        res
+    };
+    let username = f.username.trim().to_string();
+    if cross_site(&headers) {
+        let _ = s.store.audit(&audit("cross-site", &username)).await;
+        return refuse(StatusCode::FORBIDDEN, "拒绝跨站登录请求", &f);
+    }
+    if s.limiter.blocked(&client, now) {
+        let _ = s.store.audit(&audit("client-blocked", &username)).await;
+        return refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            "该地址登录失败次数过多，请 15 分钟后再试",
+            &f,
+        );
+    }
+    let user = match s.store.user_by_name(&username).await {
         Ok(u) => u,
         Err(e) => {
             tracing::error!(error = %e, "login lookup failed");
             return (StatusCode::INTERNAL_SERVER_ERROR, "服务暂时不可用").into_response();
         }
     };
-    let ok = match &user {
-        Some(u) if !u.disabled => verify_password(&f.password, &u.password_hash),
-        _ => {
-            // Spend the same time as a real check, so that timing does not tell which
-            // usernames exist.
-            let _ = verify_password(&f.password, DUMMY_HASH);
-            false
+    let Some(user) = user else {
+        // Spend the time a real check takes, so that timing does not tell which names exist.
+        let _ = verify_password(&f.password, DUMMY_HASH);
+        s.limiter.failed(&client, now);
+        let _ = s.store.audit(&audit("failed", &username)).await;
+        return refuse(StatusCode::UNAUTHORIZED, "用户名或密码不正确", &f);
+    };
+    if user.disabled {
+        let _ = s.store.audit(&audit("disabled", &username)).await;
+        return refuse(StatusCode::FORBIDDEN, "该账号已停用，请联系系统管理员", &f);
+    }
+    if user.locked_until > now {
+        let _ = s.store.audit(&audit("locked", &username)).await;
+        let mins = (user.locked_until - now + 59) / 60;
+        return refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!("密码错误次数过多，账号已锁定，请 {mins} 分钟后再试"),
+            &f,
+        );
+    }
+    let password_ok = verify_password(&f.password, &user.password_hash);
+    let totp_ok = match (&user.totp_secret, user.totp_enabled) {
+        (Some(secret), true) => crate::totp::verify(secret, &f.totp, now),
+        _ => true,
+    };
+    if !password_ok || !totp_ok {
+        s.limiter.failed(&client, now);
+        if let Err(e) = s
+            .store
+            .login_failed(&user.id, MAX_FAILURES, LOCK_SECS)
+            .await
+        {
+            tracing::error!(error = %e, "login failure not recorded");
         }
-    };
-    let Some(user) = user.filter(|_| ok) else {
-        tracing::info!("login failed");
-        let mut res = render(&LoginPage {
-            error: Some("用户名或密码不正确".into()),
-            username: f.username,
-            next: safe_next(f.next.as_deref()),
-        });
-        *res.status_mut() = StatusCode::UNAUTHORIZED;
-        return res;
-    };
-    let mut raw = [0u8; 32];
-    rand::rng().fill_bytes(&mut raw);
-    let token = hex(&raw);
-    if let Err(e) = s
-        .store
-        .create_session(&token_hash(&token), &user.id, SESSION_SECS)
-        .await
-    {
+        let _ = s.store.audit(&audit("failed", &username)).await;
+        let msg = if password_ok {
+            "动态验证码不正确"
+        } else {
+            "用户名或密码不正确"
+        };
+        return refuse(StatusCode::UNAUTHORIZED, msg, &f);
+    }
+    let token = random_hex(32);
+    let csrf = random_hex(32);
+    let two_factor_ok = user.totp_enabled;
+    let result = async {
+        s.store.login_succeeded(&user.id).await?;
+        s.store
+            .create_session(
+                &token_hash(&token),
+                &user.id,
+                SESSIONS,
+                two_factor_ok,
+                &csrf,
+            )
+            .await?;
+        s.store.audit(&audit("ok", &username)).await
+    }
+    .await;
+    if let Err(e) = result {
         tracing::error!(error = %e, "session create failed");
         return (StatusCode::INTERNAL_SERVER_ERROR, "服务暂时不可用").into_response();
     }
     let cookie = format!(
-        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_SECS}{}",
+        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        SESSIONS.absolute_secs,
         if s.secure_cookies { "; Secure" } else { "" }
     );
     (
@@ -236,10 +611,14 @@ async fn login(State(s): State<SharedState>, Form(f): Form<LoginForm>) -> Respon
         .into_response()
 }
 
-async fn logout(State(s): State<SharedState>, headers: HeaderMap) -> Response {
-    if let Some(t) = session_token(&headers)
-        && let Err(e) = s.store.delete_session(&token_hash(&t)).await
-    {
+use axum::extract::FromRequest;
+
+/// Logout everywhere: every session of the user ends.
+pub(crate) async fn logout(
+    State(s): State<SharedState>,
+    axum::Extension(p): axum::Extension<Principal>,
+) -> Response {
+    if let Err(e) = s.store.end_sessions(&p.user_id).await {
         tracing::error!(error = %e, "logout failed");
     }
     (
@@ -264,3 +643,6 @@ pub(crate) fn render<T: Template>(t: &T) -> Response {
         }
     }
 }
+
+/// Shared limiter handle for the app state.
+pub type Limiter = Arc<LoginLimiter>;

@@ -2,6 +2,7 @@
 //! Pages and the API share this: a form post and a JSON body both become text fields that
 //! `wangge_domain::registry` parses.
 
+use wangge_domain::access::Access;
 use wangge_domain::registry::{
     BuildingInput, CommunityInput, CompoundInput, DepartmentInput, Fields, GridInput, StreetInput,
 };
@@ -237,6 +238,7 @@ impl Entity {
     pub async fn create(
         self,
         store: &Store,
+        a: &Access,
         parent: Option<&str>,
         f: &Fields,
     ) -> Result<String, AppError> {
@@ -253,68 +255,80 @@ impl Entity {
         Ok(match self {
             Entity::Street => {
                 let i = StreetInput::parse(f, true).map_err(AppError::Invalid)?;
-                store.create_street(&i).await?
+                store.create_street(a, &i).await?
             }
             Entity::Community => {
                 let p = need_parent()?;
                 let i = CommunityInput::parse(f, true).map_err(AppError::Invalid)?;
-                store.create_community(p, &i).await?
+                store.create_community(a, p, &i).await?
             }
             Entity::Grid => {
                 let p = need_parent()?;
                 let code =
                     CommunityCode::parse(p).map_err(|e| AppError::NotFound(e.to_string()))?;
                 let i = GridInput::parse(f, Some(&code)).map_err(AppError::Invalid)?;
-                store.create_grid(p, &i).await?
+                store.create_grid(a, p, &i).await?
             }
             Entity::Compound => {
                 let p = need_parent()?;
                 let i = CompoundInput::parse(f).map_err(AppError::Invalid)?;
-                store.create_compound(p, &i).await?
+                store.create_compound(a, p, &i).await?
             }
             Entity::Building => {
                 let p = need_parent()?;
                 let i = BuildingInput::parse(f).map_err(AppError::Invalid)?;
-                store.create_building(p, &i).await?
+                store.create_building(a, p, &i).await?
             }
             Entity::Department => {
                 let i = DepartmentInput::parse(f).map_err(AppError::Invalid)?;
-                store.create_department(&i).await?
+                store.create_department(a, &i).await?
             }
         })
     }
 
-    pub async fn update(self, store: &Store, key: &str, f: &Fields) -> Result<(), AppError> {
+    pub async fn update(
+        self,
+        store: &Store,
+        a: &Access,
+        key: &str,
+        f: &Fields,
+    ) -> Result<(), AppError> {
         match self {
             Entity::Street => {
                 let i = StreetInput::parse(f, false).map_err(AppError::Invalid)?;
-                store.update_street(key, &i).await?
+                store.update_street(a, key, &i).await?
             }
             Entity::Community => {
                 let i = CommunityInput::parse(f, false).map_err(AppError::Invalid)?;
-                store.update_community(key, &i).await?
+                store.update_community(a, key, &i).await?
             }
             Entity::Grid => {
                 let i = GridInput::parse(f, None).map_err(AppError::Invalid)?;
-                store.update_grid(key, &i).await?
+                store.update_grid(a, key, &i).await?
             }
             Entity::Compound => {
                 let i = CompoundInput::parse(f).map_err(AppError::Invalid)?;
-                store.update_compound(key, &i).await?
+                store.update_compound(a, key, &i).await?
             }
             Entity::Building => {
                 let i = BuildingInput::parse(f).map_err(AppError::Invalid)?;
-                store.update_building(key, &i).await?
+                store.update_building(a, key, &i).await?
             }
             Entity::Department => {
                 let i = DepartmentInput::parse(f).map_err(AppError::Invalid)?;
-                store.update_department(key, &i).await?
+                store.update_department(a, key, &i).await?
             }
         }
         Ok(())
     }
 
-    pub async fn retire(self, store: &Store, key: &str, on: Option<&str>) -> Result<(), AppError> {
+    pub async fn retire(
+        self,
+        store: &Store,
+        a: &Access,
+        key: &str,
+        on: Option<&str>,
+    ) -> Result<(), AppError> {
         let on = match on.map(str::trim).filter(|s| !s.is_empty()) {
             Some(d) => Some(Date::parse(d).map_err(|e| {
                 let mut f = wangge_domain::registry::FieldErrors::new();
@@ -324,25 +338,30 @@ impl Entity {
             None => None,
         };
         match self {
-            Entity::Street => store.retire_street(key, on).await?,
-            Entity::Community => store.retire_community(key, on).await?,
-            Entity::Grid => store.retire_grid(key, on).await?,
-            Entity::Compound => store.retire_compound(key, on).await?,
-            Entity::Building => store.retire_building(key, on).await?,
-            Entity::Department => store.retire_department(key, on).await?,
+            Entity::Street => store.retire_street(a, key, on).await?,
+            Entity::Community => store.retire_community(a, key, on).await?,
+            Entity::Grid => store.retire_grid(a, key, on).await?,
+            Entity::Compound => store.retire_compound(a, key, on).await?,
+            Entity::Building => store.retire_building(a, key, on).await?,
+            Entity::Department => store.retire_department(a, key, on).await?,
         }
         Ok(())
     }
 
     /// The record as JSON.
-    pub async fn get(self, store: &Store, key: &str) -> Result<serde_json::Value, AppError> {
+    pub async fn get(
+        self,
+        store: &Store,
+        a: &Access,
+        key: &str,
+    ) -> Result<serde_json::Value, AppError> {
         let v = match self {
-            Entity::Street => serde_json::to_value(store.street(key).await?),
-            Entity::Community => serde_json::to_value(store.community_page(key).await?),
-            Entity::Grid => serde_json::to_value(store.grid_page(key).await?),
-            Entity::Compound => serde_json::to_value(store.compound_page(key).await?),
-            Entity::Building => serde_json::to_value(store.building(key).await?),
-            Entity::Department => serde_json::to_value(store.department(key).await?),
+            Entity::Street => serde_json::to_value(store.street(a, key).await?),
+            Entity::Community => serde_json::to_value(store.community_page(a, key).await?),
+            Entity::Grid => serde_json::to_value(store.grid_page(a, key).await?),
+            Entity::Compound => serde_json::to_value(store.compound_page(a, key).await?),
+            Entity::Building => serde_json::to_value(store.building(a, key).await?),
+            Entity::Department => serde_json::to_value(store.department(a, key).await?),
         };
         v.map_err(|e| {
             tracing::error!(error = %e, "serialising a record");
@@ -354,6 +373,7 @@ impl Entity {
     pub async fn current(
         self,
         store: &Store,
+        a: &Access,
         key: &str,
     ) -> Result<(Fields, String, String), AppError> {
         let mut f = Fields::new();
@@ -362,12 +382,12 @@ impl Entity {
         };
         let (title, back) = match self {
             Entity::Street => {
-                let s = store.street(key).await?.street;
+                let s = store.street(a, key).await?.street;
                 put("name", Some(s.name.clone()));
                 (s.name, format!("/streets/{key}"))
             }
             Entity::Community => {
-                let c = store.community(key).await?;
+                let c = store.community(a, key).await?;
                 put("name", Some(c.name.clone()));
                 put("kind", Some(c.kind.clone()));
                 put("tier", c.tier.clone());
@@ -381,14 +401,14 @@ impl Entity {
                 (c.name, format!("/communities/{key}"))
             }
             Entity::Grid => {
-                let g = store.grid(key).await?;
+                let g = store.grid(a, key).await?;
                 put("name", Some(g.name.clone()));
                 put("kind", Some(g.kind.clone()));
                 put("tier", g.tier.clone());
                 (g.name, format!("/grids/{key}"))
             }
             Entity::Compound => {
-                let m = store.compound(key).await?;
+                let m = store.compound(a, key).await?;
                 put("name", Some(m.name.clone()));
                 put("kind", Some(m.kind.clone()));
                 put("grid", m.grid_code.clone());
@@ -406,7 +426,7 @@ impl Entity {
                 (m.name, format!("/compounds/{key}"))
             }
             Entity::Building => {
-                let b = store.building(key).await?;
+                let b = store.building(a, key).await?;
                 put("name", Some(b.name.clone()));
                 put("entrances", b.entrances.map(|n| n.to_string()));
                 put("floors", b.floors.map(|n| n.to_string()));
@@ -414,7 +434,7 @@ impl Entity {
                 (b.name, format!("/compounds/{}", b.compound_id))
             }
             Entity::Department => {
-                let d = store.department(key).await?;
+                let d = store.department(a, key).await?;
                 put("name", Some(d.name.clone()));
                 put("duties", d.duties.clone());
                 put("phone", d.phone.clone());
@@ -425,13 +445,13 @@ impl Entity {
     }
 
     /// The page of a record after it was created or changed.
-    pub async fn page_of(self, store: &Store, key: &str) -> Result<String, AppError> {
+    pub async fn page_of(self, store: &Store, a: &Access, key: &str) -> Result<String, AppError> {
         Ok(match self {
             Entity::Street => format!("/streets/{key}"),
             Entity::Community => format!("/communities/{key}"),
             Entity::Grid => format!("/grids/{key}"),
             Entity::Compound => format!("/compounds/{key}"),
-            Entity::Building => format!("/compounds/{}", store.building(key).await?.compound_id),
+            Entity::Building => format!("/compounds/{}", store.building(a, key).await?.compound_id),
             Entity::Department => "/departments".to_string(),
         })
     }

@@ -18,6 +18,7 @@ pub enum AppError {
     Cells(Vec<CellError>),
     Conflict(String),
     BadRequest(String),
+    Forbidden(String),
     Internal,
 }
 
@@ -28,6 +29,7 @@ impl From<StoreError> for AppError {
             StoreError::Invalid(f) => AppError::Invalid(f),
             StoreError::Conflict(m) => AppError::Conflict(m),
             StoreError::Config(m) => AppError::BadRequest(m),
+            StoreError::Forbidden(m) => AppError::Forbidden(m),
             StoreError::Db(e) => {
                 tracing::error!(error = %e, "database error");
                 AppError::Internal
@@ -43,13 +45,17 @@ impl AppError {
             AppError::Invalid(_) | AppError::Cells(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     pub fn message(&self) -> String {
         match self {
-            AppError::NotFound(m) | AppError::Conflict(m) | AppError::BadRequest(m) => m.clone(),
+            AppError::NotFound(m)
+            | AppError::Conflict(m)
+            | AppError::BadRequest(m)
+            | AppError::Forbidden(m) => m.clone(),
             AppError::Invalid(f) => {
                 let parts: Vec<String> = f.iter().map(|(k, v)| format!("{k}：{v}")).collect();
                 format!("输入有误：{}", parts.join("；"))
@@ -105,6 +111,7 @@ impl IntoResponse for PageError {
         let title = match self.0.status() {
             StatusCode::NOT_FOUND => "未找到",
             StatusCode::CONFLICT => "无法完成操作",
+            StatusCode::FORBIDDEN => "无权访问",
             StatusCode::INTERNAL_SERVER_ERROR => "出错了",
             _ => "请求有误",
         };

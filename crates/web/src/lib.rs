@@ -6,11 +6,13 @@
 //! `/healthz` and `/static/…` runs behind [`auth::require_login`], which puts the
 //! authenticated [`auth::Principal`] on the request.
 
+pub mod admin;
 pub mod api;
 pub mod auth;
 mod entity;
-mod error;
+pub mod error;
 pub mod pages;
+pub mod totp;
 
 use std::sync::Arc;
 
@@ -22,7 +24,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use wangge_store::Store;
 
-pub use auth::{Principal, ensure_admin};
+pub use auth::{Principal, ensure_admin, hash_password};
 pub use entity::Entity;
 
 /// What every handler can reach.
@@ -31,23 +33,83 @@ pub struct AppState {
     pub store: Store,
     /// Mark the session cookie `Secure` (behind HTTPS).
     pub secure_cookies: bool,
+    pub limiter: auth::Limiter,
+}
+
+impl AppState {
+    pub fn new(store: Store, secure_cookies: bool) -> AppState {
+        AppState {
+            store,
+            secure_cookies,
+            limiter: Default::default(),
+        }
+    }
 }
 
 pub type SharedState = Arc<AppState>;
 
 /// Uploads (official tables) may be a few megabytes; nothing we take is larger.
-const BODY_LIMIT: usize = 20 * 1024 * 1024;
+pub(crate) const BODY_LIMIT: usize = 20 * 1024 * 1024;
+
+/// A router that remembers its routes, so that tests can walk every one of them.
+pub struct Routes {
+    pub router: Router<SharedState>,
+    pub list: Vec<(&'static str, String)>,
+}
+
+impl Routes {
+    pub(crate) fn new() -> Routes {
+        Routes {
+            router: Router::new(),
+            list: Vec::new(),
+        }
+    }
+
+    /// Adds a route served for `methods`.
+    pub(crate) fn route(
+        mut self,
+        path: &str,
+        methods: &[&'static str],
+        handler: axum::routing::MethodRouter<SharedState>,
+    ) -> Routes {
+        self.router = self.router.route(path, handler);
+        self.list
+            .extend(methods.iter().map(|m| (*m, path.to_string())));
+        self
+    }
+
+    pub(crate) fn merge(mut self, other: Routes) -> Routes {
+        self.router = self.router.merge(other.router);
+        self.list.extend(other.list);
+        self
+    }
+}
+
+fn protected_routes() -> Routes {
+    pages::routes().merge(api::routes()).merge(admin::routes())
+}
+
+/// Every route behind login, as (method, path template).
+pub fn protected_route_list() -> Vec<(&'static str, String)> {
+    protected_routes().list
+}
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let state = Arc::new(state);
-    let protected =
-        pages::routes()
-            .merge(api::routes())
-            .route_layer(middleware::from_fn_with_state(
-                state.clone(),
-                auth::require_login,
-            ));
+    // Behind login, outermost first: the session check, the audit of writes and exports
+    // (refused ones too), then CSRF protection, then the handler.
+    let protected = protected_routes()
+        .router
+        .route_layer(middleware::from_fn(auth::require_csrf))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::audit_requests,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_login,
+        ));
     Router::new()
         .merge(protected)
         .merge(auth::routes())
@@ -112,5 +174,8 @@ async fn security_headers(
     set(h, "x-content-type-options", "nosniff");
     set(h, "referrer-policy", "same-origin");
     set(h, "x-frame-options", "DENY");
+    // Pages and answers may carry personal data: never cached, unless a handler says so
+    // (the static assets do).
+    set(h, "cache-control", "no-store");
     res
 }

@@ -6,8 +6,9 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Form, Router};
+use axum::{Extension, Form};
 use serde::Deserialize;
+use wangge_domain::access::Permission;
 use wangge_domain::annex2::CellError;
 use wangge_domain::registry::{FieldErrors, Fields};
 use wangge_domain::{CountyCode, demo};
@@ -23,22 +24,56 @@ use crate::{Principal, SharedState};
 
 type PageResult = Result<Response, PageError>;
 
-pub(crate) fn routes() -> Router<SharedState> {
-    Router::new()
-        .route("/", get(overview))
-        .route("/county", post(set_county))
-        .route("/streets/{code}", get(street))
-        .route("/communities/{code}", get(community))
-        .route("/grids/{code}", get(grid))
-        .route("/compounds/{id}", get(compound))
-        .route("/departments", get(departments))
-        .route("/search", get(search))
-        .route("/new/{entity}", get(new_form).post(create))
-        .route("/edit/{entity}/{key}", get(edit_form).post(update))
-        .route("/retire/{entity}/{key}", post(retire))
-        .route("/import", get(import_form).post(import))
-        .route("/export/communities.xlsx", get(export_xlsx))
-        .route("/export/communities.csv", get(export_csv))
+pub(crate) fn routes() -> crate::Routes {
+    crate::Routes::new()
+        .route("/", &["GET"], get(overview))
+        .route("/county", &["POST"], post(set_county))
+        .route("/streets/{code}", &["GET"], get(street))
+        .route("/communities/{code}", &["GET"], get(community))
+        .route("/grids/{code}", &["GET"], get(grid))
+        .route("/compounds/{id}", &["GET"], get(compound))
+        .route("/departments", &["GET"], get(departments))
+        .route("/search", &["GET"], get(search))
+        .route(
+            "/new/{entity}",
+            &["GET", "POST"],
+            get(new_form).post(create),
+        )
+        .route(
+            "/edit/{entity}/{key}",
+            &["GET", "POST"],
+            get(edit_form).post(update),
+        )
+        .route("/retire/{entity}/{key}", &["POST"], post(retire))
+        .route("/import", &["GET", "POST"], get(import_form).post(import))
+        .route("/export/communities.xlsx", &["GET"], get(export_xlsx))
+        .route("/export/communities.csv", &["GET"], get(export_csv))
+}
+
+/// What every page's frame needs: who is logged in, the form token, which menus to show.
+pub struct Me {
+    pub username: String,
+    pub csrf: String,
+    pub users: bool,
+    pub roles: bool,
+    pub audit: bool,
+    pub import: bool,
+    pub registry: bool,
+}
+
+impl Me {
+    pub fn of(p: &Principal) -> Me {
+        let can = |x| p.access.can_somewhere(x);
+        Me {
+            username: p.username.clone(),
+            csrf: p.csrf_token.clone(),
+            users: can(Permission::UserManage),
+            roles: can(Permission::RoleManage),
+            audit: can(Permission::AuditRead),
+            import: can(Permission::RegistryImport),
+            registry: can(Permission::RegistryRead),
+        }
+    }
 }
 
 /// A link in the breadcrumb trail.
@@ -100,7 +135,7 @@ fn bars(items: &[(String, i64, String)]) -> Vec<Bar> {
 #[derive(Template)]
 #[template(path = "overview.html")]
 struct OverviewPage {
-    user: String,
+    me: Me,
     crumbs: Vec<Crumb>,
     o: Overview,
     note: &'static str,
@@ -110,7 +145,7 @@ struct OverviewPage {
 #[derive(Template)]
 #[template(path = "setup.html")]
 struct SetupPage {
-    user: String,
+    me: Me,
     crumbs: Vec<Crumb>,
     error: Option<String>,
     code: String,
@@ -120,14 +155,14 @@ struct SetupPage {
 async fn overview(State(s): State<SharedState>, Extension(p): Extension<Principal>) -> PageResult {
     let Some(county) = s.store.county().await? else {
         return Ok(render(&SetupPage {
-            user: p.username,
+            me: Me::of(&p),
             crumbs: crumbs(&[]),
             error: None,
             code: String::new(),
             name: String::new(),
         }));
     };
-    let o = s.store.overview().await?;
+    let o = s.store.overview(&p.access).await?;
     let bars = bars(
         &o.streets
             .iter()
@@ -141,7 +176,7 @@ async fn overview(State(s): State<SharedState>, Extension(p): Extension<Principa
             .collect::<Vec<_>>(),
     );
     Ok(render(&OverviewPage {
-        user: p.username,
+        me: Me::of(&p),
         crumbs: crumbs(&[]),
         note: if county.demo {
             demo::PLACEHOLDER_NOTE
@@ -170,7 +205,11 @@ async fn set_county(
             let _ = code;
             Err("县（区）名称不能为空".to_string())
         }
-        Ok(code) => match s.store.set_county(&code, f.name.trim()).await {
+        Ok(code) => match s
+            .store
+            .set_county(&p.access, &p.user_id, &code, f.name.trim())
+            .await
+        {
             Ok(()) => Ok(()),
             Err(wangge_store::StoreError::Invalid(e)) => {
                 Err(e.values().cloned().collect::<Vec<_>>().join("；"))
@@ -182,7 +221,7 @@ async fn set_county(
         Ok(()) => Ok(Redirect::to("/").into_response()),
         Err(error) => {
             let mut res = render(&SetupPage {
-                user: p.username,
+                me: Me::of(&p),
                 crumbs: crumbs(&[]),
                 error: Some(error),
                 code: f.code,
@@ -197,7 +236,7 @@ async fn set_county(
 #[derive(Template)]
 #[template(path = "street.html")]
 struct StreetPage {
-    user: String,
+    me: Me,
     crumbs: Vec<Crumb>,
     s: StreetOverview,
     bars: Vec<Bar>,
@@ -208,7 +247,7 @@ async fn street(
     Extension(p): Extension<Principal>,
     Path(code): Path<String>,
 ) -> PageResult {
-    let st = s.store.street(&code).await?;
+    let st = s.store.street(&p.access, &code).await?;
     let bars = bars(
         &st.communities
             .iter()
@@ -222,7 +261,7 @@ async fn street(
             .collect::<Vec<_>>(),
     );
     Ok(render(&StreetPage {
-        user: p.username,
+        me: Me::of(&p),
         crumbs: street_crumbs(&st.street.code, &st.street.name),
         s: st,
         bars,
@@ -232,7 +271,7 @@ async fn street(
 #[derive(Template)]
 #[template(path = "community.html")]
 struct CommunityView {
-    user: String,
+    me: Me,
     crumbs: Vec<Crumb>,
     c: CommunityPage,
 }
@@ -242,9 +281,9 @@ async fn community(
     Extension(p): Extension<Principal>,
     Path(code): Path<String>,
 ) -> PageResult {
-    let c = s.store.community_page(&code).await?;
+    let c = s.store.community_page(&p.access, &code).await?;
     Ok(render(&CommunityView {
-        user: p.username,
+        me: Me::of(&p),
         crumbs: street_crumbs(&c.community.street_code, &c.community.street_name),
         c,
     }))
@@ -253,7 +292,7 @@ async fn community(
 #[derive(Template)]
 #[template(path = "grid.html")]
 struct GridView {
-    user: String,
+    me: Me,
     crumbs: Vec<Crumb>,
     g: GridPage,
 }
@@ -263,14 +302,14 @@ async fn grid(
     Extension(p): Extension<Principal>,
     Path(code): Path<String>,
 ) -> PageResult {
-    let g = s.store.grid_page(&code).await?;
+    let g = s.store.grid_page(&p.access, &code).await?;
     let c = &g.community;
     let crumbs = crumbs(&[
         (&c.street_name, format!("/streets/{}", c.street_code)),
         (&c.name, format!("/communities/{}", c.code)),
     ]);
     Ok(render(&GridView {
-        user: p.username,
+        me: Me::of(&p),
         crumbs,
         g,
     }))
@@ -279,7 +318,7 @@ async fn grid(
 #[derive(Template)]
 #[template(path = "compound.html")]
 struct CompoundView {
-    user: String,
+    me: Me,
     crumbs: Vec<Crumb>,
     m: CompoundPage,
 }
@@ -289,7 +328,7 @@ async fn compound(
     Extension(p): Extension<Principal>,
     Path(id): Path<String>,
 ) -> PageResult {
-    let m = s.store.compound_page(&id).await?;
+    let m = s.store.compound_page(&p.access, &id).await?;
     let c = &m.community;
     let mut trail = vec![
         (
@@ -303,7 +342,7 @@ async fn compound(
     }
     let crumbs = crumbs(&trail);
     Ok(render(&CompoundView {
-        user: p.username,
+        me: Me::of(&p),
         crumbs,
         m,
     }))
@@ -312,7 +351,7 @@ async fn compound(
 #[derive(Template)]
 #[template(path = "departments.html")]
 struct DepartmentsView {
-    user: String,
+    me: Me,
     crumbs: Vec<Crumb>,
     departments: Vec<Department>,
 }
@@ -322,9 +361,9 @@ async fn departments(
     Extension(p): Extension<Principal>,
 ) -> PageResult {
     Ok(render(&DepartmentsView {
-        user: p.username,
+        me: Me::of(&p),
         crumbs: crumbs(&[("职能部门", "/departments".into())]),
-        departments: s.store.departments().await?,
+        departments: s.store.departments(&p.access).await?,
     }))
 }
 
@@ -337,7 +376,7 @@ pub struct SearchQuery {
 #[derive(Template)]
 #[template(path = "search.html")]
 struct SearchView {
-    user: String,
+    me: Me,
     crumbs: Vec<Crumb>,
     q: String,
     hits: Vec<SearchHit>,
@@ -357,9 +396,9 @@ async fn search(
     Extension(p): Extension<Principal>,
     Query(q): Query<SearchQuery>,
 ) -> PageResult {
-    let hits = s.store.search(&q.q, 100).await?;
+    let hits = s.store.search(&p.access, &q.q, 100).await?;
     Ok(render(&SearchView {
-        user: p.username,
+        me: Me::of(&p),
         crumbs: crumbs(&[("搜索", "/search".into())]),
         q: q.q,
         hits,
@@ -371,7 +410,7 @@ async fn search(
 #[derive(Template)]
 #[template(path = "form.html")]
 struct FormPage {
-    user: String,
+    me: Me,
     crumbs: Vec<Crumb>,
     title: String,
     action: String,
@@ -393,6 +432,7 @@ fn entity_of(s: &str) -> Result<Entity, PageError> {
 /// Fills a form's fields with values and errors, and the grid choices for a compound.
 async fn fill(
     s: &SharedState,
+    p: &Principal,
     entity: Entity,
     creating: bool,
     values: &Fields,
@@ -406,7 +446,7 @@ async fn fill(
         if f.name == "grid" {
             f.options = vec![(String::new(), "（暂未划入网格）".into())];
             if let Some(c) = community {
-                let page = s.store.community_page(c).await?;
+                let page = s.store.community_page(&p.access, c).await?;
                 f.options.extend(
                     page.grids
                         .into_iter()
@@ -437,6 +477,9 @@ async fn new_form(
     Query(q): Query<ParentQuery>,
 ) -> PageResult {
     let entity = entity_of(&entity)?;
+    s.store
+        .may_write(&p.access, entity.plural(), q.parent.as_deref(), None)
+        .await?;
     let (back, community) = parent_context(entity, q.parent.as_deref());
     let mut values = Fields::new();
     if entity == Entity::Grid {
@@ -444,6 +487,7 @@ async fn new_form(
     }
     let fields = fill(
         &s,
+        &p,
         entity,
         true,
         &values,
@@ -452,7 +496,7 @@ async fn new_form(
     )
     .await?;
     Ok(render(&FormPage {
-        user: p.username,
+        me: Me::of(&p),
         crumbs: crumbs(&[]),
         title: format!("新建{}", entity.label()),
         action: new_action(entity, q.parent.as_deref()),
@@ -478,16 +522,19 @@ async fn create(
     Form(values): Form<Fields>,
 ) -> PageResult {
     let entity = entity_of(&entity)?;
-    match entity.create(&s.store, q.parent.as_deref(), &values).await {
+    match entity
+        .create(&s.store, &p.access, q.parent.as_deref(), &values)
+        .await
+    {
         Ok(key) => {
             tracing::info!(user = %p.username, entity = entity.plural(), key = %key, "created");
-            Ok(Redirect::to(&entity.page_of(&s.store, &key).await?).into_response())
+            Ok(Redirect::to(&entity.page_of(&s.store, &p.access, &key).await?).into_response())
         }
         Err(AppError::Invalid(errors)) => {
             let (back, community) = parent_context(entity, q.parent.as_deref());
-            let fields = fill(&s, entity, true, &values, &errors, community.as_deref()).await?;
+            let fields = fill(&s, &p, entity, true, &values, &errors, community.as_deref()).await?;
             let mut res = render(&FormPage {
-                user: p.username,
+                me: Me::of(&p),
                 crumbs: crumbs(&[]),
                 title: format!("新建{}", entity.label()),
                 action: new_action(entity, q.parent.as_deref()),
@@ -521,11 +568,12 @@ fn form_error(errors: &FieldErrors) -> String {
 
 async fn compound_community(
     s: &SharedState,
+    p: &Principal,
     entity: Entity,
     key: &str,
 ) -> Result<Option<String>, PageError> {
     Ok(if entity == Entity::Compound {
-        Some(s.store.compound(key).await?.community_code)
+        Some(s.store.compound(&p.access, key).await?.community_code)
     } else {
         None
     })
@@ -537,10 +585,14 @@ async fn edit_form(
     Path((entity, key)): Path<(String, String)>,
 ) -> PageResult {
     let entity = entity_of(&entity)?;
-    let (values, title, back) = entity.current(&s.store, &key).await?;
-    let community = compound_community(&s, entity, &key).await?;
+    s.store
+        .may_write(&p.access, entity.plural(), None, Some(&key))
+        .await?;
+    let (values, title, back) = entity.current(&s.store, &p.access, &key).await?;
+    let community = compound_community(&s, &p, entity, &key).await?;
     let fields = fill(
         &s,
+        &p,
         entity,
         false,
         &values,
@@ -549,7 +601,7 @@ async fn edit_form(
     )
     .await?;
     Ok(render(&FormPage {
-        user: p.username,
+        me: Me::of(&p),
         crumbs: crumbs(&[(title.as_str(), back.clone())]),
         title: format!("修改{}：{title}", entity.label()),
         action: format!("/edit/{}/{key}", entity.plural()),
@@ -567,17 +619,26 @@ async fn update(
     Form(values): Form<Fields>,
 ) -> PageResult {
     let entity = entity_of(&entity)?;
-    match entity.update(&s.store, &key, &values).await {
+    match entity.update(&s.store, &p.access, &key, &values).await {
         Ok(()) => {
             tracing::info!(user = %p.username, entity = entity.plural(), key = %key, "updated");
-            Ok(Redirect::to(&entity.page_of(&s.store, &key).await?).into_response())
+            Ok(Redirect::to(&entity.page_of(&s.store, &p.access, &key).await?).into_response())
         }
         Err(AppError::Invalid(errors)) => {
-            let (_, title, back) = entity.current(&s.store, &key).await?;
-            let community = compound_community(&s, entity, &key).await?;
-            let fields = fill(&s, entity, false, &values, &errors, community.as_deref()).await?;
+            let (_, title, back) = entity.current(&s.store, &p.access, &key).await?;
+            let community = compound_community(&s, &p, entity, &key).await?;
+            let fields = fill(
+                &s,
+                &p,
+                entity,
+                false,
+                &values,
+                &errors,
+                community.as_deref(),
+            )
+            .await?;
             let mut res = render(&FormPage {
-                user: p.username,
+                me: Me::of(&p),
                 crumbs: crumbs(&[(title.as_str(), back.clone())]),
                 title: format!("修改{}：{title}", entity.label()),
                 action: format!("/edit/{}/{key}", entity.plural()),
@@ -608,16 +669,27 @@ async fn retire(
     // Where to go afterwards: the level above.
     let back = match entity {
         Entity::Street => "/".to_string(),
-        Entity::Community => format!("/streets/{}", s.store.community(&key).await?.street_code),
-        Entity::Grid => format!("/communities/{}", s.store.grid(&key).await?.community_code),
+        Entity::Community => format!(
+            "/streets/{}",
+            s.store.community(&p.access, &key).await?.street_code
+        ),
+        Entity::Grid => format!(
+            "/communities/{}",
+            s.store.grid(&p.access, &key).await?.community_code
+        ),
         Entity::Compound => format!(
             "/communities/{}",
-            s.store.compound(&key).await?.community_code
+            s.store.compound(&p.access, &key).await?.community_code
         ),
-        Entity::Building => format!("/compounds/{}", s.store.building(&key).await?.compound_id),
+        Entity::Building => format!(
+            "/compounds/{}",
+            s.store.building(&p.access, &key).await?.compound_id
+        ),
         Entity::Department => "/departments".to_string(),
     };
-    entity.retire(&s.store, &key, f.valid_to.as_deref()).await?;
+    entity
+        .retire(&s.store, &p.access, &key, f.valid_to.as_deref())
+        .await?;
     tracing::info!(user = %p.username, entity = entity.plural(), key = %key, "retired");
     Ok(Redirect::to(&back).into_response())
 }
@@ -627,7 +699,7 @@ async fn retire(
 #[derive(Template)]
 #[template(path = "import.html")]
 struct ImportView {
-    user: String,
+    me: Me,
     crumbs: Vec<Crumb>,
     file: String,
     errors: Vec<CellError>,
@@ -635,15 +707,18 @@ struct ImportView {
     problem: Option<String>,
 }
 
-async fn import_form(Extension(p): Extension<Principal>) -> Response {
-    render(&ImportView {
-        user: p.username,
+async fn import_form(Extension(p): Extension<Principal>) -> PageResult {
+    if !p.access.can_somewhere(Permission::RegistryImport) {
+        return Err(AppError::Forbidden("无权导入官方表格".into()).into());
+    }
+    Ok(render(&ImportView {
+        me: Me::of(&p),
         crumbs: crumbs(&[("导入社区基本情况表", "/import".into())]),
         file: String::new(),
         errors: Vec::new(),
         summary: None,
         problem: None,
-    })
+    }))
 }
 
 async fn import(
@@ -664,14 +739,14 @@ async fn import(
         }
     }
     let mut view = ImportView {
-        user: p.username.clone(),
+        me: Me::of(&p),
         crumbs: crumbs(&[("导入社区基本情况表", "/import".into())]),
         file: file.clone(),
         errors: Vec::new(),
         summary: None,
         problem: None,
     };
-    let status = match crate::api::import_bytes(&s.store, &file, &bytes).await {
+    let status = match crate::api::import_bytes(&s.store, &p.access, &file, &bytes).await {
         Ok(summary) => {
             tracing::info!(user = %p.username, "imported 附件2");
             view.summary = Some(summary);
@@ -723,8 +798,11 @@ fn percent(s: &str) -> String {
         .collect()
 }
 
-async fn export_xlsx(State(s): State<SharedState>) -> PageResult {
-    let tables = s.store.annex2_tables().await?;
+async fn export_xlsx(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+) -> PageResult {
+    let tables = s.store.annex2_tables(&p.access).await?;
     let bytes =
         wangge_sheets::annex2_xlsx(&tables).map_err(|e| AppError::BadRequest(e.to_string()))?;
     Ok(download(
@@ -739,8 +817,12 @@ pub struct CsvQuery {
     encoding: Option<String>,
 }
 
-async fn export_csv(State(s): State<SharedState>, Query(q): Query<CsvQuery>) -> PageResult {
-    let tables = s.store.annex2_tables().await?;
+async fn export_csv(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Query(q): Query<CsvQuery>,
+) -> PageResult {
+    let tables = s.store.annex2_tables(&p.access).await?;
     let gbk = q.encoding.as_deref() == Some("gbk");
     let bytes =
         wangge_sheets::annex2_csv(&tables, gbk).map_err(|e| AppError::BadRequest(e.to_string()))?;

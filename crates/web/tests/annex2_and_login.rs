@@ -216,7 +216,8 @@ async fn a_bad_file_is_refused_whole_with_rows_and_columns() {
     // Through the upload form: the errors are listed with row and column.
     let boundary = "XBOUNDARY";
     let body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"坏表.csv\"\r\nContent-Type: text/csv\r\n\r\n{}\r\n--{boundary}--\r\n",
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"坏表.csv\"\r\nContent-Type: text/csv\r\n\r\n{}\r\n--{boundary}--\r\n",
+        app.csrf.clone().unwrap(),
         GOOD.replace("3244", "3244户")
     );
     let r = app

@@ -12,11 +12,20 @@ use tower::ServiceExt;
 use wangge_store::{DbOptions, Store};
 
 pub const PASSWORD: &str = "test-password-1";
+/// The first administrator's TOTP secret (as WANGGE_ADMIN_TOTP_SECRET would set it).
+pub const TOTP: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+
+/// The current code of a base32 secret.
+pub fn totp_now(secret: &str) -> String {
+    let raw = wangge_web::totp::base32_decode(secret).unwrap();
+    wangge_web::totp::code_at(&raw, wangge_store::now_secs())
+}
 
 pub struct TestApp {
     pub store: Store,
     pub router: Router,
     pub cookie: Option<String>,
+    pub csrf: Option<String>,
     _dir: tempfile::TempDir,
     scratch: Option<(String, String)>,
 }
@@ -47,6 +56,10 @@ impl Reply {
 impl TestApp {
     /// An empty registry with the administrator account, not logged in.
     pub async fn empty() -> TestApp {
+        TestApp::with(false).await
+    }
+
+    async fn with(demo: bool) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let (url, scratch) = match std::env::var("WANGGE_TEST_DATABASE_URL") {
             Ok(base) if !base.is_empty() => {
@@ -63,17 +76,23 @@ impl TestApp {
         })
         .await
         .expect("open store");
-        wangge_web::ensure_admin(&store, Some(PASSWORD))
+        if demo {
+            assert!(
+                store
+                    .load_county(&wangge_domain::demo::county(), true)
+                    .await
+                    .unwrap()
+            );
+        }
+        wangge_web::ensure_admin(&store, Some(PASSWORD), Some(TOTP))
             .await
             .unwrap();
-        let router = wangge_web::router(wangge_web::AppState {
-            store: store.clone(),
-            secure_cookies: false,
-        });
+        let router = wangge_web::router(wangge_web::AppState::new(store.clone(), false));
         TestApp {
             store,
             router,
             cookie: None,
+            csrf: None,
             _dir: dir,
             scratch,
         }
@@ -95,26 +114,29 @@ impl TestApp {
         app
     }
 
-    /// Logged in, with the demo county.
+    /// Logged in as the administrator, with the demo county.
     pub async fn demo() -> TestApp {
-        let mut app = TestApp::empty().await;
-        assert!(
-            app.store
-                .load_county(&wangge_domain::demo::county(), true)
-                .await
-                .unwrap()
-        );
+        let mut app = TestApp::with(true).await;
         app.login().await;
         app
     }
 
+    /// The demo county, not logged in.
+    pub async fn demo_logged_out() -> TestApp {
+        TestApp::with(true).await
+    }
+
     pub async fn login(&mut self) {
+        self.login_as("admin", PASSWORD, &totp_now(TOTP)).await;
+    }
+
+    /// Logs in (password and, when enrolled, TOTP) and keeps the session and its CSRF token.
+    pub async fn login_as(&mut self, user: &str, password: &str, totp: &str) {
+        self.cookie = None;
         let r = self
-            .send(
-                "POST",
+            .form_raw(
                 "/login",
-                Some(&format!("username=admin&password={PASSWORD}")),
-                "application/x-www-form-urlencoded",
+                &[("username", user), ("password", password), ("totp", totp)],
             )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
@@ -126,6 +148,8 @@ impl TestApp {
             .expect("session cookie")
             .to_string();
         self.cookie = Some(cookie);
+        let session = self.get("/api/session").await.json();
+        self.csrf = session["csrf_token"].as_str().map(str::to_string);
     }
 
     pub async fn send(
@@ -155,6 +179,11 @@ impl TestApp {
         if let Some(c) = &self.cookie {
             req = req.header(header::COOKIE, c);
         }
+        if let Some(t) = &self.csrf
+            && path.starts_with("/api/")
+        {
+            req = req.header("x-csrf-token", t);
+        }
         if body.is_some() {
             req = req.header(header::CONTENT_TYPE, content_type);
         }
@@ -181,7 +210,16 @@ impl TestApp {
             .await
     }
 
+    /// A form post with the session's CSRF token, as the pages send it.
     pub async fn form(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        let token = self.csrf.clone().unwrap_or_default();
+        let mut all: Vec<(&str, &str)> = vec![("csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        self.form_raw(path, &all).await
+    }
+
+    /// A form post exactly as given.
+    pub async fn form_raw(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
         let body: Vec<String> = fields
             .iter()
             .map(|(k, v)| format!("{}={}", enc(k), enc(v)))

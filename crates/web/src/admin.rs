@@ -1,0 +1,877 @@
+//! Accounts (system administrator), roles and the permission table (security administrator),
+//! the audit log (audit administrator), and each user's own account: password, two-factor
+//! enrolment, logout everywhere. Pages and their JSON twins.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post, put};
+use axum::{Extension, Form, Json};
+use serde::Deserialize;
+use serde_json::json;
+use wangge_domain::access::{Grant, Permission, Role, Scope, ScopeKind};
+use wangge_domain::registry::FieldErrors;
+use wangge_store::{AuditCheck, AuditFilter, AuditRow, User};
+
+use crate::auth::{check_password, hash_password, random_hex, render, verify_password};
+use crate::error::{ApiError, AppError, PageError};
+use crate::pages::{Crumb, Me};
+use crate::{Principal, SharedState};
+
+pub(crate) fn routes() -> crate::Routes {
+    crate::Routes::new()
+        .route("/logout", &["POST"], post(crate::auth::logout))
+        .route("/account", &["GET"], get(account))
+        .route("/account/password", &["POST"], post(change_password))
+        .route("/account/totp", &["POST"], post(totp_begin))
+        .route("/account/totp/confirm", &["POST"], post(totp_confirm))
+        .route(
+            "/users",
+            &["GET", "POST"],
+            get(users).post(create_user_page),
+        )
+        .route("/users/{id}", &["GET"], get(user_page))
+        .route("/users/{id}/roles", &["POST"], post(set_roles_page))
+        .route("/users/{id}/disable", &["POST"], post(disable_page))
+        .route("/users/{id}/enable", &["POST"], post(enable_page))
+        .route("/users/{id}/password", &["POST"], post(reset_page))
+        .route(
+            "/permissions",
+            &["GET", "POST"],
+            get(permissions).post(set_permissions_page),
+        )
+        .route("/audit", &["GET"], get(audit))
+        .route("/audit/export.csv", &["GET"], get(audit_export))
+        .route("/api/session", &["GET"], get(api_session))
+        .route(
+            "/api/users",
+            &["GET", "POST"],
+            get(api_users).post(api_create_user),
+        )
+        .route("/api/users/{id}", &["GET"], get(api_user))
+        .route("/api/users/{id}/roles", &["PUT"], put(api_set_roles))
+        .route("/api/users/{id}/disable", &["POST"], post(api_disable))
+        .route("/api/users/{id}/enable", &["POST"], post(api_enable))
+        .route("/api/users/{id}/password", &["POST"], post(api_reset))
+        .route(
+            "/api/permissions",
+            &["GET", "PUT"],
+            get(api_permissions).put(api_set_permissions),
+        )
+        .route("/api/audit", &["GET"], get(api_audit))
+        .route("/api/audit/verify", &["GET"], get(api_audit_verify))
+}
+
+fn need(p: &Principal, perm: Permission) -> Result<(), AppError> {
+    if p.access.can_somewhere(perm) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!(
+            "无权进行此操作：需要“{}”权限",
+            perm.label()
+        )))
+    }
+}
+
+fn crumbs(label: &str, href: &str) -> Vec<Crumb> {
+    vec![
+        Crumb {
+            label: "首页".into(),
+            href: "/".into(),
+        },
+        Crumb {
+            label: label.into(),
+            href: href.into(),
+        },
+    ]
+}
+
+fn field_error(field: &str, msg: impl Into<String>) -> AppError {
+    let mut f = FieldErrors::new();
+    f.insert(field.into(), msg.into());
+    AppError::Invalid(f)
+}
+
+/// `role@scope` lines, e.g. `grid_worker@370725001001003`, `department_staff@<id>`.
+pub fn parse_grants(text: &str) -> Result<Vec<Grant>, AppError> {
+    let mut out = Vec::new();
+    for (i, line) in text
+        .lines()
+        .flat_map(|l| l.split([',', '，']))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .enumerate()
+    {
+        let (role, key) = line.split_once('@').ok_or_else(|| {
+            field_error("grants", format!("第 {} 项“{line}”应写作 角色@范围", i + 1))
+        })?;
+        let role = Role::parse(role).map_err(|e| field_error("grants", e.to_string()))?;
+        let key = key.trim();
+        let kind = role
+            .scope_kinds()
+            .iter()
+            .copied()
+            .find(|k| match k {
+                ScopeKind::County => key.len() == 6,
+                ScopeKind::Street => key.len() == 9,
+                ScopeKind::Community => key.len() == 12,
+                ScopeKind::Grid => key.len() == 15,
+                ScopeKind::Department => true,
+            })
+            .ok_or_else(|| {
+                field_error(
+                    "grants",
+                    format!(
+                        "“{line}”：{}只能绑定到{}",
+                        role.label(),
+                        role.scope_kinds()
+                            .iter()
+                            .map(|k| k.label())
+                            .collect::<Vec<_>>()
+                            .join("或")
+                    ),
+                )
+            })?;
+        let scope = Scope::parse(kind, key).map_err(|m| field_error("grants", m))?;
+        out.push(Grant::new(role, scope).map_err(|m| field_error("grants", m))?);
+    }
+    Ok(out)
+}
+
+fn grants_text(grants: &[Grant]) -> String {
+    grants
+        .iter()
+        .map(|g| format!("{}@{}", g.role.key(), g.scope.key))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+// ---- own account ------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountView {
+    me: Me,
+    crumbs: Vec<Crumb>,
+    user: User,
+    needs_second_factor: bool,
+    enrol_secret: Option<String>,
+    enrol_uri: Option<String>,
+    message: Option<String>,
+    error: Option<String>,
+}
+
+async fn account_view(
+    s: &SharedState,
+    p: &Principal,
+    enrol: Option<String>,
+    message: Option<String>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let user = s.store.user(&p.user_id).await?;
+    let status = if error.is_some() {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    };
+    let mut res = render(&AccountView {
+        me: Me::of(p),
+        crumbs: crumbs("我的账号", "/account"),
+        needs_second_factor: p.needs_second_factor(),
+        enrol_uri: enrol
+            .as_deref()
+            .map(|sec| crate::totp::otpauth_uri(sec, &user.username)),
+        enrol_secret: enrol,
+        user,
+        message,
+        error,
+    });
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+async fn account(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+) -> Result<Response, PageError> {
+    account_view(&s, &p, None, None, None).await
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    current: String,
+    new: String,
+}
+
+async fn change_password(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Form(f): Form<PasswordForm>,
+) -> Result<Response, PageError> {
+    let user = s.store.user(&p.user_id).await?;
+    if !verify_password(&f.current, &user.password_hash) {
+        return account_view(&s, &p, None, None, Some("当前密码不正确".into())).await;
+    }
+    if let Err(m) = check_password(&user.username, &f.new) {
+        return account_view(&s, &p, None, None, Some(m)).await;
+    }
+    let hash = hash_password(&f.new).map_err(|_| AppError::Internal)?;
+    s.store.set_password(&p.user_id, &hash, false).await?;
+    account_view(&s, &p, None, Some("密码已修改".into()), None).await
+}
+
+/// Starts enrolment: a new secret, shown once, not yet in force.
+async fn totp_begin(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+) -> Result<Response, PageError> {
+    let mut raw = [0u8; 20];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut raw);
+    let secret = crate::totp::base32_encode(&raw);
+    let user = s.store.user(&p.user_id).await?;
+    if user.totp_enabled {
+        return account_view(
+            &s,
+            &p,
+            None,
+            None,
+            Some("两步验证已启用；如需更换，请联系安全管理员重置".into()),
+        )
+        .await;
+    }
+    s.store.set_totp(&p.user_id, Some(&secret), false).await?;
+    account_view(&s, &p, Some(secret), None, None).await
+}
+
+#[derive(Deserialize)]
+struct TotpForm {
+    code: String,
+}
+
+/// Finishes enrolment with a code from the new secret; the session counts as verified.
+async fn totp_confirm(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    headers: axum::http::HeaderMap,
+    Form(f): Form<TotpForm>,
+) -> Result<Response, PageError> {
+    let user = s.store.user(&p.user_id).await?;
+    let Some(secret) = user.totp_secret.clone().filter(|_| !user.totp_enabled) else {
+        return account_view(&s, &p, None, None, Some("请先点击“启用两步验证”".into())).await;
+    };
+    if !crate::totp::verify(&secret, &f.code, wangge_store::now_secs()) {
+        return account_view(
+            &s,
+            &p,
+            Some(secret),
+            None,
+            Some("动态验证码不正确，请核对手机时间后重试".into()),
+        )
+        .await;
+    }
+    s.store.set_totp(&p.user_id, Some(&secret), true).await?;
+    if let Some(token) = headers
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| {
+            c.split(';')
+                .filter_map(|kv| kv.trim().split_once('='))
+                .find(|(k, _)| *k == crate::auth::COOKIE)
+                .map(|(_, v)| v.to_string())
+        })
+    {
+        s.store
+            .session_two_factor_ok(&crate::auth::token_hash(&token))
+            .await?;
+    }
+    Ok(Redirect::to("/account").into_response())
+}
+
+// ---- accounts ---------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct UsersView {
+    me: Me,
+    crumbs: Vec<Crumb>,
+    users: Vec<User>,
+    error: Option<String>,
+    created: Option<(String, String)>,
+    username: String,
+}
+
+async fn users_view(
+    s: &SharedState,
+    p: &Principal,
+    error: Option<String>,
+    created: Option<(String, String)>,
+    username: String,
+) -> Result<Response, PageError> {
+    need(p, Permission::UserManage)?;
+    let mut res = render(&UsersView {
+        me: Me::of(p),
+        crumbs: crumbs("账号", "/users"),
+        users: s.store.users().await?,
+        created,
+        error: error.clone(),
+        username,
+    });
+    if error.is_some() {
+        *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(res)
+}
+
+async fn users(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+) -> Result<Response, PageError> {
+    users_view(&s, &p, None, None, String::new()).await
+}
+
+#[derive(Deserialize)]
+struct NewUserForm {
+    username: String,
+    #[serde(default)]
+    display_name: String,
+}
+
+/// Creates an account with a one-time password, shown once; it must be changed at first
+/// login. Roles are given by the security administrator.
+async fn create_account(
+    s: &SharedState,
+    username: &str,
+    display_name: &str,
+) -> Result<(String, String), AppError> {
+    let username = username.trim();
+    if username.is_empty()
+        || username.chars().count() > 32
+        || !username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
+    {
+        return Err(field_error(
+            "username",
+            "用户名应为 1–32 位字母、数字或 _ . -",
+        ));
+    }
+    let password = format!("Wg-{}", random_hex(9));
+    let hash = hash_password(&password).map_err(|_| AppError::Internal)?;
+    let display = display_name.trim();
+    let id = s
+        .store
+        .create_user(
+            username,
+            (!display.is_empty()).then_some(display),
+            &hash,
+            true,
+        )
+        .await?;
+    Ok((id, password))
+}
+
+async fn create_user_page(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Form(f): Form<NewUserForm>,
+) -> Result<Response, PageError> {
+    need(&p, Permission::UserManage)?;
+    match create_account(&s, &f.username, &f.display_name).await {
+        Ok((_, password)) => {
+            users_view(
+                &s,
+                &p,
+                None,
+                Some((f.username.trim().to_string(), password)),
+                String::new(),
+            )
+            .await
+        }
+        Err(AppError::Invalid(e)) => {
+            users_view(
+                &s,
+                &p,
+                Some(e.values().cloned().collect::<Vec<_>>().join("；")),
+                None,
+                f.username,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "user.html")]
+struct UserView {
+    me: Me,
+    crumbs: Vec<Crumb>,
+    user: User,
+    grants: String,
+    roles: Vec<(String, String, String)>,
+    error: Option<String>,
+    password: Option<String>,
+}
+
+async fn user_view(
+    s: &SharedState,
+    p: &Principal,
+    id: &str,
+    grants: Option<String>,
+    error: Option<String>,
+    password: Option<String>,
+) -> Result<Response, PageError> {
+    if !(p.access.can_somewhere(Permission::UserManage)
+        || p.access.can_somewhere(Permission::RoleManage))
+    {
+        return Err(AppError::Forbidden("无权查看账号".into()).into());
+    }
+    let user = s.store.user(id).await?;
+    let mut res = render(&UserView {
+        me: Me::of(p),
+        crumbs: crumbs("账号", "/users"),
+        grants: grants.unwrap_or_else(|| grants_text(&user.grants)),
+        roles: Role::ALL
+            .iter()
+            .map(|r| {
+                (
+                    r.key().to_string(),
+                    r.label().to_string(),
+                    r.scope_kinds()
+                        .iter()
+                        .map(|k| k.label())
+                        .collect::<Vec<_>>()
+                        .join("、"),
+                )
+            })
+            .collect(),
+        user,
+        error: error.clone(),
+        password,
+    });
+    if error.is_some() {
+        *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(res)
+}
+
+async fn user_page(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    user_view(&s, &p, &id, None, None, None).await
+}
+
+#[derive(Deserialize)]
+struct RolesForm {
+    #[serde(default)]
+    grants: String,
+}
+
+async fn set_roles(s: &SharedState, p: &Principal, id: &str, text: &str) -> Result<(), AppError> {
+    need(p, Permission::RoleManage)?;
+    let grants = parse_grants(text)?;
+    s.store.set_grants(id, &grants).await?;
+    // New roles take effect at the next login.
+    s.store.end_sessions(id).await?;
+    Ok(())
+}
+
+async fn set_roles_page(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    Form(f): Form<RolesForm>,
+) -> Result<Response, PageError> {
+    match set_roles(&s, &p, &id, &f.grants).await {
+        Ok(()) => Ok(Redirect::to(&format!("/users/{id}")).into_response()),
+        Err(AppError::Invalid(e)) => {
+            user_view(
+                &s,
+                &p,
+                &id,
+                Some(f.grants),
+                Some(e.values().cloned().collect::<Vec<_>>().join("；")),
+                None,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn set_disabled(
+    s: &SharedState,
+    p: &Principal,
+    id: &str,
+    disabled: bool,
+) -> Result<(), AppError> {
+    need(p, Permission::UserManage)?;
+    if disabled && id == p.user_id {
+        return Err(AppError::Conflict("不能停用自己的账号".into()));
+    }
+    s.store.user(id).await?;
+    s.store.set_disabled(id, disabled).await?;
+    Ok(())
+}
+
+async fn disable_page(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    set_disabled(&s, &p, &id, true).await?;
+    Ok(Redirect::to(&format!("/users/{id}")).into_response())
+}
+
+async fn enable_page(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    set_disabled(&s, &p, &id, false).await?;
+    Ok(Redirect::to(&format!("/users/{id}")).into_response())
+}
+
+/// Resets a password to a one-time one (shown once), ends the user's sessions and clears a
+/// lockout.
+async fn reset(s: &SharedState, p: &Principal, id: &str) -> Result<String, AppError> {
+    need(p, Permission::UserManage)?;
+    s.store.user(id).await?;
+    let password = format!("Wg-{}", random_hex(9));
+    let hash = hash_password(&password).map_err(|_| AppError::Internal)?;
+    s.store.set_password(id, &hash, true).await?;
+    s.store.end_sessions(id).await?;
+    Ok(password)
+}
+
+async fn reset_page(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let password = reset(&s, &p, &id).await?;
+    user_view(&s, &p, &id, None, None, Some(password)).await
+}
+
+// ---- permissions ------------------------------------------------------------------------
+
+/// A permission's key, label, and per role (`role|permission`, granted?).
+type PermissionRow = (String, String, Vec<(String, bool)>);
+
+#[derive(Template)]
+#[template(path = "permissions.html")]
+struct PermissionsView {
+    me: Me,
+    crumbs: Vec<Crumb>,
+    roles: Vec<(String, String)>,
+    /// One row per permission: key, label, and per role whether it is granted.
+    rows: Vec<PermissionRow>,
+}
+
+async fn permissions(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+) -> Result<Response, PageError> {
+    need(&p, Permission::RoleManage)?;
+    let table = s.store.permission_table().await?;
+    Ok(render(&PermissionsView {
+        me: Me::of(&p),
+        crumbs: crumbs("权限", "/permissions"),
+        roles: Role::ALL
+            .iter()
+            .map(|r| (r.key().into(), r.label().into()))
+            .collect(),
+        rows: Permission::ALL
+            .iter()
+            .map(|perm| {
+                (
+                    perm.key().to_string(),
+                    perm.label().to_string(),
+                    Role::ALL
+                        .iter()
+                        .map(|r| {
+                            (
+                                format!("{}|{}", r.key(), perm.key()),
+                                table.contains(&(*r, *perm)),
+                            )
+                        })
+                        .collect(),
+                )
+            })
+            .collect(),
+    }))
+}
+
+async fn set_permissions_page(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    need(&p, Permission::RoleManage)?;
+    let table: Vec<(Role, Permission)> = f
+        .iter()
+        .filter(|(k, _)| k == "grant")
+        .filter_map(|(_, v)| v.split_once('|'))
+        .filter_map(|(r, perm)| Some((Role::parse(r).ok()?, Permission::parse(perm).ok()?)))
+        .collect();
+    s.store.set_permission_table(&table).await?;
+    Ok(Redirect::to("/permissions").into_response())
+}
+
+// ---- audit ------------------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+struct AuditQuery {
+    user: Option<String>,
+    action: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+impl AuditQuery {
+    fn filter(&self, limit: u64) -> AuditFilter {
+        AuditFilter {
+            user: self.user.clone(),
+            action: self.action.clone(),
+            from: self.from.clone(),
+            to: self.to.clone(),
+            limit,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditView {
+    me: Me,
+    crumbs: Vec<Crumb>,
+    rows: Vec<AuditRow>,
+    user: String,
+    action: String,
+    from: String,
+    to: String,
+    check: String,
+}
+
+async fn audit(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, PageError> {
+    need(&p, Permission::AuditRead)?;
+    let rows = s.store.audit_rows(&q.filter(500)).await?;
+    let check = match s.store.verify_audit().await? {
+        AuditCheck::Intact { rows } => format!("完整：共 {rows} 行，哈希链校验通过"),
+        AuditCheck::Broken { seq, reason } => format!("警告：第 {seq} 行校验失败（{reason}）"),
+    };
+    Ok(render(&AuditView {
+        me: Me::of(&p),
+        crumbs: crumbs("审计日志", "/audit"),
+        rows,
+        user: q.user.unwrap_or_default(),
+        action: q.action.unwrap_or_default(),
+        from: q.from.unwrap_or_default(),
+        to: q.to.unwrap_or_default(),
+        check,
+    }))
+}
+
+async fn audit_export(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, PageError> {
+    need(&p, Permission::AuditRead)?;
+    let rows = s.store.audit_rows(&q.filter(100_000)).await?;
+    let mut table = vec![
+        vec![
+            "序号",
+            "时间（UTC）",
+            "用户",
+            "角色",
+            "操作",
+            "对象",
+            "来源",
+            "结果",
+            "哈希",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>(),
+    ];
+    for r in rows {
+        table.push(vec![
+            r.seq.to_string(),
+            r.at,
+            r.user,
+            r.roles,
+            r.action,
+            r.object,
+            r.client,
+            r.result,
+            r.hash,
+        ]);
+    }
+    let bytes =
+        wangge_sheets::write_csv(&table, false).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"audit.csv\"",
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+// ---- API --------------------------------------------------------------------------------
+
+async fn api_session(Extension(p): Extension<Principal>) -> Response {
+    Json(json!({
+        "username": p.username,
+        "csrf_token": p.csrf_token,
+        "grants": p.access.grants().collect::<Vec<_>>(),
+        "two_factor_ok": p.two_factor_ok,
+        "must_change_password": p.must_change_password,
+    }))
+    .into_response()
+}
+
+async fn api_users(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+) -> Result<Response, ApiError> {
+    need(&p, Permission::UserManage)?;
+    Ok(Json(s.store.users().await?).into_response())
+}
+
+async fn api_user(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    if !(p.access.can_somewhere(Permission::UserManage)
+        || p.access.can_somewhere(Permission::RoleManage))
+    {
+        return Err(AppError::Forbidden("无权查看账号".into()).into());
+    }
+    Ok(Json(s.store.user(&id).await?).into_response())
+}
+
+async fn api_create_user(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Json(f): Json<serde_json::Value>,
+) -> Result<Response, ApiError> {
+    need(&p, Permission::UserManage)?;
+    let username = f["username"].as_str().unwrap_or("");
+    let display = f["display_name"].as_str().unwrap_or("");
+    let (id, password) = create_account(&s, username, display).await?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(json!({"id": id, "username": username.trim(), "one_time_password": password})),
+    )
+        .into_response())
+}
+
+async fn api_set_roles(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    Json(f): Json<serde_json::Value>,
+) -> Result<Response, ApiError> {
+    let text = match &f["grants"] {
+        serde_json::Value::Array(a) => a
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        serde_json::Value::String(t) => t.clone(),
+        _ => String::new(),
+    };
+    set_roles(&s, &p, &id, &text).await?;
+    Ok(Json(s.store.user(&id).await?).into_response())
+}
+
+async fn api_disable(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    set_disabled(&s, &p, &id, true).await?;
+    Ok(Json(s.store.user(&id).await?).into_response())
+}
+
+async fn api_enable(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    set_disabled(&s, &p, &id, false).await?;
+    Ok(Json(s.store.user(&id).await?).into_response())
+}
+
+async fn api_reset(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let password = reset(&s, &p, &id).await?;
+    Ok(Json(json!({"one_time_password": password})).into_response())
+}
+
+async fn api_permissions(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+) -> Result<Response, ApiError> {
+    need(&p, Permission::RoleManage)?;
+    let table = s.store.permission_table().await?;
+    Ok(Json(
+        table
+            .iter()
+            .map(|(r, perm)| json!({"role": r.key(), "permission": perm.key()}))
+            .collect::<Vec<_>>(),
+    )
+    .into_response())
+}
+
+async fn api_set_permissions(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Json(f): Json<serde_json::Value>,
+) -> Result<Response, ApiError> {
+    need(&p, Permission::RoleManage)?;
+    let mut table = Vec::new();
+    for item in f.as_array().cloned().unwrap_or_default() {
+        let r = Role::parse(item["role"].as_str().unwrap_or(""))
+            .map_err(|e| field_error("role", e.to_string()))?;
+        let perm = Permission::parse(item["permission"].as_str().unwrap_or(""))
+            .map_err(|e| field_error("permission", e.to_string()))?;
+        table.push((r, perm));
+    }
+    s.store.set_permission_table(&table).await?;
+    Ok(Json(json!({"rows": table.len()})).into_response())
+}
+
+async fn api_audit(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, ApiError> {
+    need(&p, Permission::AuditRead)?;
+    Ok(Json(s.store.audit_rows(&q.filter(1000)).await?).into_response())
+}
+
+async fn api_audit_verify(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+) -> Result<Response, ApiError> {
+    need(&p, Permission::AuditRead)?;
+    Ok(Json(s.store.verify_audit().await?).into_response())
+}
