@@ -146,7 +146,7 @@ pub fn check_password(username: &str, password: &str) -> Result<(), String> {
     Ok(())
 }
 
-pub(crate) fn token_hash(token: &str) -> String {
+pub fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }
 
