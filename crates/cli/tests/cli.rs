@@ -65,3 +65,55 @@ fn export_and_import_communities_with_the_binary() {
     );
     assert!(err.contains("未导入任何数据"), "{err}");
 }
+
+#[test]
+fn accounts_and_the_audit_chain_from_the_command_line() {
+    let db = Db::new();
+    assert!(db.run(&["demo"]).status.success());
+    let out = db.run(&["user", "create", "wang", "--name", "王网格", "--role", "grid_worker@370725001001001"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("一次性密码"));
+    let out = db.run(&["user", "roles", "wang", "grid_worker@370725"]);
+    assert!(!out.status.success(), "a grid worker is bound to a grid");
+    assert!(text(&out.stderr).contains("只能绑定到网格"), "{}", text(&out.stderr));
+    let out = db.run(&["user", "list"]);
+    assert!(text(&out.stdout).contains("wang\t正常\tgrid_worker@370725001001001"), "{}", text(&out.stdout));
+    assert!(db.run(&["user", "disable", "wang"]).status.success());
+    assert!(text(&db.run(&["user", "list"]).stdout).contains("wang\t已停用"));
+
+    // Rows to chain: a few logins against the real server are simpler through the store.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let store = rt
+        .block_on(wangge_store::Store::open(&wangge_store::DbOptions {
+            data_dir: db.dir.path().into(),
+            database_url: db.url.clone(),
+        }))
+        .unwrap();
+    for i in 0..5 {
+        let e = wangge_store::AuditEntry {
+            user: format!("u{i}"),
+            action: "login".into(),
+            object: "/login".into(),
+            result: "ok".into(),
+            ..Default::default()
+        };
+        rt.block_on(store.audit(&e)).unwrap();
+    }
+    let out = db.run(&["audit", "verify"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("共 5 行，哈希链校验通过"));
+
+    // One byte of row 3 changed directly in the database.
+    let postgres = db.url.is_some();
+    let unguard = if postgres {
+        "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"
+    } else {
+        "DROP TRIGGER audit_log_no_update"
+    };
+    rt.block_on(store.execute_as_app(unguard)).unwrap();
+    rt.block_on(store.execute_as_app("UPDATE audit_log SET user_name = 'v2' WHERE seq = 3"))
+        .unwrap();
+    let out = db.run(&["audit", "verify"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("审计日志第 3 行校验失败"), "{}", text(&out.stderr));
+}
