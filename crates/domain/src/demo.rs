@@ -759,3 +759,160 @@ mod tests {
         assert!(parts.iter().all(|&p| p >= 20));
     }
 }
+
+/// 附件3 宝都 as the source gives it, per community: (name, 建筑面积 m², 社区改造升级费用
+/// 2020 / 2021 / 2022 in 万元 × 100, 街办下沉人员数量).
+pub const BAODU_ANNEX3: &[(&str, i64, [i64; 3], i64)] = &[
+    ("南苑社区", 2300, [500, 0, 0], 5),
+    ("恒盛社区", 1200, [18500, 0, 0], 5),
+    ("故城社区", 2300, [15000, 17860, 0], 5),
+    ("昌盛社区", 1400, [5000, 8000, 0], 4),
+    ("永康社区", 930, [0, 0, 13350], 4),
+    ("恒安社区", 780, [500, 0, 0], 4),
+    ("月亮湾社区", 1200, [0, 1997, 0], 4),
+    ("新昌社区", 2000, [2607, 0, 0], 4),
+    ("站前社区", 555, [500, 0, 7460], 4),
+    ("西湖社区", 1600, [0, 22960, 0], 4),
+    ("宝昌社区", 460, [500, 2100, 0], 3),
+    ("三和社区", 1600, [0, 2600, 0], 3),
+    ("西河社区", 120, [500, 600, 0], 3),
+    ("恒昌社区", 320, [1000, 0, 0], 3),
+    ("东山社区", 1300, [1500, 3500, 0], 3),
+    ("湖滨社区", 70, [1500, 0, 0], 3),
+    ("翰苑社区", 599, [1000, 7600, 0], 3),
+    ("流泉社区", 462, [500, 0, 6130], 3),
+];
+
+/// 附件3 宝都 社会招聘人员 (general social workers recruited), by year.
+pub const BAODU_RECRUITED: [(i32, i64); 3] = [(2020, 11), (2021, 64), (2022, 63)];
+
+/// When the demo's staff took up their posts.
+pub const STAFF_FROM: (i32, u8, u8) = (2020, 6, 1);
+
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "马", "朱", "胡", "郭",
+    "何", "高", "林", "罗",
+];
+const GIVEN: &[&str] = &[
+    "伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟",
+    "涛", "明", "超", "秀兰", "霞", "平", "刚", "桂英",
+];
+
+/// A deterministic Chinese name for the demo's n-th person.
+pub fn person_name(n: usize) -> String {
+    format!(
+        "{}{}",
+        SURNAMES[n % SURNAMES.len()],
+        GIVEN[(n / SURNAMES.len() + n) % GIVEN.len()]
+    )
+}
+
+/// The demo's staff, chosen so that 附件4 and 附件3's figures follow from the rules of
+/// `policy` (the 昌乐 2020 policy):
+/// - 宝都 (附件4: 268 grid staff, 196.2万 a year): the 70 existing community police
+///   assistants at 600 a month; 9 grid workers who are also police assistants and 189 grid
+///   workers, on urban grids whose subsidy tier is 600 (900 with the police-assistant
+///   supplement) — 70×600 + 9×900 + 189×600 = 163,500 a month = 196.2万 a year;
+/// - 宝都's 67 street staff sent down to its communities as 附件3 lists them;
+/// - 宝城: a grid leader who is police assistant in each of its 20 grids, and 34 grid
+///   workers spread over them (54 staff, as 附件4 counts; its 60万 is not reached by any
+///   reading of the rules, see policies/README.md).
+pub fn staff(
+    county: &DemoCounty,
+    policy: &crate::policy::Policy,
+) -> Vec<crate::policy::Assignment> {
+    use crate::policy::{Assignment, Post, StaffRole};
+    let from = crate::Date::new(STAFF_FROM.0, STAFF_FROM.1, STAFF_FROM.2).expect("date");
+    let mut out = Vec::new();
+    let mut n = 0usize;
+    let mut person = |out: &mut Vec<Assignment>, roles: &[StaffRole], post: Post| {
+        n += 1;
+        let id = format!("demo-staff-{n:04}");
+        for role in roles {
+            out.push(Assignment {
+                person_id: id.clone(),
+                person_name: person_name(n),
+                role: *role,
+                post: post.clone(),
+                compound_id: None,
+                from,
+                to: None,
+            });
+        }
+    };
+    for (si, street) in county.streets.iter().enumerate() {
+        if si == 0 {
+            // Urban grids, and those whose whole-grid tier is 600 a month.
+            let mut urban = Vec::new();
+            let mut six_hundred = Vec::new();
+            for c in &street.communities {
+                for (gi, g) in c.grids.iter().enumerate() {
+                    if g.kind != GridKind::Urban {
+                        continue;
+                    }
+                    urban.push(g.code.to_string());
+                    let compounds: Vec<&DemoCompound> =
+                        c.compounds.iter().filter(|m| m.grid == gi).collect();
+                    let households: i64 = compounds.iter().map(|m| m.households).sum();
+                    let all_pm = compounds.iter().all(|m| m.has_property_management);
+                    let tier = policy.worker_tier(all_pm, households);
+                    if tier.is_some_and(|t| t.monthly_fen == 60_000 && t.workers == 1) {
+                        six_hundred.push(g.code.to_string());
+                    }
+                }
+            }
+            if six_hundred.is_empty() {
+                six_hundred = urban.clone();
+            }
+            for i in 0..70 {
+                let g = &urban[i % urban.len()];
+                person(
+                    &mut out,
+                    &[StaffRole::ExistingPoliceAssistant],
+                    Post::Grid(g.clone()),
+                );
+            }
+            for i in 0..198 {
+                let g = &six_hundred[i % six_hundred.len()];
+                let roles: &[StaffRole] = if i < 9 {
+                    &[StaffRole::GridWorker, StaffRole::PoliceAssistant]
+                } else {
+                    &[StaffRole::GridWorker]
+                };
+                person(&mut out, roles, Post::Grid(g.clone()));
+            }
+            for c in &street.communities {
+                let down = BAODU_ANNEX3
+                    .iter()
+                    .find(|r| r.0 == c.basics.name)
+                    .map(|r| r.3)
+                    .unwrap_or(0);
+                for _ in 0..down {
+                    person(
+                        &mut out,
+                        &[StaffRole::StaffSentDown],
+                        Post::Community(c.code.to_string()),
+                    );
+                }
+            }
+        } else {
+            let grids: Vec<String> = street
+                .communities
+                .iter()
+                .flat_map(|c| c.grids.iter().map(|g| g.code.to_string()))
+                .collect();
+            for g in &grids {
+                person(
+                    &mut out,
+                    &[StaffRole::GridLeader, StaffRole::PoliceAssistant],
+                    Post::Grid(g.clone()),
+                );
+            }
+            for i in 0..34 {
+                let g = &grids[i % grids.len()];
+                person(&mut out, &[StaffRole::GridWorker], Post::Grid(g.clone()));
+            }
+        }
+    }
+    out
+}

@@ -154,3 +154,36 @@ fn demo_findings_summary() {
         );
     }
 }
+
+#[test]
+fn the_demo_staff_give_annex4s_figures_for_baodu() {
+    let mut s = demo_snapshot();
+    let county = demo::county();
+    s.assignments = demo::staff(&county, &changle());
+    let e = evaluate(&changle(), &s, 2021);
+    let baodu = e
+        .streets
+        .iter()
+        .find(|s| s.name.starts_with("宝都"))
+        .unwrap();
+    assert_eq!(baodu.subsidy.staff, 268);
+    assert_eq!(baodu.subsidy.year_fen, 1_962_000 * FEN_PER_YUAN, "196.2万");
+    assert_eq!(
+        baodu.subsidy.existing_assistants_fen,
+        504_000 * FEN_PER_YUAN,
+        "50.4万"
+    );
+    assert_eq!(
+        baodu.subsidy.year_fen - baodu.subsidy.existing_assistants_fen,
+        1_458_000 * FEN_PER_YUAN,
+        "145.8万"
+    );
+    let down: i64 = baodu.communities.iter().map(|c| c.staff_sent_down).sum();
+    assert_eq!(down, 67);
+    let baocheng = e
+        .streets
+        .iter()
+        .find(|s| s.name.starts_with("宝城"))
+        .unwrap();
+    assert_eq!(baocheng.subsidy.staff, 54);
+}
