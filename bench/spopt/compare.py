@@ -1,0 +1,187 @@
+"""Run PySAL spopt's MaxPHeuristic on a generated town and report the same figures as
+`wangge-plan`'s benchmark (see README.md in this directory for the exact commands).
+
+Same instance, same rules as the planner where spopt can follow them:
+- the graph is the town's adjacency file (arterials and rivers are already excluded), cut at
+  community boundaries; MaxPHeuristic runs on each connected group separately (a max-p region
+  never spans two groups anyway, and this keeps every grid inside one community);
+- floor = the band's floor (spopt has no ceiling); attributes for heterogeneity = centroid
+  coordinates (compact regions);
+- a group whose total is below the floor cannot form a region: it counts as one grid, as in
+  the planner ("small group").
+
+spopt 0.7's simulated annealing sometimes never terminates on a group (it cycles between
+moves); each solve() call gets TIMEOUT seconds and is retried up to RETRIES times, and the
+number of timeouts is reported (the time column includes them). A group that fails every
+attempt counts as one grid.
+
+Figures: grids; in-band grids / grids that are not a single compound over the ceiling; share
+of households living in in-band grids; largest multi-compound grid; wall time and peak RSS.
+"""
+
+import argparse
+import json
+import resource
+import sys
+import time
+import signal
+import warnings
+
+import geopandas as gpd
+import numpy as np
+from libpysal.weights import W
+from spopt.region import MaxPHeuristic
+
+warnings.filterwarnings("ignore")
+
+# Per-group time limit for one MaxPHeuristic.solve() call, and attempts per group.
+TIMEOUT = 20
+RETRIES = 3
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _alarm(_signum, _frame):
+    raise _Timeout()
+
+
+signal.signal(signal.SIGALRM, _alarm)
+
+
+def groups(ids, community, edges):
+    """Connected groups of the same-community adjacency graph."""
+    index = {c: i for i, c in enumerate(ids)}
+    adj = [[] for _ in ids]
+    for e in edges:
+        a, b = index[str(e[0])], index[str(e[1])]
+        if a != b and community[a] == community[b]:
+            adj[a].append(b)
+            adj[b].append(a)
+    seen = [False] * len(ids)
+    out = []
+    for s in range(len(ids)):
+        if seen[s]:
+            continue
+        seen[s] = True
+        comp, stack = [s], [s]
+        while stack:
+            v = stack.pop()
+            for u in adj[v]:
+                if not seen[u]:
+                    seen[u] = True
+                    comp.append(u)
+                    stack.append(u)
+        out.append(sorted(comp))
+    return out, adj
+
+
+def run(compounds_path, adjacency_path, lo, hi, seed):
+    gdf = gpd.read_file(compounds_path)
+    gdf["id"] = gdf["id"].astype(str)
+    with open(adjacency_path, encoding="utf-8") as f:
+        edges = json.load(f)["edges"]
+    ids = list(gdf["id"])
+    community = list(gdf["community"].fillna(""))
+    hh = gdf["households"].astype(int).to_numpy()
+    # Centroids in a local metric projection (x scaled by cos(latitude)).
+    cen = gdf.geometry.centroid
+    lat0 = float(np.mean(cen.y))
+    gdf["cx"] = cen.x * np.cos(np.radians(lat0)) * 111320.0
+    gdf["cy"] = cen.y * 110574.0
+
+    comps, adj = groups(ids, community, edges)
+    np.random.seed(seed)
+    t0 = time.perf_counter()
+    regions = []
+    timeouts = failed = 0
+    for comp in comps:
+        total = int(hh[comp].sum())
+        if len(comp) == 1 or total < lo:
+            regions.append(comp)
+            continue
+        local = {v: i for i, v in enumerate(comp)}
+        neighbors = {i: [local[u] for u in adj[v] if u in local] for i, v in enumerate(comp)}
+        sub = gdf.iloc[comp].reset_index(drop=True)
+        w = W(neighbors, silence_warnings=True)
+        labels = None
+        for attempt in range(RETRIES):
+            model = MaxPHeuristic(sub, w, ["cx", "cy"], "households", lo, top_n=2)
+            signal.alarm(TIMEOUT)
+            try:
+                model.solve()
+                labels = np.asarray(model.labels_)
+                break
+            except _Timeout:
+                # spopt 0.7's simulated annealing can cycle forever on some groups; retry
+                # with the random stream where it is now.
+                timeouts += 1
+            finally:
+                signal.alarm(0)
+        if labels is None:
+            failed += 1
+            regions.append(comp)
+            continue
+        by = {}
+        for i, lab in enumerate(labels):
+            by.setdefault(int(lab), []).append(comp[i])
+        # Label 0 / -1: areas spopt could not place (enclaves); each such area is its own grid.
+        for lab, members in sorted(by.items()):
+            if lab <= 0:
+                regions.extend([m] for m in members)
+            else:
+                regions.append(members)
+    seconds = time.perf_counter() - t0
+
+    eligible = in_band = hh_in_band = 0
+    largest_multi = 0
+    for r in regions:
+        h = int(hh[r].sum())
+        single_over = len(r) == 1 and h > hi
+        if not single_over:
+            eligible += 1
+        if lo <= h <= hi:
+            in_band += 1
+            hh_in_band += h
+        if len(r) > 1:
+            largest_multi = max(largest_multi, h)
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return {
+        "compounds": len(ids),
+        "band": f"{lo}–{hi}",
+        "seconds": seconds,
+        "peak_rss_mib": peak_mib,
+        "grids": len(regions),
+        "in_band": in_band,
+        "eligible": eligible,
+        "share": in_band / eligible if eligible else 1.0,
+        "households_share": hh_in_band / int(hh.sum()),
+        "largest_multi": largest_multi,
+        "timeouts": timeouts,
+        "failed": failed,
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("dir", help="directory written by `plan_bench --write-towns DIR`")
+    ap.add_argument("sizes", nargs="*", type=int, default=[300, 5000])
+    ap.add_argument("--bands", default="500-600,200-300")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    print("| compounds | band | time (s) | peak RSS (MiB) | grids | in band / eligible | share | households in in-band grids | largest multi-compound grid | solve() timeouts (groups failed) |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n in args.sizes:
+        for band in args.bands.split(","):
+            lo, hi = (int(x) for x in band.split("-"))
+            r = run(f"{args.dir}/town_{n}.compounds.geojson", f"{args.dir}/town_{n}.adjacency.json", lo, hi, args.seed)
+            print(
+                f"| {r['compounds']} | {r['band']} | {r['seconds']:.1f} | {r['peak_rss_mib']:.0f} | {r['grids']} | "
+                f"{r['in_band']} / {r['eligible']} | {100 * r['share']:.1f}% | {100 * r['households_share']:.1f}% | {r['largest_multi']} | {r['timeouts']} ({r['failed']}) |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

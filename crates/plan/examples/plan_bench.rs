@@ -1,0 +1,96 @@
+//! Runs the planner benchmark, writes the generated towns for outside tools, or benchmarks
+//! towns read back from those files (the exact instance outside tools see).
+//!
+//! ```text
+//! cargo run --release -p wangge-plan --example plan_bench                 # all sizes, both bands
+//! cargo run --release -p wangge-plan --example plan_bench -- 300 5000     # chosen sizes
+//! cargo run --release -p wangge-plan --example plan_bench -- --write-towns DIR [SIZES…]
+//! cargo run --release -p wangge-plan --example plan_bench -- --from-files DIR [--derive] [SIZES…]
+//! ```
+//! Towns are written as `DIR/town_{n}.compounds.geojson`, `.adjacency.json`, `.barriers.geojson`
+//! (generator seed 1).
+
+use std::path::PathBuf;
+
+use wangge_plan::{bench, geojson, town};
+
+fn take_dir(args: &mut Vec<String>, flag: &str) -> Option<PathBuf> {
+    let i = args.iter().position(|a| a == flag)?;
+    if i + 1 >= args.len() {
+        eprintln!("{flag} 需要一个目录");
+        std::process::exit(2);
+    }
+    let dir = PathBuf::from(args.remove(i + 1));
+    args.remove(i);
+    Some(dir)
+}
+
+fn main() {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let write_dir = take_dir(&mut args, "--write-towns");
+    let from_dir = take_dir(&mut args, "--from-files");
+    let derive = args.iter().any(|a| a == "--derive");
+    args.retain(|a| a != "--derive");
+    let mut sizes: Vec<usize> = Vec::new();
+    for a in &args {
+        match a.parse() {
+            Ok(n) => sizes.push(n),
+            Err(_) => {
+                eprintln!("无法识别的参数：{a}");
+                std::process::exit(2);
+            }
+        }
+    }
+    if sizes.is_empty() {
+        sizes = town::SIZES.to_vec();
+    }
+    if let Some(dir) = write_dir {
+        for n in sizes {
+            let t = town::generate(n, 1);
+            if let Err(e) = town::write(&t, &dir, &format!("town_{n}")) {
+                eprintln!("{e}");
+                std::process::exit(1);
+            }
+            eprintln!("已写出 {}/town_{n}.*", dir.display());
+        }
+        return;
+    }
+    if let Some(dir) = from_dir {
+        let mut report = bench::BenchReport::default();
+        for n in sizes {
+            let (c, a, _) = town::file_names(&format!("town_{n}"));
+            let read = || -> Result<wangge_plan::Input, geojson::GeoJsonError> {
+                let mut input = geojson::read_compounds_file(&dir.join(&c))?;
+                if derive {
+                    // Timing of boundary-derived adjacency (not used for planning here).
+                    let t = std::time::Instant::now();
+                    let e = geojson::derive_adjacency(&input.compounds, None);
+                    eprintln!(
+                        "derive_adjacency: {} edges in {:.3} s",
+                        e.len(),
+                        t.elapsed().as_secs_f64()
+                    );
+                }
+                input.adjacency = geojson::read_adjacency_file(&dir.join(&a), &input.compounds)?;
+                Ok(input)
+            };
+            let input = match read() {
+                Ok(i) => i,
+                Err(e) => {
+                    eprintln!("{e}");
+                    std::process::exit(1);
+                }
+            };
+            for band in bench::BANDS {
+                match bench::measure(&input, band, 1) {
+                    Ok(row) => report.rows.push(row),
+                    Err(e) => eprintln!("{e}"),
+                }
+            }
+        }
+        print!("{report}");
+        return;
+    }
+    let report = bench::run(&sizes, &bench::BANDS, 1, &|s| eprintln!("{s}"));
+    print!("{report}");
+}

@@ -1,0 +1,150 @@
+//! The planner benchmark: plans generated towns and reports time, memory and quality.
+//!
+//! ```no_run
+//! let report = wangge_plan::bench::run(&wangge_plan::town::SIZES, &wangge_plan::bench::BANDS, 1, &|_| {});
+//! println!("{report}");
+//! ```
+
+use std::fmt;
+use std::time::Instant;
+
+use crate::{Band, Input, Options, PlanError, plan, town};
+
+/// The two bands of issue 4: 昌乐's 500–600 and 魏都's 200–300.
+pub const BANDS: [Band; 2] = [Band { min: 500, max: 600 }, Band { min: 200, max: 300 }];
+
+/// One benchmark run: one town, one band.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BenchRow {
+    pub compounds: usize,
+    pub band: Band,
+    pub households: i64,
+    /// Wall time of `plan` alone (town generation excluded), seconds.
+    pub seconds: f64,
+    /// Peak resident memory of the process while planning (Linux `VmHWM` after resetting it
+    /// through `/proc/self/clear_refs`), MiB; `None` where unavailable. Includes the town.
+    pub peak_rss_mib: Option<f64>,
+    pub grids: usize,
+    /// Grids that are not a single compound over the ceiling.
+    pub eligible: usize,
+    pub in_band: usize,
+    pub households_share: f64,
+    pub largest_multi_compound: i64,
+    pub upper_bound: usize,
+    pub small_group: usize,
+    pub merged_over_ceiling: usize,
+}
+
+impl BenchRow {
+    /// In-band grids / eligible grids.
+    pub fn in_band_share(&self) -> f64 {
+        if self.eligible == 0 {
+            1.0
+        } else {
+            self.in_band as f64 / self.eligible as f64
+        }
+    }
+    /// Upper bound minus in-band grids.
+    pub fn gap(&self) -> usize {
+        self.upper_bound.saturating_sub(self.in_band)
+    }
+}
+
+/// All runs of a benchmark.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BenchReport {
+    pub rows: Vec<BenchRow>,
+}
+
+impl fmt::Display for BenchReport {
+    /// A markdown table.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "| compounds | band | time (s) | peak RSS (MiB) | grids | in band / eligible | share | households in in-band grids | largest multi-compound grid | upper bound | gap | small groups | merged over ceiling |"
+        )?;
+        writeln!(
+            f,
+            "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        )?;
+        for r in &self.rows {
+            writeln!(
+                f,
+                "| {} | {}–{} | {:.3} | {} | {} | {} / {} | {:.1}% | {:.1}% | {} | {} | {} | {} | {} |",
+                r.compounds,
+                r.band.min,
+                r.band.max,
+                r.seconds,
+                r.peak_rss_mib
+                    .map(|m| format!("{m:.0}"))
+                    .unwrap_or_else(|| "–".into()),
+                r.grids,
+                r.in_band,
+                r.eligible,
+                100.0 * r.in_band_share(),
+                100.0 * r.households_share,
+                r.largest_multi_compound,
+                r.upper_bound,
+                r.gap(),
+                r.small_group,
+                r.merged_over_ceiling,
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn reset_peak() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+fn peak_mib() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Plans one input at one band and measures it (`compounds` is taken from the input).
+pub fn measure(input: &Input, band: Band, seed: u64) -> Result<BenchRow, PlanError> {
+    let can_reset = reset_peak();
+    let start = Instant::now();
+    let p = plan(input, &Options { band, seed })?;
+    let seconds = start.elapsed().as_secs_f64();
+    let peak = if can_reset { peak_mib() } else { None };
+    let s = &p.summary;
+    Ok(BenchRow {
+        compounds: input.compounds.len(),
+        band,
+        households: s.households,
+        seconds,
+        peak_rss_mib: peak,
+        grids: s.grids,
+        eligible: s.eligible,
+        in_band: s.in_band,
+        households_share: s.households_share(),
+        largest_multi_compound: s.largest_multi_compound,
+        upper_bound: s.upper_bound,
+        small_group: s.small_group,
+        merged_over_ceiling: s.merged_over_ceiling,
+    })
+}
+
+/// Plans the town of each size (generated with `seed`) at each band. `progress` receives a
+/// line of text before each run.
+pub fn run(sizes: &[usize], bands: &[Band], seed: u64, progress: &dyn Fn(&str)) -> BenchReport {
+    let mut rows = Vec::new();
+    for &n in sizes {
+        let t = town::generate(n, seed);
+        for &band in bands {
+            progress(&format!(
+                "规划 {n} 个小区的模拟城镇，标准 {}–{} 户……",
+                band.min, band.max
+            ));
+            if let Ok(row) = measure(&t.input, band, seed) {
+                rows.push(row);
+            }
+        }
+    }
+    BenchReport { rows }
+}

@@ -1,0 +1,764 @@
+//! Reading and writing the planner's file formats.
+//!
+//! - **Compounds**: a GeoJSON `FeatureCollection`; each feature has the properties `id` (string
+//!   or number) and `households` (non-negative integer), optionally `community`, `kind` and
+//!   `has_property_management`; geometry `Polygon`, `MultiPolygon` or `Point`.
+//! - **Adjacency**: `{"edges": [[id_a, id_b, …], …]}`; elements after the two ids (an edge kind,
+//!   say) are ignored. Without this file, [`derive_adjacency`] derives it from shared boundaries.
+//! - **Current grids**: a `FeatureCollection` whose features have `code` and `compounds` (list
+//!   of compound ids), i.e. the plan output format; geometry is ignored.
+//! - **Barriers**: a `FeatureCollection` of `LineString`/`MultiLineString` (polygon rings also
+//!   accepted) features.
+//! - **Plan** (output): one feature per grid with `code`, `households`, `compounds`, `in_band`,
+//!   `compactness`, `community`, and, when not in band, `reason` (machine name) and
+//!   `reason_text` (Chinese). Geometry: the `MultiPolygon` of the grid's compound polygons
+//!   (not dissolved), or a `MultiPoint` when its compounds are points; mixed grids give a
+//!   `GeometryCollection`.
+//!
+//! Errors name the file, the feature (1-based) and the field, in Chinese; nothing panics on
+//! user input.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde_json::{Map, Value, json};
+
+use crate::{Compound, CurrentGrid, Geometry, Input, Plan, Pt};
+
+/// Why an input file cannot be read (zh-CN messages).
+#[derive(Debug, thiserror::Error)]
+pub enum GeoJsonError {
+    #[error("无法读取 {file}：{source}")]
+    Io {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("无法写入 {file}：{source}")]
+    Write {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file} 不是有效的 JSON：{detail}")]
+    Json { file: String, detail: String },
+    #[error(
+        "{file} 应为 GeoJSON FeatureCollection（顶层 \"type\": \"FeatureCollection\"，并含 \"features\" 数组）"
+    )]
+    NotFeatureCollection { file: String },
+    #[error("{file} 第 {index} 个要素「{field}」{problem}")]
+    Field {
+        file: String,
+        index: usize,
+        field: String,
+        problem: String,
+    },
+    #[error("{file} 第 {index} 个要素的 id「{id}」与第 {first} 个要素重复")]
+    DuplicateId {
+        file: String,
+        index: usize,
+        first: usize,
+        id: String,
+    },
+    #[error("{file} 应为 {{\"edges\": [[id_a, id_b], …]}} 格式")]
+    NotAdjacency { file: String },
+    #[error("{file} 第 {index} 条边{problem}")]
+    Edge {
+        file: String,
+        index: usize,
+        problem: String,
+    },
+}
+
+fn field_err(file: &str, index: usize, field: &str, problem: impl Into<String>) -> GeoJsonError {
+    GeoJsonError::Field {
+        file: file.to_string(),
+        index: index + 1,
+        field: field.to_string(),
+        problem: problem.into(),
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+fn read_text(path: &Path) -> Result<(String, String), GeoJsonError> {
+    let name = file_name(path);
+    let text = std::fs::read_to_string(path).map_err(|source| GeoJsonError::Io {
+        file: name.clone(),
+        source,
+    })?;
+    Ok((text, name))
+}
+
+fn parse_json(text: &str, file: &str) -> Result<Value, GeoJsonError> {
+    serde_json::from_str(text).map_err(|e| GeoJsonError::Json {
+        file: file.to_string(),
+        detail: format!("第 {} 行第 {} 列：{}", e.line(), e.column(), e),
+    })
+}
+
+fn features<'a>(v: &'a Value, file: &str) -> Result<&'a Vec<Value>, GeoJsonError> {
+    let nf = || GeoJsonError::NotFeatureCollection {
+        file: file.to_string(),
+    };
+    if v.get("type").and_then(Value::as_str) != Some("FeatureCollection") {
+        return Err(nf());
+    }
+    v.get("features").and_then(Value::as_array).ok_or_else(nf)
+}
+
+/// A compound id from a JSON value: a string, or a number written in its shortest form.
+fn id_of(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn point(v: &Value) -> Option<Pt> {
+    let a = v.as_array()?;
+    if a.len() < 2 {
+        return None;
+    }
+    let x = a[0].as_f64()?;
+    let y = a[1].as_f64()?;
+    (x.is_finite() && y.is_finite()).then_some([x, y])
+}
+
+fn ring(v: &Value) -> Option<Vec<Pt>> {
+    let pts = v
+        .as_array()?
+        .iter()
+        .map(point)
+        .collect::<Option<Vec<Pt>>>()?;
+    (pts.len() >= 3).then_some(pts)
+}
+
+fn polygon(v: &Value) -> Option<Vec<Vec<Pt>>> {
+    let rings = v.as_array()?.iter().map(ring).collect::<Option<Vec<_>>>()?;
+    (!rings.is_empty()).then_some(rings)
+}
+
+fn geometry(v: &Value, file: &str, index: usize) -> Result<Geometry, GeoJsonError> {
+    let bad = |p: &str| field_err(file, index, "geometry", p);
+    let Some(obj) = v.as_object() else {
+        return Err(bad("缺失，应为 Polygon、MultiPolygon 或 Point"));
+    };
+    let coords = obj.get("coordinates").unwrap_or(&Value::Null);
+    match obj.get("type").and_then(Value::as_str) {
+        Some("Point") => point(coords)
+            .map(Geometry::Point)
+            .ok_or_else(|| bad("的坐标应为 [经度, 纬度]")),
+        Some("Polygon") => polygon(coords)
+            .map(|p| Geometry::Polygons(vec![p]))
+            .ok_or_else(|| bad("的坐标应为至少含 3 个点的环的数组")),
+        Some("MultiPolygon") => coords
+            .as_array()
+            .and_then(|a| a.iter().map(polygon).collect::<Option<Vec<_>>>())
+            .filter(|p| !p.is_empty())
+            .map(Geometry::Polygons)
+            .ok_or_else(|| bad("的坐标应为多边形的数组")),
+        Some(other) => Err(bad(&format!(
+            "类型为 {other}，应为 Polygon、MultiPolygon 或 Point"
+        ))),
+        None => Err(bad("缺少 type")),
+    }
+}
+
+/// Parses compounds GeoJSON text; `file` names the file in error messages. Returns an
+/// [`Input`] holding only the compounds (no adjacency yet).
+pub fn read_compounds(text: &str, file: &str) -> Result<Input, GeoJsonError> {
+    let v = parse_json(text, file)?;
+    let feats = features(&v, file)?;
+    let mut compounds = Vec::with_capacity(feats.len());
+    let mut seen: HashMap<String, usize> = HashMap::with_capacity(feats.len());
+    let empty = Map::new();
+    for (i, f) in feats.iter().enumerate() {
+        let props = match f.get("properties") {
+            Some(Value::Object(m)) => m,
+            Some(Value::Null) | None => &empty,
+            Some(_) => return Err(field_err(file, i, "properties", "应为对象")),
+        };
+        let id = match props.get("id").or_else(|| f.get("id")) {
+            None | Some(Value::Null) => return Err(field_err(file, i, "id", "缺失")),
+            Some(x) => id_of(x).ok_or_else(|| field_err(file, i, "id", "应为非空字符串或数字"))?,
+        };
+        if let Some(&first) = seen.get(&id) {
+            return Err(GeoJsonError::DuplicateId {
+                file: file.to_string(),
+                index: i + 1,
+                first: first + 1,
+                id,
+            });
+        }
+        seen.insert(id.clone(), i);
+        let households = match props.get("households") {
+            None | Some(Value::Null) => return Err(field_err(file, i, "households", "缺失")),
+            Some(x) => x
+                .as_i64()
+                .or_else(|| {
+                    x.as_f64()
+                        .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 9e15)
+                        .map(|f| f as i64)
+                })
+                .or_else(|| x.as_str().and_then(|s| s.trim().parse::<i64>().ok()))
+                .filter(|&h| h >= 0)
+                .ok_or_else(|| field_err(file, i, "households", "应为非负整数"))?,
+        };
+        let community = match props.get("community") {
+            None | Some(Value::Null) => None,
+            Some(x) => Some(
+                id_of(x)
+                    .ok_or_else(|| field_err(file, i, "community", "应为社区代码（字符串）"))?,
+            ),
+        };
+        let kind = match props.get("kind") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => return Err(field_err(file, i, "kind", "应为字符串")),
+        };
+        let has_property_management = match props.get("has_property_management") {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(Value::Number(n)) if n.as_i64() == Some(0) || n.as_i64() == Some(1) => {
+                Some(n.as_i64() == Some(1))
+            }
+            Some(Value::String(s)) if ["是", "有", "true", "1"].contains(&s.trim()) => Some(true),
+            Some(Value::String(s)) if ["否", "无", "false", "0"].contains(&s.trim()) => {
+                Some(false)
+            }
+            Some(_) => {
+                return Err(field_err(
+                    file,
+                    i,
+                    "has_property_management",
+                    "应为 true 或 false",
+                ));
+            }
+        };
+        let geometry = geometry(f.get("geometry").unwrap_or(&Value::Null), file, i)?;
+        compounds.push(Compound {
+            id,
+            geometry,
+            households,
+            community,
+            kind,
+            has_property_management,
+        });
+    }
+    Ok(Input {
+        compounds,
+        ..Default::default()
+    })
+}
+
+/// Reads a compounds GeoJSON file (see [`read_compounds`]).
+pub fn read_compounds_file(path: &Path) -> Result<Input, GeoJsonError> {
+    let (text, name) = read_text(path)?;
+    read_compounds(&text, &name)
+}
+
+fn id_index(compounds: &[Compound]) -> HashMap<&str, usize> {
+    compounds
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.as_str(), i))
+        .collect()
+}
+
+/// Parses an adjacency file `{"edges": [[id_a, id_b, …], …]}` against `compounds`.
+pub fn read_adjacency(
+    text: &str,
+    file: &str,
+    compounds: &[Compound],
+) -> Result<Vec<(usize, usize)>, GeoJsonError> {
+    let v = parse_json(text, file)?;
+    let edges =
+        v.get("edges")
+            .and_then(Value::as_array)
+            .ok_or_else(|| GeoJsonError::NotAdjacency {
+                file: file.to_string(),
+            })?;
+    let index = id_index(compounds);
+    let mut out = Vec::with_capacity(edges.len());
+    for (k, e) in edges.iter().enumerate() {
+        let err = |p: String| GeoJsonError::Edge {
+            file: file.to_string(),
+            index: k + 1,
+            problem: p,
+        };
+        let a = e
+            .as_array()
+            .filter(|a| a.len() >= 2)
+            .ok_or_else(|| err("应为至少含两个小区 id 的数组".into()))?;
+        let mut ends = [0usize; 2];
+        for j in 0..2 {
+            let id =
+                id_of(&a[j]).ok_or_else(|| err(format!("的第 {} 个元素应为小区 id", j + 1)))?;
+            ends[j] = *index
+                .get(id.as_str())
+                .ok_or_else(|| err(format!("引用了不存在的小区 id「{id}」")))?;
+        }
+        out.push((ends[0], ends[1]));
+    }
+    Ok(out)
+}
+
+/// Reads an adjacency file (see [`read_adjacency`]).
+pub fn read_adjacency_file(
+    path: &Path,
+    compounds: &[Compound],
+) -> Result<Vec<(usize, usize)>, GeoJsonError> {
+    let (text, name) = read_text(path)?;
+    read_adjacency(&text, &name, compounds)
+}
+
+/// Derives adjacency from shared polygon boundaries: two compounds are adjacent when they
+/// share a vertex, after snapping vertices to a grid of `tolerance` (in coordinate units;
+/// vertices in neighbouring snap cells also match, so the effective tolerance is up to about
+/// 2.8×). `None` picks 0.5 m: 5e-6 degrees for longitude/latitude input, 0.5 otherwise.
+/// Point compounds get no edges. Linear in the number of vertices (hash on snapped vertices).
+/// Boundaries that meet only at a T-junction without a shared vertex are not detected.
+pub fn derive_adjacency(compounds: &[Compound], tolerance: Option<f64>) -> Vec<(usize, usize)> {
+    let mut lonlat = true;
+    for c in compounds {
+        if let Geometry::Polygons(p) = &c.geometry
+            && p.iter()
+                .flatten()
+                .flatten()
+                .any(|q| q[0].abs() > 180.0 || q[1].abs() > 90.0)
+        {
+            lonlat = false;
+            break;
+        }
+    }
+    let tol = tolerance
+        .filter(|t| *t > 0.0 && t.is_finite())
+        .unwrap_or(if lonlat { 5e-6 } else { 0.5 });
+    let mut cells: HashMap<(i64, i64), Vec<u32>> = HashMap::new();
+    for (i, c) in compounds.iter().enumerate() {
+        if let Geometry::Polygons(p) = &c.geometry {
+            for q in p.iter().flatten().flatten() {
+                let key = ((q[0] / tol).floor() as i64, (q[1] / tol).floor() as i64);
+                let list = cells.entry(key).or_default();
+                if list.last() != Some(&(i as u32)) {
+                    list.push(i as u32);
+                }
+            }
+        }
+    }
+    for l in cells.values_mut() {
+        l.sort_unstable();
+        l.dedup();
+    }
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    for (&(cx, cy), list) in &cells {
+        for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1), (1, -1)] {
+            let other = if (dx, dy) == (0, 0) {
+                Some(list)
+            } else {
+                cells.get(&(cx + dx, cy + dy))
+            };
+            let Some(other) = other else { continue };
+            for &a in list {
+                for &b in other {
+                    if a != b {
+                        pairs.push((a.min(b) as usize, a.max(b) as usize));
+                    }
+                }
+            }
+        }
+    }
+    pairs.sort_unstable();
+    pairs.dedup();
+    pairs
+}
+
+/// Parses current grids (the plan output format: `code`, `compounds`) against `compounds`.
+pub fn read_current_grids(
+    text: &str,
+    file: &str,
+    compounds: &[Compound],
+) -> Result<Vec<CurrentGrid>, GeoJsonError> {
+    let v = parse_json(text, file)?;
+    let feats = features(&v, file)?;
+    let index = id_index(compounds);
+    let mut out = Vec::with_capacity(feats.len());
+    for (i, f) in feats.iter().enumerate() {
+        let props = f
+            .get("properties")
+            .and_then(Value::as_object)
+            .ok_or_else(|| field_err(file, i, "properties", "缺失"))?;
+        let code = props
+            .get("code")
+            .and_then(id_of)
+            .ok_or_else(|| field_err(file, i, "code", "缺失或不是字符串"))?;
+        let list = props
+            .get("compounds")
+            .and_then(Value::as_array)
+            .ok_or_else(|| field_err(file, i, "compounds", "应为小区 id 的数组"))?;
+        let mut members = Vec::with_capacity(list.len());
+        for x in list {
+            let id =
+                id_of(x).ok_or_else(|| field_err(file, i, "compounds", "应为小区 id 的数组"))?;
+            let &k = index.get(id.as_str()).ok_or_else(|| {
+                field_err(file, i, "compounds", format!("含有不存在的小区 id「{id}」"))
+            })?;
+            members.push(k);
+        }
+        out.push(CurrentGrid {
+            code,
+            compounds: members,
+        });
+    }
+    Ok(out)
+}
+
+/// Reads a current grids file (see [`read_current_grids`]).
+pub fn read_current_grids_file(
+    path: &Path,
+    compounds: &[Compound],
+) -> Result<Vec<CurrentGrid>, GeoJsonError> {
+    let (text, name) = read_text(path)?;
+    read_current_grids(&text, &name, compounds)
+}
+
+/// Parses barrier lines (LineString, MultiLineString; Polygon/MultiPolygon rings are taken as
+/// closed lines).
+pub fn read_barriers(text: &str, file: &str) -> Result<Vec<Vec<Pt>>, GeoJsonError> {
+    let v = parse_json(text, file)?;
+    let feats = features(&v, file)?;
+    let mut out = Vec::new();
+    for (i, f) in feats.iter().enumerate() {
+        let g = f.get("geometry").unwrap_or(&Value::Null);
+        let coords = g.get("coordinates").unwrap_or(&Value::Null);
+        let line = |c: &Value| {
+            c.as_array()
+                .and_then(|a| a.iter().map(point).collect::<Option<Vec<Pt>>>())
+        };
+        let bad = || field_err(file, i, "geometry", "应为 LineString 或 MultiLineString");
+        match g.get("type").and_then(Value::as_str) {
+            Some("LineString") => out.push(line(coords).ok_or_else(bad)?),
+            Some("MultiLineString") | Some("Polygon") => {
+                for l in coords.as_array().ok_or_else(bad)? {
+                    out.push(line(l).ok_or_else(bad)?);
+                }
+            }
+            Some("MultiPolygon") => {
+                for p in coords.as_array().ok_or_else(bad)? {
+                    for l in p.as_array().ok_or_else(bad)? {
+                        out.push(line(l).ok_or_else(bad)?);
+                    }
+                }
+            }
+            _ => return Err(bad()),
+        }
+    }
+    Ok(out)
+}
+
+/// Reads a barriers file (see [`read_barriers`]).
+pub fn read_barriers_file(path: &Path) -> Result<Vec<Vec<Pt>>, GeoJsonError> {
+    let (text, name) = read_text(path)?;
+    read_barriers(&text, &name)
+}
+
+fn pt_json(p: &Pt) -> Value {
+    json!([p[0], p[1]])
+}
+
+fn rings_json(rings: &[Vec<Pt>]) -> Value {
+    Value::Array(
+        rings
+            .iter()
+            .map(|r| {
+                let mut pts: Vec<Value> = r.iter().map(pt_json).collect();
+                // GeoJSON rings are closed.
+                if r.first() != r.last()
+                    && let Some(f) = r.first()
+                {
+                    pts.push(pt_json(f));
+                }
+                Value::Array(pts)
+            })
+            .collect(),
+    )
+}
+
+fn geometry_json(g: &Geometry) -> Value {
+    match g {
+        Geometry::Point(p) => json!({"type": "Point", "coordinates": pt_json(p)}),
+        Geometry::Polygons(polys) if polys.len() == 1 => {
+            json!({"type": "Polygon", "coordinates": rings_json(&polys[0])})
+        }
+        Geometry::Polygons(polys) => json!({
+            "type": "MultiPolygon",
+            "coordinates": polys.iter().map(|p| rings_json(p)).collect::<Vec<_>>()
+        }),
+    }
+}
+
+/// The compounds as a GeoJSON FeatureCollection (the input format).
+pub fn compounds_to_geojson(compounds: &[Compound]) -> Value {
+    let feats: Vec<Value> = compounds
+        .iter()
+        .map(|c| {
+            let mut props = Map::new();
+            props.insert("id".into(), json!(c.id));
+            props.insert("households".into(), json!(c.households));
+            if let Some(x) = &c.community {
+                props.insert("community".into(), json!(x));
+            }
+            if let Some(x) = &c.kind {
+                props.insert("kind".into(), json!(x));
+            }
+            if let Some(x) = c.has_property_management {
+                props.insert("has_property_management".into(), json!(x));
+            }
+            json!({"type": "Feature", "properties": props, "geometry": geometry_json(&c.geometry)})
+        })
+        .collect();
+    json!({"type": "FeatureCollection", "features": feats})
+}
+
+/// Adjacency as `{"edges": [[id_a, id_b, kind?], …]}`; `kinds`, when given, is parallel to
+/// `edges`.
+pub fn adjacency_to_json(
+    compounds: &[Compound],
+    edges: &[(usize, usize)],
+    kinds: Option<&[&str]>,
+) -> Value {
+    let list: Vec<Value> = edges
+        .iter()
+        .enumerate()
+        .map(|(k, &(a, b))| match kinds.and_then(|ks| ks.get(k)) {
+            Some(kind) => json!([compounds[a].id, compounds[b].id, kind]),
+            None => json!([compounds[a].id, compounds[b].id]),
+        })
+        .collect();
+    json!({ "edges": list })
+}
+
+/// Barrier lines as a FeatureCollection of LineStrings.
+pub fn barriers_to_geojson(lines: &[Vec<Pt>]) -> Value {
+    let feats: Vec<Value> = lines
+        .iter()
+        .map(|l| {
+            json!({"type": "Feature", "properties": {},
+                   "geometry": {"type": "LineString", "coordinates": l.iter().map(pt_json).collect::<Vec<_>>()}})
+        })
+        .collect();
+    json!({"type": "FeatureCollection", "features": feats})
+}
+
+/// The plan as a GeoJSON FeatureCollection (format in the module documentation).
+pub fn plan_to_geojson(input: &Input, plan: &Plan) -> Value {
+    let feats: Vec<Value> = plan
+        .grids
+        .iter()
+        .map(|g| {
+            let mut props = Map::new();
+            props.insert("code".into(), json!(g.code));
+            props.insert("households".into(), json!(g.households));
+            let ids: Vec<&str> = g
+                .compounds
+                .iter()
+                .filter_map(|&i| input.compounds.get(i).map(|c| c.id.as_str()))
+                .collect();
+            props.insert("compounds".into(), json!(ids));
+            props.insert("in_band".into(), json!(g.in_band));
+            if let Some(r) = g.reason {
+                props.insert("reason".into(), json!(r.as_str()));
+                props.insert("reason_text".into(), json!(r.message()));
+            }
+            props.insert(
+                "compactness".into(),
+                json!((g.compactness * 1000.0).round() / 1000.0),
+            );
+            if let Some(c) = &g.community {
+                props.insert("community".into(), json!(c));
+            }
+            if let Some(k) = &g.kept_from {
+                props.insert("kept_from".into(), json!(k));
+            }
+            let mut polys: Vec<Value> = Vec::new();
+            let mut points: Vec<Value> = Vec::new();
+            for &i in &g.compounds {
+                match input.compounds.get(i).map(|c| &c.geometry) {
+                    Some(Geometry::Polygons(ps)) => polys.extend(ps.iter().map(|p| rings_json(p))),
+                    Some(Geometry::Point(p)) => points.push(pt_json(p)),
+                    None => {}
+                }
+            }
+            let geometry = match (polys.is_empty(), points.is_empty()) {
+                (false, true) => json!({"type": "MultiPolygon", "coordinates": polys}),
+                (true, _) => json!({"type": "MultiPoint", "coordinates": points}),
+                (false, false) => json!({"type": "GeometryCollection", "geometries": [
+                    {"type": "MultiPolygon", "coordinates": polys},
+                    {"type": "MultiPoint", "coordinates": points}
+                ]}),
+            };
+            json!({"type": "Feature", "properties": props, "geometry": geometry})
+        })
+        .collect();
+    json!({"type": "FeatureCollection", "features": feats})
+}
+
+/// Writes any JSON value to `path` (compact).
+pub fn write_json_file(path: &Path, value: &Value) -> Result<(), GeoJsonError> {
+    let err = |source| GeoJsonError::Write {
+        file: file_name(path),
+        source,
+    };
+    let f = std::fs::File::create(path).map_err(err)?;
+    let mut w = std::io::BufWriter::new(f);
+    serde_json::to_writer(&mut w, value).map_err(|e| err(std::io::Error::other(e)))?;
+    std::io::Write::flush(&mut w).map_err(err)
+}
+
+/// Writes the plan GeoJSON to `path`.
+pub fn write_plan_file(path: &Path, input: &Input, plan: &Plan) -> Result<(), GeoJsonError> {
+    write_json_file(path, &plan_to_geojson(input, plan))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fc(features: &str) -> String {
+        format!(r#"{{"type":"FeatureCollection","features":[{features}]}}"#)
+    }
+    const SQ: &str = r#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1],[0,0]]]}"#;
+
+    #[test]
+    fn reads_compounds_with_number_ids() {
+        let t = fc(&format!(
+            r#"{{"type":"Feature","properties":{{"id":7,"households":120,"community":"370725001001","has_property_management":true}},"geometry":{SQ}}},
+               {{"type":"Feature","properties":{{"id":"b","households":"30"}},"geometry":{{"type":"Point","coordinates":[2,0]}}}}"#
+        ));
+        let input = read_compounds(&t, "c.geojson").unwrap();
+        assert_eq!(input.compounds.len(), 2);
+        assert_eq!(input.compounds[0].id, "7");
+        assert_eq!(input.compounds[1].households, 30);
+        assert_eq!(input.compounds[0].has_property_management, Some(true));
+    }
+
+    #[test]
+    fn error_messages_name_file_feature_and_field() {
+        let t = fc(&format!(
+            r#"{{"type":"Feature","properties":{{"id":"a","households":10}},"geometry":{SQ}}},
+               {{"type":"Feature","properties":{{"id":"b","households":-3}},"geometry":{SQ}}}"#
+        ));
+        let e = read_compounds(&t, "compounds.geojson")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "compounds.geojson 第 2 个要素「households」应为非负整数");
+
+        let t = fc(&format!(
+            r#"{{"type":"Feature","properties":{{"households":10}},"geometry":{SQ}}}"#
+        ));
+        let e = read_compounds(&t, "c.geojson").unwrap_err().to_string();
+        assert!(e.contains("第 1 个要素「id」缺失"), "{e}");
+
+        let t = fc(&format!(
+            r#"{{"type":"Feature","properties":{{"id":"a","households":1}},"geometry":{SQ}}},
+               {{"type":"Feature","properties":{{"id":"a","households":1}},"geometry":{SQ}}}"#
+        ));
+        let e = read_compounds(&t, "c.geojson").unwrap_err().to_string();
+        assert!(e.contains("id「a」与第 1 个要素重复"), "{e}");
+
+        let t = fc(
+            r#"{"type":"Feature","properties":{"id":"a","households":1},"geometry":{"type":"LineString","coordinates":[[0,0],[1,1]]}}"#,
+        );
+        let e = read_compounds(&t, "c.geojson").unwrap_err().to_string();
+        assert!(e.contains("「geometry」类型为 LineString"), "{e}");
+
+        let t =
+            fc(r#"{"type":"Feature","properties":{"id":"a","households":1.5},"geometry":null}"#);
+        let e = read_compounds(&t, "c.geojson").unwrap_err().to_string();
+        assert!(e.contains("「households」应为非负整数"), "{e}");
+
+        let e = read_compounds("{", "c.geojson").unwrap_err().to_string();
+        assert!(e.starts_with("c.geojson 不是有效的 JSON"), "{e}");
+        let e = read_compounds(r#"{"type":"Feature"}"#, "c.geojson")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("FeatureCollection"), "{e}");
+        let t = fc(
+            r#"{"type":"Feature","properties":{"id":"a","households":1},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,"x"]]]}}"#,
+        );
+        assert!(read_compounds(&t, "c.geojson").is_err());
+    }
+
+    #[test]
+    fn adjacency_and_current() {
+        let t = fc(&format!(
+            r#"{{"type":"Feature","properties":{{"id":"a","households":1}},"geometry":{SQ}}},
+               {{"type":"Feature","properties":{{"id":"b","households":1}},"geometry":{SQ}}}"#
+        ));
+        let input = read_compounds(&t, "c.geojson").unwrap();
+        let e = read_adjacency(
+            r#"{"edges":[["a","b","street"]]}"#,
+            "adj.json",
+            &input.compounds,
+        )
+        .unwrap();
+        assert_eq!(e, vec![(0, 1)]);
+        let err = read_adjacency(r#"{"edges":[["a","zz"]]}"#, "adj.json", &input.compounds)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "adj.json 第 1 条边引用了不存在的小区 id「zz」");
+        let err = read_adjacency(r#"[]"#, "adj.json", &input.compounds)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("edges"), "{err}");
+        let cur = fc(
+            r#"{"type":"Feature","properties":{"code":"001","compounds":["a","b"]},"geometry":null}"#,
+        );
+        let g = read_current_grids(&cur, "g.geojson", &input.compounds).unwrap();
+        assert_eq!(g[0].compounds, vec![0, 1]);
+        let cur = fc(
+            r#"{"type":"Feature","properties":{"code":"001","compounds":["q"]},"geometry":null}"#,
+        );
+        let e = read_current_grids(&cur, "g.geojson", &input.compounds)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("g.geojson 第 1 个要素「compounds」含有不存在的小区 id「q」"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn derives_adjacency_from_shared_vertices() {
+        let sq = |x: f64, y: f64| {
+            Geometry::Polygons(vec![vec![vec![
+                [x, y],
+                [x + 10.0, y],
+                [x + 10.0, y + 10.0],
+                [x, y + 10.0],
+            ]]])
+        };
+        let mk = |id: &str, g| Compound {
+            id: id.into(),
+            geometry: g,
+            households: 1,
+            community: None,
+            kind: None,
+            has_property_management: None,
+        };
+        let cs = vec![
+            mk("a", sq(1000.0, 1000.0)),
+            mk("b", sq(1010.0, 1000.0)),
+            mk("c", sq(1030.0, 1000.0)),
+            // Slightly off: snapped.
+            mk("d", sq(1030.1, 1010.0)),
+        ];
+        assert_eq!(derive_adjacency(&cs, None), vec![(0, 1), (2, 3)]);
+    }
+}

@@ -1,0 +1,1394 @@
+//! The planning algorithm.
+//!
+//! 1. **Graph.** Compounds are nodes weighted by households. Adjacency edges are kept only
+//!    between two compounds of the same community, when the segment between their centroids
+//!    crosses no barrier line, and when neither compound is over the ceiling (such a compound is
+//!    always a grid of its own, so it connects nothing). The connected components of this graph
+//!    are the *connected groups*; each is planned independently.
+//! 2. **Current grids.** A current grid that is valid (known compounds, one community,
+//!    contiguous, not overlapping another) and in band is kept as it is, with its code. The
+//!    remaining compounds are planned; a leftover piece below the floor that touches a kept grid
+//!    is merged into it (the only case where a kept grid changes).
+//! 3. **Region growing.** In each group, seeds are taken west→east; a grid grows from its seed by
+//!    adding the neighbouring compound that lands it in band, or else one that keeps a way into
+//!    the band open (one-step look-ahead), preferring compounds close to the grid's centroid and
+//!    compounds with few free neighbours (so that none is stranded).
+//! 4. **Local repair.** For every grid outside the band: move a boundary compound in or out,
+//!    or re-partition the union with a neighbouring grid (multi-start growing, up to three
+//!    parts), whichever improves the score most; repeat until nothing improves. Scores:
+//!    in band 0, over the ceiling −1 − ½·excess/households, below the floor about −3.5.
+//! 5. **Feasibility.** A grid still below the floor is merged into the neighbour where the merge
+//!    costs least, so no grid is below the floor unless it is a whole connected group.
+//! 6. **Codes.** Grids keep the code of the current grid holding more than half of their
+//!    households (and of whose households they hold more than half). New grids are numbered per
+//!    community in reading order — rows north→south, each row west→east — starting above the
+//!    highest sequence used by any current or retired code of the community.
+//!
+//! **Upper bound.** In a connected group with total `W`, let `B` be the number of compounds
+//! with at least `min` households and `S` the households of the others. An in-band grid has at
+//! least `min` households, so in-band grids holding a compound of the first kind are at most `B`
+//! and the in-band grids made only of the other compounds hold at least `min` each of the `S`
+//! households: at most `B + ⌊S / min⌋` in-band grids (≤ `⌊W / min⌋`), and 0 when `W < min`.
+//! Over-ceiling compounds are never in band. The bound is the sum over groups.
+//!
+//! **Compactness** of a grid is the moment-of-inertia index `A² / (2π·I)`, where `A` is its area
+//! and `I` its polar moment about its centroid, treating each compound as a disc of its own
+//! area at its centroid: 1 for a disc, smaller for elongated or scattered grids. Point compounds
+//! get a nominal area (input bounding box / number of compounds).
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+
+use crate::geom::{BBox, Projection, polygon_area_centroid, segments_intersect};
+use crate::{Band, Geometry, Grid, Input, Options, Plan, PlanError, Pt, Reason, Summary};
+
+const NONE: u32 = u32::MAX;
+/// Multi-start attempts per connected group (fewer when the group's upper bound is reached).
+const ATTEMPTS: u64 = 10;
+/// Stop the multi-start after this many attempts without improvement.
+const PATIENCE: u64 = 4;
+/// Depth of the recursive split search (parts found one after another).
+const MAX_SPLIT_DEPTH: u32 = 12;
+
+/// Plans grids for `input` (see the module documentation). Deterministic for a given input
+/// and options.
+pub fn plan(input: &Input, opts: &Options) -> Result<Plan, PlanError> {
+    plan_with_progress(input, opts, &|_, _| {})
+}
+
+/// Like [`plan`], calling `progress(done, total)` (in compounds) as groups are planned, so a
+/// caller can drive a progress bar. `done == total` on the last call.
+pub fn plan_with_progress(
+    input: &Input,
+    opts: &Options,
+    progress: &dyn Fn(usize, usize),
+) -> Result<Plan, PlanError> {
+    let Band { min: lo, max: hi } = opts.band;
+    if lo <= 0 || lo > hi {
+        return Err(PlanError::BadBand { min: lo, max: hi });
+    }
+    let n = input.compounds.len();
+    for (i, c) in input.compounds.iter().enumerate() {
+        if c.households < 0 {
+            return Err(PlanError::NegativeHouseholds {
+                index: i + 1,
+                id: c.id.clone(),
+                households: c.households,
+            });
+        }
+    }
+    for (k, &(a, b)) in input.adjacency.iter().enumerate() {
+        for idx in [a, b] {
+            if idx >= n {
+                return Err(PlanError::BadEdge {
+                    edge: k + 1,
+                    index: idx,
+                    count: n,
+                });
+            }
+        }
+    }
+    let prep = Prepared::new(input, lo, hi);
+    let mut work = Work::new(&prep, lo, hi, opts.seed);
+    let mut warnings = Vec::new();
+
+    // Current grids: validate, and lock those in band.
+    let current = validate_current(input, &prep, &mut warnings);
+    for cg in current.iter().filter(|c| c.valid) {
+        let w: i64 = cg.members.iter().map(|&v| prep.h[v as usize]).sum();
+        if lo <= w && w <= hi && !cg.members.iter().any(|&v| prep.oversized[v as usize]) {
+            let id = work.new_grid(cg.members.clone(), true);
+            let _ = id;
+        }
+    }
+
+    // Oversized compounds: alone.
+    for v in 0..n {
+        if prep.oversized[v] && work.part[v] == NONE {
+            work.new_grid(vec![v as u32], false);
+        }
+    }
+
+    // Groups of free compounds.
+    let free_comps = components(&prep, |v| work.part[v] == NONE);
+    let mut done = n - free_comps.iter().map(|c| c.len()).sum::<usize>();
+    progress(done.min(n), n);
+    for comp in &free_comps {
+        work.plan_component(comp);
+        done += comp.len();
+        progress(done, n);
+    }
+    if free_comps.is_empty() {
+        progress(n, n);
+    }
+
+    // Upper bound over full groups (independent of current grids).
+    let full_comps = components(&prep, |v| !prep.oversized[v]);
+    let mut upper_bound = 0usize;
+    for comp in &full_comps {
+        let total: i64 = comp.iter().map(|&v| prep.h[v as usize]).sum();
+        if total < lo {
+            continue;
+        }
+        let big = comp.iter().filter(|&&v| prep.h[v as usize] >= lo).count();
+        let small: i64 = comp
+            .iter()
+            .map(|&v| prep.h[v as usize])
+            .filter(|&h| h < lo)
+            .sum();
+        upper_bound += big + (small / lo) as usize;
+    }
+
+    Ok(finish(
+        input,
+        &prep,
+        work,
+        &current,
+        upper_bound,
+        warnings,
+        opts.band,
+    ))
+}
+
+/// Geometry and graph derived from the input.
+pub(crate) struct Prepared {
+    pub h: Vec<i64>,
+    pub x: Vec<f64>,
+    pub y: Vec<f64>,
+    pub area: Vec<f64>,
+    pub community: Vec<u32>,
+    pub community_names: Vec<Option<String>>,
+    pub oversized: Vec<bool>,
+    pub off: Vec<u32>,
+    pub nbr: Vec<u32>,
+    /// Centroids in input coordinates.
+    pub centroid: Vec<Pt>,
+}
+
+impl Prepared {
+    fn new(input: &Input, _lo: i64, hi: i64) -> Self {
+        let n = input.compounds.len();
+        let mut bb = BBox::empty();
+        for c in &input.compounds {
+            match &c.geometry {
+                Geometry::Point(p) => bb.add(*p),
+                Geometry::Polygons(polys) => {
+                    for ring in polys.iter().flatten() {
+                        for p in ring {
+                            bb.add(*p);
+                        }
+                    }
+                }
+            }
+        }
+        let proj = Projection::for_bbox(&bb);
+        let mut x = Vec::with_capacity(n);
+        let mut y = Vec::with_capacity(n);
+        let mut area = Vec::with_capacity(n);
+        let mut centroid = Vec::with_capacity(n);
+        for c in &input.compounds {
+            let (a, cen) = match &c.geometry {
+                Geometry::Point(p) => (0.0, *p),
+                Geometry::Polygons(polys) => {
+                    let mut a_tot = 0.0;
+                    let (mut sx, mut sy) = (0.0, 0.0);
+                    let mut fallback = None;
+                    for poly in polys {
+                        let rings: Vec<Vec<Pt>> = poly
+                            .iter()
+                            .map(|r| r.iter().map(|&p| proj.apply(p)).collect())
+                            .collect();
+                        let (a, c) = polygon_area_centroid(&rings);
+                        a_tot += a;
+                        sx += a * c[0];
+                        sy += a * c[1];
+                        fallback.get_or_insert(c);
+                    }
+                    let pc = if a_tot > 0.0 {
+                        [sx / a_tot, sy / a_tot]
+                    } else {
+                        fallback.unwrap_or([0.0, 0.0])
+                    };
+                    (a_tot, [pc[0] / proj.x_scale, pc[1]])
+                }
+            };
+            let cen = if cen[0].is_finite() && cen[1].is_finite() {
+                cen
+            } else {
+                [0.0, 0.0]
+            };
+            let p = proj.apply(cen);
+            x.push(p[0]);
+            y.push(p[1]);
+            area.push(if a.is_finite() { a } else { 0.0 });
+            centroid.push(cen);
+        }
+        // Nominal area for points and degenerate polygons.
+        let nominal = if bb.is_empty() || n == 0 {
+            1.0
+        } else {
+            let a = bb.width() * proj.x_scale * bb.height() / n as f64;
+            if a > 0.0 { a } else { 1.0 }
+        };
+        for a in area.iter_mut() {
+            if *a <= 0.0 {
+                *a = nominal;
+            }
+        }
+
+        // Communities, numbered in name order for determinism.
+        let names: std::collections::BTreeSet<Option<String>> = input
+            .compounds
+            .iter()
+            .map(|c| c.community.clone())
+            .collect();
+        let community_names: Vec<Option<String>> = names.into_iter().collect();
+        let index: HashMap<&Option<String>, u32> = community_names
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c, i as u32))
+            .collect();
+        let community: Vec<u32> = input
+            .compounds
+            .iter()
+            .map(|c| index[&c.community])
+            .collect();
+        let h: Vec<i64> = input.compounds.iter().map(|c| c.households).collect();
+        let oversized: Vec<bool> = h.iter().map(|&v| v > hi).collect();
+
+        let barriers = BarrierIndex::new(&input.barriers, &proj);
+        let mut edges: Vec<(u32, u32)> = Vec::with_capacity(input.adjacency.len() * 2);
+        for &(a, b) in &input.adjacency {
+            if a == b || community[a] != community[b] || oversized[a] || oversized[b] {
+                continue;
+            }
+            if barriers.crosses([x[a], y[a]], [x[b], y[b]]) {
+                continue;
+            }
+            edges.push((a as u32, b as u32));
+            edges.push((b as u32, a as u32));
+        }
+        edges.sort_unstable();
+        edges.dedup();
+        let mut off = vec![0u32; n + 1];
+        for &(a, _) in &edges {
+            off[a as usize + 1] += 1;
+        }
+        for i in 0..n {
+            off[i + 1] += off[i];
+        }
+        let nbr: Vec<u32> = edges.iter().map(|&(_, b)| b).collect();
+        Prepared {
+            h,
+            x,
+            y,
+            area,
+            community,
+            community_names,
+            oversized,
+            off,
+            nbr,
+            centroid,
+        }
+    }
+
+    #[inline]
+    pub fn nbrs(&self, v: u32) -> &[u32] {
+        &self.nbr[self.off[v as usize] as usize..self.off[v as usize + 1] as usize]
+    }
+}
+
+/// Uniform-grid index of barrier segments (projected coordinates).
+struct BarrierIndex {
+    cell: f64,
+    segs: Vec<(Pt, Pt)>,
+    cells: HashMap<(i64, i64), Vec<u32>>,
+}
+
+impl BarrierIndex {
+    fn new(lines: &[Vec<Pt>], proj: &Projection) -> Self {
+        let mut segs = Vec::new();
+        let mut bb = BBox::empty();
+        for line in lines {
+            for w in line.windows(2) {
+                let (a, b) = (proj.apply(w[0]), proj.apply(w[1]));
+                if a[0].is_finite() && a[1].is_finite() && b[0].is_finite() && b[1].is_finite() {
+                    segs.push((a, b));
+                    bb.add(a);
+                    bb.add(b);
+                }
+            }
+        }
+        let mut idx = BarrierIndex {
+            cell: 1.0,
+            segs,
+            cells: HashMap::new(),
+        };
+        if idx.segs.is_empty() {
+            return idx;
+        }
+        let span = bb.width().max(bb.height());
+        idx.cell = if span > 0.0 { span / 512.0 } else { 1.0 };
+        for (k, &(a, b)) in idx.segs.iter().enumerate() {
+            let cells = idx.cells_along(a, b);
+            for c in cells {
+                idx.cells.entry(c).or_default().push(k as u32);
+            }
+        }
+        for v in idx.cells.values_mut() {
+            v.dedup();
+        }
+        idx
+    }
+
+    /// Cells touched by a segment (conservatively: the 2×2 neighbourhood of sample points
+    /// spaced at most half a cell apart).
+    fn cells_along(&self, a: Pt, b: Pt) -> Vec<(i64, i64)> {
+        let len = ((b[0] - a[0]).powi(2) + (b[1] - a[1]).powi(2)).sqrt();
+        let steps = ((len / (self.cell * 0.5)).ceil() as usize).clamp(1, 1_000_000);
+        let mut out = Vec::with_capacity(steps + 1);
+        for s in 0..=steps {
+            let t = s as f64 / steps as f64;
+            let px = a[0] + (b[0] - a[0]) * t;
+            let py = a[1] + (b[1] - a[1]) * t;
+            let cx = (px / self.cell).floor() as i64;
+            let cy = (py / self.cell).floor() as i64;
+            for dx in -1..=1 {
+                for dy in -1..=1 {
+                    out.push((cx + dx, cy + dy));
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    fn crosses(&self, a: Pt, b: Pt) -> bool {
+        if self.segs.is_empty() {
+            return false;
+        }
+        for c in self.cells_along(a, b) {
+            if let Some(list) = self.cells.get(&c) {
+                for &k in list {
+                    let (p, q) = self.segs[k as usize];
+                    if segments_intersect(a, b, p, q) {
+                        return true;
+                    }
+                }
+            }
+        }
+        false
+    }
+}
+
+/// Connected components of the prepared graph restricted to nodes where `keep` holds; nodes in
+/// each component in BFS order, components ordered by their smallest node.
+pub(crate) fn components(prep: &Prepared, keep: impl Fn(usize) -> bool) -> Vec<Vec<u32>> {
+    let n = prep.h.len();
+    let mut seen = vec![false; n];
+    let mut out = Vec::new();
+    for s in 0..n {
+        if seen[s] || !keep(s) {
+            continue;
+        }
+        seen[s] = true;
+        let mut comp = vec![s as u32];
+        let mut i = 0;
+        while i < comp.len() {
+            let v = comp[i];
+            i += 1;
+            for &u in prep.nbrs(v) {
+                if !seen[u as usize] && keep(u as usize) {
+                    seen[u as usize] = true;
+                    comp.push(u);
+                }
+            }
+        }
+        out.push(comp);
+    }
+    out
+}
+
+struct G {
+    m: Vec<u32>,
+    w: i64,
+    alive: bool,
+    locked: bool,
+}
+
+struct Work<'a> {
+    p: &'a Prepared,
+    lo: i64,
+    hi: i64,
+    part: Vec<u32>,
+    grids: Vec<G>,
+    avail: Vec<u32>,
+    tok: u32,
+    infront: Vec<u32>,
+    ftok: u32,
+    mark: Vec<u32>,
+    mtok: u32,
+    seed: u64,
+    /// Current attempt of the multi-start (varies sweep direction and tie-breaking).
+    attempt: u64,
+    w_free: f64,
+    w_noise: f64,
+    scale: f64,
+}
+
+fn splitmix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl<'a> Work<'a> {
+    fn new(p: &'a Prepared, lo: i64, hi: i64, seed: u64) -> Self {
+        let n = p.h.len();
+        let mean_area = if n > 0 {
+            p.area.iter().sum::<f64>() / n as f64
+        } else {
+            1.0
+        };
+        Work {
+            p,
+            lo,
+            hi,
+            part: vec![NONE; n],
+            grids: Vec::new(),
+            avail: vec![0; n],
+            tok: 0,
+            infront: vec![0; n],
+            ftok: 0,
+            mark: vec![0; n],
+            mtok: 0,
+            seed,
+            attempt: 0,
+            w_free: 0.3,
+            w_noise: 0.01,
+            scale: if mean_area > 0.0 { mean_area } else { 1.0 },
+        }
+    }
+
+    /// Deterministic tie-breaking noise in [0, 1) for node `v` in the current attempt.
+    fn noise(&self, v: u32) -> f64 {
+        let z = splitmix(self.seed ^ splitmix((v as u64) << 16 ^ self.attempt));
+        (z >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn new_grid(&mut self, m: Vec<u32>, locked: bool) -> u32 {
+        let id = self.grids.len() as u32;
+        let w = m.iter().map(|&v| self.p.h[v as usize]).sum();
+        for &v in &m {
+            self.part[v as usize] = id;
+        }
+        self.grids.push(G {
+            m,
+            w,
+            alive: true,
+            locked,
+        });
+        id
+    }
+
+    fn next(tok: &mut u32, arr: &mut [u32]) -> u32 {
+        if *tok >= u32::MAX - 2 {
+            arr.iter_mut().for_each(|x| *x = 0);
+            *tok = 0;
+        }
+        *tok += 1;
+        *tok
+    }
+
+    /// Score of a grid of `w` households (`empty`: no grid at all).
+    fn score(&self, w: i64, empty: bool) -> f64 {
+        if empty {
+            0.0
+        } else if w < self.lo {
+            -3.0 + 0.5 * (w as f64 / self.lo as f64)
+        } else if w <= self.hi {
+            1.0
+        } else {
+            -0.05 - 0.2 * ((w - self.hi) as f64 / w as f64)
+        }
+    }
+
+    fn gscore(&self, g: u32) -> f64 {
+        let g = &self.grids[g as usize];
+        self.score(g.w, g.m.is_empty())
+    }
+
+    fn bad(&self, g: u32) -> bool {
+        let g = &self.grids[g as usize];
+        g.alive && !g.locked && !g.m.is_empty() && (g.w < self.lo || g.w > self.hi)
+    }
+
+    /// Grows a grid from `seed` over nodes with `avail == tok`, taking them (avail := 0).
+    fn grow(&mut self, seed: u32, tok: u32) -> (Vec<u32>, i64) {
+        let (lo, hi) = (self.lo, self.hi);
+        let ftok = Self::next(&mut self.ftok, &mut self.infront);
+        let mut members = vec![seed];
+        self.avail[seed as usize] = 0;
+        let mut w = self.p.h[seed as usize];
+        let (mut sx, mut sy) = (self.p.x[seed as usize], self.p.y[seed as usize]);
+        let mut frontier: Vec<u32> = Vec::new();
+        self.infront[seed as usize] = ftok;
+        for &u in self.p.nbrs(seed) {
+            if self.avail[u as usize] == tok && self.infront[u as usize] != ftok {
+                self.infront[u as usize] = ftok;
+                frontier.push(u);
+            }
+        }
+        while w < lo {
+            frontier.retain(|&c| self.avail[c as usize] == tok);
+            if frontier.is_empty() {
+                break;
+            }
+            let k = members.len() as f64;
+            let (gx, gy) = (sx / k, sy / k);
+            let mut best_finish: Option<(f64, u32)> = None;
+            let mut best_fill: Option<(f64, u32)> = None;
+            for &c in &frontier {
+                let cu = c as usize;
+                let nw = w + self.p.h[cu];
+                if nw > hi {
+                    continue;
+                }
+                let d2 = ((self.p.x[cu] - gx).powi(2) + (self.p.y[cu] - gy).powi(2)) / self.scale;
+                let free = self
+                    .p
+                    .nbrs(c)
+                    .iter()
+                    .filter(|&&u| self.avail[u as usize] == tok)
+                    .count() as f64;
+                let base = d2 + self.w_free * free + self.w_noise * self.noise(c);
+                if nw >= lo {
+                    if best_finish.is_none_or(|(b, _)| base < b) {
+                        best_finish = Some((base, c));
+                    }
+                } else {
+                    // Look-ahead: can the grid land in band with one more compound?
+                    let need_lo = lo - nw;
+                    let need_hi = hi - nw;
+                    let fits = |u: u32| {
+                        let hu = self.p.h[u as usize];
+                        u != c && hu >= need_lo && hu <= need_hi
+                    };
+                    let ok = frontier
+                        .iter()
+                        .any(|&u| self.avail[u as usize] == tok && fits(u))
+                        || self.p.nbrs(c).iter().any(|&u| {
+                            self.avail[u as usize] == tok
+                                && self.infront[u as usize] != ftok
+                                && fits(u)
+                        });
+                    let cost = base + if ok { 0.0 } else { 2.0 };
+                    if best_fill.is_none_or(|(b, _)| cost < b) {
+                        best_fill = Some((cost, c));
+                    }
+                }
+            }
+            let Some((_, c)) = best_finish.or(best_fill) else {
+                break;
+            };
+            let cu = c as usize;
+            self.avail[cu] = 0;
+            members.push(c);
+            w += self.p.h[cu];
+            sx += self.p.x[cu];
+            sy += self.p.y[cu];
+            for &u in self.p.nbrs(c) {
+                if self.avail[u as usize] == tok && self.infront[u as usize] != ftok {
+                    self.infront[u as usize] = ftok;
+                    frontier.push(u);
+                }
+            }
+        }
+        (members, w)
+    }
+
+    fn plan_component(&mut self, comp: &[u32]) {
+        let total: i64 = comp.iter().map(|&v| self.p.h[v as usize]).sum();
+        if total < self.lo {
+            // A piece below the floor: merge into a touching kept grid if there is one,
+            // otherwise it is a whole small group.
+            let mut best: Option<(f64, u32)> = None;
+            for &v in comp {
+                for &u in self.p.nbrs(v) {
+                    let g = self.part[u as usize];
+                    if g != NONE && self.grids[g as usize].locked {
+                        let s = self.score(self.grids[g as usize].w + total, false);
+                        if best.is_none_or(|(b, bg)| s > b || (s == b && g < bg)) {
+                            best = Some((s, g));
+                        }
+                    }
+                }
+            }
+            match best {
+                Some((_, g)) => {
+                    for &v in comp {
+                        self.part[v as usize] = g;
+                    }
+                    let gr = &mut self.grids[g as usize];
+                    gr.m.extend_from_slice(comp);
+                    gr.w += total;
+                    gr.locked = false;
+                }
+                None => {
+                    self.new_grid(comp.to_vec(), false);
+                }
+            }
+            return;
+        }
+        if total <= self.hi {
+            self.new_grid(comp.to_vec(), false);
+            return;
+        }
+
+        // Upper bound for this group: stop as soon as an attempt reaches it.
+        let big = comp
+            .iter()
+            .filter(|&&v| self.p.h[v as usize] >= self.lo)
+            .count();
+        let small: i64 = comp
+            .iter()
+            .map(|&v| self.p.h[v as usize])
+            .filter(|&h| h < self.lo)
+            .sum();
+        let bound = big + (small / self.lo) as usize;
+        let first = self.grids.len() as u32;
+        let mut best: Option<(f64, Vec<Vec<u32>>)> = None;
+        let mut last_gain = 0;
+        for attempt in 0..ATTEMPTS {
+            self.attempt = attempt;
+            self.w_free = [0.3, 0.8, 0.1][attempt as usize % 3];
+            self.w_noise = if attempt == 0 { 0.01 } else { 0.6 };
+            let mine = self.attempt_component(comp, attempt);
+            let mut score = 0.0;
+            let mut in_band = 0;
+            let mut parts = Vec::with_capacity(mine.len());
+            for &g in &mine {
+                let gr = &self.grids[g as usize];
+                if !gr.alive || gr.m.is_empty() {
+                    continue;
+                }
+                score += self.gscore(g) + 0.01 * compactness(self.p, &gr.m);
+                if self.lo <= gr.w && gr.w <= self.hi {
+                    in_band += 1;
+                }
+                parts.push(self.grids[g as usize].m.clone());
+            }
+            // Roll back.
+            self.grids.truncate(first as usize);
+            for &v in comp {
+                self.part[v as usize] = NONE;
+            }
+            if best.as_ref().is_none_or(|(b, _)| score > *b + 1e-12) {
+                best = Some((score, parts));
+                last_gain = attempt;
+            }
+            if in_band >= bound || attempt - last_gain >= PATIENCE {
+                break;
+            }
+        }
+        if let Some((_, parts)) = best {
+            for p in parts {
+                self.new_grid(p, false);
+            }
+        }
+    }
+
+    /// One attempt of growing + repair on a group; returns its grids.
+    fn attempt_component(&mut self, comp: &[u32], attempt: u64) -> Vec<u32> {
+        let tok = Self::next(&mut self.tok, &mut self.avail);
+        for &v in comp {
+            self.avail[v as usize] = tok;
+        }
+        // Sweep direction: west→east first, then other directions.
+        let ang = std::f64::consts::FRAC_PI_4 * (attempt % 8) as f64 + 0.3 * (attempt / 8) as f64;
+        let (dx, dy) = (ang.cos(), ang.sin());
+        let mut order: Vec<(f64, u32)> = comp
+            .iter()
+            .map(|&v| (self.p.x[v as usize] * dx + self.p.y[v as usize] * dy, v))
+            .collect();
+        order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let first = self.grids.len() as u32;
+        if attempt % 4 == 1 && comp.len() <= 300 {
+            // Recursive multi-start split of the whole group.
+            let (_, parts) = self.best_split(comp, 0);
+            for p in parts {
+                self.new_grid(p, false);
+            }
+        } else {
+            for &(_, s) in &order {
+                if self.avail[s as usize] != tok {
+                    continue;
+                }
+                let (m, _) = self.grow(s, tok);
+                self.new_grid(m, false);
+            }
+        }
+        let mut mine: Vec<u32> = (first..self.grids.len() as u32).collect();
+        self.repair(&mut mine);
+        self.enforce_floor(&mut mine);
+        mine
+    }
+
+    /// Distinct unlocked neighbouring grids of grid `a`, ascending.
+    fn neighbour_grids(&self, a: u32) -> Vec<u32> {
+        let mut out: Vec<u32> = Vec::new();
+        for &v in &self.grids[a as usize].m {
+            for &u in self.p.nbrs(v) {
+                let g = self.part[u as usize];
+                if g != a && g != NONE && !self.grids[g as usize].locked {
+                    out.push(g);
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Whether grid `g` stays connected without node `skip`.
+    fn connected_without(&mut self, g: u32, skip: u32) -> bool {
+        let m = &self.grids[g as usize].m;
+        if m.len() <= 2 {
+            return true;
+        }
+        let mt = Self::next(&mut self.mtok, &mut self.mark);
+        let m = &self.grids[g as usize].m;
+        let start = if m[0] == skip { m[1] } else { m[0] };
+        let mut stack = vec![start];
+        self.mark[start as usize] = mt;
+        self.mark[skip as usize] = mt;
+        let mut reached = 1;
+        while let Some(v) = stack.pop() {
+            for &u in self.p.nbrs(v) {
+                if self.part[u as usize] == g && self.mark[u as usize] != mt {
+                    self.mark[u as usize] = mt;
+                    reached += 1;
+                    stack.push(u);
+                }
+            }
+        }
+        reached == m.len() - 1
+    }
+
+    fn move_node(&mut self, v: u32, from: u32, to: u32) {
+        let h = self.p.h[v as usize];
+        let fm = &mut self.grids[from as usize].m;
+        if let Some(pos) = fm.iter().position(|&x| x == v) {
+            fm.swap_remove(pos);
+        }
+        self.grids[from as usize].w -= h;
+        if self.grids[from as usize].m.is_empty() {
+            self.grids[from as usize].alive = false;
+        }
+        self.grids[to as usize].m.push(v);
+        self.grids[to as usize].w += h;
+        self.part[v as usize] = to;
+    }
+
+    /// Best partition of a connected node set: multi-start growing, then the remainder's
+    /// pieces (recursively once). Returns the score and the parts.
+    fn best_split(&mut self, set: &[u32], depth: u32) -> (f64, Vec<Vec<u32>>) {
+        let total: i64 = set.iter().map(|&v| self.p.h[v as usize]).sum();
+        let single = (self.score(total, set.is_empty()), vec![set.to_vec()]);
+        if total < 2 * self.lo || depth >= MAX_SPLIT_DEPTH {
+            return single;
+        }
+        let n = set.len();
+        let max_seeds = if depth == 0 { 16 } else { 8 };
+        let step = n.div_ceil(max_seeds).max(1);
+        // (estimate, part weight, part, remainder pieces)
+        let mut cands: Vec<SplitCandidate> = Vec::new();
+        let mut si = 0;
+        while si < n {
+            let s = set[si];
+            si += step;
+            let tok = Self::next(&mut self.tok, &mut self.avail);
+            for &v in set {
+                self.avail[v as usize] = tok;
+            }
+            let (p, pw) = self.grow(s, tok);
+            if pw < self.lo {
+                continue;
+            }
+            // Pieces of the remainder.
+            let tok2 = Self::next(&mut self.tok, &mut self.avail);
+            let mut pieces: Vec<Vec<u32>> = Vec::new();
+            let mut est = self.score(pw, false);
+            for &v in set {
+                if self.avail[v as usize] != tok {
+                    continue;
+                }
+                self.avail[v as usize] = tok2;
+                let mut piece = vec![v];
+                let mut pw2 = 0;
+                let mut i = 0;
+                while i < piece.len() {
+                    let x = piece[i];
+                    pw2 += self.p.h[x as usize];
+                    i += 1;
+                    for &u in self.p.nbrs(x) {
+                        if self.avail[u as usize] == tok {
+                            self.avail[u as usize] = tok2;
+                            piece.push(u);
+                        }
+                    }
+                }
+                est += self.estimate(pw2);
+                pieces.push(piece);
+            }
+            cands.push((est, pw, p, pieces));
+        }
+        cands.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let beam = match depth {
+            0 => 3,
+            1 => 2,
+            _ => 1,
+        };
+        let mut best = single;
+        let mut tried: Vec<Vec<u32>> = Vec::new();
+        for (est, pw, mut p, pieces) in cands {
+            if tried.len() >= beam || est <= best.0 {
+                break;
+            }
+            p.sort_unstable();
+            if tried.contains(&p) {
+                continue;
+            }
+            tried.push(p.clone());
+            let mut sc = self.score(pw, false);
+            let mut parts = vec![p];
+            for piece in pieces {
+                let (ps, pp) = self.best_split(&piece, depth + 1);
+                sc += ps;
+                parts.extend(pp);
+            }
+            if sc > best.0 + 1e-9 {
+                best = (sc, parts);
+            }
+        }
+        best
+    }
+
+    /// Optimistic-ish value of a connected piece of `w` households, for ranking splits.
+    fn estimate(&self, w: i64) -> f64 {
+        if w < self.lo {
+            self.score(w, false)
+        } else if w <= self.hi {
+            1.0
+        } else {
+            ((w as f64 / self.hi as f64).floor()).max(1.0) * 0.95
+        }
+    }
+
+    /// Local repair of out-of-band grids among `mine` (new grids may be appended).
+    fn repair(&mut self, mine: &mut Vec<u32>) {
+        let mut queue: VecDeque<u32> = mine.iter().copied().filter(|&g| self.bad(g)).collect();
+        let mut budget = 20 * mine.len() + 100;
+        while let Some(a) = queue.pop_front() {
+            if budget == 0 {
+                break;
+            }
+            budget -= 1;
+            if !self.bad(a) {
+                continue;
+            }
+            let nbs = self.neighbour_grids(a);
+            let sa = self.gscore(a);
+            let wa = self.grids[a as usize].w;
+            // (gain, kind, data)
+            let mut best_gain = 1e-9;
+            let mut best: Option<Move> = None;
+            // Single-node moves across the boundary of a.
+            let members = self.grids[a as usize].m.clone();
+            for &v in &members {
+                for &u in self.p.nbrs(v) {
+                    let b = self.part[u as usize];
+                    if b == a || b == NONE || self.grids[b as usize].locked {
+                        continue;
+                    }
+                    let wb = self.grids[b as usize].w;
+                    let sb = self.gscore(b);
+                    // push v: a -> b
+                    let hv = self.p.h[v as usize];
+                    let na = self.grids[a as usize].m.len();
+                    let gain = self.score(wa - hv, na == 1) + self.score(wb + hv, false) - sa - sb;
+                    if gain > best_gain && self.connected_without(a, v) {
+                        best_gain = gain;
+                        best = Some(Move::Node(v, a, b));
+                    }
+                    // pull u: b -> a
+                    let hu = self.p.h[u as usize];
+                    let nb = self.grids[b as usize].m.len();
+                    let gain = self.score(wa + hu, false) + self.score(wb - hu, nb == 1) - sa - sb;
+                    if gain > best_gain && self.connected_without(b, u) {
+                        best_gain = gain;
+                        best = Some(Move::Node(u, b, a));
+                    }
+                }
+            }
+            // Re-partition a ∪ b.
+            for &b in &nbs {
+                let sb = self.gscore(b);
+                let mut set = self.grids[a as usize].m.clone();
+                set.extend_from_slice(&self.grids[b as usize].m);
+                let (sc, parts) = self.best_split(&set, 0);
+                let gain = sc - sa - sb;
+                if gain > best_gain {
+                    best_gain = gain;
+                    best = Some(Move::Split(vec![a, b], parts));
+                }
+            }
+            // Split a on its own.
+            if wa > self.hi && members.len() > 1 {
+                let (sc, parts) = self.best_split(&members, 0);
+                let gain = sc - sa;
+                if gain > best_gain {
+                    best = Some(Move::Split(vec![a], parts));
+                }
+            }
+            match best {
+                None => {}
+                Some(Move::Node(v, from, to)) => {
+                    self.move_node(v, from, to);
+                    for g in [from, to] {
+                        if self.bad(g) {
+                            queue.push_back(g);
+                        }
+                    }
+                }
+                Some(Move::Split(olds, parts)) => {
+                    for &g in &olds {
+                        let gr = &mut self.grids[g as usize];
+                        gr.m.clear();
+                        gr.w = 0;
+                        gr.alive = false;
+                    }
+                    let mut ids = olds.clone();
+                    for (k, p) in parts.into_iter().enumerate() {
+                        let id = if k < olds.len() {
+                            ids[k]
+                        } else {
+                            let id = self.grids.len() as u32;
+                            self.grids.push(G {
+                                m: Vec::new(),
+                                w: 0,
+                                alive: true,
+                                locked: false,
+                            });
+                            mine.push(id);
+                            ids.push(id);
+                            id
+                        };
+                        let w = p.iter().map(|&v| self.p.h[v as usize]).sum();
+                        for &v in &p {
+                            self.part[v as usize] = id;
+                        }
+                        let g = &mut self.grids[id as usize];
+                        g.m = p;
+                        g.w = w;
+                        g.alive = true;
+                    }
+                    for g in ids {
+                        if self.bad(g) {
+                            queue.push_back(g);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Merge every grid below the floor into its best neighbour.
+    fn enforce_floor(&mut self, mine: &mut [u32]) {
+        loop {
+            let mut changed = false;
+            for &a in mine.iter() {
+                let g = &self.grids[a as usize];
+                if !g.alive || g.m.is_empty() || g.w >= self.lo {
+                    continue;
+                }
+                let nbs = self.neighbour_grids(a);
+                let wa = g.w;
+                let mut best: Option<(f64, u32)> = None;
+                for b in nbs {
+                    let wb = self.grids[b as usize].w;
+                    let gain = self.score(wa + wb, false) - self.gscore(b);
+                    if best.is_none_or(|(s, _)| gain > s) {
+                        best = Some((gain, b));
+                    }
+                }
+                if let Some((_, b)) = best {
+                    let m = std::mem::take(&mut self.grids[a as usize].m);
+                    for &v in &m {
+                        self.part[v as usize] = b;
+                    }
+                    self.grids[b as usize].w += wa;
+                    self.grids[b as usize].m.extend(m);
+                    self.grids[a as usize].alive = false;
+                    self.grids[a as usize].w = 0;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+    }
+}
+
+/// A first part grown inside a set: (estimated score, part households, part, remainder pieces).
+type SplitCandidate = (f64, i64, Vec<u32>, Vec<Vec<u32>>);
+
+enum Move {
+    Node(u32, u32, u32),
+    Split(Vec<u32>, Vec<Vec<u32>>),
+}
+
+/// A current grid after validation.
+pub(crate) struct CurrentInfo {
+    code: String,
+    members: Vec<u32>,
+    valid: bool,
+    community: Option<u32>,
+}
+
+fn validate_current(
+    input: &Input,
+    prep: &Prepared,
+    warnings: &mut Vec<String>,
+) -> Vec<CurrentInfo> {
+    let n = input.compounds.len();
+    let mut owner: Vec<u32> = vec![NONE; n];
+    let mut seen_codes: HashSet<&str> = HashSet::new();
+    let mut out = Vec::new();
+    for (k, cg) in input.current.iter().enumerate() {
+        let mut members: Vec<u32> = cg
+            .compounds
+            .iter()
+            .filter(|&&v| v < n)
+            .map(|&v| v as u32)
+            .collect();
+        members.sort_unstable();
+        members.dedup();
+        let mut problem: Option<String> = None;
+        if members.len() != cg.compounds.len() {
+            problem = Some("含有不存在或重复的小区".into());
+        } else if members.is_empty() {
+            problem = Some("没有小区".into());
+        } else if !seen_codes.insert(cg.code.as_str()) {
+            problem = Some("编码重复".into());
+        } else if members.iter().any(|&v| owner[v as usize] != NONE) {
+            problem = Some("与其他现有网格有重叠的小区".into());
+        } else if members
+            .iter()
+            .any(|&v| prep.community[v as usize] != prep.community[members[0] as usize])
+        {
+            problem = Some("跨越了社区".into());
+        } else if members.len() > 1 && !is_connected(prep, &members) {
+            problem = Some("不连通（或跨越了街路河、超大小区）".into());
+        }
+        if let Some(p) = &problem {
+            warnings.push(format!(
+                "第 {} 个现有网格「{}」{}，未作为现有网格保留",
+                k + 1,
+                cg.code,
+                p
+            ));
+        } else {
+            for &v in &members {
+                owner[v as usize] = k as u32;
+            }
+        }
+        let community = members.first().map(|&v| prep.community[v as usize]);
+        out.push(CurrentInfo {
+            code: cg.code.clone(),
+            members,
+            valid: problem.is_none(),
+            community,
+        });
+    }
+    out
+}
+
+fn is_connected(prep: &Prepared, members: &[u32]) -> bool {
+    let set: HashSet<u32> = members.iter().copied().collect();
+    let mut seen: HashSet<u32> = HashSet::new();
+    let mut stack = vec![members[0]];
+    seen.insert(members[0]);
+    while let Some(v) = stack.pop() {
+        for &u in prep.nbrs(v) {
+            if set.contains(&u) && seen.insert(u) {
+                stack.push(u);
+            }
+        }
+    }
+    seen.len() == members.len()
+}
+
+fn compactness(prep: &Prepared, m: &[u32]) -> f64 {
+    let a: f64 = m.iter().map(|&v| prep.area[v as usize]).sum();
+    if a <= 0.0 {
+        return 1.0;
+    }
+    let cx = m
+        .iter()
+        .map(|&v| prep.area[v as usize] * prep.x[v as usize])
+        .sum::<f64>()
+        / a;
+    let cy = m
+        .iter()
+        .map(|&v| prep.area[v as usize] * prep.y[v as usize])
+        .sum::<f64>()
+        / a;
+    let mut i = 0.0;
+    for &v in m {
+        let (av, vx, vy) = (
+            prep.area[v as usize],
+            prep.x[v as usize],
+            prep.y[v as usize],
+        );
+        i += av * ((vx - cx).powi(2) + (vy - cy).powi(2)) + av * av / (2.0 * std::f64::consts::PI);
+    }
+    let c = a * a / (2.0 * std::f64::consts::PI * i);
+    if c.is_finite() {
+        c.clamp(0.0, 1.0)
+    } else {
+        1.0
+    }
+}
+
+/// Sequence number of `code` under community prefix `prefix`, if it has that shape.
+fn sequence_of(code: &str, prefix: &str) -> Option<u32> {
+    let rest = code.strip_prefix(prefix)?;
+    if rest.len() >= 3 && rest.bytes().all(|b| b.is_ascii_digit()) {
+        rest.parse().ok()
+    } else {
+        None
+    }
+}
+
+fn finish(
+    input: &Input,
+    prep: &Prepared,
+    work: Work<'_>,
+    current: &[CurrentInfo],
+    upper_bound: usize,
+    warnings: Vec<String>,
+    band: Band,
+) -> Plan {
+    let Work { grids, .. } = work;
+    let weight = |v: u32| prep.h[v as usize] + 1;
+    // Final grids.
+    struct Out {
+        m: Vec<u32>,
+        w: i64,
+        comm: u32,
+        cx: f64,
+        cy: f64,
+        code: Option<String>,
+    }
+    let mut outs: Vec<Out> = Vec::new();
+    for g in grids.into_iter().filter(|g| g.alive && !g.m.is_empty()) {
+        let mut m = g.m;
+        m.sort_unstable();
+        let a: f64 = m.iter().map(|&v| prep.area[v as usize]).sum();
+        let cx = m
+            .iter()
+            .map(|&v| prep.area[v as usize] * prep.x[v as usize])
+            .sum::<f64>()
+            / a;
+        let cy = m
+            .iter()
+            .map(|&v| prep.area[v as usize] * prep.y[v as usize])
+            .sum::<f64>()
+            / a;
+        outs.push(Out {
+            comm: prep.community[m[0] as usize],
+            m,
+            w: g.w,
+            cx,
+            cy,
+            code: None,
+        });
+    }
+    // Code inheritance: strict majority on both sides.
+    let n = prep.h.len();
+    let mut cur_of: Vec<u32> = vec![NONE; n];
+    let mut cur_weight: Vec<i64> = vec![0; current.len()];
+    for (k, c) in current.iter().enumerate() {
+        if !c.valid {
+            continue;
+        }
+        for &v in &c.members {
+            cur_of[v as usize] = k as u32;
+            cur_weight[k] += weight(v);
+        }
+    }
+    let mut used: HashSet<String> = HashSet::new();
+    for o in outs.iter_mut() {
+        let mut overlap: BTreeMap<u32, i64> = BTreeMap::new();
+        for &v in &o.m {
+            let k = cur_of[v as usize];
+            if k != NONE {
+                *overlap.entry(k).or_default() += weight(v);
+            }
+        }
+        let total: i64 = o.m.iter().map(|&v| weight(v)).sum();
+        for (k, ov) in overlap {
+            let c = &current[k as usize];
+            if 2 * ov > total && 2 * ov > cur_weight[k as usize] && c.community == Some(o.comm) {
+                o.code = Some(c.code.clone());
+                used.insert(c.code.clone());
+            }
+        }
+    }
+    // Reserved sequences per community.
+    let mut max_seq: Vec<u32> = vec![0; prep.community_names.len()];
+    let all_codes: Vec<&str> = input
+        .current
+        .iter()
+        .map(|c| c.code.as_str())
+        .chain(input.retired_codes.iter().map(|s| s.as_str()))
+        .collect();
+    for code in &all_codes {
+        used.insert(code.to_string());
+    }
+    for (ci, name) in prep.community_names.iter().enumerate() {
+        let prefix = name.as_deref().unwrap_or("");
+        for code in &all_codes {
+            if let Some(s) = sequence_of(code, prefix) {
+                max_seq[ci] = max_seq[ci].max(s);
+            }
+        }
+    }
+    // New codes in reading order per community.
+    let mut by_comm: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    for (i, o) in outs.iter().enumerate() {
+        if o.code.is_none() {
+            by_comm.entry(o.comm).or_default().push(i);
+        }
+    }
+    for (comm, mut idx) in by_comm {
+        let mut bb = BBox::empty();
+        for &i in &idx {
+            bb.add([outs[i].cx, outs[i].cy]);
+        }
+        let row = (bb.width() * bb.height() / idx.len() as f64).sqrt();
+        let row = if row > 0.0 { row } else { 1.0 };
+        let key = |o: &Out| ((bb.max[1] - o.cy) / row).floor() as i64;
+        idx.sort_by(|&a, &b| {
+            key(&outs[a])
+                .cmp(&key(&outs[b]))
+                .then(outs[a].cx.total_cmp(&outs[b].cx))
+                .then(outs[a].m[0].cmp(&outs[b].m[0]))
+        });
+        let prefix = prep.community_names[comm as usize]
+            .clone()
+            .unwrap_or_default();
+        let mut seq = max_seq[comm as usize];
+        for i in idx {
+            let code = loop {
+                seq += 1;
+                let c = format!("{prefix}{seq:03}");
+                if !used.contains(&c) {
+                    break c;
+                }
+            };
+            used.insert(code.clone());
+            outs[i].code = Some(code);
+        }
+    }
+
+    let proj_scale = {
+        // Recover input-coordinate centroids from projected ones via compound centroids.
+        |m: &[u32]| {
+            let a: f64 = m.iter().map(|&v| prep.area[v as usize]).sum();
+            let x = m
+                .iter()
+                .map(|&v| prep.area[v as usize] * prep.centroid[v as usize][0])
+                .sum::<f64>()
+                / a;
+            let y = m
+                .iter()
+                .map(|&v| prep.area[v as usize] * prep.centroid[v as usize][1])
+                .sum::<f64>()
+                / a;
+            [x, y]
+        }
+    };
+    let mut summary = Summary {
+        compounds: n,
+        households: prep.h.iter().sum(),
+        upper_bound,
+        ignored_current: current.iter().filter(|c| !c.valid).count(),
+        ..Default::default()
+    };
+    let mut grids: Vec<Grid> = Vec::with_capacity(outs.len());
+    for o in outs {
+        let code = o.code.unwrap_or_default();
+        let in_band = band.contains(o.w);
+        let reason = if in_band {
+            None
+        } else if o.m.len() == 1 && o.w > band.max {
+            Some(Reason::OversizedCompound)
+        } else if o.w < band.min {
+            Some(Reason::SmallGroup)
+        } else {
+            Some(Reason::MergedOverCeiling)
+        };
+        let kept_from = current
+            .iter()
+            .any(|c| c.valid && c.code == code)
+            .then(|| code.clone());
+        summary.grids += 1;
+        match reason {
+            None => {
+                summary.in_band += 1;
+                summary.households_in_band += o.w;
+            }
+            Some(Reason::OversizedCompound) => summary.oversized_single += 1,
+            Some(Reason::SmallGroup) => summary.small_group += 1,
+            Some(Reason::MergedOverCeiling) => summary.merged_over_ceiling += 1,
+        }
+        if o.m.len() > 1 {
+            summary.largest_multi_compound = summary.largest_multi_compound.max(o.w);
+        }
+        if kept_from.is_some() {
+            summary.kept += 1;
+        }
+        grids.push(Grid {
+            compactness: compactness(prep, &o.m),
+            centroid: proj_scale(&o.m),
+            community: prep.community_names[o.comm as usize].clone(),
+            compounds: o.m.iter().map(|&v| v as usize).collect(),
+            households: o.w,
+            in_band,
+            reason,
+            kept_from,
+            code,
+        });
+    }
+    summary.eligible = summary.grids - summary.oversized_single;
+    grids.sort_by(|a, b| a.community.cmp(&b.community).then(a.code.cmp(&b.code)));
+    // Moved compounds: in a valid current grid, now under another code.
+    let mut code_of: Vec<&str> = vec![""; n];
+    for g in &grids {
+        for &v in &g.compounds {
+            code_of[v] = &g.code;
+        }
+    }
+    summary.moved_compounds = (0..n)
+        .filter(|&v| cur_of[v] != NONE && current[cur_of[v] as usize].code != code_of[v])
+        .count();
+    Plan {
+        grids,
+        summary,
+        warnings,
+    }
+}

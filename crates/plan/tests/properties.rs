@@ -1,0 +1,332 @@
+//! Property tests on random small instances: hard constraints, unique codes, stability.
+
+use std::collections::{HashMap, HashSet};
+
+use proptest::prelude::*;
+use wangge_plan::{Band, Compound, CurrentGrid, Geometry, Input, Options, Plan, plan};
+
+/// A random instance: a w×h lattice of point compounds with some edges removed, one or two
+/// communities (split by column), heavy-ish households.
+fn instance() -> impl Strategy<Value = (Input, Band)> {
+    (
+        2usize..7,
+        2usize..7,
+        any::<u64>(),
+        50i64..500,
+        0i64..250,
+        1usize..3,
+    )
+        .prop_map(|(w, h, bits, lo, width, ncomm)| {
+            let mut rng = bits | 1;
+            let mut next = move || {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                rng
+            };
+            let n = w * h;
+            let split = if ncomm == 2 { (w / 2).max(1) } else { w };
+            let compounds: Vec<Compound> = (0..n)
+                .map(|i| {
+                    let (x, y) = (i % w, i / w);
+                    let r = next() % 100;
+                    let households = if r < 10 {
+                        (next() % 1500) as i64
+                    } else if r < 15 {
+                        0
+                    } else {
+                        (next() % 300) as i64
+                    };
+                    Compound {
+                        id: format!("c{i}"),
+                        geometry: Geometry::Point([x as f64 * 100.0, y as f64 * 100.0]),
+                        households,
+                        community: Some(
+                            if x < split {
+                                "370725001001"
+                            } else {
+                                "370725001002"
+                            }
+                            .to_string(),
+                        ),
+                        kind: None,
+                        has_property_management: None,
+                    }
+                })
+                .collect();
+            let mut adjacency = Vec::new();
+            for i in 0..n {
+                let (x, y) = (i % w, i / w);
+                if x + 1 < w && next() % 5 != 0 {
+                    adjacency.push((i, i + 1));
+                }
+                if y + 1 < h && next() % 5 != 0 {
+                    adjacency.push((i, i + w));
+                }
+            }
+            let input = Input {
+                compounds,
+                adjacency,
+                ..Default::default()
+            };
+            (
+                input,
+                Band {
+                    min: lo,
+                    max: lo + width,
+                },
+            )
+        })
+}
+
+/// Graph with the planner's rules: same community, neither endpoint over the ceiling.
+fn graph(input: &Input, band: Band) -> Vec<Vec<usize>> {
+    let n = input.compounds.len();
+    let mut adj = vec![Vec::new(); n];
+    for &(a, b) in &input.adjacency {
+        let (ca, cb) = (&input.compounds[a], &input.compounds[b]);
+        if a != b
+            && ca.community == cb.community
+            && ca.households <= band.max
+            && cb.households <= band.max
+        {
+            adj[a].push(b);
+            adj[b].push(a);
+        }
+    }
+    adj
+}
+
+fn reach(adj: &[Vec<usize>], start: usize, allowed: &HashSet<usize>) -> HashSet<usize> {
+    let mut seen = HashSet::from([start]);
+    let mut stack = vec![start];
+    while let Some(v) = stack.pop() {
+        for &u in &adj[v] {
+            if allowed.contains(&u) && seen.insert(u) {
+                stack.push(u);
+            }
+        }
+    }
+    seen
+}
+
+fn check_hard_constraints(input: &Input, band: Band, p: &Plan) -> Result<(), TestCaseError> {
+    let n = input.compounds.len();
+    let adj = graph(input, band);
+    let mut owner = vec![usize::MAX; n];
+    for (gi, g) in p.grids.iter().enumerate() {
+        prop_assert!(!g.compounds.is_empty());
+        for &c in &g.compounds {
+            prop_assert!(owner[c] == usize::MAX, "compound {c} in two grids");
+            owner[c] = gi;
+        }
+        let h: i64 = g
+            .compounds
+            .iter()
+            .map(|&c| input.compounds[c].households)
+            .sum();
+        prop_assert_eq!(h, g.households);
+        prop_assert_eq!(g.in_band, band.contains(h));
+        prop_assert_eq!(g.reason.is_none(), g.in_band);
+        let comm = &input.compounds[g.compounds[0]].community;
+        prop_assert!(
+            g.compounds
+                .iter()
+                .all(|&c| &input.compounds[c].community == comm)
+        );
+        if g.compounds
+            .iter()
+            .any(|&c| input.compounds[c].households > band.max)
+        {
+            prop_assert_eq!(g.compounds.len(), 1, "oversized compound not alone");
+        }
+        let set: HashSet<usize> = g.compounds.iter().copied().collect();
+        prop_assert_eq!(
+            reach(&adj, g.compounds[0], &set).len(),
+            set.len(),
+            "grid {} not contiguous",
+            g.code
+        );
+        if h < band.min {
+            // Must be a whole connected group.
+            let all: HashSet<usize> = (0..n).collect();
+            let group = reach(&adj, g.compounds[0], &all);
+            prop_assert_eq!(
+                group,
+                set,
+                "grid {} below floor but not a whole group",
+                g.code
+            );
+        }
+        prop_assert!(g.compactness > 0.0 && g.compactness <= 1.0);
+    }
+    prop_assert!(
+        owner.iter().all(|&o| o != usize::MAX),
+        "compound without grid"
+    );
+    let codes: HashSet<&str> = p.grids.iter().map(|g| g.code.as_str()).collect();
+    prop_assert_eq!(codes.len(), p.grids.len(), "codes not unique");
+    for g in &p.grids {
+        let comm = g.community.as_deref().unwrap_or("");
+        prop_assert!(
+            g.code.starts_with(comm) && g.code.len() == comm.len() + 3,
+            "code {}",
+            g.code
+        );
+    }
+    prop_assert!(p.summary.upper_bound >= p.summary.in_band);
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn hard_constraints_and_stability((input, band) in instance(), seed in 0u64..4) {
+        let opts = Options { band, seed };
+        let p = plan(&input, &opts).unwrap();
+        check_hard_constraints(&input, band, &p)?;
+        prop_assert_eq!(&p, &plan(&input, &opts).unwrap(), "not deterministic");
+
+        // Re-plan with the plan as the current grids.
+        let mut again = input.clone();
+        again.current = p.grids.iter().map(|g| CurrentGrid { code: g.code.clone(), compounds: g.compounds.clone() }).collect();
+        let q = plan(&again, &opts).unwrap();
+        check_hard_constraints(&again, band, &q)?;
+        let q_by_code: HashMap<&str, &Vec<usize>> = q.grids.iter().map(|g| (g.code.as_str(), &g.compounds)).collect();
+        for g in p.grids.iter().filter(|g| g.in_band) {
+            prop_assert_eq!(q_by_code.get(g.code.as_str()).copied(), Some(&g.compounds), "in-band grid {} changed", g.code);
+        }
+        // A plan with no merged-over-ceiling grid is a fixed point.
+        if p.summary.merged_over_ceiling == 0 {
+            let a: Vec<(&str, &Vec<usize>)> = p.grids.iter().map(|g| (g.code.as_str(), &g.compounds)).collect();
+            let b: Vec<(&str, &Vec<usize>)> = q.grids.iter().map(|g| (g.code.as_str(), &g.compounds)).collect();
+            prop_assert_eq!(a, b);
+            prop_assert_eq!(q.summary.moved_compounds, 0);
+        }
+        prop_assert!(q.summary.in_band >= p.summary.in_band);
+    }
+}
+
+fn pt(id: &str, x: f64, h: i64) -> Compound {
+    Compound {
+        id: id.into(),
+        geometry: Geometry::Point([x, 0.0]),
+        households: h,
+        community: Some("370725001001".into()),
+        kind: None,
+        has_property_management: None,
+    }
+}
+
+#[test]
+fn barriers_split_groups() {
+    // Four compounds on a line; a river between the 2nd and 3rd.
+    let input = Input {
+        compounds: vec![
+            pt("a", 0.0, 300),
+            pt("b", 10.0, 250),
+            pt("c", 20.0, 300),
+            pt("d", 30.0, 250),
+        ],
+        adjacency: vec![(0, 1), (1, 2), (2, 3)],
+        barriers: vec![vec![[15.0, -5.0], [15.0, 5.0]]],
+        ..Default::default()
+    };
+    let p = plan(
+        &input,
+        &Options {
+            band: Band { min: 500, max: 600 },
+            seed: 0,
+        },
+    )
+    .unwrap();
+    let sets: Vec<Vec<usize>> = p.grids.iter().map(|g| g.compounds.clone()).collect();
+    assert_eq!(sets, vec![vec![0, 1], vec![2, 3]]);
+    assert_eq!(p.grids[0].code, "370725001001001");
+    assert_eq!(p.grids[1].code, "370725001001002");
+    assert_eq!(p.summary.upper_bound, 2);
+}
+
+#[test]
+fn new_codes_go_above_current_and_retired() {
+    let mut input = Input {
+        compounds: vec![
+            pt("a", 0.0, 300),
+            pt("b", 10.0, 250),
+            pt("c", 20.0, 700),
+            pt("d", 30.0, 100),
+        ],
+        adjacency: vec![(0, 1), (1, 2), (2, 3)],
+        ..Default::default()
+    };
+    input.current = vec![CurrentGrid {
+        code: "370725001001004".into(),
+        compounds: vec![0, 1],
+    }];
+    input.retired_codes = vec!["370725001001009".into()];
+    let p = plan(
+        &input,
+        &Options {
+            band: Band { min: 500, max: 600 },
+            seed: 0,
+        },
+    )
+    .unwrap();
+    let codes: Vec<(&str, &[usize], Option<&str>)> = p
+        .grids
+        .iter()
+        .map(|g| {
+            (
+                g.code.as_str(),
+                g.compounds.as_slice(),
+                g.reason.map(|r| r.as_str()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            ("370725001001004", &[0, 1][..], None),
+            ("370725001001010", &[2][..], Some("oversized_compound")),
+            ("370725001001011", &[3][..], Some("small_group")),
+        ]
+    );
+    assert_eq!(p.summary.kept, 1);
+}
+
+#[test]
+fn bad_input_is_an_error_not_a_panic() {
+    let input = Input {
+        compounds: vec![pt("a", 0.0, 10)],
+        adjacency: vec![(0, 5)],
+        ..Default::default()
+    };
+    let e = plan(
+        &input,
+        &Options {
+            band: Band { min: 5, max: 6 },
+            seed: 0,
+        },
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("不存在的小区序号"));
+    let e = plan(
+        &Input::default(),
+        &Options {
+            band: Band { min: 600, max: 500 },
+            seed: 0,
+        },
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("户数标准无效"));
+    let p = plan(
+        &Input::default(),
+        &Options {
+            band: Band { min: 5, max: 6 },
+            seed: 0,
+        },
+    )
+    .unwrap();
+    assert!(p.grids.is_empty());
+}
