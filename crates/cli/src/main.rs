@@ -3,6 +3,7 @@
 //! or `--database-url postgres://…`.
 
 mod bench;
+mod plan;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -59,6 +60,9 @@ enum Command {
         #[command(subcommand)]
         table: ExportTable,
     },
+    /// Divide compounds into grids: GeoJSON in (features with `id` and `households`), a plan
+    /// out (one feature per grid with `code`, `households`, `compounds`, `in_band`, `reason`).
+    Plan(plan::PlanArgs),
     /// Accounts: create, disable, enable, reset password, roles.
     User {
         #[command(subcommand)]
@@ -138,6 +142,8 @@ enum AuditAction {
 enum BenchWhat {
     /// Build a large registry and time the overview API and a community page.
     Registry(bench::RegistryArgs),
+    /// Plan generated towns of 300, 5,000 and 50,000 compounds at 500–600 and 200–300.
+    Plan(plan::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -256,6 +262,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Bench {
             what: BenchWhat::Registry(args),
         } => bench::registry(&opts, args).await,
+        Command::Plan(args) => plan::plan(args),
+        Command::Bench {
+            what: BenchWhat::Plan(args),
+        } => plan::bench(args),
         Command::User { action } => {
             let store = Store::open(&opts).await.map_err(|e| e.to_string())?;
             user(&store, action).await

@@ -1,0 +1,123 @@
+//! `wangge plan` and `wangge bench plan`: the grid planner on files.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use wangge_plan::{Band, Options, bench as pbench, geojson, plan_with_progress, town};
+
+#[derive(Args)]
+pub struct PlanArgs {
+    /// Compounds: a GeoJSON FeatureCollection (properties `id`, `households`; optional
+    /// `community`, `kind`, `has_property_management`).
+    #[arg(long)]
+    input: PathBuf,
+    /// Adjacency `{"edges": [[id_a, id_b, …], …]}`; derived from shared boundaries if absent.
+    #[arg(long)]
+    adjacency: Option<PathBuf>,
+    /// The band's floor (households); with --policy, taken from the policy file.
+    #[arg(long)]
+    min: Option<i64>,
+    /// The band's ceiling (households).
+    #[arg(long)]
+    max: Option<i64>,
+    /// A policy file (TOML) to take the band from.
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    /// The current grids (same format as the output): grids in band are kept.
+    #[arg(long)]
+    current: Option<PathBuf>,
+    /// Barriers (streets, rivers) as GeoJSON lines a grid must not cross.
+    #[arg(long)]
+    barriers: Option<PathBuf>,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    #[arg(long)]
+    out: PathBuf,
+}
+
+fn band(a: &PlanArgs) -> Result<Band, String> {
+    let from_policy = match &a.policy {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| format!("无法读取政策文件 {}：{e}", p.display()))?;
+            let policy = wangge_domain::policy::Policy::parse(&p.display().to_string(), &text)
+                .map_err(|e| e.to_string())?;
+            let d = policy
+                .doc()
+                .grid_division
+                .as_ref()
+                .ok_or_else(|| format!("{} 没有 grid_division（网格划分）一节", p.display()))?;
+            Some((d.household_floor, d.household_ceiling))
+        }
+        None => None,
+    };
+    let min = a.min.or(from_policy.map(|b| b.0));
+    let max = a.max.or(from_policy.map(|b| b.1));
+    match (min, max) {
+        (Some(min), Some(max)) if min > 0 && min <= max => Ok(Band { min, max }),
+        (Some(min), Some(max)) => Err(format!("户数区间无效：下限 {min}，上限 {max}")),
+        _ => Err("请用 --min 和 --max（或 --policy 政策文件）给出每个网格的户数区间".into()),
+    }
+}
+
+pub fn plan(a: PlanArgs) -> Result<(), String> {
+    let band = band(&a)?;
+    let mut input = geojson::read_compounds_file(&a.input).map_err(|e| e.to_string())?;
+    input.adjacency = match &a.adjacency {
+        Some(p) => geojson::read_adjacency_file(p, &input.compounds).map_err(|e| e.to_string())?,
+        None => geojson::derive_adjacency(&input.compounds, None),
+    };
+    if let Some(p) = &a.current {
+        input.current =
+            geojson::read_current_grids_file(p, &input.compounds).map_err(|e| e.to_string())?;
+    }
+    if let Some(p) = &a.barriers {
+        input.barriers = geojson::read_barriers_file(p).map_err(|e| e.to_string())?;
+    }
+    let bar = ProgressBar::new(input.compounds.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} 划分网格 [{bar:40}] {pos}/{len} 个小区 {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let result = plan_with_progress(&input, &Options { band, seed: a.seed }, &|done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    });
+    bar.finish_and_clear();
+    let plan = result.map_err(|e| e.to_string())?;
+    print!("{}", plan.summary);
+    for w in &plan.warnings {
+        eprintln!("{w}");
+    }
+    geojson::write_plan_file(&a.out, &input, &plan).map_err(|e| e.to_string())?;
+    println!("已写出 {}", a.out.display());
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Town sizes (compounds).
+    #[arg(long, value_delimiter = ',', default_values_t = town::SIZES)]
+    sizes: Vec<usize>,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Also write the generated towns (compounds and adjacency GeoJSON) to this directory,
+    /// e.g. for the spopt comparison (bench/spopt).
+    #[arg(long)]
+    write_towns: Option<PathBuf>,
+}
+
+pub fn bench(a: BenchArgs) -> Result<(), String> {
+    if let Some(dir) = &a.write_towns {
+        std::fs::create_dir_all(dir).map_err(|e| format!("无法创建 {}：{e}", dir.display()))?;
+        for n in &a.sizes {
+            let t = town::generate(*n, a.seed);
+            town::write(&t, dir, &format!("town_{n}")).map_err(|e| e.to_string())?;
+            println!("已写出 {}/town_{n}.*", dir.display());
+        }
+    }
+    let report = pbench::run(&a.sizes, &pbench::BANDS, a.seed, &|msg| eprintln!("{msg}"));
+    println!("{report}");
+    Ok(())
+}
