@@ -63,6 +63,21 @@ enum Command {
     /// Divide compounds into grids: GeoJSON in (features with `id` and `households`), a plan
     /// out (one feature per grid with `code`, `households`, `compounds`, `in_band`, `reason`).
     Plan(plan::PlanArgs),
+    /// Budgets and the official cost tables (附件3, 附件4) of a year, from registry + policy.
+    Budget {
+        #[arg(long)]
+        year: i32,
+        /// A policy file (TOML); default: the shipped policy in force for the county.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "xlsx")]
+        format: BudgetFormat,
+        /// CSV only: write GBK instead of UTF-8.
+        #[arg(long)]
+        gbk: bool,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Accounts: create, disable, enable, reset password, roles.
     User {
         #[command(subcommand)]
@@ -104,6 +119,13 @@ enum ExportTable {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum BudgetFormat {
+    Xlsx,
+    Csv,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -263,6 +285,16 @@ async fn run(cli: Cli) -> Result<(), String> {
             what: BenchWhat::Registry(args),
         } => bench::registry(&opts, args).await,
         Command::Plan(args) => plan::plan(args),
+        Command::Budget {
+            year,
+            policy,
+            format,
+            gbk,
+            out,
+        } => {
+            let store = Store::open(&opts).await.map_err(|e| e.to_string())?;
+            budget(&store, year, policy, format, gbk, out).await
+        }
         Command::Bench {
             what: BenchWhat::Plan(args),
         } => plan::bench(args),
@@ -288,10 +320,7 @@ async fn run(cli: Cli) -> Result<(), String> {
 }
 
 async fn load_demo(store: &Store) -> Result<(), String> {
-    let loaded = store
-        .load_county(&wangge_domain::demo::county(), true)
-        .await
-        .map_err(|e| e.to_string())?;
+    let loaded = wangge_web::budget::load_demo(store).await?;
     if loaded {
         println!("已载入演示数据：昌乐县（宝都街道、宝城街道，22 个社区）");
     }
@@ -444,4 +473,56 @@ async fn operator(store: &Store) -> Result<wangge_domain::access::Access, String
         Scope::parse(ScopeKind::County, &county.code)?,
     )?;
     Ok(Access::new(vec![grant], &default_permissions()))
+}
+
+async fn budget(
+    store: &Store,
+    year: i32,
+    policy: Option<PathBuf>,
+    format: BudgetFormat,
+    gbk: bool,
+    out: PathBuf,
+) -> Result<(), String> {
+    use wangge_domain::policy::{Policy, evaluate};
+    let a = operator(store).await?;
+    let snapshot = store.snapshot(&a, year).await.map_err(|e| e.to_string())?;
+    let policy = match policy {
+        Some(p) => wangge_web::budget::load_policy(&p)?,
+        None => {
+            let end = wangge_domain::Date::new(year, 12, 31).ok_or("年份无效")?;
+            Policy::in_force(
+                &wangge_web::budget::shipped_policies(),
+                &snapshot.county_code,
+                end,
+            )
+            .cloned()
+            .ok_or_else(|| {
+                format!(
+                    "没有适用于 {} {year} 年的政策文件，请用 --policy 指定",
+                    snapshot.county_code
+                )
+            })?
+        }
+    };
+    let e = evaluate(&policy, &snapshot, year);
+    let bytes = match format {
+        BudgetFormat::Json => serde_json::to_vec_pretty(&e).map_err(|e| e.to_string())?,
+        BudgetFormat::Xlsx => wangge_web::budget::workbook_bytes(&policy, &snapshot, &e, None)?,
+        BudgetFormat::Csv => wangge_web::budget::workbook_bytes(&policy, &snapshot, &e, Some(gbk))?,
+    };
+    std::fs::write(&out, bytes).map_err(|e| format!("无法写入 {}：{e}", out.display()))?;
+    let wan = wangge_domain::policy::tables::wan_text;
+    println!(
+        "{year} 年（{}）：网格 {} 个，网格工作人员 {} 名，补贴 {} 万元（实际新增 {} 万元），设备 {} 万元，社区经费 {} 万元；合规检查 {} 条。已写出 {}",
+        policy.file(),
+        e.subsidy.grids,
+        e.subsidy.staff,
+        wan(e.subsidy.year_fen),
+        wan(e.subsidy.increase_fen),
+        wan(e.subsidy.equipment_fen),
+        wan(e.money.funds_fen),
+        e.findings.len(),
+        out.display()
+    );
+    Ok(())
 }

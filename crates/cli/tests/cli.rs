@@ -241,3 +241,161 @@ fn plan_a_generated_town_from_files() {
     );
     assert!(!db.path("x.geojson").exists());
 }
+
+/// Every cell of every sheet, as text: what a snapshot of a workbook's layout compares.
+fn dump(sheets: &[wangge_domain::annex2::Sheet]) -> String {
+    let mut out = String::new();
+    for s in sheets {
+        out.push_str(&format!("== {}\n", s.name.clone().unwrap_or_default()));
+        for (i, row) in s.rows.iter().enumerate() {
+            if row.iter().any(|c| !c.is_empty()) {
+                out.push_str(&format!("{:>3} | {}\n", i + 1, row.join(" | ")));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_budget_workbook_of_the_demo_county() {
+    let db = Db::new();
+    assert!(db.run(&["demo"]).status.success());
+    let xlsx = db.path("budget.xlsx");
+    let out = db.run(&[
+        "budget",
+        "--year",
+        "2021",
+        "--format",
+        "xlsx",
+        "--out",
+        xlsx.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("370725-changle-2020.toml"));
+    let sheets = wangge_sheets::read("budget.xlsx", &std::fs::read(&xlsx).unwrap()).unwrap();
+    let names: Vec<String> = sheets.iter().filter_map(|s| s.name.clone()).collect();
+    assert_eq!(
+        names,
+        [
+            "附件3（宝都）",
+            "附件3（宝城）",
+            "附件4（宝都）",
+            "附件4（宝城）"
+        ]
+    );
+    // Every 合计 row equals the sum of its rows, column by column.
+    for s in &sheets {
+        let total = s
+            .rows
+            .iter()
+            .position(|r| r.first().is_some_and(|c| c == "合计"))
+            .expect("合计 row");
+        let width = s.rows[total].len();
+        for col in 1..width {
+            let Ok(t) = s.rows[total][col].parse::<f64>() else {
+                continue;
+            };
+            let first = s
+                .rows
+                .iter()
+                .position(|r| r.first().is_some_and(|c| c.parse::<i64>().is_ok()))
+                .unwrap();
+            let numbers: Vec<f64> = s.rows[first..total]
+                .iter()
+                .filter_map(|r| r.get(col)?.parse::<f64>().ok())
+                .collect();
+            if numbers.is_empty() {
+                continue; // a text column whose 合计 cell counts the rows
+            }
+            let sum: f64 = numbers.iter().sum();
+            assert!(
+                (sum - t).abs() < 1e-6,
+                "{:?} column {col}: 合计 {t} but rows sum to {sum}",
+                s.name
+            );
+        }
+    }
+    insta::assert_snapshot!("budget_2021_workbook", dump(&sheets));
+
+    // JSON and CSV too.
+    let json = db.path("budget.json");
+    assert!(
+        db.run(&[
+            "budget",
+            "--year",
+            "2021",
+            "--format",
+            "json",
+            "--out",
+            json.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    let e: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(e["streets"][0]["subsidy"]["year_fen"], 196_200_000i64);
+
+    // Change only the policy file: the band to 200–300 — findings and budgets follow.
+    let shipped = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../policies/370725-changle-2020.toml"
+    ))
+    .unwrap();
+    let changed = shipped
+        .replacen("household_floor = 500", "household_floor = 200", 1)
+        .replacen("household_ceiling = 600", "household_ceiling = 300", 1);
+    assert_ne!(changed, shipped, "the policy file names its band");
+    let policy = db.path("changed.toml");
+    std::fs::write(&policy, &changed).unwrap();
+    let json2 = db.path("budget2.json");
+    let out = db.run(&[
+        "budget",
+        "--year",
+        "2021",
+        "--policy",
+        policy.to_str().unwrap(),
+        "--format",
+        "json",
+        "--out",
+        json2.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let e2: serde_json::Value = serde_json::from_slice(&std::fs::read(&json2).unwrap()).unwrap();
+    let over = |e: &serde_json::Value| {
+        e["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["kind"] == "grid_over_ceiling")
+            .count()
+    };
+    assert!(
+        over(&e2) > over(&e),
+        "a lower ceiling finds more grids over it: {} vs {}",
+        over(&e2),
+        over(&e)
+    );
+    // A malformed policy is refused with the key named.
+    std::fs::write(
+        &policy,
+        shipped.replacen("household_floor = 500", "household_flor = 500", 1),
+    )
+    .unwrap();
+    let out = db.run(&[
+        "budget",
+        "--year",
+        "2021",
+        "--policy",
+        policy.to_str().unwrap(),
+        "--format",
+        "json",
+        "--out",
+        json2.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("household_flor"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -682,84 +682,6 @@ pub fn synthetic(streets: usize, communities: usize, grids: usize, compounds: us
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::annex2::Totals;
-
-    #[test]
-    fn every_community_matches_its_row() {
-        let county = county();
-        for street in &county.streets {
-            for c in &street.communities {
-                assert_eq!(c.grids.len() as i64, c.basics.grids, "{}", c.basics.name);
-                assert_eq!(c.compounds.len() as i64, c.basics.compounds);
-                assert_eq!(
-                    c.compounds.iter().map(|x| x.households).sum::<i64>(),
-                    c.basics.households
-                );
-                assert_eq!(
-                    c.compounds.iter().map(|x| x.population).sum::<i64>(),
-                    c.basics.population
-                );
-                for (gi, _) in c.grids.iter().enumerate() {
-                    assert!(c.compounds.iter().any(|x| x.grid == gi), "empty grid");
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn totals_and_tiers_match_the_annexes() {
-        let county = county();
-        let baodu = &county.streets[0];
-        let rows: Vec<_> = baodu.communities.iter().map(|c| c.basics.clone()).collect();
-        let t = Totals::of(&rows);
-        assert_eq!(
-            (
-                t.communities,
-                t.grids,
-                t.compounds,
-                t.households,
-                t.population
-            ),
-            (18, 132, 294, 98161, 343567)
-        );
-        let grids: Vec<&DemoGrid> = baodu.communities.iter().flat_map(|c| &c.grids).collect();
-        let count = |k: GridKind, t: Option<Tier>| {
-            grids.iter().filter(|g| g.kind == k && g.tier == t).count()
-        };
-        assert_eq!(count(GridKind::Rural, None), 31);
-        assert_eq!(count(GridKind::Urban, Some(Tier::Demonstration)), 24);
-        assert_eq!(count(GridKind::Urban, Some(Tier::Standard)), 29);
-        assert_eq!(count(GridKind::Urban, Some(Tier::Basic)), 48);
-        let baocheng: Vec<&DemoGrid> = county.streets[1]
-            .communities
-            .iter()
-            .flat_map(|c| &c.grids)
-            .collect();
-        assert_eq!(baocheng.len(), 20);
-        assert_eq!(
-            baocheng
-                .iter()
-                .filter(|g| g.tier == Some(Tier::Demonstration))
-                .count(),
-            5
-        );
-        let tiers = |t: Tier| baodu.communities.iter().filter(|c| c.tier == t).count();
-        assert_eq!((tiers(D), tiers(S), tiers(B)), (3, 7, 8));
-    }
-
-    #[test]
-    fn apportion_sums_exactly() {
-        let mut rng = Rng::new(7);
-        let w = heavy_tailed(&mut rng, 36);
-        let parts = apportion(5737, &w, 20);
-        assert_eq!(parts.iter().sum::<i64>(), 5737);
-        assert!(parts.iter().all(|&p| p >= 20));
-    }
-}
-
 /// 附件3 宝都 as the source gives it, per community: (name, 建筑面积 m², 社区改造升级费用
 /// 2020 / 2021 / 2022 in 万元 × 100, 街办下沉人员数量).
 pub const BAODU_ANNEX3: &[(&str, i64, [i64; 3], i64)] = &[
@@ -915,4 +837,82 @@ pub fn staff(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::annex2::Totals;
+
+    #[test]
+    fn every_community_matches_its_row() {
+        let county = county();
+        for street in &county.streets {
+            for c in &street.communities {
+                assert_eq!(c.grids.len() as i64, c.basics.grids, "{}", c.basics.name);
+                assert_eq!(c.compounds.len() as i64, c.basics.compounds);
+                assert_eq!(
+                    c.compounds.iter().map(|x| x.households).sum::<i64>(),
+                    c.basics.households
+                );
+                assert_eq!(
+                    c.compounds.iter().map(|x| x.population).sum::<i64>(),
+                    c.basics.population
+                );
+                for (gi, _) in c.grids.iter().enumerate() {
+                    assert!(c.compounds.iter().any(|x| x.grid == gi), "empty grid");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn totals_and_tiers_match_the_annexes() {
+        let county = county();
+        let baodu = &county.streets[0];
+        let rows: Vec<_> = baodu.communities.iter().map(|c| c.basics.clone()).collect();
+        let t = Totals::of(&rows);
+        assert_eq!(
+            (
+                t.communities,
+                t.grids,
+                t.compounds,
+                t.households,
+                t.population
+            ),
+            (18, 132, 294, 98161, 343567)
+        );
+        let grids: Vec<&DemoGrid> = baodu.communities.iter().flat_map(|c| &c.grids).collect();
+        let count = |k: GridKind, t: Option<Tier>| {
+            grids.iter().filter(|g| g.kind == k && g.tier == t).count()
+        };
+        assert_eq!(count(GridKind::Rural, None), 31);
+        assert_eq!(count(GridKind::Urban, Some(Tier::Demonstration)), 24);
+        assert_eq!(count(GridKind::Urban, Some(Tier::Standard)), 29);
+        assert_eq!(count(GridKind::Urban, Some(Tier::Basic)), 48);
+        let baocheng: Vec<&DemoGrid> = county.streets[1]
+            .communities
+            .iter()
+            .flat_map(|c| &c.grids)
+            .collect();
+        assert_eq!(baocheng.len(), 20);
+        assert_eq!(
+            baocheng
+                .iter()
+                .filter(|g| g.tier == Some(Tier::Demonstration))
+                .count(),
+            5
+        );
+        let tiers = |t: Tier| baodu.communities.iter().filter(|c| c.tier == t).count();
+        assert_eq!((tiers(D), tiers(S), tiers(B)), (3, 7, 8));
+    }
+
+    #[test]
+    fn apportion_sums_exactly() {
+        let mut rng = Rng::new(7);
+        let w = heavy_tailed(&mut rng, 36);
+        let parts = apportion(5737, &w, 20);
+        assert_eq!(parts.iter().sum::<i64>(), 5737);
+        assert!(parts.iter().all(|&p| p >= 20));
+    }
 }

@@ -254,6 +254,124 @@ pub fn annex2_csv(
     write_csv(&rows, gbk)
 }
 
+
+/// 附件3 / 附件4 tables as a workbook: one sheet per table, title and header cells merged as
+/// the table says, money as numbers in 万元 (carried exactly in fen until written).
+pub fn policy_tables_xlsx(
+    tables: &[&wangge_domain::policy::tables::Table],
+) -> Result<Vec<u8>, SheetError> {
+    use wangge_domain::policy::tables::Cell;
+    let err = |e: rust_xlsxwriter::XlsxError| SheetError::Write(e.to_string());
+    let mut wb = Workbook::new();
+    let title = Format::new()
+        .set_bold()
+        .set_font_size(14)
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter);
+    let header = Format::new()
+        .set_bold()
+        .set_border(FormatBorder::Thin)
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter)
+        .set_text_wrap();
+    let body = Format::new()
+        .set_border(FormatBorder::Thin)
+        .set_align(FormatAlign::VerticalCenter)
+        .set_text_wrap();
+    let money = Format::new()
+        .set_border(FormatBorder::Thin)
+        .set_num_format("0.####");
+    let mut names = std::collections::HashSet::new();
+    for t in tables {
+        let ws = wb.add_worksheet();
+        let mut name = sheet_name(&format!("{}{}", t.annex, street_of_title(&t.title)));
+        while !names.insert(name.clone()) {
+            name = sheet_name(&format!("{name}_"));
+        }
+        ws.set_name(name).map_err(err)?;
+        for c in 0..t.columns {
+            ws.set_column_width(c as u16, if c == t.columns - 1 { 36.0 } else { 11.0 })
+                .map_err(err)?;
+        }
+        let fmt_of = |r: usize| {
+            if r == 0 {
+                &title
+            } else if r <= t.header_rows {
+                &header
+            } else {
+                &body
+            }
+        };
+        let mut merged = std::collections::HashSet::new();
+        for m in &t.merges {
+            let cell = &t.rows[m.first_row][m.first_col];
+            ws.merge_range(
+                m.first_row as u32,
+                m.first_col as u16,
+                m.last_row as u32,
+                m.last_col as u16,
+                &cell.display(),
+                fmt_of(m.first_row),
+            )
+            .map_err(err)?;
+            for r in m.first_row..=m.last_row {
+                for c in m.first_col..=m.last_col {
+                    merged.insert((r, c));
+                }
+            }
+        }
+        for (r, row) in t.rows.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                if merged.contains(&(r, c)) {
+                    continue;
+                }
+                let (r32, c16) = (r as u32, c as u16);
+                match cell {
+                    Cell::Empty => ws.write_blank(r32, c16, fmt_of(r)).map(|_| ()),
+                    Cell::Text(s) => ws
+                        .write_string_with_format(r32, c16, s, fmt_of(r))
+                        .map(|_| ()),
+                    Cell::Int(n) => ws
+                        .write_number_with_format(r32, c16, *n as f64, fmt_of(r))
+                        .map(|_| ()),
+                    Cell::Wan(fen) => ws
+                        .write_number_with_format(r32, c16, *fen as f64 / 1e6, &money)
+                        .map(|_| ()),
+                }
+                .map_err(err)?;
+            }
+        }
+    }
+    wb.save_to_buffer().map_err(err)
+}
+
+/// 宝都 out of 社区建设和运行投入基本费用情况表（宝都）.
+fn street_of_title(title: &str) -> String {
+    title
+        .rsplit_once('（')
+        .map(|(_, s)| format!("（{}", s))
+        .unwrap_or_default()
+}
+
+/// The tables as CSV: one after another, a blank row between.
+pub fn policy_tables_csv(
+    tables: &[&wangge_domain::policy::tables::Table],
+    gbk: bool,
+) -> Result<Vec<u8>, SheetError> {
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for (i, t) in tables.iter().enumerate() {
+        if i > 0 {
+            rows.push(vec![String::new()]);
+        }
+        rows.extend(
+            t.rows
+                .iter()
+                .map(|r| r.iter().map(|c| c.display()).collect()),
+        );
+    }
+    write_csv(&rows, gbk)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

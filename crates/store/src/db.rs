@@ -163,9 +163,10 @@ pub(crate) fn get<T: sea_orm::TryGetable>(r: &QueryResult, col: &str) -> Result<
 /// Design for a distributed PostgreSQL (Citus): codes begin with the county code, large
 /// tables (compound, building) carry `county_code` and have it first in their key, and there
 /// are no sequences: ids are UUIDv7 made by the application.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    r#"
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        r#"
 CREATE TABLE county (
     code TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -313,7 +314,39 @@ CREATE TABLE audit_log (
     hash TEXT NOT NULL
 );
 "#,
-)];
+    ),
+    (
+        2,
+        r#"
+CREATE TABLE staff_assignment (
+    county_code TEXT NOT NULL REFERENCES county(code),
+    id TEXT NOT NULL,
+    person_id TEXT NOT NULL,
+    person_name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    post_level TEXT NOT NULL,
+    post_code TEXT NOT NULL,
+    compound_id TEXT,
+    valid_from TEXT NOT NULL,
+    valid_to TEXT,
+    PRIMARY KEY (county_code, id)
+);
+CREATE INDEX staff_assignment_post ON staff_assignment(post_code);
+CREATE TABLE community_investment (
+    community_code TEXT NOT NULL REFERENCES community(code),
+    year BIGINT NOT NULL,
+    amount_fen BIGINT NOT NULL,
+    PRIMARY KEY (community_code, year)
+);
+CREATE TABLE street_recruitment (
+    street_code TEXT NOT NULL REFERENCES street(code),
+    year BIGINT NOT NULL,
+    social_workers BIGINT NOT NULL,
+    PRIMARY KEY (street_code, year)
+);
+"#,
+    ),
+];
 
 /// Audit rows are append-only: the database itself refuses UPDATE and DELETE on them, for
 /// every role including the application's own. The one place the backends differ.

@@ -6,6 +6,7 @@
 
 mod annex2;
 mod audit;
+mod budget;
 mod db;
 mod registry;
 mod scoped;

@@ -561,18 +561,146 @@ pub fn openapi_document() -> Value {
     // Accounts, roles, permissions, audit (see admin.rs).
     let obj = || json!({"type": "object"});
     let arr = || json!({"type": "array", "items": {"type": "object"}});
-    add("/api/session".into(), "get", op("当前会话：用户、角色、CSRF 令牌（写操作须在 X-CSRF-Token 头中带上）", "accounts", &[], None, ("200", obj())));
-    add("/api/users".into(), "get", op("账号列表（系统管理员）", "accounts", &[], None, ("200", arr())));
-    add("/api/users".into(), "post", op("新建账号，返回一次性密码（系统管理员）", "accounts", &[], Some(json!({"type": "object", "properties": {"username": {"type": "string"}, "display_name": {"type": "string"}}, "required": ["username"]})), ("201", obj())));
-    add("/api/users/{id}".into(), "get", op("账号详情", "accounts", &["id"], None, ("200", obj())));
-    add("/api/users/{id}/roles".into(), "put", op("设置角色与范围（安全管理员），如 [\"grid_worker@370725001001001\"]", "accounts", &["id"], Some(json!({"type": "object", "properties": {"grants": {"type": "array", "items": {"type": "string"}}}})), ("200", obj())));
-    add("/api/users/{id}/disable".into(), "post", op("停用账号（其会话立即结束）", "accounts", &["id"], None, ("200", obj())));
-    add("/api/users/{id}/enable".into(), "post", op("启用账号并解除锁定", "accounts", &["id"], None, ("200", obj())));
-    add("/api/users/{id}/password".into(), "post", op("重置为一次性密码", "accounts", &["id"], None, ("200", obj())));
-    add("/api/permissions".into(), "get", op("角色权限表", "accounts", &[], None, ("200", arr())));
-    add("/api/permissions".into(), "put", op("替换角色权限表（安全管理员）", "accounts", &[], Some(arr()), ("200", obj())));
-    add("/api/audit".into(), "get", op("审计日志（审计管理员），可按用户、操作、日期筛选", "audit", &["?user", "?action", "?from", "?to"], None, ("200", arr())));
-    add("/api/audit/verify".into(), "get", op("校验审计日志哈希链", "audit", &[], None, ("200", obj())));
+    add(
+        "/api/session".into(),
+        "get",
+        op(
+            "当前会话：用户、角色、CSRF 令牌（写操作须在 X-CSRF-Token 头中带上）",
+            "accounts",
+            &[],
+            None,
+            ("200", obj()),
+        ),
+    );
+    add(
+        "/api/users".into(),
+        "get",
+        op(
+            "账号列表（系统管理员）",
+            "accounts",
+            &[],
+            None,
+            ("200", arr()),
+        ),
+    );
+    add(
+        "/api/users".into(),
+        "post",
+        op(
+            "新建账号，返回一次性密码（系统管理员）",
+            "accounts",
+            &[],
+            Some(
+                json!({"type": "object", "properties": {"username": {"type": "string"}, "display_name": {"type": "string"}}, "required": ["username"]}),
+            ),
+            ("201", obj()),
+        ),
+    );
+    add(
+        "/api/users/{id}".into(),
+        "get",
+        op("账号详情", "accounts", &["id"], None, ("200", obj())),
+    );
+    add(
+        "/api/users/{id}/roles".into(),
+        "put",
+        op(
+            "设置角色与范围（安全管理员），如 [\"grid_worker@370725001001001\"]",
+            "accounts",
+            &["id"],
+            Some(
+                json!({"type": "object", "properties": {"grants": {"type": "array", "items": {"type": "string"}}}}),
+            ),
+            ("200", obj()),
+        ),
+    );
+    add(
+        "/api/users/{id}/disable".into(),
+        "post",
+        op(
+            "停用账号（其会话立即结束）",
+            "accounts",
+            &["id"],
+            None,
+            ("200", obj()),
+        ),
+    );
+    add(
+        "/api/users/{id}/enable".into(),
+        "post",
+        op(
+            "启用账号并解除锁定",
+            "accounts",
+            &["id"],
+            None,
+            ("200", obj()),
+        ),
+    );
+    add(
+        "/api/users/{id}/password".into(),
+        "post",
+        op(
+            "重置为一次性密码",
+            "accounts",
+            &["id"],
+            None,
+            ("200", obj()),
+        ),
+    );
+    add(
+        "/api/permissions".into(),
+        "get",
+        op("角色权限表", "accounts", &[], None, ("200", arr())),
+    );
+    add(
+        "/api/permissions".into(),
+        "put",
+        op(
+            "替换角色权限表（安全管理员）",
+            "accounts",
+            &[],
+            Some(arr()),
+            ("200", obj()),
+        ),
+    );
+    add(
+        "/api/audit".into(),
+        "get",
+        op(
+            "审计日志（审计管理员），可按用户、操作、日期筛选",
+            "audit",
+            &["?user", "?action", "?from", "?to"],
+            None,
+            ("200", arr()),
+        ),
+    );
+    add(
+        "/api/budget".into(),
+        "get",
+        op(
+            "预算：由登记数据与适用的政策文件计算的补贴、经费、社工（单位：分），按街道 → 社区 → 网格 → 人员",
+            "budget",
+            &["?year"],
+            None,
+            ("200", obj()),
+        ),
+    );
+    add(
+        "/api/budget/findings".into(),
+        "get",
+        op(
+            "合规检查结果，可按类别、街道、程度筛选",
+            "budget",
+            &["?year", "?kind", "?street", "?severity"],
+            None,
+            ("200", arr()),
+        ),
+    );
+    add(
+        "/api/audit/verify".into(),
+        "get",
+        op("校验审计日志哈希链", "audit", &[], None, ("200", obj())),
+    );
     let mut schemas = Map::new();
     let mut put_schema =
         |name: std::borrow::Cow<'static, str>,

@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod budget;
 mod entity;
 pub mod error;
 pub mod pages;
@@ -34,6 +35,8 @@ pub struct AppState {
     /// Mark the session cookie `Secure` (behind HTTPS).
     pub secure_cookies: bool,
     pub limiter: auth::Limiter,
+    /// The policy files budgets and findings are computed under.
+    pub policies: budget::Policies,
 }
 
 impl AppState {
@@ -42,6 +45,7 @@ impl AppState {
             store,
             secure_cookies,
             limiter: Default::default(),
+            policies: std::sync::Arc::new(budget::shipped_policies()),
         }
     }
 }
@@ -86,7 +90,10 @@ impl Routes {
 }
 
 fn protected_routes() -> Routes {
-    pages::routes().merge(api::routes()).merge(admin::routes())
+    pages::routes()
+        .merge(api::routes())
+        .merge(admin::routes())
+        .merge(budget::routes())
 }
 
 /// Every route behind login, as (method, path template).

@@ -59,6 +59,7 @@ pub struct Me {
     pub audit: bool,
     pub import: bool,
     pub registry: bool,
+    pub budget: bool,
 }
 
 impl Me {
@@ -72,6 +73,7 @@ impl Me {
             audit: can(Permission::AuditRead),
             import: can(Permission::RegistryImport),
             registry: can(Permission::RegistryRead),
+            budget: can(Permission::BudgetRead),
         }
     }
 }

@@ -413,6 +413,41 @@ fn cases(o: &Objects, n: usize) -> Vec<Case> {
         None,
         Somewhere(AuditRead),
     );
+    add(
+        "GET",
+        "/budget",
+        "/budget?year=2021".into(),
+        None,
+        Somewhere(BudgetRead),
+    );
+    add(
+        "GET",
+        "/budget/findings",
+        "/budget/findings?year=2021".into(),
+        None,
+        Somewhere(BudgetRead),
+    );
+    add(
+        "GET",
+        "/export/budget.xlsx",
+        "/export/budget.xlsx?year=2021".into(),
+        None,
+        Somewhere(BudgetRead),
+    );
+    add(
+        "GET",
+        "/api/budget",
+        "/api/budget?year=2021".into(),
+        None,
+        Somewhere(BudgetRead),
+    );
+    add(
+        "GET",
+        "/api/budget/findings",
+        "/api/budget/findings?year=2021".into(),
+        None,
+        Somewhere(BudgetRead),
+    );
     // The permission table POST (page) keeps the defaults too.
     let grants: Vec<String> = default_permissions()
         .iter()
@@ -505,6 +540,13 @@ fn cases(o: &Objects, n: usize) -> Vec<Case> {
             format!("/api/departments/{d}"),
             None,
             Department(d.clone()),
+        );
+        add(
+            "GET",
+            "/budget/communities/{code}",
+            format!("/budget/communities/{c}?year=2021"),
+            None,
+            On(BudgetRead, c.clone()),
         );
         // Forms.
         for (entity, parent, target) in [

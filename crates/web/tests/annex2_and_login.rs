@@ -337,8 +337,13 @@ async fn the_openapi_document_names_every_api_route() {
     // Every API route of the router is documented, with its method.
     for (method, path) in wangge_web::protected_route_list() {
         if path.starts_with("/api/") {
-            let item = paths.get(&path).unwrap_or_else(|| panic!("{path} is not in the OpenAPI document"));
-            assert!(item.get(method.to_lowercase()).is_some(), "{method} {path} is not documented");
+            let item = paths
+                .get(&path)
+                .unwrap_or_else(|| panic!("{path} is not in the OpenAPI document"));
+            assert!(
+                item.get(method.to_lowercase()).is_some(),
+                "{method} {path} is not documented"
+            );
         }
     }
     // Every documented GET without a path parameter answers (or refuses: the administrator
@@ -346,7 +351,11 @@ async fn the_openapi_document_names_every_api_route() {
     for (p, item) in paths {
         if item.get("get").is_some() && !p.contains('{') {
             let r = app.get(p).await;
-            assert!(r.status == StatusCode::OK || r.status == StatusCode::FORBIDDEN, "{p}: {}", r.status);
+            assert!(
+                r.status == StatusCode::OK || r.status == StatusCode::FORBIDDEN,
+                "{p}: {}",
+                r.status
+            );
         }
     }
 }

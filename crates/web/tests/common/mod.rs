@@ -77,12 +77,7 @@ impl TestApp {
         .await
         .expect("open store");
         if demo {
-            assert!(
-                store
-                    .load_county(&wangge_domain::demo::county(), true)
-                    .await
-                    .unwrap()
-            );
+            assert!(wangge_web::budget::load_demo(&store).await.unwrap());
         }
         wangge_web::ensure_admin(&store, Some(PASSWORD), Some(TOTP))
             .await

@@ -1,0 +1,303 @@
+//! What policy evaluation reads from the registry: staff assignments, community investment
+//! and recruitment by year, and the registry itself as a [`Snapshot`].
+
+use std::collections::{BTreeMap, HashMap};
+
+use sea_orm::TransactionTrait;
+use wangge_domain::access::{Access, Permission};
+use wangge_domain::demo::{BAODU_ANNEX3, BAODU_RECRUITED, DemoCounty};
+use wangge_domain::policy::{
+    Assignment, Post, Snapshot, SnapshotCommunity, SnapshotCompound, SnapshotGrid, SnapshotStreet,
+    StaffRole,
+};
+use wangge_domain::{CommunityKind, CompoundKind, Date, GridKind, Tier};
+
+use crate::db::{all, exec, get};
+use crate::{Result, Store, StoreError, new_id};
+
+fn role_key(r: StaffRole) -> &'static str {
+    match r {
+        StaffRole::GridLeader => "grid_leader",
+        StaffRole::GridWorker => "grid_worker",
+        StaffRole::GridInstructor => "grid_instructor",
+        StaffRole::PoliceAssistant => "police_assistant",
+        StaffRole::ExistingPoliceAssistant => "existing_police_assistant",
+        StaffRole::GeneralSocialWorker => "general_social_worker",
+        StaffRole::StaffSentDown => "staff_sent_down",
+    }
+}
+
+fn role_of(s: &str) -> Option<StaffRole> {
+    [
+        StaffRole::GridLeader,
+        StaffRole::GridWorker,
+        StaffRole::GridInstructor,
+        StaffRole::PoliceAssistant,
+        StaffRole::ExistingPoliceAssistant,
+        StaffRole::GeneralSocialWorker,
+        StaffRole::StaffSentDown,
+    ]
+    .into_iter()
+    .find(|r| role_key(*r) == s)
+}
+
+impl Store {
+    /// Loads the demo county with what the budget needs: its staff (so that 附件4's figures
+    /// follow from the policy), 附件3's centre areas, investment by year, recruitment and staff
+    /// sent down. Loading it again is a no-op.
+    pub async fn load_demo(&self, county: &DemoCounty, staff: &[Assignment]) -> Result<bool> {
+        if !self.load_county(county, true).await? {
+            return Ok(false);
+        }
+        let cc = county.code.as_str();
+        let tx = self.conn().begin().await?;
+        for a in staff {
+            let (level, code) = match &a.post {
+                Post::Grid(c) => ("grid", c),
+                Post::Community(c) => ("community", c),
+            };
+            exec(
+                &tx,
+                "INSERT INTO staff_assignment (county_code, id, person_id, person_name, role, post_level, \
+                 post_code, compound_id, valid_from, valid_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                vec![
+                    cc.into(),
+                    new_id().into(),
+                    a.person_id.clone().into(),
+                    a.person_name.clone().into(),
+                    role_key(a.role).into(),
+                    level.into(),
+                    code.clone().into(),
+                    a.compound_id.clone().into(),
+                    a.from.to_string().into(),
+                    a.to.map(|d| d.to_string()).into(),
+                ],
+            )
+            .await?;
+        }
+        let baodu = &county.streets[0];
+        for c in &baodu.communities {
+            if let Some((_, area, investment, _)) =
+                BAODU_ANNEX3.iter().find(|r| r.0 == c.basics.name)
+            {
+                exec(
+                    &tx,
+                    "UPDATE community SET centre_area = ? WHERE code = ?",
+                    vec![(*area as f64).into(), c.code.as_str().into()],
+                )
+                .await?;
+                for (year, wan_hundredths) in [2020i64, 2021, 2022].into_iter().zip(investment) {
+                    if *wan_hundredths > 0 {
+                        exec(
+                            &tx,
+                            "INSERT INTO community_investment (community_code, year, amount_fen) VALUES (?, ?, ?)",
+                            vec![
+                                c.code.as_str().into(),
+                                year.into(),
+                                // 万元 × 100 → fen: × 10,000 yuan / 100 × 100 fen.
+                                (wan_hundredths * 10_000).into(),
+                            ],
+                        )
+                        .await?;
+                    }
+                }
+            }
+        }
+        for (year, n) in BAODU_RECRUITED {
+            exec(
+                &tx,
+                "INSERT INTO street_recruitment (street_code, year, social_workers) VALUES (?, ?, ?)",
+                vec![baodu.code.as_str().into(), i64::from(year).into(), n.into()],
+            )
+            .await?;
+        }
+        crate::registry::touch(&tx, cc).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Staff assignments in force on some day of `year` at posts inside the user's scope.
+    pub async fn assignments(&self, a: &Access, year: i32) -> Result<Vec<Assignment>> {
+        let rows = all(
+            self.conn(),
+            "SELECT person_id, person_name, role, post_level, post_code, compound_id, valid_from, valid_to \
+             FROM staff_assignment WHERE valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?) \
+             ORDER BY post_code, person_id",
+            vec![format!("{year}-12-31").into(), format!("{year}-01-01").into()],
+        )
+        .await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let code: String = get(r, "post_code")?;
+            if !a.can(Permission::BudgetRead, &code) {
+                continue;
+            }
+            let level: String = get(r, "post_level")?;
+            let Some(role) = role_of(&get::<String>(r, "role")?) else {
+                continue;
+            };
+            let from = Date::parse(&get::<String>(r, "valid_from")?)
+                .map_err(|e| StoreError::Config(e.to_string()))?;
+            let to = match get::<Option<String>>(r, "valid_to")? {
+                Some(d) => Some(Date::parse(&d).map_err(|e| StoreError::Config(e.to_string()))?),
+                None => None,
+            };
+            out.push(Assignment {
+                person_id: get(r, "person_id")?,
+                person_name: get(r, "person_name")?,
+                role,
+                post: if level == "grid" {
+                    Post::Grid(code)
+                } else {
+                    Post::Community(code)
+                },
+                compound_id: get(r, "compound_id")?,
+                from,
+                to,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The registry as policy evaluation reads it: the live streets, communities, grids and
+    /// compounds the user may budget, with staff in force in `year`.
+    pub async fn snapshot(&self, a: &Access, year: i32) -> Result<Snapshot> {
+        if !a.can_somewhere(Permission::BudgetRead) {
+            return Err(StoreError::Forbidden("无权查看预算".into()));
+        }
+        let county = self
+            .county()
+            .await?
+            .ok_or_else(|| StoreError::NotFound("尚未设置本县（区）".into()))?;
+        let overview = self.overview_any().await?;
+        let grids = all(
+            self.conn(),
+            "SELECT code, community_code, name, kind, tier FROM grid WHERE county_code = ? AND valid_to IS NULL ORDER BY code",
+            vec![county.code.clone().into()],
+        )
+        .await?;
+        let compounds = all(
+            self.conn(),
+            "SELECT id, grid_code, name, kind, households, has_property_management, residential_area \
+             FROM compound WHERE county_code = ? AND valid_to IS NULL AND grid_code IS NOT NULL ORDER BY name",
+            vec![county.code.clone().into()],
+        )
+        .await?;
+        let mut by_grid: HashMap<String, Vec<SnapshotCompound>> = HashMap::new();
+        for r in &compounds {
+            let kind: String = get(r, "kind")?;
+            by_grid
+                .entry(get(r, "grid_code")?)
+                .or_default()
+                .push(SnapshotCompound {
+                    id: get(r, "id")?,
+                    name: get(r, "name")?,
+                    kind: CompoundKind::parse(&kind).unwrap_or(CompoundKind::Compound),
+                    households: get(r, "households")?,
+                    has_property_management: get(r, "has_property_management")?,
+                    residential_floor_area_m2: get::<Option<f64>>(r, "residential_area")?
+                        .map(|x| x.round() as i64),
+                    is_new: false,
+                    service_space_m2: None,
+                    service_space_to_community_m2: None,
+                });
+        }
+        let mut grids_by_community: HashMap<String, Vec<SnapshotGrid>> = HashMap::new();
+        for r in &grids {
+            let code: String = get(r, "code")?;
+            let kind: String = get(r, "kind")?;
+            let tier: Option<String> = get(r, "tier")?;
+            let compounds = by_grid.remove(&code).unwrap_or_default();
+            grids_by_community
+                .entry(get(r, "community_code")?)
+                .or_default()
+                .push(SnapshotGrid {
+                    households: compounds.iter().map(|c| c.households).sum(),
+                    code,
+                    name: get(r, "name")?,
+                    kind: GridKind::parse(&kind).unwrap_or(GridKind::Urban),
+                    tier: tier.and_then(|t| Tier::parse(&t).ok()),
+                    station_area_m2: None,
+                    compounds,
+                });
+        }
+        let investments = all(
+            self.conn(),
+            "SELECT community_code, year, amount_fen FROM community_investment",
+            vec![],
+        )
+        .await?;
+        let mut invest: HashMap<String, BTreeMap<i32, i64>> = HashMap::new();
+        for r in &investments {
+            invest
+                .entry(get(r, "community_code")?)
+                .or_default()
+                .insert(get::<i64>(r, "year")? as i32, get(r, "amount_fen")?);
+        }
+        let recruitment = all(
+            self.conn(),
+            "SELECT street_code, year, social_workers FROM street_recruitment",
+            vec![],
+        )
+        .await?;
+        let mut recruited: HashMap<String, BTreeMap<i32, i64>> = HashMap::new();
+        for r in &recruitment {
+            recruited
+                .entry(get(r, "street_code")?)
+                .or_default()
+                .insert(get::<i64>(r, "year")? as i32, get(r, "social_workers")?);
+        }
+        let assignments = self.assignments(a, year).await?;
+        let mut streets = Vec::new();
+        for s in overview.streets {
+            let communities: Vec<SnapshotCommunity> = s
+                .communities
+                .into_iter()
+                .filter(|c| a.can(Permission::BudgetRead, &c.code))
+                .map(|c| {
+                    let social = assignments
+                        .iter()
+                        .filter(|x| {
+                            x.role == StaffRole::GeneralSocialWorker
+                                && x.post == Post::Community(c.code.clone())
+                        })
+                        .count() as i64;
+                    SnapshotCommunity {
+                        grids: grids_by_community.remove(&c.code).unwrap_or_default(),
+                        investment_fen: invest.remove(&c.code).unwrap_or_default(),
+                        kind: CommunityKind::parse(&c.kind).unwrap_or(CommunityKind::Urban),
+                        tier: c.tier.as_deref().and_then(|t| Tier::parse(t).ok()),
+                        households: c.figures.households,
+                        population: c.figures.population,
+                        service_centre_area_m2: c.centre_area.map(|x| x.round() as i64),
+                        service_hall_area_m2: c.hall_area.map(|x| x.round() as i64),
+                        general_social_workers: social,
+                        rooms: None,
+                        committee: None,
+                        code: c.code,
+                        name: c.name,
+                    }
+                })
+                .collect();
+            if communities.is_empty() && !a.can(Permission::BudgetRead, &s.street.code) {
+                continue;
+            }
+            streets.push(SnapshotStreet {
+                recruited_social_workers: if a.can(Permission::BudgetRead, &s.street.code) {
+                    recruited.remove(&s.street.code).unwrap_or_default()
+                } else {
+                    BTreeMap::new()
+                },
+                code: s.street.code,
+                name: s.street.name,
+                communities,
+            });
+        }
+        Ok(Snapshot {
+            county_code: county.code,
+            county_name: county.name,
+            streets,
+            assignments,
+        })
+    }
+}

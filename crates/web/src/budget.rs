@@ -1,0 +1,389 @@
+//! Budgets and compliance from registry + policy: the county, a street, a community with its
+//! grids and people; the findings with filters; the 附件3 / 附件4 workbook. Pages and API.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use wangge_domain::access::Permission;
+use wangge_domain::policy::tables::{annex_tables, wan_text};
+use wangge_domain::policy::{CommunityBudget, Evaluation, Finding, Policy, evaluate};
+
+use crate::error::{ApiError, AppError, PageError};
+use crate::pages::{Crumb, Me};
+use crate::{Principal, SharedState};
+
+/// The demo county with its staff placed under the shipped 昌乐 policy.
+pub async fn load_demo(store: &wangge_store::Store) -> Result<bool, String> {
+    let county = wangge_domain::demo::county();
+    let policies = shipped_policies();
+    let changle = policies
+        .iter()
+        .find(|p| p.jurisdiction_code() == wangge_domain::demo::COUNTY_CODE)
+        .ok_or("缺少昌乐县政策文件")?;
+    let staff = wangge_domain::demo::staff(&county, changle);
+    store
+        .load_demo(&county, &staff)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// The policies shipped with wangge (policies/ in the repository), used unless a policy
+/// directory is given.
+pub fn shipped_policies() -> Vec<Policy> {
+    let files = [
+        (
+            "370725-changle-2020.toml",
+            include_str!("../../../policies/370725-changle-2020.toml"),
+        ),
+        (
+            "411002-weidu-2013.toml",
+            include_str!("../../../policies/411002-weidu-2013.toml"),
+        ),
+        (
+            "411002-weidu-2017.toml",
+            include_str!("../../../policies/411002-weidu-2017.toml"),
+        ),
+    ];
+    files
+        .iter()
+        .filter_map(|(name, text)| Policy::parse(name, text).ok())
+        .collect()
+}
+
+/// Every `*.toml` in a directory, each checked; the first bad file stops the load with its
+/// errors (file, key, what is wrong).
+pub fn load_policies(dir: &std::path::Path) -> Result<Vec<Policy>, String> {
+    let mut out = Vec::new();
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("无法读取政策目录 {}：{e}", dir.display()))?;
+    let mut paths: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    for p in paths {
+        out.push(load_policy(&p)?);
+    }
+    Ok(out)
+}
+
+pub fn load_policy(p: &std::path::Path) -> Result<Policy, String> {
+    let text =
+        std::fs::read_to_string(p).map_err(|e| format!("无法读取政策文件 {}：{e}", p.display()))?;
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Policy::parse(&name, &text).map_err(|e| e.to_string())
+}
+
+pub(crate) fn routes() -> crate::Routes {
+    crate::Routes::new()
+        .route("/budget", &["GET"], get(budget_page))
+        .route("/budget/communities/{code}", &["GET"], get(community_page))
+        .route("/budget/findings", &["GET"], get(findings_page))
+        .route("/export/budget.xlsx", &["GET"], get(workbook))
+        .route("/api/budget", &["GET"], get(api_budget))
+        .route("/api/budget/findings", &["GET"], get(api_findings))
+}
+
+#[derive(Deserialize, Default)]
+pub struct BudgetQuery {
+    year: Option<i32>,
+    street: Option<String>,
+    kind: Option<String>,
+    severity: Option<String>,
+}
+
+fn default_year() -> i32 {
+    wangge_store::today().year()
+}
+
+/// The evaluation of the registry the user may budget, under the policy in force at the end
+/// of `year` for the county.
+pub async fn evaluation(
+    s: &SharedState,
+    p: &Principal,
+    year: i32,
+) -> Result<(Evaluation, Policy, wangge_domain::policy::Snapshot), AppError> {
+    if !p.access.can_somewhere(Permission::BudgetRead) {
+        return Err(AppError::Forbidden("无权查看预算".into()));
+    }
+    if !(1990..=2100).contains(&year) {
+        return Err(AppError::BadRequest(format!("年份“{year}”无效")));
+    }
+    let snapshot = s.store.snapshot(&p.access, year).await?;
+    let end = wangge_domain::Date::new(year, 12, 31).ok_or(AppError::Internal)?;
+    let policy = Policy::in_force(&s.policies, &snapshot.county_code, end)
+        .cloned()
+        .ok_or_else(|| {
+            AppError::NotFound(format!(
+                "没有适用于本县（{}）{year} 年的政策文件",
+                snapshot.county_code
+            ))
+        })?;
+    let e = evaluate(&policy, &snapshot, year);
+    Ok((e, policy, snapshot))
+}
+
+fn wan(fen: &i64) -> String {
+    wan_text(*fen)
+}
+
+#[derive(Template)]
+#[template(path = "budget.html")]
+struct BudgetView {
+    me: Me,
+    crumbs: Vec<Crumb>,
+    e: Evaluation,
+    year: i32,
+    violations: usize,
+    notices: usize,
+}
+
+impl BudgetView {
+    fn wan(&self, fen: &i64) -> String {
+        wan(fen)
+    }
+}
+
+fn crumbs(items: &[(&str, String)]) -> Vec<Crumb> {
+    let mut v = vec![Crumb {
+        label: "总览".into(),
+        href: "/".into(),
+    }];
+    v.extend(items.iter().map(|(l, h)| Crumb {
+        label: l.to_string(),
+        href: h.clone(),
+    }));
+    v
+}
+
+async fn budget_page(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Query(q): Query<BudgetQuery>,
+) -> Result<Response, PageError> {
+    let year = q.year.unwrap_or_else(default_year);
+    let (mut e, _, _) = evaluation(&s, &p, year).await?;
+    if let Some(st) = q.street.as_deref().filter(|x| !x.is_empty()) {
+        e.streets.retain(|x| x.code == st);
+    }
+    let violations = e
+        .findings
+        .iter()
+        .filter(|f| f.severity == wangge_domain::policy::Severity::Violation)
+        .count();
+    let notices = e.findings.len() - violations;
+    Ok(crate::auth::render(&BudgetView {
+        me: Me::of(&p),
+        crumbs: crumbs(&[("预算与合规", format!("/budget?year={year}"))]),
+        e,
+        year,
+        violations,
+        notices,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "budget_community.html")]
+struct CommunityView {
+    me: Me,
+    crumbs: Vec<Crumb>,
+    c: CommunityBudget,
+    street: String,
+    year: i32,
+    findings: Vec<Finding>,
+}
+
+impl CommunityView {
+    fn wan(&self, fen: &i64) -> String {
+        wan(fen)
+    }
+}
+
+async fn community_page(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+    Query(q): Query<BudgetQuery>,
+) -> Result<Response, PageError> {
+    let year = q.year.unwrap_or_else(default_year);
+    if !p.access.can(Permission::BudgetRead, &code) {
+        return Err(AppError::Forbidden("无权查看该社区的预算".into()).into());
+    }
+    let (e, _, _) = evaluation(&s, &p, year).await?;
+    let Some((street, c)) = e.streets.iter().find_map(|st| {
+        st.communities
+            .iter()
+            .find(|c| c.code == code)
+            .map(|c| (st.name.clone(), c.clone()))
+    }) else {
+        return Err(AppError::NotFound(format!("没有代码为“{code}”的社区")).into());
+    };
+    let findings = e
+        .findings
+        .iter()
+        .filter(|f| f.community.as_deref() == Some(code.as_str()))
+        .cloned()
+        .collect();
+    Ok(crate::auth::render(&CommunityView {
+        me: Me::of(&p),
+        crumbs: crumbs(&[
+            ("预算与合规", format!("/budget?year={year}")),
+            (&c.name, format!("/budget/communities/{code}?year={year}")),
+        ]),
+        c,
+        street,
+        year,
+        findings,
+    }))
+}
+
+fn filter_findings(e: &Evaluation, q: &BudgetQuery) -> Vec<Finding> {
+    e.findings
+        .iter()
+        .filter(|f| {
+            q.street
+                .as_deref()
+                .filter(|x| !x.is_empty())
+                .is_none_or(|st| f.street.as_deref() == Some(st))
+        })
+        .filter(|f| {
+            q.kind
+                .as_deref()
+                .filter(|x| !x.is_empty())
+                .is_none_or(|k| format!("{:?}", f.kind) == k || f.kind.label() == k)
+        })
+        .filter(|f| {
+            q.severity
+                .as_deref()
+                .filter(|x| !x.is_empty())
+                .is_none_or(|sv| {
+                    (sv == "violation")
+                        == (f.severity == wangge_domain::policy::Severity::Violation)
+                })
+        })
+        .cloned()
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "findings.html")]
+struct FindingsView {
+    me: Me,
+    crumbs: Vec<Crumb>,
+    year: i32,
+    findings: Vec<Finding>,
+    kinds: Vec<(String, String)>,
+    streets: Vec<(String, String)>,
+    kind: String,
+    street: String,
+    severity: String,
+    policy: String,
+}
+
+async fn findings_page(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Query(q): Query<BudgetQuery>,
+) -> Result<Response, PageError> {
+    let year = q.year.unwrap_or_else(default_year);
+    let (e, policy, _) = evaluation(&s, &p, year).await?;
+    let mut kinds: Vec<(String, String)> = e
+        .findings
+        .iter()
+        .map(|f| (format!("{:?}", f.kind), f.kind.label().to_string()))
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    Ok(crate::auth::render(&FindingsView {
+        me: Me::of(&p),
+        crumbs: crumbs(&[
+            ("预算与合规", format!("/budget?year={year}")),
+            ("合规检查", format!("/budget/findings?year={year}")),
+        ]),
+        year,
+        findings: filter_findings(&e, &q),
+        kinds,
+        streets: e
+            .streets
+            .iter()
+            .map(|s| (s.code.clone(), s.name.clone()))
+            .collect(),
+        kind: q.kind.unwrap_or_default(),
+        street: q.street.unwrap_or_default(),
+        severity: q.severity.unwrap_or_default(),
+        policy: format!("{}（{} 起施行）", policy.file(), policy.effective_from()),
+    }))
+}
+
+/// 附件3 and 附件4 of the year as one workbook.
+pub fn workbook_bytes(
+    policy: &Policy,
+    snapshot: &wangge_domain::policy::Snapshot,
+    e: &Evaluation,
+    csv: Option<bool>,
+) -> Result<Vec<u8>, String> {
+    let years: Vec<i32> = (e.year - 1..=e.year + 1).collect();
+    let (a3, a4) = annex_tables(policy, &snapshot.streets, e, &years);
+    let tables: Vec<&wangge_domain::policy::tables::Table> = a3.iter().chain(a4.iter()).collect();
+    match csv {
+        None => wangge_sheets::policy_tables_xlsx(&tables),
+        Some(gbk) => wangge_sheets::policy_tables_csv(&tables, gbk),
+    }
+    .map_err(|e| e.to_string())
+}
+
+async fn workbook(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Query(q): Query<BudgetQuery>,
+) -> Result<Response, PageError> {
+    let year = q.year.unwrap_or_else(default_year);
+    let (e, policy, snapshot) = evaluation(&s, &p, year).await?;
+    let bytes = workbook_bytes(&policy, &snapshot, &e, None).map_err(AppError::BadRequest)?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"budget-{year}.xlsx\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+async fn api_budget(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Query(q): Query<BudgetQuery>,
+) -> Result<Response, ApiError> {
+    let year = q.year.unwrap_or_else(default_year);
+    let (e, _, _) = evaluation(&s, &p, year).await?;
+    Ok(axum::Json(e).into_response())
+}
+
+async fn api_findings(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Query(q): Query<BudgetQuery>,
+) -> Result<Response, ApiError> {
+    let year = q.year.unwrap_or_else(default_year);
+    let (e, _, _) = evaluation(&s, &p, year).await?;
+    Ok(axum::Json(filter_findings(&e, &q)).into_response())
+}
+
+/// Policies in force, shared by the handlers.
+pub type Policies = Arc<Vec<Policy>>;

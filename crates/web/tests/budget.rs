@@ -1,0 +1,90 @@
+//! Budgets and findings from registry + policy, through the pages and the API.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::TestApp;
+
+#[tokio::test]
+async fn the_demo_budget_shows_annex4s_figures() {
+    let app = TestApp::demo().await;
+    let e = app.get("/api/budget?year=2021").await.json();
+    assert_eq!(e["policy_file"], "370725-changle-2020.toml");
+    let baodu = &e["streets"][0];
+    assert_eq!(baodu["name"], "宝都街道");
+    let s = &baodu["subsidy"];
+    assert_eq!(s["grids"], 101);
+    assert_eq!(s["staff"], 268);
+    // Fen: 196.2万, 50.4万, 145.8万, 50.5万.
+    assert_eq!(s["year_fen"], 196_200_000i64);
+    assert_eq!(s["existing_assistants_fen"], 50_400_000i64);
+    assert_eq!(s["increase_fen"], 145_800_000i64);
+    assert_eq!(s["equipment_fen"], 50_500_000i64);
+    assert_eq!(e["streets"][1]["subsidy"]["equipment_fen"], 10_000_000i64);
+    // The sum over streets is the county, to the fen.
+    let sum: i64 = e["streets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["subsidy"]["year_fen"].as_i64().unwrap())
+        .sum();
+    assert_eq!(e["subsidy"]["year_fen"].as_i64().unwrap(), sum);
+
+    let page = app.get("/budget?year=2021").await.text();
+    for x in [
+        "196.2",
+        "50.4",
+        "145.8",
+        "50.5",
+        "宝都街道",
+        "下载附件3、附件4",
+    ] {
+        assert!(page.contains(x), "budget page lacks {x}");
+    }
+    let c = app.get("/budget/communities/370725001009?year=2021").await;
+    assert_eq!(c.status, StatusCode::OK);
+    assert!(c.text().contains("南苑社区"));
+
+    // Findings, filtered.
+    let all = app.get("/api/budget/findings?year=2021").await.json();
+    assert!(!all.as_array().unwrap().is_empty());
+    let over = app
+        .get("/api/budget/findings?year=2021&kind=GridOverCeiling")
+        .await
+        .json();
+    assert!(
+        over.as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["kind"] == "grid_over_ceiling" || f["kind"] == "GridOverCeiling")
+    );
+    let page = app
+        .get("/budget/findings?year=2021&severity=violation")
+        .await
+        .text();
+    assert!(page.contains("合规检查"));
+
+    // The workbook: 附件3 and 附件4 sheets whose 合计 rows add up.
+    let r = app.get("/export/budget.xlsx?year=2021").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let sheets = wangge_sheets::read("b.xlsx", &r.body).unwrap();
+    let names: Vec<String> = sheets.iter().filter_map(|s| s.name.clone()).collect();
+    assert!(
+        names.iter().any(|n| n.starts_with("附件3"))
+            && names.iter().any(|n| n.starts_with("附件4")),
+        "{names:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_year_before_the_policy_has_no_budget() {
+    let app = TestApp::demo().await;
+    let r = app.get("/api/budget?year=2019").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(
+        r.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("没有适用于本县")
+    );
+}
