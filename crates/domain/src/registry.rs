@@ -333,6 +333,66 @@ impl DepartmentInput {
     }
 }
 
+/// A staff assignment (人员配备) as entered: a person in a role at a grid of the community, or
+/// at the community itself (general social workers, staff sent down).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaffInput {
+    pub person_name: String,
+    pub role: crate::policy::StaffRole,
+    /// 兼任网格警务助理: the person also holds the police-assistant role at the same grid.
+    pub also_police_assistant: bool,
+    pub grid: Option<GridCode>,
+    pub from: Option<Date>,
+    pub to: Option<Date>,
+}
+
+impl StaffInput {
+    pub fn parse(f: &Fields) -> Result<StaffInput, FieldErrors> {
+        let mut form = Form::new(f);
+        let person_name = form.name("person_name", 30);
+        let role = match crate::policy::StaffRole::parse(form.raw("role")) {
+            Some(r) => Some(r),
+            None => {
+                let choices: Vec<&str> = crate::policy::StaffRole::ALL.iter().map(|r| r.label()).collect();
+                form.errors.insert(
+                    "role".into(),
+                    format!("“{}”不是有效的岗位，可选：{}", form.raw("role"), choices.join("、")),
+                );
+                None
+            }
+        };
+        let grid = if form.raw("grid").is_empty() {
+            None
+        } else {
+            let r = GridCode::parse(form.raw("grid"));
+            form.take("grid", r)
+        };
+        if let Some(r) = role {
+            if r.at_grid() && grid.is_none() && !form.errors.contains_key("grid") {
+                form.errors
+                    .insert("grid".into(), format!("{}须指定所在网格", r.label()));
+            }
+        }
+        let also_police_assistant = form.flag("also_police_assistant");
+        let from = form.date("from");
+        let to = form.date("to");
+        if let (Some(a), Some(b)) = (from, to) {
+            if b < a {
+                form.errors.insert("to".into(), "结束日期不能早于开始日期".into());
+            }
+        }
+        let ok = person_name.is_some() && role.is_some();
+        form.finish(ok.then(|| StaffInput {
+            person_name: person_name.unwrap_or_default(),
+            role: role.unwrap_or(crate::policy::StaffRole::GridWorker),
+            also_police_assistant,
+            grid,
+            from,
+            to,
+        }))
+    }
+}
+
 /// The figures 附件2 gives per community and per street, as the registry holds them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -15,33 +15,149 @@ use wangge_domain::{CommunityKind, CompoundKind, Date, GridKind, Tier};
 use crate::db::{all, exec, get};
 use crate::{Result, Store, StoreError, new_id};
 
-fn role_key(r: StaffRole) -> &'static str {
-    match r {
-        StaffRole::GridLeader => "grid_leader",
-        StaffRole::GridWorker => "grid_worker",
-        StaffRole::GridInstructor => "grid_instructor",
-        StaffRole::PoliceAssistant => "police_assistant",
-        StaffRole::ExistingPoliceAssistant => "existing_police_assistant",
-        StaffRole::GeneralSocialWorker => "general_social_worker",
-        StaffRole::StaffSentDown => "staff_sent_down",
-    }
-}
-
-fn role_of(s: &str) -> Option<StaffRole> {
-    [
-        StaffRole::GridLeader,
-        StaffRole::GridWorker,
-        StaffRole::GridInstructor,
-        StaffRole::PoliceAssistant,
-        StaffRole::ExistingPoliceAssistant,
-        StaffRole::GeneralSocialWorker,
-        StaffRole::StaffSentDown,
-    ]
-    .into_iter()
-    .find(|r| role_key(*r) == s)
+/// A staff assignment as the pages list it.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StaffRow {
+    pub id: String,
+    pub person_id: String,
+    pub person_name: String,
+    pub role: String,
+    pub role_label: String,
+    pub post_level: String,
+    pub post_code: String,
+    pub valid_from: String,
+    pub valid_to: Option<String>,
 }
 
 impl Store {
+    /// The staff of a community and its grids, current first.
+    pub async fn community_staff(&self, a: &Access, community: &str) -> Result<Vec<StaffRow>> {
+        if !a.can(Permission::RegistryRead, community) {
+            return Err(StoreError::Forbidden("无权查看该社区的人员配备".into()));
+        }
+        let rows = all(
+            self.conn(),
+            "SELECT id, person_id, person_name, role, post_level, post_code, valid_from, valid_to \
+             FROM staff_assignment WHERE county_code = ? AND post_code LIKE ? \
+             ORDER BY CASE WHEN valid_to IS NULL THEN 0 ELSE 1 END, post_code, person_name",
+            vec![
+                community.chars().take(6).collect::<String>().into(),
+                format!("{community}%").into(),
+            ],
+        )
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let role: String = get(r, "role")?;
+                Ok(StaffRow {
+                    id: get(r, "id")?,
+                    person_id: get(r, "person_id")?,
+                    person_name: get(r, "person_name")?,
+                    role_label: StaffRole::parse(&role)
+                        .map(|x| x.label().to_string())
+                        .unwrap_or_else(|| role.clone()),
+                    role,
+                    post_level: get(r, "post_level")?,
+                    post_code: get(r, "post_code")?,
+                    valid_from: get(r, "valid_from")?,
+                    valid_to: get(r, "valid_to")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Appoints a person (one row per role held) at a grid of the community, or at the
+    /// community. Returns the person's id.
+    pub async fn add_staff(
+        &self,
+        a: &Access,
+        community: &str,
+        input: &wangge_domain::registry::StaffInput,
+    ) -> Result<String> {
+        let c = self.community(a, community).await?;
+        if c.valid_to.is_some() {
+            return Err(StoreError::Conflict("该社区已撤销".into()));
+        }
+        let (level, post) = match (&input.grid, input.role.at_grid()) {
+            (Some(g), true) => ("grid", g.to_string()),
+            _ => ("community", community.to_string()),
+        };
+        if level == "grid" {
+            let g = self
+                .grid_any(&post)
+                .await
+                .map_err(|_| StoreError::field("grid", format!("没有代码为“{post}”的网格")))?;
+            if g.community_code != community || g.valid_to.is_some() {
+                return Err(StoreError::field(
+                    "grid",
+                    format!("网格“{post}”不是本社区的在册网格"),
+                ));
+            }
+        }
+        if !a.can(Permission::RegistryWrite, &post) {
+            return Err(StoreError::Forbidden("无权在此配备人员".into()));
+        }
+        let person = new_id();
+        let mut roles = vec![input.role];
+        if input.also_police_assistant && input.role != StaffRole::PoliceAssistant {
+            roles.push(StaffRole::PoliceAssistant);
+        }
+        let from = input.from.unwrap_or_else(crate::today);
+        let tx = self.conn().begin().await?;
+        for role in roles {
+            exec(
+                &tx,
+                "INSERT INTO staff_assignment (county_code, id, person_id, person_name, role, post_level, \
+                 post_code, compound_id, valid_from, valid_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                vec![
+                    community.chars().take(6).collect::<String>().into(),
+                    new_id().into(),
+                    person.clone().into(),
+                    input.person_name.clone().into(),
+                    role.key().into(),
+                    level.into(),
+                    post.clone().into(),
+                    None::<String>.into(),
+                    from.to_string().into(),
+                    input.to.map(|d| d.to_string()).into(),
+                ],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(person)
+    }
+
+    /// Ends an assignment (the record stays, as history).
+    pub async fn end_staff(&self, a: &Access, id: &str, on: Option<Date>) -> Result<String> {
+        let r = crate::db::one(
+            self.conn(),
+            "SELECT post_code, valid_from, valid_to FROM staff_assignment WHERE id = ?",
+            vec![id.into()],
+        )
+        .await?
+        .ok_or_else(|| StoreError::NotFound("没有这条人员配备记录".into()))?;
+        let post: String = get(&r, "post_code")?;
+        if !a.can(Permission::RegistryWrite, &post) {
+            return Err(StoreError::Forbidden("无权调整该人员配备".into()));
+        }
+        if let Some(d) = get::<Option<String>>(&r, "valid_to")? {
+            return Err(StoreError::Conflict(format!("该配备已于 {d} 结束")));
+        }
+        let on = on.unwrap_or_else(crate::today);
+        if on.to_string() < get::<String>(&r, "valid_from")? {
+            return Err(StoreError::field("valid_to", "结束日期不能早于开始日期"));
+        }
+        exec(
+            self.conn(),
+            "UPDATE staff_assignment SET valid_to = ? WHERE id = ?",
+            vec![on.to_string().into(), id.into()],
+        )
+        .await?;
+        Ok(post.chars().take(12).collect())
+    }
+
     /// Loads the demo county with what the budget needs: its staff (so that 附件4's figures
     /// follow from the policy), 附件3's centre areas, investment by year, recruitment and staff
     /// sent down. Loading it again is a no-op.
@@ -65,7 +181,7 @@ impl Store {
                     new_id().into(),
                     a.person_id.clone().into(),
                     a.person_name.clone().into(),
-                    role_key(a.role).into(),
+                    a.role.key().into(),
                     level.into(),
                     code.clone().into(),
                     a.compound_id.clone().into(),
@@ -133,7 +249,7 @@ impl Store {
                 continue;
             }
             let level: String = get(r, "post_level")?;
-            let Some(role) = role_of(&get::<String>(r, "role")?) else {
+            let Some(role) = StaffRole::parse(&get::<String>(r, "role")?) else {
                 continue;
             };
             let from = Date::parse(&get::<String>(r, "valid_from")?)

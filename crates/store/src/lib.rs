@@ -21,6 +21,7 @@ use wangge_domain::registry::FieldErrors;
 
 pub use annex2::ImportSummary;
 pub use audit::{AuditCheck, AuditEntry, AuditFilter, AuditRow};
+pub use budget::StaffRow;
 pub use db::DbOptions;
 pub use registry::*;
 pub use scoped::SETUP_ROLES;

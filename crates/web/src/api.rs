@@ -39,7 +39,13 @@ pub(crate) fn routes() -> crate::Routes {
             get(departments).post(create_department),
         )
         .route("/api/import/communities", &["POST"], post(import))
-        .route("/api/export/communities", &["GET"], get(export));
+        .route("/api/export/communities", &["GET"], get(export))
+        .route(
+            "/api/communities/{key}/staff",
+            &["GET", "POST"],
+            get(api_staff).post(api_add_staff),
+        )
+        .route("/api/staff/{id}/end", &["POST"], post(api_end_staff));
     for e in Entity::ALL {
         let plural = e.plural();
         if let Some(parent) = parent_path(e) {
@@ -697,6 +703,41 @@ pub fn openapi_document() -> Value {
         ),
     );
     add(
+        "/api/communities/{key}/staff".into(),
+        "get",
+        op(
+            "社区及其网格的人员配备（网格长、网格员、指导员、警务助理、全科社工、下沉人员）",
+            "staff",
+            &["key"],
+            None,
+            ("200", arr()),
+        ),
+    );
+    add(
+        "/api/communities/{key}/staff".into(),
+        "post",
+        op(
+            "配备人员：person_name、role、grid（网格岗位必填）、also_police_assistant、from、to",
+            "staff",
+            &["key"],
+            Some(obj()),
+            ("201", obj()),
+        ),
+    );
+    add(
+        "/api/staff/{id}/end".into(),
+        "post",
+        op(
+            "结束一项人员配备（记录保留）",
+            "staff",
+            &["id"],
+            Some(
+                json!({"type": "object", "properties": {"valid_to": {"type": "string", "format": "date"}}}),
+            ),
+            ("200", arr()),
+        ),
+    );
+    add(
         "/api/audit/verify".into(),
         "get",
         op("校验审计日志哈希链", "audit", &[], None, ("200", obj())),
@@ -753,4 +794,51 @@ pub fn openapi_document() -> Value {
 
 async fn openapi() -> Response {
     Json(openapi_document()).into_response()
+}
+
+async fn api_staff(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(key): Path<String>,
+) -> ApiResult {
+    Ok(no_store(to_json(
+        &s.store.community_staff(&p.access, &key).await?,
+    )?))
+}
+
+async fn api_add_staff(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(key): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let f = fields_of(&parse_body(&body)?)?;
+    let input = wangge_domain::registry::StaffInput::parse(&f).map_err(AppError::Invalid)?;
+    let person = s.store.add_staff(&p.access, &key, &input).await?;
+    Ok((StatusCode::CREATED, Json(json!({"person_id": person}))).into_response())
+}
+
+async fn api_end_staff(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let f = fields_of(&parse_body(&body)?)?;
+    let on = match f
+        .get("valid_to")
+        .map(|x| x.trim())
+        .filter(|x| !x.is_empty())
+    {
+        Some(d) => Some(wangge_domain::Date::parse(d).map_err(|e| {
+            let mut m = wangge_domain::registry::FieldErrors::new();
+            m.insert("valid_to".into(), e.to_string());
+            AppError::Invalid(m)
+        })?),
+        None => None,
+    };
+    let community = s.store.end_staff(&p.access, &id, on).await?;
+    Ok(no_store(to_json(
+        &s.store.community_staff(&p.access, &community).await?,
+    )?))
 }

@@ -32,6 +32,8 @@ pub(crate) fn routes() -> crate::Routes {
         .route("/communities/{code}", &["GET"], get(community))
         .route("/grids/{code}", &["GET"], get(grid))
         .route("/compounds/{id}", &["GET"], get(compound))
+        .route("/communities/{code}/staff", &["POST"], post(add_staff))
+        .route("/staff/{id}/end", &["POST"], post(end_staff))
         .route("/departments", &["GET"], get(departments))
         .route("/search", &["GET"], get(search))
         .route(
@@ -276,6 +278,10 @@ struct CommunityView {
     me: Me,
     crumbs: Vec<Crumb>,
     c: CommunityPage,
+    staff: Vec<wangge_store::StaffRow>,
+    roles: Vec<(&'static str, &'static str)>,
+    can_write: bool,
+    staff_error: Option<String>,
 }
 
 async fn community(
@@ -283,12 +289,80 @@ async fn community(
     Extension(p): Extension<Principal>,
     Path(code): Path<String>,
 ) -> PageResult {
-    let c = s.store.community_page(&p.access, &code).await?;
-    Ok(render(&CommunityView {
-        me: Me::of(&p),
+    community_view(&s, &p, &code, None).await
+}
+
+async fn community_view(
+    s: &SharedState,
+    p: &Principal,
+    code: &str,
+    staff_error: Option<String>,
+) -> PageResult {
+    let c = s.store.community_page(&p.access, code).await?;
+    let staff = s.store.community_staff(&p.access, code).await?;
+    let status = if staff_error.is_some() {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    };
+    let mut res = render(&CommunityView {
+        me: Me::of(p),
         crumbs: street_crumbs(&c.community.street_code, &c.community.street_name),
+        can_write: p.access.can(Permission::RegistryWrite, code),
+        roles: wangge_domain::policy::StaffRole::ALL
+            .iter()
+            .map(|r| (r.key(), r.label()))
+            .collect(),
+        staff,
+        staff_error,
         c,
-    }))
+    });
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+async fn add_staff(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+    Form(values): Form<Fields>,
+) -> PageResult {
+    let input = match wangge_domain::registry::StaffInput::parse(&values) {
+        Ok(i) => i,
+        Err(e) => {
+            let msg = e.values().cloned().collect::<Vec<_>>().join("；");
+            return community_view(&s, &p, &code, Some(msg)).await;
+        }
+    };
+    match s.store.add_staff(&p.access, &code, &input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/communities/{code}")).into_response()),
+        Err(wangge_store::StoreError::Invalid(e)) => {
+            let msg = e.values().cloned().collect::<Vec<_>>().join("；");
+            community_view(&s, &p, &code, Some(msg)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn end_staff(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    Form(f): Form<RetireForm>,
+) -> PageResult {
+    let on = match f
+        .valid_to
+        .as_deref()
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+    {
+        Some(d) => {
+            Some(wangge_domain::Date::parse(d).map_err(|e| AppError::BadRequest(e.to_string()))?)
+        }
+        None => None,
+    };
+    let community = s.store.end_staff(&p.access, &id, on).await?;
+    Ok(Redirect::to(&format!("/communities/{community}")).into_response())
 }
 
 #[derive(Template)]

@@ -72,6 +72,8 @@ struct Objects {
     compound: [String; 2],
     building: [String; 2],
     department: [String; 2],
+    /// A staff assignment in each chain, and the code of its post.
+    staff: [(String, String); 2],
     target_user: String,
 }
 
@@ -116,6 +118,26 @@ async fn objects(app: &TestApp) -> Objects {
             .to_string();
         department.push(d);
     }
+    let mut staff = Vec::new();
+    for (community, grid) in [
+        ("370725001001", "370725001001001"),
+        ("370725002001", "370725002001001"),
+    ] {
+        let list = app
+            .get(&format!("/api/communities/{community}/staff"))
+            .await
+            .json();
+        let list = list.as_array().unwrap();
+        let pick = list
+            .iter()
+            .find(|r| r["post_code"] == grid)
+            .or_else(|| list.first())
+            .unwrap();
+        staff.push((
+            pick["id"].as_str().unwrap().to_string(),
+            pick["post_code"].as_str().unwrap().to_string(),
+        ));
+    }
     let hash = wangge_web::hash_password("Target-Pass-42").unwrap();
     let target_user = app
         .store
@@ -129,6 +151,7 @@ async fn objects(app: &TestApp) -> Objects {
         compound: [compound[0].clone(), compound[1].clone()],
         building: [building[0].clone(), building[1].clone()],
         department: [department[0].clone(), department[1].clone()],
+        staff: [staff[0].clone(), staff[1].clone()],
         target_user,
     }
 }
@@ -547,6 +570,42 @@ fn cases(o: &Objects, n: usize) -> Vec<Case> {
             format!("/budget/communities/{c}?year=2021"),
             None,
             On(BudgetRead, c.clone()),
+        );
+        let (sid, spost) = &o.staff[i];
+        add(
+            "GET",
+            "/api/communities/{key}/staff",
+            format!("/api/communities/{c}/staff"),
+            None,
+            On(RegistryRead, c.clone()),
+        );
+        add(
+            "POST",
+            "/api/communities/{key}/staff",
+            format!("/api/communities/{c}/staff"),
+            Some(json!({"person_name": uniq("配备"), "role": "grid_worker", "grid": g})),
+            On(RegistryWrite, g.clone()),
+        );
+        add(
+            "POST",
+            "/communities/{code}/staff",
+            format!("/communities/{c}/staff"),
+            Some(json!({"person_name": uniq("表单配备"), "role": "grid_worker", "grid": g})),
+            On(RegistryWrite, g.clone()),
+        );
+        add(
+            "POST",
+            "/api/staff/{id}/end",
+            format!("/api/staff/{sid}/end"),
+            Some(json!({})),
+            On(RegistryWrite, spost.clone()),
+        );
+        add(
+            "POST",
+            "/staff/{id}/end",
+            format!("/staff/{sid}/end"),
+            Some(json!({})),
+            On(RegistryWrite, spost.clone()),
         );
         // Forms.
         for (entity, parent, target) in [

@@ -88,3 +88,77 @@ async fn a_year_before_the_policy_has_no_budget() {
             .contains("没有适用于本县")
     );
 }
+
+#[tokio::test]
+async fn staff_appointed_in_the_ui_change_the_budget() {
+    let app = TestApp::demo().await;
+    let before = app.get("/api/budget?year=2021").await.json();
+    let grid = "370725001009001"; // 南苑社区's first grid
+    let grid_year = |e: &serde_json::Value| -> i64 {
+        e["streets"][0]["communities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|c| c["grids"].as_array().unwrap().iter())
+            .find(|g| g["code"] == grid)
+            .map(|g| g["subsidy"]["year_fen"].as_i64().unwrap())
+            .unwrap()
+    };
+    // A grid leader who is also police assistant: 1000 a month under 昌乐 2020.
+    let r = app
+        .form(
+            "/communities/370725001009/staff",
+            &[
+                ("person_name", "赵网格"),
+                ("role", "grid_leader"),
+                ("grid", grid),
+                ("also_police_assistant", "on"),
+                ("from", "2021-01-01"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let after = app.get("/api/budget?year=2021").await.json();
+    assert_eq!(
+        grid_year(&after) - grid_year(&before),
+        12 * 1000 * 100,
+        "12 months × 1000 yuan, in fen"
+    );
+    let page = app.get("/communities/370725001009").await.text();
+    assert!(page.contains("赵网格") && page.contains("网格警务助理"));
+    // A grid role without a grid is refused next to the form.
+    let r = app
+        .form(
+            "/communities/370725001009/staff",
+            &[("person_name", "钱"), ("role", "grid_worker")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("须指定所在网格"));
+    // Ending the assignment keeps it as history.
+    let staff = app.get("/api/communities/370725001009/staff").await.json();
+    let id = staff
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["person_name"] == "赵网格")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/staff/{id}/end"),
+            serde_json::json!({"valid_to": "2021-06-30"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(
+        r.json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["id"] == id.as_str() && x["valid_to"] == "2021-06-30")
+    );
+}

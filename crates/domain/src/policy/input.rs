@@ -121,6 +121,42 @@ impl StaffRole {
         }
     }
 
+    pub const ALL: [StaffRole; 7] = [
+        StaffRole::GridLeader,
+        StaffRole::GridWorker,
+        StaffRole::GridInstructor,
+        StaffRole::PoliceAssistant,
+        StaffRole::ExistingPoliceAssistant,
+        StaffRole::GeneralSocialWorker,
+        StaffRole::StaffSentDown,
+    ];
+
+    /// The stable key used in the database and the API.
+    pub fn key(self) -> &'static str {
+        match self {
+            StaffRole::GridLeader => "grid_leader",
+            StaffRole::GridWorker => "grid_worker",
+            StaffRole::GridInstructor => "grid_instructor",
+            StaffRole::PoliceAssistant => "police_assistant",
+            StaffRole::ExistingPoliceAssistant => "existing_police_assistant",
+            StaffRole::GeneralSocialWorker => "general_social_worker",
+            StaffRole::StaffSentDown => "staff_sent_down",
+        }
+    }
+
+    /// Accepts the key or the Chinese label.
+    pub fn parse(s: &str) -> Option<StaffRole> {
+        let s = s.trim();
+        StaffRole::ALL
+            .into_iter()
+            .find(|r| r.key() == s || r.label() == s)
+    }
+
+    /// Whether the role is held at a grid (else at a community).
+    pub fn at_grid(self) -> bool {
+        !matches!(self, StaffRole::GeneralSocialWorker | StaffRole::StaffSentDown)
+    }
+
     /// Grid staff (网格工作人员) counted and paid in 附件4: not instructors, who are street
     /// cadres.
     pub fn is_grid_staff(self) -> bool {
