@@ -353,10 +353,17 @@ impl StaffInput {
         let role = match crate::policy::StaffRole::parse(form.raw("role")) {
             Some(r) => Some(r),
             None => {
-                let choices: Vec<&str> = crate::policy::StaffRole::ALL.iter().map(|r| r.label()).collect();
+                let choices: Vec<&str> = crate::policy::StaffRole::ALL
+                    .iter()
+                    .map(|r| r.label())
+                    .collect();
                 form.errors.insert(
                     "role".into(),
-                    format!("“{}”不是有效的岗位，可选：{}", form.raw("role"), choices.join("、")),
+                    format!(
+                        "“{}”不是有效的岗位，可选：{}",
+                        form.raw("role"),
+                        choices.join("、")
+                    ),
                 );
                 None
             }
@@ -367,19 +374,22 @@ impl StaffInput {
             let r = GridCode::parse(form.raw("grid"));
             form.take("grid", r)
         };
-        if let Some(r) = role {
-            if r.at_grid() && grid.is_none() && !form.errors.contains_key("grid") {
-                form.errors
-                    .insert("grid".into(), format!("{}须指定所在网格", r.label()));
-            }
+        if let Some(r) = role
+            && r.at_grid()
+            && grid.is_none()
+            && !form.errors.contains_key("grid")
+        {
+            form.errors
+                .insert("grid".into(), format!("{}须指定所在网格", r.label()));
         }
         let also_police_assistant = form.flag("also_police_assistant");
         let from = form.date("from");
         let to = form.date("to");
-        if let (Some(a), Some(b)) = (from, to) {
-            if b < a {
-                form.errors.insert("to".into(), "结束日期不能早于开始日期".into());
-            }
+        if let (Some(a), Some(b)) = (from, to)
+            && b < a
+        {
+            form.errors
+                .insert("to".into(), "结束日期不能早于开始日期".into());
         }
         let ok = person_name.is_some() && role.is_some();
         form.finish(ok.then(|| StaffInput {
