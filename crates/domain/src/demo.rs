@@ -470,6 +470,28 @@ fn short(name: &str) -> &str {
     name.strip_suffix("社区").unwrap_or(name)
 }
 
+/// Where the demo draws a compound (the sources give no maps): communities side by side in
+/// rows of six, 1,500 m apart; a community's compounds as 100 m square cells in a near-square
+/// block, in table order. Local planar coordinates in metres: (x0, y0, x1, y1).
+pub fn cell(community: usize, compound: usize, compounds: usize) -> [f64; 4] {
+    let columns = (compounds as f64).sqrt().ceil().max(1.0) as usize;
+    let (cx, cy) = (
+        (community % 6) as f64 * 1500.0,
+        (community / 6) as f64 * 1500.0,
+    );
+    let x = cx + (compound % columns) as f64 * 100.0;
+    let y = cy + (compound / columns) as f64 * 100.0;
+    [x, y, x + 100.0, y + 100.0]
+}
+
+/// A cell as a GeoJSON Polygon geometry.
+pub fn cell_geojson(c: [f64; 4]) -> String {
+    let [x0, y0, x1, y1] = c;
+    format!(
+        "{{\"type\":\"Polygon\",\"coordinates\":[[[{x0},{y0}],[{x1},{y0}],[{x1},{y1}],[{x0},{y1}],[{x0},{y0}]]]}}"
+    )
+}
+
 /// Builds the demo county. Pure and deterministic.
 pub fn county() -> DemoCounty {
     let county = CountyCode::parse(COUNTY_CODE).expect("demo county code");

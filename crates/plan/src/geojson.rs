@@ -626,6 +626,12 @@ pub fn write_plan_file(path: &Path, input: &Input, plan: &Plan) -> Result<(), Ge
     write_json_file(path, &plan_to_geojson(input, plan))
 }
 
+/// A GeoJSON geometry (Point, Polygon or MultiPolygon) as the planner's [`Geometry`];
+/// `None` when it is neither.
+pub fn geometry_from_json(v: &Value) -> Option<Geometry> {
+    geometry(v, "", 0).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

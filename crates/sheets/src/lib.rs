@@ -254,7 +254,6 @@ pub fn annex2_csv(
     write_csv(&rows, gbk)
 }
 
-
 /// 附件3 / 附件4 tables as a workbook: one sheet per table, title and header cells merged as
 /// the table says, money as numbers in 万元 (carried exactly in fen until written).
 pub fn policy_tables_xlsx(

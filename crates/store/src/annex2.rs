@@ -68,6 +68,7 @@ impl Store {
         let mut grids = Vec::new();
         let mut compounds = Vec::new();
         let mut buildings = Vec::new();
+        let mut community_index = 0usize;
         for s in &county.streets {
             streets.push(vec![
                 s.code.as_str().into(),
@@ -77,6 +78,8 @@ impl Store {
                 today.clone().into(),
             ]);
             for c in &s.communities {
+                let ci = community_index;
+                community_index += 1;
                 let b = &c.basics;
                 let households: i64 = c.compounds.iter().map(|m| m.households).sum();
                 let population: i64 = c.compounds.iter().map(|m| m.population).sum();
@@ -114,8 +117,13 @@ impl Store {
                         today.clone().into(),
                     ]);
                 }
-                for m in &c.compounds {
+                for (mi, m) in c.compounds.iter().enumerate() {
                     let id = new_id();
+                    let geometry = wangge_domain::demo::cell_geojson(wangge_domain::demo::cell(
+                        ci,
+                        mi,
+                        c.compounds.len(),
+                    ));
                     for k in 0..m.buildings {
                         buildings.push(vec![
                             cc.into(),
@@ -141,6 +149,7 @@ impl Store {
                         m.has_property_management.into(),
                         None::<String>.into(),
                         today.clone().into(),
+                        Some(geometry).into(),
                     ]);
                 }
             }
@@ -172,8 +181,8 @@ impl Store {
         insert_rows(
             &tx,
             "INSERT INTO compound (county_code, id, community_code, grid_code, name, kind, households, \
-             population, residential_area, has_property_management, property_company, valid_from)",
-            12,
+             population, residential_area, has_property_management, property_company, valid_from, geometry)",
+            13,
             compounds,
         )
         .await?;

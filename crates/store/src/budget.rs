@@ -83,6 +83,9 @@ impl Store {
             (Some(g), true) => ("grid", g.to_string()),
             _ => ("community", community.to_string()),
         };
+        if !a.can(Permission::RegistryWrite, &post) {
+            return Err(StoreError::Forbidden("无权在此配备人员".into()));
+        }
         if level == "grid" {
             let g = self
                 .grid_any(&post)
@@ -94,9 +97,6 @@ impl Store {
                     format!("网格“{post}”不是本社区的在册网格"),
                 ));
             }
-        }
-        if !a.can(Permission::RegistryWrite, &post) {
-            return Err(StoreError::Forbidden("无权在此配备人员".into()));
         }
         let person = new_id();
         let mut roles = vec![input.role];

@@ -338,6 +338,7 @@ CREATE TABLE community_investment (
     amount_fen BIGINT NOT NULL,
     PRIMARY KEY (community_code, year)
 );
+ALTER TABLE compound ADD COLUMN geometry TEXT;
 CREATE TABLE street_recruitment (
     street_code TEXT NOT NULL REFERENCES street(code),
     year BIGINT NOT NULL,

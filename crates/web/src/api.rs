@@ -738,6 +738,30 @@ pub fn openapi_document() -> Value {
         ),
     );
     add(
+        "/api/plan/communities/{code}".into(),
+        "get",
+        op(
+            "生成社区网格划分方案（GeoJSON：每个网格一个要素，含 code、households、compounds、in_band、reason）；户数区间默认取适用的政策文件",
+            "plan",
+            &["code", "?min", "?max"],
+            None,
+            ("200", obj()),
+        ),
+    );
+    add(
+        "/api/plan/communities/{code}/adopt".into(),
+        "post",
+        op(
+            "采用方案：撤销被替代的网格（保留历史）、新建网格、调整小区归属",
+            "plan",
+            &["code"],
+            Some(
+                json!({"type": "object", "properties": {"min": {"type": "integer"}, "max": {"type": "integer"}}}),
+            ),
+            ("200", obj()),
+        ),
+    );
+    add(
         "/api/audit/verify".into(),
         "get",
         op("校验审计日志哈希链", "audit", &[], None, ("200", obj())),

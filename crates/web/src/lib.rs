@@ -13,6 +13,7 @@ pub mod budget;
 mod entity;
 pub mod error;
 pub mod pages;
+pub mod planning;
 pub mod totp;
 
 use std::sync::Arc;
@@ -94,6 +95,7 @@ fn protected_routes() -> Routes {
         .merge(api::routes())
         .merge(admin::routes())
         .merge(budget::routes())
+        .merge(planning::routes())
 }
 
 /// Every route behind login, as (method, path template).

@@ -607,6 +607,20 @@ fn cases(o: &Objects, n: usize) -> Vec<Case> {
             Some(json!({})),
             On(RegistryWrite, spost.clone()),
         );
+        add(
+            "GET",
+            "/plan/communities/{code}",
+            format!("/plan/communities/{c}"),
+            None,
+            On(RegistryRead, c.clone()),
+        );
+        add(
+            "GET",
+            "/api/plan/communities/{code}",
+            format!("/api/plan/communities/{c}"),
+            None,
+            On(RegistryRead, c.clone()),
+        );
         // Forms.
         for (entity, parent, target) in [
             ("communities", st.clone(), st.clone()),
@@ -839,6 +853,23 @@ fn cases(o: &Objects, n: usize) -> Vec<Case> {
         Some(json!({"name": "县民政局"})),
         On(RegistryWrite, county.clone()),
     );
+    // Adopting plans changes the grids: near the end.
+    for c in &o.community {
+        add(
+            "POST",
+            "/plan/communities/{code}/adopt",
+            format!("/plan/communities/{c}/adopt"),
+            Some(json!({"min": "500", "max": "600"})),
+            On(PlanAdopt, c.clone()),
+        );
+        add(
+            "POST",
+            "/api/plan/communities/{code}/adopt",
+            format!("/api/plan/communities/{c}/adopt"),
+            Some(json!({"min": 500, "max": 600})),
+            On(PlanAdopt, c.clone()),
+        );
+    }
     // Last: it ends the session.
     add("POST", "/logout", "/logout".into(), Some(json!({})), Anyone);
     v

@@ -154,7 +154,10 @@ impl StaffRole {
 
     /// Whether the role is held at a grid (else at a community).
     pub fn at_grid(self) -> bool {
-        !matches!(self, StaffRole::GeneralSocialWorker | StaffRole::StaffSentDown)
+        !matches!(
+            self,
+            StaffRole::GeneralSocialWorker | StaffRole::StaffSentDown
+        )
     }
 
     /// Grid staff (网格工作人员) counted and paid in 附件4: not instructors, who are street

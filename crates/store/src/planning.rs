@@ -1,0 +1,212 @@
+//! What the grid planner reads from the registry (a community's compounds with their current
+//! grids and geometry, and the codes ever used there), and adopting a plan: new grids created,
+//! compounds moved, grids no longer used retired — history kept, codes never reused.
+
+use sea_orm::TransactionTrait;
+use serde::Serialize;
+use wangge_domain::access::{Access, Permission};
+use wangge_domain::{GridCode, GridKind};
+
+use crate::db::{all, exec, get};
+use crate::{Result, Store, StoreError, today};
+
+/// A compound as the planner sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanCompound {
+    pub id: String,
+    pub name: String,
+    pub households: i64,
+    pub kind: String,
+    pub has_property_management: bool,
+    pub grid_code: Option<String>,
+    /// GeoJSON geometry, if the registry has one.
+    pub geometry: Option<String>,
+}
+
+/// A community ready to plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanSource {
+    pub community: String,
+    pub compounds: Vec<PlanCompound>,
+    /// Every grid code ever used in the community (live and retired): none is given again.
+    pub used_codes: Vec<String>,
+    /// The live grids' codes and names.
+    pub live_grids: Vec<(String, String)>,
+}
+
+/// One grid of an adopted plan.
+#[derive(Debug, Clone)]
+pub struct AdoptGrid {
+    pub code: String,
+    pub compounds: Vec<String>,
+}
+
+/// What adopting did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AdoptSummary {
+    pub kept: usize,
+    pub created: usize,
+    pub retired: usize,
+    pub moved: usize,
+}
+
+impl Store {
+    pub async fn plan_source(&self, a: &Access, community: &str) -> Result<PlanSource> {
+        let c = self.community(a, community).await?;
+        if c.valid_to.is_some() {
+            return Err(StoreError::Conflict("该社区已撤销".into()));
+        }
+        let county: String = community.chars().take(6).collect();
+        let rows = all(
+            self.conn(),
+            "SELECT id, name, households, kind, has_property_management, grid_code, geometry FROM compound \
+             WHERE county_code = ? AND community_code = ? AND valid_to IS NULL ORDER BY id",
+            vec![county.into(), community.into()],
+        )
+        .await?;
+        let compounds = rows
+            .iter()
+            .map(|r| {
+                Ok(PlanCompound {
+                    id: get(r, "id")?,
+                    name: get(r, "name")?,
+                    households: get(r, "households")?,
+                    kind: get(r, "kind")?,
+                    has_property_management: get(r, "has_property_management")?,
+                    grid_code: get(r, "grid_code")?,
+                    geometry: get(r, "geometry")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let grids = all(
+            self.conn(),
+            "SELECT code, name, valid_to FROM grid WHERE community_code = ? ORDER BY code",
+            vec![community.into()],
+        )
+        .await?;
+        let mut used_codes = Vec::new();
+        let mut live_grids = Vec::new();
+        for r in &grids {
+            let code: String = get(r, "code")?;
+            if get::<Option<String>>(r, "valid_to")?.is_none() {
+                live_grids.push((code.clone(), get(r, "name")?));
+            }
+            used_codes.push(code);
+        }
+        Ok(PlanSource {
+            community: community.to_string(),
+            compounds,
+            used_codes,
+            live_grids,
+        })
+    }
+
+    /// Adopts a plan for a community in one transaction: grids whose code is new are created
+    /// (urban kind, named by sequence), every compound is put in its planned grid, and live
+    /// grids left without compounds are retired today.
+    pub async fn adopt_plan(
+        &self,
+        a: &Access,
+        community: &str,
+        grids: &[AdoptGrid],
+    ) -> Result<AdoptSummary> {
+        if !a.can(Permission::PlanAdopt, community) {
+            return Err(StoreError::Forbidden("无权采用该社区的网格划分方案".into()));
+        }
+        let source = self.plan_source(a, community).await?;
+        let community_code = wangge_domain::CommunityCode::parse(community)
+            .map_err(|e| StoreError::Config(e.to_string()))?;
+        // Every compound exactly once, and only this community's.
+        let mut seen = std::collections::HashSet::new();
+        for g in grids {
+            GridCode::parse_under(&g.code, &community_code)
+                .map_err(|e| StoreError::Conflict(format!("方案中的网格编码有误：{e}")))?;
+            for m in &g.compounds {
+                if !source.compounds.iter().any(|c| &c.id == m) || !seen.insert(m.clone()) {
+                    return Err(StoreError::Conflict(
+                        "方案与当前登记不符（小区已变动），请重新生成方案".into(),
+                    ));
+                }
+            }
+        }
+        if seen.len() != source.compounds.len() {
+            return Err(StoreError::Conflict(
+                "方案与当前登记不符（小区已变动），请重新生成方案".into(),
+            ));
+        }
+        let live: Vec<&String> = source.live_grids.iter().map(|(c, _)| c).collect();
+        let mut summary = AdoptSummary::default();
+        let county: String = community.chars().take(6).collect();
+        let day = today().to_string();
+        let tx = self.conn().begin().await?;
+        for g in grids {
+            if live.contains(&&g.code) {
+                summary.kept += 1;
+            } else if source.used_codes.contains(&g.code) {
+                return Err(StoreError::Conflict(format!(
+                    "网格编码 {} 曾被使用，不得重复使用",
+                    g.code
+                )));
+            } else {
+                let seq = &g.code[g.code.len() - 3..];
+                exec(
+                    &tx,
+                    "INSERT INTO grid (code, county_code, community_code, name, kind, tier, valid_from) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    vec![
+                        g.code.clone().into(),
+                        county.clone().into(),
+                        community.into(),
+                        format!("第{}网格", seq.trim_start_matches('0')).into(),
+                        GridKind::Urban.key().into(),
+                        None::<String>.into(),
+                        day.clone().into(),
+                    ],
+                )
+                .await?;
+                summary.created += 1;
+            }
+            for m in &g.compounds {
+                let before = source
+                    .compounds
+                    .iter()
+                    .find(|c| &c.id == m)
+                    .and_then(|c| c.grid_code.clone());
+                if before.as_deref() != Some(g.code.as_str()) {
+                    exec(
+                        &tx,
+                        "UPDATE compound SET grid_code = ? WHERE county_code = ? AND id = ?",
+                        vec![
+                            g.code.clone().into(),
+                            county.clone().into(),
+                            m.clone().into(),
+                        ],
+                    )
+                    .await?;
+                    summary.moved += 1;
+                }
+            }
+        }
+        for code in live {
+            if !grids.iter().any(|g| &g.code == code) {
+                exec(
+                    &tx,
+                    "UPDATE grid SET valid_to = ? WHERE code = ? AND valid_to IS NULL",
+                    vec![day.clone().into(), code.clone().into()],
+                )
+                .await?;
+                // Staff posted at a retired grid leave it the same day.
+                exec(
+                    &tx,
+                    "UPDATE staff_assignment SET valid_to = ? WHERE post_code = ? AND valid_to IS NULL",
+                    vec![day.clone().into(), code.clone().into()],
+                )
+                .await?;
+                summary.retired += 1;
+            }
+        }
+        crate::registry::refresh_community(&tx, community).await?;
+        tx.commit().await?;
+        Ok(summary)
+    }
+}

@@ -1,0 +1,460 @@
+//! "Propose a grid plan" for a community: the planner on the registry's compounds, current and
+//! proposed grids side by side as SVG maps, the diff, and adopting it.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Form};
+use serde::Deserialize;
+use wangge_domain::access::Permission;
+use wangge_domain::policy::Policy;
+use wangge_plan::{Band, Compound, CurrentGrid, Input, Options, Plan, geojson};
+use wangge_store::{AdoptGrid, PlanSource};
+
+use crate::error::{AppError, PageError};
+use crate::pages::{Crumb, Me};
+use crate::{Principal, SharedState};
+
+pub(crate) fn routes() -> crate::Routes {
+    crate::Routes::new()
+        .route("/plan/communities/{code}", &["GET"], get(propose))
+        .route("/plan/communities/{code}/adopt", &["POST"], post(adopt))
+        .route("/api/plan/communities/{code}", &["GET"], get(api_propose))
+        .route(
+            "/api/plan/communities/{code}/adopt",
+            &["POST"],
+            post(api_adopt),
+        )
+}
+
+#[derive(Deserialize, Default)]
+pub struct BandQuery {
+    min: Option<i64>,
+    max: Option<i64>,
+}
+
+/// The band: as asked, else the policy in force for the county today.
+fn band(s: &SharedState, county: &str, q: &BandQuery) -> Result<Band, AppError> {
+    let from_policy = Policy::in_force(&s.policies, county, wangge_store::today())
+        .and_then(|p| p.doc().grid_division.as_ref())
+        .map(|d| (d.household_floor, d.household_ceiling));
+    match (
+        q.min.or(from_policy.map(|b| b.0)),
+        q.max.or(from_policy.map(|b| b.1)),
+    ) {
+        (Some(min), Some(max)) if min > 0 && min <= max => Ok(Band { min, max }),
+        (Some(min), Some(max)) => Err(AppError::BadRequest(format!(
+            "户数区间无效：下限 {min}，上限 {max}"
+        ))),
+        _ => Err(AppError::BadRequest(
+            "没有适用的政策文件给出网格户数区间，请在地址中给出 min 和 max".into(),
+        )),
+    }
+}
+
+/// The planner's input from the registry. Compounds without a location cannot be planned.
+fn input_of(src: &PlanSource) -> Result<Input, AppError> {
+    let mut compounds = Vec::new();
+    let mut missing = Vec::new();
+    for c in &src.compounds {
+        let geometry = c
+            .geometry
+            .as_deref()
+            .and_then(|g| serde_json::from_str::<serde_json::Value>(g).ok())
+            .and_then(|v| geojson::geometry_from_json(&v));
+        match geometry {
+            Some(geometry) => compounds.push(Compound {
+                id: c.id.clone(),
+                geometry,
+                households: c.households,
+                community: Some(src.community.clone()),
+                kind: Some(c.kind.clone()),
+                has_property_management: Some(c.has_property_management),
+            }),
+            None => missing.push(c.name.clone()),
+        }
+    }
+    if !missing.is_empty() {
+        return Err(AppError::Conflict(format!(
+            "以下小区缺少位置（边界），无法自动划分：{}",
+            missing.join("、")
+        )));
+    }
+    let mut current: Vec<CurrentGrid> = Vec::new();
+    for (code, _) in &src.live_grids {
+        let members: Vec<usize> = src
+            .compounds
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.grid_code.as_deref() == Some(code.as_str()))
+            .map(|(i, _)| i)
+            .collect();
+        if !members.is_empty() {
+            current.push(CurrentGrid {
+                code: code.clone(),
+                compounds: members,
+            });
+        }
+    }
+    let live: Vec<&String> = src.live_grids.iter().map(|(c, _)| c).collect();
+    let adjacency = geojson::derive_adjacency(&compounds, None);
+    Ok(Input {
+        compounds,
+        adjacency,
+        barriers: Vec::new(),
+        current,
+        retired_codes: src
+            .used_codes
+            .iter()
+            .filter(|c| !live.contains(c))
+            .cloned()
+            .collect(),
+    })
+}
+
+/// A compound drawn on a map.
+pub struct Tile {
+    pub x: f64,
+    pub y: f64,
+    pub w: f64,
+    pub h: f64,
+    pub colour: &'static str,
+    pub title: String,
+}
+
+/// A grid's label on a map.
+pub struct Label {
+    pub x: f64,
+    pub y: f64,
+    pub text: String,
+}
+
+const PALETTE: [&str; 12] = [
+    "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#46a0a0", "#c2185b", "#8a8a00",
+    "#1b7f8f", "#9a6324", "#6a5acd", "#2f4f4f",
+];
+
+/// Lays out a map 380 wide: every compound's bounding box, coloured by its grid.
+fn map(input: &Input, grid_of: &[Option<usize>], codes: &[String]) -> (Vec<Tile>, Vec<Label>, f64) {
+    let boxes: Vec<[f64; 4]> = input
+        .compounds
+        .iter()
+        .map(|c| match &c.geometry {
+            wangge_plan::Geometry::Polygons(ps) => {
+                let mut b = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+                for p in ps.iter().flatten().flatten() {
+                    b = [
+                        b[0].min(p[0]),
+                        b[1].min(p[1]),
+                        b[2].max(p[0]),
+                        b[3].max(p[1]),
+                    ];
+                }
+                b
+            }
+            wangge_plan::Geometry::Point(p) => [p[0] - 20.0, p[1] - 20.0, p[0] + 20.0, p[1] + 20.0],
+        })
+        .collect();
+    let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+    for b in &boxes {
+        x0 = x0.min(b[0]);
+        y0 = y0.min(b[1]);
+        x1 = x1.max(b[2]);
+        y1 = y1.max(b[3]);
+    }
+    let scale = 380.0 / (x1 - x0).max(y1 - y0).max(1.0);
+    let height = ((y1 - y0) * scale).max(20.0);
+    let mut tiles = Vec::new();
+    let mut sums: Vec<(f64, f64, f64)> = vec![(0.0, 0.0, 0.0); codes.len()];
+    for (i, b) in boxes.iter().enumerate() {
+        let g = grid_of[i];
+        // North up: larger y drawn higher.
+        let (x, y, w, h) = (
+            (b[0] - x0) * scale,
+            (y1 - b[3]) * scale,
+            ((b[2] - b[0]) * scale).max(2.0),
+            ((b[3] - b[1]) * scale).max(2.0),
+        );
+        if let Some(g) = g {
+            sums[g].0 += x + w / 2.0;
+            sums[g].1 += y + h / 2.0;
+            sums[g].2 += 1.0;
+        }
+        tiles.push(Tile {
+            x,
+            y,
+            w,
+            h,
+            colour: g.map(|g| PALETTE[g % PALETTE.len()]).unwrap_or("#cccccc"),
+            title: format!(
+                "{}：{} 户{}",
+                input.compounds[i].id,
+                input.compounds[i].households,
+                g.map(|g| format!("，网格 {}", codes[g]))
+                    .unwrap_or_default()
+            ),
+        });
+    }
+    let labels = sums
+        .iter()
+        .zip(codes)
+        .filter(|(s, _)| s.2 > 0.0)
+        .map(|(s, code)| Label {
+            x: s.0 / s.2,
+            y: s.1 / s.2 + 4.0,
+            text: code[code.len().saturating_sub(3)..].to_string(),
+        })
+        .collect();
+    (tiles, labels, height)
+}
+
+/// One proposed grid as the page lists it.
+pub struct ProposedGrid {
+    pub code: String,
+    pub households: i64,
+    pub compounds: Vec<String>,
+    pub in_band: bool,
+    pub reason: String,
+    pub change: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "plan.html")]
+struct PlanView {
+    me: Me,
+    crumbs: Vec<Crumb>,
+    community: wangge_store::Community,
+    band: Band,
+    current_tiles: Vec<Tile>,
+    current_labels: Vec<Label>,
+    current_height: f64,
+    proposed_tiles: Vec<Tile>,
+    proposed_labels: Vec<Label>,
+    proposed_height: f64,
+    grids: Vec<ProposedGrid>,
+    retired: Vec<String>,
+    moved: usize,
+    summary: String,
+    upper_bound: usize,
+    in_band: usize,
+    eligible: usize,
+    can_adopt: bool,
+}
+
+fn run(s: &SharedState, src: &PlanSource, band: Band) -> Result<(Input, Plan), AppError> {
+    let input = input_of(src)?;
+    let plan = wangge_plan::plan(&input, &Options { band, seed: 1 })
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let _ = s;
+    Ok((input, plan))
+}
+
+async fn propose(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+    Query(q): Query<BandQuery>,
+) -> Result<Response, PageError> {
+    let community = s.store.community(&p.access, &code).await?;
+    let src = s.store.plan_source(&p.access, &code).await?;
+    let band = band(&s, &code[..6.min(code.len())], &q)?;
+    let (input, plan) = run(&s, &src, band)?;
+    // Current map.
+    let current_codes: Vec<String> = src.live_grids.iter().map(|(c, _)| c.clone()).collect();
+    let current_of: Vec<Option<usize>> = src
+        .compounds
+        .iter()
+        .map(|c| {
+            c.grid_code
+                .as_ref()
+                .and_then(|g| current_codes.iter().position(|x| x == g))
+        })
+        .collect();
+    let (current_tiles, current_labels, current_height) = map(&input, &current_of, &current_codes);
+    // Proposed map.
+    let proposed_codes: Vec<String> = plan.grids.iter().map(|g| g.code.clone()).collect();
+    let mut proposed_of = vec![None; input.compounds.len()];
+    for (gi, g) in plan.grids.iter().enumerate() {
+        for &m in &g.compounds {
+            proposed_of[m] = Some(gi);
+        }
+    }
+    let (proposed_tiles, proposed_labels, proposed_height) =
+        map(&input, &proposed_of, &proposed_codes);
+    let moved = src
+        .compounds
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| {
+            c.grid_code.as_deref() != proposed_of[*i].map(|g| proposed_codes[g].as_str())
+        })
+        .count();
+    let name_of = |i: usize| src.compounds[i].name.clone();
+    let grids = plan
+        .grids
+        .iter()
+        .map(|g| ProposedGrid {
+            code: g.code.clone(),
+            households: g.households,
+            compounds: g.compounds.iter().map(|&i| name_of(i)).collect(),
+            in_band: g.in_band,
+            reason: g
+                .reason
+                .map(|r| r.message().to_string())
+                .unwrap_or_default(),
+            change: if g.kept_from.is_some() {
+                "保留"
+            } else if current_codes.contains(&g.code) {
+                "调整"
+            } else {
+                "新建"
+            },
+        })
+        .collect();
+    let retired = current_codes
+        .iter()
+        .filter(|c| !proposed_codes.contains(c))
+        .cloned()
+        .collect();
+    Ok(crate::auth::render(&PlanView {
+        me: Me::of(&p),
+        crumbs: vec![
+            Crumb {
+                label: "总览".into(),
+                href: "/".into(),
+            },
+            Crumb {
+                label: community.name.clone(),
+                href: format!("/communities/{code}"),
+            },
+            Crumb {
+                label: "网格划分方案".into(),
+                href: format!("/plan/communities/{code}"),
+            },
+        ],
+        can_adopt: p.access.can(Permission::PlanAdopt, &code),
+        community,
+        band,
+        current_tiles,
+        current_labels,
+        current_height,
+        proposed_tiles,
+        proposed_labels,
+        proposed_height,
+        grids,
+        retired,
+        moved,
+        summary: format!(
+            "{} 个小区、{} 户 → {} 个网格，{} 个在区间内（可计入的 {} 个中；理论上限 {}）",
+            plan.summary.compounds,
+            plan.summary.households,
+            plan.summary.grids,
+            plan.summary.in_band,
+            plan.summary.eligible,
+            plan.summary.upper_bound
+        ),
+        upper_bound: plan.summary.upper_bound,
+        in_band: plan.summary.in_band,
+        eligible: plan.summary.eligible,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct AdoptForm {
+    min: i64,
+    max: i64,
+}
+
+/// Adopts the plan the page showed: the planner is deterministic, so running it again on the
+/// same registry gives the same plan; if the registry changed meanwhile, adopting refuses.
+async fn adopt(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+    Form(f): Form<AdoptForm>,
+) -> Result<Response, PageError> {
+    if !p.access.can(Permission::PlanAdopt, &code) {
+        return Err(AppError::Forbidden("无权采用该社区的网格划分方案".into()).into());
+    }
+    let src = s.store.plan_source(&p.access, &code).await?;
+    let band = band(
+        &s,
+        &code[..6.min(code.len())],
+        &BandQuery {
+            min: Some(f.min),
+            max: Some(f.max),
+        },
+    )?;
+    let (_, plan) = run(&s, &src, band)?;
+    let grids: Vec<AdoptGrid> = plan
+        .grids
+        .iter()
+        .map(|g| AdoptGrid {
+            code: g.code.clone(),
+            compounds: g
+                .compounds
+                .iter()
+                .map(|&i| src.compounds[i].id.clone())
+                .collect(),
+        })
+        .collect();
+    let summary = s.store.adopt_plan(&p.access, &code, &grids).await?;
+    tracing::info!(user = %p.username, community = %code, ?summary, "plan adopted");
+    Ok(Redirect::to(&format!("/communities/{code}")).into_response())
+}
+
+/// The proposal as GeoJSON: one feature per grid with `code`, `households`, `compounds` (ids),
+/// `in_band` and, when not in band, `reason` — the same format `wangge plan` writes.
+async fn api_propose(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+    Query(q): Query<BandQuery>,
+) -> Result<Response, crate::error::ApiError> {
+    s.store.community(&p.access, &code).await?;
+    let src = s.store.plan_source(&p.access, &code).await?;
+    let band = band(&s, &code[..6.min(code.len())], &q)?;
+    let (input, plan) = run(&s, &src, band)?;
+    let mut doc = geojson::plan_to_geojson(&input, &plan);
+    doc["summary"] = serde_json::json!({
+        "grids": plan.summary.grids,
+        "in_band": plan.summary.in_band,
+        "eligible": plan.summary.eligible,
+        "upper_bound": plan.summary.upper_bound,
+        "band": [band.min, band.max],
+    });
+    Ok(axum::Json(doc).into_response())
+}
+
+async fn api_adopt(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+    axum::Json(f): axum::Json<serde_json::Value>,
+) -> Result<Response, crate::error::ApiError> {
+    if !p.access.can(Permission::PlanAdopt, &code) {
+        return Err(AppError::Forbidden("无权采用该社区的网格划分方案".into()).into());
+    }
+    let q = BandQuery {
+        min: f["min"].as_i64(),
+        max: f["max"].as_i64(),
+    };
+    let src = s.store.plan_source(&p.access, &code).await?;
+    let band = band(&s, &code[..6.min(code.len())], &q)?;
+    let (_, plan) = run(&s, &src, band)?;
+    let grids: Vec<AdoptGrid> = plan
+        .grids
+        .iter()
+        .map(|g| AdoptGrid {
+            code: g.code.clone(),
+            compounds: g
+                .compounds
+                .iter()
+                .map(|&i| src.compounds[i].id.clone())
+                .collect(),
+        })
+        .collect();
+    let summary = s.store.adopt_plan(&p.access, &code, &grids).await?;
+    Ok(axum::Json(summary).into_response())
+}
