@@ -144,6 +144,46 @@ pub fn parse_count(s: &str) -> Result<i64, FieldError> {
     }
 }
 
+/// An amount in 万元 as written in the official tables ("328.6", "0.5"), exactly in fen
+/// (1 fen = 0.000001 万元). Negative amounts and more than six decimals are refused.
+pub fn parse_wan_fen(s: &str) -> Result<i64, FieldError> {
+    let t: String = s
+        .trim()
+        .chars()
+        .filter(|c| *c != ',' && *c != '，')
+        .collect();
+    let t = t
+        .strip_suffix("万元")
+        .or_else(|| t.strip_suffix('万'))
+        .unwrap_or(&t)
+        .trim();
+    if t.is_empty() {
+        return Err(FieldError::Empty);
+    }
+    let bad = || {
+        FieldError::Other(format!(
+            "应为以万元计的金额（如 328.6），现为“{}”",
+            s.trim()
+        ))
+    };
+    let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
+    if whole.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+        || frac.len() > 6
+        || whole.len() > 9
+    {
+        return Err(bad());
+    }
+    let whole: i64 = whole.parse().map_err(|_| bad())?;
+    let frac: i64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<6}").parse().map_err(|_| bad())?
+    };
+    Ok(whole * 1_000_000 + frac)
+}
+
 /// An area in square metres: a non-negative number, empty meaning unknown.
 pub fn parse_area(s: &str) -> Result<Option<f64>, FieldError> {
     let t = s.trim();
@@ -316,6 +356,17 @@ mod tests {
             "应为非负整数，现为“约3500”"
         );
         assert!(parse_count("-1").is_err());
+    }
+
+    #[test]
+    fn wan_in_fen() {
+        assert_eq!(parse_wan_fen("328.6").unwrap(), 328_600_000);
+        assert_eq!(parse_wan_fen("0.5万元").unwrap(), 500_000);
+        assert_eq!(parse_wan_fen("1,432.64").unwrap(), 1_432_640_000);
+        assert_eq!(parse_wan_fen("0.000001").unwrap(), 1);
+        assert!(parse_wan_fen("-1").is_err());
+        assert!(parse_wan_fen("1.0000001").is_err());
+        assert!(parse_wan_fen("约5").is_err());
     }
 
     #[test]

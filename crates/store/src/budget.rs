@@ -158,6 +158,63 @@ impl Store {
         Ok(post.chars().take(12).collect())
     }
 
+    /// Sets a community's 社区改造升级费用 of a year (fen); zero removes it.
+    pub async fn set_investment(
+        &self,
+        a: &Access,
+        community: &str,
+        year: i32,
+        fen: i64,
+    ) -> Result<()> {
+        if !a.can(Permission::RegistryWrite, community) {
+            return Err(StoreError::Forbidden("无权修改该社区的投资数据".into()));
+        }
+        self.community_any(community).await?;
+        let tx = self.conn().begin().await?;
+        exec(
+            &tx,
+            "DELETE FROM community_investment WHERE community_code = ? AND year = ?",
+            vec![community.into(), i64::from(year).into()],
+        )
+        .await?;
+        if fen > 0 {
+            exec(
+                &tx,
+                "INSERT INTO community_investment (community_code, year, amount_fen) VALUES (?, ?, ?)",
+                vec![community.into(), i64::from(year).into(), fen.into()],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sets how many general social workers the county recruited for a street's communities
+    /// in a year; zero removes it.
+    pub async fn set_recruitment(&self, a: &Access, street: &str, year: i32, n: i64) -> Result<()> {
+        if !a.can(Permission::RegistryWrite, street) {
+            return Err(StoreError::Forbidden("无权修改该街道的招聘数据".into()));
+        }
+        self.street_any(street).await?;
+        let tx = self.conn().begin().await?;
+        exec(
+            &tx,
+            "DELETE FROM street_recruitment WHERE street_code = ? AND year = ?",
+            vec![street.into(), i64::from(year).into()],
+        )
+        .await?;
+        if n > 0 {
+            exec(
+                &tx,
+                "INSERT INTO street_recruitment (street_code, year, social_workers) VALUES (?, ?, ?)",
+                vec![street.into(), i64::from(year).into(), n.into()],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Loads the demo county with what the budget needs: its staff (so that 附件4's figures
     /// follow from the policy), 附件3's centre areas, investment by year, recruitment and staff
     /// sent down. Loading it again is a no-op.

@@ -762,6 +762,28 @@ pub fn openapi_document() -> Value {
         ),
     );
     add(
+        "/api/communities/{key}/investment".into(),
+        "put",
+        op(
+            "设置社区某年的改造升级费用（附件3）：year、amount_wan（万元，精确到分）",
+            "budget",
+            &["key"],
+            Some(obj()),
+            ("200", obj()),
+        ),
+    );
+    add(
+        "/api/streets/{key}/recruitment".into(),
+        "put",
+        op(
+            "设置街道某年社会招聘的全科社工人数（附件3）：year、social_workers",
+            "budget",
+            &["key"],
+            Some(obj()),
+            ("200", obj()),
+        ),
+    );
+    add(
         "/api/audit/verify".into(),
         "get",
         op("校验审计日志哈希链", "audit", &[], None, ("200", obj())),

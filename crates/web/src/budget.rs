@@ -91,6 +91,26 @@ pub(crate) fn routes() -> crate::Routes {
         .route("/export/budget.xlsx", &["GET"], get(workbook))
         .route("/api/budget", &["GET"], get(api_budget))
         .route("/api/budget/findings", &["GET"], get(api_findings))
+        .route(
+            "/budget/communities/{code}/investment",
+            &["POST"],
+            axum::routing::post(investment_page),
+        )
+        .route(
+            "/budget/streets/{code}/recruitment",
+            &["POST"],
+            axum::routing::post(recruitment_page),
+        )
+        .route(
+            "/api/communities/{key}/investment",
+            &["PUT"],
+            axum::routing::put(api_investment),
+        )
+        .route(
+            "/api/streets/{key}/recruitment",
+            &["PUT"],
+            axum::routing::put(api_recruitment),
+        )
 }
 
 #[derive(Deserialize, Default)]
@@ -383,6 +403,112 @@ async fn api_findings(
     let year = q.year.unwrap_or_else(default_year);
     let (e, _, _) = evaluation(&s, &p, year).await?;
     Ok(axum::Json(filter_findings(&e, &q)).into_response())
+}
+
+fn field(name: &str, msg: String) -> AppError {
+    let mut f = wangge_domain::registry::FieldErrors::new();
+    f.insert(name.into(), msg);
+    AppError::Invalid(f)
+}
+
+fn year_of(f: &wangge_domain::registry::Fields) -> Result<i32, AppError> {
+    let y = f.get("year").map(String::as_str).unwrap_or("");
+    match wangge_domain::place::parse_count(y) {
+        Ok(n) if (1990..=2100).contains(&n) => Ok(n as i32),
+        _ => Err(field(
+            "year",
+            format!("应为年份（如 2021），现为“{}”", y.trim()),
+        )),
+    }
+}
+
+async fn set_investment(
+    s: &SharedState,
+    p: &Principal,
+    code: &str,
+    f: &wangge_domain::registry::Fields,
+) -> Result<i32, AppError> {
+    let year = year_of(f)?;
+    let amount = f.get("amount_wan").map(String::as_str).unwrap_or("");
+    let fen = wangge_domain::place::parse_wan_fen(amount)
+        .map_err(|e| field("amount_wan", e.to_string()))?;
+    s.store.set_investment(&p.access, code, year, fen).await?;
+    Ok(year)
+}
+
+async fn set_recruitment(
+    s: &SharedState,
+    p: &Principal,
+    code: &str,
+    f: &wangge_domain::registry::Fields,
+) -> Result<i32, AppError> {
+    let year = year_of(f)?;
+    let n = f.get("social_workers").map(String::as_str).unwrap_or("");
+    let n =
+        wangge_domain::place::parse_count(n).map_err(|e| field("social_workers", e.to_string()))?;
+    s.store.set_recruitment(&p.access, code, year, n).await?;
+    Ok(year)
+}
+
+async fn investment_page(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+    axum::Form(f): axum::Form<wangge_domain::registry::Fields>,
+) -> Result<Response, PageError> {
+    let year = set_investment(&s, &p, &code, &f).await?;
+    Ok(
+        axum::response::Redirect::to(&format!("/budget/communities/{code}?year={year}"))
+            .into_response(),
+    )
+}
+
+async fn recruitment_page(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+    axum::Form(f): axum::Form<wangge_domain::registry::Fields>,
+) -> Result<Response, PageError> {
+    let year = set_recruitment(&s, &p, &code, &f).await?;
+    Ok(axum::response::Redirect::to(&format!("/budget?year={year}&street={code}")).into_response())
+}
+
+/// A JSON object of scalars as text fields.
+fn fields(v: &serde_json::Value) -> wangge_domain::registry::Fields {
+    v.as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| {
+                    let t = match v {
+                        serde_json::Value::String(s) => s.clone(),
+                        serde_json::Value::Null => String::new(),
+                        other => other.to_string(),
+                    };
+                    (k.clone(), t)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn api_investment(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+    axum::Json(v): axum::Json<serde_json::Value>,
+) -> Result<Response, ApiError> {
+    let year = set_investment(&s, &p, &code, &fields(&v)).await?;
+    Ok(axum::Json(serde_json::json!({"community": code, "year": year})).into_response())
+}
+
+async fn api_recruitment(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+    axum::Json(v): axum::Json<serde_json::Value>,
+) -> Result<Response, ApiError> {
+    let year = set_recruitment(&s, &p, &code, &fields(&v)).await?;
+    Ok(axum::Json(serde_json::json!({"street": code, "year": year})).into_response())
 }
 
 /// Policies in force, shared by the handlers.

@@ -615,6 +615,34 @@ fn cases(o: &Objects, n: usize) -> Vec<Case> {
             On(RegistryRead, c.clone()),
         );
         add(
+            "POST",
+            "/budget/communities/{code}/investment",
+            format!("/budget/communities/{c}/investment"),
+            Some(json!({"year": "2021", "amount_wan": "1.5"})),
+            On(RegistryWrite, c.clone()),
+        );
+        add(
+            "PUT",
+            "/api/communities/{key}/investment",
+            format!("/api/communities/{c}/investment"),
+            Some(json!({"year": 2021, "amount_wan": "1.5"})),
+            On(RegistryWrite, c.clone()),
+        );
+        add(
+            "POST",
+            "/budget/streets/{code}/recruitment",
+            format!("/budget/streets/{st}/recruitment"),
+            Some(json!({"year": "2021", "social_workers": "64"})),
+            On(RegistryWrite, st.clone()),
+        );
+        add(
+            "PUT",
+            "/api/streets/{key}/recruitment",
+            format!("/api/streets/{st}/recruitment"),
+            Some(json!({"year": 2021, "social_workers": 64})),
+            On(RegistryWrite, st.clone()),
+        );
+        add(
             "GET",
             "/api/plan/communities/{code}",
             format!("/api/plan/communities/{c}"),

@@ -162,3 +162,65 @@ async fn staff_appointed_in_the_ui_change_the_budget() {
             .any(|x| x["id"] == id.as_str() && x["valid_to"] == "2021-06-30")
     );
 }
+
+#[tokio::test]
+async fn investment_and_recruitment_are_entered_and_counted() {
+    let app = TestApp::demo().await;
+    let r = app
+        .json(
+            "PUT",
+            "/api/communities/370725001009/investment",
+            serde_json::json!({"year": 2022, "amount_wan": "12.34"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = app
+        .json(
+            "PUT",
+            "/api/communities/370725001009/investment",
+            serde_json::json!({"year": 2022, "amount_wan": "约12"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.json()["fields"]["amount_wan"]
+            .as_str()
+            .unwrap()
+            .contains("万元")
+    );
+    let r = app
+        .form(
+            "/budget/streets/370725002/recruitment",
+            &[("year", "2021"), ("social_workers", "12")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let sheets = wangge_sheets::read(
+        "b.xlsx",
+        &app.get("/export/budget.xlsx?year=2021").await.body,
+    )
+    .unwrap();
+    let baocheng = sheets
+        .iter()
+        .find(|s| s.name.as_deref() == Some("附件3（宝城）"))
+        .unwrap();
+    let total = baocheng
+        .rows
+        .iter()
+        .find(|r| r.first().is_some_and(|c| c == "合计"))
+        .unwrap();
+    assert!(
+        total.iter().any(|c| c == "12"),
+        "the recruits appear in 附件3: {total:?}"
+    );
+    let baodu = sheets
+        .iter()
+        .find(|s| s.name.as_deref() == Some("附件3（宝都）"))
+        .unwrap();
+    let nanyuan = baodu
+        .rows
+        .iter()
+        .find(|r| r.iter().any(|c| c == "南苑社区"))
+        .unwrap();
+    assert!(nanyuan.iter().any(|c| c == "12.34"), "{nanyuan:?}");
+}
