@@ -20,6 +20,7 @@ pub(crate) fn routes() -> crate::Routes {
     crate::Routes::new()
         .route("/plan/communities/{code}", &["GET"], get(propose))
         .route("/plan/communities/{code}/adopt", &["POST"], post(adopt))
+        .route("/plan/streets/{code}", &["GET"], get(street_plans))
         .route("/api/plan/communities/{code}", &["GET"], get(api_propose))
         .route(
             "/api/plan/communities/{code}/adopt",
@@ -457,4 +458,97 @@ async fn api_adopt(
         .collect();
     let summary = s.store.adopt_plan(&p.access, &code, &grids).await?;
     Ok(axum::Json(summary).into_response())
+}
+
+/// One community's proposal, summarised for the street page.
+pub struct CommunityPlanRow {
+    pub code: String,
+    pub name: String,
+    pub households: i64,
+    pub current: usize,
+    pub proposed: usize,
+    pub in_band: usize,
+    pub eligible: usize,
+    pub upper_bound: usize,
+    pub moved: usize,
+    pub problem: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "plan_street.html")]
+struct StreetPlanView {
+    me: Me,
+    crumbs: Vec<Crumb>,
+    street: wangge_store::Street,
+    band: Band,
+    rows: Vec<CommunityPlanRow>,
+}
+
+/// Every community of a street planned at once: what would change where.
+async fn street_plans(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+    Query(q): Query<BandQuery>,
+) -> Result<Response, PageError> {
+    let st = s.store.street(&p.access, &code).await?;
+    let band = band(&s, &code[..6.min(code.len())], &q)?;
+    let mut rows = Vec::new();
+    for c in &st.communities {
+        let src = s.store.plan_source(&p.access, &c.code).await?;
+        let mut row = CommunityPlanRow {
+            code: c.code.clone(),
+            name: c.name.clone(),
+            households: c.figures.households,
+            current: src.live_grids.len(),
+            proposed: 0,
+            in_band: 0,
+            eligible: 0,
+            upper_bound: 0,
+            moved: 0,
+            problem: None,
+        };
+        match run(&s, &src, band) {
+            Ok((_, plan)) => {
+                row.proposed = plan.grids.len();
+                row.in_band = plan.summary.in_band;
+                row.eligible = plan.summary.eligible;
+                row.upper_bound = plan.summary.upper_bound;
+                let mut to = vec![""; src.compounds.len()];
+                for g in &plan.grids {
+                    for &m in &g.compounds {
+                        to[m] = &g.code;
+                    }
+                }
+                row.moved = src
+                    .compounds
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, m)| m.grid_code.as_deref() != Some(to[*i]))
+                    .count();
+            }
+            Err(e) => row.problem = Some(e.message()),
+        }
+        rows.push(row);
+    }
+    Ok(crate::auth::render(&StreetPlanView {
+        me: Me::of(&p),
+        crumbs: vec![
+            Crumb {
+                label: "总览".into(),
+                href: "/".into(),
+            },
+            Crumb {
+                label: st.street.name.clone(),
+                href: format!("/streets/{code}"),
+            },
+            Crumb {
+                label: "网格划分方案".into(),
+                href: format!("/plan/streets/{code}"),
+            },
+        ],
+        street: st.street,
+        band,
+        rows,
+    }))
 }

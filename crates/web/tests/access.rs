@@ -609,6 +609,13 @@ fn cases(o: &Objects, n: usize) -> Vec<Case> {
         );
         add(
             "GET",
+            "/plan/streets/{code}",
+            format!("/plan/streets/{st}"),
+            None,
+            On(RegistryRead, st.clone()),
+        );
+        add(
+            "GET",
             "/plan/communities/{code}",
             format!("/plan/communities/{c}"),
             None,

@@ -58,6 +58,12 @@ async fn every_baodu_community_gets_a_valid_plan_and_one_is_adopted() {
         assert!(html.text().contains("现有网格") && html.text().contains("方案网格"));
     }
 
+    // The street page plans every community at once.
+    let page = app.get("/plan/streets/370725001?min=500&max=600").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let text = page.text();
+    assert!(text.contains("宝昌社区") && text.contains("流泉社区") && text.contains("理论上限"));
+
     // Adopt 宝昌社区's plan.
     let code = "370725001001";
     let before = app.get(&format!("/api/communities/{code}")).await.json();
