@@ -255,11 +255,22 @@ fn a_person_logs_in_and_reads_the_demo_county() {
         "{crumb_text}"
     );
     // The grid plan of the community, as maps, and the budget.
-    wd.call("POST", "/url", json!({"url": format!("{site}/plan/communities/370725001001")}));
+    wd.call(
+        "POST",
+        "/url",
+        json!({"url": format!("{site}/plan/communities/370725001001")}),
+    );
     let text = wd.wait_page(|title, _| title.contains("网格划分方案"));
-    assert!(text.contains("现有网格") && text.contains("方案网格"), "{text}");
+    assert!(
+        text.contains("现有网格") && text.contains("方案网格"),
+        "{text}"
+    );
     screenshot(&wd, "plan");
-    wd.call("POST", "/url", json!({"url": format!("{site}/budget?year=2021")}));
+    wd.call(
+        "POST",
+        "/url",
+        json!({"url": format!("{site}/budget?year=2021")}),
+    );
     let text = wd.wait_page(|title, _| title.contains("预算与合规"));
     assert!(text.contains("196.2"), "{text}");
     screenshot(&wd, "budget");
