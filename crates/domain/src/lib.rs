@@ -7,6 +7,7 @@ pub mod access;
 pub mod annex2;
 pub mod code;
 pub mod demo;
+pub mod people;
 pub mod place;
 pub mod policy;
 pub mod registry;
