@@ -3,6 +3,7 @@
 //! or `--database-url postgres://…`.
 
 mod bench;
+mod people;
 mod plan;
 
 use std::net::SocketAddr;
@@ -31,6 +32,10 @@ struct Cli {
         hide_env_values = true
     )]
     database_url: Option<String>,
+    /// The data keys that encrypt ID and phone numbers (created, readable by the owner only,
+    /// on first use); default `<data-dir>/data.key`. Keep a copy: without it the numbers are lost.
+    #[arg(long, global = true, env = "WANGGE_KEY_FILE")]
+    key_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -83,6 +88,11 @@ enum Command {
         #[command(subcommand)]
         action: UserAction,
     },
+    /// Data keys: `rotate` adds a key and re-encrypts every value under it.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -99,6 +109,9 @@ enum Command {
 enum ImportTable {
     /// 附件2 社区基本情况表 (.xlsx, .xls or .csv in UTF-8 or GBK). All or nothing.
     Communities { file: PathBuf },
+    /// Households and residents (.xlsx, .xls or .csv in UTF-8 or GBK): every row checked
+    /// (ID check digit, duplicates, unknown grid, dates). All or nothing.
+    Residents { file: PathBuf },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -109,6 +122,16 @@ enum TableFormat {
 
 #[derive(Subcommand)]
 enum ExportTable {
+    /// Residents, masked, optionally of one grid (or community, street).
+    Residents {
+        #[arg(long)]
+        grid: Option<String>,
+        /// CSV in GBK instead of UTF-8.
+        #[arg(long)]
+        gbk: bool,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// 附件2 社区基本情况表, one sheet per street.
     Communities {
         #[arg(long, value_enum, default_value = "xlsx")]
@@ -155,6 +178,11 @@ enum UserAction {
 }
 
 #[derive(Subcommand)]
+enum KeysAction {
+    Rotate,
+}
+
+#[derive(Subcommand)]
 enum AuditAction {
     /// Check the hash chain; names the first broken row. Exit code 1 when broken.
     Verify,
@@ -164,6 +192,9 @@ enum AuditAction {
 enum BenchWhat {
     /// Build a large registry and time the overview API and a community page.
     Registry(bench::RegistryArgs),
+    /// Import generated residents (1,000,000 by default), then time look-ups by ID number and
+    /// a grid's resident list.
+    People(people::BenchArgs),
     /// Plan generated towns of 300, 5,000 and 50,000 compounds at 500–600 and 200–300.
     Plan(plan::BenchArgs),
 }
@@ -202,15 +233,20 @@ fn db_options(cli: &Cli) -> DbOptions {
 
 async fn run(cli: Cli) -> Result<(), String> {
     let opts = db_options(&cli);
+    let key_file = cli
+        .key_file
+        .clone()
+        .unwrap_or_else(|| cli.data_dir.join("data.key"));
     match cli.command {
         Command::Serve {
             bind,
             demo,
             secure_cookies,
         } => {
-            let store = Store::open(&opts).await.map_err(|e| e.to_string())?;
-            if demo {
-                load_demo(&store).await?;
+            let store = open_store(&opts, &key_file).await?;
+            if demo && load_demo(&store).await? {
+                let n = wangge_web::people::load_demo_residents(&store, 10).await?;
+                println!("已生成演示居民 {n} 人（身份证号、电话为合成数据，已加密存储）");
             }
             admin(&store).await?;
             let app = wangge_web::router(wangge_web::AppState::new(store, secure_cookies));
@@ -230,13 +266,17 @@ async fn run(cli: Cli) -> Result<(), String> {
             .map_err(|e| e.to_string())
         }
         Command::Demo => {
-            let store = Store::open(&opts).await.map_err(|e| e.to_string())?;
-            load_demo(&store).await
+            let store = open_store(&opts, &key_file).await?;
+            if load_demo(&store).await? {
+                let n = wangge_web::people::load_demo_residents(&store, 10).await?;
+                println!("已生成演示居民 {n} 人");
+            }
+            Ok(())
         }
         Command::Import {
             table: ImportTable::Communities { file },
         } => {
-            let store = Store::open(&opts).await.map_err(|e| e.to_string())?;
+            let store = open_store(&opts, &key_file).await?;
             let bytes = std::fs::read(&file)
                 .map_err(|e| format!("无法读取文件 {}：{e}", file.display()))?;
             let name = file.display().to_string();
@@ -267,7 +307,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Export {
             table: ExportTable::Communities { format, gbk, out },
         } => {
-            let store = Store::open(&opts).await.map_err(|e| e.to_string())?;
+            let store = open_store(&opts, &key_file).await?;
             let tables = store
                 .annex2_tables(&operator(&store).await?)
                 .await
@@ -285,6 +325,24 @@ async fn run(cli: Cli) -> Result<(), String> {
             what: BenchWhat::Registry(args),
         } => bench::registry(&opts, args).await,
         Command::Plan(args) => plan::plan(args),
+        Command::Import {
+            table: ImportTable::Residents { file },
+        } => {
+            let store = open_store(&opts, &key_file).await?;
+            people::import(&store, &operator(&store).await?, &file).await
+        }
+        Command::Export {
+            table: ExportTable::Residents { grid, gbk, out },
+        } => {
+            let store = open_store(&opts, &key_file).await?;
+            people::export(&store, &operator(&store).await?, grid.as_deref(), gbk, &out).await
+        }
+        Command::Keys {
+            action: KeysAction::Rotate,
+        } => people::rotate(&opts, &key_file).await,
+        Command::Bench {
+            what: BenchWhat::People(args),
+        } => people::bench(&opts, args).await,
         Command::Budget {
             year,
             policy,
@@ -292,20 +350,20 @@ async fn run(cli: Cli) -> Result<(), String> {
             gbk,
             out,
         } => {
-            let store = Store::open(&opts).await.map_err(|e| e.to_string())?;
+            let store = open_store(&opts, &key_file).await?;
             budget(&store, year, policy, format, gbk, out).await
         }
         Command::Bench {
             what: BenchWhat::Plan(args),
         } => plan::bench(args),
         Command::User { action } => {
-            let store = Store::open(&opts).await.map_err(|e| e.to_string())?;
+            let store = open_store(&opts, &key_file).await?;
             user(&store, action).await
         }
         Command::Audit {
             action: AuditAction::Verify,
         } => {
-            let store = Store::open(&opts).await.map_err(|e| e.to_string())?;
+            let store = open_store(&opts, &key_file).await?;
             match store.verify_audit().await.map_err(|e| e.to_string())? {
                 wangge_store::AuditCheck::Intact { rows } => {
                     println!("审计日志完整：共 {rows} 行，哈希链校验通过");
@@ -319,12 +377,18 @@ async fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
-async fn load_demo(store: &Store) -> Result<(), String> {
+async fn load_demo(store: &Store) -> Result<bool, String> {
     let loaded = wangge_web::budget::load_demo(store).await?;
     if loaded {
         println!("已载入演示数据：昌乐县（宝都街道、宝城街道，22 个社区）");
     }
-    Ok(())
+    Ok(loaded)
+}
+
+/// Opens the database with the data keys, creating the key file on first use.
+async fn open_store(opts: &DbOptions, key_file: &std::path::Path) -> Result<Store, String> {
+    let store = Store::open(opts).await.map_err(|e| e.to_string())?;
+    Ok(store.with_keys(people::load_keys(key_file)?))
 }
 
 async fn admin(store: &Store) -> Result<(), String> {

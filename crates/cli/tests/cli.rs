@@ -399,3 +399,104 @@ fn the_budget_workbook_of_the_demo_county() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn residents_in_and_out_and_keys_rotated() {
+    let db = Db::new();
+    let out = db.run(&["demo"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        db.dir.path().join("data.key").exists(),
+        "the key file is made on first use"
+    );
+
+    // A table of generated residents for one grid, revealed (as an office would type it).
+    let grid = "370725002001001".to_string();
+    let rows =
+        wangge_web::people::synth_rows(99, 40, std::slice::from_ref(&grid), wangge_store::today());
+    let mut table = vec![wangge_domain::people::import::header_row()];
+    let mut rows = rows;
+    for (i, r) in rows.iter_mut().enumerate() {
+        // Sequence numbers the demo's generator does not use, keeping each person's sex.
+        let male = r.id_number.sex() == wangge_domain::people::Sex::Male;
+        let seq = 800 + 2 * i as u16 + u16::from(male);
+        r.id_number =
+            wangge_domain::people::IdNumber::from_parts("370725", r.id_number.birth_date(), seq)
+                .unwrap();
+    }
+    for r in &rows {
+        let mut r = r.clone();
+        r.household = format!("T{}", r.household);
+        table.push(wangge_domain::people::import::export_row(&r, true));
+    }
+    let file = db.path("residents.csv");
+    std::fs::write(&file, wangge_sheets::write_csv(&table, true).unwrap()).unwrap();
+    let out = db.run(&["import", "residents", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("40 名居民"),
+        "{}",
+        text(&out.stdout)
+    );
+    // The same file again: every person is already registered; nothing is written.
+    let out = db.run(&["import", "residents", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("已登记"),
+        "{}",
+        text(&out.stderr)
+    );
+    // A wrong check digit is named by row and column.
+    let mut bad = table.clone();
+    let id = bad[3][bad[0].iter().position(|h| h.contains("身份")).unwrap()].clone();
+    let col = bad[0].iter().position(|h| h.contains("身份")).unwrap();
+    let wrong = if id.ends_with('0') {
+        format!("{}1", &id[..17])
+    } else {
+        format!("{}0", &id[..17])
+    };
+    bad[3][col] = wrong;
+    std::fs::write(&file, wangge_sheets::write_csv(&bad, false).unwrap()).unwrap();
+    let out = db.run(&["import", "residents", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("第 4 行"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // Export is masked.
+    let csv = db.path("out.csv");
+    let out = db.run(&[
+        "export",
+        "residents",
+        "--grid",
+        &grid,
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let exported = wangge_sheets::decode(&std::fs::read(&csv).unwrap());
+    assert!(exported.contains(&rows[0].id_number.mask()));
+    assert!(!exported.contains(rows[0].id_number.as_str()));
+
+    // Rotate: a second key; everything still reads back.
+    let out = db.run(&["keys", "rotate"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("k2"), "{}", text(&out.stdout));
+    let keys = std::fs::read_to_string(db.dir.path().join("data.key")).unwrap();
+    assert_eq!(keys.lines().count(), 2);
+    let out = db.run(&[
+        "export",
+        "residents",
+        "--grid",
+        &grid,
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        wangge_sheets::decode(&std::fs::read(&csv).unwrap()),
+        exported
+    );
+}

@@ -24,7 +24,7 @@ pub struct ImportSummary {
 
 /// Inserts many rows with multi-row INSERTs, in batches that stay under both databases'
 /// limits on bound parameters.
-async fn insert_rows<C: ConnectionTrait>(
+pub(crate) async fn insert_rows<C: ConnectionTrait>(
     c: &C,
     head: &str,
     width: usize,

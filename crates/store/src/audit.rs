@@ -256,6 +256,26 @@ impl Store {
         rows.iter().map(|r| Ok(audit_row(r)?.0)).collect()
     }
 
+    /// Every row of a table as text, on PostgreSQL (for tests that prove what is not stored;
+    /// on SQLite, read the file).
+    pub async fn table_as_text(&self, table: &str) -> Result<String> {
+        if !table.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+            return Err(StoreError::Config("表名无效".into()));
+        }
+        let rows = all(
+            self.conn(),
+            &format!("SELECT CAST(t AS TEXT) AS x FROM {table} t"),
+            vec![],
+        )
+        .await?;
+        let mut out = String::new();
+        for r in &rows {
+            out.push_str(&get::<String>(r, "x")?);
+            out.push('\n');
+        }
+        Ok(out)
+    }
+
     /// Runs one statement as the application's own database role. For maintenance and for the
     /// tests that show what the database refuses.
     pub async fn execute_as_app(&self, sql: &str) -> Result<u64> {

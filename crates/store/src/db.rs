@@ -347,6 +347,48 @@ CREATE TABLE street_recruitment (
 );
 "#,
     ),
+    (
+        3,
+        r#"
+CREATE TABLE household (
+    county_code TEXT NOT NULL REFERENCES county(code),
+    id TEXT NOT NULL,
+    number TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    grid_code TEXT NOT NULL REFERENCES grid(code),
+    address TEXT,
+    valid_from TEXT NOT NULL,
+    valid_to TEXT,
+    PRIMARY KEY (county_code, id)
+);
+CREATE UNIQUE INDEX household_number ON household(county_code, number);
+CREATE INDEX household_grid ON household(grid_code);
+CREATE TABLE resident (
+    county_code TEXT NOT NULL REFERENCES county(code),
+    id TEXT NOT NULL,
+    household_id TEXT NOT NULL,
+    grid_code TEXT NOT NULL,
+    name TEXT NOT NULL,
+    sex TEXT NOT NULL,
+    birth_date TEXT NOT NULL,
+    id_enc TEXT NOT NULL,
+    id_index TEXT NOT NULL,
+    phone_enc TEXT,
+    phone_index TEXT,
+    ethnicity TEXT,
+    political_status TEXT,
+    employment TEXT,
+    relation TEXT,
+    moved_in TEXT,
+    valid_from TEXT NOT NULL,
+    valid_to TEXT,
+    PRIMARY KEY (county_code, id)
+);
+CREATE INDEX resident_id_index ON resident(id_index);
+CREATE INDEX resident_phone_index ON resident(phone_index);
+CREATE INDEX resident_grid ON resident(grid_code, name);
+"#,
+    ),
 ];
 
 /// Audit rows are append-only: the database itself refuses UPDATE and DELETE on them, for

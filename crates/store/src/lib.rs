@@ -8,6 +8,8 @@ mod annex2;
 mod audit;
 mod budget;
 mod db;
+mod keys;
+mod people;
 mod planning;
 mod registry;
 mod scoped;
@@ -24,6 +26,8 @@ pub use annex2::ImportSummary;
 pub use audit::{AuditCheck, AuditEntry, AuditFilter, AuditRow};
 pub use budget::StaffRow;
 pub use db::DbOptions;
+pub use keys::Keyring;
+pub use people::{PeopleCounts, ResidentView, Revealed};
 pub use planning::{AdoptGrid, AdoptSummary, PlanCompound, PlanSource};
 pub use registry::*;
 pub use scoped::SETUP_ROLES;
@@ -66,6 +70,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct Store {
     db: DatabaseConnection,
     overview_cache: std::sync::Arc<std::sync::Mutex<Option<(i64, Overview)>>>,
+    keys: Option<std::sync::Arc<Keyring>>,
 }
 
 /// Which database a store is on, for `/healthz` and the logs.
@@ -83,6 +88,7 @@ impl Store {
         Ok(Store {
             db,
             overview_cache: Default::default(),
+            keys: None,
         })
     }
 

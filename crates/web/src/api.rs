@@ -784,6 +784,48 @@ pub fn openapi_document() -> Value {
         ),
     );
     add(
+        "/api/grids/{key}/residents".into(),
+        "get",
+        op(
+            "网格居民（证件号、电话已脱敏）与统计",
+            "people",
+            &["key"],
+            None,
+            ("200", obj()),
+        ),
+    );
+    add(
+        "/api/residents/{id}".into(),
+        "get",
+        op("居民详情（脱敏）", "people", &["id"], None, ("200", obj())),
+    );
+    add(
+        "/api/residents/{id}/reveal".into(),
+        "post",
+        op(
+            "查看完整证件号和电话：须有查看权限并说明理由（reason），记入审计日志",
+            "people",
+            &["id"],
+            Some(
+                json!({"type": "object", "properties": {"reason": {"type": "string"}}, "required": ["reason"]}),
+            ),
+            ("200", obj()),
+        ),
+    );
+    add(
+        "/api/people/search".into(),
+        "post",
+        op(
+            "按公民身份号码精确查找（号码放在请求体中，不进入地址栏）",
+            "people",
+            &[],
+            Some(
+                json!({"type": "object", "properties": {"id_number": {"type": "string"}}, "required": ["id_number"]}),
+            ),
+            ("200", arr()),
+        ),
+    );
+    add(
         "/api/audit/verify".into(),
         "get",
         op("校验审计日志哈希链", "audit", &[], None, ("200", obj())),

@@ -425,7 +425,9 @@ pub async fn audit_requests(State(s): State<SharedState>, req: Request, next: Ne
     let path = req.uri().path().to_string();
     let method = req.method().clone();
     let is_export = path.contains("/export") || path.starts_with("/api/audit/export");
-    let write = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+    // A reveal writes its own row (with the reason), so it is not counted twice.
+    let write = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS)
+        && !path.ends_with("/reveal");
     let principal = req.extensions().get::<Principal>().cloned();
     let res = next.run(req).await;
     if (write || is_export)

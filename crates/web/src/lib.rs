@@ -13,6 +13,7 @@ pub mod budget;
 mod entity;
 pub mod error;
 pub mod pages;
+pub mod people;
 pub mod planning;
 pub mod totp;
 
@@ -96,6 +97,7 @@ fn protected_routes() -> Routes {
         .merge(admin::routes())
         .merge(budget::routes())
         .merge(planning::routes())
+        .merge(people::routes())
 }
 
 /// Every route behind login, as (method, path template).

@@ -62,6 +62,7 @@ pub struct Me {
     pub import: bool,
     pub registry: bool,
     pub budget: bool,
+    pub people: bool,
 }
 
 impl Me {
@@ -76,6 +77,7 @@ impl Me {
             import: can(Permission::RegistryImport),
             registry: can(Permission::RegistryRead),
             budget: can(Permission::BudgetRead),
+            people: can(Permission::PersonRead),
         }
     }
 }
@@ -371,6 +373,8 @@ struct GridView {
     me: Me,
     crumbs: Vec<Crumb>,
     g: GridPage,
+    counts: Option<wangge_store::PeopleCounts>,
+    residents: Vec<wangge_store::ResidentView>,
 }
 
 async fn grid(
@@ -384,10 +388,20 @@ async fn grid(
         (&c.street_name, format!("/streets/{}", c.street_code)),
         (&c.name, format!("/communities/{}", c.code)),
     ]);
+    let (counts, residents) = if p.access.can(Permission::PersonRead, &code) {
+        (
+            Some(s.store.people_counts(&p.access, &code).await?),
+            s.store.grid_residents(&p.access, &code).await?,
+        )
+    } else {
+        (None, Vec::new())
+    };
     Ok(render(&GridView {
         me: Me::of(&p),
         crumbs,
         g,
+        counts,
+        residents,
     }))
 }
 

@@ -74,6 +74,8 @@ struct Objects {
     department: [String; 2],
     /// A staff assignment in each chain, and the code of its post.
     staff: [(String, String); 2],
+    /// A resident in each chain's grid.
+    resident: [String; 2],
     target_user: String,
 }
 
@@ -138,6 +140,17 @@ async fn objects(app: &TestApp) -> Objects {
             pick["post_code"].as_str().unwrap().to_string(),
         ));
     }
+    wangge_web::people::load_demo_residents(&app.store, 3)
+        .await
+        .unwrap();
+    let mut resident = Vec::new();
+    for grid in ["370725001001001", "370725002001001"] {
+        let list = app
+            .get(&format!("/api/grids/{grid}/residents"))
+            .await
+            .json();
+        resident.push(list["residents"][0]["id"].as_str().unwrap().to_string());
+    }
     let hash = wangge_web::hash_password("Target-Pass-42").unwrap();
     let target_user = app
         .store
@@ -152,6 +165,7 @@ async fn objects(app: &TestApp) -> Objects {
         building: [building[0].clone(), building[1].clone()],
         department: [department[0].clone(), department[1].clone()],
         staff: [staff[0].clone(), staff[1].clone()],
+        resident: [resident[0].clone(), resident[1].clone()],
         target_user,
     }
 }
@@ -888,6 +902,66 @@ fn cases(o: &Objects, n: usize) -> Vec<Case> {
         Some(json!({"name": "县民政局"})),
         On(RegistryWrite, county.clone()),
     );
+    add(
+        "GET",
+        "/people/search",
+        "/people/search".into(),
+        None,
+        Anyone,
+    );
+    add(
+        "POST",
+        "/people/search",
+        "/people/search".into(),
+        Some(json!({"id_number": "37072519800101123X"})),
+        Somewhere(PersonRead),
+    );
+    add(
+        "POST",
+        "/api/people/search",
+        "/api/people/search".into(),
+        Some(json!({"id_number": "37072519800101123X"})),
+        Somewhere(PersonRead),
+    );
+    for i in 0..2 {
+        let g = &o.grid[i];
+        let r = &o.resident[i];
+        add(
+            "GET",
+            "/api/grids/{key}/residents",
+            format!("/api/grids/{g}/residents"),
+            None,
+            On(PersonRead, g.clone()),
+        );
+        add(
+            "GET",
+            "/residents/{id}",
+            format!("/residents/{r}"),
+            None,
+            On(PersonRead, g.clone()),
+        );
+        add(
+            "GET",
+            "/api/residents/{id}",
+            format!("/api/residents/{r}"),
+            None,
+            On(PersonRead, g.clone()),
+        );
+        add(
+            "POST",
+            "/residents/{id}/reveal",
+            format!("/residents/{r}/reveal"),
+            Some(json!({"reason": "矩阵测试"})),
+            On(PersonReveal, g.clone()),
+        );
+        add(
+            "POST",
+            "/api/residents/{id}/reveal",
+            format!("/api/residents/{r}/reveal"),
+            Some(json!({"reason": "矩阵测试"})),
+            On(PersonReveal, g.clone()),
+        );
+    }
     // Adopting plans changes the grids: near the end.
     for c in &o.community {
         add(

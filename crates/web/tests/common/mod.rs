@@ -26,7 +26,7 @@ pub struct TestApp {
     pub router: Router,
     pub cookie: Option<String>,
     pub csrf: Option<String>,
-    _dir: tempfile::TempDir,
+    pub dir: tempfile::TempDir,
     scratch: Option<(String, String)>,
 }
 
@@ -75,7 +75,10 @@ impl TestApp {
             database_url: url,
         })
         .await
-        .expect("open store");
+        .expect("open store")
+        .with_keys(
+            wangge_store::Keyring::parse("test", &wangge_store::Keyring::generate()).unwrap(),
+        );
         if demo {
             assert!(wangge_web::budget::load_demo(&store).await.unwrap());
         }
@@ -88,7 +91,7 @@ impl TestApp {
             router,
             cookie: None,
             csrf: None,
-            _dir: dir,
+            dir,
             scratch,
         }
     }

@@ -1,0 +1,483 @@
+//! Households and residents. ID and phone numbers are stored only encrypted (see `keys.rs`)
+//! with a blind index for exact search; every read is masked unless the caller reveals, and
+//! every read and write is checked against the user's scope.
+
+use std::collections::HashMap;
+
+use sea_orm::{TransactionTrait, Value};
+use serde::Serialize;
+use wangge_domain::access::{Access, Permission};
+use wangge_domain::people::import::ResidentRow;
+use wangge_domain::people::{HouseholdKind, IdNumber, Phone};
+
+use crate::db::{all, exec, get, one};
+use crate::keys::Keyring;
+use crate::{Result, Store, StoreError, new_id, today};
+
+/// A resident as pages and the API show them: masked.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ResidentView {
+    pub id: String,
+    pub household: String,
+    pub household_kind: String,
+    pub grid_code: String,
+    pub name: String,
+    pub sex: String,
+    pub birth_date: String,
+    pub age: i64,
+    pub id_number_masked: String,
+    pub phone_masked: Option<String>,
+    pub relation: Option<String>,
+    pub ethnicity: Option<String>,
+    pub political_status: Option<String>,
+    pub employment: Option<String>,
+    pub moved_in: Option<String>,
+}
+
+/// What a reveal shows, once.
+#[derive(Debug, Clone, Serialize)]
+pub struct Revealed {
+    pub id_number: String,
+    pub phone: Option<String>,
+}
+
+/// A grid's people in numbers.
+#[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PeopleCounts {
+    pub households: i64,
+    pub residents: i64,
+    pub registered_households: i64,
+    pub residing_households: i64,
+    pub men: i64,
+    pub women: i64,
+    pub aged_60_and_over: i64,
+}
+
+const RESIDENT_COLUMNS: &str = "r.id, h.number, h.kind, r.grid_code, r.name, r.sex, r.birth_date, r.id_enc, \
+     r.phone_enc, r.relation, r.ethnicity, r.political_status, r.employment, r.moved_in";
+
+fn age_on(birth: &str, on: &str) -> i64 {
+    let y = |s: &str| s.get(..4).and_then(|x| x.parse::<i64>().ok()).unwrap_or(0);
+    let md = |s: &str| s.get(5..10).unwrap_or("").to_string();
+    let mut age = y(on) - y(birth);
+    if md(on) < md(birth) {
+        age -= 1;
+    }
+    age.max(0)
+}
+
+impl Store {
+    /// The data keys; people cannot be stored or read without them.
+    pub fn with_keys(mut self, keys: Keyring) -> Store {
+        self.keys = Some(std::sync::Arc::new(keys));
+        self
+    }
+
+    fn keyring(&self) -> Result<&Keyring> {
+        self.keys.as_deref().ok_or_else(|| {
+            StoreError::Config("未配置数据密钥（WANGGE_KEY_FILE），无法处理人员信息".into())
+        })
+    }
+
+    fn resident_of(&self, r: &sea_orm::QueryResult) -> Result<ResidentView> {
+        let keys = self.keyring()?;
+        let id_plain = keys.decrypt(&get::<String>(r, "id_enc")?)?;
+        let masked = IdNumber::parse(&id_plain)
+            .map(|i| i.mask())
+            .unwrap_or_else(|_| "******".into());
+        let phone_masked = match get::<Option<String>>(r, "phone_enc")? {
+            Some(p) => {
+                let plain = keys.decrypt(&p)?;
+                Some(
+                    Phone::parse(&plain)
+                        .map(|p| p.mask())
+                        .unwrap_or_else(|_| "****".into()),
+                )
+            }
+            None => None,
+        };
+        let birth: String = get(r, "birth_date")?;
+        let kind: String = get(r, "kind")?;
+        Ok(ResidentView {
+            id: get(r, "id")?,
+            household: get(r, "number")?,
+            household_kind: HouseholdKind::parse(&kind)
+                .map(|k| k.label().to_string())
+                .unwrap_or(kind),
+            grid_code: get(r, "grid_code")?,
+            name: get(r, "name")?,
+            sex: get(r, "sex")?,
+            age: age_on(&birth, &today().to_string()),
+            birth_date: birth,
+            id_number_masked: masked,
+            phone_masked,
+            relation: get(r, "relation")?,
+            ethnicity: get(r, "ethnicity")?,
+            political_status: get(r, "political_status")?,
+            employment: get(r, "employment")?,
+            moved_in: get(r, "moved_in")?,
+        })
+    }
+
+    /// Imports residents read from a table, all or nothing. Errors are (index into `rows`,
+    /// column name or "", message); households are created by their number.
+    pub async fn import_residents(
+        &self,
+        a: &Access,
+        rows: &[ResidentRow],
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<std::result::Result<usize, Vec<(usize, &'static str, String)>>> {
+        let keys = self.keyring()?.clone();
+        let county = self
+            .county()
+            .await?
+            .ok_or_else(|| StoreError::NotFound("尚未设置本县（区）".into()))?
+            .code;
+        // Grids: live ones of the county, and whether the user may write there.
+        let grid_rows = all(
+            self.conn(),
+            "SELECT code FROM grid WHERE county_code = ? AND valid_to IS NULL",
+            vec![county.clone().into()],
+        )
+        .await?;
+        let grids: std::collections::HashSet<String> = grid_rows
+            .iter()
+            .map(|r| get::<String>(r, "code"))
+            .collect::<Result<_>>()?;
+        let mut errors = Vec::new();
+        let mut household_grid: HashMap<&str, &str> = HashMap::new();
+        for (i, r) in rows.iter().enumerate() {
+            match r.grid.as_deref() {
+                None => errors.push((
+                    i,
+                    "网格编码",
+                    "未填写网格编码，无法确定所属网格".to_string(),
+                )),
+                Some(g) if !grids.contains(g) => {
+                    errors.push((i, "网格编码", format!("没有在册网格“{g}”")))
+                }
+                Some(g) if !a.can(Permission::RegistryWrite, g) => errors.push((
+                    i,
+                    "网格编码",
+                    format!("无权向网格“{g}”导入人员：不在您的管辖范围或权限之内"),
+                )),
+                Some(g) => {
+                    household_grid.entry(r.household.as_str()).or_insert(g);
+                }
+            }
+        }
+        // Already registered: the same ID number, or a household number in use.
+        let mut existing_ids = std::collections::HashSet::new();
+        for chunk in rows.chunks(500) {
+            let idx: Vec<String> = chunk
+                .iter()
+                .map(|r| keys.index("id", r.id_number.as_str()))
+                .collect();
+            let sql = format!(
+                "SELECT id_index FROM resident WHERE valid_to IS NULL AND id_index IN ({})",
+                vec!["?"; idx.len()].join(", ")
+            );
+            for r in all(
+                self.conn(),
+                &sql,
+                idx.into_iter().map(Value::from).collect(),
+            )
+            .await?
+            {
+                existing_ids.insert(get::<String>(&r, "id_index")?);
+            }
+        }
+        let numbers: Vec<&str> = household_grid.keys().copied().collect();
+        let mut existing_households = std::collections::HashSet::new();
+        for chunk in numbers.chunks(500) {
+            let sql = format!(
+                "SELECT number FROM household WHERE county_code = ? AND number IN ({})",
+                vec!["?"; chunk.len()].join(", ")
+            );
+            let mut values: Vec<Value> = vec![county.clone().into()];
+            values.extend(chunk.iter().map(|n| Value::from(n.to_string())));
+            for r in all(self.conn(), &sql, values).await? {
+                existing_households.insert(get::<String>(&r, "number")?);
+            }
+        }
+        for (i, r) in rows.iter().enumerate() {
+            if existing_ids.contains(&keys.index("id", r.id_number.as_str())) {
+                errors.push((
+                    i,
+                    "公民身份号码",
+                    "该公民身份号码已登记（同一人不能重复登记）".into(),
+                ));
+            }
+            if existing_households.contains(&r.household) {
+                errors.push((i, "户号", format!("户号“{}”已存在", r.household)));
+            }
+        }
+        if !errors.is_empty() {
+            errors.sort_by_key(|e| e.0);
+            return Ok(Err(errors));
+        }
+        let day = today().to_string();
+        let tx = self.conn().begin().await?;
+        let mut household_ids: HashMap<&str, String> = HashMap::new();
+        let mut households = Vec::new();
+        for r in rows {
+            if household_ids.contains_key(r.household.as_str()) {
+                continue;
+            }
+            let id = new_id();
+            household_ids.insert(&r.household, id.clone());
+            households.push(vec![
+                county.clone().into(),
+                id.into(),
+                r.household.clone().into(),
+                r.household_kind.key().into(),
+                household_grid[r.household.as_str()].to_string().into(),
+                r.address.clone().into(),
+                day.clone().into(),
+            ]);
+        }
+        crate::annex2::insert_rows(
+            &tx,
+            "INSERT INTO household (county_code, id, number, kind, grid_code, address, valid_from)",
+            7,
+            households,
+        )
+        .await?;
+        let total = rows.len();
+        for (done, chunk) in rows.chunks(1000).enumerate() {
+            let values: Vec<Vec<Value>> = chunk
+                .iter()
+                .map(|r| {
+                    vec![
+                        county.clone().into(),
+                        new_id().into(),
+                        household_ids[r.household.as_str()].clone().into(),
+                        household_grid[r.household.as_str()].to_string().into(),
+                        r.name.clone().into(),
+                        r.id_number.sex().label().into(),
+                        r.id_number.birth_date().to_string().into(),
+                        keys.encrypt(r.id_number.as_str()).into(),
+                        keys.index("id", r.id_number.as_str()).into(),
+                        r.phone.as_ref().map(|p| keys.encrypt(p.as_str())).into(),
+                        r.phone
+                            .as_ref()
+                            .map(|p| keys.index("phone", p.as_str()))
+                            .into(),
+                        r.ethnicity.map(|e| e.label().to_string()).into(),
+                        r.political_status.map(|e| e.label().to_string()).into(),
+                        r.employment.map(|e| e.label().to_string()).into(),
+                        r.relation.map(|e| e.label().to_string()).into(),
+                        r.moved_in.map(|d| d.to_string()).into(),
+                        day.clone().into(),
+                    ]
+                })
+                .collect();
+            crate::annex2::insert_rows(
+                &tx,
+                "INSERT INTO resident (county_code, id, household_id, grid_code, name, sex, birth_date, id_enc, \
+                 id_index, phone_enc, phone_index, ethnicity, political_status, employment, relation, moved_in, valid_from)",
+                17,
+                values,
+            )
+            .await?;
+            progress(((done + 1) * 1000).min(total), total);
+        }
+        tx.commit().await?;
+        Ok(Ok(rows.len()))
+    }
+
+    /// A grid's residents, masked.
+    pub async fn grid_residents(&self, a: &Access, grid: &str) -> Result<Vec<ResidentView>> {
+        if !a.can(Permission::PersonRead, grid) {
+            return Err(StoreError::Forbidden("无权查看该网格的人员信息".into()));
+        }
+        let rows = all(
+            self.conn(),
+            &format!(
+                "SELECT {RESIDENT_COLUMNS} FROM resident r JOIN household h ON h.county_code = r.county_code \
+                 AND h.id = r.household_id WHERE r.grid_code = ? AND r.valid_to IS NULL ORDER BY h.number, r.name"
+            ),
+            vec![grid.into()],
+        )
+        .await?;
+        rows.iter().map(|r| self.resident_of(r)).collect()
+    }
+
+    pub async fn people_counts(&self, a: &Access, grid: &str) -> Result<PeopleCounts> {
+        if !a.can(Permission::PersonRead, grid) {
+            return Err(StoreError::Forbidden("无权查看该网格的人员信息".into()));
+        }
+        let sixty = {
+            let t = today();
+            format!("{:04}{}", t.year() - 60, &t.to_string()[4..])
+        };
+        let r = one(
+            self.conn(),
+            "SELECT COUNT(*) AS n, \
+             CAST(COALESCE(SUM(CASE WHEN sex = '男' THEN 1 ELSE 0 END), 0) AS BIGINT) AS men, \
+             CAST(COALESCE(SUM(CASE WHEN birth_date <= ? THEN 1 ELSE 0 END), 0) AS BIGINT) AS old \
+             FROM resident WHERE grid_code = ? AND valid_to IS NULL",
+            vec![sixty.into(), grid.into()],
+        )
+        .await?;
+        let h = one(
+            self.conn(),
+            "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(CASE WHEN kind = 'registered' THEN 1 ELSE 0 END), 0) AS BIGINT) AS reg \
+             FROM household WHERE grid_code = ? AND valid_to IS NULL",
+            vec![grid.into()],
+        )
+        .await?;
+        let mut c = PeopleCounts::default();
+        if let Some(r) = r {
+            c.residents = get(&r, "n")?;
+            c.men = get(&r, "men")?;
+            c.women = c.residents - c.men;
+            c.aged_60_and_over = get(&r, "old")?;
+        }
+        if let Some(h) = h {
+            c.households = get(&h, "n")?;
+            c.registered_households = get(&h, "reg")?;
+            c.residing_households = c.households - c.registered_households;
+        }
+        Ok(c)
+    }
+
+    /// Residents with this ID number, inside the user's scope (by the blind index).
+    pub async fn find_by_id_number(&self, a: &Access, id: &IdNumber) -> Result<Vec<ResidentView>> {
+        let index = self.keyring()?.index("id", id.as_str());
+        let rows = all(
+            self.conn(),
+            &format!(
+                "SELECT {RESIDENT_COLUMNS} FROM resident r JOIN household h ON h.county_code = r.county_code \
+                 AND h.id = r.household_id WHERE r.id_index = ? AND r.valid_to IS NULL"
+            ),
+            vec![index.into()],
+        )
+        .await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let v = self.resident_of(r)?;
+            if a.can(Permission::PersonRead, &v.grid_code) {
+                out.push(v);
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn resident(&self, a: &Access, id: &str) -> Result<ResidentView> {
+        let r = one(
+            self.conn(),
+            &format!(
+                "SELECT {RESIDENT_COLUMNS} FROM resident r JOIN household h ON h.county_code = r.county_code \
+                 AND h.id = r.household_id WHERE r.id = ?"
+            ),
+            vec![id.into()],
+        )
+        .await?
+        .ok_or_else(|| StoreError::NotFound("没有这位居民".into()))?;
+        let v = self.resident_of(&r)?;
+        if !a.can(Permission::PersonRead, &v.grid_code) {
+            return Err(StoreError::Forbidden("无权查看该居民的信息".into()));
+        }
+        Ok(v)
+    }
+
+    /// The full ID and phone numbers, for a user with the reveal permission on the resident's
+    /// grid. The caller writes the audit row (who, whose, why — never the values).
+    pub async fn reveal(&self, a: &Access, id: &str) -> Result<Revealed> {
+        let v = self.resident(a, id).await?;
+        if !a.can(Permission::PersonReveal, &v.grid_code) {
+            return Err(StoreError::Forbidden("无权查看完整证件号和电话".into()));
+        }
+        let r = one(
+            self.conn(),
+            "SELECT id_enc, phone_enc FROM resident WHERE id = ?",
+            vec![id.into()],
+        )
+        .await?
+        .ok_or_else(|| StoreError::NotFound("没有这位居民".into()))?;
+        let keys = self.keyring()?;
+        Ok(Revealed {
+            id_number: keys.decrypt(&get::<String>(&r, "id_enc")?)?,
+            phone: match get::<Option<String>>(&r, "phone_enc")? {
+                Some(p) => Some(keys.decrypt(&p)?),
+                None => None,
+            },
+        })
+    }
+
+    /// Residents under the user's scope for export, masked: (grid, household, name, sex,
+    /// birth date, masked ID, masked phone).
+    pub async fn export_residents(
+        &self,
+        a: &Access,
+        grid_prefix: Option<&str>,
+    ) -> Result<Vec<ResidentView>> {
+        let prefixes = a.prefixes(Permission::PersonRead);
+        let mut out = Vec::new();
+        for p in prefixes {
+            let p = match grid_prefix {
+                Some(g) if g.starts_with(&p) => g.to_string(),
+                Some(g) if p.starts_with(g) => p,
+                Some(_) => continue,
+                None => p,
+            };
+            let rows = all(
+                self.conn(),
+                &format!(
+                    "SELECT {RESIDENT_COLUMNS} FROM resident r JOIN household h ON h.county_code = r.county_code \
+                     AND h.id = r.household_id WHERE r.grid_code LIKE ? AND r.valid_to IS NULL ORDER BY r.grid_code, h.number"
+                ),
+                vec![format!("{p}%").into()],
+            )
+            .await?;
+            for r in &rows {
+                out.push(self.resident_of(r)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Re-encrypts every value not under the keyring's current key. Returns how many values.
+    pub async fn rotate_keys(&self) -> Result<usize> {
+        let keys = self.keyring()?.clone();
+        let rows = all(
+            self.conn(),
+            "SELECT county_code, id, id_enc, phone_enc FROM resident",
+            vec![],
+        )
+        .await?;
+        let tx = self.conn().begin().await?;
+        let mut n = 0;
+        for r in &rows {
+            let id_enc: String = get(r, "id_enc")?;
+            let phone_enc: Option<String> = get(r, "phone_enc")?;
+            let stale = !keys.is_current(&id_enc)
+                || phone_enc.as_deref().is_some_and(|p| !keys.is_current(p));
+            if !stale {
+                continue;
+            }
+            let id_new = keys.encrypt(&keys.decrypt(&id_enc)?);
+            let phone_new = match &phone_enc {
+                Some(p) => Some(keys.encrypt(&keys.decrypt(p)?)),
+                None => None,
+            };
+            exec(
+                &tx,
+                "UPDATE resident SET id_enc = ?, phone_enc = ? WHERE county_code = ? AND id = ?",
+                vec![
+                    id_new.into(),
+                    phone_new.into(),
+                    get::<String>(r, "county_code")?.into(),
+                    get::<String>(r, "id")?.into(),
+                ],
+            )
+            .await?;
+            n += 1;
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+}

@@ -1,0 +1,304 @@
+//! People: a grid's residents (masked), a resident's page, the deliberate reveal (with a
+//! reason, audited), and search by ID number (in a form post, never in a URL).
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Form, Json};
+use serde::Deserialize;
+use wangge_domain::access::Permission;
+use wangge_domain::people::IdNumber;
+use wangge_store::{AuditEntry, ResidentView, Revealed};
+
+use crate::error::{ApiError, AppError, PageError};
+use crate::pages::{Crumb, Me};
+use crate::{Principal, SharedState};
+
+pub(crate) fn routes() -> crate::Routes {
+    crate::Routes::new()
+        .route("/residents/{id}", &["GET"], get(resident_page))
+        .route("/residents/{id}/reveal", &["POST"], post(reveal_page))
+        .route(
+            "/people/search",
+            &["GET", "POST"],
+            get(search_form).post(search_page),
+        )
+        .route(
+            "/api/grids/{key}/residents",
+            &["GET"],
+            get(api_grid_residents),
+        )
+        .route("/api/residents/{id}", &["GET"], get(api_resident))
+        .route("/api/residents/{id}/reveal", &["POST"], post(api_reveal))
+        .route("/api/people/search", &["POST"], post(api_search))
+}
+
+fn crumbs(label: &str, href: String) -> Vec<Crumb> {
+    vec![
+        Crumb {
+            label: "总览".into(),
+            href: "/".into(),
+        },
+        Crumb {
+            label: label.into(),
+            href,
+        },
+    ]
+}
+
+#[derive(Template)]
+#[template(path = "resident.html")]
+struct ResidentPage {
+    me: Me,
+    crumbs: Vec<Crumb>,
+    r: ResidentView,
+    can_reveal: bool,
+    revealed: Option<Revealed>,
+    error: Option<String>,
+}
+
+async fn resident_page(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let r = s.store.resident(&p.access, &id).await?;
+    Ok(crate::auth::render(&ResidentPage {
+        me: Me::of(&p),
+        crumbs: crumbs(&r.name.clone(), format!("/residents/{id}")),
+        can_reveal: p.access.can(Permission::PersonReveal, &r.grid_code),
+        r,
+        revealed: None,
+        error: None,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct RevealForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// Reveals, after a reason is given, and writes one audit row naming the person and the
+/// reason — never the numbers.
+async fn reveal(
+    s: &SharedState,
+    p: &Principal,
+    id: &str,
+    reason: &str,
+) -> Result<Revealed, AppError> {
+    let reason = reason.trim();
+    if reason.chars().count() < 2 {
+        let mut f = wangge_domain::registry::FieldErrors::new();
+        f.insert("reason".into(), "请说明查看完整号码的理由".into());
+        return Err(AppError::Invalid(f));
+    }
+    let reason: String = reason.chars().take(100).collect();
+    let result = s.store.reveal(&p.access, id).await;
+    let entry = AuditEntry {
+        user: p.username.clone(),
+        roles: p.roles(),
+        action: "reveal".into(),
+        object: format!("resident:{id} 理由：{reason}"),
+        client: p.client.clone(),
+        result: if result.is_ok() { "ok" } else { "denied" }.into(),
+    };
+    s.store.audit(&entry).await?;
+    Ok(result?)
+}
+
+async fn reveal_page(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    Form(f): Form<RevealForm>,
+) -> Result<Response, PageError> {
+    let r = s.store.resident(&p.access, &id).await?;
+    let (revealed, error) = match reveal(&s, &p, &id, &f.reason).await {
+        Ok(v) => (Some(v), None),
+        Err(AppError::Invalid(e)) => (None, e.values().next().cloned()),
+        Err(e) => return Err(e.into()),
+    };
+    let mut res = crate::auth::render(&ResidentPage {
+        me: Me::of(&p),
+        crumbs: crumbs(&r.name.clone(), format!("/residents/{id}")),
+        can_reveal: true,
+        r,
+        revealed,
+        error: error.clone(),
+    });
+    if error.is_some() {
+        *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(res)
+}
+
+#[derive(Template)]
+#[template(path = "people_search.html")]
+struct SearchPage {
+    me: Me,
+    crumbs: Vec<Crumb>,
+    results: Option<Vec<ResidentView>>,
+    error: Option<String>,
+}
+
+async fn search_form(Extension(p): Extension<Principal>) -> Result<Response, PageError> {
+    Ok(crate::auth::render(&SearchPage {
+        me: Me::of(&p),
+        crumbs: crumbs("按证件号查找居民", "/people/search".into()),
+        results: None,
+        error: None,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct SearchForm {
+    #[serde(default)]
+    id_number: String,
+}
+
+async fn search(
+    s: &SharedState,
+    p: &Principal,
+    id_number: &str,
+) -> Result<Vec<ResidentView>, AppError> {
+    if !p.access.can_somewhere(Permission::PersonRead) {
+        return Err(AppError::Forbidden("无权查找人员".into()));
+    }
+    let id = IdNumber::parse(id_number).map_err(|e| {
+        let mut f = wangge_domain::registry::FieldErrors::new();
+        f.insert("id_number".into(), e.to_string());
+        AppError::Invalid(f)
+    })?;
+    Ok(s.store.find_by_id_number(&p.access, &id).await?)
+}
+
+async fn search_page(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Form(f): Form<SearchForm>,
+) -> Result<Response, PageError> {
+    let (results, error) = match search(&s, &p, &f.id_number).await {
+        Ok(v) => (Some(v), None),
+        Err(AppError::Invalid(e)) => (None, e.values().next().cloned()),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(crate::auth::render(&SearchPage {
+        me: Me::of(&p),
+        crumbs: crumbs("按证件号查找居民", "/people/search".into()),
+        results,
+        error,
+    }))
+}
+
+async fn api_grid_residents(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(key): Path<String>,
+) -> Result<Response, ApiError> {
+    let residents = s.store.grid_residents(&p.access, &key).await?;
+    let counts = s.store.people_counts(&p.access, &key).await?;
+    Ok(Json(serde_json::json!({"counts": counts, "residents": residents})).into_response())
+}
+
+async fn api_resident(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(Json(s.store.resident(&p.access, &id).await?).into_response())
+}
+
+async fn api_reveal(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    Json(f): Json<serde_json::Value>,
+) -> Result<Response, ApiError> {
+    let v = reveal(&s, &p, &id, f["reason"].as_str().unwrap_or("")).await?;
+    Ok(Json(v).into_response())
+}
+
+async fn api_search(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Json(f): Json<serde_json::Value>,
+) -> Result<Response, ApiError> {
+    Ok(Json(search(&s, &p, f["id_number"].as_str().unwrap_or("")).await?).into_response())
+}
+
+/// Residents from the synthetic generator as import rows (for the demo and the benchmark).
+pub fn synth_rows(
+    seed: u64,
+    residents: usize,
+    grids: &[String],
+    as_of: wangge_domain::Date,
+) -> Vec<wangge_domain::people::import::ResidentRow> {
+    let mut out = Vec::with_capacity(residents);
+    for h in wangge_domain::people::synth::residents(seed, residents, grids, as_of) {
+        for m in h.members {
+            out.push(wangge_domain::people::import::ResidentRow {
+                sheet: 0,
+                row: out.len() + 2,
+                household: h.number.clone(),
+                household_kind: h.kind,
+                relation: Some(m.relation),
+                name: m.name,
+                id_number: m.id_number,
+                ethnicity: Some(m.ethnicity),
+                political_status: Some(m.political_status),
+                employment: Some(m.employment),
+                phone: m.phone,
+                grid: Some(h.grid_code.clone()),
+                compound: None,
+                building: None,
+                address: Some(h.address.clone()),
+                residing_household: None,
+                moved_in: Some(m.moved_in),
+            });
+        }
+    }
+    out
+}
+
+/// Gives the demo county a few generated residents per urban and rural grid (valid ID
+/// numbers under 370725, synthetic phones), enough for the grid pages to mean something.
+pub async fn load_demo_residents(
+    store: &wangge_store::Store,
+    per_grid: usize,
+) -> Result<usize, String> {
+    use wangge_domain::access::{Access, Grant, Role, Scope, ScopeKind, default_permissions};
+    let county = store
+        .county()
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("没有县")?;
+    let a = Access::new(
+        vec![Grant::new(
+            Role::CountyAdmin,
+            Scope::parse(ScopeKind::County, &county.code)?,
+        )?],
+        &default_permissions(),
+    );
+    let o = store.overview(&a).await.map_err(|e| e.to_string())?;
+    let mut grids = Vec::new();
+    for st in &o.streets {
+        for c in &st.communities {
+            let page = store
+                .community_page(&a, &c.code)
+                .await
+                .map_err(|e| e.to_string())?;
+            grids.extend(page.grids.into_iter().map(|g| g.code));
+        }
+    }
+    let rows = synth_rows(2020, per_grid * grids.len(), &grids, wangge_store::today());
+    match store
+        .import_residents(&a, &rows, &|_, _| {})
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        Ok(n) => Ok(n),
+        Err(errors) => Err(format!("演示居民导入失败：{}", errors[0].2)),
+    }
+}

@@ -1,0 +1,274 @@
+//! People: encrypted at rest, found by blind index, masked unless revealed with a reason
+//! (one audit row, without the number), and seen only inside the user's scope.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::TestApp;
+use serde_json::json;
+
+async fn demo_with_people() -> (TestApp, Vec<wangge_domain::people::import::ResidentRow>) {
+    let app = TestApp::demo().await;
+    let n = wangge_web::people::load_demo_residents(&app.store, 10)
+        .await
+        .unwrap();
+    assert!(n >= 1500, "{n}");
+    // The same rows the loader made (deterministic), to know what was stored.
+    let grids: Vec<String> = {
+        let mut g = Vec::new();
+        for st in app.overview().await["streets"].as_array().unwrap() {
+            for c in st["communities"].as_array().unwrap() {
+                let page = app
+                    .get(&format!("/api/communities/{}", c["code"].as_str().unwrap()))
+                    .await
+                    .json();
+                g.extend(
+                    page["grids"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|x| x["code"].as_str().unwrap().to_string()),
+                );
+            }
+        }
+        g
+    };
+    let rows =
+        wangge_web::people::synth_rows(2020, 10 * grids.len(), &grids, wangge_store::today());
+    (app, rows)
+}
+
+#[tokio::test]
+async fn numbers_are_stored_encrypted_and_found_by_blind_index() {
+    let (app, rows) = demo_with_people().await;
+    // No plaintext ID number or phone anywhere in the database.
+    let haystack: Vec<u8> = match app.store.backend() {
+        wangge_store::Backend::Sqlite => {
+            let mut bytes = Vec::new();
+            for f in std::fs::read_dir(app.dir.path()).unwrap() {
+                bytes.extend(std::fs::read(f.unwrap().path()).unwrap_or_default());
+            }
+            bytes
+        }
+        wangge_store::Backend::Postgres => {
+            let mut t = String::new();
+            for table in ["resident", "household", "audit_log"] {
+                t.push_str(&app.store.table_as_text(table).await.unwrap());
+            }
+            t.into_bytes()
+        }
+    };
+    assert!(haystack.len() > 100_000);
+    let contains = |needle: &str| {
+        haystack
+            .windows(needle.len())
+            .any(|w| w == needle.as_bytes())
+    };
+    for r in rows.iter().step_by(97) {
+        assert!(!contains(r.id_number.as_str()), "plaintext ID number found");
+        if let Some(p) = &r.phone {
+            assert!(!contains(p.as_str()), "plaintext phone found");
+        }
+    }
+    // Search by the full number finds the person; the answer is masked.
+    let who = &rows[5];
+    let found = app
+        .json(
+            "POST",
+            "/api/people/search",
+            json!({"id_number": who.id_number.as_str()}),
+        )
+        .await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.text());
+    let found = found.json();
+    assert_eq!(found.as_array().unwrap().len(), 1);
+    assert_eq!(found[0]["name"], who.name.as_str());
+    assert_eq!(found[0]["id_number_masked"], who.id_number.mask());
+    assert!(!found.to_string().contains(who.id_number.as_str()));
+    let bad = app
+        .json(
+            "POST",
+            "/api/people/search",
+            json!({"id_number": "370725198001011230"}),
+        )
+        .await;
+    assert_eq!(
+        bad.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a wrong check digit is refused"
+    );
+}
+
+#[tokio::test]
+async fn masked_unless_revealed_and_a_reveal_is_audited_once() {
+    let (mut app, rows) = demo_with_people().await;
+    let who = &rows[0];
+    let grid = who.grid.clone().unwrap();
+    let list = app
+        .get(&format!("/api/grids/{grid}/residents"))
+        .await
+        .json();
+    let person = list["residents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == who.name.as_str())
+        .unwrap()
+        .clone();
+    let id = person["id"].as_str().unwrap().to_string();
+    assert!(!list.to_string().contains(who.id_number.as_str()));
+    let page = app.get(&format!("/grids/{grid}")).await.text();
+    assert!(page.contains(&who.id_number.mask()) && !page.contains(who.id_number.as_str()));
+
+    // A county administrator has no reveal permission by default.
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/residents/{id}/reveal"),
+            json!({"reason": "核实"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // Community staff may reveal, with a reason: exactly one audit row, without the number.
+    let hash = wangge_web::hash_password("People-Pass-42").unwrap();
+    let uid = app
+        .store
+        .create_user("clerk", None, &hash, false)
+        .await
+        .unwrap();
+    let community = &grid[..12];
+    app.store
+        .set_grants(
+            &uid,
+            &wangge_web::admin::parse_grants(&format!("community_staff@{community}")).unwrap(),
+        )
+        .await
+        .unwrap();
+    app.login_as("clerk", "People-Pass-42", "").await;
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/residents/{id}/reveal"),
+            json!({"reason": ""}),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a reason is required"
+    );
+    let before = app
+        .store
+        .audit_rows(&wangge_store::AuditFilter {
+            limit: 100_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .len();
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/residents/{id}/reveal"),
+            json!({"reason": "入户走访核实身份"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["id_number"], who.id_number.as_str());
+    let rows_after = app
+        .store
+        .audit_rows(&wangge_store::AuditFilter {
+            limit: 100_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(rows_after.len(), before + 1, "exactly one audit row");
+    let row = &rows_after[0];
+    assert_eq!(
+        (row.user.as_str(), row.action.as_str(), row.result.as_str()),
+        ("clerk", "reveal", "ok")
+    );
+    assert!(row.object.contains(&id) && row.object.contains("入户走访核实身份"));
+    let all_audit: String = rows_after.iter().map(|r| format!("{r:?}")).collect();
+    assert!(
+        !all_audit.contains(who.id_number.as_str()),
+        "the number is never in the log"
+    );
+    // The page form does the same.
+    let page = app
+        .form(
+            &format!("/residents/{id}/reveal"),
+            &[("reason", "办理低保")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains(who.id_number.as_str()));
+    assert_eq!(page.headers["cache-control"], "no-store");
+}
+
+#[tokio::test]
+async fn a_grid_worker_sees_only_his_grid() {
+    let (mut app, rows) = demo_with_people().await;
+    let mine = rows[0].grid.clone().unwrap();
+    let other = rows
+        .iter()
+        .find(|r| r.grid.as_deref() != Some(mine.as_str()))
+        .unwrap();
+    let hash = wangge_web::hash_password("People-Pass-42").unwrap();
+    let uid = app
+        .store
+        .create_user("wang", None, &hash, false)
+        .await
+        .unwrap();
+    app.store
+        .set_grants(
+            &uid,
+            &wangge_web::admin::parse_grants(&format!("grid_worker@{mine}")).unwrap(),
+        )
+        .await
+        .unwrap();
+    app.login_as("wang", "People-Pass-42", "").await;
+    let list = app.get(&format!("/api/grids/{mine}/residents")).await;
+    assert_eq!(list.status, StatusCode::OK);
+    let list = list.json();
+    let expected = rows
+        .iter()
+        .filter(|r| r.grid.as_deref() == Some(mine.as_str()))
+        .count();
+    assert_eq!(list["residents"].as_array().unwrap().len(), expected);
+    assert_eq!(
+        list["counts"]["residents"].as_i64().unwrap() as usize,
+        expected,
+        "counts are his grid's"
+    );
+    let theirs = other.grid.clone().unwrap();
+    assert_eq!(
+        app.get(&format!("/api/grids/{theirs}/residents"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let found = app
+        .json(
+            "POST",
+            "/api/people/search",
+            json!({"id_number": other.id_number.as_str()}),
+        )
+        .await
+        .json();
+    assert!(
+        found.as_array().unwrap().is_empty(),
+        "search finds nobody outside his grid"
+    );
+    let found = app
+        .json(
+            "POST",
+            "/api/people/search",
+            json!({"id_number": rows[0].id_number.as_str()}),
+        )
+        .await
+        .json();
+    assert_eq!(found.as_array().unwrap().len(), 1);
+}
