@@ -32,6 +32,7 @@ pub(crate) fn routes() -> crate::Routes {
         .route("/api/residents/{id}", &["GET"], get(api_resident))
         .route("/api/residents/{id}/reveal", &["POST"], post(api_reveal))
         .route("/api/people/search", &["POST"], post(api_search))
+        .route("/export/residents.csv", &["GET"], get(export_csv))
 }
 
 fn crumbs(label: &str, href: String) -> Vec<Crumb> {
@@ -301,4 +302,67 @@ pub async fn load_demo_residents(
         Ok(n) => Ok(n),
         Err(errors) => Err(format!("演示居民导入失败：{}", errors[0].2)),
     }
+}
+
+#[derive(Deserialize)]
+pub struct ExportQuery {
+    grid: Option<String>,
+}
+
+/// The residents the user may see, masked, as CSV (UTF-8 with BOM): a grid worker's export
+/// holds his grid only.
+async fn export_csv(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    axum::extract::Query(q): axum::extract::Query<ExportQuery>,
+) -> Result<Response, PageError> {
+    if !p.access.can_somewhere(Permission::PersonRead) {
+        return Err(AppError::Forbidden("无权导出人员信息".into()).into());
+    }
+    let rows = s
+        .store
+        .export_residents(&p.access, q.grid.as_deref().filter(|g| !g.is_empty()))
+        .await?;
+    let mut table = vec![
+        [
+            "网格编码",
+            "户号",
+            "户类型",
+            "姓名",
+            "性别",
+            "出生日期",
+            "公民身份号码",
+            "联系电话",
+            "与户主关系",
+        ]
+        .iter()
+        .map(|x| x.to_string())
+        .collect::<Vec<_>>(),
+    ];
+    for r in rows {
+        table.push(vec![
+            r.grid_code,
+            r.household,
+            r.household_kind,
+            r.name,
+            r.sex,
+            r.birth_date,
+            r.id_number_masked,
+            r.phone_masked.unwrap_or_default(),
+            r.relation.unwrap_or_default(),
+        ]);
+    }
+    let bytes =
+        wangge_sheets::write_csv(&table, false).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"residents.csv\"",
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }

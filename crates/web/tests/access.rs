@@ -962,6 +962,13 @@ fn cases(o: &Objects, n: usize) -> Vec<Case> {
             On(PersonReveal, g.clone()),
         );
     }
+    add(
+        "GET",
+        "/export/residents.csv",
+        "/export/residents.csv".into(),
+        None,
+        Somewhere(PersonRead),
+    );
     // Adopting plans changes the grids: near the end.
     for c in &o.community {
         add(

@@ -243,6 +243,13 @@ async fn a_grid_worker_sees_only_his_grid() {
         expected,
         "counts are his grid's"
     );
+    // His export holds his grid only, masked.
+    let csv = app.get("/export/residents.csv").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let sheets = wangge_sheets::read("r.csv", &csv.body).unwrap();
+    assert_eq!(sheets[0].rows.len() - 1, expected);
+    assert!(sheets[0].rows[1..].iter().all(|r| r[0] == mine));
+    assert!(!String::from_utf8_lossy(&csv.body).contains(rows[0].id_number.as_str()));
     let theirs = other.grid.clone().unwrap();
     assert_eq!(
         app.get(&format!("/api/grids/{theirs}/residents"))
