@@ -77,7 +77,13 @@ pub(crate) async fn connect(opts: &DbOptions) -> Result<DatabaseConnection> {
     co.sqlx_logging(false)
         .acquire_timeout(Duration::from_secs(30))
         .max_connections(if sqlite { 4 } else { 10 })
-        .min_connections(1);
+        .min_connections(1)
+        // A page cache large enough for bulk imports into random-keyed indexes (blind index),
+        // per connection; SQLite allocates it only as it is used.
+        .map_sqlx_sqlite_opts(|o| {
+            o.pragma("cache_size", "-262144")
+                .pragma("temp_store", "memory")
+        });
     let db = Database::connect(co)
         .await
         .map_err(|e| StoreError::Config(format!("无法连接数据库：{}", redact(&e.to_string()))))?;
@@ -373,8 +379,10 @@ CREATE TABLE resident (
     birth_date TEXT NOT NULL,
     id_enc TEXT NOT NULL,
     id_index TEXT NOT NULL,
+    id_masked TEXT NOT NULL,
     phone_enc TEXT,
     phone_index TEXT,
+    phone_masked TEXT,
     ethnicity TEXT,
     political_status TEXT,
     employment TEXT,

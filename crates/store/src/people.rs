@@ -8,7 +8,7 @@ use sea_orm::{TransactionTrait, Value};
 use serde::Serialize;
 use wangge_domain::access::{Access, Permission};
 use wangge_domain::people::import::ResidentRow;
-use wangge_domain::people::{HouseholdKind, IdNumber, Phone};
+use wangge_domain::people::{HouseholdKind, IdNumber};
 
 use crate::db::{all, exec, get, one};
 use crate::keys::Keyring;
@@ -55,8 +55,8 @@ pub struct PeopleCounts {
     pub aged_60_and_over: i64,
 }
 
-const RESIDENT_COLUMNS: &str = "r.id, h.number, h.kind, r.grid_code, r.name, r.sex, r.birth_date, r.id_enc, \
-     r.phone_enc, r.relation, r.ethnicity, r.political_status, r.employment, r.moved_in";
+const RESIDENT_COLUMNS: &str = "r.id, h.number, h.kind, r.grid_code, r.name, r.sex, r.birth_date, r.id_masked, \
+     r.phone_masked, r.relation, r.ethnicity, r.political_status, r.employment, r.moved_in";
 
 fn age_on(birth: &str, on: &str) -> i64 {
     let y = |s: &str| s.get(..4).and_then(|x| x.parse::<i64>().ok()).unwrap_or(0);
@@ -81,23 +81,11 @@ impl Store {
         })
     }
 
+    /// A resident row as shown: the masked forms were made when the numbers were stored, so
+    /// lists need no decryption.
     fn resident_of(&self, r: &sea_orm::QueryResult) -> Result<ResidentView> {
-        let keys = self.keyring()?;
-        let id_plain = keys.decrypt(&get::<String>(r, "id_enc")?)?;
-        let masked = IdNumber::parse(&id_plain)
-            .map(|i| i.mask())
-            .unwrap_or_else(|_| "******".into());
-        let phone_masked = match get::<Option<String>>(r, "phone_enc")? {
-            Some(p) => {
-                let plain = keys.decrypt(&p)?;
-                Some(
-                    Phone::parse(&plain)
-                        .map(|p| p.mask())
-                        .unwrap_or_else(|_| "****".into()),
-                )
-            }
-            None => None,
-        };
+        let masked: String = get(r, "id_masked")?;
+        let phone_masked: Option<String> = get(r, "phone_masked")?;
         let birth: String = get(r, "birth_date")?;
         let kind: String = get(r, "kind")?;
         Ok(ResidentView {
@@ -260,11 +248,13 @@ impl Store {
                         r.id_number.birth_date().to_string().into(),
                         keys.encrypt(r.id_number.as_str()).into(),
                         keys.index("id", r.id_number.as_str()).into(),
+                        r.id_number.mask().into(),
                         r.phone.as_ref().map(|p| keys.encrypt(p.as_str())).into(),
                         r.phone
                             .as_ref()
                             .map(|p| keys.index("phone", p.as_str()))
                             .into(),
+                        r.phone.as_ref().map(|p| p.mask()).into(),
                         r.ethnicity.map(|e| e.label().to_string()).into(),
                         r.political_status.map(|e| e.label().to_string()).into(),
                         r.employment.map(|e| e.label().to_string()).into(),
@@ -277,8 +267,9 @@ impl Store {
             crate::annex2::insert_rows(
                 &tx,
                 "INSERT INTO resident (county_code, id, household_id, grid_code, name, sex, birth_date, id_enc, \
-                 id_index, phone_enc, phone_index, ethnicity, political_status, employment, relation, moved_in, valid_from)",
-                17,
+                 id_index, id_masked, phone_enc, phone_index, phone_masked, ethnicity, political_status, employment, \
+                 relation, moved_in, valid_from)",
+                19,
                 values,
             )
             .await?;
@@ -289,7 +280,16 @@ impl Store {
     }
 
     /// A grid's residents, masked.
-    pub async fn grid_residents(&self, a: &Access, grid: &str) -> Result<Vec<ResidentView>> {
+    /// Residents listed a page at a time.
+    pub const PAGE: usize = 200;
+
+    /// A page (0-based) of a grid's residents, masked, by household number.
+    pub async fn grid_residents(
+        &self,
+        a: &Access,
+        grid: &str,
+        page: usize,
+    ) -> Result<Vec<ResidentView>> {
         if !a.can(Permission::PersonRead, grid) {
             return Err(StoreError::Forbidden("无权查看该网格的人员信息".into()));
         }
@@ -297,9 +297,14 @@ impl Store {
             self.conn(),
             &format!(
                 "SELECT {RESIDENT_COLUMNS} FROM resident r JOIN household h ON h.county_code = r.county_code \
-                 AND h.id = r.household_id WHERE r.grid_code = ? AND r.valid_to IS NULL ORDER BY h.number, r.name"
+                 AND h.id = r.household_id WHERE r.grid_code = ? AND r.valid_to IS NULL ORDER BY h.number, r.name \
+                 LIMIT ? OFFSET ?"
             ),
-            vec![grid.into()],
+            vec![
+                grid.into(),
+                (Self::PAGE as i64).into(),
+                ((page * Self::PAGE) as i64).into(),
+            ],
         )
         .await?;
         rows.iter().map(|r| self.resident_of(r)).collect()

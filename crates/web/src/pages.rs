@@ -375,12 +375,15 @@ struct GridView {
     g: GridPage,
     counts: Option<wangge_store::PeopleCounts>,
     residents: Vec<wangge_store::ResidentView>,
+    page: usize,
+    more: bool,
 }
 
 async fn grid(
     State(s): State<SharedState>,
     Extension(p): Extension<Principal>,
     Path(code): Path<String>,
+    Query(page): Query<crate::people::PageQuery>,
 ) -> PageResult {
     let g = s.store.grid_page(&p.access, &code).await?;
     let c = &g.community;
@@ -391,7 +394,7 @@ async fn grid(
     let (counts, residents) = if p.access.can(Permission::PersonRead, &code) {
         (
             Some(s.store.people_counts(&p.access, &code).await?),
-            s.store.grid_residents(&p.access, &code).await?,
+            s.store.grid_residents(&p.access, &code, page.page).await?,
         )
     } else {
         (None, Vec::new())
@@ -400,6 +403,10 @@ async fn grid(
         me: Me::of(&p),
         crumbs,
         g,
+        more: counts
+            .as_ref()
+            .is_some_and(|c| (page.page + 1) * wangge_store::Store::PAGE < c.residents as usize),
+        page: page.page,
         counts,
         residents,
     }))

@@ -193,14 +193,27 @@ async fn search_page(
     }))
 }
 
+#[derive(Deserialize, Default)]
+pub struct PageQuery {
+    #[serde(default)]
+    pub page: usize,
+}
+
 async fn api_grid_residents(
     State(s): State<SharedState>,
     Extension(p): Extension<Principal>,
     Path(key): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<PageQuery>,
 ) -> Result<Response, ApiError> {
-    let residents = s.store.grid_residents(&p.access, &key).await?;
+    let residents = s.store.grid_residents(&p.access, &key, q.page).await?;
     let counts = s.store.people_counts(&p.access, &key).await?;
-    Ok(Json(serde_json::json!({"counts": counts, "residents": residents})).into_response())
+    Ok(Json(serde_json::json!({
+        "counts": counts,
+        "page": q.page,
+        "page_size": wangge_store::Store::PAGE,
+        "residents": residents
+    }))
+    .into_response())
 }
 
 async fn api_resident(
