@@ -39,29 +39,7 @@ pub async fn registry(opts: &DbOptions, a: RegistryArgs) -> Result<(), String> {
     let per_community_grids = (a.grids / a.communities.max(1)).max(1);
     let per_community_compounds = (a.compounds / a.communities.max(1)).max(1);
     let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
-    // Never touch the user's data: SQLite goes to a temporary directory, PostgreSQL to a
-    // scratch database on the same server, dropped afterwards.
-    let (bench_opts, scratch) = match &opts.database_url {
-        Some(url) => {
-            let (u, name) = wangge_store::scratch::create(url, "wangge_bench")
-                .await
-                .map_err(|e| e.to_string())?;
-            (
-                DbOptions {
-                    data_dir: tmp.path().into(),
-                    database_url: Some(u),
-                },
-                Some((url.clone(), name)),
-            )
-        }
-        None => (
-            DbOptions {
-                data_dir: tmp.path().into(),
-                database_url: None,
-            },
-            None,
-        ),
-    };
+    let (bench_opts, scratch) = fresh_database(opts, tmp.path()).await?;
     let result = run(
         &bench_opts,
         &a,
@@ -217,4 +195,33 @@ async fn run(
         );
     }
     Ok(())
+}
+
+/// A fresh database for a benchmark, never the user's: SQLite in `dir`, or a scratch
+/// PostgreSQL database on the same server (returned for dropping afterwards).
+pub async fn fresh_database(
+    opts: &DbOptions,
+    dir: &std::path::Path,
+) -> Result<(DbOptions, Option<(String, String)>), String> {
+    Ok(match &opts.database_url {
+        Some(url) => {
+            let (u, name) = wangge_store::scratch::create(url, "wangge_bench")
+                .await
+                .map_err(|e| e.to_string())?;
+            (
+                DbOptions {
+                    data_dir: dir.into(),
+                    database_url: Some(u),
+                },
+                Some((url.clone(), name)),
+            )
+        }
+        None => (
+            DbOptions {
+                data_dir: dir.into(),
+                database_url: None,
+            },
+            None,
+        ),
+    })
 }

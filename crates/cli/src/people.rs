@@ -102,44 +102,13 @@ pub async fn export(
         .export_residents(a, grid)
         .await
         .map_err(|e| e.to_string())?;
-    let mut table = vec![
-        [
-            "网格编码",
-            "户号",
-            "户类型",
-            "姓名",
-            "性别",
-            "出生日期",
-            "公民身份号码",
-            "联系电话",
-            "与户主关系",
-            "民族",
-            "政治面貌",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect::<Vec<_>>(),
-    ];
-    for r in &rows {
-        table.push(vec![
-            r.grid_code.clone(),
-            r.household.clone(),
-            r.household_kind.clone(),
-            r.name.clone(),
-            r.sex.clone(),
-            r.birth_date.clone(),
-            r.id_number_masked.clone(),
-            r.phone_masked.clone().unwrap_or_default(),
-            r.relation.clone().unwrap_or_default(),
-            r.ethnicity.clone().unwrap_or_default(),
-            r.political_status.clone().unwrap_or_default(),
-        ]);
-    }
+    let n = rows.len();
+    let table = wangge_web::people::residents_table(rows);
     let bytes = wangge_sheets::write_csv(&table, gbk).map_err(|e| e.to_string())?;
     std::fs::write(out, bytes).map_err(|e| format!("无法写入 {}：{e}", out.display()))?;
     println!(
         "已导出 {} 名居民（证件号、电话已脱敏）到 {}",
-        rows.len(),
+        n,
         out.display()
     );
     Ok(())
@@ -184,27 +153,7 @@ fn p(sorted: &[Duration], q: f64) -> String {
 /// about 1,430 people a grid — what 500–600 households a grid means at 2.6 people a household.
 pub async fn bench(opts: &DbOptions, a: BenchArgs) -> Result<(), String> {
     let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let (bench_opts, scratch) = match &opts.database_url {
-        Some(url) => {
-            let (u, name) = wangge_store::scratch::create(url, "wangge_bench")
-                .await
-                .map_err(|e| e.to_string())?;
-            (
-                DbOptions {
-                    data_dir: tmp.path().into(),
-                    database_url: Some(u),
-                },
-                Some((url.clone(), name)),
-            )
-        }
-        None => (
-            DbOptions {
-                data_dir: tmp.path().into(),
-                database_url: None,
-            },
-            None,
-        ),
-    };
+    let (bench_opts, scratch) = crate::bench::fresh_database(opts, tmp.path()).await?;
     let result = run(&bench_opts, &a).await;
     if let Some((url, name)) = scratch {
         let _ = wangge_store::scratch::drop(&url, &name).await;

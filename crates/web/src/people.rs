@@ -336,35 +336,7 @@ async fn export_csv(
         .store
         .export_residents(&p.access, q.grid.as_deref().filter(|g| !g.is_empty()))
         .await?;
-    let mut table = vec![
-        [
-            "网格编码",
-            "户号",
-            "户类型",
-            "姓名",
-            "性别",
-            "出生日期",
-            "公民身份号码",
-            "联系电话",
-            "与户主关系",
-        ]
-        .iter()
-        .map(|x| x.to_string())
-        .collect::<Vec<_>>(),
-    ];
-    for r in rows {
-        table.push(vec![
-            r.grid_code,
-            r.household,
-            r.household_kind,
-            r.name,
-            r.sex,
-            r.birth_date,
-            r.id_number_masked,
-            r.phone_masked.unwrap_or_default(),
-            r.relation.unwrap_or_default(),
-        ]);
-    }
+    let table = residents_table(rows);
     let bytes =
         wangge_sheets::write_csv(&table, false).map_err(|e| AppError::BadRequest(e.to_string()))?;
     Ok((
@@ -378,4 +350,38 @@ async fn export_csv(
         bytes,
     )
         .into_response())
+}
+
+/// Residents as an export table (masked), header first.
+pub fn residents_table(rows: Vec<ResidentView>) -> Vec<Vec<String>> {
+    let header = [
+        "网格编码",
+        "户号",
+        "户类型",
+        "姓名",
+        "性别",
+        "出生日期",
+        "公民身份号码",
+        "联系电话",
+        "与户主关系",
+        "民族",
+        "政治面貌",
+    ];
+    let mut table = vec![header.iter().map(|x| x.to_string()).collect::<Vec<_>>()];
+    for r in rows {
+        table.push(vec![
+            r.grid_code,
+            r.household,
+            r.household_kind,
+            r.name,
+            r.sex,
+            r.birth_date,
+            r.id_number_masked,
+            r.phone_masked.unwrap_or_default(),
+            r.relation.unwrap_or_default(),
+            r.ethnicity.unwrap_or_default(),
+            r.political_status.unwrap_or_default(),
+        ]);
+    }
+    table
 }

@@ -378,16 +378,25 @@ async fn adopt(
     if !p.access.can(Permission::PlanAdopt, &code) {
         return Err(AppError::Forbidden("无权采用该社区的网格划分方案".into()).into());
     }
-    let src = s.store.plan_source(&p.access, &code).await?;
-    let band = band(
-        &s,
-        &code[..6.min(code.len())],
-        &BandQuery {
-            min: Some(f.min),
-            max: Some(f.max),
-        },
-    )?;
-    let (_, plan) = run(&s, &src, band)?;
+    let q = BandQuery {
+        min: Some(f.min),
+        max: Some(f.max),
+    };
+    let summary = adopt_with(&s, &p, &code, &q).await?;
+    tracing::info!(user = %p.username, community = %code, ?summary, "plan adopted");
+    Ok(Redirect::to(&format!("/communities/{code}")).into_response())
+}
+
+/// Runs the planner again on the registry as it is (deterministic: the plan shown) and adopts it.
+async fn adopt_with(
+    s: &SharedState,
+    p: &Principal,
+    code: &str,
+    q: &BandQuery,
+) -> Result<wangge_store::AdoptSummary, AppError> {
+    let src = s.store.plan_source(&p.access, code).await?;
+    let band = band(s, &code[..6.min(code.len())], q)?;
+    let (_, plan) = run(s, &src, band)?;
     let grids: Vec<AdoptGrid> = plan
         .grids
         .iter()
@@ -400,9 +409,7 @@ async fn adopt(
                 .collect(),
         })
         .collect();
-    let summary = s.store.adopt_plan(&p.access, &code, &grids).await?;
-    tracing::info!(user = %p.username, community = %code, ?summary, "plan adopted");
-    Ok(Redirect::to(&format!("/communities/{code}")).into_response())
+    Ok(s.store.adopt_plan(&p.access, code, &grids).await?)
 }
 
 /// The proposal as GeoJSON: one feature per grid with `code`, `households`, `compounds` (ids),
@@ -441,22 +448,7 @@ async fn api_adopt(
         min: f["min"].as_i64(),
         max: f["max"].as_i64(),
     };
-    let src = s.store.plan_source(&p.access, &code).await?;
-    let band = band(&s, &code[..6.min(code.len())], &q)?;
-    let (_, plan) = run(&s, &src, band)?;
-    let grids: Vec<AdoptGrid> = plan
-        .grids
-        .iter()
-        .map(|g| AdoptGrid {
-            code: g.code.clone(),
-            compounds: g
-                .compounds
-                .iter()
-                .map(|&i| src.compounds[i].id.clone())
-                .collect(),
-        })
-        .collect();
-    let summary = s.store.adopt_plan(&p.access, &code, &grids).await?;
+    let summary = adopt_with(&s, &p, &code, &q).await?;
     Ok(axum::Json(summary).into_response())
 }
 
