@@ -68,6 +68,10 @@ keyed!(
         AuditRead => ("audit.read", "查看审计日志"),
         PersonRead => ("person.read", "查看人员信息（脱敏）"),
         PersonReveal => ("person.reveal", "查看完整证件号、电话"),
+        PersonWrite => ("person.write", "登记居民、迁入迁出"),
+        VisitWrite => ("visit.write", "记录入户走访（民情日志）"),
+        SpecialCare => ("special.care", "查看、登记、跟进关爱帮扶对象"),
+        SpecialSecurity => ("special.security", "查看、登记、跟进重点人员"),
     }
 );
 
@@ -121,6 +125,7 @@ pub fn default_permissions() -> Vec<(Role, Permission)> {
                 PolicyEdit,
                 BudgetRead,
                 PersonRead,
+                PersonWrite,
             ],
         ),
         (
@@ -132,6 +137,8 @@ pub fn default_permissions() -> Vec<(Role, Permission)> {
                 PlanAdopt,
                 BudgetRead,
                 PersonRead,
+                PersonWrite,
+                SpecialCare,
             ],
         ),
         (
@@ -142,9 +149,24 @@ pub fn default_permissions() -> Vec<(Role, Permission)> {
                 RegistryExport,
                 PersonRead,
                 PersonReveal,
+                PersonWrite,
+                VisitWrite,
+                SpecialCare,
+                SpecialSecurity,
             ],
         ),
-        (GridWorker, &[RegistryRead, PersonRead, PersonReveal]),
+        (
+            GridWorker,
+            &[
+                RegistryRead,
+                PersonRead,
+                PersonReveal,
+                PersonWrite,
+                VisitWrite,
+                SpecialCare,
+                SpecialSecurity,
+            ],
+        ),
         (DepartmentStaff, &[]),
         (Observer, &[RegistryRead, RegistryExport, BudgetRead]),
         (SystemAdmin, &[UserManage]),

@@ -397,7 +397,94 @@ CREATE INDEX resident_phone_index ON resident(phone_index);
 CREATE INDEX resident_grid ON resident(grid_code, name);
 "#,
     ),
+    (
+        4,
+        r#"
+ALTER TABLE household ADD COLUMN compound_id TEXT;
+ALTER TABLE household ADD COLUMN building_id TEXT;
+ALTER TABLE resident ADD COLUMN living_household_id TEXT;
+ALTER TABLE resident ADD COLUMN living_grid_code TEXT;
+CREATE INDEX resident_household ON resident(household_id);
+CREATE INDEX resident_living_grid ON resident(living_grid_code);
+CREATE TABLE resident_move (
+    county_code TEXT NOT NULL REFERENCES county(code),
+    id TEXT NOT NULL,
+    resident_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    date TEXT NOT NULL,
+    place TEXT,
+    reason TEXT,
+    from_household_id TEXT,
+    to_household_id TEXT,
+    recorded_by TEXT NOT NULL,
+    recorded_at BIGINT NOT NULL,
+    PRIMARY KEY (county_code, id)
+);
+CREATE INDEX resident_move_resident ON resident_move(resident_id);
+CREATE TABLE special_record (
+    county_code TEXT NOT NULL REFERENCES county(code),
+    id TEXT NOT NULL,
+    resident_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    sensitivity TEXT NOT NULL,
+    helper TEXT,
+    helper_phone_enc TEXT,
+    helper_phone_masked TEXT,
+    difficulties TEXT,
+    requests TEXT,
+    risk TEXT NOT NULL,
+    since TEXT NOT NULL,
+    until TEXT,
+    note TEXT,
+    next_due TEXT,
+    recorded_by TEXT NOT NULL,
+    recorded_at BIGINT NOT NULL,
+    PRIMARY KEY (county_code, id)
+);
+CREATE INDEX special_record_resident ON special_record(resident_id);
+CREATE TABLE follow_up (
+    county_code TEXT NOT NULL REFERENCES county(code),
+    id TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    date TEXT NOT NULL,
+    content TEXT NOT NULL,
+    risk TEXT,
+    recorded_by TEXT NOT NULL,
+    recorded_at BIGINT NOT NULL,
+    PRIMARY KEY (county_code, id)
+);
+CREATE INDEX follow_up_record ON follow_up(record_id, date);
+CREATE TABLE visit (
+    county_code TEXT NOT NULL REFERENCES county(code),
+    id TEXT NOT NULL,
+    household_id TEXT NOT NULL,
+    grid_code TEXT NOT NULL,
+    date TEXT NOT NULL,
+    met TEXT NOT NULL,
+    findings TEXT NOT NULL,
+    follow_up TEXT,
+    special_record_id TEXT,
+    recorded_by TEXT NOT NULL,
+    recorded_at BIGINT NOT NULL,
+    PRIMARY KEY (county_code, id)
+);
+CREATE INDEX visit_grid ON visit(grid_code, date);
+CREATE INDEX visit_household ON visit(household_id, date)
+"#,
+    ),
 ];
+
+/// Permissions added after the first migration, with the version that grants their
+/// defaults (a county that edited its table keeps its edits for the older ones).
+const NEW_PERMISSIONS: &[(i64, &[wangge_domain::access::Permission])] = &[(
+    4,
+    &[
+        wangge_domain::access::Permission::PersonWrite,
+        wangge_domain::access::Permission::VisitWrite,
+        wangge_domain::access::Permission::SpecialCare,
+        wangge_domain::access::Permission::SpecialSecurity,
+    ],
+)];
 
 /// Audit rows are append-only: the database itself refuses UPDATE and DELETE on them, for
 /// every role including the application's own. The one place the backends differ.
@@ -441,12 +528,30 @@ pub(crate) async fn migrate(db: &DatabaseConnection) -> Result<()> {
                 tx.execute_unprepared(part).await?;
             }
             for (role, permission) in wangge_domain::access::default_permissions() {
+                if NEW_PERMISSIONS.iter().any(|(_, p)| p.contains(&permission)) {
+                    continue;
+                }
                 exec(
                     &tx,
                     "INSERT INTO role_permission (role, permission) VALUES (?, ?)",
                     vec![role.key().into(), permission.key().into()],
                 )
                 .await?;
+            }
+        }
+        for (v, added) in NEW_PERMISSIONS {
+            if v != version {
+                continue;
+            }
+            for (role, permission) in wangge_domain::access::default_permissions() {
+                if added.contains(&permission) {
+                    exec(
+                        &tx,
+                        "INSERT INTO role_permission (role, permission) VALUES (?, ?)",
+                        vec![role.key().into(), permission.key().into()],
+                    )
+                    .await?;
+                }
             }
         }
         exec(

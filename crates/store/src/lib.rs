@@ -7,6 +7,7 @@
 mod annex2;
 mod audit;
 mod budget;
+mod care;
 mod db;
 mod keys;
 mod people;
@@ -25,9 +26,13 @@ use wangge_domain::registry::FieldErrors;
 pub use annex2::ImportSummary;
 pub use audit::{AuditCheck, AuditEntry, AuditFilter, AuditRow};
 pub use budget::StaffRow;
+pub use care::{
+    FollowUpView, HouseholdView, MoveView, PeopleBreakdown, SpecialRecordView, VisitView,
+    may_see_kind,
+};
 pub use db::DbOptions;
 pub use keys::Keyring;
-pub use people::{PeopleCounts, ResidentView, Revealed};
+pub use people::{ResidentView, Revealed};
 pub use planning::{AdoptGrid, AdoptSummary, PlanCompound, PlanSource};
 pub use registry::*;
 pub use scoped::SETUP_ROLES;

@@ -19,6 +19,7 @@ use crate::{Result, Store, StoreError, new_id, today};
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResidentView {
     pub id: String,
+    pub household_id: String,
     pub household: String,
     pub household_kind: String,
     pub grid_code: String,
@@ -33,6 +34,22 @@ pub struct ResidentView {
     pub political_status: Option<String>,
     pub employment: Option<String>,
     pub moved_in: Option<String>,
+    /// 人户分离: the grid of the household lived in, when not the own household's.
+    pub living_grid_code: Option<String>,
+    /// When the person moved out or died (nothing is deleted).
+    pub left: Option<String>,
+}
+
+impl ResidentView {
+    /// Whether the user may do `p` for this person: on the own household's grid, or on the
+    /// grid he lives in.
+    pub fn can(&self, a: &Access, p: Permission) -> bool {
+        a.can(p, &self.grid_code)
+            || self
+                .living_grid_code
+                .as_deref()
+                .is_some_and(|g| a.can(p, g))
+    }
 }
 
 /// What a reveal shows, once.
@@ -42,23 +59,11 @@ pub struct Revealed {
     pub phone: Option<String>,
 }
 
-/// A grid's people in numbers.
-#[derive(Debug, Clone, Default, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct PeopleCounts {
-    pub households: i64,
-    pub residents: i64,
-    pub registered_households: i64,
-    pub residing_households: i64,
-    pub men: i64,
-    pub women: i64,
-    pub aged_60_and_over: i64,
-}
+pub(crate) const RESIDENT_COLUMNS: &str = "r.id, r.household_id, h.number, h.kind, r.grid_code, r.name, r.sex, \
+     r.birth_date, r.id_masked, r.phone_masked, r.relation, r.ethnicity, r.political_status, r.employment, \
+     r.moved_in, r.living_grid_code, r.valid_to";
 
-const RESIDENT_COLUMNS: &str = "r.id, h.number, h.kind, r.grid_code, r.name, r.sex, r.birth_date, r.id_masked, \
-     r.phone_masked, r.relation, r.ethnicity, r.political_status, r.employment, r.moved_in";
-
-fn age_on(birth: &str, on: &str) -> i64 {
+pub(crate) fn age_on(birth: &str, on: &str) -> i64 {
     let y = |s: &str| s.get(..4).and_then(|x| x.parse::<i64>().ok()).unwrap_or(0);
     let md = |s: &str| s.get(5..10).unwrap_or("").to_string();
     let mut age = y(on) - y(birth);
@@ -75,7 +80,7 @@ impl Store {
         self
     }
 
-    fn keyring(&self) -> Result<&Keyring> {
+    pub(crate) fn keyring(&self) -> Result<&Keyring> {
         self.keys.as_deref().ok_or_else(|| {
             StoreError::Config("未配置数据密钥（WANGGE_KEY_FILE），无法处理人员信息".into())
         })
@@ -83,13 +88,14 @@ impl Store {
 
     /// A resident row as shown: the masked forms were made when the numbers were stored, so
     /// lists need no decryption.
-    fn resident_of(&self, r: &sea_orm::QueryResult) -> Result<ResidentView> {
+    pub(crate) fn resident_of(&self, r: &sea_orm::QueryResult) -> Result<ResidentView> {
         let masked: String = get(r, "id_masked")?;
         let phone_masked: Option<String> = get(r, "phone_masked")?;
         let birth: String = get(r, "birth_date")?;
         let kind: String = get(r, "kind")?;
         Ok(ResidentView {
             id: get(r, "id")?,
+            household_id: get(r, "household_id")?,
             household: get(r, "number")?,
             household_kind: HouseholdKind::parse(&kind)
                 .map(|k| k.label().to_string())
@@ -106,6 +112,8 @@ impl Store {
             political_status: get(r, "political_status")?,
             employment: get(r, "employment")?,
             moved_in: get(r, "moved_in")?,
+            living_grid_code: get(r, "living_grid_code")?,
+            left: get(r, "valid_to")?,
         })
     }
 
@@ -134,26 +142,29 @@ impl Store {
             .iter()
             .map(|r| get::<String>(r, "code"))
             .collect::<Result<_>>()?;
+        let places = ImportPlaces::load(self, &county, rows).await?;
         let mut errors = Vec::new();
-        let mut household_grid: HashMap<&str, &str> = HashMap::new();
+        // Per household number: grid, compound id, building id.
+        let mut household_place: HashMap<&str, HouseholdPlace> = HashMap::new();
         for (i, r) in rows.iter().enumerate() {
-            match r.grid.as_deref() {
-                None => errors.push((
+            let place = match places.resolve(r) {
+                Ok(p) => p,
+                Err((column, msg)) => {
+                    errors.push((i, column, msg));
+                    continue;
+                }
+            };
+            let g = place.grid.as_str();
+            if !grids.contains(g) {
+                errors.push((i, "网格编码", format!("没有在册网格“{g}”")));
+            } else if !a.can(Permission::PersonWrite, g) {
+                errors.push((
                     i,
                     "网格编码",
-                    "未填写网格编码，无法确定所属网格".to_string(),
-                )),
-                Some(g) if !grids.contains(g) => {
-                    errors.push((i, "网格编码", format!("没有在册网格“{g}”")))
-                }
-                Some(g) if !a.can(Permission::RegistryWrite, g) => errors.push((
-                    i,
-                    "网格编码",
-                    format!("无权向网格“{g}”导入人员：不在您的管辖范围或权限之内"),
-                )),
-                Some(g) => {
-                    household_grid.entry(r.household.as_str()).or_insert(g);
-                }
+                    format!("无权向网格“{g}”登记人员：不在您的管辖范围或权限之内"),
+                ));
+            } else {
+                household_place.entry(r.household.as_str()).or_insert(place);
             }
         }
         // Already registered: the same ID number, or a household number in use.
@@ -177,7 +188,7 @@ impl Store {
                 existing_ids.insert(get::<String>(&r, "id_index")?);
             }
         }
-        let numbers: Vec<&str> = household_grid.keys().copied().collect();
+        let numbers: Vec<&str> = household_place.keys().copied().collect();
         let mut existing_households = std::collections::HashSet::new();
         for chunk in numbers.chunks(500) {
             let sql = format!(
@@ -202,6 +213,43 @@ impl Store {
                 errors.push((i, "户号", format!("户号“{}”已存在", r.household)));
             }
         }
+        // 人户分离: the household lived in is one of the file's or one already registered.
+        let mut living: HashMap<String, (Option<String>, String)> = HashMap::new();
+        let wanted: Vec<&str> = rows
+            .iter()
+            .filter_map(|r| r.residing_household.as_deref())
+            .filter(|n| !household_place.contains_key(n))
+            .collect();
+        for chunk in wanted.chunks(500) {
+            let sql = format!(
+                "SELECT id, number, grid_code FROM household WHERE county_code = ? AND valid_to IS NULL AND number IN ({})",
+                vec!["?"; chunk.len()].join(", ")
+            );
+            let mut values: Vec<Value> = vec![county.clone().into()];
+            values.extend(chunk.iter().map(|n| Value::from(n.to_string())));
+            for r in all(self.conn(), &sql, values).await? {
+                living.insert(
+                    get(&r, "number")?,
+                    (Some(get(&r, "id")?), get(&r, "grid_code")?),
+                );
+            }
+        }
+        for (i, r) in rows.iter().enumerate() {
+            let Some(n) = r.residing_household.as_deref() else {
+                continue;
+            };
+            if let Some(p) = household_place.get(n) {
+                living.insert(n.to_string(), (None, p.grid.clone()));
+            } else if !living.contains_key(n) {
+                errors.push((
+                    i,
+                    "现居住户号",
+                    format!("现居住户号“{n}”既不在本表中，也没有在册"),
+                ));
+            } else if n == r.household {
+                errors.push((i, "现居住户号", "现居住户号与户号相同，无需填写".into()));
+            }
+        }
         if !errors.is_empty() {
             errors.sort_by_key(|e| e.0);
             return Ok(Err(errors));
@@ -216,33 +264,51 @@ impl Store {
             }
             let id = new_id();
             household_ids.insert(&r.household, id.clone());
+            let place = &household_place[r.household.as_str()];
             households.push(vec![
                 county.clone().into(),
                 id.into(),
                 r.household.clone().into(),
                 r.household_kind.key().into(),
-                household_grid[r.household.as_str()].to_string().into(),
+                place.grid.clone().into(),
                 r.address.clone().into(),
                 day.clone().into(),
+                place.compound.clone().into(),
+                place.building.clone().into(),
             ]);
         }
         crate::annex2::insert_rows(
             &tx,
-            "INSERT INTO household (county_code, id, number, kind, grid_code, address, valid_from)",
-            7,
+            "INSERT INTO household (county_code, id, number, kind, grid_code, address, valid_from, compound_id, building_id)",
+            9,
             households,
         )
         .await?;
+        // The living household of each 人户分离 row, now that the file's have ids.
+        let living_of = |r: &ResidentRow| -> (Option<String>, Option<String>) {
+            match r
+                .residing_household
+                .as_deref()
+                .and_then(|n| living.get(n).map(|l| (n, l)))
+            {
+                Some((n, (id, grid))) => (
+                    id.clone().or_else(|| household_ids.get(n).cloned()),
+                    Some(grid.clone()),
+                ),
+                None => (None, None),
+            }
+        };
         let total = rows.len();
         for (done, chunk) in rows.chunks(1000).enumerate() {
             let values: Vec<Vec<Value>> = chunk
                 .iter()
                 .map(|r| {
+                    let (living_id, living_grid) = living_of(r);
                     vec![
                         county.clone().into(),
                         new_id().into(),
                         household_ids[r.household.as_str()].clone().into(),
-                        household_grid[r.household.as_str()].to_string().into(),
+                        household_place[r.household.as_str()].grid.clone().into(),
                         r.name.clone().into(),
                         r.id_number.sex().label().into(),
                         r.id_number.birth_date().to_string().into(),
@@ -261,6 +327,8 @@ impl Store {
                         r.relation.map(|e| e.label().to_string()).into(),
                         r.moved_in.map(|d| d.to_string()).into(),
                         day.clone().into(),
+                        living_id.into(),
+                        living_grid.into(),
                     ]
                 })
                 .collect();
@@ -268,8 +336,8 @@ impl Store {
                 &tx,
                 "INSERT INTO resident (county_code, id, household_id, grid_code, name, sex, birth_date, id_enc, \
                  id_index, id_masked, phone_enc, phone_index, phone_masked, ethnicity, political_status, employment, \
-                 relation, moved_in, valid_from)",
-                19,
+                 relation, moved_in, valid_from, living_household_id, living_grid_code)",
+                21,
                 values,
             )
             .await?;
@@ -279,7 +347,6 @@ impl Store {
         Ok(Ok(rows.len()))
     }
 
-    /// A grid's residents, masked.
     /// Residents listed a page at a time.
     pub const PAGE: usize = 200;
 
@@ -297,10 +364,11 @@ impl Store {
             self.conn(),
             &format!(
                 "SELECT {RESIDENT_COLUMNS} FROM resident r JOIN household h ON h.county_code = r.county_code \
-                 AND h.id = r.household_id WHERE r.grid_code = ? AND r.valid_to IS NULL ORDER BY h.number, r.name \
-                 LIMIT ? OFFSET ?"
+                 AND h.id = r.household_id WHERE (r.grid_code = ? OR r.living_grid_code = ?) AND r.valid_to IS NULL \
+                 ORDER BY h.number, r.name LIMIT ? OFFSET ?"
             ),
             vec![
+                grid.into(),
                 grid.into(),
                 (Self::PAGE as i64).into(),
                 ((page * Self::PAGE) as i64).into(),
@@ -308,45 +376,6 @@ impl Store {
         )
         .await?;
         rows.iter().map(|r| self.resident_of(r)).collect()
-    }
-
-    pub async fn people_counts(&self, a: &Access, grid: &str) -> Result<PeopleCounts> {
-        if !a.can(Permission::PersonRead, grid) {
-            return Err(StoreError::Forbidden("无权查看该网格的人员信息".into()));
-        }
-        let sixty = {
-            let t = today();
-            format!("{:04}{}", t.year() - 60, &t.to_string()[4..])
-        };
-        let r = one(
-            self.conn(),
-            "SELECT COUNT(*) AS n, \
-             CAST(COALESCE(SUM(CASE WHEN sex = '男' THEN 1 ELSE 0 END), 0) AS BIGINT) AS men, \
-             CAST(COALESCE(SUM(CASE WHEN birth_date <= ? THEN 1 ELSE 0 END), 0) AS BIGINT) AS old \
-             FROM resident WHERE grid_code = ? AND valid_to IS NULL",
-            vec![sixty.into(), grid.into()],
-        )
-        .await?;
-        let h = one(
-            self.conn(),
-            "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(CASE WHEN kind = 'registered' THEN 1 ELSE 0 END), 0) AS BIGINT) AS reg \
-             FROM household WHERE grid_code = ? AND valid_to IS NULL",
-            vec![grid.into()],
-        )
-        .await?;
-        let mut c = PeopleCounts::default();
-        if let Some(r) = r {
-            c.residents = get(&r, "n")?;
-            c.men = get(&r, "men")?;
-            c.women = c.residents - c.men;
-            c.aged_60_and_over = get(&r, "old")?;
-        }
-        if let Some(h) = h {
-            c.households = get(&h, "n")?;
-            c.registered_households = get(&h, "reg")?;
-            c.residing_households = c.households - c.registered_households;
-        }
-        Ok(c)
     }
 
     /// Residents with this ID number, inside the user's scope (by the blind index).
@@ -364,7 +393,7 @@ impl Store {
         let mut out = Vec::new();
         for r in &rows {
             let v = self.resident_of(r)?;
-            if a.can(Permission::PersonRead, &v.grid_code) {
+            if v.can(a, Permission::PersonRead) {
                 out.push(v);
             }
         }
@@ -383,7 +412,7 @@ impl Store {
         .await?
         .ok_or_else(|| StoreError::NotFound("没有这位居民".into()))?;
         let v = self.resident_of(&r)?;
-        if !a.can(Permission::PersonRead, &v.grid_code) {
+        if !v.can(a, Permission::PersonRead) {
             return Err(StoreError::Forbidden("无权查看该居民的信息".into()));
         }
         Ok(v)
@@ -393,7 +422,7 @@ impl Store {
     /// grid. The caller writes the audit row (who, whose, why — never the values).
     pub async fn reveal(&self, a: &Access, id: &str) -> Result<Revealed> {
         let v = self.resident(a, id).await?;
-        if !a.can(Permission::PersonReveal, &v.grid_code) {
+        if !v.can(a, Permission::PersonReveal) {
             return Err(StoreError::Forbidden("无权查看完整证件号和电话".into()));
         }
         let r = one(
@@ -484,5 +513,127 @@ impl Store {
         }
         tx.commit().await?;
         Ok(n)
+    }
+}
+
+/// Where an imported household is.
+struct HouseholdPlace {
+    grid: String,
+    compound: Option<String>,
+    building: Option<String>,
+}
+
+struct CompoundRef {
+    id: String,
+    grid: Option<String>,
+}
+
+/// The county's compounds by name and buildings by (compound, name), loaded only when the
+/// file names them.
+struct ImportPlaces {
+    compounds: HashMap<String, Vec<CompoundRef>>,
+    buildings: HashMap<(String, String), String>,
+}
+
+impl ImportPlaces {
+    async fn load(store: &Store, county: &str, rows: &[ResidentRow]) -> Result<ImportPlaces> {
+        let mut p = ImportPlaces {
+            compounds: HashMap::new(),
+            buildings: HashMap::new(),
+        };
+        if rows.iter().any(|r| r.compound.is_some()) {
+            for r in all(
+                store.conn(),
+                "SELECT id, name, grid_code FROM compound WHERE county_code = ? AND valid_to IS NULL",
+                vec![county.into()],
+            )
+            .await?
+            {
+                p.compounds
+                    .entry(get(&r, "name")?)
+                    .or_default()
+                    .push(CompoundRef {
+                        id: get(&r, "id")?,
+                        grid: get(&r, "grid_code")?,
+                    });
+            }
+        }
+        if rows.iter().any(|r| r.building.is_some()) {
+            for r in all(
+                store.conn(),
+                "SELECT id, name, compound_id FROM building WHERE county_code = ? AND valid_to IS NULL",
+                vec![county.into()],
+            )
+            .await?
+            {
+                p.buildings
+                    .insert((get(&r, "compound_id")?, get(&r, "name")?), get(&r, "id")?);
+            }
+        }
+        Ok(p)
+    }
+
+    /// The row's grid, compound and building, or the column and message of what is wrong.
+    fn resolve(
+        &self,
+        r: &ResidentRow,
+    ) -> std::result::Result<HouseholdPlace, (&'static str, String)> {
+        let compound = match r.compound.as_deref() {
+            None => None,
+            Some(name) => {
+                let all = self.compounds.get(name).map(Vec::as_slice).unwrap_or(&[]);
+                let fits: Vec<&CompoundRef> = all
+                    .iter()
+                    .filter(|c| r.grid.is_none() || c.grid == r.grid)
+                    .collect();
+                match (fits.len(), r.grid.as_deref()) {
+                    (1, _) => Some(fits[0]),
+                    (0, _) if all.is_empty() => {
+                        return Err(("小区", format!("没有名为“{name}”的在册小区（村庄）")));
+                    }
+                    (0, Some(g)) => return Err(("小区", format!("小区“{name}”不在网格“{g}”内"))),
+                    _ => {
+                        return Err((
+                            "小区",
+                            format!("名为“{name}”的小区不止一个，请同时填写网格编码"),
+                        ));
+                    }
+                }
+            }
+        };
+        let building = match (r.building.as_deref(), compound) {
+            (None, _) => None,
+            (Some(_), None) => return Err(("楼栋", "填写楼栋时须同时填写所在小区".into())),
+            (Some(b), Some(c)) => match self.buildings.get(&(c.id.clone(), b.to_string())) {
+                Some(id) => Some(id.clone()),
+                None => {
+                    return Err((
+                        "楼栋",
+                        format!(
+                            "小区“{}”中没有楼栋“{b}”",
+                            r.compound.as_deref().unwrap_or("")
+                        ),
+                    ));
+                }
+            },
+        };
+        let grid = match (r.grid.clone(), compound) {
+            (Some(g), _) => g,
+            (None, Some(c)) => c.grid.clone().ok_or((
+                "小区",
+                format!(
+                    "小区“{}”尚未划入网格，请填写网格编码",
+                    r.compound.as_deref().unwrap_or("")
+                ),
+            ))?,
+            (None, None) => {
+                return Err(("网格编码", "未填写网格编码或小区，无法确定所属网格".into()));
+            }
+        };
+        Ok(HouseholdPlace {
+            grid,
+            compound: compound.map(|c| c.id.clone()),
+            building,
+        })
     }
 }

@@ -30,7 +30,7 @@ fn check(a: &Access, p: Permission, code: &str, what: &str) -> Result<()> {
 pub const SETUP_ROLES: [Role; 3] = [Role::CountyAdmin, Role::SystemAdmin, Role::SecurityAdmin];
 
 impl Store {
-    async fn county_code(&self) -> Result<String> {
+    pub(crate) async fn county_code(&self) -> Result<String> {
         Ok(self
             .county()
             .await?

@@ -98,7 +98,7 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<Value, ApiError> {
 }
 
 /// A JSON object of scalars as form fields.
-fn fields_of(body: &Value) -> Result<Fields, ApiError> {
+pub(crate) fn fields_of(body: &Value) -> Result<Fields, ApiError> {
     let Some(obj) = body.as_object() else {
         return Err(ApiError(AppError::BadRequest(
             "请求体应为 JSON 对象".into(),
@@ -809,6 +809,141 @@ pub fn openapi_document() -> Value {
             Some(
                 json!({"type": "object", "properties": {"reason": {"type": "string"}}, "required": ["reason"]}),
             ),
+            ("200", obj()),
+        ),
+    );
+    let id_body = |props: Value, required: &[&str]| {
+        Some(json!({"type": "object", "properties": props, "required": required}))
+    };
+    add(
+        "/api/households/{id}".into(),
+        "get",
+        op(
+            "户：成员（脱敏）、已迁出成员、走访记录",
+            "people",
+            &["id"],
+            None,
+            ("200", obj()),
+        ),
+    );
+    add(
+        "/api/households/{id}/visits".into(),
+        "post",
+        op(
+            "记录入户走访（民情日志）：date（空为今天）、met、findings、follow_up；special_record 同时记为该帮扶记录的跟进",
+            "people",
+            &["id"],
+            id_body(
+                json!({"date": {"type": "string", "format": "date"}, "met": {"type": "string"}, "findings": {"type": "string"}, "follow_up": {"type": "string"}, "special_record": {"type": "string"}}),
+                &["met", "findings"],
+            ),
+            ("201", obj()),
+        ),
+    );
+    add(
+        "/api/households/{id}/residents".into(),
+        "post",
+        op(
+            "在该户登记新成员：kind（move_in 迁入 / birth 出生）、name、id_number、phone、relation、ethnicity、political_status、employment、moved_in、residing_household（人户分离时的现居住户号）",
+            "people",
+            &["id"],
+            id_body(
+                json!({"kind": {"type": "string", "enum": ["move_in", "birth"]}, "name": {"type": "string"}, "id_number": {"type": "string"}, "phone": {"type": "string"}, "relation": {"type": "string"}, "moved_in": {"type": "string", "format": "date"}, "residing_household": {"type": "string"}}),
+                &["name", "id_number"],
+            ),
+            ("201", obj()),
+        ),
+    );
+    for method in ["get", "post"] {
+        add(
+            "/api/residents/{id}/special-records".into(),
+            method,
+            if method == "get" {
+                op(
+                    "居民的特殊人群、重点人员记录及跟进（只含您的角色可见的类别）",
+                    "people",
+                    &["id"],
+                    None,
+                    ("200", arr()),
+                )
+            } else {
+                op(
+                    "登记特殊人群或重点人员：kind、risk（重点人员必填）、helper（重点人员必填）、helper_phone、difficulties、requests、since、until、note",
+                    "people",
+                    &["id"],
+                    id_body(
+                        json!({"kind": {"type": "string"}, "risk": {"type": "string", "enum": ["low", "medium", "high"]}, "helper": {"type": "string"}, "helper_phone": {"type": "string"}, "difficulties": {"type": "string"}, "requests": {"type": "string"}, "since": {"type": "string", "format": "date"}, "until": {"type": "string", "format": "date"}, "note": {"type": "string"}}),
+                        &["kind"],
+                    ),
+                    ("201", obj()),
+                )
+            },
+        );
+    }
+    add(
+        "/api/special-records/{id}/follow-ups".into(),
+        "post",
+        op(
+            "添加跟进：date（空为今天）、content、risk（重新评估，可空）；按风险等级计算下次跟进日期",
+            "people",
+            &["id"],
+            id_body(
+                json!({"date": {"type": "string", "format": "date"}, "content": {"type": "string"}, "risk": {"type": "string"}}),
+                &["content"],
+            ),
+            ("201", obj()),
+        ),
+    );
+    for method in ["get", "post"] {
+        add(
+            "/api/residents/{id}/moves".into(),
+            method,
+            if method == "get" {
+                op("居民的迁移记录", "people", &["id"], None, ("200", arr()))
+            } else {
+                op(
+                    "登记迁移：kind（move_out 迁出 / death 死亡 / transfer 户间迁移 / move_in 迁回）、date、household（户间迁移的迁入户户号）、place、reason；不删除任何记录",
+                    "people",
+                    &["id"],
+                    id_body(
+                        json!({"kind": {"type": "string"}, "date": {"type": "string", "format": "date"}, "household": {"type": "string"}, "place": {"type": "string"}, "reason": {"type": "string"}}),
+                        &["kind", "date"],
+                    ),
+                    ("200", arr()),
+                )
+            },
+        );
+    }
+    add(
+        "/api/grids/{key}/special-records".into(),
+        "get",
+        op(
+            "网格在管的特殊人群、重点人员（可见类别），下次跟进最早的在前",
+            "people",
+            &["key"],
+            None,
+            ("200", arr()),
+        ),
+    );
+    add(
+        "/api/grids/{key}/visits".into(),
+        "get",
+        op(
+            "网格最近的走访记录",
+            "people",
+            &["key"],
+            None,
+            ("200", arr()),
+        ),
+    );
+    add(
+        "/api/people/stats/{code}".into(),
+        "get",
+        op(
+            "任一地方（县、街道、社区、网格代码）的人口统计及其下级分项：户数、户籍/居住、人户分离、性别、年龄段、特殊人群（可见类别）、本月走访",
+            "people",
+            &["code"],
+            None,
             ("200", obj()),
         ),
     );

@@ -10,6 +10,7 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod budget;
+pub mod care;
 mod entity;
 pub mod error;
 pub mod pages;
@@ -98,6 +99,7 @@ fn protected_routes() -> Routes {
         .merge(budget::routes())
         .merge(planning::routes())
         .merge(people::routes())
+        .merge(care::routes())
 }
 
 /// Every route behind login, as (method, path template).

@@ -146,6 +146,7 @@ struct OverviewPage {
     o: Overview,
     note: &'static str,
     bars: Vec<Bar>,
+    people: Option<crate::care::PeopleSection>,
 }
 
 #[derive(Template)]
@@ -169,6 +170,18 @@ async fn overview(State(s): State<SharedState>, Extension(p): Extension<Principa
         }));
     };
     let o = s.store.overview(&p.access).await?;
+    let names: Vec<(String, String, String)> = o
+        .streets
+        .iter()
+        .map(|st| {
+            (
+                st.street.code.clone(),
+                st.street.name.clone(),
+                format!("/streets/{}", st.street.code),
+            )
+        })
+        .collect();
+    let people = crate::care::PeopleSection::load(&s, &p, &county.code, &names).await?;
     let bars = bars(
         &o.streets
             .iter()
@@ -191,6 +204,7 @@ async fn overview(State(s): State<SharedState>, Extension(p): Extension<Principa
         },
         o,
         bars,
+        people,
     }))
 }
 
@@ -246,6 +260,7 @@ struct StreetPage {
     crumbs: Vec<Crumb>,
     s: StreetOverview,
     bars: Vec<Bar>,
+    people: Option<crate::care::PeopleSection>,
 }
 
 async fn street(
@@ -266,11 +281,24 @@ async fn street(
             })
             .collect::<Vec<_>>(),
     );
+    let names: Vec<(String, String, String)> = st
+        .communities
+        .iter()
+        .map(|c| {
+            (
+                c.code.clone(),
+                c.name.clone(),
+                format!("/communities/{}", c.code),
+            )
+        })
+        .collect();
+    let people = crate::care::PeopleSection::load(&s, &p, &code, &names).await?;
     Ok(render(&StreetPage {
         me: Me::of(&p),
         crumbs: street_crumbs(&st.street.code, &st.street.name),
         s: st,
         bars,
+        people,
     }))
 }
 
@@ -284,6 +312,7 @@ struct CommunityView {
     roles: Vec<(&'static str, &'static str)>,
     can_write: bool,
     staff_error: Option<String>,
+    people: Option<crate::care::PeopleSection>,
 }
 
 async fn community(
@@ -302,6 +331,12 @@ async fn community_view(
 ) -> PageResult {
     let c = s.store.community_page(&p.access, code).await?;
     let staff = s.store.community_staff(&p.access, code).await?;
+    let names: Vec<(String, String, String)> = c
+        .grids
+        .iter()
+        .map(|g| (g.code.clone(), g.name.clone(), format!("/grids/{}", g.code)))
+        .collect();
+    let people = crate::care::PeopleSection::load(s, p, code, &names).await?;
     let status = if staff_error.is_some() {
         axum::http::StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -317,6 +352,7 @@ async fn community_view(
             .collect(),
         staff,
         staff_error,
+        people,
         c,
     });
     *res.status_mut() = status;
@@ -373,8 +409,10 @@ struct GridView {
     me: Me,
     crumbs: Vec<Crumb>,
     g: GridPage,
-    counts: Option<wangge_store::PeopleCounts>,
+    people: Option<crate::care::PeopleSection>,
     residents: Vec<wangge_store::ResidentView>,
+    records: Vec<wangge_store::SpecialRecordView>,
+    visits: Vec<wangge_store::VisitView>,
     page: usize,
     more: bool,
 }
@@ -391,24 +429,28 @@ async fn grid(
         (&c.street_name, format!("/streets/{}", c.street_code)),
         (&c.name, format!("/communities/{}", c.code)),
     ]);
-    let (counts, residents) = if p.access.can(Permission::PersonRead, &code) {
+    let people = crate::care::PeopleSection::load(&s, &p, &code, &[]).await?;
+    let (residents, records, visits) = if people.is_some() {
         (
-            Some(s.store.people_counts(&p.access, &code).await?),
             s.store.grid_residents(&p.access, &code, page.page).await?,
+            s.store.grid_special_records(&p.access, &code).await?,
+            s.store.grid_visits(&p.access, &code, 20).await?,
         )
     } else {
-        (None, Vec::new())
+        (Vec::new(), Vec::new(), Vec::new())
     };
     Ok(render(&GridView {
         me: Me::of(&p),
         crumbs,
         g,
-        more: counts
-            .as_ref()
-            .is_some_and(|c| (page.page + 1) * wangge_store::Store::PAGE < c.residents as usize),
+        more: people.as_ref().is_some_and(|c| {
+            (page.page + 1) * wangge_store::Store::PAGE < c.total.residents as usize
+        }),
         page: page.page,
-        counts,
+        people,
         residents,
+        records,
+        visits,
     }))
 }
 

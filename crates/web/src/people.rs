@@ -55,8 +55,92 @@ struct ResidentPage {
     crumbs: Vec<Crumb>,
     r: ResidentView,
     can_reveal: bool,
+    can_write: bool,
     revealed: Option<Revealed>,
-    error: Option<String>,
+    records: Vec<wangge_store::SpecialRecordView>,
+    moves: Vec<wangge_store::MoveView>,
+    /// Kinds the user may record for this person: (key, label, key person?).
+    kinds: Vec<(&'static str, &'static str)>,
+    risks: Vec<(&'static str, &'static str)>,
+    move_kinds: Vec<(&'static str, &'static str)>,
+    today: String,
+    /// (form, message): "reveal", "record", "move" or "follow:{record id}".
+    error: Option<(String, String)>,
+    values: wangge_domain::registry::Fields,
+}
+
+impl ResidentPage {
+    fn value(&self, k: &str) -> String {
+        self.values.get(k).cloned().unwrap_or_default()
+    }
+
+    fn error_for(&self, form: &str) -> Option<&str> {
+        self.error
+            .as_ref()
+            .filter(|(f, _)| f == form)
+            .map(|(_, m)| m.as_str())
+    }
+}
+
+/// The resident's page, with an error next to the form it belongs to (422) or a reveal.
+pub(crate) async fn resident_response(
+    s: &SharedState,
+    p: &Principal,
+    id: &str,
+    error: Option<(String, String)>,
+    values: wangge_domain::registry::Fields,
+) -> Result<Response, PageError> {
+    resident_render(s, p, id, None, error, values).await
+}
+
+async fn resident_render(
+    s: &SharedState,
+    p: &Principal,
+    id: &str,
+    revealed: Option<Revealed>,
+    error: Option<(String, String)>,
+    values: wangge_domain::registry::Fields,
+) -> Result<Response, PageError> {
+    use wangge_domain::people::{MoveKind, RiskLevel, SpecialGroupKind};
+    let r = s.store.resident(&p.access, id).await?;
+    let status = if error.is_some() {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    };
+    let mut res = crate::auth::render(&ResidentPage {
+        me: Me::of(p),
+        crumbs: crumbs(&r.name.clone(), format!("/residents/{id}")),
+        can_reveal: r.can(&p.access, Permission::PersonReveal),
+        can_write: p.access.can(Permission::PersonWrite, &r.grid_code),
+        records: s.store.special_records(&p.access, id).await?,
+        moves: s.store.moves(&p.access, id).await?,
+        kinds: SpecialGroupKind::ALL
+            .iter()
+            .filter(|k| r.can(&p.access, k.sensitivity().permission()))
+            .map(|k| (k.key(), k.label()))
+            .collect(),
+        risks: RiskLevel::ALL
+            .iter()
+            .map(|k| (k.key(), k.label()))
+            .collect(),
+        move_kinds: [
+            MoveKind::MoveOut,
+            MoveKind::Death,
+            MoveKind::Transfer,
+            MoveKind::MoveIn,
+        ]
+        .iter()
+        .map(|k| (k.key(), k.label()))
+        .collect(),
+        today: wangge_store::today().to_string(),
+        r,
+        revealed,
+        error,
+        values,
+    });
+    *res.status_mut() = status;
+    Ok(res)
 }
 
 async fn resident_page(
@@ -64,15 +148,7 @@ async fn resident_page(
     Extension(p): Extension<Principal>,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let r = s.store.resident(&p.access, &id).await?;
-    Ok(crate::auth::render(&ResidentPage {
-        me: Me::of(&p),
-        crumbs: crumbs(&r.name.clone(), format!("/residents/{id}")),
-        can_reveal: p.access.can(Permission::PersonReveal, &r.grid_code),
-        r,
-        revealed: None,
-        error: None,
-    }))
+    resident_response(&s, &p, &id, None, Default::default()).await
 }
 
 #[derive(Deserialize)]
@@ -115,24 +191,22 @@ async fn reveal_page(
     Path(id): Path<String>,
     Form(f): Form<RevealForm>,
 ) -> Result<Response, PageError> {
-    let r = s.store.resident(&p.access, &id).await?;
-    let (revealed, error) = match reveal(&s, &p, &id, &f.reason).await {
-        Ok(v) => (Some(v), None),
-        Err(AppError::Invalid(e)) => (None, e.values().next().cloned()),
-        Err(e) => return Err(e.into()),
-    };
-    let mut res = crate::auth::render(&ResidentPage {
-        me: Me::of(&p),
-        crumbs: crumbs(&r.name.clone(), format!("/residents/{id}")),
-        can_reveal: true,
-        r,
-        revealed,
-        error: error.clone(),
-    });
-    if error.is_some() {
-        *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    s.store.resident(&p.access, &id).await?;
+    match reveal(&s, &p, &id, &f.reason).await {
+        Ok(v) => resident_render(&s, &p, &id, Some(v), None, Default::default()).await,
+        Err(AppError::Invalid(e)) => {
+            let msg = e.values().next().cloned().unwrap_or_default();
+            resident_response(
+                &s,
+                &p,
+                &id,
+                Some(("reveal".into(), msg)),
+                Default::default(),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
     }
-    Ok(res)
 }
 
 #[derive(Template)]
@@ -206,7 +280,7 @@ async fn api_grid_residents(
     axum::extract::Query(q): axum::extract::Query<PageQuery>,
 ) -> Result<Response, ApiError> {
     let residents = s.store.grid_residents(&p.access, &key, q.page).await?;
-    let counts = s.store.people_counts(&p.access, &key).await?;
+    let counts = s.store.people_stats(&p.access, &key).await?.total;
     Ok(Json(serde_json::json!({
         "counts": counts,
         "page": q.page,
@@ -307,14 +381,16 @@ pub async fn load_demo_residents(
         }
     }
     let rows = synth_rows(2020, per_grid * grids.len(), &grids, wangge_store::today());
-    match store
+    let n = match store
         .import_residents(&a, &rows, &|_, _| {})
         .await
         .map_err(|e| e.to_string())?
     {
-        Ok(n) => Ok(n),
-        Err(errors) => Err(format!("演示居民导入失败：{}", errors[0].2)),
-    }
+        Ok(n) => n,
+        Err(errors) => return Err(format!("演示居民导入失败：{}", errors[0].2)),
+    };
+    crate::care::load_demo_care(store, &county.code, &grids).await?;
+    Ok(n)
 }
 
 #[derive(Deserialize)]

@@ -74,8 +74,11 @@ struct Objects {
     department: [String; 2],
     /// A staff assignment in each chain, and the code of its post.
     staff: [(String, String); 2],
-    /// A resident in each chain's grid.
+    /// A resident in each chain's grid, and his household.
     resident: [String; 2],
+    household: [String; 2],
+    /// A care-group record (独居老人 / 低保对象) in each chain's grid.
+    care_record: [String; 2],
     target_user: String,
 }
 
@@ -144,12 +147,44 @@ async fn objects(app: &TestApp) -> Objects {
         .await
         .unwrap();
     let mut resident = Vec::new();
+    let mut household = Vec::new();
+    let mut care_record = Vec::new();
+    let everything: Vec<(Role, Permission)> = Permission::ALL
+        .iter()
+        .map(|p| (Role::CountyAdmin, *p))
+        .collect();
+    let all = wangge_domain::access::Access::new(
+        vec![
+            wangge_domain::access::Grant::new(
+                Role::CountyAdmin,
+                wangge_domain::access::Scope::parse(
+                    wangge_domain::access::ScopeKind::County,
+                    "370725",
+                )
+                .unwrap(),
+            )
+            .unwrap(),
+        ],
+        &everything,
+    );
     for grid in ["370725001001001", "370725002001001"] {
         let list = app
             .get(&format!("/api/grids/{grid}/residents"))
             .await
             .json();
         resident.push(list["residents"][0]["id"].as_str().unwrap().to_string());
+        household.push(
+            list["residents"][0]["household_id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+        let records = app.store.grid_special_records(&all, grid).await.unwrap();
+        let care = records
+            .iter()
+            .find(|r| r.sensitivity == "关爱帮扶对象")
+            .expect("the demo keeps a care record in every grid");
+        care_record.push(care.id.clone());
     }
     let hash = wangge_web::hash_password("Target-Pass-42").unwrap();
     let target_user = app
@@ -166,6 +201,8 @@ async fn objects(app: &TestApp) -> Objects {
         department: [department[0].clone(), department[1].clone()],
         staff: [staff[0].clone(), staff[1].clone()],
         resident: [resident[0].clone(), resident[1].clone()],
+        household: [household[0].clone(), household[1].clone()],
+        care_record: [care_record[0].clone(), care_record[1].clone()],
         target_user,
     }
 }
@@ -969,6 +1006,157 @@ fn cases(o: &Objects, n: usize) -> Vec<Case> {
         None,
         Somewhere(PersonRead),
     );
+    let today = wangge_store::today();
+    for i in 0..2 {
+        let g = &o.grid[i];
+        let r = &o.resident[i];
+        let h = &o.household[i];
+        let rec = &o.care_record[i];
+        let c = &o.community[i];
+        // A new person for each request that may create one: a valid ID, unique per run.
+        let new_id = |k: usize| {
+            let birth = wangge_domain::Date::new(1990, 1 + (n % 12) as u8, 1 + k as u8).unwrap();
+            wangge_domain::people::IdNumber::from_parts("370725", birth, 700 + (i * 10 + k) as u16)
+                .unwrap()
+                .as_str()
+                .to_string()
+        };
+        for (method, template, path, body, need) in [
+            (
+                "GET",
+                "/households/{id}",
+                format!("/households/{h}"),
+                None,
+                On(PersonRead, g.clone()),
+            ),
+            (
+                "GET",
+                "/api/households/{id}",
+                format!("/api/households/{h}"),
+                None,
+                On(PersonRead, g.clone()),
+            ),
+            (
+                "GET",
+                "/households/{id}/visit",
+                format!("/households/{h}/visit"),
+                None,
+                On(VisitWrite, g.clone()),
+            ),
+            (
+                "POST",
+                "/households/{id}/visits",
+                format!("/households/{h}/visits"),
+                Some(json!({"met": "户主本人", "findings": "矩阵测试走访"})),
+                On(VisitWrite, g.clone()),
+            ),
+            (
+                "POST",
+                "/api/households/{id}/visits",
+                format!("/api/households/{h}/visits"),
+                Some(json!({"met": "户主本人", "findings": "矩阵测试走访"})),
+                On(VisitWrite, g.clone()),
+            ),
+            (
+                "POST",
+                "/households/{id}/residents",
+                format!("/households/{h}/residents"),
+                Some(json!({"name": "矩阵甲", "id_number": new_id(1)})),
+                On(PersonWrite, g.clone()),
+            ),
+            (
+                "POST",
+                "/api/households/{id}/residents",
+                format!("/api/households/{h}/residents"),
+                Some(json!({"name": "矩阵乙", "id_number": new_id(2)})),
+                On(PersonWrite, g.clone()),
+            ),
+            (
+                "GET",
+                "/api/residents/{id}/special-records",
+                format!("/api/residents/{r}/special-records"),
+                None,
+                On(PersonRead, g.clone()),
+            ),
+            (
+                "POST",
+                "/residents/{id}/special-records",
+                format!("/residents/{r}/special-records"),
+                Some(json!({"kind": "残疾人", "helper": "矩阵"})),
+                On(SpecialCare, g.clone()),
+            ),
+            (
+                "POST",
+                "/api/residents/{id}/special-records",
+                format!("/api/residents/{r}/special-records"),
+                Some(json!({"kind": "残疾人", "helper": "矩阵"})),
+                On(SpecialCare, g.clone()),
+            ),
+            (
+                "POST",
+                "/special-records/{id}/follow-ups",
+                format!("/special-records/{rec}/follow-ups"),
+                Some(json!({"content": "矩阵测试跟进"})),
+                On(SpecialCare, g.clone()),
+            ),
+            (
+                "POST",
+                "/api/special-records/{id}/follow-ups",
+                format!("/api/special-records/{rec}/follow-ups"),
+                Some(json!({"content": "矩阵测试跟进"})),
+                On(SpecialCare, g.clone()),
+            ),
+            (
+                "GET",
+                "/api/residents/{id}/moves",
+                format!("/api/residents/{r}/moves"),
+                None,
+                On(PersonRead, g.clone()),
+            ),
+            // A transfer to a household that does not exist: refused or invalid, never applied.
+            (
+                "POST",
+                "/residents/{id}/moves",
+                format!("/residents/{r}/moves"),
+                Some(
+                    json!({"kind": "transfer", "date": today.to_string(), "household": "NO-SUCH"}),
+                ),
+                On(PersonWrite, g.clone()),
+            ),
+            (
+                "POST",
+                "/api/residents/{id}/moves",
+                format!("/api/residents/{r}/moves"),
+                Some(
+                    json!({"kind": "transfer", "date": today.to_string(), "household": "NO-SUCH"}),
+                ),
+                On(PersonWrite, g.clone()),
+            ),
+            (
+                "GET",
+                "/api/grids/{key}/special-records",
+                format!("/api/grids/{g}/special-records"),
+                None,
+                On(PersonRead, g.clone()),
+            ),
+            (
+                "GET",
+                "/api/grids/{key}/visits",
+                format!("/api/grids/{g}/visits"),
+                None,
+                On(PersonRead, g.clone()),
+            ),
+            (
+                "GET",
+                "/api/people/stats/{code}",
+                format!("/api/people/stats/{c}"),
+                None,
+                On(PersonRead, c.clone()),
+            ),
+        ] {
+            add(method, template, path, body, need);
+        }
+    }
     // Adopting plans changes the grids: near the end.
     for c in &o.community {
         add(

@@ -23,6 +23,16 @@ people_enum!(
     }
 );
 
+impl Sensitivity {
+    /// The permission that shows, records and follows up records of this class.
+    pub fn permission(self) -> crate::access::Permission {
+        match self {
+            Sensitivity::Security => crate::access::Permission::SpecialSecurity,
+            Sensitivity::Care => crate::access::Permission::SpecialCare,
+        }
+    }
+}
+
 people_enum!(
     /// 特殊人群 and 重点人员 kinds.
     SpecialGroupKind, "人群类别", {

@@ -111,6 +111,32 @@ impl PeopleStats {
         self.age_bands[AgeBand::of(age).index()] += 1;
     }
 
+    /// `n` people alike (from a grouped query): as [`add_resident`](Self::add_resident).
+    pub fn add_residents(
+        &mut self,
+        registered_here: bool,
+        living_here: bool,
+        sex: Sex,
+        band: AgeBand,
+        n: i64,
+    ) {
+        self.residents += n;
+        if registered_here {
+            self.registered_residents += n;
+        }
+        if living_here {
+            self.living_residents += n;
+        }
+        if registered_here != living_here {
+            self.separated += n;
+        }
+        match sex {
+            Sex::Male => self.male += n,
+            Sex::Female => self.female += n,
+        }
+        self.age_bands[band.index()] += n;
+    }
+
     /// `n` people of one age band (from a grouped query).
     pub fn add_band(&mut self, band: AgeBand, n: i64) {
         self.age_bands[band.index()] += n;

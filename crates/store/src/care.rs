@@ -1,0 +1,1137 @@
+//! What grid workers do with people: households and their members, moving in and out
+//! (history kept, nothing deleted), special-group records with their follow-ups, visits
+//! (民情日志), and the people statistics of any place.
+//!
+//! Special-group records are visible per class: a record of a key person (重点人员) only to
+//! users whose role holds `special.security` on the person's grid, a care record only with
+//! `special.care`. Users without the class see neither the record nor its count.
+
+use std::collections::HashMap;
+
+use sea_orm::{TransactionTrait, Value};
+use serde::Serialize;
+use wangge_domain::Date;
+use wangge_domain::access::{Access, Permission};
+use wangge_domain::people::special::{
+    FollowUpInput, RiskLevel, SpecialGroupKind, SpecialRecordInput,
+};
+use wangge_domain::people::stats::{AgeBand, PeopleStats};
+use wangge_domain::people::{HouseholdKind, MoveInput, MoveKind, ResidentInput, Sex, VisitInput};
+
+use crate::db::{all, exec, get, one, scalar_i64};
+use crate::people::RESIDENT_COLUMNS;
+use crate::{ResidentView, Result, Store, StoreError, new_id, now_secs, today};
+
+/// A household with its people and its visits.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HouseholdView {
+    pub id: String,
+    pub number: String,
+    pub kind: String,
+    pub grid_code: String,
+    pub address: Option<String>,
+    pub compound: Option<String>,
+    pub building: Option<String>,
+    /// Living members, registered here or living here.
+    pub members: Vec<ResidentView>,
+    /// Members who moved out or died.
+    pub former: Vec<ResidentView>,
+    /// Latest first.
+    pub visits: Vec<VisitView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VisitView {
+    pub id: String,
+    pub household_id: String,
+    pub household: String,
+    pub grid_code: String,
+    pub date: String,
+    pub met: String,
+    pub findings: String,
+    pub follow_up: Option<String>,
+    /// Only when the user may see that record's class.
+    pub special_record_id: Option<String>,
+    pub recorded_by: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MoveView {
+    pub kind: String,
+    pub date: String,
+    pub place: Option<String>,
+    pub reason: Option<String>,
+    pub from_household: Option<String>,
+    pub to_household: Option<String>,
+    pub recorded_by: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FollowUpView {
+    pub date: String,
+    pub content: String,
+    pub risk: Option<String>,
+    pub recorded_by: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SpecialRecordView {
+    pub id: String,
+    pub resident_id: String,
+    pub resident_name: String,
+    pub grid_code: String,
+    pub kind: String,
+    pub kind_label: String,
+    pub sensitivity: String,
+    pub helper: Option<String>,
+    pub helper_phone_masked: Option<String>,
+    pub difficulties: Option<String>,
+    pub requests: Option<String>,
+    pub risk: String,
+    pub risk_label: String,
+    pub since: String,
+    pub until: Option<String>,
+    pub note: Option<String>,
+    /// When the next follow-up is due (by the risk level), for open records.
+    pub next_due: Option<String>,
+    pub overdue: bool,
+    /// Oldest first.
+    pub follow_ups: Vec<FollowUpView>,
+}
+
+/// A place's people figures and those of its parts (streets of the county, communities of
+/// a street, grids of a community).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PeopleBreakdown {
+    pub code: String,
+    pub total: PeopleStats,
+    /// Part code → figures, in code order; empty for a grid.
+    pub parts: Vec<(String, PeopleStats)>,
+    /// The special-group kinds (keys) counted: those the user may see here.
+    pub visible_kinds: Vec<String>,
+}
+
+const RECORD_COLUMNS: &str = "s.id, s.resident_id, r.name, r.grid_code, r.living_grid_code, s.kind, s.helper, \
+     s.helper_phone_masked, s.difficulties, s.requests, s.risk, s.since, s.until, s.note, s.next_due";
+
+fn label_of<T>(
+    key: &str,
+    parse: impl Fn(&str) -> std::result::Result<T, wangge_domain::place::UnknownValue>,
+    label: impl Fn(T) -> &'static str,
+) -> String {
+    parse(key)
+        .map(|k| label(k).to_string())
+        .unwrap_or_else(|_| key.to_string())
+}
+
+/// Whether the user may see (and record, and follow up) records of this kind on this grid.
+pub fn may_see_kind(a: &Access, kind: SpecialGroupKind, grid: &str) -> bool {
+    a.can(kind.sensitivity().permission(), grid)
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> StoreError {
+    StoreError::field(field, message)
+}
+
+impl Store {
+    /// A household's row: (number, kind, grid, address, compound id, building id).
+    async fn household_row(&self, id: &str) -> Result<sea_orm::QueryResult> {
+        one(
+            self.conn(),
+            "SELECT h.id, h.number, h.kind, h.grid_code, h.address, m.name AS compound, b.name AS building \
+             FROM household h LEFT JOIN compound m ON m.county_code = h.county_code AND m.id = h.compound_id \
+             LEFT JOIN building b ON b.county_code = h.county_code AND b.id = h.building_id WHERE h.id = ?",
+            vec![id.into()],
+        )
+        .await?
+        .ok_or_else(|| StoreError::NotFound("没有这一户".into()))
+    }
+
+    /// A household with its members and visits, for a user who may read people there.
+    pub async fn household(&self, a: &Access, id: &str) -> Result<HouseholdView> {
+        let h = self.household_row(id).await?;
+        let grid: String = get(&h, "grid_code")?;
+        // Someone living here but registered elsewhere makes the household visible to the
+        // grid he lives in, too: the household's own grid decides.
+        if !a.can(Permission::PersonRead, &grid) {
+            return Err(StoreError::Forbidden("无权查看该户的人员信息".into()));
+        }
+        let rows = all(
+            self.conn(),
+            &format!(
+                "SELECT {RESIDENT_COLUMNS} FROM resident r JOIN household h ON h.county_code = r.county_code \
+                 AND h.id = r.household_id WHERE r.household_id = ? OR r.living_household_id = ? \
+                 ORDER BY r.valid_to IS NOT NULL, r.birth_date"
+            ),
+            vec![id.into(), id.into()],
+        )
+        .await?;
+        let mut members = Vec::new();
+        let mut former = Vec::new();
+        for r in &rows {
+            let v = self.resident_of(r)?;
+            if v.left.is_some() {
+                former.push(v);
+            } else {
+                members.push(v);
+            }
+        }
+        let kind: String = get(&h, "kind")?;
+        Ok(HouseholdView {
+            id: id.to_string(),
+            number: get(&h, "number")?,
+            kind: label_of(&kind, HouseholdKind::parse, HouseholdKind::label),
+            address: get(&h, "address")?,
+            compound: get(&h, "compound")?,
+            building: get(&h, "building")?,
+            members,
+            former,
+            visits: self.visits_where(a, "v.household_id = ?", id, 50).await?,
+            grid_code: grid,
+        })
+    }
+
+    async fn visits_where(
+        &self,
+        a: &Access,
+        cond: &str,
+        key: &str,
+        limit: i64,
+    ) -> Result<Vec<VisitView>> {
+        let rows = all(
+            self.conn(),
+            &format!(
+                "SELECT v.id, v.household_id, h.number, v.grid_code, v.date, v.met, v.findings, v.follow_up, \
+                 v.special_record_id, s.kind AS record_kind, v.recorded_by FROM visit v \
+                 JOIN household h ON h.county_code = v.county_code AND h.id = v.household_id \
+                 LEFT JOIN special_record s ON s.county_code = v.county_code AND s.id = v.special_record_id \
+                 WHERE {cond} ORDER BY v.date DESC, v.recorded_at DESC LIMIT ?"
+            ),
+            vec![key.into(), limit.into()],
+        )
+        .await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let grid: String = get(r, "grid_code")?;
+            if !a.can(Permission::PersonRead, &grid) {
+                continue;
+            }
+            let kind: Option<String> = get(r, "record_kind")?;
+            let visible = kind
+                .as_deref()
+                .and_then(|k| SpecialGroupKind::parse(k).ok())
+                .is_some_and(|k| may_see_kind(a, k, &grid));
+            out.push(VisitView {
+                id: get(r, "id")?,
+                household_id: get(r, "household_id")?,
+                household: get(r, "number")?,
+                date: get(r, "date")?,
+                met: get(r, "met")?,
+                findings: get(r, "findings")?,
+                follow_up: get(r, "follow_up")?,
+                special_record_id: if visible {
+                    get(r, "special_record_id")?
+                } else {
+                    None
+                },
+                recorded_by: get(r, "recorded_by")?,
+                grid_code: grid,
+            });
+        }
+        Ok(out)
+    }
+
+    /// A grid's latest visits.
+    pub async fn grid_visits(&self, a: &Access, grid: &str, limit: i64) -> Result<Vec<VisitView>> {
+        if !a.can(Permission::PersonRead, grid) {
+            return Err(StoreError::Forbidden("无权查看该网格的走访记录".into()));
+        }
+        self.visits_where(a, "v.grid_code = ?", grid, limit).await
+    }
+
+    /// Records a visit to a household by `user`. A visit that follows up a special-group
+    /// record also adds the follow-up to that record, in the same transaction.
+    pub async fn add_visit(
+        &self,
+        a: &Access,
+        user: &str,
+        household: &str,
+        v: &VisitInput,
+    ) -> Result<String> {
+        let h = self.household_row(household).await?;
+        let grid: String = get(&h, "grid_code")?;
+        if !a.can(Permission::VisitWrite, &grid) {
+            return Err(StoreError::Forbidden(
+                "无权记录该户的走访：不在您的网格或权限之内".into(),
+            ));
+        }
+        let county = self.county_code().await?;
+        let record = match &v.special_record {
+            None => None,
+            Some(id) => {
+                let r = self.special_record_row(id).await?;
+                let resident_household: String = get(&r, "household_id")?;
+                let living: Option<String> = get(&r, "living_household_id")?;
+                let kind = SpecialGroupKind::parse(&get::<String>(&r, "kind")?)
+                    .map_err(|e| StoreError::Conflict(e.to_string()))?;
+                if resident_household != household && living.as_deref() != Some(household) {
+                    return Err(invalid("special_record", "该帮扶记录不属于这一户的成员"));
+                }
+                if !may_see_kind(a, kind, &grid) {
+                    return Err(StoreError::Forbidden("无权跟进该类人员".into()));
+                }
+                Some((id.clone(), get::<String>(&r, "risk")?))
+            }
+        };
+        let id = new_id();
+        let tx = self.conn().begin().await?;
+        exec(
+            &tx,
+            "INSERT INTO visit (county_code, id, household_id, grid_code, date, met, findings, follow_up, \
+             special_record_id, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            vec![
+                county.clone().into(),
+                id.clone().into(),
+                household.into(),
+                grid.into(),
+                v.date.to_string().into(),
+                v.met.clone().into(),
+                v.findings.clone().into(),
+                v.follow_up.clone().into(),
+                v.special_record.clone().into(),
+                user.into(),
+                now_secs().into(),
+            ],
+        )
+        .await?;
+        if let Some((record, risk)) = record {
+            let content = match &v.follow_up {
+                Some(f) => format!("入户走访：{}；后续：{f}", v.findings),
+                None => format!("入户走访：{}", v.findings),
+            };
+            let risk = RiskLevel::parse(&risk).unwrap_or(RiskLevel::Low);
+            insert_follow_up(&tx, &county, &record, user, v.date, &content, None, risk).await?;
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Registers a new member of a household (moving in, or born), with the move recorded.
+    /// `input`'s registered or residing household must be this one.
+    pub async fn add_resident(
+        &self,
+        a: &Access,
+        user: &str,
+        household: &str,
+        input: &ResidentInput,
+        how: MoveKind,
+    ) -> Result<String> {
+        if !matches!(how, MoveKind::MoveIn | MoveKind::Birth) {
+            return Err(invalid("kind", "新成员只能是迁入或出生"));
+        }
+        let h = self.household_row(household).await?;
+        let grid: String = get(&h, "grid_code")?;
+        if !a.can(Permission::PersonWrite, &grid) {
+            return Err(StoreError::Forbidden("无权在该户登记居民".into()));
+        }
+        let kind = HouseholdKind::parse(&get::<String>(&h, "kind")?)
+            .map_err(|e| StoreError::Conflict(e.to_string()))?;
+        // 人户分离: registered here, living in another household (by number).
+        let living = match input.residing_household.as_deref() {
+            Some(n) if n != household && kind == HouseholdKind::Registered => {
+                let r = one(
+                    self.conn(),
+                    "SELECT id, grid_code FROM household WHERE (id = ? OR number = ?) AND valid_to IS NULL",
+                    vec![n.into(), n.into()],
+                )
+                .await?
+                .ok_or_else(|| invalid("residing_household", format!("没有户号为“{n}”的在册户")))?;
+                let id: String = get(&r, "id")?;
+                (id != household).then_some((id, get::<String>(&r, "grid_code")?))
+            }
+            _ => None,
+        };
+        let keys = self.keyring()?.clone();
+        let index = keys.index("id", input.id_number.as_str());
+        let taken = scalar_i64(
+            self.conn(),
+            "SELECT COUNT(*) FROM resident WHERE id_index = ? AND valid_to IS NULL",
+            vec![index.clone().into()],
+        )
+        .await?;
+        if taken > 0 {
+            return Err(invalid(
+                "id_number",
+                "该公民身份号码已登记（同一人不能重复登记）",
+            ));
+        }
+        if how == MoveKind::Birth
+            && crate::people::age_on(&input.birth_date().to_string(), &today().to_string()) > 0
+        {
+            return Err(invalid(
+                "kind",
+                "出生登记只适用于一岁以内的婴儿，其他请选“迁入”",
+            ));
+        }
+        let county = self.county_code().await?;
+        let date = input.moved_in.unwrap_or(if how == MoveKind::Birth {
+            input.id_number.birth_date()
+        } else {
+            today()
+        });
+        let id = new_id();
+        let tx = self.conn().begin().await?;
+        exec(
+            &tx,
+            "INSERT INTO resident (county_code, id, household_id, grid_code, name, sex, birth_date, id_enc, id_index, \
+             id_masked, phone_enc, phone_index, phone_masked, ethnicity, political_status, employment, relation, \
+             moved_in, valid_from, living_household_id, living_grid_code) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            vec![
+                county.clone().into(),
+                id.clone().into(),
+                household.into(),
+                grid.clone().into(),
+                input.name.clone().into(),
+                input.sex().label().into(),
+                input.birth_date().to_string().into(),
+                keys.encrypt(input.id_number.as_str()).into(),
+                index.into(),
+                input.id_number.mask().into(),
+                input.phone.as_ref().map(|p| keys.encrypt(p.as_str())).into(),
+                input.phone.as_ref().map(|p| keys.index("phone", p.as_str())).into(),
+                input.phone.as_ref().map(|p| p.mask()).into(),
+                input.ethnicity.map(|e| e.label().to_string()).into(),
+                input.political_status.map(|e| e.label().to_string()).into(),
+                input.employment.map(|e| e.label().to_string()).into(),
+                input.relation.map(|e| e.label().to_string()).into(),
+                date.to_string().into(),
+                today().to_string().into(),
+                living.as_ref().map(|l| l.0.clone()).into(),
+                living.as_ref().map(|l| l.1.clone()).into(),
+            ],
+        )
+        .await?;
+        insert_move(
+            &tx,
+            &county,
+            &id,
+            how,
+            date,
+            None,
+            None,
+            None,
+            Some(household),
+            user,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Records a move of a resident: out of the county or death (the membership ends on
+    /// that date, open special-group records close), a transfer to another household (by its
+    /// number, `to`), or moving back in after having left. Nothing is deleted.
+    pub async fn record_move(
+        &self,
+        a: &Access,
+        user: &str,
+        resident: &str,
+        m: &MoveInput,
+        to: Option<&str>,
+    ) -> Result<()> {
+        let v = self.resident(a, resident).await?;
+        if !a.can(Permission::PersonWrite, &v.grid_code) {
+            return Err(StoreError::Forbidden("无权登记该居民的迁移".into()));
+        }
+        let county = self.county_code().await?;
+        let day = m.date.to_string();
+        let tx = self.conn().begin().await?;
+        match m.kind {
+            MoveKind::MoveOut | MoveKind::Death => {
+                if let Some(left) = &v.left {
+                    return Err(invalid("kind", format!("该居民已于 {left} 迁出或死亡")));
+                }
+                if v.moved_in.as_deref().is_some_and(|d| d > day.as_str()) {
+                    return Err(invalid("date", "迁出日期不能早于迁入日期"));
+                }
+                exec(
+                    &tx,
+                    "UPDATE resident SET valid_to = ? WHERE id = ?",
+                    vec![day.clone().into(), resident.into()],
+                )
+                .await?;
+                exec(
+                    &tx,
+                    "UPDATE special_record SET until = ?, next_due = NULL WHERE resident_id = ? AND until IS NULL",
+                    vec![day.clone().into(), resident.into()],
+                )
+                .await?;
+                insert_move(
+                    &tx,
+                    &county,
+                    resident,
+                    m.kind,
+                    m.date,
+                    m.place.as_deref(),
+                    m.reason.as_deref(),
+                    Some(&v.household_id),
+                    None,
+                    user,
+                )
+                .await?;
+            }
+            MoveKind::Transfer => {
+                if v.left.is_some() {
+                    return Err(invalid("kind", "该居民已迁出，请先登记迁入"));
+                }
+                let Some(n) = to.map(str::trim).filter(|n| !n.is_empty()) else {
+                    return Err(invalid("household", "户间迁移须填写迁入户的户号"));
+                };
+                let r = one(
+                    self.conn(),
+                    "SELECT id, grid_code FROM household WHERE number = ? AND valid_to IS NULL",
+                    vec![n.into()],
+                )
+                .await?
+                .ok_or_else(|| invalid("household", format!("没有户号为“{n}”的在册户")))?;
+                let target: String = get(&r, "id")?;
+                let grid: String = get(&r, "grid_code")?;
+                if target == v.household_id {
+                    return Err(invalid("household", "迁入户与现在的户相同"));
+                }
+                if !a.can(Permission::PersonWrite, &grid) {
+                    return Err(StoreError::Forbidden(
+                        "无权把居民迁入该户：不在您的管辖范围".into(),
+                    ));
+                }
+                exec(
+                    &tx,
+                    "UPDATE resident SET household_id = ?, grid_code = ?, relation = NULL, \
+                     living_household_id = CASE WHEN living_household_id = ? THEN NULL ELSE living_household_id END, \
+                     living_grid_code = CASE WHEN living_household_id = ? THEN NULL ELSE living_grid_code END WHERE id = ?",
+                    vec![target.clone().into(), grid.into(), target.clone().into(), target.clone().into(), resident.into()],
+                )
+                .await?;
+                insert_move(
+                    &tx,
+                    &county,
+                    resident,
+                    m.kind,
+                    m.date,
+                    m.place.as_deref(),
+                    m.reason.as_deref(),
+                    Some(&v.household_id),
+                    Some(&target),
+                    user,
+                )
+                .await?;
+            }
+            MoveKind::MoveIn => {
+                let Some(left) = &v.left else {
+                    return Err(invalid("kind", "该居民仍在册；新迁入的居民请在户页面登记"));
+                };
+                let died = scalar_i64(
+                    self.conn(),
+                    "SELECT COUNT(*) FROM resident_move WHERE resident_id = ? AND kind = 'death'",
+                    vec![resident.into()],
+                )
+                .await?;
+                if died > 0 {
+                    return Err(invalid("kind", "该居民已登记死亡"));
+                }
+                if day.as_str() < left.as_str() {
+                    return Err(invalid(
+                        "date",
+                        format!("迁回日期不能早于迁出日期（{left}）"),
+                    ));
+                }
+                let index: String = get(
+                    &one(
+                        self.conn(),
+                        "SELECT id_index FROM resident WHERE id = ?",
+                        vec![resident.into()],
+                    )
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound("没有这位居民".into()))?,
+                    "id_index",
+                )?;
+                let taken = scalar_i64(
+                    self.conn(),
+                    "SELECT COUNT(*) FROM resident WHERE id_index = ? AND valid_to IS NULL",
+                    vec![index.into()],
+                )
+                .await?;
+                if taken > 0 {
+                    return Err(invalid("kind", "同一公民身份号码已在别处登记在册"));
+                }
+                exec(
+                    &tx,
+                    "UPDATE resident SET valid_to = NULL, moved_in = ? WHERE id = ?",
+                    vec![day.clone().into(), resident.into()],
+                )
+                .await?;
+                insert_move(
+                    &tx,
+                    &county,
+                    resident,
+                    m.kind,
+                    m.date,
+                    m.place.as_deref(),
+                    m.reason.as_deref(),
+                    None,
+                    Some(&v.household_id),
+                    user,
+                )
+                .await?;
+            }
+            MoveKind::Birth => {
+                return Err(invalid("kind", "出生请在户页面登记新成员"));
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A resident's moves, oldest first.
+    pub async fn moves(&self, a: &Access, resident: &str) -> Result<Vec<MoveView>> {
+        self.resident(a, resident).await?;
+        let rows = all(
+            self.conn(),
+            "SELECT m.kind, m.date, m.place, m.reason, f.number AS from_number, t.number AS to_number, m.recorded_by \
+             FROM resident_move m LEFT JOIN household f ON f.county_code = m.county_code AND f.id = m.from_household_id \
+             LEFT JOIN household t ON t.county_code = m.county_code AND t.id = m.to_household_id \
+             WHERE m.resident_id = ? ORDER BY m.date, m.recorded_at",
+            vec![resident.into()],
+        )
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let kind: String = get(r, "kind")?;
+                Ok(MoveView {
+                    kind: label_of(&kind, MoveKind::parse, MoveKind::label),
+                    date: get(r, "date")?,
+                    place: get(r, "place")?,
+                    reason: get(r, "reason")?,
+                    from_household: get(r, "from_number")?,
+                    to_household: get(r, "to_number")?,
+                    recorded_by: get(r, "recorded_by")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn special_record_row(&self, id: &str) -> Result<sea_orm::QueryResult> {
+        one(
+            self.conn(),
+            &format!(
+                "SELECT {RECORD_COLUMNS}, r.household_id, r.living_household_id, s.county_code FROM special_record s \
+                 JOIN resident r ON r.county_code = s.county_code AND r.id = s.resident_id WHERE s.id = ?"
+            ),
+            vec![id.into()],
+        )
+        .await?
+        .ok_or_else(|| StoreError::NotFound("没有这条帮扶记录".into()))
+    }
+
+    /// The resident a record is about, if the user may see that resident.
+    pub async fn special_record_resident(&self, a: &Access, record: &str) -> Result<String> {
+        let r = self.special_record_row(record).await?;
+        let resident: String = get(&r, "resident_id")?;
+        self.resident(a, &resident).await?;
+        Ok(resident)
+    }
+
+    /// Opens a special-group record for a resident, if the user's role may keep that class.
+    pub async fn add_special_record(
+        &self,
+        a: &Access,
+        user: &str,
+        resident: &str,
+        input: &SpecialRecordInput,
+    ) -> Result<String> {
+        let v = self.resident(a, resident).await?;
+        if !v.can(a, input.kind.sensitivity().permission()) {
+            return Err(StoreError::Forbidden(format!(
+                "无权登记“{}”",
+                input.kind.sensitivity().label()
+            )));
+        }
+        if v.left.is_some() {
+            return Err(invalid("kind", "该居民已迁出或死亡"));
+        }
+        let open = scalar_i64(
+            self.conn(),
+            "SELECT COUNT(*) FROM special_record WHERE resident_id = ? AND kind = ? AND until IS NULL",
+            vec![resident.into(), input.kind.key().into()],
+        )
+        .await?;
+        if open > 0 && input.until.is_none() {
+            return Err(invalid(
+                "kind",
+                format!("该居民已有在管的“{}”记录", input.kind.label()),
+            ));
+        }
+        let keys = self.keyring()?;
+        let county = self.county_code().await?;
+        let id = new_id();
+        exec(
+            self.conn(),
+            "INSERT INTO special_record (county_code, id, resident_id, kind, sensitivity, helper, helper_phone_enc, \
+             helper_phone_masked, difficulties, requests, risk, since, until, note, next_due, recorded_by, recorded_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            vec![
+                county.into(),
+                id.clone().into(),
+                resident.into(),
+                input.kind.key().into(),
+                input.kind.sensitivity().key().into(),
+                input.helper.clone().into(),
+                input.helper_phone.as_ref().map(|p| keys.encrypt(p.as_str())).into(),
+                input.helper_phone.as_ref().map(|p| p.mask()).into(),
+                input.difficulties.clone().into(),
+                input.requests.clone().into(),
+                input.risk.key().into(),
+                input.since.to_string().into(),
+                input.until.map(|d| d.to_string()).into(),
+                input.note.clone().into(),
+                if input.until.is_none() {
+                    input.risk.next_due(input.since).map(|d| d.to_string())
+                } else {
+                    None
+                }
+                .into(),
+                user.into(),
+                now_secs().into(),
+            ],
+        )
+        .await?;
+        Ok(id)
+    }
+
+    /// Adds a dated follow-up to a record (and a re-assessed risk level). Returns the
+    /// resident's id.
+    pub async fn add_follow_up(
+        &self,
+        a: &Access,
+        user: &str,
+        record: &str,
+        f: &FollowUpInput,
+    ) -> Result<String> {
+        let r = self.special_record_row(record).await?;
+        let view = self.record_of(&r)?;
+        let kind =
+            SpecialGroupKind::parse(&view.kind).map_err(|e| StoreError::Conflict(e.to_string()))?;
+        let living: Option<String> = get(&r, "living_grid_code")?;
+        let visible = may_see_kind(a, kind, &view.grid_code)
+            || living.as_deref().is_some_and(|g| may_see_kind(a, kind, g));
+        if !visible {
+            return Err(StoreError::Forbidden("无权跟进该类人员".into()));
+        }
+        if view.until.is_some() {
+            return Err(invalid("content", "该记录已解除列管，不能再添加跟进"));
+        }
+        if f.date.to_string() < view.since {
+            return Err(invalid(
+                "date",
+                format!("跟进日期不能早于列管日期（{}）", view.since),
+            ));
+        }
+        let county: String = get(&r, "county_code")?;
+        let risk = f
+            .risk
+            .unwrap_or(RiskLevel::parse(&view.risk).unwrap_or(RiskLevel::Low));
+        let tx = self.conn().begin().await?;
+        insert_follow_up(&tx, &county, record, user, f.date, &f.content, f.risk, risk).await?;
+        tx.commit().await?;
+        Ok(view.resident_id)
+    }
+
+    fn record_of(&self, r: &sea_orm::QueryResult) -> Result<SpecialRecordView> {
+        let kind: String = get(r, "kind")?;
+        let risk: String = get(r, "risk")?;
+        let next_due: Option<String> = get(r, "next_due")?;
+        let until: Option<String> = get(r, "until")?;
+        let k = SpecialGroupKind::parse(&kind).ok();
+        Ok(SpecialRecordView {
+            id: get(r, "id")?,
+            resident_id: get(r, "resident_id")?,
+            resident_name: get(r, "name")?,
+            grid_code: get(r, "grid_code")?,
+            kind_label: k
+                .map(|k| k.label().to_string())
+                .unwrap_or_else(|| kind.clone()),
+            sensitivity: k
+                .map(|k| k.sensitivity().label().to_string())
+                .unwrap_or_default(),
+            kind,
+            helper: get(r, "helper")?,
+            helper_phone_masked: get(r, "helper_phone_masked")?,
+            difficulties: get(r, "difficulties")?,
+            requests: get(r, "requests")?,
+            risk_label: label_of(&risk, RiskLevel::parse, RiskLevel::label),
+            risk,
+            since: get(r, "since")?,
+            overdue: until.is_none()
+                && next_due
+                    .as_deref()
+                    .is_some_and(|d| d < today().to_string().as_str()),
+            until,
+            note: get(r, "note")?,
+            next_due,
+            follow_ups: Vec::new(),
+        })
+    }
+
+    /// Records (visible to the user) with their follow-ups.
+    async fn records_where(
+        &self,
+        a: &Access,
+        cond: &str,
+        values: Vec<Value>,
+        with_follow_ups: bool,
+    ) -> Result<Vec<SpecialRecordView>> {
+        let rows = all(
+            self.conn(),
+            &format!(
+                "SELECT {RECORD_COLUMNS} FROM special_record s JOIN resident r ON r.county_code = s.county_code \
+                 AND r.id = s.resident_id WHERE {cond} ORDER BY s.until IS NOT NULL, s.next_due, s.since"
+            ),
+            values,
+        )
+        .await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let v = self.record_of(r)?;
+            let living: Option<String> = get(r, "living_grid_code")?;
+            let Ok(kind) = SpecialGroupKind::parse(&v.kind) else {
+                continue;
+            };
+            if may_see_kind(a, kind, &v.grid_code)
+                || living.as_deref().is_some_and(|g| may_see_kind(a, kind, g))
+            {
+                out.push(v);
+            }
+        }
+        if with_follow_ups {
+            for v in &mut out {
+                let rows = all(
+                    self.conn(),
+                    "SELECT date, content, risk, recorded_by FROM follow_up WHERE record_id = ? ORDER BY date, recorded_at",
+                    vec![v.id.clone().into()],
+                )
+                .await?;
+                for r in &rows {
+                    let risk: Option<String> = get(r, "risk")?;
+                    v.follow_ups.push(FollowUpView {
+                        date: get(r, "date")?,
+                        content: get(r, "content")?,
+                        risk: risk.map(|k| label_of(&k, RiskLevel::parse, RiskLevel::label)),
+                        recorded_by: get(r, "recorded_by")?,
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// A resident's special-group records the user may see (open and closed), with follow-ups.
+    pub async fn special_records(
+        &self,
+        a: &Access,
+        resident: &str,
+    ) -> Result<Vec<SpecialRecordView>> {
+        self.resident(a, resident).await?;
+        self.records_where(a, "s.resident_id = ?", vec![resident.into()], true)
+            .await
+    }
+
+    /// A grid's open records the user may see, the most urgent follow-up first.
+    pub async fn grid_special_records(
+        &self,
+        a: &Access,
+        grid: &str,
+    ) -> Result<Vec<SpecialRecordView>> {
+        if !a.can(Permission::PersonRead, grid) {
+            return Err(StoreError::Forbidden("无权查看该网格的人员信息".into()));
+        }
+        self.records_where(
+            a,
+            "(r.grid_code = ? OR r.living_grid_code = ?) AND s.until IS NULL AND r.valid_to IS NULL",
+            vec![grid.into(), grid.into()],
+            false,
+        )
+        .await
+    }
+
+    /// People figures of a place (county, street, community or grid code) and of its parts,
+    /// for a user who may read people there. Special groups are counted only for the
+    /// classes the user may see on the whole place.
+    pub async fn people_stats(&self, a: &Access, code: &str) -> Result<PeopleBreakdown> {
+        if !a.can(Permission::PersonRead, code) {
+            return Err(StoreError::Forbidden("无权查看该地的人员统计".into()));
+        }
+        let part_len: i64 = match code.len() {
+            6 => 9,
+            9 => 12,
+            12 => 15,
+            _ => 15,
+        };
+        let exact = code.len() >= 15;
+        let within = |col: &str| {
+            if exact {
+                format!("{col} = ?")
+            } else {
+                format!("{col} LIKE ?")
+            }
+        };
+        let key: Value = if exact {
+            code.into()
+        } else {
+            format!("{code}%").into()
+        };
+        let t = today();
+        let on = t.to_string();
+        // Birth dates at the band limits: born on or before `limit(age)` means at least `age`.
+        let limit = |age: i32| format!("{:04}{}", t.year() - age, &on[4..]);
+        let band_sql = format!(
+            "CASE WHEN r.birth_date > '{}' THEN 0 WHEN r.birth_date > '{}' THEN 1 WHEN r.birth_date > '{}' THEN 2 \
+             WHEN r.birth_date > '{}' THEN 3 ELSE 4 END",
+            limit(18),
+            limit(35),
+            limit(60),
+            limit(80)
+        );
+        let mut parts: HashMap<String, PeopleStats> = HashMap::new();
+        // Members of the place's households, and whether they live here.
+        let rows = all(
+            self.conn(),
+            &format!(
+                "SELECT SUBSTR(r.grid_code, 1, {part_len}) AS part, h.kind, r.sex, {band_sql} AS band, \
+                 CASE WHEN r.living_grid_code IS NULL OR SUBSTR(r.living_grid_code, 1, {part_len}) = SUBSTR(r.grid_code, 1, {part_len}) \
+                 THEN 1 ELSE 0 END AS lives_here, COUNT(*) AS n FROM resident r JOIN household h \
+                 ON h.county_code = r.county_code AND h.id = r.household_id WHERE {} AND r.valid_to IS NULL \
+                 GROUP BY SUBSTR(r.grid_code, 1, {part_len}), h.kind, r.sex, {band_sql}, \
+                 CASE WHEN r.living_grid_code IS NULL OR SUBSTR(r.living_grid_code, 1, {part_len}) = SUBSTR(r.grid_code, 1, {part_len}) THEN 1 ELSE 0 END",
+                within("r.grid_code")
+            ),
+            vec![key.clone()],
+        )
+        .await?;
+        for r in &rows {
+            let part: String = get(r, "part")?;
+            let kind: String = get(r, "kind")?;
+            let sex: String = get(r, "sex")?;
+            let band = AgeBand::ALL[(get::<i64>(r, "band")?.clamp(0, 4)) as usize];
+            let lives: i64 = get(r, "lives_here")?;
+            parts.entry(part).or_default().add_residents(
+                kind == HouseholdKind::Registered.key(),
+                lives == 1,
+                if sex == Sex::Male.label() {
+                    Sex::Male
+                } else {
+                    Sex::Female
+                },
+                band,
+                get(r, "n")?,
+            );
+        }
+        // People living here whose own household is elsewhere (in another part).
+        let rows = all(
+            self.conn(),
+            &format!(
+                "SELECT SUBSTR(r.living_grid_code, 1, {part_len}) AS part, r.sex, {band_sql} AS band, COUNT(*) AS n \
+                 FROM resident r WHERE {} AND r.valid_to IS NULL \
+                 AND SUBSTR(r.living_grid_code, 1, {part_len}) <> SUBSTR(r.grid_code, 1, {part_len}) \
+                 GROUP BY SUBSTR(r.living_grid_code, 1, {part_len}), r.sex, {band_sql}",
+                within("r.living_grid_code")
+            ),
+            vec![key.clone()],
+        )
+        .await?;
+        for r in &rows {
+            let sex: String = get(r, "sex")?;
+            let band = AgeBand::ALL[(get::<i64>(r, "band")?.clamp(0, 4)) as usize];
+            parts.entry(get(r, "part")?).or_default().add_residents(
+                false,
+                true,
+                if sex == Sex::Male.label() {
+                    Sex::Male
+                } else {
+                    Sex::Female
+                },
+                band,
+                get(r, "n")?,
+            );
+        }
+        let rows = all(
+            self.conn(),
+            &format!(
+                "SELECT SUBSTR(grid_code, 1, {part_len}) AS part, kind, COUNT(*) AS n FROM household h \
+                 WHERE {} AND valid_to IS NULL GROUP BY SUBSTR(grid_code, 1, {part_len}), kind",
+                within("h.grid_code")
+            ),
+            vec![key.clone()],
+        )
+        .await?;
+        for r in &rows {
+            if let Ok(kind) = HouseholdKind::parse(&get::<String>(r, "kind")?) {
+                parts
+                    .entry(get(r, "part")?)
+                    .or_default()
+                    .add_households(kind, get(r, "n")?);
+            }
+        }
+        let visible: Vec<SpecialGroupKind> = SpecialGroupKind::ALL
+            .iter()
+            .copied()
+            .filter(|k| may_see_kind(a, *k, code))
+            .collect();
+        if !visible.is_empty() {
+            let rows = all(
+                self.conn(),
+                &format!(
+                    "SELECT SUBSTR(r.grid_code, 1, {part_len}) AS part, s.kind, COUNT(*) AS n FROM special_record s \
+                     JOIN resident r ON r.county_code = s.county_code AND r.id = s.resident_id \
+                     WHERE {} AND r.valid_to IS NULL AND s.until IS NULL GROUP BY SUBSTR(r.grid_code, 1, {part_len}), s.kind",
+                    within("r.grid_code")
+                ),
+                vec![key.clone()],
+            )
+            .await?;
+            for r in &rows {
+                if let Ok(kind) = SpecialGroupKind::parse(&get::<String>(r, "kind")?)
+                    && visible.contains(&kind)
+                {
+                    parts
+                        .entry(get(r, "part")?)
+                        .or_default()
+                        .add_special(kind, get(r, "n")?);
+                }
+            }
+        }
+        let month_start = format!("{}-01", &on[..7]);
+        let rows = all(
+            self.conn(),
+            &format!(
+                "SELECT SUBSTR(grid_code, 1, {part_len}) AS part, COUNT(*) AS n FROM visit v WHERE {} AND date >= ? \
+                 GROUP BY SUBSTR(grid_code, 1, {part_len})",
+                within("v.grid_code")
+            ),
+            vec![key, month_start.into()],
+        )
+        .await?;
+        for r in &rows {
+            parts.entry(get(r, "part")?).or_default().visits_this_month += get::<i64>(r, "n")?;
+        }
+        let mut parts: Vec<(String, PeopleStats)> = parts.into_iter().collect();
+        parts.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut total = PeopleStats::default();
+        for (_, p) in &parts {
+            total.add(p);
+        }
+        if exact {
+            parts.clear();
+        }
+        Ok(PeopleBreakdown {
+            code: code.to_string(),
+            total,
+            parts,
+            visible_kinds: visible.iter().map(|k| k.key().to_string()).collect(),
+        })
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_move<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    county: &str,
+    resident: &str,
+    kind: MoveKind,
+    date: Date,
+    place: Option<&str>,
+    reason: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+    user: &str,
+) -> Result<()> {
+    exec(
+        c,
+        "INSERT INTO resident_move (county_code, id, resident_id, kind, date, place, reason, from_household_id, \
+         to_household_id, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        vec![
+            county.into(),
+            new_id().into(),
+            resident.into(),
+            kind.key().into(),
+            date.to_string().into(),
+            place.map(str::to_string).into(),
+            reason.map(str::to_string).into(),
+            from.map(str::to_string).into(),
+            to.map(str::to_string).into(),
+            user.into(),
+            now_secs().into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A follow-up row, and the record's risk and next due date after it.
+#[allow(clippy::too_many_arguments)]
+async fn insert_follow_up<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    county: &str,
+    record: &str,
+    user: &str,
+    date: Date,
+    content: &str,
+    reassessed: Option<RiskLevel>,
+    risk: RiskLevel,
+) -> Result<()> {
+    exec(
+        c,
+        "INSERT INTO follow_up (county_code, id, record_id, date, content, risk, recorded_by, recorded_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        vec![
+            county.into(),
+            new_id().into(),
+            record.into(),
+            date.to_string().into(),
+            content.into(),
+            reassessed.map(|r| r.key().to_string()).into(),
+            user.into(),
+            now_secs().into(),
+        ],
+    )
+    .await?;
+    // The next follow-up is due from the latest one made.
+    let latest: Option<String> = one(
+        c,
+        "SELECT MAX(date) AS d FROM follow_up WHERE record_id = ?",
+        vec![record.into()],
+    )
+    .await?
+    .map(|r| get::<Option<String>>(&r, "d"))
+    .transpose()?
+    .flatten();
+    let from = latest.and_then(|d| Date::parse(&d).ok()).unwrap_or(date);
+    exec(
+        c,
+        "UPDATE special_record SET risk = ?, next_due = ? WHERE county_code = ? AND id = ?",
+        vec![
+            risk.key().into(),
+            risk.next_due(from).map(|d| d.to_string()).into(),
+            county.into(),
+            record.into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,783 @@
+//! Grid workers' pages: a household with its members and visits, the phone-sized visit form,
+//! special-group records and their follow-ups, moves, and people statistics of any place.
+//! Every page has its JSON twin under `/api/`.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Form, Json};
+use serde::Deserialize;
+use serde_json::Value;
+use wangge_domain::access::Permission;
+use wangge_domain::people::stats::{AgeBand, PeopleStats};
+use wangge_domain::people::{
+    EmploymentStatus, Ethnicity, FollowUpInput, MoveInput, MoveKind, PoliticalStatus, Relation,
+    ResidentInput, SpecialGroupKind, SpecialRecordInput, VisitInput,
+};
+use wangge_domain::registry::{FieldErrors, Fields};
+use wangge_store::{HouseholdView, PeopleBreakdown, SpecialRecordView};
+
+use crate::error::{ApiError, AppError, PageError};
+use crate::pages::{Crumb, Me};
+use crate::{Principal, SharedState};
+
+pub(crate) fn routes() -> crate::Routes {
+    crate::Routes::new()
+        .route("/households/{id}", &["GET"], get(household_page))
+        .route("/households/{id}/visit", &["GET"], get(visit_form))
+        .route("/households/{id}/visits", &["POST"], post(visit_post))
+        .route("/households/{id}/residents", &["POST"], post(member_post))
+        .route(
+            "/residents/{id}/special-records",
+            &["POST"],
+            post(record_post),
+        )
+        .route(
+            "/special-records/{id}/follow-ups",
+            &["POST"],
+            post(follow_up_post),
+        )
+        .route("/residents/{id}/moves", &["POST"], post(move_post))
+        .route("/api/households/{id}", &["GET"], get(api_household))
+        .route("/api/households/{id}/visits", &["POST"], post(api_visit))
+        .route(
+            "/api/households/{id}/residents",
+            &["POST"],
+            post(api_member),
+        )
+        .route(
+            "/api/residents/{id}/special-records",
+            &["GET", "POST"],
+            get(api_records).post(api_record_post),
+        )
+        .route(
+            "/api/special-records/{id}/follow-ups",
+            &["POST"],
+            post(api_follow_up),
+        )
+        .route(
+            "/api/residents/{id}/moves",
+            &["GET", "POST"],
+            get(api_moves).post(api_move_post),
+        )
+        .route(
+            "/api/grids/{key}/special-records",
+            &["GET"],
+            get(api_grid_records),
+        )
+        .route("/api/grids/{key}/visits", &["GET"], get(api_grid_visits))
+        .route("/api/people/stats/{code}", &["GET"], get(api_stats))
+}
+
+fn today() -> wangge_domain::Date {
+    wangge_store::today()
+}
+
+fn first_error(e: &FieldErrors) -> String {
+    e.iter()
+        .map(|(k, v)| format!("{}：{v}", field_label(k)))
+        .collect::<Vec<_>>()
+        .join("；")
+}
+
+/// Field names as users read them in error messages.
+fn field_label(k: &str) -> &str {
+    match k {
+        "kind" => "类别",
+        "helper" => "帮扶责任人",
+        "helper_phone" => "帮扶人电话",
+        "difficulties" => "困难",
+        "requests" => "诉求",
+        "risk" => "风险等级",
+        "since" => "列管日期",
+        "until" => "解除日期",
+        "note" => "备注",
+        "date" => "日期",
+        "content" => "跟进内容",
+        "met" => "见到的人",
+        "findings" => "走访情况",
+        "follow_up" => "后续事项",
+        "special_record" => "跟进对象",
+        "name" => "姓名",
+        "id_number" => "公民身份号码",
+        "phone" => "联系电话",
+        "relation" => "与户主关系",
+        "ethnicity" => "民族",
+        "political_status" => "政治面貌",
+        "employment" => "就业状况",
+        "moved_in" => "迁入日期",
+        "residing_household" => "现居住户号",
+        "registered_household" => "户籍户",
+        "household" => "迁入户户号",
+        "place" => "迁往（来自）",
+        "reason" => "原因",
+        other => other,
+    }
+}
+
+fn crumbs_for_grid(grid: &str, last: (String, String)) -> Vec<Crumb> {
+    vec![
+        Crumb {
+            label: "总览".into(),
+            href: "/".into(),
+        },
+        Crumb {
+            label: format!("网格 {grid}"),
+            href: format!("/grids/{grid}"),
+        },
+        Crumb {
+            label: last.0,
+            href: last.1,
+        },
+    ]
+}
+
+// ---- households and visits ----------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "household.html")]
+struct HouseholdPage {
+    me: Me,
+    crumbs: Vec<Crumb>,
+    h: HouseholdView,
+    can_write: bool,
+    can_visit: bool,
+    registered: bool,
+    relations: Vec<&'static str>,
+    ethnicities: Vec<&'static str>,
+    political: Vec<&'static str>,
+    employment: Vec<&'static str>,
+    error: Option<String>,
+    values: Fields,
+}
+
+impl HouseholdPage {
+    fn value(&self, k: &str) -> String {
+        self.values.get(k).cloned().unwrap_or_default()
+    }
+}
+
+async fn household_response(
+    s: &SharedState,
+    p: &Principal,
+    id: &str,
+    error: Option<String>,
+    values: Fields,
+) -> Result<Response, PageError> {
+    let h = s.store.household(&p.access, id).await?;
+    let status = if error.is_some() {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    };
+    let mut res = crate::auth::render(&HouseholdPage {
+        me: Me::of(p),
+        crumbs: crumbs_for_grid(
+            &h.grid_code,
+            (format!("户 {}", h.number), format!("/households/{id}")),
+        ),
+        can_write: p.access.can(Permission::PersonWrite, &h.grid_code),
+        can_visit: p.access.can(Permission::VisitWrite, &h.grid_code),
+        registered: h.kind == wangge_domain::people::HouseholdKind::Registered.label(),
+        relations: Relation::ALL.iter().map(|r| r.label()).collect(),
+        ethnicities: Ethnicity::ALL.iter().map(|r| r.label()).collect(),
+        political: PoliticalStatus::ALL.iter().map(|r| r.label()).collect(),
+        employment: EmploymentStatus::ALL.iter().map(|r| r.label()).collect(),
+        h,
+        error,
+        values,
+    });
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+async fn household_page(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    household_response(&s, &p, &id, None, Fields::new()).await
+}
+
+/// A new member: the household's own reference goes in as the registered or residing
+/// household, by its kind.
+async fn add_member(
+    s: &SharedState,
+    p: &Principal,
+    id: &str,
+    mut f: Fields,
+) -> Result<String, AppError> {
+    let h = s.store.household(&p.access, id).await?;
+    if h.kind == wangge_domain::people::HouseholdKind::Registered.label() {
+        f.insert("registered_household".into(), id.to_string());
+    } else {
+        f.insert("residing_household".into(), id.to_string());
+    }
+    let how = match f.get("kind").map(|k| k.trim()).unwrap_or("") {
+        "" => MoveKind::MoveIn,
+        k => MoveKind::parse(k).map_err(|e| {
+            let mut m = FieldErrors::new();
+            m.insert("kind".into(), e.to_string());
+            AppError::Invalid(m)
+        })?,
+    };
+    let input = ResidentInput::parse(&f, today()).map_err(AppError::Invalid)?;
+    Ok(s.store
+        .add_resident(&p.access, &p.username, id, &input, how)
+        .await?)
+}
+
+async fn member_post(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> Result<Response, PageError> {
+    match add_member(&s, &p, &id, f.clone()).await {
+        Ok(r) => Ok(Redirect::to(&format!("/residents/{r}")).into_response()),
+        Err(AppError::Invalid(e)) => {
+            household_response(&s, &p, &id, Some(first_error(&e)), f).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "visit.html")]
+struct VisitPage {
+    me: Me,
+    crumbs: Vec<Crumb>,
+    h: HouseholdView,
+    records: Vec<SpecialRecordView>,
+    today: String,
+    saved: bool,
+    error: Option<String>,
+    values: Fields,
+}
+
+impl VisitPage {
+    fn value(&self, k: &str) -> String {
+        self.values.get(k).cloned().unwrap_or_default()
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct SavedQuery {
+    #[serde(default)]
+    saved: Option<String>,
+}
+
+async fn visit_response(
+    s: &SharedState,
+    p: &Principal,
+    id: &str,
+    saved: bool,
+    error: Option<String>,
+    values: Fields,
+) -> Result<Response, PageError> {
+    let h = s.store.household(&p.access, id).await?;
+    if !p.access.can(Permission::VisitWrite, &h.grid_code) {
+        return Err(AppError::Forbidden("无权记录该户的走访".into()).into());
+    }
+    let mut records = Vec::new();
+    for m in &h.members {
+        records.extend(
+            s.store
+                .special_records(&p.access, &m.id)
+                .await?
+                .into_iter()
+                .filter(|r| r.until.is_none()),
+        );
+    }
+    let status = if error.is_some() {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    };
+    let mut res = crate::auth::render(&VisitPage {
+        me: Me::of(p),
+        crumbs: crumbs_for_grid(
+            &h.grid_code,
+            (
+                format!("走访 {}", h.number),
+                format!("/households/{id}/visit"),
+            ),
+        ),
+        h,
+        records,
+        today: today().to_string(),
+        saved,
+        error,
+        values,
+    });
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+async fn visit_form(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    Query(q): Query<SavedQuery>,
+) -> Result<Response, PageError> {
+    visit_response(&s, &p, &id, q.saved.is_some(), None, Fields::new()).await
+}
+
+async fn add_visit(
+    s: &SharedState,
+    p: &Principal,
+    id: &str,
+    f: &Fields,
+) -> Result<String, AppError> {
+    let input = VisitInput::parse(f, today()).map_err(AppError::Invalid)?;
+    Ok(s.store
+        .add_visit(&p.access, &p.username, id, &input)
+        .await?)
+}
+
+async fn visit_post(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> Result<Response, PageError> {
+    match add_visit(&s, &p, &id, &f).await {
+        Ok(_) => Ok(Redirect::to(&format!("/households/{id}/visit?saved=1")).into_response()),
+        Err(AppError::Invalid(e)) => {
+            visit_response(&s, &p, &id, false, Some(first_error(&e)), f).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---- special-group records, follow-ups, moves (forms on the resident's page) -------------
+
+async fn add_record(
+    s: &SharedState,
+    p: &Principal,
+    id: &str,
+    f: &Fields,
+) -> Result<String, AppError> {
+    let input = SpecialRecordInput::parse(f, today()).map_err(AppError::Invalid)?;
+    Ok(s.store
+        .add_special_record(&p.access, &p.username, id, &input)
+        .await?)
+}
+
+async fn record_post(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> Result<Response, PageError> {
+    match add_record(&s, &p, &id, &f).await {
+        Ok(_) => Ok(Redirect::to(&format!("/residents/{id}#records")).into_response()),
+        Err(AppError::Invalid(e)) => {
+            crate::people::resident_response(
+                &s,
+                &p,
+                &id,
+                Some(("record".into(), first_error(&e))),
+                f,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn add_follow_up(
+    s: &SharedState,
+    p: &Principal,
+    id: &str,
+    f: &Fields,
+) -> Result<String, AppError> {
+    let input = FollowUpInput::parse(f, today()).map_err(AppError::Invalid)?;
+    Ok(s.store
+        .add_follow_up(&p.access, &p.username, id, &input)
+        .await?)
+}
+
+async fn follow_up_post(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> Result<Response, PageError> {
+    match add_follow_up(&s, &p, &id, &f).await {
+        Ok(resident) => Ok(Redirect::to(&format!("/residents/{resident}#records")).into_response()),
+        Err(AppError::Invalid(e)) => {
+            let resident = s.store.special_record_resident(&p.access, &id).await?;
+            crate::people::resident_response(
+                &s,
+                &p,
+                &resident,
+                Some((format!("follow:{id}"), first_error(&e))),
+                f,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn record_move(s: &SharedState, p: &Principal, id: &str, f: &Fields) -> Result<(), AppError> {
+    let input = MoveInput::parse(f, today()).map_err(AppError::Invalid)?;
+    Ok(s.store
+        .record_move(
+            &p.access,
+            &p.username,
+            id,
+            &input,
+            f.get("household").map(String::as_str),
+        )
+        .await?)
+}
+
+async fn move_post(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> Result<Response, PageError> {
+    match record_move(&s, &p, &id, &f).await {
+        Ok(()) => Ok(Redirect::to(&format!("/residents/{id}#moves")).into_response()),
+        Err(AppError::Invalid(e)) => {
+            crate::people::resident_response(&s, &p, &id, Some(("move".into(), first_error(&e))), f)
+                .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---- statistics sections of the place pages ------------------------------------------------
+
+/// A row of the people table on a place page.
+pub struct StatRow {
+    pub name: String,
+    pub href: String,
+    pub s: PeopleStats,
+    /// Open special-group records the user may see.
+    pub special: i64,
+}
+
+/// The people section of the overview, street, community and grid pages.
+pub struct PeopleSection {
+    pub total: PeopleStats,
+    pub rows: Vec<StatRow>,
+    pub bands: Vec<(&'static str, i64)>,
+    /// Visible kinds with their counts.
+    pub kinds: Vec<(&'static str, i64)>,
+    pub shows_special: bool,
+}
+
+impl PeopleSection {
+    /// `names` maps part codes to (name, link).
+    pub fn of(b: PeopleBreakdown, names: &[(String, String, String)]) -> PeopleSection {
+        let visible: Vec<SpecialGroupKind> = b
+            .visible_kinds
+            .iter()
+            .filter_map(|k| SpecialGroupKind::parse(k).ok())
+            .collect();
+        let special = |s: &PeopleStats| visible.iter().map(|k| s.special_groups[k.index()]).sum();
+        let rows = names
+            .iter()
+            .map(|(code, name, href)| {
+                let s = b
+                    .parts
+                    .iter()
+                    .find(|(c, _)| c == code)
+                    .map(|(_, s)| s.clone())
+                    .unwrap_or_default();
+                StatRow {
+                    name: name.clone(),
+                    href: href.clone(),
+                    special: special(&s),
+                    s,
+                }
+            })
+            .collect();
+        PeopleSection {
+            bands: AgeBand::ALL
+                .iter()
+                .map(|a| (a.label(), b.total.age_bands[a.index()]))
+                .collect(),
+            kinds: visible
+                .iter()
+                .map(|k| (k.label(), b.total.special_groups[k.index()]))
+                .collect(),
+            shows_special: !visible.is_empty(),
+            total: b.total,
+            rows,
+        }
+    }
+
+    /// The section for a page, if the user may read people there.
+    pub async fn load(
+        s: &SharedState,
+        p: &Principal,
+        code: &str,
+        names: &[(String, String, String)],
+    ) -> Result<Option<PeopleSection>, AppError> {
+        if !p.access.can(Permission::PersonRead, code) {
+            return Ok(None);
+        }
+        let b = s.store.people_stats(&p.access, code).await?;
+        Ok(Some(PeopleSection::of(b, names)))
+    }
+}
+
+// ---- API ---------------------------------------------------------------------------------
+
+fn body_fields(v: &Value) -> Result<Fields, ApiError> {
+    crate::api::fields_of(v)
+}
+
+fn created(id: String) -> Response {
+    (
+        axum::http::StatusCode::CREATED,
+        Json(serde_json::json!({ "id": id })),
+    )
+        .into_response()
+}
+
+async fn api_household(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(Json(s.store.household(&p.access, &id).await?).into_response())
+}
+
+async fn api_visit(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    Json(v): Json<Value>,
+) -> Result<Response, ApiError> {
+    let f = body_fields(&v)?;
+    Ok(created(add_visit(&s, &p, &id, &f).await?))
+}
+
+async fn api_member(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    Json(v): Json<Value>,
+) -> Result<Response, ApiError> {
+    let f = body_fields(&v)?;
+    Ok(created(add_member(&s, &p, &id, f).await?))
+}
+
+async fn api_records(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(Json(s.store.special_records(&p.access, &id).await?).into_response())
+}
+
+async fn api_record_post(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    Json(v): Json<Value>,
+) -> Result<Response, ApiError> {
+    let f = body_fields(&v)?;
+    Ok(created(add_record(&s, &p, &id, &f).await?))
+}
+
+async fn api_follow_up(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    Json(v): Json<Value>,
+) -> Result<Response, ApiError> {
+    let f = body_fields(&v)?;
+    let resident = add_follow_up(&s, &p, &id, &f).await?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(serde_json::json!({ "resident_id": resident })),
+    )
+        .into_response())
+}
+
+async fn api_moves(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(Json(s.store.moves(&p.access, &id).await?).into_response())
+}
+
+async fn api_move_post(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    Json(v): Json<Value>,
+) -> Result<Response, ApiError> {
+    let f = body_fields(&v)?;
+    record_move(&s, &p, &id, &f).await?;
+    Ok(Json(s.store.moves(&p.access, &id).await?).into_response())
+}
+
+async fn api_grid_records(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(key): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(Json(s.store.grid_special_records(&p.access, &key).await?).into_response())
+}
+
+async fn api_grid_visits(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(key): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(Json(s.store.grid_visits(&p.access, &key, 200).await?).into_response())
+}
+
+async fn api_stats(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(Json(s.store.people_stats(&p.access, &code).await?).into_response())
+}
+
+/// Gives the demo county's grids a few special-group records (care groups in most grids, a
+/// key person in every fifth), their follow-ups, and visits this month, so the grid,
+/// community and overview pages show them. Deterministic: picked by position.
+pub async fn load_demo_care(
+    store: &wangge_store::Store,
+    county: &str,
+    grids: &[String],
+) -> Result<(), String> {
+    use wangge_domain::access::{Access, Grant, Role, Scope, ScopeKind};
+    let everything: Vec<(Role, Permission)> = Permission::ALL
+        .iter()
+        .map(|p| (Role::CountyAdmin, *p))
+        .collect();
+    let a = Access::new(
+        vec![Grant::new(
+            Role::CountyAdmin,
+            Scope::parse(ScopeKind::County, county)?,
+        )?],
+        &everything,
+    );
+    let err = |e: wangge_store::StoreError| match e {
+        wangge_store::StoreError::Invalid(f) => first_error(&f),
+        e => e.to_string(),
+    };
+    let day = today();
+    let fields = |pairs: &[(&str, String)]| -> Fields {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
+    };
+    let who = "网格员（演示）";
+    for (i, grid) in grids.iter().enumerate() {
+        let people = store.grid_residents(&a, grid, 0).await.map_err(err)?;
+        if people.is_empty() {
+            continue;
+        }
+        // A care group: the oldest person (独居老人 past 70, else 低保对象).
+        let oldest = people.iter().max_by_key(|r| r.age).expect("not empty");
+        let kind = if oldest.age >= 70 {
+            "独居老人"
+        } else {
+            "低保对象"
+        };
+        let input = SpecialRecordInput::parse(
+            &fields(&[
+                ("kind", kind.into()),
+                ("helper", "社区网格员".into()),
+                ("difficulties", "行动不便，子女在外地".into()),
+                ("requests", "定期上门看望，代办医保报销".into()),
+            ]),
+            day,
+        )
+        .map_err(|e| first_error(&e))?;
+        let record = store
+            .add_special_record(&a, who, &oldest.id, &input)
+            .await
+            .map_err(err)?;
+        // A visit this month that also follows the record up.
+        let visit = VisitInput::parse(
+            &fields(&[
+                ("met", oldest.name.clone()),
+                ("findings", "身体状况稳定，家中用电用气安全".into()),
+                ("follow_up", "下月陪同体检".into()),
+                ("special_record", record),
+            ]),
+            day,
+        )
+        .map_err(|e| first_error(&e))?;
+        store
+            .add_visit(&a, who, &oldest.household_id, &visit)
+            .await
+            .map_err(err)?;
+        // A plain visit to another household.
+        if let Some(other) = people
+            .iter()
+            .find(|r| r.household_id != oldest.household_id)
+        {
+            let visit = VisitInput::parse(
+                &fields(&[
+                    ("met", "户主本人".into()),
+                    ("findings", "了解家庭情况，宣传反诈知识".into()),
+                ]),
+                day,
+            )
+            .map_err(|e| first_error(&e))?;
+            store
+                .add_visit(&a, who, &other.household_id, &visit)
+                .await
+                .map_err(err)?;
+        }
+        // A key person in every fifth grid: a working-age man released from prison.
+        if i % 5 == 0
+            && let Some(r) = people
+                .iter()
+                .find(|r| r.sex == "男" && (25..60).contains(&r.age) && r.id != oldest.id)
+        {
+            let since = wangge_domain::people::calendar::add_days(day, -120).unwrap_or(day);
+            let input = SpecialRecordInput::parse(
+                &fields(&[
+                    ("kind", "刑满释放人员".into()),
+                    ("risk", "medium".into()),
+                    ("helper", "社区民警、网格员".into()),
+                    ("difficulties", "就业困难".into()),
+                    ("requests", "推荐就业岗位".into()),
+                    ("since", since.to_string()),
+                ]),
+                day,
+            )
+            .map_err(|e| first_error(&e))?;
+            let record = store
+                .add_special_record(&a, who, &r.id, &input)
+                .await
+                .map_err(err)?;
+            let f = FollowUpInput::parse(
+                &fields(&[
+                    (
+                        "date",
+                        wangge_domain::people::calendar::add_days(since, 30)
+                            .unwrap_or(day)
+                            .to_string(),
+                    ),
+                    ("content", "谈话了解思想动态，已介绍到社区工厂务工".into()),
+                ]),
+                day,
+            )
+            .map_err(|e| first_error(&e))?;
+            store
+                .add_follow_up(&a, who, &record, &f)
+                .await
+                .map_err(err)?;
+        }
+    }
+    Ok(())
+}
