@@ -913,9 +913,9 @@ impl Store {
         let rows = all(
             self.conn(),
             &format!(
-                "SELECT SUBSTR(r.grid_code, 1, {part_len}) AS part, h.kind, r.sex, {band_sql} AS band, \
-                 CASE WHEN r.living_grid_code IS NULL OR SUBSTR(r.living_grid_code, 1, {part_len}) = SUBSTR(r.grid_code, 1, {part_len}) \
-                 THEN 1 ELSE 0 END AS lives_here, COUNT(*) AS n FROM resident r JOIN household h \
+                "SELECT SUBSTR(r.grid_code, 1, {part_len}) AS part, h.kind, r.sex, CAST({band_sql} AS BIGINT) AS band, \
+                 CAST(CASE WHEN r.living_grid_code IS NULL OR SUBSTR(r.living_grid_code, 1, {part_len}) = SUBSTR(r.grid_code, 1, {part_len}) \
+                 THEN 1 ELSE 0 END AS BIGINT) AS lives_here, COUNT(*) AS n FROM resident r JOIN household h \
                  ON h.county_code = r.county_code AND h.id = r.household_id WHERE {} AND r.valid_to IS NULL \
                  GROUP BY SUBSTR(r.grid_code, 1, {part_len}), h.kind, r.sex, {band_sql}, \
                  CASE WHEN r.living_grid_code IS NULL OR SUBSTR(r.living_grid_code, 1, {part_len}) = SUBSTR(r.grid_code, 1, {part_len}) THEN 1 ELSE 0 END",
@@ -946,7 +946,7 @@ impl Store {
         let rows = all(
             self.conn(),
             &format!(
-                "SELECT SUBSTR(r.living_grid_code, 1, {part_len}) AS part, r.sex, {band_sql} AS band, COUNT(*) AS n \
+                "SELECT SUBSTR(r.living_grid_code, 1, {part_len}) AS part, r.sex, CAST({band_sql} AS BIGINT) AS band, COUNT(*) AS n \
                  FROM resident r WHERE {} AND r.valid_to IS NULL \
                  AND SUBSTR(r.living_grid_code, 1, {part_len}) <> SUBSTR(r.grid_code, 1, {part_len}) \
                  GROUP BY SUBSTR(r.living_grid_code, 1, {part_len}), r.sex, {band_sql}",

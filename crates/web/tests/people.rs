@@ -52,7 +52,13 @@ async fn numbers_are_stored_encrypted_and_found_by_blind_index() {
         }
         wangge_store::Backend::Postgres => {
             let mut t = String::new();
-            for table in ["resident", "household", "audit_log"] {
+            for table in [
+                "resident",
+                "household",
+                "special_record",
+                "visit",
+                "audit_log",
+            ] {
                 t.push_str(&app.store.table_as_text(table).await.unwrap());
             }
             t.into_bytes()

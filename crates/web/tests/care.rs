@@ -1,0 +1,821 @@
+//! What grid workers do with people, end to end: special-group records visible per class as
+//! the permission table says, follow-ups, visits from the phone page, moves with history,
+//! new members, statistics on the place pages, and imports placed by compound and building —
+//! on SQLite, or on PostgreSQL with WANGGE_TEST_DATABASE_URL.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::TestApp;
+use serde_json::{Value, json};
+use wangge_domain::people::{IdNumber, SpecialGroupKind};
+
+const PW: &str = "Care-Pass-42";
+/// The demo's first grid: a care record, and (every fifth grid) a key person.
+const GRID: &str = "370725001001001";
+
+async fn demo() -> TestApp {
+    let app = TestApp::demo().await;
+    wangge_web::people::load_demo_residents(&app.store, 10)
+        .await
+        .unwrap();
+    app
+}
+
+/// Creates a user with these grants ("role@scope, …") and logs in as him.
+async fn login_as(app: &mut TestApp, name: &str, grants: &str) {
+    let hash = wangge_web::hash_password(PW).unwrap();
+    let uid = app
+        .store
+        .create_user(name, None, &hash, false)
+        .await
+        .unwrap();
+    app.store
+        .set_grants(&uid, &wangge_web::admin::parse_grants(grants).unwrap())
+        .await
+        .unwrap();
+    app.login_as(name, PW, "").await;
+}
+
+fn kinds(records: &Value) -> Vec<String> {
+    records
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn special_count(stats: &Value, kind: SpecialGroupKind) -> i64 {
+    stats["total"]["special_groups"][kind.index()]
+        .as_i64()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn special_groups_are_visible_only_to_the_roles_the_table_names() {
+    let mut app = demo().await;
+    // The grid worker keeps both classes on his grid.
+    login_as(&mut app, "grid_wang", &format!("grid_worker@{GRID}")).await;
+    let mine = app
+        .get(&format!("/api/grids/{GRID}/special-records"))
+        .await
+        .json();
+    let k = kinds(&mine);
+    assert!(k.contains(&"released".to_string()), "{k:?}");
+    assert!(
+        k.iter().any(|k| k == "elderly_alone" || k == "low_income"),
+        "{k:?}"
+    );
+    let key_person = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "released")
+        .unwrap()["resident_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let page = app.get(&format!("/grids/{GRID}")).await.text();
+    assert!(page.contains("刑满释放人员"));
+    let stats = app.get(&format!("/api/people/stats/{GRID}")).await.json();
+    assert_eq!(special_count(&stats, SpecialGroupKind::Released), 1);
+
+    // The street administrator: care groups only, by the shipped table.
+    login_as(&mut app, "street_li", "street_admin@370725001").await;
+    let theirs = app
+        .get(&format!("/api/grids/{GRID}/special-records"))
+        .await
+        .json();
+    let k = kinds(&theirs);
+    assert!(!k.contains(&"released".to_string()), "{k:?}");
+    assert!(!k.is_empty(), "care groups are his to see");
+    for path in [
+        format!("/grids/{GRID}"),
+        format!("/residents/{key_person}"),
+        "/streets/370725001".to_string(),
+    ] {
+        let page = app.get(&path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert!(
+            !page.text().contains("刑满释放人员"),
+            "{path} shows a key person"
+        );
+    }
+    assert!(
+        kinds(
+            &app.get(&format!("/api/residents/{key_person}/special-records"))
+                .await
+                .json()
+        )
+        .is_empty()
+    );
+    let stats = app.get(&format!("/api/people/stats/{GRID}")).await.json();
+    assert_eq!(special_count(&stats, SpecialGroupKind::Released), 0);
+    assert!(
+        !stats["visible_kinds"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("released"))
+    );
+    // He may not record a key person, but may record a care group.
+    let refused = app
+        .json(
+            "POST",
+            &format!("/api/residents/{key_person}/special-records"),
+            json!({"kind": "吸毒人员", "risk": "high", "helper": "李"}),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let ok = app
+        .json(
+            "POST",
+            &format!("/api/residents/{key_person}/special-records"),
+            json!({"kind": "残疾人", "helper": "李"}),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.text());
+
+    // The county administrator sees neither class.
+    app.login().await;
+    assert!(
+        kinds(
+            &app.get(&format!("/api/grids/{GRID}/special-records"))
+                .await
+                .json()
+        )
+        .is_empty()
+    );
+    assert!(
+        !app.get(&format!("/grids/{GRID}"))
+            .await
+            .text()
+            .contains("特殊人群与重点人员（在管）")
+    );
+
+    // The security administrator grants key persons to street administrators: now he sees.
+    let mut table: Vec<Value> = app
+        .get("/api/permissions")
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(!table.contains(&json!({"role": "street_admin", "permission": "special.security"})));
+    table.push(json!({"role": "street_admin", "permission": "special.security"}));
+    let put = app
+        .json("PUT", "/api/permissions", Value::Array(table))
+        .await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.text());
+    app.login_as("street_li", PW, "").await;
+    let k = kinds(
+        &app.get(&format!("/api/grids/{GRID}/special-records"))
+            .await
+            .json(),
+    );
+    assert!(k.contains(&"released".to_string()), "{k:?}");
+}
+
+#[tokio::test]
+async fn a_visit_from_the_phone_page_is_counted_and_follows_a_record_up() {
+    let mut app = demo().await;
+    login_as(&mut app, "grid_zhao", &format!("grid_worker@{GRID}")).await;
+    let records = app
+        .get(&format!("/api/grids/{GRID}/special-records"))
+        .await
+        .json();
+    let care = records
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] != "released")
+        .unwrap()
+        .clone();
+    let rid = care["id"].as_str().unwrap();
+    let person = app
+        .get(&format!(
+            "/api/residents/{}",
+            care["resident_id"].as_str().unwrap()
+        ))
+        .await
+        .json();
+    let household = person["household_id"].as_str().unwrap().to_string();
+    let before =
+        app.get(&format!("/api/people/stats/{GRID}")).await.json()["total"]["visits_this_month"]
+            .as_i64()
+            .unwrap();
+    let community_before = app
+        .store
+        .people_stats(&operator(&app).await, "370725001001")
+        .await
+        .unwrap()
+        .total
+        .visits_this_month;
+
+    // The phone page: one column, the household's open records to follow up.
+    let page = app.get(&format!("/households/{household}/visit")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("name=\"viewport\""));
+    assert!(html.contains("class=\"phone\""));
+    assert!(html.contains(&format!("action=\"/households/{household}/visits\"")));
+    assert!(html.contains(&format!("value=\"{rid}\"")));
+
+    // Missing findings: the form comes back with the message, nothing is written.
+    let bad = app
+        .form(
+            &format!("/households/{household}/visits"),
+            &[("met", "户主本人"), ("findings", "")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().contains("走访情况"));
+
+    let saved = app
+        .form(
+            &format!("/households/{household}/visits"),
+            &[
+                ("met", "老人本人"),
+                ("findings", "屋内取暖炉烟道松动，已提醒更换"),
+                ("follow_up", "三日内复查"),
+                ("special_record", rid),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
+    assert_eq!(
+        saved.location(),
+        format!("/households/{household}/visit?saved=1"),
+        "no personal data in the address"
+    );
+    assert!(app.get(&saved.location()).await.text().contains("已保存"));
+    let after =
+        app.get(&format!("/api/people/stats/{GRID}")).await.json()["total"]["visits_this_month"]
+            .as_i64()
+            .unwrap();
+    assert_eq!(after, before + 1);
+    let community_after = app
+        .store
+        .people_stats(&operator(&app).await, "370725001001")
+        .await
+        .unwrap()
+        .total
+        .visits_this_month;
+    assert_eq!(community_after, community_before + 1);
+    // On the household, the grid page, and as the record's latest follow-up.
+    assert!(
+        app.get(&format!("/households/{household}"))
+            .await
+            .text()
+            .contains("烟道松动")
+    );
+    assert!(
+        app.get(&format!("/grids/{GRID}"))
+            .await
+            .text()
+            .contains("烟道松动")
+    );
+    let mine = app
+        .get(&format!(
+            "/api/residents/{}/special-records",
+            care["resident_id"].as_str().unwrap()
+        ))
+        .await
+        .json();
+    let rec = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == rid)
+        .unwrap();
+    let last = rec["follow_ups"].as_array().unwrap().last().unwrap();
+    assert!(last["content"].as_str().unwrap().contains("烟道松动"));
+
+    // Another grid's household is not his to visit.
+    let other = app.store_household_elsewhere(GRID).await;
+    let refused = app
+        .form(
+            &format!("/households/{other}/visits"),
+            &[("met", "户主"), ("findings", "越权")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
+
+/// A household outside `grid`, found with the store directly.
+trait Elsewhere {
+    async fn store_household_elsewhere(&self, grid: &str) -> String;
+}
+
+impl Elsewhere for TestApp {
+    async fn store_household_elsewhere(&self, grid: &str) -> String {
+        use wangge_domain::access::{Access, Grant, Permission, Role, Scope, ScopeKind};
+        let table: Vec<(Role, Permission)> = Permission::ALL
+            .iter()
+            .map(|p| (Role::CountyAdmin, *p))
+            .collect();
+        let a = Access::new(
+            vec![
+                Grant::new(
+                    Role::CountyAdmin,
+                    Scope::parse(ScopeKind::County, "370725").unwrap(),
+                )
+                .unwrap(),
+            ],
+            &table,
+        );
+        let other = if grid == "370725002001001" {
+            "370725001001001"
+        } else {
+            "370725002001001"
+        };
+        self.store.grid_residents(&a, other, 0).await.unwrap()[0]
+            .household_id
+            .clone()
+    }
+}
+
+#[tokio::test]
+async fn follow_ups_reassess_risk_and_set_the_next_due_date() {
+    let mut app = demo().await;
+    login_as(&mut app, "grid_sun", &format!("grid_worker@{GRID}")).await;
+    let records = app
+        .get(&format!("/api/grids/{GRID}/special-records"))
+        .await
+        .json();
+    let key = records
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "released")
+        .unwrap()
+        .clone();
+    // The demo's key person was last followed up 90 days ago at medium risk: overdue.
+    assert_eq!(key["overdue"], true);
+    let id = key["id"].as_str().unwrap();
+    let today = wangge_store::today();
+    let r = app
+        .form(
+            &format!("/special-records/{id}/follow-ups"),
+            &[
+                ("date", &today.to_string()),
+                ("content", "酒后与邻居争执，已调解"),
+                ("risk", "high"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let list = app
+        .get(&format!(
+            "/api/residents/{}/special-records",
+            key["resident_id"].as_str().unwrap()
+        ))
+        .await
+        .json();
+    let rec = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap();
+    assert_eq!(rec["risk"], "high");
+    assert_eq!(rec["overdue"], false);
+    let due = wangge_domain::people::calendar::add_days(today, 7).unwrap();
+    assert_eq!(rec["next_due"], due.to_string(), "high risk: weekly");
+    assert_eq!(
+        rec["follow_ups"].as_array().unwrap().last().unwrap()["risk"],
+        "高风险"
+    );
+    // A follow-up dated before the record began is refused, with the field named.
+    let early = app
+        .json(
+            "POST",
+            &format!("/api/special-records/{id}/follow-ups"),
+            json!({"date": "2000-01-01", "content": "补记"}),
+        )
+        .await;
+    assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(early.text().contains("列管日期"), "{}", early.text());
+}
+
+#[tokio::test]
+async fn moves_keep_history_and_nothing_is_deleted() {
+    let mut app = demo().await;
+    login_as(&mut app, "grid_qian", &format!("grid_worker@{GRID}")).await;
+    let list = app
+        .get(&format!("/api/grids/{GRID}/residents"))
+        .await
+        .json();
+    let residents = list["residents"].as_array().unwrap().clone();
+    let records = app
+        .get(&format!("/api/grids/{GRID}/special-records"))
+        .await
+        .json();
+    // The person of a care record: his record closes when he moves out.
+    let care = records
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] != "released")
+        .unwrap()
+        .clone();
+    let who = care["resident_id"].as_str().unwrap().to_string();
+    let me = residents.iter().find(|r| r["id"] == who.as_str()).unwrap();
+    let target = residents
+        .iter()
+        .find(|r| r["household_id"] != me["household_id"])
+        .unwrap();
+    let target_number = target["household"].as_str().unwrap();
+    let count = |v: &Value| v["total"]["residents"].as_i64().unwrap();
+    let before = count(&app.get(&format!("/api/people/stats/{GRID}")).await.json());
+    let today = wangge_store::today().to_string();
+
+    // To another household of the grid.
+    let r = app
+        .form(
+            &format!("/residents/{who}/moves"),
+            &[
+                ("kind", "transfer"),
+                ("date", &today),
+                ("household", target_number),
+                ("reason", "投靠子女"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(
+        app.get(&format!("/api/residents/{who}")).await.json()["household"],
+        target_number
+    );
+    // A transfer to a household that does not exist names the field.
+    let bad = app
+        .form(
+            &format!("/residents/{who}/moves"),
+            &[
+                ("kind", "transfer"),
+                ("date", &today),
+                ("household", "没有这户"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().contains("迁入户户号"));
+
+    // Out of the county: no longer listed or counted, still on record with the date.
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/residents/{who}/moves"),
+            json!({"kind": "move_out", "date": today, "place": "外省", "reason": "随子女迁居"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let moves = r.json();
+    assert_eq!(
+        moves
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["kind"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["户间迁移", "迁出"]
+    );
+    let listed = app
+        .get(&format!("/api/grids/{GRID}/residents"))
+        .await
+        .json();
+    assert!(
+        !listed["residents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == who.as_str())
+    );
+    assert_eq!(
+        count(&app.get(&format!("/api/people/stats/{GRID}")).await.json()),
+        before - 1
+    );
+    let person = app.get(&format!("/api/residents/{who}")).await.json();
+    assert_eq!(person["left"], today);
+    let records = app
+        .get(&format!("/api/residents/{who}/special-records"))
+        .await
+        .json();
+    assert_eq!(
+        records[0]["until"], today,
+        "open records close on moving out"
+    );
+    let household = app
+        .get(&format!(
+            "/api/households/{}",
+            target["household_id"].as_str().unwrap()
+        ))
+        .await
+        .json();
+    assert!(
+        household["former"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == who.as_str())
+    );
+    let page = app.get(&format!("/residents/{who}")).await.text();
+    assert!(page.contains("迁出或死亡"));
+    assert!(page.contains("投靠子女"));
+    // Moving out twice is refused; moving back in restores him.
+    let again = app
+        .json(
+            "POST",
+            &format!("/api/residents/{who}/moves"),
+            json!({"kind": "move_out", "date": today}),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let back = app
+        .json(
+            "POST",
+            &format!("/api/residents/{who}/moves"),
+            json!({"kind": "move_in", "date": today, "place": "外省"}),
+        )
+        .await;
+    assert_eq!(back.status, StatusCode::OK, "{}", back.text());
+    assert_eq!(back.json().as_array().unwrap().len(), 3);
+    assert_eq!(
+        count(&app.get(&format!("/api/people/stats/{GRID}")).await.json()),
+        before
+    );
+}
+
+#[tokio::test]
+async fn new_members_are_registered_with_their_move() {
+    let mut app = demo().await;
+    login_as(&mut app, "grid_zhou", &format!("grid_worker@{GRID}")).await;
+    let list = app
+        .get(&format!("/api/grids/{GRID}/residents"))
+        .await
+        .json();
+    let household = list["residents"][0]["household_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let today = wangge_store::today();
+    let born = wangge_domain::people::calendar::add_days(today, -40).unwrap();
+    let baby = IdNumber::from_parts("370725", born, 901).unwrap();
+    let r = app
+        .form(
+            &format!("/households/{household}/residents"),
+            &[
+                ("kind", "birth"),
+                ("name", "小满"),
+                ("id_number", baby.as_str()),
+                ("relation", "孙子"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let id = r.location().trim_start_matches("/residents/").to_string();
+    let person = app.get(&format!("/api/residents/{id}")).await.json();
+    assert_eq!(person["id_number_masked"], baby.mask());
+    assert_eq!(person["sex"], "男");
+    let moves = app.get(&format!("/api/residents/{id}/moves")).await.json();
+    assert_eq!(moves[0]["kind"], "出生");
+    assert_eq!(moves[0]["date"], born.to_string());
+    // The same person again, a wrong check digit, an adult "born": refused, named.
+    let again = app
+        .form(
+            &format!("/households/{household}/residents"),
+            &[
+                ("kind", "birth"),
+                ("name", "小满"),
+                ("id_number", baby.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.text().contains("已登记"));
+    let mut wrong = baby.as_str()[..17].to_string();
+    wrong.push(if baby.as_str().ends_with('0') {
+        '1'
+    } else {
+        '0'
+    });
+    let bad = app
+        .json(
+            "POST",
+            &format!("/api/households/{household}/residents"),
+            json!({"name": "某", "id_number": wrong}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.json()["fields"]["id_number"].is_string());
+    let adult =
+        IdNumber::from_parts("370725", wangge_domain::Date::new(1980, 5, 5).unwrap(), 903).unwrap();
+    let bad = app
+        .json(
+            "POST",
+            &format!("/api/households/{household}/residents"),
+            json!({"kind": "birth", "name": "某", "id_number": adult.as_str()}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The household page lists the baby.
+    assert!(
+        app.get(&format!("/households/{household}"))
+            .await
+            .text()
+            .contains("小满")
+    );
+}
+
+#[tokio::test]
+async fn statistics_add_up_from_grids_to_the_county() {
+    let app = demo().await;
+    // The county administrator reads people in the whole county (masked), not special groups.
+    let county = app.get("/api/people/stats/370725").await;
+    assert_eq!(county.status, StatusCode::OK, "{}", county.text());
+    let county = county.json();
+    let total = &county["total"];
+    let residents = total["residents"].as_i64().unwrap();
+    assert!(residents >= 1500);
+    let bands: i64 = total["age_bands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_i64().unwrap())
+        .sum();
+    assert_eq!(bands, residents, "every person is in one age band");
+    assert_eq!(
+        total["male"].as_i64().unwrap() + total["female"].as_i64().unwrap(),
+        residents
+    );
+    assert!(total["visits_this_month"].as_i64().unwrap() > 0);
+    let parts: i64 = county["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p[1]["residents"].as_i64().unwrap())
+        .sum();
+    assert_eq!(parts, residents, "the streets add up to the county");
+    let street = app.get("/api/people/stats/370725001").await.json();
+    let street_row = county["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p[0] == "370725001")
+        .unwrap();
+    assert_eq!(street["total"], street_row[1]);
+    // The pages show it.
+    for path in [
+        "/",
+        "/streets/370725001",
+        "/communities/370725001001",
+        &format!("/grids/{GRID}"),
+    ] {
+        let page = app.get(path).await.text();
+        assert!(page.contains("人口与走访"), "{path}");
+        assert!(page.contains("80岁及以上"), "{path}");
+        assert!(page.contains("本月走访"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn an_import_is_placed_by_compound_and_building_and_counts_separation() {
+    let app = demo().await;
+    // A compound of the grid and one of its buildings, by name.
+    let community = app.get("/api/communities/370725001001").await.json();
+    let compound = community["compounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["grid_code"] == GRID)
+        .unwrap()
+        .clone();
+    let page = app
+        .get(&format!(
+            "/api/compounds/{}",
+            compound["id"].as_str().unwrap()
+        ))
+        .await
+        .json();
+    let building = page["buildings"][0]["name"].as_str().unwrap().to_string();
+    let compound_name = compound["name"].as_str().unwrap().to_string();
+    let other_grid = "370725001001002";
+    let id = |k: u16, y: i32| {
+        IdNumber::from_parts(
+            "370725",
+            wangge_domain::Date::new(y, 3, 3).unwrap(),
+            500 + k,
+        )
+        .unwrap()
+        .as_str()
+        .to_string()
+    };
+    let header = "户号,户类型,与户主关系,姓名,公民身份号码,网格编码,小区,楼栋,门牌号,现居住户号";
+    let good = format!(
+        "{header}\nI-1,户籍户,户主,甲,{},,{compound_name},{building},1单元101,\n\
+         I-1,户籍户,配偶,乙,{},,{compound_name},{building},1单元101,I-2\n\
+         I-2,居住户,户主,丙,{},{other_grid},,,,\n",
+        id(1, 1950),
+        id(2, 1952),
+        id(3, 1990)
+    );
+    let unknown = good.replace(&format!(",{building},1单元101,"), ",没有这栋楼,1单元101,");
+    let a = operator(&app).await;
+    // An unknown building: named by row and column; nothing written.
+    let sheets = wangge_sheets::read("r.csv", unknown.as_bytes()).unwrap();
+    let rows = wangge_domain::people::import::read(&sheets, wangge_store::today()).unwrap();
+    let before = app.get(&format!("/api/people/stats/{GRID}")).await.json();
+    let errors = app
+        .store
+        .import_residents(&a, &rows, &|_, _| {})
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert_eq!((errors[0].0, errors[0].1), (0, "楼栋"));
+    assert!(errors[0].2.contains("没有这栋楼"));
+    let cell = wangge_domain::people::import::cell_error(
+        &sheets,
+        &rows[errors[0].0],
+        Some(wangge_domain::people::import::Column::Building),
+        errors[0].2.clone(),
+    )
+    .to_string();
+    assert!(cell.contains("第 2 行") && cell.contains("楼栋"), "{cell}");
+    assert_eq!(
+        app.get(&format!("/api/people/stats/{GRID}")).await.json(),
+        before
+    );
+
+    // The good file: the grid comes from the compound; 乙 lives in I-2 in another grid.
+    let sheets = wangge_sheets::read("r.csv", good.as_bytes()).unwrap();
+    let rows = wangge_domain::people::import::read(&sheets, wangge_store::today()).unwrap();
+    let n = app
+        .store
+        .import_residents(&a, &rows, &|_, _| {})
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(n, 3);
+    let after = app.get(&format!("/api/people/stats/{GRID}")).await.json();
+    let d = |k: &str| after["total"][k].as_i64().unwrap() - before["total"][k].as_i64().unwrap();
+    assert_eq!(d("residents"), 2);
+    assert_eq!(d("registered_residents"), 2);
+    assert_eq!(d("living_residents"), 1, "乙 lives elsewhere");
+    assert_eq!(d("separated"), 1);
+    let there = app
+        .get(&format!("/api/grids/{other_grid}/residents"))
+        .await
+        .json();
+    let names: Vec<&str> = there["residents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"乙") && names.contains(&"丙"), "{names:?}");
+    let household = there["residents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "甲");
+    assert!(household.is_none());
+    let first = app
+        .get(&format!("/api/grids/{GRID}/residents"))
+        .await
+        .json();
+    let jia = first["residents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "甲")
+        .unwrap();
+    let h = app
+        .get(&format!(
+            "/api/households/{}",
+            jia["household_id"].as_str().unwrap()
+        ))
+        .await
+        .json();
+    assert_eq!(h["compound"], compound_name.as_str());
+    assert_eq!(h["building"], building.as_str());
+}
+
+/// The county administrator's access, as the CLI acts.
+async fn operator(app: &TestApp) -> wangge_domain::access::Access {
+    let _ = app;
+    wangge_domain::access::Access::new(
+        vec![
+            wangge_domain::access::Grant::new(
+                wangge_domain::access::Role::CountyAdmin,
+                wangge_domain::access::Scope::parse(
+                    wangge_domain::access::ScopeKind::County,
+                    "370725",
+                )
+                .unwrap(),
+            )
+            .unwrap(),
+        ],
+        &wangge_domain::access::default_permissions(),
+    )
+}
