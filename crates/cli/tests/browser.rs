@@ -274,5 +274,77 @@ fn a_person_logs_in_and_reads_the_demo_county() {
     let text = wd.wait_page(|title, _| title.contains("预算与合规"));
     assert!(text.contains("196.2"), "{text}");
     screenshot(&wd, "budget");
+
+    // A grid worker on a phone: from his grid to a household, records a visit.
+    let out = db.run(&[
+        "user",
+        "create",
+        "wang_grid",
+        "--role",
+        "grid_worker@370725001001001",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8_lossy(&out.stdout).to_string();
+    let password = printed
+        .split("一次性密码：")
+        .nth(1)
+        .and_then(|s| s.split('（').next())
+        .unwrap()
+        .trim()
+        .to_string();
+    let logout = wd.find("css selector", "form.logout button");
+    wd.call("POST", &format!("/element/{logout}/click"), json!({}));
+    wd.wait_page(|title, _| title.contains("登录"));
+    wd.call("POST", "/window/rect", json!({"width": 390, "height": 844}));
+    for (field, value) in [("#username", "wang_grid"), ("#password", password.as_str())] {
+        let e = wd.find("css selector", field);
+        wd.call(
+            "POST",
+            &format!("/element/{e}/value"),
+            json!({"text": value}),
+        );
+    }
+    let submit = wd.find("css selector", "button[type=submit]");
+    wd.call("POST", &format!("/element/{submit}/click"), json!({}));
+    wd.wait_page(|_, _| true);
+    wd.call(
+        "POST",
+        "/url",
+        json!({"url": format!("{site}/grids/370725001001001")}),
+    );
+    let text = wd.wait_page(|_, text| text.contains("人口与走访"));
+    assert!(text.contains("本月走访"), "{text}");
+    let household = wd.find("css selector", "td a[href^='/households/']");
+    wd.call("POST", &format!("/element/{household}/click"), json!({}));
+    wd.wait_page(|title, _| title.starts_with("户 "));
+    let visit = wd.find("link text", "记录走访");
+    wd.call("POST", &format!("/element/{visit}/click"), json!({}));
+    wd.wait_page(|title, _| title.starts_with("走访"));
+    let findings = wd.find("css selector", "#findings");
+    let rect = wd.call("GET", &format!("/element/{findings}/rect"), json!({}));
+    assert!(
+        rect["width"].as_f64().unwrap() <= 390.0,
+        "the visit form fits a phone: {rect}"
+    );
+    let met = wd.find("css selector", "#met");
+    wd.call(
+        "POST",
+        &format!("/element/{met}/value"),
+        json!({"text": "户主本人"}),
+    );
+    wd.call(
+        "POST",
+        &format!("/element/{findings}/value"),
+        json!({"text": "楼道堆放杂物，已提醒清理"}),
+    );
+    let save = wd.find("css selector", "button.wide");
+    wd.call("POST", &format!("/element/{save}/click"), json!({}));
+    let text = wd.wait_page(|_, text| text.contains("已保存"));
+    assert!(text.contains("已保存"), "{text}");
+    screenshot(&wd, "visit-phone");
     wd.call("DELETE", "", json!({}));
 }
