@@ -471,6 +471,17 @@ pub fn openapi_document() -> Value {
         ),
     );
     add(
+        "/api/import/residents".into(),
+        "post",
+        op(
+            "导入户和居民：请求体为 .xlsx/.xls/.csv（UTF-8 或 GBK）文件内容；逐行校验，错误按行列给出；全部成功或全部不写",
+            "people",
+            &["?filename"],
+            Some(json!({"type": "string", "format": "binary"})),
+            ("200", json!({"type": "object"})),
+        ),
+    );
+    add(
         "/api/export/communities".into(),
         "get",
         op(

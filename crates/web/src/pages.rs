@@ -63,6 +63,7 @@ pub struct Me {
     pub registry: bool,
     pub budget: bool,
     pub people: bool,
+    pub people_write: bool,
 }
 
 impl Me {
@@ -78,6 +79,7 @@ impl Me {
             registry: can(Permission::RegistryRead),
             budget: can(Permission::BudgetRead),
             people: can(Permission::PersonRead),
+            people_write: can(Permission::PersonWrite),
         }
     }
 }

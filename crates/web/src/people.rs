@@ -33,6 +33,12 @@ pub(crate) fn routes() -> crate::Routes {
         .route("/api/residents/{id}/reveal", &["POST"], post(api_reveal))
         .route("/api/people/search", &["POST"], post(api_search))
         .route("/export/residents.csv", &["GET"], get(export_csv))
+        .route(
+            "/import/residents",
+            &["GET", "POST"],
+            get(import_form).post(import_upload),
+        )
+        .route("/api/import/residents", &["POST"], post(api_import))
 }
 
 fn crumbs(label: &str, href: String) -> Vec<Crumb> {
@@ -460,4 +466,130 @@ pub fn residents_table(rows: Vec<ResidentView>) -> Vec<Vec<String>> {
         ]);
     }
     table
+}
+
+// ---- bulk import of households and residents ----------------------------------------------
+
+/// Reads a residents table and imports it, all or nothing; errors by sheet, row and column.
+pub async fn import_residents_bytes(
+    store: &wangge_store::Store,
+    a: &wangge_domain::access::Access,
+    file: &str,
+    bytes: &[u8],
+) -> Result<usize, AppError> {
+    if !a.can_somewhere(Permission::PersonWrite) {
+        return Err(AppError::Forbidden("无权登记居民".into()));
+    }
+    if bytes.is_empty() {
+        return Err(AppError::BadRequest("请选择要导入的文件".into()));
+    }
+    let sheets =
+        wangge_sheets::read(file, bytes).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let rows = wangge_domain::people::import::read(&sheets, wangge_store::today())
+        .map_err(AppError::Cells)?;
+    match store.import_residents(a, &rows, &|_, _| {}).await? {
+        Ok(n) => Ok(n),
+        Err(errors) => Err(AppError::Cells(
+            errors
+                .into_iter()
+                .map(|(i, column, msg)| {
+                    let col = wangge_domain::people::import::Column::ALL
+                        .iter()
+                        .copied()
+                        .find(|c| c.header() == column);
+                    wangge_domain::people::import::cell_error(&sheets, &rows[i], col, msg)
+                })
+                .collect(),
+        )),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "import_residents.html")]
+struct ImportPage {
+    me: Me,
+    crumbs: Vec<Crumb>,
+    file: String,
+    imported: Option<usize>,
+    errors: Vec<wangge_domain::annex2::CellError>,
+    problem: Option<String>,
+    columns: Vec<&'static str>,
+}
+
+fn import_page(p: &Principal) -> ImportPage {
+    ImportPage {
+        me: Me::of(p),
+        crumbs: crumbs("导入居民", "/import/residents".into()),
+        file: String::new(),
+        imported: None,
+        errors: Vec::new(),
+        problem: None,
+        columns: wangge_domain::people::import::Column::ALL
+            .iter()
+            .map(|c| c.header())
+            .collect(),
+    }
+}
+
+async fn import_form(Extension(p): Extension<Principal>) -> Result<Response, PageError> {
+    if !p.access.can_somewhere(Permission::PersonWrite) {
+        return Err(AppError::Forbidden("无权登记居民".into()).into());
+    }
+    Ok(crate::auth::render(&import_page(&p)))
+}
+
+async fn import_upload(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    mut mp: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    if !p.access.can_somewhere(Permission::PersonWrite) {
+        return Err(AppError::Forbidden("无权登记居民".into()).into());
+    }
+    let mut view = import_page(&p);
+    let mut bytes = Vec::new();
+    while let Ok(Some(field)) = mp.next_field().await {
+        if field.name() == Some("file") {
+            view.file = field.file_name().unwrap_or("上传文件").to_string();
+            bytes = field
+                .bytes()
+                .await
+                .map_err(|e| AppError::BadRequest(format!("上传失败：{e}")))?
+                .to_vec();
+        }
+    }
+    let status = match import_residents_bytes(&s.store, &p.access, &view.file, &bytes).await {
+        Ok(n) => {
+            view.imported = Some(n);
+            axum::http::StatusCode::OK
+        }
+        Err(AppError::Cells(errors)) => {
+            view.errors = errors;
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY
+        }
+        Err(AppError::BadRequest(m)) => {
+            view.problem = Some(m);
+            axum::http::StatusCode::BAD_REQUEST
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut res = crate::auth::render(&view);
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+pub struct ImportQuery {
+    filename: Option<String>,
+}
+
+async fn api_import(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    axum::extract::Query(q): axum::extract::Query<ImportQuery>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let file = q.filename.unwrap_or_else(|| "上传文件.csv".into());
+    let n = import_residents_bytes(&s.store, &p.access, &file, &body).await?;
+    Ok(Json(serde_json::json!({ "imported": n })).into_response())
 }

@@ -217,6 +217,11 @@ fn permission_body() -> Value {
     )
 }
 
+/// A residents table whose one row has a wrong check digit: refused (422) when allowed.
+fn residents_with_a_bad_id() -> String {
+    "户号,姓名,公民身份号码,网格编码\nM-1,某,370725198001011230,370725001001001\n".into()
+}
+
 fn annex2_for_baodu() -> String {
     "社区基本情况表（宝都街道）\n序号,社区名称,网格数量,小区及村庄数,户数,人口\n1,宝昌社区,9,10,4350,15225\n合计,1,9,10,4350,15225\n".into()
 }
@@ -1006,6 +1011,27 @@ fn cases(o: &Objects, n: usize) -> Vec<Case> {
         None,
         Somewhere(PersonRead),
     );
+    add(
+        "GET",
+        "/import/residents",
+        "/import/residents".into(),
+        None,
+        Somewhere(PersonWrite),
+    );
+    add(
+        "POST",
+        "/import/residents",
+        "/import/residents".into(),
+        None,
+        Somewhere(PersonWrite),
+    );
+    add(
+        "POST",
+        "/api/import/residents",
+        "/api/import/residents?filename=r.csv".into(),
+        None,
+        Somewhere(PersonWrite),
+    );
     let today = wangge_store::today();
     for i in 0..2 {
         let g = &o.grid[i];
@@ -1211,6 +1237,34 @@ async fn run(app: &TestApp, c: &Case) -> StatusCode {
                 "/import",
                 Some(body.into_bytes()),
                 &format!("multipart/form-data; boundary={boundary}"),
+            )
+            .await
+            .status;
+    }
+    if c.template == "/import/residents" && c.method == "POST" {
+        let boundary = "MATRIX";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"r.csv\"\r\nContent-Type: text/csv\r\n\r\n{}\r\n--{boundary}--\r\n",
+            app.csrf.clone().unwrap_or_default(),
+            residents_with_a_bad_id()
+        );
+        return app
+            .send_bytes(
+                "POST",
+                "/import/residents",
+                Some(body.into_bytes()),
+                &format!("multipart/form-data; boundary={boundary}"),
+            )
+            .await
+            .status;
+    }
+    if c.template == "/api/import/residents" {
+        return app
+            .send_bytes(
+                "POST",
+                &c.path,
+                Some(residents_with_a_bad_id().into_bytes()),
+                "text/csv",
             )
             .await
             .status;

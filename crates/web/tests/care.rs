@@ -819,3 +819,75 @@ async fn operator(app: &TestApp) -> wangge_domain::access::Access {
         &wangge_domain::access::default_permissions(),
     )
 }
+
+#[tokio::test]
+async fn community_staff_upload_residents_for_their_own_grids_only() {
+    let mut app = demo().await;
+    login_as(&mut app, "staff_he", "community_staff@370725001001").await;
+    let page = app.get("/import/residents").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("现居住户号"));
+    let id = |k: u16| {
+        IdNumber::from_parts(
+            "370725",
+            wangge_domain::Date::new(1975, 6, 1).unwrap(),
+            600 + k,
+        )
+        .unwrap()
+        .as_str()
+        .to_string()
+    };
+    let upload = |csv: String| {
+        let boundary = "UPLOAD";
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"居民.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n",
+            app.csrf.clone().unwrap_or_default()
+        )
+    };
+    // One row in another community's grid: refused, named, nothing written.
+    let csv = format!(
+        "户号,户类型,与户主关系,姓名,公民身份号码,网格编码\nU-1,户籍户,户主,甲,{},{GRID}\nU-2,户籍户,户主,乙,{},370725002001001\n",
+        id(1),
+        id(2)
+    );
+    let r = app
+        .send_bytes(
+            "POST",
+            "/import/residents",
+            Some(upload(csv).into_bytes()),
+            "multipart/form-data; boundary=UPLOAD",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text();
+    assert!(html.contains("未导入任何数据"), "{html}");
+    assert!(
+        html.contains("无权向网格“370725002001001”登记人员"),
+        "{html}"
+    );
+    let found = app
+        .json("POST", "/api/people/search", json!({"id_number": id(1)}))
+        .await
+        .json();
+    assert!(found.as_array().unwrap().is_empty(), "nothing was written");
+    // His own grid only: imported.
+    let csv = format!(
+        "户号,户类型,与户主关系,姓名,公民身份号码,网格编码\nU-1,户籍户,户主,甲,{},{GRID}\n",
+        id(1)
+    );
+    let r = app
+        .send_bytes(
+            "POST",
+            "/import/residents",
+            Some(upload(csv).into_bytes()),
+            "multipart/form-data; boundary=UPLOAD",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.text().contains("1 名居民"));
+    let found = app
+        .json("POST", "/api/people/search", json!({"id_number": id(1)}))
+        .await
+        .json();
+    assert_eq!(found.as_array().unwrap().len(), 1);
+}
