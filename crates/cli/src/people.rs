@@ -254,6 +254,26 @@ async fn run(opts: &DbOptions, a: &BenchArgs) -> Result<(), String> {
     }
     grid_stats.sort();
     community_stats.sort();
+    // The street and county pages: every person of the street (~200,000) or county.
+    let mut street_stats = Vec::new();
+    let mut county_stats = Vec::new();
+    for i in 0..5 {
+        let g = &grids[(i * 131) % grids.len()];
+        let t = Instant::now();
+        store
+            .people_stats(&access, &g[..9])
+            .await
+            .map_err(|e| e.to_string())?;
+        street_stats.push(t.elapsed());
+        let t = Instant::now();
+        store
+            .people_stats(&access, &g[..6])
+            .await
+            .map_err(|e| e.to_string())?;
+        county_stats.push(t.elapsed());
+    }
+    street_stats.sort();
+    county_stats.sort();
     println!("| 操作 | 次数 | p50 | p99 |");
     println!("|---|---:|---:|---:|");
     println!(
@@ -279,6 +299,19 @@ async fn run(opts: &DbOptions, a: &BenchArgs) -> Result<(), String> {
         community_stats.len(),
         p(&community_stats, 0.5),
         p(&community_stats, 0.99)
+    );
+    println!(
+        "| 街道人口统计（约 20 万人，按社区分项） | {} | {} | {} |",
+        street_stats.len(),
+        p(&street_stats, 0.5),
+        p(&street_stats, 0.99)
+    );
+    println!(
+        "| 全县人口统计（{} 人，按街道分项） | {} | {} | {} |",
+        rows.len(),
+        county_stats.len(),
+        p(&county_stats, 0.5),
+        p(&county_stats, 0.99)
     );
     Ok(())
 }

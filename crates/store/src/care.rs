@@ -140,6 +140,17 @@ fn invalid(field: &str, message: impl Into<String>) -> StoreError {
 }
 
 impl Store {
+    /// Whether a living person already holds this ID number (by its blind index).
+    async fn id_taken(&self, index: &str) -> Result<bool> {
+        Ok(scalar_i64(
+            self.conn(),
+            "SELECT COUNT(*) FROM resident WHERE id_index = ? AND valid_to IS NULL",
+            vec![index.into()],
+        )
+        .await?
+            > 0)
+    }
+
     /// A household's row: (number, kind, grid, address, compound id, building id).
     async fn household_row(&self, id: &str) -> Result<sea_orm::QueryResult> {
         one(
@@ -359,13 +370,7 @@ impl Store {
         };
         let keys = self.keyring()?.clone();
         let index = keys.index("id", input.id_number.as_str());
-        let taken = scalar_i64(
-            self.conn(),
-            "SELECT COUNT(*) FROM resident WHERE id_index = ? AND valid_to IS NULL",
-            vec![index.clone().into()],
-        )
-        .await?;
-        if taken > 0 {
+        if self.id_taken(&index).await? {
             return Err(invalid(
                 "id_number",
                 "该公民身份号码已登记（同一人不能重复登记）",
@@ -420,15 +425,16 @@ impl Store {
         .await?;
         insert_move(
             &tx,
-            &county,
+            (&county, user),
             &id,
-            how,
-            date,
-            None,
-            None,
+            &MoveInput {
+                kind: how,
+                date,
+                place: None,
+                reason: None,
+            },
             None,
             Some(household),
-            user,
         )
         .await?;
         tx.commit().await?;
@@ -475,15 +481,11 @@ impl Store {
                 .await?;
                 insert_move(
                     &tx,
-                    &county,
+                    (&county, user),
                     resident,
-                    m.kind,
-                    m.date,
-                    m.place.as_deref(),
-                    m.reason.as_deref(),
+                    m,
                     Some(&v.household_id),
                     None,
-                    user,
                 )
                 .await?;
             }
@@ -521,15 +523,11 @@ impl Store {
                 .await?;
                 insert_move(
                     &tx,
-                    &county,
+                    (&county, user),
                     resident,
-                    m.kind,
-                    m.date,
-                    m.place.as_deref(),
-                    m.reason.as_deref(),
+                    m,
                     Some(&v.household_id),
                     Some(&target),
-                    user,
                 )
                 .await?;
             }
@@ -562,13 +560,7 @@ impl Store {
                     .ok_or_else(|| StoreError::NotFound("没有这位居民".into()))?,
                     "id_index",
                 )?;
-                let taken = scalar_i64(
-                    self.conn(),
-                    "SELECT COUNT(*) FROM resident WHERE id_index = ? AND valid_to IS NULL",
-                    vec![index.into()],
-                )
-                .await?;
-                if taken > 0 {
+                if self.id_taken(&index).await? {
                     return Err(invalid("kind", "同一公民身份号码已在别处登记在册"));
                 }
                 exec(
@@ -579,15 +571,11 @@ impl Store {
                 .await?;
                 insert_move(
                     &tx,
-                    &county,
+                    (&county, user),
                     resident,
-                    m.kind,
-                    m.date,
-                    m.place.as_deref(),
-                    m.reason.as_deref(),
+                    m,
                     None,
                     Some(&v.household_id),
-                    user,
                 )
                 .await?;
             }
@@ -1048,18 +1036,14 @@ impl Store {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A history row for a move of `resident` (`from` / `to`: household ids).
 async fn insert_move<C: sea_orm::ConnectionTrait>(
     c: &C,
-    county: &str,
+    (county, user): (&str, &str),
     resident: &str,
-    kind: MoveKind,
-    date: Date,
-    place: Option<&str>,
-    reason: Option<&str>,
+    m: &MoveInput,
     from: Option<&str>,
     to: Option<&str>,
-    user: &str,
 ) -> Result<()> {
     exec(
         c,
@@ -1069,10 +1053,10 @@ async fn insert_move<C: sea_orm::ConnectionTrait>(
             county.into(),
             new_id().into(),
             resident.into(),
-            kind.key().into(),
-            date.to_string().into(),
-            place.map(str::to_string).into(),
-            reason.map(str::to_string).into(),
+            m.kind.key().into(),
+            m.date.to_string().into(),
+            m.place.clone().into(),
+            m.reason.clone().into(),
             from.map(str::to_string).into(),
             to.map(str::to_string).into(),
             user.into(),
