@@ -396,8 +396,8 @@ impl Store {
             &tx,
             "INSERT INTO resident (county_code, id, household_id, grid_code, name, sex, birth_date, id_enc, id_index, \
              id_masked, phone_enc, phone_index, phone_masked, ethnicity, political_status, employment, relation, \
-             moved_in, valid_from, living_household_id, living_grid_code) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             moved_in, valid_from, living_household_id, living_grid_code, household_kind) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             vec![
                 county.clone().into(),
                 id.clone().into(),
@@ -420,9 +420,11 @@ impl Store {
                 today().to_string().into(),
                 living.as_ref().map(|l| l.0.clone()).into(),
                 living.as_ref().map(|l| l.1.clone()).into(),
+                kind.key().into(),
             ],
         )
         .await?;
+        people_changed(&tx, &county).await?;
         insert_move(
             &tx,
             (&county, user),
@@ -498,7 +500,7 @@ impl Store {
                 };
                 let r = one(
                     self.conn(),
-                    "SELECT id, grid_code FROM household WHERE number = ? AND valid_to IS NULL",
+                    "SELECT id, grid_code, kind FROM household WHERE number = ? AND valid_to IS NULL",
                     vec![n.into()],
                 )
                 .await?
@@ -515,10 +517,17 @@ impl Store {
                 }
                 exec(
                     &tx,
-                    "UPDATE resident SET household_id = ?, grid_code = ?, relation = NULL, \
+                    "UPDATE resident SET household_id = ?, grid_code = ?, household_kind = ?, relation = NULL, \
                      living_household_id = CASE WHEN living_household_id = ? THEN NULL ELSE living_household_id END, \
                      living_grid_code = CASE WHEN living_household_id = ? THEN NULL ELSE living_grid_code END WHERE id = ?",
-                    vec![target.clone().into(), grid.into(), target.clone().into(), target.clone().into(), resident.into()],
+                    vec![
+                        target.clone().into(),
+                        grid.into(),
+                        get::<String>(&r, "kind")?.into(),
+                        target.clone().into(),
+                        target.clone().into(),
+                        resident.into(),
+                    ],
                 )
                 .await?;
                 insert_move(
@@ -583,6 +592,7 @@ impl Store {
                 return Err(invalid("kind", "出生请在户页面登记新成员"));
             }
         }
+        people_changed(&tx, &county).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -865,132 +875,28 @@ impl Store {
         if !a.can(Permission::PersonRead, code) {
             return Err(StoreError::Forbidden("无权查看该地的人员统计".into()));
         }
-        let part_len: i64 = match code.len() {
+        let part_len: usize = match code.len() {
             6 => 9,
             9 => 12,
-            12 => 15,
             _ => 15,
         };
         let exact = code.len() >= 15;
-        let within = |col: &str| {
-            if exact {
-                format!("{col} = ?")
-            } else {
-                format!("{col} LIKE ?")
-            }
-        };
-        let key: Value = if exact {
-            code.into()
-        } else {
-            format!("{code}%").into()
-        };
-        let t = today();
-        let on = t.to_string();
-        // Birth dates at the band limits: born on or before `limit(age)` means at least `age`.
-        let limit = |age: i32| format!("{:04}{}", t.year() - age, &on[4..]);
-        let band_sql = format!(
-            "CASE WHEN r.birth_date > '{}' THEN 0 WHEN r.birth_date > '{}' THEN 1 WHEN r.birth_date > '{}' THEN 2 \
-             WHEN r.birth_date > '{}' THEN 3 ELSE 4 END",
-            limit(18),
-            limit(35),
-            limit(60),
-            limit(80)
-        );
-        let mut parts: HashMap<String, PeopleStats> = HashMap::new();
-        // Members of the place's households, and whether they live here.
-        let rows = all(
-            self.conn(),
-            &format!(
-                "SELECT SUBSTR(r.grid_code, 1, {part_len}) AS part, h.kind, r.sex, CAST({band_sql} AS BIGINT) AS band, \
-                 CAST(CASE WHEN r.living_grid_code IS NULL OR SUBSTR(r.living_grid_code, 1, {part_len}) = SUBSTR(r.grid_code, 1, {part_len}) \
-                 THEN 1 ELSE 0 END AS BIGINT) AS lives_here, COUNT(*) AS n FROM resident r JOIN household h \
-                 ON h.county_code = r.county_code AND h.id = r.household_id WHERE {} AND r.valid_to IS NULL \
-                 GROUP BY SUBSTR(r.grid_code, 1, {part_len}), h.kind, r.sex, {band_sql}, \
-                 CASE WHEN r.living_grid_code IS NULL OR SUBSTR(r.living_grid_code, 1, {part_len}) = SUBSTR(r.grid_code, 1, {part_len}) THEN 1 ELSE 0 END",
-                within("r.grid_code")
-            ),
-            vec![key.clone()],
-        )
-        .await?;
-        for r in &rows {
-            let part: String = get(r, "part")?;
-            let kind: String = get(r, "kind")?;
-            let sex: String = get(r, "sex")?;
-            let band = AgeBand::ALL[(get::<i64>(r, "band")?.clamp(0, 4)) as usize];
-            let lives: i64 = get(r, "lives_here")?;
-            parts.entry(part).or_default().add_residents(
-                kind == HouseholdKind::Registered.key(),
-                lives == 1,
-                if sex == Sex::Male.label() {
-                    Sex::Male
-                } else {
-                    Sex::Female
-                },
-                band,
-                get(r, "n")?,
-            );
-        }
-        // People living here whose own household is elsewhere (in another part).
-        let rows = all(
-            self.conn(),
-            &format!(
-                "SELECT SUBSTR(r.living_grid_code, 1, {part_len}) AS part, r.sex, CAST({band_sql} AS BIGINT) AS band, COUNT(*) AS n \
-                 FROM resident r WHERE {} AND r.valid_to IS NULL \
-                 AND SUBSTR(r.living_grid_code, 1, {part_len}) <> SUBSTR(r.grid_code, 1, {part_len}) \
-                 GROUP BY SUBSTR(r.living_grid_code, 1, {part_len}), r.sex, {band_sql}",
-                within("r.living_grid_code")
-            ),
-            vec![key.clone()],
-        )
-        .await?;
-        for r in &rows {
-            let sex: String = get(r, "sex")?;
-            let band = AgeBand::ALL[(get::<i64>(r, "band")?.clamp(0, 4)) as usize];
-            parts.entry(get(r, "part")?).or_default().add_residents(
-                false,
-                true,
-                if sex == Sex::Male.label() {
-                    Sex::Male
-                } else {
-                    Sex::Female
-                },
-                band,
-                get(r, "n")?,
-            );
-        }
-        let rows = all(
-            self.conn(),
-            &format!(
-                "SELECT SUBSTR(grid_code, 1, {part_len}) AS part, kind, COUNT(*) AS n FROM household h \
-                 WHERE {} AND valid_to IS NULL GROUP BY SUBSTR(grid_code, 1, {part_len}), kind",
-                within("h.grid_code")
-            ),
-            vec![key.clone()],
-        )
-        .await?;
-        for r in &rows {
-            if let Ok(kind) = HouseholdKind::parse(&get::<String>(r, "kind")?) {
-                parts
-                    .entry(get(r, "part")?)
-                    .or_default()
-                    .add_households(kind, get(r, "n")?);
-            }
-        }
+        let mut parts = self.resident_counts(code, part_len).await?;
         let visible: Vec<SpecialGroupKind> = SpecialGroupKind::ALL
             .iter()
             .copied()
             .filter(|k| may_see_kind(a, *k, code))
             .collect();
+        let (cond, keys) = within(code, "r.grid_code");
         if !visible.is_empty() {
             let rows = all(
                 self.conn(),
                 &format!(
                     "SELECT SUBSTR(r.grid_code, 1, {part_len}) AS part, s.kind, COUNT(*) AS n FROM special_record s \
                      JOIN resident r ON r.county_code = s.county_code AND r.id = s.resident_id \
-                     WHERE {} AND r.valid_to IS NULL AND s.until IS NULL GROUP BY SUBSTR(r.grid_code, 1, {part_len}), s.kind",
-                    within("r.grid_code")
+                     WHERE {cond} AND r.valid_to IS NULL AND s.until IS NULL GROUP BY SUBSTR(r.grid_code, 1, {part_len}), s.kind"
                 ),
-                vec![key.clone()],
+                keys,
             )
             .await?;
             for r in &rows {
@@ -1004,15 +910,17 @@ impl Store {
                 }
             }
         }
+        let on = today().to_string();
         let month_start = format!("{}-01", &on[..7]);
+        let (cond, mut keys) = within(code, "v.grid_code");
+        keys.push(month_start.into());
         let rows = all(
             self.conn(),
             &format!(
-                "SELECT SUBSTR(grid_code, 1, {part_len}) AS part, COUNT(*) AS n FROM visit v WHERE {} AND date >= ? \
-                 GROUP BY SUBSTR(grid_code, 1, {part_len})",
-                within("v.grid_code")
+                "SELECT SUBSTR(grid_code, 1, {part_len}) AS part, COUNT(*) AS n FROM visit v WHERE {cond} AND date >= ? \
+                 GROUP BY SUBSTR(grid_code, 1, {part_len})"
             ),
-            vec![key, month_start.into()],
+            keys,
         )
         .await?;
         for r in &rows {
@@ -1033,6 +941,161 @@ impl Store {
             parts,
             visible_kinds: visible.iter().map(|k| k.key().to_string()).collect(),
         })
+    }
+
+    /// Residents and households of a place by part. Street and county figures (hundreds of
+    /// thousands of rows) are kept per people version: only registering, importing and moving
+    /// people change them, visits and special-group records do not.
+    async fn resident_counts(
+        &self,
+        code: &str,
+        part_len: usize,
+    ) -> Result<HashMap<String, PeopleStats>> {
+        let cached = code.len() <= 9;
+        let version = if cached {
+            scalar_i64(
+                self.conn(),
+                "SELECT people_version FROM county WHERE code = ?",
+                vec![code[..6.min(code.len())].into()],
+            )
+            .await?
+        } else {
+            0
+        };
+        if cached
+            && let Ok(cache) = self.people_cache.lock()
+            && let Some((v, parts)) = cache.get(code)
+            && *v == version
+        {
+            return Ok(parts.clone());
+        }
+        let t = today();
+        let on = t.to_string();
+        // Born on or before `limit(age)` means at least `age` years old today.
+        let limit = |age: i32| format!("{:04}{}", t.year() - age, &on[4..]);
+        let band_sql = format!(
+            "CASE WHEN birth_date > '{}' THEN 0 WHEN birth_date > '{}' THEN 1 WHEN birth_date > '{}' THEN 2 \
+             WHEN birth_date > '{}' THEN 3 ELSE 4 END",
+            limit(18),
+            limit(35),
+            limit(60),
+            limit(80)
+        );
+        let lives_sql = format!(
+            "CASE WHEN living_grid_code IS NULL OR SUBSTR(living_grid_code, 1, {part_len}) = SUBSTR(grid_code, 1, {part_len}) \
+             THEN 1 ELSE 0 END"
+        );
+        let mut parts: HashMap<String, PeopleStats> = HashMap::new();
+        let sex_of = |s: &str| {
+            if s == Sex::Male.label() {
+                Sex::Male
+            } else {
+                Sex::Female
+            }
+        };
+        // Members of the place's households, and whether they live here.
+        let (cond, keys) = within(code, "grid_code");
+        let rows = all(
+            self.conn(),
+            &format!(
+                "SELECT SUBSTR(grid_code, 1, {part_len}) AS part, household_kind, sex, CAST({band_sql} AS BIGINT) AS band, \
+                 CAST({lives_sql} AS BIGINT) AS lives_here, COUNT(*) AS n FROM resident WHERE {cond} AND valid_to IS NULL \
+                 GROUP BY SUBSTR(grid_code, 1, {part_len}), household_kind, sex, {band_sql}, {lives_sql}"
+            ),
+            keys,
+        )
+        .await?;
+        for r in &rows {
+            let kind: Option<String> = get(r, "household_kind")?;
+            let sex: String = get(r, "sex")?;
+            parts.entry(get(r, "part")?).or_default().add_residents(
+                kind.as_deref() == Some(HouseholdKind::Registered.key()),
+                get::<i64>(r, "lives_here")? == 1,
+                sex_of(&sex),
+                AgeBand::ALL[get::<i64>(r, "band")?.clamp(0, 4) as usize],
+                get(r, "n")?,
+            );
+        }
+        // People living here whose own household is elsewhere (in another part).
+        let (cond, keys) = within(code, "living_grid_code");
+        let rows = all(
+            self.conn(),
+            &format!(
+                "SELECT SUBSTR(living_grid_code, 1, {part_len}) AS part, sex, CAST({band_sql} AS BIGINT) AS band, COUNT(*) AS n \
+                 FROM resident WHERE {cond} AND valid_to IS NULL \
+                 AND SUBSTR(living_grid_code, 1, {part_len}) <> SUBSTR(grid_code, 1, {part_len}) \
+                 GROUP BY SUBSTR(living_grid_code, 1, {part_len}), sex, {band_sql}"
+            ),
+            keys,
+        )
+        .await?;
+        for r in &rows {
+            let sex: String = get(r, "sex")?;
+            parts.entry(get(r, "part")?).or_default().add_residents(
+                false,
+                true,
+                sex_of(&sex),
+                AgeBand::ALL[get::<i64>(r, "band")?.clamp(0, 4) as usize],
+                get(r, "n")?,
+            );
+        }
+        let (cond, keys) = within(code, "grid_code");
+        let rows = all(
+            self.conn(),
+            &format!(
+                "SELECT SUBSTR(grid_code, 1, {part_len}) AS part, kind, COUNT(*) AS n FROM household \
+                 WHERE {cond} AND valid_to IS NULL GROUP BY SUBSTR(grid_code, 1, {part_len}), kind"
+            ),
+            keys,
+        )
+        .await?;
+        for r in &rows {
+            if let Ok(kind) = HouseholdKind::parse(&get::<String>(r, "kind")?) {
+                parts
+                    .entry(get(r, "part")?)
+                    .or_default()
+                    .add_households(kind, get(r, "n")?);
+            }
+        }
+        if cached && let Ok(mut cache) = self.people_cache.lock() {
+            cache.insert(code.to_string(), (version, parts.clone()));
+        }
+        Ok(parts)
+    }
+}
+
+/// Street and county resident counts by code, with the people version they were read at.
+pub(crate) type PeopleCache =
+    std::sync::Arc<std::sync::Mutex<HashMap<String, (i64, HashMap<String, PeopleStats>)>>>;
+
+/// Marks the county's people as changed (residents or households registered, moved, left):
+/// cached street and county counts are read afresh. In the writing transaction.
+pub(crate) async fn people_changed<C: sea_orm::ConnectionTrait>(c: &C, county: &str) -> Result<()> {
+    exec(
+        c,
+        "UPDATE county SET people_version = people_version + 1 WHERE code = ?",
+        vec![county.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The condition "`column` lies in the place `code`" as an index range (codes are digits, so
+/// the range ends where the prefix's last non-9 digit goes up by one), and its values.
+fn within(code: &str, column: &str) -> (String, Vec<Value>) {
+    if code.len() >= 15 {
+        return (format!("{column} = ?"), vec![code.into()]);
+    }
+    let trimmed = code.trim_end_matches('9');
+    match trimmed.chars().last() {
+        Some(c) if c.is_ascii_digit() => {
+            let end = format!("{}{}", &trimmed[..trimmed.len() - 1], (c as u8 + 1) as char);
+            (
+                format!("{column} >= ? AND {column} < ?"),
+                vec![code.into(), end.into()],
+            )
+        }
+        _ => (format!("{column} >= ?"), vec![code.into()]),
     }
 }
 

@@ -404,8 +404,12 @@ ALTER TABLE household ADD COLUMN compound_id TEXT;
 ALTER TABLE household ADD COLUMN building_id TEXT;
 ALTER TABLE resident ADD COLUMN living_household_id TEXT;
 ALTER TABLE resident ADD COLUMN living_grid_code TEXT;
+ALTER TABLE resident ADD COLUMN household_kind TEXT;
+UPDATE resident SET household_kind = (SELECT h.kind FROM household h WHERE h.county_code = resident.county_code AND h.id = resident.household_id);
+ALTER TABLE county ADD COLUMN people_version BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX resident_household ON resident(household_id);
-CREATE INDEX resident_living_grid ON resident(living_grid_code);
+CREATE INDEX resident_living_grid ON resident(living_grid_code) WHERE living_grid_code IS NOT NULL;
+CREATE INDEX resident_living_household ON resident(living_household_id) WHERE living_household_id IS NOT NULL;
 CREATE TABLE resident_move (
     county_code TEXT NOT NULL REFERENCES county(code),
     id TEXT NOT NULL,

@@ -75,6 +75,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct Store {
     db: DatabaseConnection,
     overview_cache: std::sync::Arc<std::sync::Mutex<Option<(i64, Overview)>>>,
+    /// Residents and households counted per part, for street and county pages, by the
+    /// county's people version (see `care.rs`).
+    people_cache: care::PeopleCache,
     keys: Option<std::sync::Arc<Keyring>>,
 }
 
@@ -93,6 +96,7 @@ impl Store {
         Ok(Store {
             db,
             overview_cache: Default::default(),
+            people_cache: Default::default(),
             keys: None,
         })
     }

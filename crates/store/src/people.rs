@@ -329,6 +329,7 @@ impl Store {
                         day.clone().into(),
                         living_id.into(),
                         living_grid.into(),
+                        r.household_kind.key().into(),
                     ]
                 })
                 .collect();
@@ -336,13 +337,14 @@ impl Store {
                 &tx,
                 "INSERT INTO resident (county_code, id, household_id, grid_code, name, sex, birth_date, id_enc, \
                  id_index, id_masked, phone_enc, phone_index, phone_masked, ethnicity, political_status, employment, \
-                 relation, moved_in, valid_from, living_household_id, living_grid_code)",
-                21,
+                 relation, moved_in, valid_from, living_household_id, living_grid_code, household_kind)",
+                22,
                 values,
             )
             .await?;
             progress(((done + 1) * 1000).min(total), total);
         }
+        crate::care::people_changed(&tx, &county).await?;
         tx.commit().await?;
         Ok(Ok(rows.len()))
     }
@@ -364,8 +366,10 @@ impl Store {
             self.conn(),
             &format!(
                 "SELECT {RESIDENT_COLUMNS} FROM resident r JOIN household h ON h.county_code = r.county_code \
-                 AND h.id = r.household_id WHERE (r.grid_code = ? OR r.living_grid_code = ?) AND r.valid_to IS NULL \
-                 ORDER BY h.number, r.name LIMIT ? OFFSET ?"
+                 AND h.id = r.household_id WHERE r.grid_code = ? AND r.valid_to IS NULL \
+                 UNION ALL SELECT {RESIDENT_COLUMNS} FROM resident r JOIN household h ON h.county_code = r.county_code \
+                 AND h.id = r.household_id WHERE r.living_grid_code = ? AND r.grid_code <> r.living_grid_code \
+                 AND r.valid_to IS NULL ORDER BY 3, 6 LIMIT ? OFFSET ?"
             ),
             vec![
                 grid.into(),

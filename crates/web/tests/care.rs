@@ -429,6 +429,21 @@ async fn moves_keep_history_and_nothing_is_deleted() {
     let count = |v: &Value| v["total"]["residents"].as_i64().unwrap();
     let before = count(&app.get(&format!("/api/people/stats/{GRID}")).await.json());
     let today = wangge_store::today().to_string();
+    // The street's figures are cached per people version: a move must show there too.
+    let street = |app: &TestApp| {
+        let store = app.store.clone();
+        async move {
+            let a = operator_access();
+            store
+                .people_stats(&a, "370725001")
+                .await
+                .unwrap()
+                .total
+                .residents
+        }
+    };
+    let street_before = street(&app).await;
+    assert_eq!(street(&app).await, street_before, "read twice, the same");
 
     // To another household of the grid.
     let r = app
@@ -495,6 +510,7 @@ async fn moves_keep_history_and_nothing_is_deleted() {
         count(&app.get(&format!("/api/people/stats/{GRID}")).await.json()),
         before - 1
     );
+    assert_eq!(street(&app).await, street_before - 1);
     let person = app.get(&format!("/api/residents/{who}")).await.json();
     assert_eq!(person["left"], today);
     let records = app
@@ -804,6 +820,10 @@ async fn an_import_is_placed_by_compound_and_building_and_counts_separation() {
 /// The county administrator's access, as the CLI acts.
 async fn operator(app: &TestApp) -> wangge_domain::access::Access {
     let _ = app;
+    operator_access()
+}
+
+fn operator_access() -> wangge_domain::access::Access {
     wangge_domain::access::Access::new(
         vec![
             wangge_domain::access::Grant::new(
