@@ -177,10 +177,10 @@ impl Store {
             self.conn(),
             &format!(
                 "SELECT {RESIDENT_COLUMNS} FROM resident r JOIN household h ON h.county_code = r.county_code \
-                 AND h.id = r.household_id WHERE r.household_id = ? OR r.living_household_id = ? \
+                 AND h.id = r.household_id WHERE (r.grid_code = ? AND r.household_id = ?) OR r.living_household_id = ? \
                  ORDER BY r.valid_to IS NOT NULL, r.birth_date"
             ),
-            vec![id.into(), id.into()],
+            vec![grid.clone().into(), id.into(), id.into()],
         )
         .await?;
         let mut members = Vec::new();
