@@ -168,12 +168,13 @@ impl Store {
             }
         }
         // Already registered: the same ID number, or a household number in use.
+        let id_index: Vec<String> = rows
+            .iter()
+            .map(|r| keys.index("id", r.id_number.as_str()))
+            .collect();
         let mut existing_ids = std::collections::HashSet::new();
-        for chunk in rows.chunks(500) {
-            let idx: Vec<String> = chunk
-                .iter()
-                .map(|r| keys.index("id", r.id_number.as_str()))
-                .collect();
+        for chunk in id_index.chunks(500) {
+            let idx: Vec<String> = chunk.to_vec();
             let sql = format!(
                 "SELECT id_index FROM resident WHERE valid_to IS NULL AND id_index IN ({})",
                 vec!["?"; idx.len()].join(", ")
@@ -202,7 +203,7 @@ impl Store {
             }
         }
         for (i, r) in rows.iter().enumerate() {
-            if existing_ids.contains(&keys.index("id", r.id_number.as_str())) {
+            if existing_ids.contains(&id_index[i]) {
                 errors.push((
                     i,
                     "公民身份号码",
@@ -299,10 +300,11 @@ impl Store {
             }
         };
         let total = rows.len();
-        for (done, chunk) in rows.chunks(1000).enumerate() {
+        for (done, (chunk, indexes)) in rows.chunks(1000).zip(id_index.chunks(1000)).enumerate() {
             let values: Vec<Vec<Value>> = chunk
                 .iter()
-                .map(|r| {
+                .zip(indexes)
+                .map(|(r, index)| {
                     let (living_id, living_grid) = living_of(r);
                     vec![
                         county.clone().into(),
@@ -313,7 +315,7 @@ impl Store {
                         r.id_number.sex().label().into(),
                         r.id_number.birth_date().to_string().into(),
                         keys.encrypt(r.id_number.as_str()).into(),
-                        keys.index("id", r.id_number.as_str()).into(),
+                        index.clone().into(),
                         r.id_number.mask().into(),
                         r.phone.as_ref().map(|p| keys.encrypt(p.as_str())).into(),
                         r.phone
