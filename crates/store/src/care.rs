@@ -12,11 +12,14 @@ use sea_orm::{TransactionTrait, Value};
 use serde::Serialize;
 use wangge_domain::Date;
 use wangge_domain::access::{Access, Permission};
+use wangge_domain::people::input::relation_conflict;
 use wangge_domain::people::special::{
     FollowUpInput, RiskLevel, SpecialGroupKind, SpecialRecordInput,
 };
 use wangge_domain::people::stats::{AgeBand, PeopleStats};
-use wangge_domain::people::{HouseholdKind, MoveInput, MoveKind, ResidentInput, Sex, VisitInput};
+use wangge_domain::people::{
+    HouseholdKind, MoveInput, MoveKind, ResidentEditInput, ResidentInput, Sex, VisitInput,
+};
 
 use crate::db::{all, exec, get, one, scalar_i64};
 use crate::people::RESIDENT_COLUMNS;
@@ -593,6 +596,60 @@ impl Store {
             }
         }
         people_changed(&tx, &county).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Corrects a living resident's basic facts (name, phone, ethnicity, political status,
+    /// employment, relation to the head). A new phone is encrypted and indexed like the first.
+    pub async fn edit_resident(&self, a: &Access, id: &str, e: &ResidentEditInput) -> Result<()> {
+        let v = self.resident(a, id).await?;
+        if !a.can(Permission::PersonWrite, &v.grid_code) {
+            return Err(StoreError::Forbidden("无权修改该居民的信息".into()));
+        }
+        if let Some(left) = &v.left {
+            return Err(invalid(
+                "name",
+                format!("该居民已于 {left} 迁出或死亡，不能修改"),
+            ));
+        }
+        let sex = if v.sex == Sex::Male.label() {
+            Sex::Male
+        } else {
+            Sex::Female
+        };
+        if let Some(msg) = e.relation.and_then(|r| relation_conflict(r, sex)) {
+            return Err(invalid("relation", msg));
+        }
+        let label = |x: Option<&'static str>| x.map(str::to_string);
+        let tx = self.conn().begin().await?;
+        exec(
+            &tx,
+            "UPDATE resident SET name = ?, ethnicity = ?, political_status = ?, employment = ?, relation = ? WHERE id = ?",
+            vec![
+                e.name.clone().into(),
+                label(e.ethnicity.map(|x| x.label())).into(),
+                label(e.political_status.map(|x| x.label())).into(),
+                label(e.employment.map(|x| x.label())).into(),
+                label(e.relation.map(|x| x.label())).into(),
+                id.into(),
+            ],
+        )
+        .await?;
+        if let Some(p) = &e.phone {
+            let keys = self.keyring()?;
+            exec(
+                &tx,
+                "UPDATE resident SET phone_enc = ?, phone_index = ?, phone_masked = ? WHERE id = ?",
+                vec![
+                    keys.encrypt(p.as_str()).into(),
+                    keys.index("phone", p.as_str()).into(),
+                    p.mask().into(),
+                    id.into(),
+                ],
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(())
     }

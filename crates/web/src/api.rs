@@ -865,6 +865,20 @@ pub fn openapi_document() -> Value {
             ("201", obj()),
         ),
     );
+    add(
+        "/api/residents/{id}/basic".into(),
+        "put",
+        op(
+            "修改居民基本信息：name、phone（留空不变）、ethnicity、political_status、employment、relation；公民身份号码不可修改",
+            "people",
+            &["id"],
+            id_body(
+                json!({"name": {"type": "string"}, "phone": {"type": "string"}, "ethnicity": {"type": "string"}, "political_status": {"type": "string"}, "employment": {"type": "string"}, "relation": {"type": "string"}}),
+                &["name"],
+            ),
+            ("200", obj()),
+        ),
+    );
     for method in ["get", "post"] {
         add(
             "/api/residents/{id}/special-records".into(),

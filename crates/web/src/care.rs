@@ -13,7 +13,7 @@ use wangge_domain::access::Permission;
 use wangge_domain::people::stats::{AgeBand, PeopleStats};
 use wangge_domain::people::{
     EmploymentStatus, Ethnicity, FollowUpInput, MoveInput, MoveKind, PoliticalStatus, Relation,
-    ResidentInput, SpecialGroupKind, SpecialRecordInput, VisitInput,
+    ResidentEditInput, ResidentInput, SpecialGroupKind, SpecialRecordInput, VisitInput,
 };
 use wangge_domain::registry::{FieldErrors, Fields};
 use wangge_store::{HouseholdView, PeopleBreakdown, SpecialRecordView};
@@ -39,7 +39,13 @@ pub(crate) fn routes() -> crate::Routes {
             post(follow_up_post),
         )
         .route("/residents/{id}/moves", &["POST"], post(move_post))
+        .route("/residents/{id}/edit", &["POST"], post(edit_post))
         .route("/api/households/{id}", &["GET"], get(api_household))
+        .route(
+            "/api/residents/{id}/basic",
+            &["PUT"],
+            axum::routing::put(api_edit),
+        )
         .route("/api/households/{id}/visits", &["POST"], post(api_visit))
         .route(
             "/api/households/{id}/residents",
@@ -449,6 +455,43 @@ async fn move_post(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+async fn edit_resident(
+    s: &SharedState,
+    p: &Principal,
+    id: &str,
+    f: &Fields,
+) -> Result<(), AppError> {
+    let input = ResidentEditInput::parse(f).map_err(AppError::Invalid)?;
+    Ok(s.store.edit_resident(&p.access, id, &input).await?)
+}
+
+async fn edit_post(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> Result<Response, PageError> {
+    match edit_resident(&s, &p, &id, &f).await {
+        Ok(()) => Ok(Redirect::to(&format!("/residents/{id}")).into_response()),
+        Err(AppError::Invalid(e)) => {
+            crate::people::resident_response(&s, &p, &id, Some(("edit".into(), first_error(&e))), f)
+                .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn api_edit(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    Json(v): Json<Value>,
+) -> Result<Response, ApiError> {
+    let f = body_fields(&v)?;
+    edit_resident(&s, &p, &id, &f).await?;
+    Ok(Json(s.store.resident(&p.access, &id).await?).into_response())
 }
 
 // ---- statistics sections of the place pages ------------------------------------------------

@@ -65,12 +65,16 @@ struct ResidentPage {
     revealed: Option<Revealed>,
     records: Vec<wangge_store::SpecialRecordView>,
     moves: Vec<wangge_store::MoveView>,
-    /// Kinds the user may record for this person: (key, label, key person?).
+    /// Kinds the user may record for this person: (key, label).
     kinds: Vec<(&'static str, &'static str)>,
+    relations: Vec<&'static str>,
+    ethnicities: Vec<&'static str>,
+    political: Vec<&'static str>,
+    employment: Vec<&'static str>,
     risks: Vec<(&'static str, &'static str)>,
     move_kinds: Vec<(&'static str, &'static str)>,
     today: String,
-    /// (form, message): "reveal", "record", "move" or "follow:{record id}".
+    /// (form, message): "reveal", "edit", "record", "move" or "follow:{record id}".
     error: Option<(String, String)>,
     values: wangge_domain::registry::Fields,
 }
@@ -78,6 +82,14 @@ struct ResidentPage {
 impl ResidentPage {
     fn value(&self, k: &str) -> String {
         self.values.get(k).cloned().unwrap_or_default()
+    }
+
+    /// The edit form's value: what was typed, else what is stored.
+    fn current(&self, k: &str, stored: &Option<String>) -> String {
+        match self.values.get(k) {
+            Some(v) => v.clone(),
+            None => stored.clone().unwrap_or_default(),
+        }
     }
 
     fn error_for(&self, form: &str) -> Option<&str> {
@@ -107,7 +119,10 @@ async fn resident_render(
     error: Option<(String, String)>,
     values: wangge_domain::registry::Fields,
 ) -> Result<Response, PageError> {
-    use wangge_domain::people::{MoveKind, RiskLevel, SpecialGroupKind};
+    use wangge_domain::people::{
+        EmploymentStatus, Ethnicity, MoveKind, PoliticalStatus, Relation, RiskLevel,
+        SpecialGroupKind,
+    };
     let r = s.store.resident(&p.access, id).await?;
     let status = if error.is_some() {
         axum::http::StatusCode::UNPROCESSABLE_ENTITY
@@ -130,6 +145,10 @@ async fn resident_render(
             .iter()
             .map(|k| (k.key(), k.label()))
             .collect(),
+        relations: Relation::ALL.iter().map(|x| x.label()).collect(),
+        ethnicities: Ethnicity::ALL.iter().map(|x| x.label()).collect(),
+        political: PoliticalStatus::ALL.iter().map(|x| x.label()).collect(),
+        employment: EmploymentStatus::ALL.iter().map(|x| x.label()).collect(),
         move_kinds: [
             MoveKind::MoveOut,
             MoveKind::Death,

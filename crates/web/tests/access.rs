@@ -1139,6 +1139,20 @@ fn cases(o: &Objects, n: usize) -> Vec<Case> {
                 None,
                 On(PersonRead, g.clone()),
             ),
+            (
+                "POST",
+                "/residents/{id}/edit",
+                format!("/residents/{r}/edit"),
+                Some(json!({"name": "矩阵改名", "phone": "13800138000"})),
+                On(PersonWrite, g.clone()),
+            ),
+            (
+                "PUT",
+                "/api/residents/{id}/basic",
+                format!("/api/residents/{r}/basic"),
+                Some(json!({"name": "矩阵改名"})),
+                On(PersonWrite, g.clone()),
+            ),
             // A transfer to a household that does not exist: refused or invalid, never applied.
             (
                 "POST",

@@ -911,3 +911,80 @@ async fn community_staff_upload_residents_for_their_own_grids_only() {
         .json();
     assert_eq!(found.as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn basic_facts_are_corrected_and_the_new_phone_is_stored_encrypted() {
+    let mut app = demo().await;
+    login_as(&mut app, "grid_wu", &format!("grid_worker@{GRID}")).await;
+    let list = app
+        .get(&format!("/api/grids/{GRID}/residents"))
+        .await
+        .json();
+    let woman = list["residents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["sex"] == "女")
+        .unwrap()
+        .clone();
+    let id = woman["id"].as_str().unwrap();
+    // 子 is a man's relation: refused, named, nothing changed.
+    let bad = app
+        .form(
+            &format!("/residents/{id}/edit"),
+            &[("name", "改名甲"), ("relation", "子")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().contains("与户主关系"));
+    assert_eq!(
+        app.get(&format!("/api/residents/{id}")).await.json()["name"],
+        woman["name"]
+    );
+    let ok = app
+        .form(
+            &format!("/residents/{id}/edit"),
+            &[
+                ("name", "改名甲"),
+                ("phone", "13912345678"),
+                ("employment", "离退休"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text());
+    let now = app.get(&format!("/api/residents/{id}")).await.json();
+    assert_eq!(now["name"], "改名甲");
+    assert_eq!(now["phone_masked"], "139****5678");
+    // The reveal shows the new number; the database holds it only encrypted.
+    let shown = app
+        .json(
+            "POST",
+            &format!("/api/residents/{id}/reveal"),
+            json!({"reason": "核对新号码"}),
+        )
+        .await
+        .json();
+    assert_eq!(shown["phone"], "13912345678");
+    if app.store.backend() == wangge_store::Backend::Postgres {
+        let text = app.store.table_as_text("resident").await.unwrap();
+        assert!(!text.contains("13912345678"));
+    }
+    // Outside his grid: refused.
+    let other = app.store_household_elsewhere(GRID).await;
+    let someone = app
+        .store
+        .household(&operator_access(), &other)
+        .await
+        .unwrap()
+        .members[0]
+        .id
+        .clone();
+    let refused = app
+        .json(
+            "PUT",
+            &format!("/api/residents/{someone}/basic"),
+            json!({"name": "越权"}),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}

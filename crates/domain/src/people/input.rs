@@ -163,6 +163,46 @@ impl ResidentInput {
     }
 }
 
+/// A registered resident's basic facts, as corrected on his page. The ID number (and so sex
+/// and birth date) is not edited: a wrong one is a different person. An empty phone field
+/// keeps the stored number (the form never shows it in full).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResidentEditInput {
+    pub name: String,
+    pub phone: Option<Phone>,
+    pub ethnicity: Option<Ethnicity>,
+    pub political_status: Option<PoliticalStatus>,
+    pub employment: Option<EmploymentStatus>,
+    pub relation: Option<Relation>,
+}
+
+impl ResidentEditInput {
+    /// Fields: name, phone (empty = unchanged), ethnicity, political_status, employment,
+    /// relation.
+    pub fn parse(f: &Fields) -> Result<ResidentEditInput, FieldErrors> {
+        let mut form = Form::new(f);
+        let name = form.name("name", 50);
+        let phone = if form.raw("phone").is_empty() {
+            None
+        } else {
+            let r = Phone::parse(form.raw("phone"));
+            form.take("phone", r)
+        };
+        let ethnicity = form.choice("ethnicity", Ethnicity::parse);
+        let political_status = form.choice("political_status", PoliticalStatus::parse);
+        let employment = form.choice("employment", EmploymentStatus::parse);
+        let relation = form.choice("relation", Relation::parse);
+        form.finish(name.map(|name| ResidentEditInput {
+            name,
+            phone,
+            ethnicity,
+            political_status,
+            employment,
+            relation,
+        }))
+    }
+}
+
 /// The message when a relation implies the other sex than the ID number's.
 pub fn relation_conflict(r: Relation, sex: Sex) -> Option<String> {
     match r.implied_sex() {

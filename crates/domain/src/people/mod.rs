@@ -76,7 +76,7 @@ pub mod stats;
 pub mod synth;
 
 pub use id::{IdError, IdNumber};
-pub use input::{HouseholdInput, MoveInput, ResidentInput, VisitInput};
+pub use input::{HouseholdInput, MoveInput, ResidentEditInput, ResidentInput, VisitInput};
 pub use kinds::{
     EmploymentStatus, Ethnicity, HouseholdKind, MoveKind, PoliticalStatus, Relation, Sex,
 };
