@@ -18,7 +18,8 @@ use wangge_domain::people::special::{
 };
 use wangge_domain::people::stats::{AgeBand, PeopleStats};
 use wangge_domain::people::{
-    HouseholdKind, MoveInput, MoveKind, ResidentEditInput, ResidentInput, Sex, VisitInput,
+    HouseholdInput, HouseholdKind, MoveInput, MoveKind, ResidentEditInput, ResidentInput, Sex,
+    VisitInput,
 };
 
 use crate::db::{all, exec, get, one, scalar_i64};
@@ -107,6 +108,18 @@ pub struct SpecialRecordView {
     pub follow_ups: Vec<FollowUpView>,
 }
 
+/// A household as listed on its compound's page.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HouseholdRow {
+    pub id: String,
+    pub number: String,
+    pub kind: String,
+    pub building: Option<String>,
+    pub address: Option<String>,
+    pub members: i64,
+}
+
 /// A place's people figures and those of its parts (streets of the county, communities of
 /// a street, grids of a community).
 #[derive(Debug, Clone, Serialize)]
@@ -143,6 +156,142 @@ fn invalid(field: &str, message: impl Into<String>) -> StoreError {
 }
 
 impl Store {
+    /// The compound and grid a new household goes to; the user must be able to register
+    /// people there.
+    async fn compound_grid(&self, a: &Access, compound: &str) -> Result<String> {
+        let m = one(
+            self.conn(),
+            "SELECT grid_code, community_code, valid_to FROM compound WHERE id = ?",
+            vec![compound.into()],
+        )
+        .await?
+        .ok_or_else(|| StoreError::NotFound("没有这个小区（村庄）".into()))?;
+        let grid: Option<String> = get(&m, "grid_code")?;
+        let place = match &grid {
+            Some(g) => g.clone(),
+            None => get(&m, "community_code")?,
+        };
+        if !a.can(Permission::PersonRead, &place) {
+            return Err(StoreError::Forbidden("无权查看该小区的住户".into()));
+        }
+        if get::<Option<String>>(&m, "valid_to")?.is_some() {
+            return Err(StoreError::Conflict("该小区（村庄）已撤销".into()));
+        }
+        grid.ok_or_else(|| invalid("building", "该小区尚未划入网格，请先划入网格再登记住户"))
+    }
+
+    /// The households registered in a compound, by number.
+    pub async fn compound_households(
+        &self,
+        a: &Access,
+        compound: &str,
+    ) -> Result<Vec<HouseholdRow>> {
+        self.compound_grid(a, compound).await?;
+        let rows = all(
+            self.conn(),
+            "SELECT h.id, h.number, h.kind, h.address, b.name AS building, \
+             (SELECT COUNT(*) FROM resident r WHERE r.grid_code = h.grid_code AND r.household_id = h.id AND r.valid_to IS NULL) AS members \
+             FROM household h LEFT JOIN building b ON b.county_code = h.county_code AND b.id = h.building_id \
+             WHERE h.compound_id = ? AND h.valid_to IS NULL ORDER BY h.number",
+            vec![compound.into()],
+        )
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let kind: String = get(r, "kind")?;
+                Ok(HouseholdRow {
+                    id: get(r, "id")?,
+                    number: get(r, "number")?,
+                    kind: label_of(&kind, HouseholdKind::parse, HouseholdKind::label),
+                    building: get(r, "building")?,
+                    address: get(r, "address")?,
+                    members: get(r, "members")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Registers a new household in a compound (and one of its buildings). Without a number
+    /// it gets the next free `<grid code>-<n>`.
+    pub async fn add_household(
+        &self,
+        a: &Access,
+        compound: &str,
+        h: &HouseholdInput,
+    ) -> Result<String> {
+        let grid = self.compound_grid(a, compound).await?;
+        if !a.can(Permission::PersonWrite, &grid) {
+            return Err(StoreError::Forbidden("无权在该小区登记住户".into()));
+        }
+        if let Some(b) = &h.building {
+            let n = scalar_i64(
+                self.conn(),
+                "SELECT COUNT(*) FROM building WHERE id = ? AND compound_id = ? AND valid_to IS NULL",
+                vec![b.clone().into(), compound.into()],
+            )
+            .await?;
+            if n == 0 {
+                return Err(invalid("building", "该楼栋不在本小区"));
+            }
+        }
+        let county = self.county_code().await?;
+        let taken = |n: String| {
+            let county = county.clone();
+            async move {
+                scalar_i64(
+                    self.conn(),
+                    "SELECT COUNT(*) FROM household WHERE county_code = ? AND number = ?",
+                    vec![county.into(), n.into()],
+                )
+                .await
+                .map(|c| c > 0)
+            }
+        };
+        let number = match &h.number {
+            Some(n) => {
+                if taken(n.clone()).await? {
+                    return Err(invalid("number", format!("户号“{n}”已存在")));
+                }
+                n.clone()
+            }
+            None => {
+                let mut k = scalar_i64(
+                    self.conn(),
+                    "SELECT COUNT(*) FROM household WHERE grid_code = ?",
+                    vec![grid.clone().into()],
+                )
+                .await?
+                    + 1;
+                while taken(format!("{grid}-{k}")).await? {
+                    k += 1;
+                }
+                format!("{grid}-{k}")
+            }
+        };
+        let id = new_id();
+        let tx = self.conn().begin().await?;
+        exec(
+            &tx,
+            "INSERT INTO household (county_code, id, number, kind, grid_code, address, valid_from, compound_id, building_id) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            vec![
+                county.clone().into(),
+                id.clone().into(),
+                number.into(),
+                h.kind.key().into(),
+                grid.into(),
+                h.address.clone().into(),
+                today().to_string().into(),
+                compound.into(),
+                h.building.clone().into(),
+            ],
+        )
+        .await?;
+        people_changed(&tx, &county).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
     /// Whether a living person already holds this ID number (by its blind index).
     async fn id_taken(&self, index: &str) -> Result<bool> {
         Ok(scalar_i64(

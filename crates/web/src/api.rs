@@ -865,6 +865,32 @@ pub fn openapi_document() -> Value {
             ("201", obj()),
         ),
     );
+    for method in ["get", "post"] {
+        add(
+            "/api/compounds/{id}/households".into(),
+            method,
+            if method == "get" {
+                op(
+                    "小区（村庄）的在册住户",
+                    "people",
+                    &["id"],
+                    None,
+                    ("200", arr()),
+                )
+            } else {
+                op(
+                    "在小区（村庄）登记新户：kind（registered 户籍户 / residing 居住户）、building（楼栋 id，可空）、address、number（空则自动编号）",
+                    "people",
+                    &["id"],
+                    id_body(
+                        json!({"kind": {"type": "string", "enum": ["registered", "residing"]}, "building": {"type": "string"}, "address": {"type": "string"}, "number": {"type": "string"}}),
+                        &[],
+                    ),
+                    ("201", obj()),
+                )
+            },
+        );
+    }
     add(
         "/api/residents/{id}/basic".into(),
         "put",

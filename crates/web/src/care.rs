@@ -12,8 +12,9 @@ use serde_json::Value;
 use wangge_domain::access::Permission;
 use wangge_domain::people::stats::{AgeBand, PeopleStats};
 use wangge_domain::people::{
-    EmploymentStatus, Ethnicity, FollowUpInput, MoveInput, MoveKind, PoliticalStatus, Relation,
-    ResidentEditInput, ResidentInput, SpecialGroupKind, SpecialRecordInput, VisitInput,
+    EmploymentStatus, Ethnicity, FollowUpInput, HouseholdInput, MoveInput, MoveKind,
+    PoliticalStatus, Relation, ResidentEditInput, ResidentInput, SpecialGroupKind,
+    SpecialRecordInput, VisitInput,
 };
 use wangge_domain::registry::{FieldErrors, Fields};
 use wangge_store::{HouseholdView, PeopleBreakdown, SpecialRecordView};
@@ -25,6 +26,16 @@ use crate::{Principal, SharedState};
 pub(crate) fn routes() -> crate::Routes {
     crate::Routes::new()
         .route("/households/{id}", &["GET"], get(household_page))
+        .route(
+            "/compounds/{id}/households",
+            &["POST"],
+            post(household_post),
+        )
+        .route(
+            "/api/compounds/{id}/households",
+            &["GET", "POST"],
+            get(api_compound_households).post(api_household_post),
+        )
         .route("/households/{id}/visit", &["GET"], get(visit_form))
         .route("/households/{id}/visits", &["POST"], post(visit_post))
         .route("/households/{id}/residents", &["POST"], post(member_post))
@@ -117,6 +128,9 @@ fn field_label(k: &str) -> &str {
         "registered_household" => "户籍户",
         "household" => "迁入户户号",
         "place" => "迁往（来自）",
+        "building" => "楼栋",
+        "number" => "户号",
+        "address" => "门牌",
         "reason" => "原因",
         other => other,
     }
@@ -140,6 +154,50 @@ fn crumbs_for_grid(grid: &str, last: (String, String)) -> Vec<Crumb> {
 }
 
 // ---- households and visits ----------------------------------------------------------------
+
+async fn add_household(
+    s: &SharedState,
+    p: &Principal,
+    compound: &str,
+    mut f: Fields,
+) -> Result<String, AppError> {
+    f.insert("compound".into(), compound.to_string());
+    let input = HouseholdInput::parse(&f).map_err(AppError::Invalid)?;
+    Ok(s.store.add_household(&p.access, compound, &input).await?)
+}
+
+async fn household_post(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> Result<Response, PageError> {
+    match add_household(&s, &p, &id, f).await {
+        Ok(h) => Ok(Redirect::to(&format!("/households/{h}")).into_response()),
+        Err(AppError::Invalid(e)) => {
+            Ok(crate::pages::compound_view(&s, &p, &id, Some(first_error(&e))).await?)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn api_compound_households(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(Json(s.store.compound_households(&p.access, &id).await?).into_response())
+}
+
+async fn api_household_post(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    Json(v): Json<Value>,
+) -> Result<Response, ApiError> {
+    let f = body_fields(&v)?;
+    Ok(created(add_household(&s, &p, &id, f).await?))
+}
 
 #[derive(Template)]
 #[template(path = "household.html")]

@@ -462,6 +462,10 @@ struct CompoundView {
     me: Me,
     crumbs: Vec<Crumb>,
     m: CompoundPage,
+    /// The compound's households, for users who may read people in its grid.
+    households: Option<Vec<wangge_store::HouseholdRow>>,
+    can_add_household: bool,
+    household_error: Option<String>,
 }
 
 async fn compound(
@@ -469,7 +473,31 @@ async fn compound(
     Extension(p): Extension<Principal>,
     Path(id): Path<String>,
 ) -> PageResult {
-    let m = s.store.compound_page(&p.access, &id).await?;
+    compound_view(&s, &p, &id, None).await
+}
+
+/// The compound's page, with an error next to the new-household form (422).
+pub(crate) async fn compound_view(
+    s: &SharedState,
+    p: &Principal,
+    id: &str,
+    household_error: Option<String>,
+) -> PageResult {
+    let m = s.store.compound_page(&p.access, id).await?;
+    let grid = m.grid.as_ref().map(|g| g.code.clone());
+    let readable = m.compound.valid_to.is_none()
+        && grid
+            .as_deref()
+            .is_some_and(|g| p.access.can(Permission::PersonRead, g));
+    let households = if readable {
+        Some(s.store.compound_households(&p.access, id).await?)
+    } else {
+        None
+    };
+    let can_add_household = m.compound.valid_to.is_none()
+        && grid
+            .as_deref()
+            .is_some_and(|g| p.access.can(Permission::PersonWrite, g));
     let c = &m.community;
     let mut trail = vec![
         (
@@ -482,11 +510,21 @@ async fn compound(
         trail.push((g.name.as_str(), format!("/grids/{}", g.code)));
     }
     let crumbs = crumbs(&trail);
-    Ok(render(&CompoundView {
-        me: Me::of(&p),
+    let status = if household_error.is_some() {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    };
+    let mut res = render(&CompoundView {
+        me: Me::of(p),
         crumbs,
         m,
-    }))
+        households,
+        can_add_household,
+        household_error,
+    });
+    *res.status_mut() = status;
+    Ok(res)
 }
 
 #[derive(Template)]

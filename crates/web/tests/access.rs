@@ -1153,6 +1153,27 @@ fn cases(o: &Objects, n: usize) -> Vec<Case> {
                 Some(json!({"name": "矩阵改名"})),
                 On(PersonWrite, g.clone()),
             ),
+            (
+                "GET",
+                "/api/compounds/{id}/households",
+                format!("/api/compounds/{}/households", o.compound[i]),
+                None,
+                On(PersonRead, g.clone()),
+            ),
+            (
+                "POST",
+                "/compounds/{id}/households",
+                format!("/compounds/{}/households", o.compound[i]),
+                Some(json!({"kind": "registered", "address": "矩阵"})),
+                On(PersonWrite, g.clone()),
+            ),
+            (
+                "POST",
+                "/api/compounds/{id}/households",
+                format!("/api/compounds/{}/households", o.compound[i]),
+                Some(json!({"kind": "residing", "address": "矩阵"})),
+                On(PersonWrite, g.clone()),
+            ),
             // A transfer to a household that does not exist: refused or invalid, never applied.
             (
                 "POST",

@@ -988,3 +988,101 @@ async fn basic_facts_are_corrected_and_the_new_phone_is_stored_encrypted() {
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_new_household_is_registered_in_its_compound_and_filled() {
+    let mut app = demo().await;
+    let community = app.get("/api/communities/370725001001").await.json();
+    let compound = community["compounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["grid_code"] == GRID)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let page = app.get(&format!("/api/compounds/{compound}")).await.json();
+    let building = page["buildings"][0]["id"].as_str().unwrap().to_string();
+    // A building of another compound is refused, named.
+    let elsewhere = app.get("/api/communities/370725001001").await.json()["compounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] != compound.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let other_building = app.get(&format!("/api/compounds/{elsewhere}")).await.json()["buildings"]
+        [0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    login_as(&mut app, "grid_xu", &format!("grid_worker@{GRID}")).await;
+    let html = app.get(&format!("/compounds/{compound}")).await.text();
+    assert!(html.contains("登记新户"));
+    let bad = app
+        .form(
+            &format!("/compounds/{compound}/households"),
+            &[("kind", "registered"), ("building", &other_building)],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().contains("该楼栋不在本小区"));
+    let r = app
+        .form(
+            &format!("/compounds/{compound}/households"),
+            &[
+                ("kind", "registered"),
+                ("building", &building),
+                ("address", "3单元402室"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let household = r.location().trim_start_matches("/households/").to_string();
+    let h = app
+        .get(&format!("/api/households/{household}"))
+        .await
+        .json();
+    assert!(
+        h["number"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{GRID}-"))
+    );
+    assert_eq!(h["address"], "3单元402室");
+    assert_eq!(h["grid_code"], GRID);
+    // The same number twice is refused.
+    let dup = app
+        .json(
+            "POST",
+            &format!("/api/compounds/{compound}/households"),
+            json!({"kind": "registered", "number": h["number"]}),
+        )
+        .await;
+    assert_eq!(dup.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // A head moves in; the compound lists the household with one member.
+    let head =
+        IdNumber::from_parts("370725", wangge_domain::Date::new(1988, 8, 8).unwrap(), 771).unwrap();
+    let m = app
+        .json(
+            "POST",
+            &format!("/api/households/{household}/residents"),
+            json!({"kind": "move_in", "name": "新住户", "id_number": head.as_str(), "relation": "户主"}),
+        )
+        .await;
+    assert_eq!(m.status, StatusCode::CREATED, "{}", m.text());
+    let list = app
+        .get(&format!("/api/compounds/{compound}/households"))
+        .await
+        .json();
+    let row = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == household.as_str())
+        .unwrap();
+    assert_eq!(row["members"], 1);
+}
