@@ -30,15 +30,34 @@ pub(crate) async fn insert_rows<C: ConnectionTrait>(
     width: usize,
     rows: Vec<Vec<Value>>,
 ) -> Result<()> {
-    let per = (30_000 / width).max(1);
+    let one = format!("({})", vec!["?"; width].join(", "));
+    insert_rows_as(c, head, &one, width, rows).await
+}
+
+/// As `insert_rows`, with one row's `VALUES` tuple given: constants shared by every row
+/// (a county code, a date) written once as SQL literals instead of bound a million times.
+pub(crate) async fn insert_rows_as<C: ConnectionTrait>(
+    c: &C,
+    head: &str,
+    tuple: &str,
+    params: usize,
+    rows: Vec<Vec<Value>>,
+) -> Result<()> {
+    let per = (30_000 / params.max(1)).max(1);
     let mut iter = rows.into_iter().peekable();
     while iter.peek().is_some() {
         let batch: Vec<Vec<Value>> = iter.by_ref().take(per).collect();
-        let one = format!("({})", vec!["?"; width].join(", "));
-        let sql = format!("{head} VALUES {}", vec![one; batch.len()].join(", "));
+        let sql = format!("{head} VALUES {}", vec![tuple; batch.len()].join(", "));
         exec(c, &sql, batch.into_iter().flatten().collect()).await?;
     }
     Ok(())
+}
+
+/// A text constant as an SQL literal. Only for values the program made (codes, dates): a `?`
+/// in it would be taken for a placeholder.
+pub(crate) fn literal(s: &str) -> String {
+    debug_assert!(!s.contains('?'));
+    format!("'{}'", s.replace('\'', "''"))
 }
 
 impl Store {
