@@ -100,8 +100,11 @@ impl WebDriver {
                 "/element",
                 json!({"using": "css selector", "value": "body"}),
             );
+            // While the page changes, the answer may be an error ("no such element"), whose
+            // first value is not an element id.
             let text = body["value"]
                 .as_object()
+                .filter(|o| !o.contains_key("error"))
                 .and_then(|o| o.values().next())
                 .and_then(|id| id.as_str())
                 .map(|id| self.try_call("GET", &format!("/element/{id}/text"), json!({})))
