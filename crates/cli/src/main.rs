@@ -192,8 +192,9 @@ enum AuditAction {
 enum BenchWhat {
     /// Build a large registry and time the overview API and a community page.
     Registry(bench::RegistryArgs),
-    /// Import generated residents (1,000,000 by default), then time look-ups by ID number and
-    /// a grid's resident list.
+    /// Import generated residents (1,000,000 by default), then time look-ups by ID number, a
+    /// grid's resident list and the people statistics of a grid, community, street and county
+    /// (after an untimed warm-up of a tenth as many requests).
     People(people::BenchArgs),
     /// Plan generated towns of 300, 5,000 and 50,000 compounds at 500–600 and 200–300.
     Plan(plan::BenchArgs),
