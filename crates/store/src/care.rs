@@ -548,8 +548,8 @@ impl Store {
             &tx,
             "INSERT INTO resident (county_code, id, household_id, grid_code, name, sex, birth_date, id_enc, id_index, \
              id_masked, phone_enc, phone_index, phone_masked, ethnicity, political_status, employment, relation, \
-             moved_in, valid_from, living_household_id, living_grid_code, household_kind) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             moved_in, valid_from, living_household_id, living_grid_code, household_kind, household_number) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             vec![
                 county.clone().into(),
                 id.clone().into(),
@@ -573,6 +573,7 @@ impl Store {
                 living.as_ref().map(|l| l.0.clone()).into(),
                 living.as_ref().map(|l| l.1.clone()).into(),
                 kind.key().into(),
+                get::<String>(&h, "number")?.into(),
             ],
         )
         .await?;
@@ -652,7 +653,7 @@ impl Store {
                 };
                 let r = one(
                     self.conn(),
-                    "SELECT id, grid_code, kind FROM household WHERE number = ? AND valid_to IS NULL",
+                    "SELECT id, grid_code, kind, number FROM household WHERE number = ? AND valid_to IS NULL",
                     vec![n.into()],
                 )
                 .await?
@@ -669,13 +670,14 @@ impl Store {
                 }
                 exec(
                     &tx,
-                    "UPDATE resident SET household_id = ?, grid_code = ?, household_kind = ?, relation = NULL, \
+                    "UPDATE resident SET household_id = ?, grid_code = ?, household_kind = ?, household_number = ?, relation = NULL, \
                      living_household_id = CASE WHEN living_household_id = ? THEN NULL ELSE living_household_id END, \
                      living_grid_code = CASE WHEN living_household_id = ? THEN NULL ELSE living_grid_code END WHERE id = ?",
                     vec![
                         target.clone().into(),
                         grid.into(),
                         get::<String>(&r, "kind")?.into(),
+                        get::<String>(&r, "number")?.into(),
                         target.clone().into(),
                         target.clone().into(),
                         resident.into(),

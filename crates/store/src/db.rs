@@ -405,10 +405,11 @@ ALTER TABLE household ADD COLUMN building_id TEXT;
 ALTER TABLE resident ADD COLUMN living_household_id TEXT;
 ALTER TABLE resident ADD COLUMN living_grid_code TEXT;
 ALTER TABLE resident ADD COLUMN household_kind TEXT;
-UPDATE resident SET household_kind = (SELECT h.kind FROM household h WHERE h.county_code = resident.county_code AND h.id = resident.household_id);
+ALTER TABLE resident ADD COLUMN household_number TEXT;
+UPDATE resident SET household_kind = (SELECT h.kind FROM household h WHERE h.county_code = resident.county_code AND h.id = resident.household_id), household_number = (SELECT h.number FROM household h WHERE h.county_code = resident.county_code AND h.id = resident.household_id);
 ALTER TABLE county ADD COLUMN people_version BIGINT NOT NULL DEFAULT 0;
 DROP INDEX resident_grid;
-CREATE INDEX resident_grid_people ON resident(grid_code, valid_to, household_kind, sex, birth_date, living_grid_code);
+CREATE INDEX resident_grid_people ON resident(grid_code, valid_to, household_number, name, household_kind, sex, birth_date, living_grid_code);
 CREATE INDEX resident_living_grid ON resident(living_grid_code) WHERE living_grid_code IS NOT NULL;
 CREATE INDEX resident_living_household ON resident(living_household_id) WHERE living_household_id IS NOT NULL;
 CREATE TABLE resident_move (

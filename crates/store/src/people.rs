@@ -332,16 +332,17 @@ impl Store {
                         living_id.into(),
                         living_grid.into(),
                         r.household_kind.key().into(),
+                        r.household.clone().into(),
                     ]
                 })
                 .collect()
         };
         const HEAD: &str = "INSERT INTO resident (county_code, id, household_id, grid_code, name, sex, birth_date, id_enc, \
              id_index, id_masked, phone_enc, phone_index, phone_masked, ethnicity, political_status, employment, \
-             relation, moved_in, valid_from, living_household_id, living_grid_code, household_kind)";
+             relation, moved_in, valid_from, living_household_id, living_grid_code, household_kind, household_number)";
         // county_code and valid_from are the same for every row: literals, not parameters.
         let tuple = format!(
-            "({}, {}, {}, ?, ?, ?)",
+            "({}, {}, {}, ?, ?, ?, ?)",
             crate::annex2::literal(&county),
             vec!["?"; 17].join(", "),
             crate::annex2::literal(&day)
@@ -379,7 +380,7 @@ impl Store {
             for (chunk, indexes) in chunks {
                 let values = build(chunk, indexes);
                 done += values.len();
-                crate::annex2::insert_rows_as(&tx, HEAD, tuple, 20, values).await?;
+                crate::annex2::insert_rows_as(&tx, HEAD, tuple, 21, values).await?;
                 progress(done, total);
             }
         }
@@ -404,11 +405,11 @@ impl Store {
         let rows = all(
             self.conn(),
             &format!(
-                "SELECT {RESIDENT_COLUMNS} FROM resident r JOIN household h ON h.county_code = r.county_code \
-                 AND h.id = r.household_id WHERE r.grid_code = ? AND r.valid_to IS NULL \
-                 UNION ALL SELECT {RESIDENT_COLUMNS} FROM resident r JOIN household h ON h.county_code = r.county_code \
-                 AND h.id = r.household_id WHERE r.living_grid_code = ? AND r.grid_code <> r.living_grid_code \
-                 AND r.valid_to IS NULL ORDER BY 3, 6 LIMIT ? OFFSET ?"
+                "SELECT {RESIDENT_COLUMNS}, r.household_number AS household_order FROM resident r JOIN household h \
+                 ON h.county_code = r.county_code AND h.id = r.household_id WHERE r.grid_code = ? AND r.valid_to IS NULL \
+                 UNION ALL SELECT {RESIDENT_COLUMNS}, r.household_number AS household_order FROM resident r JOIN household h \
+                 ON h.county_code = r.county_code AND h.id = r.household_id WHERE r.living_grid_code = ? \
+                 AND r.grid_code <> r.living_grid_code AND r.valid_to IS NULL ORDER BY 18, 6 LIMIT ? OFFSET ?"
             ),
             vec![
                 grid.into(),
