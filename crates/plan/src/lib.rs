@@ -30,6 +30,7 @@
 //! See [`planner`] for the algorithm and the upper bound.
 
 pub mod bench;
+pub mod exact;
 pub mod geojson;
 pub mod geom;
 pub mod planner;
@@ -38,7 +39,7 @@ pub mod town;
 use std::fmt;
 
 pub use geom::Pt;
-pub use planner::{plan, plan_with_progress};
+pub use planner::{Audit, audit, plan, plan_with_progress};
 
 /// Geometry of a compound.
 #[derive(Debug, Clone, PartialEq)]

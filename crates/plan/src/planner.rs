@@ -16,9 +16,16 @@
 //! 4. **Local repair.** For every grid outside the band: move a boundary compound in or out,
 //!    or re-partition the union with a neighbouring grid (multi-start growing, up to three
 //!    parts), whichever improves the score most; repeat until nothing improves. Scores:
-//!    in band 0, over the ceiling −1 − ½·excess/households, below the floor about −3.5.
+//!    in band +1, over the ceiling −0.05 − 0.2·excess/households, below the floor
+//!    −3 + ½·households/floor (so two grids over the ceiling cost more than one).
 //! 5. **Feasibility.** A grid still below the floor is merged into the neighbour where the merge
 //!    costs least, so no grid is below the floor unless it is a whole connected group.
+//!    Steps 3–5 run several times per group (other sweep directions and tie-breaking) and the
+//!    best result is kept; they stop early when a result reaches the group's upper bound.
+//! 5a. **Exact search.** When the best result stays below the group's upper bound and the group
+//!    has at most 64 compounds, [`crate::exact`] looks for a partition with more in-band grids
+//!    (within a budget of search nodes) and replaces the result if it finds one. On generated
+//!    towns the plan then reaches the proven optimum on nearly every group ([`audit`]).
 //! 6. **Codes.** Grids keep the code of the current grid holding more than half of their
 //!    households (and of whose households they hold more than half). New grids are numbered per
 //!    community in reading order — rows north→south, each row west→east — starting above the
@@ -38,6 +45,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
+use crate::exact;
 use crate::geom::{BBox, Projection, polygon_area_centroid, segments_intersect};
 use crate::{Band, Geometry, Grid, Input, Options, Plan, PlanError, Pt, Reason, Summary};
 
@@ -48,6 +56,8 @@ const ATTEMPTS: u64 = 10;
 const PATIENCE: u64 = 4;
 /// Depth of the recursive split search (parts found one after another).
 const MAX_SPLIT_DEPTH: u32 = 12;
+/// Search nodes the exact search may spend on a group the heuristic left below its bound.
+const EXACT_BUDGET: u64 = 100_000;
 
 /// Plans grids for `input` (see the module documentation). Deterministic for a given input
 /// and options.
@@ -658,7 +668,7 @@ impl<'a> Work<'a> {
             .sum();
         let bound = big + (small / self.lo) as usize;
         let first = self.grids.len() as u32;
-        let mut best: Option<(f64, Vec<Vec<u32>>)> = None;
+        let mut best: Option<(f64, usize, Vec<Vec<u32>>)> = None;
         let mut last_gain = 0;
         for attempt in 0..ATTEMPTS {
             self.attempt = attempt;
@@ -684,19 +694,59 @@ impl<'a> Work<'a> {
             for &v in comp {
                 self.part[v as usize] = NONE;
             }
-            if best.as_ref().is_none_or(|(b, _)| score > *b + 1e-12) {
-                best = Some((score, parts));
+            if best.as_ref().is_none_or(|(b, _, _)| score > *b + 1e-12) {
+                best = Some((score, in_band, parts));
                 last_gain = attempt;
             }
             if in_band >= bound || attempt - last_gain >= PATIENCE {
                 break;
             }
         }
-        if let Some((_, parts)) = best {
-            for p in parts {
-                self.new_grid(p, false);
-            }
+        let Some((_, in_band, mut parts)) = best else {
+            return;
+        };
+        if in_band < bound
+            && let Some(better) = self.exact_parts(comp, in_band + 1)
+        {
+            parts = better;
         }
+        for p in parts {
+            self.new_grid(p, false);
+        }
+    }
+
+    /// The exact search's partition of a small group when it has at least `at_least` in-band
+    /// grids (see [`crate::exact`]); `None` for a group over 64 compounds or when the search
+    /// finds none within its budget.
+    fn exact_parts(&self, comp: &[u32], at_least: usize) -> Option<Vec<Vec<u32>>> {
+        if comp.len() > exact::MAX_NODES {
+            return None;
+        }
+        let local: HashMap<u32, usize> = comp.iter().enumerate().map(|(i, &v)| (v, i)).collect();
+        let adj: Vec<u64> = comp
+            .iter()
+            .map(|&v| {
+                self.p
+                    .nbrs(v)
+                    .iter()
+                    .filter_map(|u| local.get(u))
+                    .fold(0u64, |m, &i| m | (1u64 << i))
+            })
+            .collect();
+        let h: Vec<i64> = comp.iter().map(|&v| self.p.h[v as usize]).collect();
+        let r = exact::solve(&h, &adj, self.lo, self.hi, EXACT_BUDGET, at_least)?;
+        Some(
+            r.parts
+                .iter()
+                .map(|&m| {
+                    comp.iter()
+                        .enumerate()
+                        .filter(|&(i, _)| m >> i & 1 == 1)
+                        .map(|(_, &v)| v)
+                        .collect()
+                })
+                .collect(),
+        )
     }
 
     /// One attempt of growing + repair on a group; returns its grids.
@@ -1391,4 +1441,81 @@ fn finish(
         summary,
         warnings,
     }
+}
+
+/// How a plan compares with the exact optimum, group by group (see [`audit`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Audit {
+    /// Connected groups with at least the floor in households.
+    pub groups: usize,
+    /// Groups whose optimum the exact search proved within the budget.
+    pub proven: usize,
+    /// In-band grids of the plan in the proven groups.
+    pub plan_in_band: usize,
+    /// The proven optimum summed over those groups.
+    pub optimum: usize,
+    /// Proven groups where the plan has fewer in-band grids than the optimum.
+    pub below_optimum: usize,
+}
+
+impl std::fmt::Display for Audit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "groups {}, optimum proven for {}: in-band grids there: plan {}, optimum {}; groups below the optimum: {}",
+            self.groups, self.proven, self.plan_in_band, self.optimum, self.below_optimum
+        )
+    }
+}
+
+/// Checks `plan` (made from `input` at `band` without current grids) against the exact
+/// optimum of every connected group the exact search can finish within `budget` search nodes.
+pub fn audit(input: &Input, plan: &Plan, band: Band, budget: u64) -> Audit {
+    let (lo, hi) = (band.min, band.max);
+    let prep = Prepared::new(input, lo, hi);
+    let mut grid_of = vec![usize::MAX; input.compounds.len()];
+    for (gi, g) in plan.grids.iter().enumerate() {
+        for &c in &g.compounds {
+            grid_of[c] = gi;
+        }
+    }
+    let mut a = Audit::default();
+    for comp in components(&prep, |v| !prep.oversized[v]) {
+        let h: Vec<i64> = comp.iter().map(|&v| prep.h[v as usize]).collect();
+        if h.iter().sum::<i64>() < lo {
+            continue;
+        }
+        a.groups += 1;
+        if comp.len() > exact::MAX_NODES {
+            continue;
+        }
+        let local: HashMap<u32, usize> = comp.iter().enumerate().map(|(i, &v)| (v, i)).collect();
+        let adj: Vec<u64> = comp
+            .iter()
+            .map(|&v| {
+                prep.nbrs(v)
+                    .iter()
+                    .filter_map(|u| local.get(u))
+                    .fold(0u64, |m, &i| m | (1u64 << i))
+            })
+            .collect();
+        let Some(r) = exact::solve(&h, &adj, lo, hi, budget, 0) else {
+            continue;
+        };
+        if !r.proven {
+            continue;
+        }
+        let mut gs: Vec<usize> = comp.iter().map(|&v| grid_of[v as usize]).collect();
+        gs.sort_unstable();
+        gs.dedup();
+        let ours = gs
+            .iter()
+            .filter(|&&g| plan.grids.get(g).is_some_and(|g| g.in_band))
+            .count();
+        a.proven += 1;
+        a.plan_in_band += ours;
+        a.optimum += r.in_band;
+        a.below_optimum += usize::from(ours < r.in_band);
+    }
+    a
 }

@@ -1,0 +1,450 @@
+//! Exact search for small connected groups: the most in-band grids, proven.
+//!
+//! A partition of a group into connected parts of at least `min` households is the same thing
+//! as a choice of disjoint connected *in-band* parts whose *remainder* falls apart into
+//! connected pieces of at least `min` households each (every such piece is then one grid, over
+//! the ceiling or, by chance, in band). The search enumerates the group's connected subsets
+//! whose households lie in the band, then branches on the lowest unassigned compound: it is
+//! either in one of the in-band parts that contain it, or in the remainder. It prunes with the
+//! planner's upper bound (`B + ⌊S / min⌋` over the unassigned compounds) and with the ceiling:
+//! a piece of the remainder that can no longer grow past the ceiling ends the branch (had it
+//! ended in band, it would be the other branch's in-band part).
+//!
+//! Groups are represented as bit masks (at most 64 compounds); the work is capped by a budget
+//! of search nodes, and the search gives up (returns `None`) when the cap is reached, so the
+//! planner keeps its heuristic result. Among the partitions with the most in-band grids the
+//! search keeps the one whose grids over the ceiling are closest to it (the planner's score).
+
+/// The most in-band parts found, and every part of the partition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exact {
+    /// Number of parts whose households lie within the band.
+    pub in_band: usize,
+    /// The partition, as bit masks over the group's local indices.
+    pub parts: Vec<u64>,
+    /// Whether the search ran to the end (the count is then the optimum); otherwise it is the
+    /// best found before the budget ran out.
+    pub proven: bool,
+}
+
+/// Largest group the exact search takes.
+pub const MAX_NODES: usize = 64;
+
+struct Search<'a> {
+    h: &'a [i64],
+    adj: &'a [u64],
+    lo: i64,
+    hi: i64,
+    full: u64,
+    /// In-band connected subsets, listed under their lowest node.
+    cands: Vec<Vec<u64>>,
+    budget: u64,
+    best_in_band: usize,
+    best_score: f64,
+    best: Option<Vec<u64>>,
+    chosen: Vec<u64>,
+}
+
+fn weight(h: &[i64], mut m: u64) -> i64 {
+    let mut w = 0;
+    while m != 0 {
+        let i = m.trailing_zeros() as usize;
+        w += h[i];
+        m &= m - 1;
+    }
+    w
+}
+
+/// Nodes reachable from `start` inside `within`.
+fn reach(adj: &[u64], start: u64, within: u64) -> u64 {
+    let mut r = start & within;
+    let mut front = r;
+    while front != 0 {
+        let mut next = 0;
+        let mut f = front;
+        while f != 0 {
+            let i = f.trailing_zeros() as usize;
+            next |= adj[i];
+            f &= f - 1;
+        }
+        next &= within & !r;
+        r |= next;
+        front = next;
+    }
+    r
+}
+
+/// Score of a part, as the planner's: 1 in band, a small penalty growing with the excess
+/// over the ceiling.
+fn part_score(w: i64, lo: i64, hi: i64) -> f64 {
+    if w < lo {
+        -3.0 + 0.5 * (w as f64 / lo as f64)
+    } else if w <= hi {
+        1.0
+    } else {
+        -0.05 - 0.2 * ((w - hi) as f64 / w as f64)
+    }
+}
+
+impl Search<'_> {
+    /// Enumerates connected subsets with households in the band, each listed under its lowest
+    /// node. Returns false when there are more than `cap`.
+    fn enumerate(&mut self, cap: usize) -> bool {
+        let n = self.h.len();
+        let mut count = 0usize;
+        for v in 0..n {
+            let above = self.full & !((1u64 << v) | ((1u64 << v) - 1));
+            let s = 1u64 << v;
+            let w = self.h[v];
+            if w > self.hi {
+                continue;
+            }
+            let cand = self.adj[v] & above;
+            let mut out = Vec::new();
+            if !Self::grow(
+                self.h,
+                self.adj,
+                self.lo,
+                self.hi,
+                above,
+                s,
+                w,
+                cand,
+                0,
+                &mut out,
+                cap - count,
+            ) {
+                return false;
+            }
+            count += out.len();
+            self.cands[v] = out;
+        }
+        true
+    }
+
+    /// Classic enumeration of connected sets: extend `s` by one candidate at a time; a
+    /// candidate passed over is banned from the rest of that branch, so every set is seen once.
+    #[allow(clippy::too_many_arguments)]
+    fn grow(
+        h: &[i64],
+        adj: &[u64],
+        lo: i64,
+        hi: i64,
+        above: u64,
+        s: u64,
+        w: i64,
+        cand: u64,
+        banned: u64,
+        out: &mut Vec<u64>,
+        cap: usize,
+    ) -> bool {
+        if w >= lo {
+            if out.len() >= cap {
+                return false;
+            }
+            out.push(s);
+        }
+        let mut rest = cand;
+        let mut passed = banned;
+        while rest != 0 {
+            let u = rest.trailing_zeros() as usize;
+            let ub = 1u64 << u;
+            rest &= !ub;
+            passed |= ub;
+            let nw = w + h[u];
+            if nw > hi {
+                continue;
+            }
+            let ns = s | ub;
+            let ncand = (rest | (adj[u] & above)) & !ns & !passed;
+            if !Self::grow(h, adj, lo, hi, above, ns, nw, ncand, passed, out, cap) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The planner's bound on in-band parts among `free` nodes, per connected piece of them
+    /// (an in-band part chosen later lies inside one such piece).
+    fn bound(&self, free: u64) -> usize {
+        let mut total = 0;
+        let mut left = free;
+        while left != 0 {
+            let piece = reach(self.adj, left & left.wrapping_neg(), free);
+            left &= !piece;
+            let mut big = 0;
+            let mut small = 0;
+            let mut m = piece;
+            while m != 0 {
+                let i = m.trailing_zeros() as usize;
+                if self.h[i] >= self.lo {
+                    big += 1;
+                } else {
+                    small += self.h[i];
+                }
+                m &= m - 1;
+            }
+            total += big + (small / self.lo) as usize;
+        }
+        total
+    }
+
+    /// Whether every piece of the remainder can still grow past the ceiling (through free
+    /// nodes). A piece that ends in band is the same partition as choosing it as an in-band
+    /// part, which the other branch does; so remainder pieces are over the ceiling, and the
+    /// bound on in-band parts needs no term for them.
+    fn over_ceiling_possible(&self, rem: u64, free: u64) -> bool {
+        let mut left = rem;
+        while left != 0 {
+            let start = left & left.wrapping_neg();
+            let piece = reach(self.adj, start, rem | free);
+            if weight(self.h, piece) <= self.hi {
+                return false;
+            }
+            left &= !piece;
+        }
+        true
+    }
+
+    fn dfs(&mut self, taken: u64, rem: u64) -> bool {
+        if self.budget == 0 {
+            return false;
+        }
+        self.budget -= 1;
+        let free = self.full & !taken & !rem;
+        let count = self.chosen.len();
+        if count + self.bound(free) < self.best_in_band {
+            return true;
+        }
+        if !self.over_ceiling_possible(rem, free) {
+            return true;
+        }
+        if free == 0 {
+            self.leaf(rem);
+            return true;
+        }
+        let v = free.trailing_zeros() as usize;
+        let vb = 1u64 << v;
+        // v in an in-band part: parts listed under v use only nodes above v, all free or not.
+        let cands = std::mem::take(&mut self.cands[v]);
+        let mut ok = true;
+        for &c in &cands {
+            if c & (taken | rem) != 0 {
+                continue;
+            }
+            self.chosen.push(c);
+            let r = self.dfs(taken | c, rem);
+            self.chosen.pop();
+            if !r {
+                ok = false;
+                break;
+            }
+        }
+        self.cands[v] = cands;
+        if !ok {
+            return false;
+        }
+        // v in the remainder.
+        self.dfs(taken, rem | vb)
+    }
+
+    fn leaf(&mut self, rem: u64) {
+        let mut parts = self.chosen.clone();
+        let in_band = parts.len();
+        let mut left = rem;
+        while left != 0 {
+            let start = left & left.wrapping_neg();
+            let piece = reach(self.adj, start, rem);
+            parts.push(piece);
+            left &= !piece;
+        }
+        let score: f64 = parts
+            .iter()
+            .map(|&p| part_score(weight(self.h, p), self.lo, self.hi))
+            .sum();
+        if in_band > self.best_in_band
+            || (in_band == self.best_in_band && score > self.best_score + 1e-12)
+        {
+            self.best_in_band = in_band;
+            self.best_score = score;
+            self.best = Some(parts);
+        }
+    }
+}
+
+/// The partition of a connected group (local indices `0..h.len()`, `adj[i]` the neighbour mask
+/// of `i`) with the most parts in `[lo, hi]`, every part connected and at least `lo`, and
+/// among those the one whose parts over the ceiling are closest to it. `at_least`: a count
+/// already reached by other means; only a partition with at least as many in-band parts is
+/// returned. `None` when the group is too large or its total below `lo`, when it has more
+/// in-band subsets than `budget`, or when no such partition was found within `budget` search
+/// nodes (`proven` tells whether the search finished).
+pub fn solve(
+    h: &[i64],
+    adj: &[u64],
+    lo: i64,
+    hi: i64,
+    budget: u64,
+    at_least: usize,
+) -> Option<Exact> {
+    let n = h.len();
+    if n == 0 || n > MAX_NODES || h.iter().sum::<i64>() < lo {
+        return None;
+    }
+    let full = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
+    let mut s = Search {
+        h,
+        adj,
+        lo,
+        hi,
+        full,
+        cands: vec![Vec::new(); n],
+        budget,
+        best_in_band: at_least,
+        best_score: f64::NEG_INFINITY,
+        best: None,
+        chosen: Vec::new(),
+    };
+    let cap = usize::try_from(budget).unwrap_or(usize::MAX);
+    if !s.enumerate(cap) {
+        return None;
+    }
+    // Larger parts first: a good first answer makes the bound bite early.
+    for c in &mut s.cands {
+        c.sort_by_key(|&m| std::cmp::Reverse(m.count_ones()));
+    }
+    let proven = s.dfs(0, 0);
+    let parts = s.best?;
+    Some(Exact {
+        in_band: s.best_in_band,
+        parts,
+        proven,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(n: usize) -> Vec<u64> {
+        (0..n)
+            .map(|i| {
+                let mut m = 0;
+                if i > 0 {
+                    m |= 1 << (i - 1);
+                }
+                if i + 1 < n {
+                    m |= 1 << (i + 1);
+                }
+                m
+            })
+            .collect()
+    }
+
+    #[test]
+    fn path_splits_into_band() {
+        // 100 100 100 100 100 100 at 200–300: three parts of two.
+        let h = [100; 6];
+        let r = solve(&h, &path(6), 200, 300, 100_000, 0).unwrap();
+        assert_eq!(r.in_band, 3);
+        assert_eq!(r.parts.iter().fold(0, |a, p| a | p), 0b111111);
+    }
+
+    #[test]
+    fn remainder_must_reach_floor() {
+        // 290 | 30 | 290 on a path at 200–300: the 30 must join a neighbour, one grid leaves
+        // the band.
+        let h = [290, 30, 290];
+        let r = solve(&h, &path(3), 200, 300, 100_000, 0).unwrap();
+        assert_eq!(r.in_band, 1);
+        assert_eq!(r.parts.len(), 2);
+        for &p in &r.parts {
+            assert!(weight(&h, p) >= 200);
+        }
+    }
+
+    #[test]
+    fn gives_up_over_budget() {
+        let h = [100; 20];
+        assert!(solve(&h, &path(20), 200, 300, 10, 0).is_none());
+        let r = solve(&h, &path(20), 200, 300, 500, 0).unwrap();
+        assert!(!r.proven);
+    }
+
+    /// Most in-band parts by dynamic programming over all subsets (small groups only).
+    fn subset_dp(h: &[i64], adj: &[u64], lo: i64, hi: i64) -> usize {
+        let k = h.len();
+        let full = (1u64 << k) - 1;
+        if weight(h, full) < lo {
+            return 0;
+        }
+        let neg = i32::MIN / 2;
+        let mut f = vec![neg; full as usize + 1];
+        f[0] = 0;
+        for m in 1..=full {
+            let low = m & m.wrapping_neg();
+            let rest = m ^ low;
+            let mut sub = rest;
+            loop {
+                let part = sub | low;
+                let pw = weight(h, part);
+                let r = f[(m ^ part) as usize];
+                if pw >= lo && r > neg && reach(adj, low, part) == part {
+                    f[m as usize] = f[m as usize].max(r + i32::from(pw <= hi));
+                }
+                if sub == 0 {
+                    break;
+                }
+                sub = (sub - 1) & rest;
+            }
+        }
+        f[full as usize].max(0) as usize
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+        /// The search agrees with the subset DP on random connected groups of up to 11
+        /// compounds, and its partition is valid: disjoint, covering, connected, at the floor.
+        #[test]
+        fn agrees_with_subset_dp(
+            h in proptest::collection::vec(10i64..400, 1..11),
+            extra in proptest::collection::vec((0usize..11, 0usize..11), 0..12),
+        ) {
+            let k = h.len();
+            let mut adj = vec![0u64; k];
+            // A random spanning tree (each node to an earlier one) keeps the group connected.
+            for i in 1..k {
+                let j = (h[i] as usize * 7 + i) % i;
+                adj[i] |= 1 << j;
+                adj[j] |= 1 << i;
+            }
+            for (a, b) in extra {
+                if a < k && b < k && a != b {
+                    adj[a] |= 1 << b;
+                    adj[b] |= 1 << a;
+                }
+            }
+            let (lo, hi) = (200, 300);
+            let want = subset_dp(&h, &adj, lo, hi);
+            match solve(&h, &adj, lo, hi, u64::MAX, 0) {
+                None => proptest::prop_assert!(weight(&h, (1u64 << k) - 1) < lo),
+                Some(r) => {
+                    proptest::prop_assert!(r.proven);
+                    proptest::prop_assert_eq!(r.in_band, want);
+                    let mut all = 0u64;
+                    let mut in_band = 0;
+                    for &p in &r.parts {
+                        proptest::prop_assert_eq!(all & p, 0);
+                        all |= p;
+                        let w = weight(&h, p);
+                        proptest::prop_assert!(w >= lo);
+                        in_band += usize::from(w <= hi);
+                        proptest::prop_assert_eq!(reach(&adj, p & p.wrapping_neg(), p), p);
+                    }
+                    proptest::prop_assert_eq!(all, (1u64 << k) - 1);
+                    proptest::prop_assert_eq!(in_band, r.in_band);
+                }
+            }
+        }
+    }
+}
