@@ -17,7 +17,7 @@
 //!    or re-partition the union with a neighbouring grid (multi-start growing, up to three
 //!    parts), whichever improves the score most; repeat until nothing improves. Scores:
 //!    in band +1, over the ceiling −0.05 − 0.2·excess/households, below the floor
-//!    −3 + ½·households/floor (so two grids over the ceiling cost more than one).
+//!    −3 + ½·households/floor.
 //! 5. **Feasibility.** A grid still below the floor is merged into the neighbour where the merge
 //!    costs least, so no grid is below the floor unless it is a whole connected group.
 //!    Steps 3–5 run several times per group (other sweep directions and tie-breaking) and the
