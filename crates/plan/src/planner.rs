@@ -722,18 +722,7 @@ impl<'a> Work<'a> {
         if comp.len() > exact::MAX_NODES {
             return None;
         }
-        let local: HashMap<u32, usize> = comp.iter().enumerate().map(|(i, &v)| (v, i)).collect();
-        let adj: Vec<u64> = comp
-            .iter()
-            .map(|&v| {
-                self.p
-                    .nbrs(v)
-                    .iter()
-                    .filter_map(|u| local.get(u))
-                    .fold(0u64, |m, &i| m | (1u64 << i))
-            })
-            .collect();
-        let h: Vec<i64> = comp.iter().map(|&v| self.p.h[v as usize]).collect();
+        let (h, adj) = group_masks(self.p, comp);
         let r = exact::solve(&h, &adj, self.lo, self.hi, EXACT_BUDGET, at_least)?;
         Some(
             r.parts
@@ -1443,6 +1432,22 @@ fn finish(
     }
 }
 
+/// Households and neighbour bit masks of a group of at most 64 compounds, in local indices
+/// (the group's order), as [`exact::solve`] takes them.
+fn group_masks(prep: &Prepared, comp: &[u32]) -> (Vec<i64>, Vec<u64>) {
+    let local: HashMap<u32, usize> = comp.iter().enumerate().map(|(i, &v)| (v, i)).collect();
+    let adj = comp
+        .iter()
+        .map(|&v| {
+            prep.nbrs(v)
+                .iter()
+                .filter_map(|u| local.get(u))
+                .fold(0u64, |m, &i| m | (1u64 << i))
+        })
+        .collect();
+    (comp.iter().map(|&v| prep.h[v as usize]).collect(), adj)
+}
+
 /// How a plan compares with the exact optimum, group by group (see [`audit`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Audit {
@@ -1481,24 +1486,14 @@ pub fn audit(input: &Input, plan: &Plan, band: Band, budget: u64) -> Audit {
     }
     let mut a = Audit::default();
     for comp in components(&prep, |v| !prep.oversized[v]) {
-        let h: Vec<i64> = comp.iter().map(|&v| prep.h[v as usize]).collect();
-        if h.iter().sum::<i64>() < lo {
+        if comp.iter().map(|&v| prep.h[v as usize]).sum::<i64>() < lo {
             continue;
         }
         a.groups += 1;
         if comp.len() > exact::MAX_NODES {
             continue;
         }
-        let local: HashMap<u32, usize> = comp.iter().enumerate().map(|(i, &v)| (v, i)).collect();
-        let adj: Vec<u64> = comp
-            .iter()
-            .map(|&v| {
-                prep.nbrs(v)
-                    .iter()
-                    .filter_map(|u| local.get(u))
-                    .fold(0u64, |m, &i| m | (1u64 << i))
-            })
-            .collect();
+        let (h, adj) = group_masks(&prep, &comp);
         let Some(r) = exact::solve(&h, &adj, lo, hi, budget, 0) else {
             continue;
         };
