@@ -22,11 +22,11 @@
 //!    costs least, so no grid is below the floor unless it is a whole connected group.
 //!    Steps 3–5 run several times per group (other sweep directions and tie-breaking) and the
 //!    best result is kept; they stop early when a result reaches the group's upper bound.
-//! 5a. **Exact search.** When the best result stays below the group's upper bound and the group
+//! 6. **Exact search.** When the best result stays below the group's upper bound and the group
 //!    has at most 64 compounds, [`crate::exact`] looks for a partition with more in-band grids
 //!    (within a budget of search nodes) and replaces the result if it finds one. On generated
 //!    towns the plan then reaches the proven optimum on nearly every group ([`audit`]).
-//! 6. **Codes.** Grids keep the code of the current grid holding more than half of their
+//! 7. **Codes.** Grids keep the code of the current grid holding more than half of their
 //!    households (and of whose households they hold more than half). New grids are numbered per
 //!    community in reading order — rows north→south, each row west→east — starting above the
 //!    highest sequence used by any current or retired code of the community.
