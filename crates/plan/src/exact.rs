@@ -55,6 +55,16 @@ fn weight(h: &[i64], mut m: u64) -> i64 {
     w
 }
 
+/// Nodes adjacent to some node of `m` (outside `m` or not).
+fn neighbours(adj: &[u64], mut m: u64) -> u64 {
+    let mut out = 0;
+    while m != 0 {
+        out |= adj[m.trailing_zeros() as usize];
+        m &= m - 1;
+    }
+    out
+}
+
 /// Nodes reachable from `start` inside `within`.
 fn reach(adj: &[u64], start: u64, within: u64) -> u64 {
     let mut r = start & within;
@@ -164,19 +174,33 @@ impl Search<'_> {
         true
     }
 
-    /// The planner's bound on in-band parts among `free` nodes, per connected piece of them
-    /// (an in-band part chosen later lies inside one such piece).
-    fn bound(&self, free: u64) -> usize {
+    /// Bound on the in-band parts still to be chosen among `free` nodes, per connected piece
+    /// of them (an in-band part chosen later lies inside one such piece): the planner's
+    /// `B + ⌊S / min⌋`, and `⌊(W − d) / min⌋` where `d` is what the neediest piece of the
+    /// remainder that can grow only into this piece still lacks to pass the ceiling (those
+    /// households cannot be in an in-band part).
+    fn bound(&self, free: u64, rem: u64) -> usize {
+        // Remainder pieces still at or under the ceiling: (free nodes they touch, deficit).
+        let mut needs: Vec<(u64, i64)> = Vec::new();
+        let mut left = rem;
+        while left != 0 {
+            let piece = reach(self.adj, left & left.wrapping_neg(), rem);
+            left &= !piece;
+            let w = weight(self.h, piece);
+            if w <= self.hi {
+                needs.push((neighbours(self.adj, piece) & free, self.hi + 1 - w));
+            }
+        }
         let mut total = 0;
         let mut left = free;
         while left != 0 {
             let piece = reach(self.adj, left & left.wrapping_neg(), free);
             left &= !piece;
-            let mut big = 0;
-            let mut small = 0;
+            let (mut big, mut small, mut w) = (0, 0, 0);
             let mut m = piece;
             while m != 0 {
                 let i = m.trailing_zeros() as usize;
+                w += self.h[i];
                 if self.h[i] >= self.lo {
                     big += 1;
                 } else {
@@ -184,7 +208,14 @@ impl Search<'_> {
                 }
                 m &= m - 1;
             }
-            total += big + (small / self.lo) as usize;
+            let d = needs
+                .iter()
+                .filter(|&&(touch, _)| touch != 0 && touch & !piece == 0)
+                .map(|&(_, d)| d)
+                .max()
+                .unwrap_or(0);
+            let by_weight = usize::try_from((w - d).max(0) / self.lo).unwrap_or(0);
+            total += (big + (small / self.lo) as usize).min(by_weight);
         }
         total
     }
@@ -213,7 +244,7 @@ impl Search<'_> {
         self.budget -= 1;
         let free = self.full & !taken & !rem;
         let count = self.chosen.len();
-        if count + self.bound(free) < self.best_in_band {
+        if count + self.bound(free, rem) < self.best_in_band {
             return true;
         }
         if !self.over_ceiling_possible(rem, free) {
@@ -366,9 +397,10 @@ mod tests {
     #[test]
     fn gives_up_over_budget() {
         let h = [100; 20];
-        assert!(solve(&h, &path(20), 200, 300, 10, 0).is_none());
-        let r = solve(&h, &path(20), 200, 300, 500, 0).unwrap();
-        assert!(!r.proven);
+        assert!(solve(&h, &path(20), 200, 300, 10, 0).is_none_or(|r| !r.proven));
+        let r = solve(&h, &path(20), 200, 300, 1_000_000, 0).unwrap();
+        assert!(r.proven);
+        assert_eq!(r.in_band, 10);
     }
 
     /// Most in-band parts by dynamic programming over all subsets (small groups only).
