@@ -15,15 +15,22 @@
 //! planner keeps its heuristic result. Among the partitions with the most in-band grids the
 //! search keeps the one whose grids over the ceiling are closest to it (the planner's score).
 
-/// The most in-band parts found, and every part of the partition.
+/// A partition found by the search.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Exact {
     /// Number of parts whose households lie within the band.
     pub in_band: usize,
     /// The partition, as bit masks over the group's local indices.
     pub parts: Vec<u64>,
-    /// Whether the search ran to the end (the count is then the optimum); otherwise it is the
-    /// best found before the budget ran out.
+}
+
+/// What a search came to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// The best partition with at least the asked number of in-band parts, if one was found.
+    pub best: Option<Exact>,
+    /// Whether the search ran to the end: then `best` is optimal, and when it is `None` no
+    /// partition reaches the asked number.
     pub proven: bool,
 }
 
@@ -307,22 +314,32 @@ impl Search<'_> {
 /// of `i`) with the most parts in `[lo, hi]`, every part connected and at least `lo`, and
 /// among those the one whose parts over the ceiling are closest to it. `at_least`: a count
 /// already reached by other means; only a partition with at least as many in-band parts is
-/// returned. `None` when the group is too large or its total below `lo`, when it has more
-/// in-band subsets than `budget`, or when no such partition was found within `budget` search
-/// nodes (`proven` tells whether the search finished).
-pub fn solve(
-    h: &[i64],
-    adj: &[u64],
-    lo: i64,
-    hi: i64,
-    budget: u64,
-    at_least: usize,
-) -> Option<Exact> {
+/// returned. The search gives up, unproven, on a group of more than [`MAX_NODES`] compounds,
+/// one with more in-band subsets than `budget`, or after `budget` search nodes.
+pub fn solve(h: &[i64], adj: &[u64], lo: i64, hi: i64, budget: u64, at_least: usize) -> Outcome {
     let n = h.len();
-    if n == 0 || n > MAX_NODES || h.iter().sum::<i64>() < lo {
-        return None;
+    let gave_up = Outcome {
+        best: None,
+        proven: false,
+    };
+    if n > MAX_NODES {
+        return gave_up;
     }
-    let full = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
+    if h.iter().sum::<i64>() < lo {
+        // A small group: one grid below the floor, none in band.
+        return Outcome {
+            best: (at_least == 0).then(|| Exact {
+                in_band: 0,
+                parts: if n == 0 {
+                    Vec::new()
+                } else {
+                    vec![(u64::MAX >> (64 - n))]
+                },
+            }),
+            proven: true,
+        };
+    }
+    let full = u64::MAX >> (64 - n);
     let mut s = Search {
         h,
         adj,
@@ -338,19 +355,20 @@ pub fn solve(
     };
     let cap = usize::try_from(budget).unwrap_or(usize::MAX);
     if !s.enumerate(cap) {
-        return None;
+        return gave_up;
     }
     // Larger parts first: a good first answer makes the bound bite early.
     for c in &mut s.cands {
         c.sort_by_key(|&m| std::cmp::Reverse(m.count_ones()));
     }
     let proven = s.dfs(0, 0);
-    let parts = s.best?;
-    Some(Exact {
-        in_band: s.best_in_band,
-        parts,
+    Outcome {
+        best: s.best.map(|parts| Exact {
+            in_band: s.best_in_band,
+            parts,
+        }),
         proven,
-    })
+    }
 }
 
 #[cfg(test)]
@@ -376,8 +394,18 @@ mod tests {
     fn path_splits_into_band() {
         // 100 100 100 100 100 100 at 200–300: three parts of two.
         let h = [100; 6];
-        let r = solve(&h, &path(6), 200, 300, 100_000, 0).unwrap();
+        let o = solve(&h, &path(6), 200, 300, 100_000, 0);
+        assert!(o.proven);
+        let r = o.best.unwrap();
         assert_eq!(r.in_band, 3);
+        // Asked for more than is possible: proven, nothing found.
+        assert_eq!(
+            solve(&h, &path(6), 200, 300, 100_000, 4),
+            Outcome {
+                best: None,
+                proven: true
+            }
+        );
         assert_eq!(r.parts.iter().fold(0, |a, p| a | p), 0b111111);
     }
 
@@ -386,7 +414,7 @@ mod tests {
         // 290 | 30 | 290 on a path at 200–300: the 30 must join a neighbour, one grid leaves
         // the band.
         let h = [290, 30, 290];
-        let r = solve(&h, &path(3), 200, 300, 100_000, 0).unwrap();
+        let r = solve(&h, &path(3), 200, 300, 100_000, 0).best.unwrap();
         assert_eq!(r.in_band, 1);
         assert_eq!(r.parts.len(), 2);
         for &p in &r.parts {
@@ -397,10 +425,10 @@ mod tests {
     #[test]
     fn gives_up_over_budget() {
         let h = [100; 20];
-        assert!(solve(&h, &path(20), 200, 300, 10, 0).is_none_or(|r| !r.proven));
-        let r = solve(&h, &path(20), 200, 300, 1_000_000, 0).unwrap();
-        assert!(r.proven);
-        assert_eq!(r.in_band, 10);
+        assert!(!solve(&h, &path(20), 200, 300, 10, 0).proven);
+        let o = solve(&h, &path(20), 200, 300, 1_000_000, 0);
+        assert!(o.proven);
+        assert_eq!(o.best.unwrap().in_band, 10);
     }
 
     /// Most in-band parts by dynamic programming over all subsets (small groups only).
@@ -458,11 +486,11 @@ mod tests {
             }
             let (lo, hi) = (200, 300);
             let want = subset_dp(&h, &adj, lo, hi);
-            match solve(&h, &adj, lo, hi, u64::MAX, 0) {
-                None => proptest::prop_assert!(weight(&h, (1u64 << k) - 1) < lo),
-                Some(r) => {
-                    proptest::prop_assert!(r.proven);
-                    proptest::prop_assert_eq!(r.in_band, want);
+            let o = solve(&h, &adj, lo, hi, u64::MAX, 0);
+            proptest::prop_assert!(o.proven);
+            let r = o.best.unwrap();
+            proptest::prop_assert_eq!(r.in_band, want);
+            if weight(&h, (1u64 << k) - 1) >= lo {
                     let mut all = 0u64;
                     let mut in_band = 0;
                     for &p in &r.parts {
@@ -476,7 +504,6 @@ mod tests {
                     proptest::prop_assert_eq!(all, (1u64 << k) - 1);
                     proptest::prop_assert_eq!(in_band, r.in_band);
                 }
-            }
         }
     }
 }

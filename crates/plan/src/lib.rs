@@ -180,8 +180,15 @@ pub struct Summary {
     pub households_in_band: i64,
     /// Households of the largest grid made of two or more compounds.
     pub largest_multi_compound: i64,
-    /// Upper bound on the number of grids that can be in band on this instance.
+    /// Upper bound on the number of grids that can be in band on this instance: per connected
+    /// group, the proven optimum where it is known (see [`Summary::proven_groups`]), otherwise
+    /// `B + ⌊S / min⌋` (see [`planner`]).
     pub upper_bound: usize,
+    /// Connected groups with at least the floor in households.
+    pub groups: usize,
+    /// Of those, the groups whose plan is proven to have the most in-band grids possible (it
+    /// reaches the group's bound, or the exact search finished). 0 when current grids were kept.
+    pub proven_groups: usize,
     /// Grids kept from the current grids (same code).
     pub kept: usize,
     /// Compounds whose grid changed code compared with the current grids (0 without them).
@@ -225,6 +232,11 @@ impl fmt::Display for Summary {
             100.0 * self.in_band_share()
         )?;
         writeln!(f, "| 在标准内网格的上界 | {} |", self.upper_bound)?;
+        writeln!(
+            f,
+            "| 已证明最优的小区组 | {} / {} |",
+            self.proven_groups, self.groups
+        )?;
         writeln!(f, "| 单个小区超上限 | {} |", self.oversized_single)?;
         writeln!(f, "| 相连小区不足下限 | {} |", self.small_group)?;
         writeln!(f, "| 多小区合并超上限 | {} |", self.merged_over_ceiling)?;

@@ -36,7 +36,11 @@
 //! least `min` households, so in-band grids holding a compound of the first kind are at most `B`
 //! and the in-band grids made only of the other compounds hold at least `min` each of the `S`
 //! households: at most `B + ⌊S / min⌋` in-band grids (≤ `⌊W / min⌋`), and 0 when `W < min`.
-//! Over-ceiling compounds are never in band. The bound is the sum over groups.
+//! Over-ceiling compounds are never in band. The reported bound is the sum over groups of the
+//! proven optimum where it is known — the plan reaches `B + ⌊S / min⌋`, or the exact search
+//! finished — and of `B + ⌊S / min⌋` elsewhere (only the latter when current grids were kept,
+//! since the groups planned are then not the whole groups). [`crate::Summary::proven_groups`]
+//! counts the groups proven optimal.
 //!
 //! **Compactness** of a grid is the moment-of-inertia index `A² / (2π·I)`, where `A` is its area
 //! and `I` its polar moment about its centroid, treating each compound as a disc of its own
@@ -122,8 +126,11 @@ pub fn plan_with_progress(
     let free_comps = components(&prep, |v| work.part[v] == NONE);
     let mut done = n - free_comps.iter().map(|c| c.len()).sum::<usize>();
     progress(done.min(n), n);
+    // Without kept current grids the free groups are the full groups.
+    let whole_groups = !work.grids.iter().any(|g| g.locked);
+    let mut optima = Vec::with_capacity(free_comps.len());
     for comp in &free_comps {
-        work.plan_component(comp);
+        optima.push(work.plan_component(comp));
         done += comp.len();
         progress(done, n);
     }
@@ -131,12 +138,23 @@ pub fn plan_with_progress(
         progress(n, n);
     }
 
-    // Upper bound over full groups (independent of current grids).
-    let full_comps = components(&prep, |v| !prep.oversized[v]);
-    let mut upper_bound = 0usize;
-    for comp in &full_comps {
+    // Upper bound over full groups: the proven optimum where the groups planned are the full
+    // groups (no current grid kept) and it is known, else `B + ⌊S / min⌋`.
+    let full_comps = if whole_groups {
+        free_comps
+    } else {
+        components(&prep, |v| !prep.oversized[v])
+    };
+    let (mut upper_bound, mut groups, mut proven_groups) = (0usize, 0usize, 0usize);
+    for (i, comp) in full_comps.iter().enumerate() {
         let total: i64 = comp.iter().map(|&v| prep.h[v as usize]).sum();
         if total < lo {
+            continue;
+        }
+        groups += 1;
+        if let Some(Some(opt)) = optima.get(i).filter(|_| whole_groups) {
+            proven_groups += 1;
+            upper_bound += opt;
             continue;
         }
         let big = comp.iter().filter(|&&v| prep.h[v as usize] >= lo).count();
@@ -148,7 +166,7 @@ pub fn plan_with_progress(
         upper_bound += big + (small / lo) as usize;
     }
 
-    Ok(finish(
+    let mut plan = finish(
         input,
         &prep,
         work,
@@ -156,7 +174,10 @@ pub fn plan_with_progress(
         upper_bound,
         warnings,
         opts.band,
-    ))
+    );
+    plan.summary.groups = groups;
+    plan.summary.proven_groups = proven_groups;
+    Ok(plan)
 }
 
 /// Geometry and graph derived from the input.
@@ -618,7 +639,9 @@ impl<'a> Work<'a> {
         (members, w)
     }
 
-    fn plan_component(&mut self, comp: &[u32]) {
+    /// Plans one group of free compounds; returns the most in-band grids the group allows when
+    /// that is proven (the result reaches the group's bound, or the exact search finished).
+    fn plan_component(&mut self, comp: &[u32]) -> Option<usize> {
         let total: i64 = comp.iter().map(|&v| self.p.h[v as usize]).sum();
         if total < self.lo {
             // A piece below the floor: merge into a touching kept grid if there is one,
@@ -649,11 +672,11 @@ impl<'a> Work<'a> {
                     self.new_grid(comp.to_vec(), false);
                 }
             }
-            return;
+            return Some(0);
         }
         if total <= self.hi {
             self.new_grid(comp.to_vec(), false);
-            return;
+            return Some(1);
         }
 
         // Upper bound for this group: stop as soon as an attempt reaches it.
@@ -702,40 +725,31 @@ impl<'a> Work<'a> {
                 break;
             }
         }
-        let Some((_, in_band, mut parts)) = best else {
-            return;
-        };
-        if in_band < bound
-            && let Some(better) = self.exact_parts(comp, in_band + 1)
-        {
-            parts = better;
+        let (_, mut in_band, mut parts) = best?;
+        let mut optimum = (in_band >= bound).then_some(in_band);
+        if optimum.is_none() {
+            let (h, adj) = group_masks(self.p, comp);
+            let o = exact::solve(&h, &adj, self.lo, self.hi, EXACT_BUDGET, in_band + 1);
+            if let Some(better) = o.best {
+                in_band = better.in_band;
+                parts = better
+                    .parts
+                    .iter()
+                    .map(|&m| {
+                        comp.iter()
+                            .enumerate()
+                            .filter(|&(i, _)| m >> i & 1 == 1)
+                            .map(|(_, &v)| v)
+                            .collect()
+                    })
+                    .collect();
+            }
+            optimum = o.proven.then_some(in_band);
         }
         for p in parts {
             self.new_grid(p, false);
         }
-    }
-
-    /// The exact search's partition of a small group when it has at least `at_least` in-band
-    /// grids (see [`crate::exact`]); `None` for a group over 64 compounds or when the search
-    /// finds none within its budget.
-    fn exact_parts(&self, comp: &[u32], at_least: usize) -> Option<Vec<Vec<u32>>> {
-        if comp.len() > exact::MAX_NODES {
-            return None;
-        }
-        let (h, adj) = group_masks(self.p, comp);
-        let r = exact::solve(&h, &adj, self.lo, self.hi, EXACT_BUDGET, at_least)?;
-        Some(
-            r.parts
-                .iter()
-                .map(|&m| {
-                    comp.iter()
-                        .enumerate()
-                        .filter(|&(i, _)| m >> i & 1 == 1)
-                        .map(|(_, &v)| v)
-                        .collect()
-                })
-                .collect(),
-        )
+        optimum
     }
 
     /// One attempt of growing + repair on a group; returns its grids.
@@ -1494,12 +1508,10 @@ pub fn audit(input: &Input, plan: &Plan, band: Band, budget: u64) -> Audit {
             continue;
         }
         let (h, adj) = group_masks(&prep, &comp);
-        let Some(r) = exact::solve(&h, &adj, lo, hi, budget, 0) else {
+        let o = exact::solve(&h, &adj, lo, hi, budget, 0);
+        let (true, Some(r)) = (o.proven, o.best) else {
             continue;
         };
-        if !r.proven {
-            continue;
-        }
         let mut gs: Vec<usize> = comp.iter().map(|&v| grid_of[v as usize]).collect();
         gs.sort_unstable();
         gs.dedup();

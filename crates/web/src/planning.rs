@@ -347,13 +347,15 @@ async fn propose(
         retired,
         moved,
         summary: format!(
-            "{} 个小区、{} 户 → {} 个网格，{} 个在区间内（可计入的 {} 个中；理论上限 {}）",
+            "{} 个小区、{} 户 → {} 个网格，{} 个在区间内（可计入的 {} 个中；理论上限 {}；{} 个相连小区组中 {} 个已证明不能更多）",
             plan.summary.compounds,
             plan.summary.households,
             plan.summary.grids,
             plan.summary.in_band,
             plan.summary.eligible,
-            plan.summary.upper_bound
+            plan.summary.upper_bound,
+            plan.summary.groups,
+            plan.summary.proven_groups
         ),
         upper_bound: plan.summary.upper_bound,
         in_band: plan.summary.in_band,
@@ -430,6 +432,8 @@ async fn api_propose(
         "in_band": plan.summary.in_band,
         "eligible": plan.summary.eligible,
         "upper_bound": plan.summary.upper_bound,
+        "groups": plan.summary.groups,
+        "proven_groups": plan.summary.proven_groups,
         "band": [band.min, band.max],
     });
     Ok(axum::Json(doc).into_response())
