@@ -7,8 +7,8 @@ Two ways of running it:
   already excluded from it), nothing else. spopt knows nothing of communities, so some of its
   regions span two; such a region cannot be adopted as a grid, and the "share" counts it as not
   in band (the share by households alone is printed beside it).
-- `--mode groups` (the default; the figures in BENCHMARKS.md): spopt helped with our own
-  rules, as below.
+- `--mode groups` (the default): spopt helped with our own rules, as below.
+BENCHMARKS.md records both.
 
 In `--mode groups`, same instance, same rules as the planner where spopt can follow them:
 - the graph is the town's adjacency file (arterials and rivers are already excluded), cut at
