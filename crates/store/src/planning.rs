@@ -47,7 +47,10 @@ pub struct AdoptSummary {
     pub kept: usize,
     pub created: usize,
     pub retired: usize,
+    /// Compounds put in another grid.
     pub moved: usize,
+    /// Households put in another grid (with their compound, or their retired grid's successor).
+    pub households_moved: usize,
 }
 
 impl Store {
@@ -110,6 +113,54 @@ impl Store {
         community: &str,
         grids: &[AdoptGrid],
     ) -> Result<AdoptSummary> {
+        let source = self.check_plan(a, community, grids).await?;
+        let tx = self.conn().begin().await?;
+        let summary = apply_plan(&tx, &source, grids).await?;
+        tx.commit().await?;
+        Ok(summary)
+    }
+
+    /// Adopts the plans of several communities (a street's) in one transaction: every plan is
+    /// checked first, and either all are adopted or none. The summary adds up the communities'.
+    pub async fn adopt_plans(
+        &self,
+        a: &Access,
+        plans: &[(String, Vec<AdoptGrid>)],
+    ) -> Result<AdoptSummary> {
+        // Errors name the community.
+        let named = |community: &str, e: StoreError| match e {
+            StoreError::Conflict(m) => StoreError::Conflict(format!("社区 {community}：{m}")),
+            e => e,
+        };
+        let mut sources = Vec::with_capacity(plans.len());
+        for (community, grids) in plans {
+            let source = self.check_plan(a, community, grids).await;
+            sources.push(source.map_err(|e| named(community, e))?);
+        }
+        let tx = self.conn().begin().await?;
+        let mut total = AdoptSummary::default();
+        for (source, (community, grids)) in sources.iter().zip(plans) {
+            let s = apply_plan(&tx, source, grids)
+                .await
+                .map_err(|e| named(community, e))?;
+            total.kept += s.kept;
+            total.created += s.created;
+            total.retired += s.retired;
+            total.moved += s.moved;
+            total.households_moved += s.households_moved;
+        }
+        tx.commit().await?;
+        Ok(total)
+    }
+
+    /// The community's registry as the plan must match it: the right to adopt, grid codes of
+    /// this community never used before (or live), every live compound exactly once.
+    async fn check_plan(
+        &self,
+        a: &Access,
+        community: &str,
+        grids: &[AdoptGrid],
+    ) -> Result<PlanSource> {
         if !a.can(Permission::PlanAdopt, community) {
             return Err(StoreError::Forbidden("无权采用该社区的网格划分方案".into()));
         }
@@ -135,78 +186,187 @@ impl Store {
             ));
         }
         let live: Vec<&String> = source.live_grids.iter().map(|(c, _)| c).collect();
-        let mut summary = AdoptSummary::default();
-        let county: String = community.chars().take(6).collect();
-        let day = today().to_string();
-        let tx = self.conn().begin().await?;
         for g in grids {
-            if live.contains(&&g.code) {
-                summary.kept += 1;
-            } else if source.used_codes.contains(&g.code) {
+            if !live.contains(&&g.code) && source.used_codes.contains(&g.code) {
                 return Err(StoreError::Conflict(format!(
                     "网格编码 {} 曾被使用，不得重复使用",
                     g.code
                 )));
-            } else {
-                let seq = &g.code[g.code.len() - 3..];
+            }
+        }
+        Ok(source)
+    }
+}
+
+/// Writes a checked plan (see [`Store::check_plan`]) inside `tx`.
+async fn apply_plan(
+    tx: &sea_orm::DatabaseTransaction,
+    source: &PlanSource,
+    grids: &[AdoptGrid],
+) -> Result<AdoptSummary> {
+    let community = source.community.as_str();
+    let live: Vec<&String> = source.live_grids.iter().map(|(c, _)| c).collect();
+    let mut summary = AdoptSummary::default();
+    let county: String = community.chars().take(6).collect();
+    let day = today().to_string();
+    for g in grids {
+        if live.contains(&&g.code) {
+            summary.kept += 1;
+        } else {
+            let seq = &g.code[g.code.len() - 3..];
+            exec(
+                tx,
+                "INSERT INTO grid (code, county_code, community_code, name, kind, tier, valid_from) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                vec![
+                    g.code.clone().into(),
+                    county.clone().into(),
+                    community.into(),
+                    format!("第{}网格", seq.trim_start_matches('0')).into(),
+                    GridKind::Urban.key().into(),
+                    None::<String>.into(),
+                    day.clone().into(),
+                ],
+            )
+            .await?;
+            summary.created += 1;
+        }
+        for m in &g.compounds {
+            let before = source
+                .compounds
+                .iter()
+                .find(|c| &c.id == m)
+                .and_then(|c| c.grid_code.clone());
+            if before.as_deref() != Some(g.code.as_str()) {
                 exec(
-                    &tx,
-                    "INSERT INTO grid (code, county_code, community_code, name, kind, tier, valid_from) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    tx,
+                    "UPDATE compound SET grid_code = ? WHERE county_code = ? AND id = ?",
                     vec![
                         g.code.clone().into(),
                         county.clone().into(),
-                        community.into(),
-                        format!("第{}网格", seq.trim_start_matches('0')).into(),
-                        GridKind::Urban.key().into(),
-                        None::<String>.into(),
-                        day.clone().into(),
+                        m.clone().into(),
                     ],
                 )
                 .await?;
-                summary.created += 1;
+                summary.moved += 1;
             }
-            for m in &g.compounds {
-                let before = source
-                    .compounds
-                    .iter()
-                    .find(|c| &c.id == m)
-                    .and_then(|c| c.grid_code.clone());
-                if before.as_deref() != Some(g.code.as_str()) {
-                    exec(
-                        &tx,
-                        "UPDATE compound SET grid_code = ? WHERE county_code = ? AND id = ?",
-                        vec![
-                            g.code.clone().into(),
-                            county.clone().into(),
-                            m.clone().into(),
-                        ],
-                    )
-                    .await?;
-                    summary.moved += 1;
+        }
+    }
+    summary.households_moved = move_people(tx, source, grids, &county).await?;
+    for code in live {
+        if !grids.iter().any(|g| &g.code == code) {
+            exec(
+                tx,
+                "UPDATE grid SET valid_to = ? WHERE code = ? AND valid_to IS NULL",
+                vec![day.clone().into(), code.clone().into()],
+            )
+            .await?;
+            // Staff posted at a retired grid leave it the same day.
+            exec(
+                tx,
+                "UPDATE staff_assignment SET valid_to = ? WHERE post_code = ? AND valid_to IS NULL",
+                vec![day.clone().into(), code.clone().into()],
+            )
+            .await?;
+            summary.retired += 1;
+        }
+    }
+    crate::registry::refresh_community(tx, community).await?;
+    Ok(summary)
+}
+
+/// Households and their residents follow the plan: a household registered in a compound goes
+/// with the compound; any other household left in a grid the plan retires (registered by grid
+/// alone) goes to the new grid that took most of that grid's households. Residents take their
+/// household's grid, and their living household's as where they live. Returns the households
+/// moved; a retired grid whose households have nowhere to go refuses the plan.
+async fn move_people(
+    tx: &sea_orm::DatabaseTransaction,
+    source: &PlanSource,
+    grids: &[AdoptGrid],
+    county: &str,
+) -> Result<usize> {
+    let mut new_grid: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+    for g in grids {
+        for m in &g.compounds {
+            new_grid.insert(m, &g.code);
+        }
+    }
+    let mut moved = 0u64;
+    for c in &source.compounds {
+        let Some(&to) = new_grid.get(c.id.as_str()) else {
+            continue;
+        };
+        if c.grid_code.as_deref() != Some(to) {
+            moved += exec(
+                tx,
+                "UPDATE household SET grid_code = ? WHERE county_code = ? AND compound_id = ? AND grid_code <> ?",
+                vec![to.into(), county.into(), c.id.clone().into(), to.into()],
+            )
+            .await?;
+        }
+    }
+    let old: Vec<&String> = source.live_grids.iter().map(|(c, _)| c).collect();
+    for code in old.iter().filter(|c| !grids.iter().any(|g| &&g.code == *c)) {
+        // Where most of the retired grid's households (by its compounds) went.
+        let mut shares: Vec<(&str, i64)> = Vec::new();
+        for c in source
+            .compounds
+            .iter()
+            .filter(|c| c.grid_code.as_ref() == Some(*code))
+        {
+            if let Some(&to) = new_grid.get(c.id.as_str()) {
+                match shares.iter_mut().find(|(g, _)| *g == to) {
+                    Some((_, h)) => *h += c.households,
+                    None => shares.push((to, c.households)),
                 }
             }
         }
-        for code in live {
-            if !grids.iter().any(|g| &g.code == code) {
-                exec(
-                    &tx,
-                    "UPDATE grid SET valid_to = ? WHERE code = ? AND valid_to IS NULL",
-                    vec![day.clone().into(), code.clone().into()],
-                )
-                .await?;
-                // Staff posted at a retired grid leave it the same day.
-                exec(
-                    &tx,
-                    "UPDATE staff_assignment SET valid_to = ? WHERE post_code = ? AND valid_to IS NULL",
-                    vec![day.clone().into(), code.clone().into()],
-                )
-                .await?;
-                summary.retired += 1;
-            }
+        let successor = shares
+            .iter()
+            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
+            .map(|(g, _)| *g);
+        let left = crate::db::scalar_i64(
+            tx,
+            "SELECT COUNT(*) FROM household WHERE county_code = ? AND grid_code = ?",
+            vec![county.into(), (*code).clone().into()],
+        )
+        .await?;
+        if left == 0 {
+            continue;
         }
-        crate::registry::refresh_community(&tx, community).await?;
-        tx.commit().await?;
-        Ok(summary)
+        let Some(to) = successor else {
+            return Err(StoreError::Conflict(format!(
+                "网格 {code} 不再有小区，但仍登记有 {left} 户住户，请先为这些住户登记所在小区"
+            )));
+        };
+        moved += exec(
+            tx,
+            "UPDATE household SET grid_code = ? WHERE county_code = ? AND grid_code = ?",
+            vec![to.into(), county.into(), (*code).clone().into()],
+        )
+        .await?;
     }
+    if moved > 0 && !old.is_empty() {
+        let marks = vec!["?"; old.len()].join(", ");
+        for (column, household) in [
+            ("grid_code", "household_id"),
+            ("living_grid_code", "living_household_id"),
+        ] {
+            let mut values: Vec<sea_orm::Value> = vec![county.into()];
+            values.extend(old.iter().map(|c| (*c).clone().into()));
+            exec(
+                tx,
+                &format!(
+                    "UPDATE resident SET {column} = (SELECT h.grid_code FROM household h \
+                     WHERE h.county_code = resident.county_code AND h.id = resident.{household}) \
+                     WHERE county_code = ? AND {column} IN ({marks})"
+                ),
+                values,
+            )
+            .await?;
+        }
+        crate::care::people_changed(tx, county).await?;
+    }
+    Ok(usize::try_from(moved).unwrap_or(usize::MAX))
 }

@@ -773,6 +773,19 @@ pub fn openapi_document() -> Value {
         ),
     );
     add(
+        "/api/plan/streets/{code}/adopt".into(),
+        "post",
+        op(
+            "一次采用街道内全部社区的方案（同一事务：任一社区不能采用时全部不采用）；住户与居民随小区或被撤销网格的主要去向调整",
+            "plan",
+            &["code"],
+            Some(
+                json!({"type": "object", "properties": {"min": {"type": "integer"}, "max": {"type": "integer"}}}),
+            ),
+            ("200", obj()),
+        ),
+    );
+    add(
         "/api/communities/{key}/investment".into(),
         "put",
         op(

@@ -21,6 +21,12 @@ pub(crate) fn routes() -> crate::Routes {
         .route("/plan/communities/{code}", &["GET"], get(propose))
         .route("/plan/communities/{code}/adopt", &["POST"], post(adopt))
         .route("/plan/streets/{code}", &["GET"], get(street_plans))
+        .route("/plan/streets/{code}/adopt", &["POST"], post(adopt_street))
+        .route(
+            "/api/plan/streets/{code}/adopt",
+            &["POST"],
+            post(api_adopt_street),
+        )
         .route("/api/plan/communities/{code}", &["GET"], get(api_propose))
         .route(
             "/api/plan/communities/{code}/adopt",
@@ -399,8 +405,14 @@ async fn adopt_with(
     let src = s.store.plan_source(&p.access, code).await?;
     let band = band(s, &code[..6.min(code.len())], q)?;
     let (_, plan) = run(s, &src, band)?;
-    let grids: Vec<AdoptGrid> = plan
-        .grids
+    Ok(s.store
+        .adopt_plan(&p.access, code, &adopt_grids(&src, &plan))
+        .await?)
+}
+
+/// A plan as the store adopts it: grid codes and compound ids.
+fn adopt_grids(src: &PlanSource, plan: &Plan) -> Vec<AdoptGrid> {
+    plan.grids
         .iter()
         .map(|g| AdoptGrid {
             code: g.code.clone(),
@@ -410,8 +422,64 @@ async fn adopt_with(
                 .map(|&i| src.compounds[i].id.clone())
                 .collect(),
         })
-        .collect();
-    Ok(s.store.adopt_plan(&p.access, code, &grids).await?)
+        .collect()
+}
+
+/// Plans every community of a street that has compounds and adopts all the plans in one
+/// transaction (all or none). Needs the right to adopt on the whole street.
+async fn adopt_street_with(
+    s: &SharedState,
+    p: &Principal,
+    code: &str,
+    q: &BandQuery,
+) -> Result<wangge_store::AdoptSummary, AppError> {
+    if !p.access.can(Permission::PlanAdopt, code) {
+        return Err(AppError::Forbidden(
+            "无权一次采用整个街道的网格划分方案".into(),
+        ));
+    }
+    let st = s.store.street(&p.access, code).await?;
+    let band = band(s, &code[..6.min(code.len())], q)?;
+    let mut plans = Vec::new();
+    for c in &st.communities {
+        let src = s.store.plan_source(&p.access, &c.code).await?;
+        if src.compounds.is_empty() {
+            continue;
+        }
+        let (_, plan) = run(s, &src, band)
+            .map_err(|e| AppError::Conflict(format!("{}：{}", c.name, e.message())))?;
+        plans.push((c.code.clone(), adopt_grids(&src, &plan)));
+    }
+    Ok(s.store.adopt_plans(&p.access, &plans).await?)
+}
+
+async fn adopt_street(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+    Form(f): Form<AdoptForm>,
+) -> Result<Response, PageError> {
+    let q = BandQuery {
+        min: Some(f.min),
+        max: Some(f.max),
+    };
+    let summary = adopt_street_with(&s, &p, &code, &q).await?;
+    tracing::info!(user = %p.username, street = %code, ?summary, "street plans adopted");
+    Ok(Redirect::to(&format!("/streets/{code}")).into_response())
+}
+
+async fn api_adopt_street(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+    axum::Json(f): axum::Json<serde_json::Value>,
+) -> Result<Response, crate::error::ApiError> {
+    let q = BandQuery {
+        min: f["min"].as_i64(),
+        max: f["max"].as_i64(),
+    };
+    let summary = adopt_street_with(&s, &p, &code, &q).await?;
+    Ok(axum::Json(summary).into_response())
 }
 
 /// The proposal as GeoJSON: one feature per grid with `code`, `households`, `compounds` (ids),
@@ -478,6 +546,7 @@ struct StreetPlanView {
     street: wangge_store::Street,
     band: Band,
     rows: Vec<CommunityPlanRow>,
+    can_adopt: bool,
 }
 
 /// Every community of a street planned at once: what would change where.
@@ -543,6 +612,8 @@ async fn street_plans(
                 href: format!("/plan/streets/{code}"),
             },
         ],
+        can_adopt: p.access.can(Permission::PlanAdopt, &code)
+            && rows.iter().all(|r| r.problem.is_none()),
         street: st.street,
         band,
         rows,

@@ -1235,6 +1235,22 @@ fn cases(o: &Objects, n: usize) -> Vec<Case> {
             On(PlanAdopt, c.clone()),
         );
     }
+    for st in &o.street {
+        add(
+            "POST",
+            "/plan/streets/{code}/adopt",
+            format!("/plan/streets/{st}/adopt"),
+            Some(json!({"min": "500", "max": "600"})),
+            On(PlanAdopt, st.clone()),
+        );
+        add(
+            "POST",
+            "/api/plan/streets/{code}/adopt",
+            format!("/api/plan/streets/{st}/adopt"),
+            Some(json!({"min": 500, "max": 600})),
+            On(PlanAdopt, st.clone()),
+        );
+    }
     // Last: it ends the session.
     add("POST", "/logout", "/logout".into(), Some(json!({})), Anyone);
     v

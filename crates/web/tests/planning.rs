@@ -141,3 +141,187 @@ async fn every_baodu_community_gets_a_valid_plan_and_one_is_adopted() {
     );
     assert!(again_codes.is_disjoint(&retired));
 }
+
+/// Planned places of a community: its live grid codes.
+async fn live_grids(app: &TestApp, community: &str) -> HashSet<String> {
+    app.get(&format!("/api/communities/{community}"))
+        .await
+        .json()["grids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_street_adopts_every_plan_at_once_and_people_follow_their_grids() {
+    let app = TestApp::demo().await;
+    wangge_web::people::load_demo_residents(&app.store, 3)
+        .await
+        .unwrap();
+    let street = "370725001";
+    let overview = app.overview().await;
+    let communities: Vec<(String, String)> = overview["streets"][0]["communities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["code"].as_str().unwrap().to_string(),
+                c["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let people = |v: &serde_json::Value| {
+        (
+            v["total"]["residents"].as_i64().unwrap(),
+            v["total"]["households"].as_i64().unwrap(),
+        )
+    };
+    let before = app.get(&format!("/api/people/stats/{street}")).await.json();
+    assert!(people(&before).0 > 0);
+    let mut grids_before = Vec::new();
+    for (c, _) in &communities {
+        grids_before.push(live_grids(&app, c).await);
+    }
+
+    // All or none: a compound without a location in the last community stops the whole street.
+    let (last, last_name) = communities.last().unwrap();
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/communities/{last}/compounds"),
+            serde_json::json!({"name": "无边界小区", "households": 10, "population": 30}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.text());
+    let blocker = r.json()["key"].as_str().unwrap().to_string();
+    let adopt = serde_json::json!({"min": 500, "max": 600});
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/plan/streets/{street}/adopt"),
+            adopt.clone(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert!(r.text().contains(last_name.as_str()) && r.text().contains("无边界小区"));
+    for ((c, _), was) in communities.iter().zip(&grids_before) {
+        assert_eq!(&live_grids(&app, c).await, was, "{c}: nothing adopted");
+    }
+
+    // Without it, the street's plans are adopted together (the page offers it).
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/compounds/{blocker}/retire"),
+            serde_json::json!({}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.text());
+    // A household registered in a compound the plan puts in another grid goes with it.
+    let (first, _) = &communities[0];
+    let plan = app
+        .get(&format!("/api/plan/communities/{first}?min=500&max=600"))
+        .await
+        .json();
+    let page = app.get(&format!("/api/communities/{first}")).await.json();
+    let (compound, to) = plan["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| {
+            let code = g["properties"]["code"].as_str().unwrap().to_string();
+            g["properties"]["compounds"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(move |m| (m.as_str().unwrap().to_string(), code.clone()))
+        })
+        .find(|(m, code)| {
+            page["compounds"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["id"] == m.as_str() && c["grid_code"] != code.as_str())
+        })
+        .expect("the plan moves some compound");
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/compounds/{compound}/households"),
+            serde_json::json!({"kind": "residing", "address": "1号楼101"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let household = r.json()["id"].as_str().unwrap().to_string();
+    let page = app
+        .get(&format!("/plan/streets/{street}?min=500&max=600"))
+        .await;
+    assert!(page.text().contains("采用全部方案"));
+    let r = app
+        .form(
+            &format!("/plan/streets/{street}/adopt"),
+            &[("min", "500"), ("max", "600")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    for (c, _) in &communities {
+        let plan = app
+            .get(&format!("/api/plan/communities/{c}?min=500&max=600"))
+            .await
+            .json();
+        let planned: HashSet<String> = plan["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["properties"]["code"].as_str().unwrap().to_string())
+            .collect();
+        let live = live_grids(&app, c).await;
+        assert_eq!(live, planned, "{c}: the live grids are the plan's");
+        // Every resident is counted in a live grid of his community: none left behind in a
+        // retired one.
+        let stats = app.get(&format!("/api/people/stats/{c}")).await.json();
+        for part in stats["parts"].as_array().unwrap() {
+            let g = part[0].as_str().unwrap();
+            let n = part[1]["residents"].as_i64().unwrap();
+            assert!(
+                n == 0 || live.contains(g),
+                "{c}: {n} residents in retired grid {g}"
+            );
+        }
+    }
+    let h = app
+        .get(&format!("/api/households/{household}"))
+        .await
+        .json();
+    assert_eq!(
+        h["grid_code"],
+        to.as_str(),
+        "the household follows its compound"
+    );
+    let after = app.get(&format!("/api/people/stats/{street}")).await.json();
+    let (residents, households) = people(&before);
+    assert_eq!(
+        people(&after),
+        (residents, households + 1),
+        "nobody lost or counted twice"
+    );
+
+    // Adopting again changes nothing.
+    let r = app
+        .json("POST", &format!("/api/plan/streets/{street}/adopt"), adopt)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let s = r.json();
+    assert_eq!(
+        (
+            s["created"].as_i64(),
+            s["retired"].as_i64(),
+            s["moved"].as_i64()
+        ),
+        (Some(0), Some(0), Some(0)),
+        "{s}"
+    );
+}
