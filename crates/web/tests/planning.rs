@@ -259,7 +259,15 @@ async fn a_street_adopts_every_plan_at_once_and_people_follow_their_grids() {
     let page = app
         .get(&format!("/plan/streets/{street}?min=500&max=600"))
         .await;
-    assert!(page.text().contains("采用全部方案"));
+    let text = page.text();
+    assert!(
+        text.contains("采用全部方案")
+            && text.contains(&format!(r#"action="/plan/streets/{street}/adopt""#))
+    );
+    assert!(
+        text.contains(r#"name="csrf""#),
+        "the form carries its CSRF token"
+    );
     let r = app
         .form(
             &format!("/plan/streets/{street}/adopt"),
