@@ -264,8 +264,13 @@ async fn a_street_adopts_every_plan_at_once_and_people_follow_their_grids() {
         text.contains("采用全部方案")
             && text.contains(&format!(r#"action="/plan/streets/{street}/adopt""#))
     );
+    let form = text
+        .split(&format!(r#"action="/plan/streets/{street}/adopt""#))
+        .nth(1)
+        .and_then(|rest| rest.split("</form>").next())
+        .unwrap();
     assert!(
-        text.contains(r#"name="csrf""#),
+        form.contains(r#"name="csrf""#),
         "the form carries its CSRF token"
     );
     let r = app
