@@ -1170,15 +1170,17 @@ impl Store {
         } else {
             0
         };
+        // Ages are counted as of today: a cached figure is good for the day it was made.
+        let t = today();
+        let on = t.to_string();
         if cached
             && let Ok(cache) = self.people_cache.lock()
-            && let Some((v, parts)) = cache.get(code)
+            && let Some((v, day, parts)) = cache.get(code)
             && *v == version
+            && *day == on
         {
             return Ok(parts.clone());
         }
-        let t = today();
-        let on = t.to_string();
         // Born on or before `limit(age)` means at least `age` years old today.
         let limit = |age: i32| format!("{:04}{}", t.year() - age, &on[4..]);
         let band_sql = format!(
@@ -1266,15 +1268,16 @@ impl Store {
             }
         }
         if cached && let Ok(mut cache) = self.people_cache.lock() {
-            cache.insert(code.to_string(), (version, parts.clone()));
+            cache.insert(code.to_string(), (version, on, parts.clone()));
         }
         Ok(parts)
     }
 }
 
-/// Street and county resident counts by code, with the people version they were read at.
+/// Street and county resident counts by code, with the people version and the day they were
+/// counted on.
 pub(crate) type PeopleCache =
-    std::sync::Arc<std::sync::Mutex<HashMap<String, (i64, HashMap<String, PeopleStats>)>>>;
+    std::sync::Arc<std::sync::Mutex<HashMap<String, (i64, String, HashMap<String, PeopleStats>)>>>;
 
 /// Marks the county's people as changed (residents or households registered, moved, left):
 /// cached street and county counts are read afresh. In the writing transaction.
