@@ -73,16 +73,7 @@ async fn every_baodu_community_gets_a_valid_plan_and_one_is_adopted() {
         .iter()
         .map(|g| g["code"].as_str().unwrap().to_string())
         .collect();
-    let plan = app
-        .get(&format!("/api/plan/communities/{code}?min=500&max=600"))
-        .await
-        .json();
-    let planned: HashSet<String> = plan["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|g| g["properties"]["code"].as_str().unwrap().to_string())
-        .collect();
+    let planned = planned_grids(&app, code).await;
     let r = app
         .form(
             &format!("/plan/communities/{code}/adopt"),
@@ -125,16 +116,7 @@ async fn every_baodu_community_gets_a_valid_plan_and_one_is_adopted() {
     );
     assert_eq!(after["community"]["figures"]["households"], 4350);
     // Planning again proposes no change; retired codes are never given again.
-    let again = app
-        .get(&format!("/api/plan/communities/{code}?min=500&max=600"))
-        .await
-        .json();
-    let again_codes: HashSet<String> = again["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|g| g["properties"]["code"].as_str().unwrap().to_string())
-        .collect();
+    let again_codes = planned_grids(&app, code).await;
     assert_eq!(
         again_codes, live,
         "re-planning an adopted plan changes nothing"
@@ -142,7 +124,21 @@ async fn every_baodu_community_gets_a_valid_plan_and_one_is_adopted() {
     assert!(again_codes.is_disjoint(&retired));
 }
 
-/// Planned places of a community: its live grid codes.
+/// The grid codes the planner proposes for a community at 500–600.
+async fn planned_grids(app: &TestApp, community: &str) -> HashSet<String> {
+    app.get(&format!(
+        "/api/plan/communities/{community}?min=500&max=600"
+    ))
+    .await
+    .json()["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["properties"]["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A community's live grid codes.
 async fn live_grids(app: &TestApp, community: &str) -> HashSet<String> {
     app.get(&format!("/api/communities/{community}"))
         .await
@@ -281,16 +277,7 @@ async fn a_street_adopts_every_plan_at_once_and_people_follow_their_grids() {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     for (c, _) in &communities {
-        let plan = app
-            .get(&format!("/api/plan/communities/{c}?min=500&max=600"))
-            .await
-            .json();
-        let planned: HashSet<String> = plan["features"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|g| g["properties"]["code"].as_str().unwrap().to_string())
-            .collect();
+        let planned = planned_grids(&app, c).await;
         let live = live_grids(&app, c).await;
         assert_eq!(live, planned, "{c}: the live grids are the plan's");
         // Every resident is counted in a live grid of his community: none left behind in a
