@@ -279,7 +279,7 @@ impl Store {
                 id.clone().into(),
                 number.into(),
                 h.kind.key().into(),
-                grid.into(),
+                grid.clone().into(),
                 h.address.clone().into(),
                 today().to_string().into(),
                 compound.into(),
@@ -287,7 +287,7 @@ impl Store {
             ],
         )
         .await?;
-        people_changed(&tx, &county).await?;
+        people_changed(&tx, &county, &[grid.as_str()]).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -577,7 +577,9 @@ impl Store {
             ],
         )
         .await?;
-        people_changed(&tx, &county).await?;
+        let mut touched = vec![grid.as_str()];
+        touched.extend(living.as_ref().map(|l| l.1.as_str()));
+        people_changed(&tx, &county, &touched).await?;
         insert_move(
             &tx,
             (&county, user),
@@ -613,6 +615,9 @@ impl Store {
         }
         let county = self.county_code().await?;
         let day = m.date.to_string();
+        // Where the counts change: the resident's grids, and the household he moves to.
+        let mut touched = vec![v.grid_code.clone()];
+        touched.extend(v.living_grid_code.clone());
         let tx = self.conn().begin().await?;
         match m.kind {
             MoveKind::MoveOut | MoveKind::Death => {
@@ -668,6 +673,7 @@ impl Store {
                         "无权把居民迁入该户：不在您的管辖范围".into(),
                     ));
                 }
+                touched.push(grid.clone());
                 exec(
                     &tx,
                     "UPDATE resident SET household_id = ?, grid_code = ?, household_kind = ?, household_number = ?, relation = NULL, \
@@ -746,7 +752,8 @@ impl Store {
                 return Err(invalid("kind", "出生请在户页面登记新成员"));
             }
         }
-        people_changed(&tx, &county).await?;
+        let touched: Vec<&str> = touched.iter().map(String::as_str).collect();
+        people_changed(&tx, &county, &touched).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -1151,36 +1158,91 @@ impl Store {
         })
     }
 
-    /// Residents and households of a place by part. Street and county figures (hundreds of
-    /// thousands of rows) are kept per people version: only registering, importing and moving
-    /// people change them, visits and special-group records do not.
+    /// Residents and households of a place by part. Street figures (hundreds of thousands of
+    /// rows) are kept per people version — the county's and the street's: only registering,
+    /// importing and moving people change them, visits and special-group records do not — and
+    /// a county's are its streets' (each street counted as a whole, cached on its own, so a
+    /// change in one street recounts that street only).
     async fn resident_counts(
         &self,
         code: &str,
         part_len: usize,
     ) -> Result<HashMap<String, PeopleStats>> {
-        let cached = code.len() <= 9;
-        let version = if cached {
-            scalar_i64(
-                self.conn(),
-                "SELECT people_version FROM county WHERE code = ?",
-                vec![code[..6.min(code.len())].into()],
-            )
-            .await?
-        } else {
-            0
-        };
+        match code.len() {
+            6 => {
+                let county_version = scalar_i64(
+                    self.conn(),
+                    "SELECT people_version FROM county WHERE code = ?",
+                    vec![code.into()],
+                )
+                .await?;
+                let streets = all(
+                    self.conn(),
+                    "SELECT code, people_version FROM street WHERE county_code = ? ORDER BY code",
+                    vec![code.into()],
+                )
+                .await?;
+                let mut parts = HashMap::new();
+                for r in &streets {
+                    let street: String = get(r, "code")?;
+                    let version = (county_version, get(r, "people_version")?);
+                    parts.extend(self.street_counts(&street, 9, version).await?);
+                }
+                Ok(parts)
+            }
+            9 => {
+                let r = one(
+                    self.conn(),
+                    "SELECT c.people_version AS county_version, s.people_version AS street_version \
+                     FROM street s JOIN county c ON c.code = s.county_code WHERE s.code = ?",
+                    vec![code.into()],
+                )
+                .await?;
+                match r {
+                    Some(r) => {
+                        let version = (get(&r, "county_version")?, get(&r, "street_version")?);
+                        self.street_counts(code, part_len, version).await
+                    }
+                    None => self.count_residents(code, part_len).await,
+                }
+            }
+            _ => self.count_residents(code, part_len).await,
+        }
+    }
+
+    /// A street's counts by parts of `part_len`, from the cache when counted today at these
+    /// people versions.
+    async fn street_counts(
+        &self,
+        street: &str,
+        part_len: usize,
+        version: (i64, i64),
+    ) -> Result<HashMap<String, PeopleStats>> {
         // Ages are counted as of today: a cached figure is good for the day it was made.
-        let t = today();
-        let on = t.to_string();
-        if cached
-            && let Ok(cache) = self.people_cache.lock()
-            && let Some((v, day, parts)) = cache.get(code)
+        let day = today().to_string();
+        let key = format!("{street}/{part_len}");
+        if let Ok(cache) = self.people_cache.lock()
+            && let Some((v, d, parts)) = cache.get(&key)
             && *v == version
-            && *day == on
+            && *d == day
         {
             return Ok(parts.clone());
         }
+        let parts = self.count_residents(street, part_len).await?;
+        if let Ok(mut cache) = self.people_cache.lock() {
+            cache.insert(key, (version, day, parts.clone()));
+        }
+        Ok(parts)
+    }
+
+    /// Counts residents and households of a place by parts of `part_len` (no cache).
+    async fn count_residents(
+        &self,
+        code: &str,
+        part_len: usize,
+    ) -> Result<HashMap<String, PeopleStats>> {
+        let t = today();
+        let on = t.to_string();
         // Born on or before `limit(age)` means at least `age` years old today.
         let limit = |age: i32| format!("{:04}{}", t.year() - age, &on[4..]);
         let band_sql = format!(
@@ -1267,27 +1329,92 @@ impl Store {
                     .add_households(kind, get(r, "n")?);
             }
         }
-        if cached && let Ok(mut cache) = self.people_cache.lock() {
-            cache.insert(code.to_string(), (version, on, parts.clone()));
-        }
         Ok(parts)
     }
 }
 
-/// Street and county resident counts by code, with the people version and the day they were
-/// counted on.
-pub(crate) type PeopleCache =
-    std::sync::Arc<std::sync::Mutex<HashMap<String, (i64, String, HashMap<String, PeopleStats>)>>>;
+/// A street's resident counts by `street/part length`, with the people versions (county's,
+/// street's) and the day they were counted on.
+pub(crate) type PeopleCache = std::sync::Arc<
+    std::sync::Mutex<HashMap<String, ((i64, i64), String, HashMap<String, PeopleStats>)>>,
+>;
 
-/// Marks the county's people as changed (residents or households registered, moved, left):
-/// cached street and county counts are read afresh. In the writing transaction.
-pub(crate) async fn people_changed<C: sea_orm::ConnectionTrait>(c: &C, county: &str) -> Result<()> {
-    exec(
+/// Puts a compound's households in `grid`, their residents with them (and as where they live,
+/// for residents living in one of them): when the compound changes grid. Returns the
+/// households moved; marks people as changed in both grids' streets.
+pub(crate) async fn households_follow_compound<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    county: &str,
+    compound: &str,
+    grid: &str,
+) -> Result<u64> {
+    let old: Vec<String> = all(
         c,
-        "UPDATE county SET people_version = people_version + 1 WHERE code = ?",
-        vec![county.into()],
+        "SELECT DISTINCT grid_code FROM household WHERE county_code = ? AND compound_id = ? AND grid_code <> ?",
+        vec![county.into(), compound.into(), grid.into()],
+    )
+    .await?
+    .iter()
+    .map(|r| get(r, "grid_code"))
+    .collect::<Result<_>>()?;
+    if old.is_empty() {
+        return Ok(0);
+    }
+    let moved = exec(
+        c,
+        "UPDATE household SET grid_code = ? WHERE county_code = ? AND compound_id = ? AND grid_code <> ?",
+        vec![grid.into(), county.into(), compound.into(), grid.into()],
     )
     .await?;
+    for (column, household) in [
+        ("grid_code", "household_id"),
+        ("living_grid_code", "living_household_id"),
+    ] {
+        exec(
+            c,
+            &format!(
+                "UPDATE resident SET {column} = ? WHERE county_code = ? AND {household} IN \
+                 (SELECT id FROM household WHERE county_code = ? AND compound_id = ?)"
+            ),
+            vec![grid.into(), county.into(), county.into(), compound.into()],
+        )
+        .await?;
+    }
+    let mut touched: Vec<&str> = old.iter().map(String::as_str).collect();
+    touched.push(grid);
+    people_changed(c, county, &touched).await?;
+    Ok(moved)
+}
+
+/// Marks people as changed (residents or households registered, moved, left) in the streets
+/// of the given places (grid or community codes), or in the whole county when none are given:
+/// those streets' cached counts, and the county's share of them, are read afresh. In the
+/// writing transaction.
+pub(crate) async fn people_changed<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    county: &str,
+    places: &[&str],
+) -> Result<()> {
+    if places.is_empty() {
+        exec(
+            c,
+            "UPDATE county SET people_version = people_version + 1 WHERE code = ?",
+            vec![county.into()],
+        )
+        .await?;
+        return Ok(());
+    }
+    let mut streets: Vec<&str> = places.iter().filter_map(|p| p.get(..9)).collect();
+    streets.sort_unstable();
+    streets.dedup();
+    for street in streets {
+        exec(
+            c,
+            "UPDATE street SET people_version = people_version + 1 WHERE code = ?",
+            vec![street.into()],
+        )
+        .await?;
+    }
     Ok(())
 }
 

@@ -478,6 +478,12 @@ CREATE INDEX visit_grid ON visit(grid_code, date);
 CREATE INDEX visit_household ON visit(household_id, date)
 "#,
     ),
+    (
+        5,
+        r#"
+ALTER TABLE street ADD COLUMN people_version BIGINT NOT NULL DEFAULT 0
+"#,
+    ),
 ];
 
 /// Permissions added after the first migration, with the version that grants their

@@ -384,7 +384,7 @@ impl Store {
                 progress(done, total);
             }
         }
-        crate::care::people_changed(&tx, &county).await?;
+        crate::care::people_changed(&tx, &county, &[]).await?;
         tx.commit().await?;
         Ok(Ok(rows.len()))
     }

@@ -294,26 +294,32 @@ async fn move_people(
     }
     let mut moved = 0u64;
     for c in &source.compounds {
-        let Some(&to) = new_grid.get(c.id.as_str()) else {
-            continue;
-        };
-        if c.grid_code.as_deref() != Some(to) {
-            moved += exec(
-                tx,
-                "UPDATE household SET grid_code = ? WHERE county_code = ? AND compound_id = ? AND grid_code <> ?",
-                vec![to.into(), county.into(), c.id.clone().into(), to.into()],
-            )
-            .await?;
+        if let Some(&to) = new_grid.get(c.id.as_str())
+            && c.grid_code.as_deref() != Some(to)
+        {
+            moved += crate::care::households_follow_compound(tx, county, &c.id, to).await?;
         }
     }
-    let old: Vec<&String> = source.live_grids.iter().map(|(c, _)| c).collect();
-    for code in old.iter().filter(|c| !grids.iter().any(|g| &&g.code == *c)) {
+    for (code, _) in source
+        .live_grids
+        .iter()
+        .filter(|(c, _)| !grids.iter().any(|g| &g.code == c))
+    {
+        let left = crate::db::scalar_i64(
+            tx,
+            "SELECT COUNT(*) FROM household WHERE county_code = ? AND grid_code = ?",
+            vec![county.into(), code.clone().into()],
+        )
+        .await?;
+        if left == 0 {
+            continue;
+        }
         // Where most of the retired grid's households (by its compounds) went.
         let mut shares: Vec<(&str, i64)> = Vec::new();
         for c in source
             .compounds
             .iter()
-            .filter(|c| c.grid_code.as_ref() == Some(*code))
+            .filter(|c| c.grid_code.as_ref() == Some(code))
         {
             if let Some(&to) = new_grid.get(c.id.as_str()) {
                 match shares.iter_mut().find(|(g, _)| *g == to) {
@@ -322,20 +328,10 @@ async fn move_people(
                 }
             }
         }
-        let successor = shares
+        let Some((to, _)) = shares
             .iter()
             .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
-            .map(|(g, _)| *g);
-        let left = crate::db::scalar_i64(
-            tx,
-            "SELECT COUNT(*) FROM household WHERE county_code = ? AND grid_code = ?",
-            vec![county.into(), (*code).clone().into()],
-        )
-        .await?;
-        if left == 0 {
-            continue;
-        }
-        let Some(to) = successor else {
+        else {
             return Err(StoreError::Conflict(format!(
                 "网格 {code} 不再有小区，但仍登记有 {left} 户住户，请先为这些住户登记所在小区"
             )));
@@ -343,30 +339,19 @@ async fn move_people(
         moved += exec(
             tx,
             "UPDATE household SET grid_code = ? WHERE county_code = ? AND grid_code = ?",
-            vec![to.into(), county.into(), (*code).clone().into()],
+            vec![(*to).into(), county.into(), code.clone().into()],
         )
         .await?;
-    }
-    if moved > 0 && !old.is_empty() {
-        let marks = vec!["?"; old.len()].join(", ");
-        for (column, household) in [
-            ("grid_code", "household_id"),
-            ("living_grid_code", "living_household_id"),
-        ] {
-            let mut values: Vec<sea_orm::Value> = vec![county.into()];
-            values.extend(old.iter().map(|c| (*c).clone().into()));
+        // Everyone still counted in the retired grid belonged to one of those households.
+        for column in ["grid_code", "living_grid_code"] {
             exec(
                 tx,
-                &format!(
-                    "UPDATE resident SET {column} = (SELECT h.grid_code FROM household h \
-                     WHERE h.county_code = resident.county_code AND h.id = resident.{household}) \
-                     WHERE county_code = ? AND {column} IN ({marks})"
-                ),
-                values,
+                &format!("UPDATE resident SET {column} = ? WHERE county_code = ? AND {column} = ?"),
+                vec![(*to).into(), county.into(), code.clone().into()],
             )
             .await?;
         }
-        crate::care::people_changed(tx, county).await?;
+        crate::care::people_changed(tx, county, &[code.as_str(), to]).await?;
     }
     Ok(usize::try_from(moved).unwrap_or(usize::MAX))
 }

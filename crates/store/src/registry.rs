@@ -1039,6 +1039,13 @@ impl Store {
             ],
         )
         .await?;
+        // The compound's households, and their residents, go with it to its new grid.
+        if let Some(to) = input.grid.as_ref().map(|g| g.to_string())
+            && m.grid_code.as_deref() != Some(to.as_str())
+        {
+            crate::care::households_follow_compound(&tx, &county_of(&m.community_code), id, &to)
+                .await?;
+        }
         refresh_community(&tx, &m.community_code).await?;
         tx.commit().await?;
         Ok(())

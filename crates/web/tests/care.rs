@@ -1086,3 +1086,117 @@ async fn a_new_household_is_registered_in_its_compound_and_filled() {
         .unwrap();
     assert_eq!(row["members"], 1);
 }
+
+#[tokio::test]
+async fn a_compound_put_in_another_grid_takes_its_households_and_people() {
+    let app = demo().await;
+    let community = &GRID[..12];
+    let page = app
+        .get(&format!("/api/communities/{community}"))
+        .await
+        .json();
+    let compound = page["compounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["grid_code"] == GRID)
+        .unwrap()
+        .clone();
+    let other = page["grids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["code"].as_str().unwrap().to_string())
+        .find(|g| g != GRID)
+        .unwrap();
+    let m = compound["id"].as_str().unwrap();
+    // A household in the compound with one member (registered in 1985).
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/compounds/{m}/households"),
+            json!({"kind": "registered", "address": "2号楼101"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let household = r.json()["id"].as_str().unwrap().to_string();
+    let id =
+        IdNumber::from_parts("370725", wangge_domain::Date::new(1985, 3, 3).unwrap(), 615).unwrap();
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/households/{household}/residents"),
+            json!({"kind": "move_in", "name": "迁格", "id_number": id.as_str(), "relation": "户主"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let person = r.json()["id"].as_str().unwrap().to_string();
+    let count = |v: &Value| {
+        (
+            v["total"]["households"].as_i64().unwrap(),
+            v["total"]["residents"].as_i64().unwrap(),
+        )
+    };
+    let here = count(&app.get(&format!("/api/people/stats/{GRID}")).await.json());
+    let there = count(&app.get(&format!("/api/people/stats/{other}")).await.json());
+    let street = count(
+        &app.get(&format!("/api/people/stats/{}", &GRID[..9]))
+            .await
+            .json(),
+    );
+
+    // The registry puts the compound in the other grid.
+    let r = app
+        .json(
+            "PUT",
+            &format!("/api/compounds/{m}"),
+            json!({
+                "name": compound["name"],
+                "households": compound["households"],
+                "population": compound["population"],
+                "grid": other,
+            }),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.text());
+    let h = app
+        .get(&format!("/api/households/{household}"))
+        .await
+        .json();
+    assert_eq!(h["grid_code"], other.as_str());
+    let p = app.get(&format!("/api/residents/{person}")).await.json();
+    assert_eq!(p["grid_code"], other.as_str());
+    let moved = app.get(&format!("/api/people/stats/{GRID}")).await.json();
+    assert!(
+        count(&moved).0 < here.0 && count(&moved).1 < here.1,
+        "{here:?} → {:?}",
+        count(&moved)
+    );
+    let arrived = app.get(&format!("/api/people/stats/{other}")).await.json();
+    assert!(count(&arrived).0 > there.0 && count(&arrived).1 > there.1);
+    // Within the street nothing is lost; a new household is counted at once in the street's
+    // and the county's figures (both were read, and cached, before).
+    let after = count(
+        &app.get(&format!("/api/people/stats/{}", &GRID[..9]))
+            .await
+            .json(),
+    );
+    assert_eq!(after, street);
+    let county = count(&app.get("/api/people/stats/370725").await.json());
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/compounds/{m}/households"),
+            json!({"kind": "registered", "address": "2号楼102"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let street_now = count(
+        &app.get(&format!("/api/people/stats/{}", &GRID[..9]))
+            .await
+            .json(),
+    );
+    assert_eq!(street_now, (street.0 + 1, street.1));
+    let county_now = count(&app.get("/api/people/stats/370725").await.json());
+    assert_eq!(county_now, (county.0 + 1, county.1));
+}
