@@ -232,11 +232,13 @@ impl fmt::Display for Summary {
             100.0 * self.in_band_share()
         )?;
         writeln!(f, "| 在标准内网格的上界 | {} |", self.upper_bound)?;
-        writeln!(
-            f,
-            "| 已证明最优的小区组 | {} / {} |",
-            self.proven_groups, self.groups
-        )?;
+        if self.proven_groups > 0 {
+            writeln!(
+                f,
+                "| 已证明最优的相连小区组 | {} / {} |",
+                self.proven_groups, self.groups
+            )?;
+        }
         writeln!(f, "| 单个小区超上限 | {} |", self.oversized_single)?;
         writeln!(f, "| 相连小区不足下限 | {} |", self.small_group)?;
         writeln!(f, "| 多小区合并超上限 | {} |", self.merged_over_ceiling)?;

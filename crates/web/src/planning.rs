@@ -353,15 +353,21 @@ async fn propose(
         retired,
         moved,
         summary: format!(
-            "{} 个小区、{} 户 → {} 个网格，{} 个在区间内（可计入的 {} 个中；理论上限 {}；{} 个相连小区组中 {} 个已证明不能更多）",
+            "{} 个小区、{} 户 → {} 个网格，{} 个在区间内（可计入的 {} 个中；理论上限 {}{}）",
             plan.summary.compounds,
             plan.summary.households,
             plan.summary.grids,
             plan.summary.in_band,
             plan.summary.eligible,
             plan.summary.upper_bound,
-            plan.summary.groups,
-            plan.summary.proven_groups
+            if plan.summary.proven_groups > 0 {
+                format!(
+                    "；{} 个相连小区组中 {} 个已证明不能更多",
+                    plan.summary.groups, plan.summary.proven_groups
+                )
+            } else {
+                String::new()
+            }
         ),
         upper_bound: plan.summary.upper_bound,
         in_band: plan.summary.in_band,
