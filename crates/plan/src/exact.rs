@@ -2,18 +2,19 @@
 //!
 //! A partition of a group into connected parts of at least `min` households is the same thing
 //! as a choice of disjoint connected *in-band* parts whose *remainder* falls apart into
-//! connected pieces of at least `min` households each (every such piece is then one grid, over
-//! the ceiling or, by chance, in band). The search enumerates the group's connected subsets
-//! whose households lie in the band, then branches on the lowest unassigned compound: it is
-//! either in one of the in-band parts that contain it, or in the remainder. It prunes with the
-//! planner's upper bound (`B + ⌊S / min⌋` over the unassigned compounds) and with the ceiling:
-//! a piece of the remainder that can no longer grow past the ceiling ends the branch (had it
-//! ended in band, it would be the other branch's in-band part).
+//! connected pieces over the ceiling (every such piece is then one grid; a piece that would
+//! land in band is counted as one of the chosen parts instead). The search enumerates the
+//! group's connected subsets whose households lie in the band, then branches on the lowest
+//! unassigned compound: it is either in one of the in-band parts that contain it, or in the
+//! remainder. It prunes with the planner's upper bound (`B + ⌊S / min⌋` per connected piece of
+//! the unassigned compounds, less what the remainder still lacks) and with the ceiling: a piece
+//! of the remainder that can no longer grow past the ceiling ends the branch.
 //!
 //! Groups are represented as bit masks (at most 64 compounds); the work is capped by a budget
-//! of search nodes, and the search gives up (returns `None`) when the cap is reached, so the
-//! planner keeps its heuristic result. Among the partitions with the most in-band grids the
-//! search keeps the one whose grids over the ceiling are closest to it (the planner's score).
+//! of search nodes, and when the cap is reached the search stops, unproven, with the best it
+//! found (the planner then keeps its heuristic result unless that is better). Among the
+//! partitions with the most in-band grids the search keeps the one whose grids over the
+//! ceiling are closest to it (the planner's score).
 
 /// A partition found by the search.
 #[derive(Debug, Clone, PartialEq)]
