@@ -1,9 +1,10 @@
 //! Exact search for small connected groups: the most in-band grids, proven.
 //!
-//! A partition of a group into connected parts of at least `min` households is the same thing
-//! as a choice of disjoint connected *in-band* parts whose *remainder* falls apart into
-//! connected pieces over the ceiling (every such piece is then one grid; a piece that would
-//! land in band is counted as one of the chosen parts instead). The search enumerates the
+//! For the count of in-band grids, a partition of a group into connected parts of at least
+//! `min` households is the same thing as a choice of disjoint connected *in-band* parts whose
+//! *remainder* falls apart into connected pieces over the ceiling (the search makes each such
+//! piece one grid; a piece that would land in band is counted as one of the chosen parts
+//! instead). The search enumerates the
 //! group's connected subsets whose households lie in the band, then branches on the lowest
 //! unassigned compound: it is either in one of the in-band parts that contain it, or in the
 //! remainder. It prunes with the planner's upper bound (`B + ⌊S / min⌋` per connected piece of
