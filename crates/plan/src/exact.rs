@@ -197,7 +197,10 @@ impl Search<'_> {
             left &= !piece;
             let w = weight(self.h, piece);
             if w <= self.hi {
-                needs.push((neighbours(self.adj, piece) & free, self.hi + 1 - w));
+                needs.push((
+                    neighbours(self.adj, piece) & free,
+                    self.hi.saturating_add(1) - w,
+                ));
             }
         }
         let mut total = 0;
@@ -422,6 +425,13 @@ mod tests {
         for &p in &r.parts {
             assert!(weight(&h, p) >= 200);
         }
+    }
+
+    #[test]
+    fn no_ceiling_at_all() {
+        let o = solve(&[290, 30, 290], &path(3), 200, i64::MAX, 1_000, 0);
+        assert!(o.proven);
+        assert_eq!(o.best.unwrap().in_band, 2);
     }
 
     #[test]

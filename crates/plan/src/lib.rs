@@ -272,6 +272,10 @@ pub struct Plan {
     pub warnings: Vec<String>,
 }
 
+/// Most households a compound may have: far above any real compound, low enough that sums over
+/// a whole county cannot overflow.
+pub const MAX_HOUSEHOLDS: i64 = 10_000_000;
+
 /// Input the planner cannot work with (zh-CN messages).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
@@ -282,6 +286,13 @@ pub enum PlanError {
         index: usize,
         id: String,
         households: i64,
+    },
+    #[error("第 {index} 个小区「{id}」的户数 {households} 过大（一个小区至多 {max} 户）")]
+    TooManyHouseholds {
+        index: usize,
+        id: String,
+        households: i64,
+        max: i64,
     },
     #[error("相邻关系第 {edge} 条边引用了不存在的小区序号 {index}（共 {count} 个小区）")]
     BadEdge {

@@ -89,6 +89,14 @@ pub fn plan_with_progress(
                 households: c.households,
             });
         }
+        if c.households > crate::MAX_HOUSEHOLDS {
+            return Err(PlanError::TooManyHouseholds {
+                index: i + 1,
+                id: c.id.clone(),
+                households: c.households,
+                max: crate::MAX_HOUSEHOLDS,
+            });
+        }
     }
     for (k, &(a, b)) in input.adjacency.iter().enumerate() {
         for idx in [a, b] {

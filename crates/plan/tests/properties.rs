@@ -329,4 +329,33 @@ fn bad_input_is_an_error_not_a_panic() {
     )
     .unwrap();
     assert!(p.grids.is_empty());
+    // Absurd household counts are refused; an absurd ceiling is only a wide band.
+    let huge = Input {
+        compounds: vec![pt("a", 0.0, i64::MAX), pt("b", 1.0, i64::MAX)],
+        adjacency: vec![(0, 1)],
+        ..Default::default()
+    };
+    let opts = Options {
+        band: Band { min: 5, max: 6 },
+        seed: 0,
+    };
+    let e = plan(&huge, &opts).unwrap_err();
+    assert!(e.to_string().contains("户数") && e.to_string().contains("过大"));
+    let wide = Input {
+        compounds: vec![pt("a", 0.0, 300), pt("b", 1.0, 20), pt("c", 2.0, 300)],
+        adjacency: vec![(0, 1), (1, 2)],
+        ..Default::default()
+    };
+    let p = plan(
+        &wide,
+        &Options {
+            band: Band {
+                min: 200,
+                max: i64::MAX,
+            },
+            seed: 0,
+        },
+    )
+    .unwrap();
+    assert_eq!(p.summary.in_band, p.grids.len());
 }
