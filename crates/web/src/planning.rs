@@ -552,6 +552,8 @@ struct StreetPlanView {
     street: wangge_store::Street,
     band: Band,
     rows: Vec<CommunityPlanRow>,
+    /// The sums over the communities planned.
+    total: CommunityPlanRow,
     can_adopt: bool,
 }
 
@@ -620,6 +622,30 @@ async fn street_plans(
         ],
         can_adopt: p.access.can(Permission::PlanAdopt, &code)
             && rows.iter().all(|r| r.problem.is_none()),
+        total: rows.iter().fold(
+            CommunityPlanRow {
+                code: String::new(),
+                name: "合计".into(),
+                households: 0,
+                current: 0,
+                proposed: 0,
+                in_band: 0,
+                eligible: 0,
+                upper_bound: 0,
+                moved: 0,
+                problem: None,
+            },
+            |mut t, r| {
+                t.households += r.households;
+                t.current += r.current;
+                t.proposed += r.proposed;
+                t.in_band += r.in_band;
+                t.eligible += r.eligible;
+                t.upper_bound += r.upper_bound;
+                t.moved += r.moved;
+                t
+            },
+        ),
         street: st.street,
         band,
         rows,

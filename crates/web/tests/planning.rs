@@ -63,6 +63,7 @@ async fn every_baodu_community_gets_a_valid_plan_and_one_is_adopted() {
     assert_eq!(page.status, StatusCode::OK);
     let text = page.text();
     assert!(text.contains("宝昌社区") && text.contains("流泉社区") && text.contains("理论上限"));
+    assert!(text.contains("<tfoot><tr><th>合计</th>"), "a row of sums");
 
     // Adopt 宝昌社区's plan.
     let code = "370725001001";
