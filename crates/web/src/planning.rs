@@ -104,19 +104,21 @@ fn input_of(src: &PlanSource) -> Result<Input, AppError> {
             });
         }
     }
-    let live: Vec<&String> = src.live_grids.iter().map(|(c, _)| c).collect();
+    // Every code ever used that is not a current grid with compounds is taken: retired codes,
+    // and live grids without compounds (their code is not given to another grid).
+    let retired_codes = src
+        .used_codes
+        .iter()
+        .filter(|c| !current.iter().any(|g| &g.code == *c))
+        .cloned()
+        .collect();
     let adjacency = geojson::derive_adjacency(&compounds, None);
     Ok(Input {
         compounds,
         adjacency,
         barriers: Vec::new(),
         current,
-        retired_codes: src
-            .used_codes
-            .iter()
-            .filter(|c| !live.contains(c))
-            .cloned()
-            .collect(),
+        retired_codes,
     })
 }
 

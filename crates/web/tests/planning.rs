@@ -326,3 +326,54 @@ async fn a_street_adopts_every_plan_at_once_and_people_follow_their_grids() {
         "{s}"
     );
 }
+
+#[tokio::test]
+async fn a_plan_that_would_orphan_households_is_refused() {
+    let app = TestApp::demo().await;
+    let community = "370725001001";
+    // A grid with no compound, and a household registered in it by grid code alone.
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/communities/{community}/grids"),
+            serde_json::json!({"name": "空网格"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let empty = r.json()["key"].as_str().unwrap().to_string();
+    let id = wangge_domain::people::IdNumber::from_parts(
+        "370725",
+        wangge_domain::Date::new(1970, 7, 7).unwrap(),
+        33,
+    )
+    .unwrap();
+    let csv = format!(
+        "户号,户类型,与户主关系,姓名,公民身份号码,网格编码\nO-1,户籍户,户主,孤户,{},{empty}\n",
+        id.as_str()
+    );
+    let r = app
+        .send_bytes(
+            "POST",
+            "/api/import/residents?filename=o.csv",
+            Some(csv.into_bytes()),
+            "text/csv",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    // The plan has no grid for them to go to: nothing is adopted, and the message says why.
+    let before = live_grids(&app, community).await;
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/plan/communities/{community}/adopt"),
+            serde_json::json!({"min": 500, "max": 600}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert!(
+        r.text().contains(&empty) && r.text().contains("不再有小区"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(live_grids(&app, community).await, before);
+}
