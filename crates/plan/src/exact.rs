@@ -52,6 +52,10 @@ struct Search<'a> {
     best_score: f64,
     best: Option<Vec<u64>>,
     chosen: Vec<u64>,
+    /// States searched (assigned, remainder) and the most parts chosen on reaching them.
+    seen: std::collections::HashMap<(u64, u64), usize>,
+    /// States the memo may still take (it only prunes; past this, the search goes on without).
+    seen_room: usize,
 }
 
 fn weight(h: &[i64], mut m: u64) -> i64 {
@@ -256,6 +260,22 @@ impl Search<'_> {
         self.budget -= 1;
         let free = self.full & !taken & !rem;
         let count = self.chosen.len();
+        // The same state reached again with no more parts chosen cannot do better: what is left
+        // to decide, and the score of what was decided (1 a part), are the same.
+        match self.seen.entry((taken, rem)) {
+            std::collections::hash_map::Entry::Occupied(mut e) => {
+                if *e.get() >= count {
+                    return true;
+                }
+                e.insert(count);
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                if self.seen_room > 0 {
+                    self.seen_room -= 1;
+                    e.insert(count);
+                }
+            }
+        }
         if count + self.bound(free, rem) < self.best_in_band {
             return true;
         }
@@ -357,6 +377,8 @@ pub fn solve(h: &[i64], adj: &[u64], lo: i64, hi: i64, budget: u64, at_least: us
         best_score: f64::NEG_INFINITY,
         best: None,
         chosen: Vec::new(),
+        seen: std::collections::HashMap::new(),
+        seen_room: 1 << 20,
     };
     let cap = usize::try_from(budget).unwrap_or(usize::MAX);
     if !s.enumerate(cap) {
