@@ -383,6 +383,15 @@ pub struct AdoptForm {
     max: i64,
 }
 
+impl From<AdoptForm> for BandQuery {
+    fn from(f: AdoptForm) -> Self {
+        BandQuery {
+            min: Some(f.min),
+            max: Some(f.max),
+        }
+    }
+}
+
 /// Adopts the plan the page showed: the planner is deterministic, so running it again on the
 /// same registry gives the same plan; if the registry changed meanwhile, adopting refuses.
 async fn adopt(
@@ -394,10 +403,7 @@ async fn adopt(
     if !p.access.can(Permission::PlanAdopt, &code) {
         return Err(AppError::Forbidden("无权采用该社区的网格划分方案".into()).into());
     }
-    let q = BandQuery {
-        min: Some(f.min),
-        max: Some(f.max),
-    };
+    let q = BandQuery::from(f);
     let summary = adopt_with(&s, &p, &code, &q).await?;
     tracing::info!(user = %p.username, community = %code, ?summary, "plan adopted");
     Ok(Redirect::to(&format!("/communities/{code}")).into_response())
@@ -467,10 +473,7 @@ async fn adopt_street(
     Path(code): Path<String>,
     Form(f): Form<AdoptForm>,
 ) -> Result<Response, PageError> {
-    let q = BandQuery {
-        min: Some(f.min),
-        max: Some(f.max),
-    };
+    let q = BandQuery::from(f);
     let summary = adopt_street_with(&s, &p, &code, &q).await?;
     tracing::info!(user = %p.username, street = %code, ?summary, "street plans adopted");
     Ok(Redirect::to(&format!("/streets/{code}")).into_response())
@@ -530,6 +533,25 @@ async fn api_adopt(
     };
     let summary = adopt_with(&s, &p, &code, &q).await?;
     Ok(axum::Json(summary).into_response())
+}
+
+impl CommunityPlanRow {
+    /// The sums over `rows`, named 合计.
+    fn total(rows: &[CommunityPlanRow]) -> CommunityPlanRow {
+        let sum = |f: fn(&CommunityPlanRow) -> usize| rows.iter().map(f).sum();
+        CommunityPlanRow {
+            code: String::new(),
+            name: "合计".into(),
+            households: rows.iter().map(|r| r.households).sum(),
+            current: sum(|r| r.current),
+            proposed: sum(|r| r.proposed),
+            in_band: sum(|r| r.in_band),
+            eligible: sum(|r| r.eligible),
+            upper_bound: sum(|r| r.upper_bound),
+            moved: sum(|r| r.moved),
+            problem: None,
+        }
+    }
 }
 
 /// One community's proposal, summarised for the street page.
@@ -624,30 +646,7 @@ async fn street_plans(
         ],
         can_adopt: p.access.can(Permission::PlanAdopt, &code)
             && rows.iter().all(|r| r.problem.is_none()),
-        total: rows.iter().fold(
-            CommunityPlanRow {
-                code: String::new(),
-                name: "合计".into(),
-                households: 0,
-                current: 0,
-                proposed: 0,
-                in_band: 0,
-                eligible: 0,
-                upper_bound: 0,
-                moved: 0,
-                problem: None,
-            },
-            |mut t, r| {
-                t.households += r.households;
-                t.current += r.current;
-                t.proposed += r.proposed;
-                t.in_band += r.in_band;
-                t.eligible += r.eligible;
-                t.upper_bound += r.upper_bound;
-                t.moved += r.moved;
-                t
-            },
-        ),
+        total: CommunityPlanRow::total(&rows),
         street: st.street,
         band,
         rows,
