@@ -1,14 +1,21 @@
 """Run PySAL spopt's MaxPHeuristic on a generated town and report the same figures as
 `wangge-plan`'s benchmark (see README.md in this directory for the exact commands).
 
-Two ways of running it:
-- `--mode whole` (how a general tool is used, and probably how the issue ran it): one
+Three ways of running it:
+- `--mode town` (the default; exactly what the issue describes: the whole town handed to spopt as one
+  instance, its adjacency graph as the weights, spopt's default policy for the parts that
+  cannot reach the floor, which joins them to a neighbouring part by one artificial link).
+  This is one `solve()` over all compounds; its distance matrix is n² floats, which is why the
+  issue saw it pass 10 GB at 50,000 compounds. A region that spans two communities, or that
+  is not contiguous in the town's real adjacency (it uses one of spopt's artificial links,
+  across an arterial or a river), cannot be adopted as a grid and counts as not in band.
+- `--mode whole` (kinder to spopt: small instances, nothing joined across a barrier): one
   MaxPHeuristic per connected part of the town's adjacency graph (arterials and rivers are
   already excluded from it), nothing else. spopt knows nothing of communities, so some of its
   regions span two; such a region cannot be adopted as a grid, and the "share" counts it as not
   in band (the share by households alone is printed beside it).
-- `--mode groups` (the default): spopt helped with our own rules, as below.
-BENCHMARKS.md records both.
+- `--mode groups`: spopt helped with our own rules, as below.
+BENCHMARKS.md records all three.
 
 In `--mode groups`, same instance, same rules as the planner where spopt can follow them:
 - the graph is the town's adjacency file (arterials and rivers are already excluded), cut at
@@ -45,6 +52,8 @@ warnings.filterwarnings("ignore")
 
 # Per-group time limit for one MaxPHeuristic.solve() call, and attempts per group.
 TIMEOUT = 20
+# In town mode one solve() covers every compound (--timeout overrides).
+TOWN_TIMEOUT = 1800
 # In whole mode a part holds up to ~120 compounds (on the 300 town one solve() of the
 # largest part takes about 6 s when it ends at all).
 WHOLE_TIMEOUT = 30
@@ -89,7 +98,21 @@ def groups(ids, community, edges):
     return out, adj
 
 
-def run(compounds_path, adjacency_path, lo, hi, seed, mode="whole"):
+def contiguous(members, adj):
+    """Whether `members` are connected through the town's real adjacency."""
+    inside = set(members)
+    seen = {members[0]}
+    stack = [members[0]]
+    while stack:
+        v = stack.pop()
+        for u in adj[v]:
+            if u in inside and u not in seen:
+                seen.add(u)
+                stack.append(u)
+    return len(seen) == len(inside)
+
+
+def run(compounds_path, adjacency_path, lo, hi, seed, mode="whole", timeout=None):
     gdf = gpd.read_file(compounds_path)
     gdf["id"] = gdf["id"].astype(str)
     with open(adjacency_path, encoding="utf-8") as f:
@@ -103,20 +126,27 @@ def run(compounds_path, adjacency_path, lo, hi, seed, mode="whole"):
     gdf["cx"] = cen.x * np.cos(np.radians(lat0)) * 111320.0
     gdf["cy"] = cen.y * 110574.0
 
-    if mode == "whole":
+    # The town's real adjacency, all edges (contiguity of spopt's regions is judged on it).
+    _, town_adj = groups(ids, [""] * len(ids), edges)
+    if mode == "town":
+        # One instance: every compound, the whole graph, spopt's own handling of the parts.
+        comps, adj = [list(range(len(ids)))], town_adj
+        default_timeout = TOWN_TIMEOUT
+    elif mode == "whole":
         # Connected parts of the whole graph: communities are not spopt's to know.
         comps, adj = groups(ids, [""] * len(ids), edges)
-        timeout = WHOLE_TIMEOUT
+        default_timeout = WHOLE_TIMEOUT
     else:
         comps, adj = groups(ids, community, edges)
-        timeout = TIMEOUT
+        default_timeout = TIMEOUT
+    timeout = timeout or default_timeout
     np.random.seed(seed)
     t0 = time.perf_counter()
     regions = []
     timeouts = failed = 0
     for comp in comps:
         total = int(hh[comp].sum())
-        if len(comp) == 1 or total < lo:
+        if mode != "town" and (len(comp) == 1 or total < lo):
             regions.append(comp)
             continue
         local = {v: i for i, v in enumerate(comp)}
@@ -152,7 +182,7 @@ def run(compounds_path, adjacency_path, lo, hi, seed, mode="whole"):
                 regions.append(members)
     seconds = time.perf_counter() - t0
 
-    eligible = in_band = hh_in_band = in_band_any = crossing = 0
+    eligible = in_band = hh_in_band = in_band_any = crossing = broken = 0
     largest_multi = 0
     for r in regions:
         h = int(hh[r].sum())
@@ -162,9 +192,12 @@ def run(compounds_path, adjacency_path, lo, hi, seed, mode="whole"):
         one_community = len({community[v] for v in r}) == 1
         if not one_community:
             crossing += 1
+        connected = contiguous(r, town_adj)
+        if not connected:
+            broken += 1
         if lo <= h <= hi:
             in_band_any += 1
-            if one_community:
+            if one_community and connected:
                 in_band += 1
                 hh_in_band += h
         if len(r) > 1:
@@ -181,6 +214,7 @@ def run(compounds_path, adjacency_path, lo, hi, seed, mode="whole"):
         "share": in_band / eligible if eligible else 1.0,
         "share_any": in_band_any / eligible if eligible else 1.0,
         "crossing": crossing,
+        "broken": broken,
         "households_share": hh_in_band / int(hh.sum()),
         "largest_multi": largest_multi,
         "timeouts": timeouts,
@@ -194,18 +228,19 @@ def main():
     ap.add_argument("sizes", nargs="*", type=int, default=[300, 5000])
     ap.add_argument("--bands", default="500-600,200-300")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--mode", choices=["whole", "groups"], default="groups")
+    ap.add_argument("--mode", choices=["town", "whole", "groups"], default="town")
+    ap.add_argument("--timeout", type=int, help="seconds per solve() (default by mode)")
     args = ap.parse_args()
     print(f"spopt MaxPHeuristic, mode {args.mode}")
-    print("| compounds | band | time (s) | peak RSS (MiB) | grids | in band and in one community / eligible | share | share by households alone | grids spanning two communities | households in in-band grids | largest multi-compound grid | solve() timeouts (groups failed) |")
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| compounds | band | time (s) | peak RSS (MiB) | grids | in band and in one community / eligible | share | share by households alone | grids spanning two communities | grids not contiguous | households in in-band grids | largest multi-compound grid | solve() timeouts (groups failed) |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in args.sizes:
         for band in args.bands.split(","):
             lo, hi = (int(x) for x in band.split("-"))
-            r = run(f"{args.dir}/town_{n}.compounds.geojson", f"{args.dir}/town_{n}.adjacency.json", lo, hi, args.seed, args.mode)
+            r = run(f"{args.dir}/town_{n}.compounds.geojson", f"{args.dir}/town_{n}.adjacency.json", lo, hi, args.seed, args.mode, args.timeout)
             print(
                 f"| {r['compounds']} | {r['band']} | {r['seconds']:.1f} | {r['peak_rss_mib']:.0f} | {r['grids']} | "
-                f"{r['in_band']} / {r['eligible']} | {100 * r['share']:.1f}% | {100 * r['share_any']:.1f}% | {r['crossing']} | "
+                f"{r['in_band']} / {r['eligible']} | {100 * r['share']:.1f}% | {100 * r['share_any']:.1f}% | {r['crossing']} | {r['broken']} | "
                 f"{100 * r['households_share']:.1f}% | {r['largest_multi']} | {r['timeouts']} ({r['failed']}) |",
                 flush=True,
             )
