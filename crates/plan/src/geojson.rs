@@ -319,9 +319,10 @@ pub fn read_adjacency_file(
 }
 
 /// Derives adjacency from shared polygon boundaries: two compounds are adjacent when they
-/// share a vertex, after snapping vertices to a grid of `tolerance` (in coordinate units;
-/// vertices in neighbouring snap cells also match, so the effective tolerance is up to about
-/// 2.8×). `None` picks 0.5 m: 5e-6 degrees for longitude/latitude input, 0.5 otherwise.
+/// share a stretch of boundary, i.e. at least two vertices, after snapping vertices to a grid
+/// of `tolerance` (in coordinate units; vertices in neighbouring snap cells also match, so the
+/// effective tolerance is up to about 2.8×). Compounds that touch only at a corner are not
+/// adjacent: a grid joined through a corner point is not one piece on the ground. `None` picks 0.5 m: 5e-6 degrees for longitude/latitude input, 0.5 otherwise.
 /// Point compounds get no edges. Linear in the number of vertices (hash on snapped vertices).
 /// Boundaries that meet only at a T-junction without a shared vertex are not detected.
 pub fn derive_adjacency(compounds: &[Compound], tolerance: Option<f64>) -> Vec<(usize, usize)> {
@@ -356,7 +357,9 @@ pub fn derive_adjacency(compounds: &[Compound], tolerance: Option<f64>) -> Vec<(
         l.sort_unstable();
         l.dedup();
     }
-    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    // Each shared vertex is met once, from the first of its two snap cells in the order of
+    // the offsets below (they never hold an offset and its opposite), and recorded with it.
+    let mut shared: Vec<(u32, u32, i64, i64)> = Vec::new();
     for (&(cx, cy), list) in &cells {
         for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1), (1, -1)] {
             let other = if (dx, dy) == (0, 0) {
@@ -368,14 +371,21 @@ pub fn derive_adjacency(compounds: &[Compound], tolerance: Option<f64>) -> Vec<(
             for &a in list {
                 for &b in other {
                     if a != b {
-                        pairs.push((a.min(b) as usize, a.max(b) as usize));
+                        shared.push((a.min(b), a.max(b), cx, cy));
                     }
                 }
             }
         }
     }
-    pairs.sort_unstable();
-    pairs.dedup();
+    shared.sort_unstable();
+    shared.dedup();
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    for w in shared.windows(2) {
+        let pair = (w[0].0 as usize, w[0].1 as usize);
+        if (w[0].0, w[0].1) == (w[1].0, w[1].1) && pairs.last() != Some(&pair) {
+            pairs.push(pair);
+        }
+    }
     pairs
 }
 
@@ -764,6 +774,8 @@ mod tests {
             mk("c", sq(1030.0, 1000.0)),
             // Slightly off: snapped.
             mk("d", sq(1030.1, 1010.0)),
+            // Touches b and c only at corners.
+            mk("e", sq(1020.0, 990.0)),
         ];
         assert_eq!(derive_adjacency(&cs, None), vec![(0, 1), (2, 3)]);
     }

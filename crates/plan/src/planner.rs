@@ -1352,10 +1352,17 @@ fn finish(
         let prefix = prep.community_names[comm as usize]
             .clone()
             .unwrap_or_default();
+        // Above the highest sequence ever used; past 999, the lowest never used (a code has
+        // three digits); only when all 999 are taken does a fourth digit appear.
         let mut seq = max_seq[comm as usize];
+        let mut wrapped = false;
         for i in idx {
             let code = loop {
                 seq += 1;
+                if seq > 999 && !wrapped {
+                    wrapped = true;
+                    seq = 1;
+                }
                 let c = format!("{prefix}{seq:03}");
                 if !used.contains(&c) {
                     break c;

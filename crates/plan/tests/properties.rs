@@ -296,6 +296,33 @@ fn new_codes_go_above_current_and_retired() {
 }
 
 #[test]
+fn past_999_new_codes_take_the_lowest_sequences_never_used() {
+    let mut input = Input {
+        compounds: vec![pt("a", 0.0, 550), pt("b", 10.0, 700), pt("c", 20.0, 800)],
+        adjacency: vec![],
+        ..Default::default()
+    };
+    input.current = vec![CurrentGrid {
+        code: "370725001001999".into(),
+        compounds: vec![0],
+    }];
+    input.retired_codes = vec!["370725001001001".into()];
+    let p = plan(
+        &input,
+        &Options {
+            band: Band { min: 500, max: 600 },
+            seed: 0,
+        },
+    )
+    .unwrap();
+    let codes: Vec<&str> = p.grids.iter().map(|g| g.code.as_str()).collect();
+    assert_eq!(
+        codes,
+        vec!["370725001001002", "370725001001003", "370725001001999"]
+    );
+}
+
+#[test]
 fn bad_input_is_an_error_not_a_panic() {
     let input = Input {
         compounds: vec![pt("a", 0.0, 10)],
