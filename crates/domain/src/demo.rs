@@ -530,13 +530,13 @@ pub fn county() -> DemoCounty {
                         Tier::Basic
                     };
                     (
-                        format!("{}第{}网格", short(r.name), gi + 1),
+                        crate::registry::default_grid_name(r.name, gi as u32 + 1),
                         GridKind::Urban,
                         Some(tier),
                     )
                 } else {
                     (
-                        format!("{}第{}网格", short(r.name), gi + 1),
+                        crate::registry::default_grid_name(r.name, gi as u32 + 1),
                         GridKind::Rural,
                         None,
                     )

@@ -424,6 +424,15 @@ impl Figures {
     }
 }
 
+/// The name a new grid gets until someone names it: the community's name without 社区, then
+/// 第 n 网格 (宝昌社区, 2 → 宝昌第2网格), as the county's grids are named.
+pub fn default_grid_name(community_name: &str, n: u32) -> String {
+    let short = community_name
+        .strip_suffix("社区")
+        .unwrap_or(community_name);
+    format!("{short}第{n}网格")
+}
+
 /// A community's figures: registered places when there are any, else the figures an
 /// imported 附件2 table declared for it.
 pub fn effective_figures(
@@ -454,6 +463,12 @@ pub fn effective_figures(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn new_grids_are_named_after_their_community() {
+        assert_eq!(super::default_grid_name("宝昌社区", 2), "宝昌第2网格");
+        assert_eq!(super::default_grid_name("大林村", 10), "大林村第10网格");
+    }
+
     use super::*;
 
     fn fields(pairs: &[(&str, &str)]) -> Fields {

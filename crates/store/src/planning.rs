@@ -27,6 +27,7 @@ pub struct PlanCompound {
 #[derive(Debug, Clone, Serialize)]
 pub struct PlanSource {
     pub community: String,
+    pub community_name: String,
     pub compounds: Vec<PlanCompound>,
     /// Every grid code ever used in the community (live and retired): none is given again.
     pub used_codes: Vec<String>,
@@ -98,6 +99,7 @@ impl Store {
         }
         Ok(PlanSource {
             community: community.to_string(),
+            community_name: c.name.clone(),
             compounds,
             used_codes,
             live_grids,
@@ -113,11 +115,8 @@ impl Store {
         community: &str,
         grids: &[AdoptGrid],
     ) -> Result<AdoptSummary> {
-        let source = self.check_plan(a, community, grids).await?;
-        let tx = self.conn().begin().await?;
-        let summary = apply_plan(&tx, &source, grids).await?;
-        tx.commit().await?;
-        Ok(summary)
+        self.adopt(a, &[(community.to_string(), grids.to_vec())], true)
+            .await
     }
 
     /// Adopts the plans of several communities (a street's) in one transaction: every plan is
@@ -127,9 +126,30 @@ impl Store {
         a: &Access,
         plans: &[(String, Vec<AdoptGrid>)],
     ) -> Result<AdoptSummary> {
-        // Errors name the community.
+        self.adopt(a, plans, true).await
+    }
+
+    /// What adopting `plans` would do, or why it would be refused, without writing anything:
+    /// the same checks and writes as [`Store::adopt_plans`], in a transaction rolled back.
+    pub async fn try_plans(
+        &self,
+        a: &Access,
+        plans: &[(String, Vec<AdoptGrid>)],
+    ) -> Result<AdoptSummary> {
+        self.adopt(a, plans, false).await
+    }
+
+    async fn adopt(
+        &self,
+        a: &Access,
+        plans: &[(String, Vec<AdoptGrid>)],
+        commit: bool,
+    ) -> Result<AdoptSummary> {
+        // With several communities, errors name the community.
         let named = |community: &str, e: StoreError| match e {
-            StoreError::Conflict(m) => StoreError::Conflict(format!("社区 {community}：{m}")),
+            StoreError::Conflict(m) if plans.len() > 1 => {
+                StoreError::Conflict(format!("社区 {community}：{m}"))
+            }
             e => e,
         };
         let mut sources = Vec::with_capacity(plans.len());
@@ -149,7 +169,11 @@ impl Store {
             total.moved += s.moved;
             total.households_moved += s.households_moved;
         }
-        tx.commit().await?;
+        if commit {
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
         Ok(total)
     }
 
@@ -222,7 +246,11 @@ async fn apply_plan(
                     g.code.clone().into(),
                     county.clone().into(),
                     community.into(),
-                    format!("第{}网格", seq.trim_start_matches('0')).into(),
+                    wangge_domain::registry::default_grid_name(
+                        &source.community_name,
+                        seq.parse().unwrap_or(0),
+                    )
+                    .into(),
                     GridKind::Urban.key().into(),
                     None::<String>.into(),
                     day.clone().into(),

@@ -35,10 +35,58 @@ pub(crate) fn routes() -> crate::Routes {
         )
 }
 
+/// The band asked for (query string, adopt form or JSON body), as typed: empty means "the
+/// policy's"; and, on adopting, the fingerprint of the plan the page showed.
 #[derive(Deserialize, Default)]
 pub struct BandQuery {
-    min: Option<i64>,
-    max: Option<i64>,
+    min: Option<String>,
+    max: Option<String>,
+    plan: Option<String>,
+}
+
+impl BandQuery {
+    /// The same from a JSON body: `min` and `max` as integers (or digit strings), `plan` as a
+    /// string; anything else is refused rather than ignored.
+    fn from_json(v: &serde_json::Value) -> Result<BandQuery, AppError> {
+        let field = |key: &str| -> Result<Option<String>, AppError> {
+            match &v[key] {
+                serde_json::Value::Null => Ok(None),
+                serde_json::Value::Number(n) if n.is_i64() => Ok(Some(n.to_string())),
+                serde_json::Value::String(t) => Ok(Some(t.clone())),
+                other => Err(AppError::BadRequest(format!(
+                    "{key} 应为整数或字符串，收到：{other}"
+                ))),
+            }
+        };
+        Ok(BandQuery {
+            min: field("min")?,
+            max: field("max")?,
+            plan: field("plan")?,
+        })
+    }
+}
+
+/// A household count typed by a person: blank is "not given"; full-width digits are read as
+/// digits; anything else but a positive whole number is an error naming the field.
+fn households_param(label: &str, value: Option<&str>) -> Result<Option<i64>, AppError> {
+    let Some(raw) = value else { return Ok(None) };
+    let text: String = raw
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+            c => c,
+        })
+        .collect();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match text.parse::<i64>() {
+        Ok(n) if n > 0 => Ok(Some(n)),
+        _ => Err(AppError::BadRequest(format!(
+            "户数{label}应为正整数（户），收到「{raw}」"
+        ))),
+    }
 }
 
 /// The band: as asked, else the policy in force for the county today.
@@ -46,9 +94,11 @@ fn band(s: &SharedState, county: &str, q: &BandQuery) -> Result<Band, AppError> 
     let from_policy = Policy::in_force(&s.policies, county, wangge_store::today())
         .and_then(|p| p.doc().grid_division.as_ref())
         .map(|d| (d.household_floor, d.household_ceiling));
+    let min = households_param("下限", q.min.as_deref())?;
+    let max = households_param("上限", q.max.as_deref())?;
     match (
-        q.min.or(from_policy.map(|b| b.0)),
-        q.max.or(from_policy.map(|b| b.1)),
+        min.or(from_policy.map(|b| b.0)),
+        max.or(from_policy.map(|b| b.1)),
     ) {
         (Some(min), Some(max)) if min > 0 && min <= max => Ok(Band { min, max }),
         (Some(min), Some(max)) => Err(AppError::BadRequest(format!(
@@ -145,7 +195,14 @@ const PALETTE: [&str; 12] = [
 ];
 
 /// Lays out a map 380 wide: every compound's bounding box, coloured by its grid.
-fn map(input: &Input, grid_of: &[Option<usize>], codes: &[String]) -> (Vec<Tile>, Vec<Label>, f64) {
+/// A grid's label sits on the compound of the grid nearest to the mean of its compounds'
+/// centres (a grid in pieces would otherwise be labelled on another grid).
+fn map(
+    input: &Input,
+    names: &[&str],
+    grid_of: &[Option<usize>],
+    codes: &[String],
+) -> (Vec<Tile>, Vec<Label>, f64) {
     let boxes: Vec<[f64; 4]> = input
         .compounds
         .iter()
@@ -198,21 +255,37 @@ fn map(input: &Input, grid_of: &[Option<usize>], codes: &[String]) -> (Vec<Tile>
             colour: g.map(|g| PALETTE[g % PALETTE.len()]).unwrap_or("#cccccc"),
             title: format!(
                 "{}：{} 户{}",
-                input.compounds[i].id,
+                names.get(i).copied().unwrap_or(&input.compounds[i].id),
                 input.compounds[i].households,
                 g.map(|g| format!("，网格 {}", codes[g]))
                     .unwrap_or_default()
             ),
         });
     }
+    let centre = |t: &Tile| (t.x + t.w / 2.0, t.y + t.h / 2.0);
     let labels = sums
         .iter()
         .zip(codes)
-        .filter(|(s, _)| s.2 > 0.0)
-        .map(|(s, code)| Label {
-            x: s.0 / s.2,
-            y: s.1 / s.2 + 4.0,
-            text: code[code.len().saturating_sub(3)..].to_string(),
+        .enumerate()
+        .filter(|(_, (s, _))| s.2 > 0.0)
+        .filter_map(|(g, (s, code))| {
+            let mean = (s.0 / s.2, s.1 / s.2);
+            let distance = |t: &Tile| {
+                let c = centre(t);
+                (c.0 - mean.0).powi(2) + (c.1 - mean.1).powi(2)
+            };
+            let nearest = tiles
+                .iter()
+                .zip(grid_of)
+                .filter(|(_, of)| **of == Some(g))
+                .map(|(t, _)| t)
+                .min_by(|a, b| distance(a).total_cmp(&distance(b)))?;
+            let (x, y) = centre(nearest);
+            Some(Label {
+                x,
+                y: y + 4.0,
+                text: code[code.len().saturating_sub(3)..].to_string(),
+            })
         })
         .collect();
     (tiles, labels, height)
@@ -249,6 +322,26 @@ struct PlanView {
     in_band: usize,
     eligible: usize,
     can_adopt: bool,
+    /// The plan's fingerprint, sent back by the adopt form.
+    fingerprint: String,
+    /// What adopting would do, or why it would be refused (checked without writing).
+    adoption: Result<String, String>,
+}
+
+/// What adopting would do, in words, or why the store would refuse it — checked by adopting
+/// in a transaction that is rolled back, so the page never offers a plan that cannot be taken.
+async fn adoption(
+    s: &SharedState,
+    p: &Principal,
+    plans: &[(String, Vec<AdoptGrid>)],
+) -> Result<String, String> {
+    match s.store.try_plans(&p.access, plans).await {
+        Ok(a) => Ok(format!(
+            "采用后：保留网格 {} 个，新建 {} 个，撤销 {} 个；{} 个小区、{} 户住户调整所属网格。",
+            a.kept, a.created, a.retired, a.moved, a.households_moved
+        )),
+        Err(e) => Err(AppError::from(e).message()),
+    }
 }
 
 fn run(s: &SharedState, src: &PlanSource, band: Band) -> Result<(Input, Plan), AppError> {
@@ -280,7 +373,9 @@ async fn propose(
                 .and_then(|g| current_codes.iter().position(|x| x == g))
         })
         .collect();
-    let (current_tiles, current_labels, current_height) = map(&input, &current_of, &current_codes);
+    let names: Vec<&str> = src.compounds.iter().map(|c| c.name.as_str()).collect();
+    let (current_tiles, current_labels, current_height) =
+        map(&input, &names, &current_of, &current_codes);
     // Proposed map.
     let proposed_codes: Vec<String> = plan.grids.iter().map(|g| g.code.clone()).collect();
     let mut proposed_of = vec![None; input.compounds.len()];
@@ -290,7 +385,7 @@ async fn propose(
         }
     }
     let (proposed_tiles, proposed_labels, proposed_height) =
-        map(&input, &proposed_of, &proposed_codes);
+        map(&input, &names, &proposed_of, &proposed_codes);
     let moved = src
         .compounds
         .iter()
@@ -326,6 +421,13 @@ async fn propose(
         .filter(|c| !proposed_codes.contains(c))
         .cloned()
         .collect();
+    let plans = vec![(code.clone(), adopt_grids(&src, &plan))];
+    let can_adopt = p.access.can(Permission::PlanAdopt, &code);
+    let adoption = if can_adopt {
+        adoption(&s, &p, &plans).await
+    } else {
+        Err(String::new())
+    };
     Ok(crate::auth::render(&PlanView {
         me: Me::of(&p),
         crumbs: vec![
@@ -342,7 +444,9 @@ async fn propose(
                 href: format!("/plan/communities/{code}"),
             },
         ],
-        can_adopt: p.access.can(Permission::PlanAdopt, &code),
+        can_adopt,
+        fingerprint: fingerprint(&plans),
+        adoption,
         community,
         band,
         current_tiles,
@@ -377,36 +481,62 @@ async fn propose(
     }))
 }
 
-#[derive(Deserialize)]
-pub struct AdoptForm {
-    min: i64,
-    max: i64,
+/// The fingerprint of a set of plans (community code and grids): what the page shows is what
+/// is adopted, or nothing.
+fn fingerprint(plans: &[(String, Vec<AdoptGrid>)]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for (community, grids) in plans {
+        h.update(community.as_bytes());
+        for g in grids {
+            h.update(b"\n");
+            h.update(g.code.as_bytes());
+            for m in &g.compounds {
+                h.update(b",");
+                h.update(m.as_bytes());
+            }
+        }
+        h.update(b"\n\n");
+    }
+    crate::auth::hex(&h.finalize()[..8])
 }
 
-impl From<AdoptForm> for BandQuery {
-    fn from(f: AdoptForm) -> Self {
-        BandQuery {
-            min: Some(f.min),
-            max: Some(f.max),
-        }
+/// Refuses when the plan the user saw (its fingerprint) is not the plan the registry gives now.
+fn same_plan(q: &BandQuery, plans: &[(String, Vec<AdoptGrid>)]) -> Result<(), AppError> {
+    match q.plan.as_deref().map(str::trim) {
+        Some(seen) if !seen.is_empty() && seen != fingerprint(plans) => Err(AppError::Conflict(
+            "方案已变化：打开页面以来，小区或户数的登记有变动，方案随之改变。请重新查看方案后再采用，未作任何修改"
+                .into(),
+        )),
+        _ => Ok(()),
     }
 }
 
 /// Adopts the plan the page showed: the planner is deterministic, so running it again on the
-/// same registry gives the same plan; if the registry changed meanwhile, adopting refuses.
+/// same registry gives the same plan; if the registry changed meanwhile (the form's `plan`
+/// fingerprint differs), adopting refuses.
 async fn adopt(
     State(s): State<SharedState>,
     Extension(p): Extension<Principal>,
     Path(code): Path<String>,
-    Form(f): Form<AdoptForm>,
+    Form(q): Form<BandQuery>,
 ) -> Result<Response, PageError> {
-    if !p.access.can(Permission::PlanAdopt, &code) {
-        return Err(AppError::Forbidden("无权采用该社区的网格划分方案".into()).into());
-    }
-    let q = BandQuery::from(f);
     let summary = adopt_with(&s, &p, &code, &q).await?;
     tracing::info!(user = %p.username, community = %code, ?summary, "plan adopted");
     Ok(Redirect::to(&format!("/communities/{code}")).into_response())
+}
+
+/// The community's plan as the store adopts it, from the registry as it is now.
+async fn community_plan(
+    s: &SharedState,
+    p: &Principal,
+    code: &str,
+    q: &BandQuery,
+) -> Result<Vec<(String, Vec<AdoptGrid>)>, AppError> {
+    let src = s.store.plan_source(&p.access, code).await?;
+    let band = band(s, &code[..6.min(code.len())], q)?;
+    let (_, plan) = run(s, &src, band)?;
+    Ok(vec![(code.to_string(), adopt_grids(&src, &plan))])
 }
 
 /// Runs the planner again on the registry as it is (deterministic: the plan shown) and adopts it.
@@ -416,12 +546,12 @@ async fn adopt_with(
     code: &str,
     q: &BandQuery,
 ) -> Result<wangge_store::AdoptSummary, AppError> {
-    let src = s.store.plan_source(&p.access, code).await?;
-    let band = band(s, &code[..6.min(code.len())], q)?;
-    let (_, plan) = run(s, &src, band)?;
-    Ok(s.store
-        .adopt_plan(&p.access, code, &adopt_grids(&src, &plan))
-        .await?)
+    if !p.access.can(Permission::PlanAdopt, code) {
+        return Err(AppError::Forbidden("无权采用该社区的网格划分方案".into()));
+    }
+    let plans = community_plan(s, p, code, q).await?;
+    same_plan(q, &plans)?;
+    Ok(s.store.adopt_plans(&p.access, &plans).await?)
 }
 
 /// A plan as the store adopts it: grid codes and compound ids.
@@ -464,6 +594,7 @@ async fn adopt_street_with(
             .map_err(|e| AppError::Conflict(format!("{}：{}", c.name, e.message())))?;
         plans.push((c.code.clone(), adopt_grids(&src, &plan)));
     }
+    same_plan(q, &plans)?;
     Ok(s.store.adopt_plans(&p.access, &plans).await?)
 }
 
@@ -471,9 +602,8 @@ async fn adopt_street(
     State(s): State<SharedState>,
     Extension(p): Extension<Principal>,
     Path(code): Path<String>,
-    Form(f): Form<AdoptForm>,
+    Form(q): Form<BandQuery>,
 ) -> Result<Response, PageError> {
-    let q = BandQuery::from(f);
     let summary = adopt_street_with(&s, &p, &code, &q).await?;
     tracing::info!(user = %p.username, street = %code, ?summary, "street plans adopted");
     Ok(Redirect::to(&format!("/streets/{code}")).into_response())
@@ -485,10 +615,7 @@ async fn api_adopt_street(
     Path(code): Path<String>,
     axum::Json(f): axum::Json<serde_json::Value>,
 ) -> Result<Response, crate::error::ApiError> {
-    let q = BandQuery {
-        min: f["min"].as_i64(),
-        max: f["max"].as_i64(),
-    };
+    let q = BandQuery::from_json(&f)?;
     let summary = adopt_street_with(&s, &p, &code, &q).await?;
     Ok(axum::Json(summary).into_response())
 }
@@ -514,6 +641,7 @@ async fn api_propose(
         "groups": plan.summary.groups,
         "proven_groups": plan.summary.proven_groups,
         "band": [band.min, band.max],
+        "plan": fingerprint(&[(code.clone(), adopt_grids(&src, &plan))]),
     });
     Ok(axum::Json(doc).into_response())
 }
@@ -524,13 +652,7 @@ async fn api_adopt(
     Path(code): Path<String>,
     axum::Json(f): axum::Json<serde_json::Value>,
 ) -> Result<Response, crate::error::ApiError> {
-    if !p.access.can(Permission::PlanAdopt, &code) {
-        return Err(AppError::Forbidden("无权采用该社区的网格划分方案".into()).into());
-    }
-    let q = BandQuery {
-        min: f["min"].as_i64(),
-        max: f["max"].as_i64(),
-    };
+    let q = BandQuery::from_json(&f)?;
     let summary = adopt_with(&s, &p, &code, &q).await?;
     Ok(axum::Json(summary).into_response())
 }
@@ -579,6 +701,8 @@ struct StreetPlanView {
     /// The sums over the communities planned.
     total: CommunityPlanRow,
     can_adopt: bool,
+    fingerprint: String,
+    adoption: Result<String, String>,
 }
 
 /// Every community of a street planned at once: what would change where.
@@ -591,6 +715,7 @@ async fn street_plans(
     let st = s.store.street(&p.access, &code).await?;
     let band = band(&s, &code[..6.min(code.len())], &q)?;
     let mut rows = Vec::new();
+    let mut plans = Vec::new();
     for c in &st.communities {
         let src = s.store.plan_source(&p.access, &c.code).await?;
         let mut row = CommunityPlanRow {
@@ -623,11 +748,21 @@ async fn street_plans(
                     .enumerate()
                     .filter(|(i, m)| m.grid_code.as_deref() != Some(to[*i]))
                     .count();
+                if !src.compounds.is_empty() {
+                    plans.push((c.code.clone(), adopt_grids(&src, &plan)));
+                }
             }
             Err(e) => row.problem = Some(e.message()),
         }
         rows.push(row);
     }
+    let can_adopt =
+        p.access.can(Permission::PlanAdopt, &code) && rows.iter().all(|r| r.problem.is_none());
+    let adoption = if can_adopt {
+        adoption(&s, &p, &plans).await
+    } else {
+        Err(String::new())
+    };
     Ok(crate::auth::render(&StreetPlanView {
         me: Me::of(&p),
         crumbs: vec![
@@ -644,8 +779,9 @@ async fn street_plans(
                 href: format!("/plan/streets/{code}"),
             },
         ],
-        can_adopt: p.access.can(Permission::PlanAdopt, &code)
-            && rows.iter().all(|r| r.problem.is_none()),
+        can_adopt,
+        fingerprint: fingerprint(&plans),
+        adoption,
         total: CommunityPlanRow::total(&rows),
         street: st.street,
         band,
