@@ -752,7 +752,7 @@ pub fn openapi_document() -> Value {
         "/api/plan/communities/{code}".into(),
         "get",
         op(
-            "生成社区网格划分方案（GeoJSON：每个网格一个要素，含 code、households、compounds、in_band、reason）；户数区间默认取适用的政策文件",
+            "生成社区网格划分方案（GeoJSON：每个网格一个要素，含 code、households、compounds、in_band、reason；summary.plan 为方案指纹，采用时传回）；户数区间默认取适用的政策文件",
             "plan",
             &["code", "?min", "?max"],
             None,
@@ -767,7 +767,7 @@ pub fn openapi_document() -> Value {
             "plan",
             &["code"],
             Some(
-                json!({"type": "object", "properties": {"min": {"type": "integer"}, "max": {"type": "integer"}}}),
+                json!({"type": "object", "properties": {"min": {"type": "integer"}, "max": {"type": "integer"}, "plan": {"type": "string", "description": "方案指纹（GET 方案返回的 summary.plan）；给出时，方案已变化则拒绝（409），不作修改"}}}),
             ),
             ("200", obj()),
         ),
@@ -780,7 +780,7 @@ pub fn openapi_document() -> Value {
             "plan",
             &["code"],
             Some(
-                json!({"type": "object", "properties": {"min": {"type": "integer"}, "max": {"type": "integer"}}}),
+                json!({"type": "object", "properties": {"min": {"type": "integer"}, "max": {"type": "integer"}, "plan": {"type": "string", "description": "方案指纹（GET 方案返回的 summary.plan）；给出时，方案已变化则拒绝（409），不作修改"}}}),
             ),
             ("200", obj()),
         ),
