@@ -101,6 +101,8 @@ pub enum FieldError {
     NotArea(String),
     #[error("应为日期（如 2020-05-31），现为“{0}”")]
     NotDate(String),
+    #[error("不能大于 {max}，现为 {value}（请核对）")]
+    TooLarge { max: i64, value: String },
     #[error("{0}")]
     Other(String),
 }

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::code::{CommunityCode, GridCode, StreetCode};
 use crate::place::{
-    Boundary, CommunityKind, CompoundKind, Date, GridKind, Tier, parse_area, parse_count,
-    parse_name, parse_optional_text,
+    Boundary, CommunityKind, CompoundKind, Date, FieldError, GridKind, Tier, parse_area,
+    parse_count, parse_name, parse_optional_text,
 };
 
 /// Field name → message, for users (zh-CN).
@@ -60,6 +60,33 @@ impl<'a> Form<'a> {
     fn count(&mut self, field: &str) -> Option<i64> {
         let r = parse_count(self.raw(field));
         self.take(field, r)
+    }
+
+    /// A count no larger than `max`: a typo of a few extra digits is an error, not a
+    /// figure that the county's totals then carry.
+    fn count_at_most(&mut self, field: &str, max: i64) -> Option<i64> {
+        let r = parse_count(self.raw(field)).and_then(|n| {
+            if n > max {
+                Err(FieldError::TooLarge {
+                    max,
+                    value: n.to_string(),
+                })
+            } else {
+                Ok(n)
+            }
+        });
+        self.take(field, r)
+    }
+
+    fn area_at_most(&mut self, field: &str, max: f64) -> Option<f64> {
+        let r = parse_area(self.raw(field)).and_then(|a| match a {
+            Some(a) if a > max => Err(FieldError::TooLarge {
+                max: max as i64,
+                value: self.raw(field).to_string(),
+            }),
+            a => Ok(a),
+        });
+        self.take(field, r).flatten()
     }
 
     fn optional_count(&mut self, field: &str) -> Option<i64> {
@@ -231,6 +258,14 @@ impl GridInput {
     }
 }
 
+/// Plausibility limits for one compound (小区) or village as typed in: far above any real one
+/// (the largest compounds have a few tens of thousands of households), low enough that a
+/// slip of extra digits is caught instead of entering the county's totals.
+pub const COMPOUND_MAX_HOUSEHOLDS: i64 = 100_000;
+pub const COMPOUND_MAX_POPULATION: i64 = 500_000;
+/// Square metres of residential floor area.
+pub const COMPOUND_MAX_AREA: f64 = 50_000_000.0;
+
 /// 小区 / 村庄 / 居民小组 as created or edited.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompoundInput {
@@ -261,9 +296,9 @@ impl CompoundInput {
             let r = GridCode::parse(form.raw("grid"));
             form.take("grid", r)
         };
-        let households = form.count("households");
-        let population = form.count("population");
-        let residential_area = form.area("residential_area");
+        let households = form.count_at_most("households", COMPOUND_MAX_HOUSEHOLDS);
+        let population = form.count_at_most("population", COMPOUND_MAX_POPULATION);
+        let residential_area = form.area_at_most("residential_area", COMPOUND_MAX_AREA);
         let has_property_management = form.flag("has_property_management");
         let property_company = form.text("property_company", 100);
         if property_company.is_some() && !has_property_management {
@@ -527,6 +562,18 @@ mod tests {
             CompoundInput::parse(&fields(&[("name", "甲"), ("households", "很多")])).unwrap_err();
         assert_eq!(e["households"], "应为非负整数，现为“很多”");
         assert_eq!(e["population"], "不能为空");
+        let e = CompoundInput::parse(&fields(&[
+            ("name", "甲"),
+            ("households", "99999999999"),
+            ("population", "1"),
+            ("residential_area", "99999999999999999999"),
+        ]))
+        .unwrap_err();
+        assert_eq!(
+            e["households"],
+            "不能大于 100000，现为 99999999999（请核对）"
+        );
+        assert!(e["residential_area"].starts_with("不能大于"), "{e:?}");
     }
 
     #[test]

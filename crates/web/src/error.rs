@@ -123,3 +123,48 @@ impl IntoResponse for PageError {
         res
     }
 }
+
+/// An error the framework answered before any handler ran (a malformed query string, form or
+/// JSON body, a wrong method, an unknown address), in the same Chinese forms as every other
+/// error: JSON under `/api/`, a page elsewhere; the parser's own words stay in brackets for
+/// whoever debugs an API client.
+pub fn framework_error(api: bool, status: StatusCode, detail: &str) -> Response {
+    let detail = detail.trim();
+    let head = if status == StatusCode::NOT_FOUND {
+        "没有这个地址，请从首页或导航进入"
+    } else if status == StatusCode::METHOD_NOT_ALLOWED {
+        "该地址不支持这种请求方法"
+    } else if status == StatusCode::PAYLOAD_TOO_LARGE {
+        "上传的内容过大"
+    } else if status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
+        "请求内容的类型不对（Content-Type）"
+    } else if detail.starts_with("Failed to deserialize query string") {
+        "地址中的参数有误"
+    } else if detail.starts_with("Failed to deserialize form") {
+        "表单内容有误，请检查各项后再提交"
+    } else if detail.contains("JSON") || detail.contains("json") {
+        "JSON 内容有误"
+    } else {
+        "请求有误"
+    };
+    let message = if detail.is_empty() {
+        head.to_string()
+    } else {
+        format!("{head}（{detail}）")
+    };
+    let mut res = if api {
+        Json(json!({ "error": message })).into_response()
+    } else {
+        let title = if status == StatusCode::NOT_FOUND {
+            "未找到"
+        } else {
+            "请求有误"
+        };
+        crate::auth::render(&ErrorPage {
+            title: title.into(),
+            message,
+        })
+    };
+    *res.status_mut() = status;
+    res
+}

@@ -129,7 +129,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/static/style.css", get(style))
         .route("/static/app.js", get(script))
+        .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(framework_errors))
         .layer(middleware::from_fn(security_headers))
         .with_state(state)
 }
@@ -168,6 +170,39 @@ async fn script() -> impl IntoResponse {
         ],
         include_str!("../static/app.js"),
     )
+}
+
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    error::framework_error(
+        uri.path().starts_with("/api/"),
+        axum::http::StatusCode::NOT_FOUND,
+        "",
+    )
+}
+
+/// The framework's own rejections come as English plain text; they are given again in the
+/// product's Chinese error forms (see [`error::framework_error`]).
+async fn framework_errors(
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let api = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    let status = res.status();
+    let plain = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    let empty_405 = status == axum::http::StatusCode::METHOD_NOT_ALLOWED
+        && res.headers().get(header::CONTENT_TYPE).is_none();
+    if !(status.is_client_error() && (plain || empty_405)) {
+        return res;
+    }
+    let body = axum::body::to_bytes(res.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    error::framework_error(api, status, &String::from_utf8_lossy(&body))
 }
 
 async fn security_headers(

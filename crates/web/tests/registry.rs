@@ -499,3 +499,47 @@ async fn search_finds_places_by_name_and_code() {
         "% is a character, not a wildcard"
     );
 }
+
+#[tokio::test]
+async fn malformed_requests_and_unknown_addresses_are_answered_in_chinese() {
+    let app = TestApp::demo().await;
+    // A query string the handler cannot read: a page, in Chinese, with the status kept.
+    let r = app.get("/budget?year=abc").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text().contains("地址中的参数有误"), "{}", r.text());
+    assert!(r.text().contains("<html"), "{}", r.text());
+    // The same under /api/: JSON.
+    let r = app.get("/api/search?limit=-1").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.json()["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("地址中的参数有误")
+    );
+    // A JSON body that is not JSON.
+    let r = app
+        .send_bytes(
+            "POST",
+            "/api/plan/communities/370725001001/adopt",
+            Some(b"{".to_vec()),
+            "application/json",
+        )
+        .await;
+    assert!(r.status.is_client_error());
+    assert!(
+        r.json()["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("JSON 内容有误"),
+        "{}",
+        r.text()
+    );
+    // Unknown addresses.
+    let r = app.get("/nonexistent").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.text().contains("没有这个地址"), "{}", r.text());
+    let r = app.get("/api/nonexistent").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.json()["error"].as_str().unwrap().contains("没有这个地址"));
+}
