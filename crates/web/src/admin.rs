@@ -260,7 +260,8 @@ async fn totp_confirm(
     let Some(secret) = user.totp_secret.clone().filter(|_| !user.totp_enabled) else {
         return account_view(&s, &p, None, None, Some("请先点击“启用两步验证”".into())).await;
     };
-    if !crate::totp::verify(&secret, &f.code, wangge_store::now_secs()) {
+    let now = wangge_store::now_secs();
+    if !crate::auth::accept_totp(&s.store, &p.user_id, &secret, &f.code, now).await? {
         return account_view(
             &s,
             &p,

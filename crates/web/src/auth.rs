@@ -559,8 +559,18 @@ async fn login(State(s): State<SharedState>, req: Request) -> Response {
         );
     }
     let password_ok = verify_password(&f.password, &user.password_hash);
+    // The code is spent only by a login that has the password too.
     let totp_ok = match (&user.totp_secret, user.totp_enabled) {
-        (Some(secret), true) => crate::totp::verify(secret, &f.totp, now),
+        (Some(secret), true) if password_ok => {
+            match accept_totp(&s.store, &user.id, secret, &f.totp, now).await {
+                Ok(ok) => ok,
+                Err(e) => {
+                    tracing::error!(error = %e, "TOTP step not recorded");
+                    return (StatusCode::INTERNAL_SERVER_ERROR, "服务暂时不可用").into_response();
+                }
+            }
+        }
+        (Some(_), true) => false,
         _ => true,
     };
     if !password_ok || !totp_ok {
@@ -614,6 +624,21 @@ async fn login(State(s): State<SharedState>, req: Request) -> Response {
 }
 
 use axum::extract::FromRequest;
+
+/// Checks a TOTP code of a user and spends its time step: a code is accepted once, and only
+/// a step later than the last accepted one is. Every TOTP check goes through here.
+pub(crate) async fn accept_totp(
+    store: &Store,
+    user_id: &str,
+    secret_b32: &str,
+    code: &str,
+    now: i64,
+) -> Result<bool, wangge_store::StoreError> {
+    match crate::totp::step_of(secret_b32, code, now) {
+        Some(step) => store.claim_totp_step(user_id, step).await,
+        None => Ok(false),
+    }
+}
 
 /// Logout everywhere: every session of the user ends.
 pub(crate) async fn logout(
