@@ -543,7 +543,7 @@ async fn login(State(s): State<SharedState>, req: Request) -> Response {
         let _ = verify_password(&f.password, DUMMY_HASH);
         s.limiter.failed(&client, now);
         let _ = s.store.audit(&audit("failed", &username)).await;
-        return refuse(StatusCode::UNAUTHORIZED, "用户名或密码不正确", &f);
+        return refuse(StatusCode::UNAUTHORIZED, BAD_CREDENTIALS, &f);
     };
     if user.disabled {
         let _ = s.store.audit(&audit("disabled", &username)).await;
@@ -583,12 +583,7 @@ async fn login(State(s): State<SharedState>, req: Request) -> Response {
             tracing::error!(error = %e, "login failure not recorded");
         }
         let _ = s.store.audit(&audit("failed", &username)).await;
-        let msg = if password_ok {
-            "动态验证码不正确"
-        } else {
-            "用户名或密码不正确"
-        };
-        return refuse(StatusCode::UNAUTHORIZED, msg, &f);
+        return refuse(StatusCode::UNAUTHORIZED, BAD_CREDENTIALS, &f);
     }
     let token = random_hex(32);
     let csrf = random_hex(32);
@@ -624,6 +619,10 @@ async fn login(State(s): State<SharedState>, req: Request) -> Response {
 }
 
 use axum::extract::FromRequest;
+
+/// The one answer to a wrong username, password or code: it does not tell which was wrong,
+/// nor whether the account exists or has a second factor.
+pub const BAD_CREDENTIALS: &str = "用户名、密码或动态验证码不正确";
 
 /// Checks a TOTP code of a user and spends its time step: a code is accepted once, and only
 /// a step later than the last accepted one is. Every TOTP check goes through here.

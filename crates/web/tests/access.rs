@@ -1744,7 +1744,7 @@ async fn lockout_session_limits_logout_everywhere_and_two_factors() {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    assert!(r.text().contains("动态验证码不正确"));
+    assert!(r.text().contains("用户名、密码或动态验证码不正确"));
     app.login_as("boss", PW, &totp_now(&secret)).await;
     assert_eq!(app.get("/api/overview").await.status, StatusCode::OK);
 

@@ -1,4 +1,5 @@
-//! The account's own security: a TOTP code is accepted once.
+//! The account's own security: a failed login does not say which of password and code was
+//! wrong, and a TOTP code is accepted once.
 
 mod common;
 
@@ -11,8 +12,65 @@ fn totp_at(secret: &str, steps: i64) -> String {
     wangge_web::totp::code_at(&raw, wangge_store::now_secs() + steps * 30)
 }
 
+/// A six-digit code that is not the current one (nor its neighbours').
+fn wrong_code(secret: &str) -> String {
+    let near: Vec<String> = (-1..=1).map(|d| totp_at(secret, d)).collect();
+    (0..10)
+        .map(|d| format!("{d}{d}{d}{d}{d}{d}"))
+        .find(|c| !near.contains(c))
+        .unwrap()
+}
+
+/// The error message of a refused login page.
+fn login_error(page: &str) -> String {
+    page.split("<p class=\"error\" role=\"alert\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap_or_else(|| panic!("no error on the page: {page}"))
+        .to_string()
+}
+
 fn login_form<'a>(user: &'a str, password: &'a str, code: &'a str) -> [(&'a str, &'a str); 3] {
     [("username", user), ("password", password), ("totp", code)]
+}
+
+#[tokio::test]
+async fn a_failed_login_does_not_say_whether_the_password_was_right() {
+    let app = TestApp::demo_logged_out().await;
+    let wrong = wrong_code(TOTP);
+    let bad_password = app
+        .form_raw("/login", &login_form("admin", "wrong", &totp_now(TOTP)))
+        .await;
+    let bad_code = app
+        .form_raw("/login", &login_form("admin", PASSWORD, &wrong))
+        .await;
+    let no_code = app
+        .form_raw("/login", &login_form("admin", PASSWORD, ""))
+        .await;
+    let nobody = app
+        .form_raw("/login", &login_form("nobody", "wrong", &wrong))
+        .await;
+    for r in [&bad_password, &bad_code, &no_code, &nobody] {
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(login_error(&r.text()), "用户名、密码或动态验证码不正确");
+    }
+    assert_eq!(bad_password.text(), bad_code.text(), "the same page");
+    assert_eq!(bad_password.text(), no_code.text(), "the same page");
+
+    // Both kinds of failure count alike: five in a row, mixed, lock the account.
+    let admin = app.store.user_by_name("admin").await.unwrap().unwrap();
+    assert_eq!(admin.failed_logins, 3);
+    app.form_raw("/login", &login_form("admin", "wrong", &wrong))
+        .await;
+    let r = app
+        .form_raw("/login", &login_form("admin", PASSWORD, &wrong))
+        .await;
+    assert_eq!(login_error(&r.text()), "用户名、密码或动态验证码不正确");
+    let r = app
+        .form_raw("/login", &login_form("admin", PASSWORD, &totp_now(TOTP)))
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.text().contains("账号已锁定"));
 }
 
 #[tokio::test]
@@ -30,6 +88,7 @@ async fn a_totp_code_is_accepted_once() {
             .form_raw("/login", &login_form("admin", PASSWORD, code))
             .await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{code}");
+        assert_eq!(login_error(&r.text()), "用户名、密码或动态验证码不正确");
     }
     // The next code (one step of clock drift is allowed) is new, so it is accepted once.
     let next = totp_at(TOTP, 1);
