@@ -253,9 +253,17 @@ fn unauthorized(api: bool) -> Response {
     }
 }
 
+/// Where a user changes his password; the only page open while a one-time password is in
+/// force.
+pub const PASSWORD_PAGE: &str = "/account/password";
+/// The API's answer while a one-time password is in force.
+pub const MUST_CHANGE_PASSWORD: &str = "须先修改密码：当前密码是管理员设置的一次性密码，请先在“我的账号 › 修改密码”（/account/password）设置新密码";
+
 /// Lets a request through only with a live session; puts its [`Principal`] on the request.
-/// Without one, the API answers 401 and pages redirect to the login form. A session that owes
-/// a second factor reaches only the enrolment page and logout.
+/// Without one, the API answers 401 and pages redirect to the login form. A session whose
+/// password is a one-time one reaches only the password change, `/api/session` and logout
+/// (pages redirect there with 303, the API answers 403). A session that owes a second factor
+/// reaches only the account pages (enrolment) and logout.
 pub async fn require_login(State(s): State<SharedState>, mut req: Request, next: Next) -> Response {
     let api = req.uri().path().starts_with("/api/");
     let user = match session_token(req.headers()) {
@@ -287,6 +295,19 @@ pub async fn require_login(State(s): State<SharedState>, mut req: Request, next:
         client: client_of(&req),
     };
     let path = req.uri().path();
+    // A one-time password (new account, reset) is changed before anything else.
+    let open_to_change = path == PASSWORD_PAGE || path == "/logout" || path == "/api/session";
+    if p.must_change_password && !open_to_change {
+        return if api {
+            (
+                StatusCode::FORBIDDEN,
+                axum::Json(serde_json::json!({"error": MUST_CHANGE_PASSWORD})),
+            )
+                .into_response()
+        } else {
+            Redirect::to(PASSWORD_PAGE).into_response()
+        };
+    }
     let open_anyway = path.starts_with("/account") || path == "/logout" || path == "/api/session";
     if p.needs_second_factor() && !open_anyway {
         return if api {

@@ -1,10 +1,14 @@
-//! The account's own security: a failed login does not say which of password and code was
-//! wrong, and a TOTP code is accepted once.
+//! The account's own security: a one-time password must be changed before anything else, a
+//! failed login does not say which of password and code was wrong, and a TOTP code is
+//! accepted once.
 
 mod common;
 
 use axum::http::StatusCode;
 use common::{PASSWORD, TOTP, TestApp, totp_now};
+use serde_json::json;
+
+const NEW_PW: &str = "Neues-Passwort-9";
 
 /// The code of a base32 secret `steps` time steps from now.
 fn totp_at(secret: &str, steps: i64) -> String {
@@ -32,6 +36,145 @@ fn login_error(page: &str) -> String {
 
 fn login_form<'a>(user: &'a str, password: &'a str, code: &'a str) -> [(&'a str, &'a str); 3] {
     [("username", user), ("password", password), ("totp", code)]
+}
+
+#[tokio::test]
+async fn a_one_time_password_must_be_changed_before_anything_else() {
+    let mut app = TestApp::demo().await;
+    let r = app
+        .json("POST", "/api/users", json!({"username": "newbie"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let one_time = r.json()["one_time_password"].as_str().unwrap().to_string();
+    app.store
+        .set_grants(
+            &id,
+            &wangge_web::admin::parse_grants("community_staff@370725001001").unwrap(),
+        )
+        .await
+        .unwrap();
+    app.login_as("newbie", &one_time, "").await;
+    assert_eq!(
+        app.get("/api/session").await.json()["must_change_password"],
+        true
+    );
+
+    // Every page sends the user to the password change, every API route but the session's
+    // says 403 in Chinese.
+    for path in [
+        "/",
+        "/account",
+        "/communities/370725001001",
+        "/grids/370725001001001",
+        "/search?q=a",
+        "/people/search",
+    ] {
+        let r = app.get(path).await;
+        assert_eq!(
+            (r.status, r.location()),
+            (StatusCode::SEE_OTHER, "/account/password".to_string()),
+            "GET {path}"
+        );
+    }
+    let r = app
+        .form("/new/streets", &[("code", "370725009"), ("name", "偷偷建")])
+        .await;
+    assert_eq!(
+        (r.status, r.location()),
+        (StatusCode::SEE_OTHER, "/account/password".to_string())
+    );
+    for (method, path) in [
+        ("GET", "/api/overview"),
+        ("GET", "/api/communities/370725001001"),
+        ("POST", "/api/streets"),
+        ("GET", "/api/openapi.json"),
+    ] {
+        let r = app.send(method, path, Some("{}"), "application/json").await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{method} {path}");
+        let msg = r.json()["error"].as_str().unwrap().to_string();
+        assert!(msg.contains("须先修改密码"), "{method} {path}: {msg}");
+    }
+    assert_eq!(app.get("/api/session").await.status, StatusCode::OK);
+    assert!(
+        !app.store
+            .audit_rows(&wangge_store::AuditFilter {
+                limit: 1000,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .iter()
+            .any(|r| r.user == "newbie" && r.object == "/api/streets" && r.result == "201"),
+        "nothing was created"
+    );
+
+    // The password change page is open; the same password again is refused, nothing changes.
+    let page = app.get("/account/password").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("name=\"new\""), "{}", page.text());
+    let r = app
+        .form(
+            "/account/password",
+            &[("current", &one_time), ("new", &one_time)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text().contains("新密码不能与当前密码相同"),
+        "{}",
+        r.text()
+    );
+    assert!(r.text().contains("name=\"new\""), "the form is shown again");
+    assert_eq!(
+        app.get("/api/session").await.json()["must_change_password"],
+        true
+    );
+    assert_eq!(app.get("/api/overview").await.status, StatusCode::FORBIDDEN);
+
+    // Logout still works, and ends the session.
+    let r = app.form("/logout", &[]).await;
+    assert_eq!(r.location(), "/login");
+    assert_eq!(
+        app.get("/api/session").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    app.login_as("newbie", &one_time, "").await;
+
+    // A real change opens everything; the one-time password is gone.
+    let r = app
+        .form(
+            "/account/password",
+            &[("current", &one_time), ("new", NEW_PW)],
+        )
+        .await;
+    assert!(
+        r.status.is_success() || r.status.is_redirection(),
+        "{}",
+        r.text()
+    );
+    assert_eq!(
+        app.get("/api/session").await.json()["must_change_password"],
+        false
+    );
+    assert_eq!(app.get("/api/overview").await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/communities/370725001001").await.status,
+        StatusCode::OK
+    );
+    app.cookie = None;
+    let r = app
+        .form_raw("/login", &login_form("newbie", &one_time, ""))
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    app.login_as("newbie", NEW_PW, "").await;
+
+    // The same password as the current one is refused for anyone, not only at first login.
+    let r = app
+        .form("/account/password", &[("current", NEW_PW), ("new", NEW_PW)])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("新密码不能与当前密码相同"));
 }
 
 #[tokio::test]
