@@ -484,6 +484,12 @@ CREATE INDEX visit_household ON visit(household_id, date)
 ALTER TABLE street ADD COLUMN people_version BIGINT NOT NULL DEFAULT 0
 "#,
     ),
+    (
+        6,
+        r#"
+ALTER TABLE app_user ADD COLUMN totp_last_step BIGINT
+"#,
+    ),
 ];
 
 /// Permissions added after the first migration, with the version that grants their

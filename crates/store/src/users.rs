@@ -323,6 +323,32 @@ impl Store {
         Ok(())
     }
 
+    /// Accepts a TOTP time step for a user only if it is later than every step accepted
+    /// before: a code is good once. The check and the update are one statement, so two
+    /// requests with the same code cannot both win.
+    pub async fn claim_totp_step(&self, user_id: &str, step: i64) -> Result<bool> {
+        let n = exec(
+            self.conn(),
+            "UPDATE app_user SET totp_last_step = ? WHERE id = ? \
+             AND (totp_last_step IS NULL OR totp_last_step < ?)",
+            vec![step.into(), user_id.into(), step.into()],
+        )
+        .await?;
+        Ok(n == 1)
+    }
+
+    /// Moves a user's last accepted TOTP step back, as if time had passed (for tests that
+    /// log in more than once within 30 seconds).
+    pub async fn age_totp_step(&self, user_id: &str, steps: i64) -> Result<()> {
+        exec(
+            self.conn(),
+            "UPDATE app_user SET totp_last_step = totp_last_step - ? WHERE id = ?",
+            vec![steps.into(), user_id.into()],
+        )
+        .await?;
+        Ok(())
+    }
+
     pub async fn create_session(
         &self,
         token_hash: &str,

@@ -23,7 +23,11 @@ pub(crate) fn routes() -> crate::Routes {
     crate::Routes::new()
         .route("/logout", &["POST"], post(crate::auth::logout))
         .route("/account", &["GET"], get(account))
-        .route("/account/password", &["POST"], post(change_password))
+        .route(
+            "/account/password",
+            &["GET", "POST"],
+            get(password_page).post(change_password),
+        )
         .route("/account/totp", &["POST"], post(totp_begin))
         .route("/account/totp/confirm", &["POST"], post(totp_confirm))
         .route(
@@ -204,6 +208,49 @@ struct PasswordForm {
     new: String,
 }
 
+#[derive(Template)]
+#[template(path = "password.html")]
+struct PasswordView {
+    me: Me,
+    crumbs: Vec<Crumb>,
+    must_change: bool,
+    done: bool,
+    message: Option<String>,
+    error: Option<String>,
+}
+
+/// The password change page; with an error, 422 and the form again.
+async fn password_view(
+    s: &SharedState,
+    p: &Principal,
+    message: Option<String>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let user = s.store.user(&p.user_id).await?;
+    let status = if error.is_some() {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    };
+    let mut res = render(&PasswordView {
+        me: Me::of(p),
+        crumbs: crumbs("修改密码", crate::auth::PASSWORD_PAGE),
+        must_change: user.must_change_password,
+        done: message.is_some(),
+        message,
+        error,
+    });
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+async fn password_page(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+) -> Result<Response, PageError> {
+    password_view(&s, &p, None, None).await
+}
+
 async fn change_password(
     State(s): State<SharedState>,
     Extension(p): Extension<Principal>,
@@ -211,14 +258,18 @@ async fn change_password(
 ) -> Result<Response, PageError> {
     let user = s.store.user(&p.user_id).await?;
     if !verify_password(&f.current, &user.password_hash) {
-        return account_view(&s, &p, None, None, Some("当前密码不正确".into())).await;
+        return password_view(&s, &p, None, Some("当前密码不正确".into())).await;
+    }
+    // The current password is right, so a new one equal to it is the current one.
+    if f.new == f.current {
+        return password_view(&s, &p, None, Some("新密码不能与当前密码相同".into())).await;
     }
     if let Err(m) = check_password(&user.username, &f.new) {
-        return account_view(&s, &p, None, None, Some(m)).await;
+        return password_view(&s, &p, None, Some(m)).await;
     }
     let hash = hash_password(&f.new).map_err(|_| AppError::Internal)?;
     s.store.set_password(&p.user_id, &hash, false).await?;
-    account_view(&s, &p, None, Some("密码已修改".into()), None).await
+    password_view(&s, &p, Some("密码已修改".into()), None).await
 }
 
 /// Starts enrolment: a new secret, shown once, not yet in force.
@@ -260,7 +311,8 @@ async fn totp_confirm(
     let Some(secret) = user.totp_secret.clone().filter(|_| !user.totp_enabled) else {
         return account_view(&s, &p, None, None, Some("请先点击“启用两步验证”".into())).await;
     };
-    if !crate::totp::verify(&secret, &f.code, wangge_store::now_secs()) {
+    let now = wangge_store::now_secs();
+    if !crate::auth::accept_totp(&s.store, &p.user_id, &secret, &f.code, now).await? {
         return account_view(
             &s,
             &p,

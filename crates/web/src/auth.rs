@@ -253,9 +253,17 @@ fn unauthorized(api: bool) -> Response {
     }
 }
 
+/// Where a user changes his password; the only page open while a one-time password is in
+/// force.
+pub const PASSWORD_PAGE: &str = "/account/password";
+/// The API's answer while a one-time password is in force.
+pub const MUST_CHANGE_PASSWORD: &str = "须先修改密码：当前密码是管理员设置的一次性密码，请先在“我的账号 › 修改密码”（/account/password）设置新密码";
+
 /// Lets a request through only with a live session; puts its [`Principal`] on the request.
-/// Without one, the API answers 401 and pages redirect to the login form. A session that owes
-/// a second factor reaches only the enrolment page and logout.
+/// Without one, the API answers 401 and pages redirect to the login form. A session whose
+/// password is a one-time one reaches only the password change, `/api/session` and logout
+/// (pages redirect there with 303, the API answers 403). A session that owes a second factor
+/// reaches only the account pages (enrolment) and logout.
 pub async fn require_login(State(s): State<SharedState>, mut req: Request, next: Next) -> Response {
     let api = req.uri().path().starts_with("/api/");
     let user = match session_token(req.headers()) {
@@ -287,6 +295,19 @@ pub async fn require_login(State(s): State<SharedState>, mut req: Request, next:
         client: client_of(&req),
     };
     let path = req.uri().path();
+    // A one-time password (new account, reset) is changed before anything else.
+    let open_to_change = path == PASSWORD_PAGE || path == "/logout" || path == "/api/session";
+    if p.must_change_password && !open_to_change {
+        return if api {
+            (
+                StatusCode::FORBIDDEN,
+                axum::Json(serde_json::json!({"error": MUST_CHANGE_PASSWORD})),
+            )
+                .into_response()
+        } else {
+            Redirect::to(PASSWORD_PAGE).into_response()
+        };
+    }
     let open_anyway = path.starts_with("/account") || path == "/logout" || path == "/api/session";
     if p.needs_second_factor() && !open_anyway {
         return if api {
@@ -543,7 +564,7 @@ async fn login(State(s): State<SharedState>, req: Request) -> Response {
         let _ = verify_password(&f.password, DUMMY_HASH);
         s.limiter.failed(&client, now);
         let _ = s.store.audit(&audit("failed", &username)).await;
-        return refuse(StatusCode::UNAUTHORIZED, "用户名或密码不正确", &f);
+        return refuse(StatusCode::UNAUTHORIZED, BAD_CREDENTIALS, &f);
     };
     if user.disabled {
         let _ = s.store.audit(&audit("disabled", &username)).await;
@@ -559,8 +580,18 @@ async fn login(State(s): State<SharedState>, req: Request) -> Response {
         );
     }
     let password_ok = verify_password(&f.password, &user.password_hash);
+    // The code is spent only by a login that has the password too.
     let totp_ok = match (&user.totp_secret, user.totp_enabled) {
-        (Some(secret), true) => crate::totp::verify(secret, &f.totp, now),
+        (Some(secret), true) if password_ok => {
+            match accept_totp(&s.store, &user.id, secret, &f.totp, now).await {
+                Ok(ok) => ok,
+                Err(e) => {
+                    tracing::error!(error = %e, "TOTP step not recorded");
+                    return (StatusCode::INTERNAL_SERVER_ERROR, "服务暂时不可用").into_response();
+                }
+            }
+        }
+        (Some(_), true) => false,
         _ => true,
     };
     if !password_ok || !totp_ok {
@@ -573,12 +604,7 @@ async fn login(State(s): State<SharedState>, req: Request) -> Response {
             tracing::error!(error = %e, "login failure not recorded");
         }
         let _ = s.store.audit(&audit("failed", &username)).await;
-        let msg = if password_ok {
-            "动态验证码不正确"
-        } else {
-            "用户名或密码不正确"
-        };
-        return refuse(StatusCode::UNAUTHORIZED, msg, &f);
+        return refuse(StatusCode::UNAUTHORIZED, BAD_CREDENTIALS, &f);
     }
     let token = random_hex(32);
     let csrf = random_hex(32);
@@ -614,6 +640,25 @@ async fn login(State(s): State<SharedState>, req: Request) -> Response {
 }
 
 use axum::extract::FromRequest;
+
+/// The one answer to a wrong username, password or code: it does not tell which was wrong,
+/// nor whether the account exists or has a second factor.
+pub const BAD_CREDENTIALS: &str = "用户名、密码或动态验证码不正确";
+
+/// Checks a TOTP code of a user and spends its time step: a code is accepted once, and only
+/// a step later than the last accepted one is. Every TOTP check goes through here.
+pub(crate) async fn accept_totp(
+    store: &Store,
+    user_id: &str,
+    secret_b32: &str,
+    code: &str,
+    now: i64,
+) -> Result<bool, wangge_store::StoreError> {
+    match crate::totp::step_of(secret_b32, code, now) {
+        Some(step) => store.claim_totp_step(user_id, step).await,
+        None => Ok(false),
+    }
+}
 
 /// Logout everywhere: every session of the user ends.
 pub(crate) async fn logout(

@@ -65,16 +65,19 @@ pub fn code_at(secret: &[u8], now: i64) -> String {
     format!("{:06}", hotp(secret, (now / STEP) as u64))
 }
 
-/// Checks a code, allowing one step of clock drift either way.
-pub fn verify(secret_b32: &str, code: &str, now: i64) -> bool {
-    let Some(secret) = base32_decode(secret_b32) else {
-        return false;
-    };
+/// The time step a code belongs to, allowing one step of clock drift either way; `None` if
+/// the code is wrong. A right code is not yet an accepted one: a step is good once per user
+/// (see `auth::accept_totp`, which every check goes through).
+pub fn step_of(secret_b32: &str, code: &str, now: i64) -> Option<i64> {
+    let secret = base32_decode(secret_b32)?;
     let code = code.trim();
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return false;
+        return None;
     }
-    (-1..=1).any(|d| code_at(&secret, now + d * STEP) == code)
+    (-1..=1)
+        .map(|d| now / STEP + d)
+        .filter(|step| *step >= 0)
+        .find(|step| format!("{:06}", hotp(&secret, *step as u64)) == code)
 }
 
 /// The URI an authenticator app imports (often shown as a QR code).
@@ -113,8 +116,9 @@ mod tests {
         let b32 = base32_encode(secret);
         assert_eq!(b32, "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
         assert_eq!(base32_decode(&b32.to_lowercase()).unwrap(), secret);
-        assert!(verify(&b32, "287082", 59 + 30));
-        assert!(!verify(&b32, "287082", 59 + 90));
-        assert!(!verify(&b32, "28708", 59));
+        assert_eq!(step_of(&b32, "287082", 59), Some(1));
+        assert_eq!(step_of(&b32, "287082", 59 + 30), Some(1));
+        assert_eq!(step_of(&b32, "287082", 59 + 90), None);
+        assert_eq!(step_of(&b32, "28708", 59), None);
     }
 }

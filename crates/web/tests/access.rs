@@ -330,6 +330,13 @@ fn cases(o: &Objects, n: usize) -> Vec<Case> {
     add("GET", "/api/session", "/api/session".into(), None, Anyone);
     add("GET", "/account", "/account".into(), None, Anyone);
     add(
+        "GET",
+        "/account/password",
+        "/account/password".into(),
+        None,
+        Anyone,
+    );
+    add(
         "POST",
         "/account/password",
         "/account/password".into(),
@@ -1679,7 +1686,7 @@ async fn lockout_session_limits_logout_everywhere_and_two_factors() {
     app.login_as("clerk", &one_time, "").await;
     let phone = (app.cookie.clone(), app.csrf.clone());
     app.login_as("clerk", &one_time, "").await;
-    assert_eq!(app.get("/api/overview").await.status, StatusCode::OK);
+    assert_eq!(app.get("/api/session").await.status, StatusCode::OK);
     let r = app.form("/logout", &[]).await;
     assert_eq!(r.location(), "/login");
     assert_eq!(
@@ -1744,7 +1751,7 @@ async fn lockout_session_limits_logout_everywhere_and_two_factors() {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    assert!(r.text().contains("动态验证码不正确"));
+    assert!(r.text().contains("用户名、密码或动态验证码不正确"));
     app.login_as("boss", PW, &totp_now(&secret)).await;
     assert_eq!(app.get("/api/overview").await.status, StatusCode::OK);
 

@@ -296,7 +296,7 @@ async fn without_a_session_pages_redirect_and_the_api_says_401() {
         .form("/login", &[("username", "admin"), ("password", "wrong")])
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    assert!(r.text().contains("用户名或密码不正确"));
+    assert!(r.text().contains("用户名、密码或动态验证码不正确"));
     app.login().await;
     let r = app.get("/api/overview").await;
     assert_eq!(r.status, StatusCode::OK);

@@ -129,8 +129,15 @@ impl TestApp {
     }
 
     /// Logs in (password and, when enrolled, TOTP) and keeps the session and its CSRF token.
+    /// A TOTP code is accepted once: the user's last accepted one is first made a minute old,
+    /// as if the user had waited for the next code.
     pub async fn login_as(&mut self, user: &str, password: &str, totp: &str) {
         self.cookie = None;
+        if !totp.is_empty()
+            && let Some(u) = self.store.user_by_name(user).await.unwrap()
+        {
+            self.store.age_totp_step(&u.id, 2).await.unwrap();
+        }
         let r = self
             .form_raw(
                 "/login",

@@ -1,0 +1,289 @@
+//! The account's own security: a one-time password must be changed before anything else, a
+//! failed login does not say which of password and code was wrong, and a TOTP code is
+//! accepted once.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{PASSWORD, TOTP, TestApp, totp_now};
+use serde_json::json;
+
+const NEW_PW: &str = "Neues-Passwort-9";
+
+/// The code of a base32 secret `steps` time steps from now.
+fn totp_at(secret: &str, steps: i64) -> String {
+    let raw = wangge_web::totp::base32_decode(secret).unwrap();
+    wangge_web::totp::code_at(&raw, wangge_store::now_secs() + steps * 30)
+}
+
+/// A six-digit code that is not the current one (nor its neighbours').
+fn wrong_code(secret: &str) -> String {
+    let near: Vec<String> = (-1..=1).map(|d| totp_at(secret, d)).collect();
+    (0..10)
+        .map(|d| format!("{d}{d}{d}{d}{d}{d}"))
+        .find(|c| !near.contains(c))
+        .unwrap()
+}
+
+/// The error message of a refused login page.
+fn login_error(page: &str) -> String {
+    page.split("<p class=\"error\" role=\"alert\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap_or_else(|| panic!("no error on the page: {page}"))
+        .to_string()
+}
+
+fn login_form<'a>(user: &'a str, password: &'a str, code: &'a str) -> [(&'a str, &'a str); 3] {
+    [("username", user), ("password", password), ("totp", code)]
+}
+
+#[tokio::test]
+async fn a_one_time_password_must_be_changed_before_anything_else() {
+    let mut app = TestApp::demo().await;
+    let r = app
+        .json("POST", "/api/users", json!({"username": "newbie"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let one_time = r.json()["one_time_password"].as_str().unwrap().to_string();
+    app.store
+        .set_grants(
+            &id,
+            &wangge_web::admin::parse_grants("community_staff@370725001001").unwrap(),
+        )
+        .await
+        .unwrap();
+    app.login_as("newbie", &one_time, "").await;
+    assert_eq!(
+        app.get("/api/session").await.json()["must_change_password"],
+        true
+    );
+
+    // Every page sends the user to the password change, every API route but the session's
+    // says 403 in Chinese.
+    for path in [
+        "/",
+        "/account",
+        "/communities/370725001001",
+        "/grids/370725001001001",
+        "/search?q=a",
+        "/people/search",
+    ] {
+        let r = app.get(path).await;
+        assert_eq!(
+            (r.status, r.location()),
+            (StatusCode::SEE_OTHER, "/account/password".to_string()),
+            "GET {path}"
+        );
+    }
+    let r = app
+        .form("/new/streets", &[("code", "370725009"), ("name", "偷偷建")])
+        .await;
+    assert_eq!(
+        (r.status, r.location()),
+        (StatusCode::SEE_OTHER, "/account/password".to_string())
+    );
+    for (method, path) in [
+        ("GET", "/api/overview"),
+        ("GET", "/api/communities/370725001001"),
+        ("POST", "/api/streets"),
+        ("GET", "/api/openapi.json"),
+    ] {
+        let r = app.send(method, path, Some("{}"), "application/json").await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{method} {path}");
+        let msg = r.json()["error"].as_str().unwrap().to_string();
+        assert!(msg.contains("须先修改密码"), "{method} {path}: {msg}");
+    }
+    assert_eq!(app.get("/api/session").await.status, StatusCode::OK);
+    assert!(
+        !app.store
+            .audit_rows(&wangge_store::AuditFilter {
+                limit: 1000,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .iter()
+            .any(|r| r.user == "newbie" && r.object == "/api/streets" && r.result == "201"),
+        "nothing was created"
+    );
+
+    // The password change page is open; the same password again is refused, nothing changes.
+    let page = app.get("/account/password").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("name=\"new\""), "{}", page.text());
+    let r = app
+        .form(
+            "/account/password",
+            &[("current", &one_time), ("new", &one_time)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text().contains("新密码不能与当前密码相同"),
+        "{}",
+        r.text()
+    );
+    assert!(r.text().contains("name=\"new\""), "the form is shown again");
+    assert_eq!(
+        app.get("/api/session").await.json()["must_change_password"],
+        true
+    );
+    assert_eq!(app.get("/api/overview").await.status, StatusCode::FORBIDDEN);
+
+    // Logout still works, and ends the session.
+    let r = app.form("/logout", &[]).await;
+    assert_eq!(r.location(), "/login");
+    assert_eq!(
+        app.get("/api/session").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    app.login_as("newbie", &one_time, "").await;
+
+    // A real change opens everything; the one-time password is gone.
+    let r = app
+        .form(
+            "/account/password",
+            &[("current", &one_time), ("new", NEW_PW)],
+        )
+        .await;
+    assert!(
+        r.status.is_success() || r.status.is_redirection(),
+        "{}",
+        r.text()
+    );
+    assert_eq!(
+        app.get("/api/session").await.json()["must_change_password"],
+        false
+    );
+    assert_eq!(app.get("/api/overview").await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/communities/370725001001").await.status,
+        StatusCode::OK
+    );
+    app.cookie = None;
+    let r = app
+        .form_raw("/login", &login_form("newbie", &one_time, ""))
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    app.login_as("newbie", NEW_PW, "").await;
+
+    // The same password as the current one is refused for anyone, not only at first login.
+    let r = app
+        .form("/account/password", &[("current", NEW_PW), ("new", NEW_PW)])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("新密码不能与当前密码相同"));
+}
+
+#[tokio::test]
+async fn a_failed_login_does_not_say_whether_the_password_was_right() {
+    let app = TestApp::demo_logged_out().await;
+    let wrong = wrong_code(TOTP);
+    let bad_password = app
+        .form_raw("/login", &login_form("admin", "wrong", &totp_now(TOTP)))
+        .await;
+    let bad_code = app
+        .form_raw("/login", &login_form("admin", PASSWORD, &wrong))
+        .await;
+    let no_code = app
+        .form_raw("/login", &login_form("admin", PASSWORD, ""))
+        .await;
+    let nobody = app
+        .form_raw("/login", &login_form("nobody", "wrong", &wrong))
+        .await;
+    for r in [&bad_password, &bad_code, &no_code, &nobody] {
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(login_error(&r.text()), "用户名、密码或动态验证码不正确");
+    }
+    assert_eq!(bad_password.text(), bad_code.text(), "the same page");
+    assert_eq!(bad_password.text(), no_code.text(), "the same page");
+
+    // Both kinds of failure count alike: five in a row, mixed, lock the account.
+    let admin = app.store.user_by_name("admin").await.unwrap().unwrap();
+    assert_eq!(admin.failed_logins, 3);
+    app.form_raw("/login", &login_form("admin", "wrong", &wrong))
+        .await;
+    let r = app
+        .form_raw("/login", &login_form("admin", PASSWORD, &wrong))
+        .await;
+    assert_eq!(login_error(&r.text()), "用户名、密码或动态验证码不正确");
+    let r = app
+        .form_raw("/login", &login_form("admin", PASSWORD, &totp_now(TOTP)))
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.text().contains("账号已锁定"));
+}
+
+#[tokio::test]
+async fn a_totp_code_is_accepted_once() {
+    let app = TestApp::demo_logged_out().await;
+    let now = totp_now(TOTP);
+    let earlier = totp_at(TOTP, -1);
+    let r = app
+        .form_raw("/login", &login_form("admin", PASSWORD, &now))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    // The same code again, and the one before it, are refused like any wrong code.
+    for code in [&now, &now, &earlier] {
+        let r = app
+            .form_raw("/login", &login_form("admin", PASSWORD, code))
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{code}");
+        assert_eq!(login_error(&r.text()), "用户名、密码或动态验证码不正确");
+    }
+    // The next code (one step of clock drift is allowed) is new, so it is accepted once.
+    let next = totp_at(TOTP, 1);
+    let r = app
+        .form_raw("/login", &login_form("admin", PASSWORD, &next))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let r = app
+        .form_raw("/login", &login_form("admin", PASSWORD, &next))
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_code_that_confirms_enrolment_cannot_log_in_again() {
+    let mut app = TestApp::demo().await;
+    let pw = "Boss-Passwort-7";
+    let hash = wangge_web::hash_password(pw).unwrap();
+    let id = app
+        .store
+        .create_user("boss", None, &hash, false)
+        .await
+        .unwrap();
+    app.store
+        .set_grants(
+            &id,
+            &wangge_web::admin::parse_grants("county_admin@370725").unwrap(),
+        )
+        .await
+        .unwrap();
+    // First login: the password alone, then enrolment on the account page.
+    app.login_as("boss", pw, "").await;
+    let page = app.form("/account/totp", &[]).await.text();
+    let secret = page
+        .split("<code class=\"secret\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    let code = totp_now(&secret);
+    let r = app.form("/account/totp/confirm", &[("code", &code)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(app.get("/api/overview").await.status, StatusCode::OK);
+
+    // The code that confirmed enrolment was used: it does not log in.
+    app.cookie = None;
+    let r = app.form_raw("/login", &login_form("boss", pw, &code)).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = app
+        .form_raw("/login", &login_form("boss", pw, &totp_at(&secret, 1)))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+}
