@@ -313,7 +313,19 @@ fn a_person_logs_in_and_reads_the_demo_county() {
     }
     let submit = wd.find("css selector", "button[type=submit]");
     wd.call("POST", &format!("/element/{submit}/click"), json!({}));
-    wd.wait_page(|_, _| true);
+    // A one-time password is changed before anything else.
+    wd.wait_page(|title, _| title.contains("修改密码"));
+    for (field, value) in [("#current", password.as_str()), ("#new", "Wang-grid-2026!")] {
+        let e = wd.find("css selector", field);
+        wd.call(
+            "POST",
+            &format!("/element/{e}/value"),
+            json!({"text": value}),
+        );
+    }
+    let change = wd.find("css selector", "section.card button[type=submit]");
+    wd.call("POST", &format!("/element/{change}/click"), json!({}));
+    wd.wait_page(|_, text| text.contains("密码已修改"));
     wd.call(
         "POST",
         "/url",
