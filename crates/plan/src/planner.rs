@@ -26,7 +26,11 @@
 //!    has at most 64 compounds, [`crate::exact`] looks for a partition with more in-band grids
 //!    (within a budget of search nodes) and replaces the result if it finds one. On generated
 //!    towns the plan then reaches the proven optimum on nearly every group ([`audit`]).
-//! 7. **Codes.** Grids keep the code of the current grid holding more than half of their
+//! 7. **Splitting.** A grid of several compounds still over the ceiling is split in two where
+//!    both parts reach the floor and score better (in band, or less over the ceiling), and
+//!    again in its parts (rule 2 of the objective; without it, re-planning an adopted plan
+//!    could split such a grid the second time, as it did on the demo county).
+//! 8. **Codes.** Grids keep the code of the current grid holding more than half of their
 //!    households (and of whose households they hold more than half). New grids are numbered per
 //!    community in reading order — rows north→south, each row west→east — starting above the
 //!    highest sequence used by any current or retired code of the community.
@@ -145,6 +149,8 @@ pub fn plan_with_progress(
     if free_comps.is_empty() {
         progress(n, n);
     }
+
+    work.split_over_ceiling();
 
     // Upper bound over full groups: the proven optimum where the groups planned are the full
     // groups (no current grid kept) and it is known, else `B + ⌊S / min⌋`.
@@ -514,6 +520,97 @@ impl<'a> Work<'a> {
     fn noise(&self, v: u32) -> f64 {
         let z = splitmix(self.seed ^ splitmix((v as u64) << 16 ^ self.attempt));
         (z >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Rule 2 of the objective: a grid of several compounds over the ceiling is split in two
+    /// where both parts reach the floor and the parts score better (in band, or over the
+    /// ceiling by less); the parts are split again in turn. Candidate parts are the prefixes
+    /// of a breadth-first order from each compound (connected by construction) whose
+    /// remainder is connected.
+    fn split_over_ceiling(&mut self) {
+        let mut todo: Vec<u32> = (0..self.grids.len() as u32)
+            .filter(|&g| {
+                let g = &self.grids[g as usize];
+                g.alive && !g.locked && g.m.len() > 1 && g.w > self.hi
+            })
+            .collect();
+        while let Some(g) = todo.pop() {
+            let (m, w) = (self.grids[g as usize].m.clone(), self.grids[g as usize].w);
+            if m.len() < 2 || w <= self.hi || w < 2 * self.lo {
+                continue;
+            }
+            let Some(part) = self.split_in_two(&m, w) else {
+                continue;
+            };
+            let rest: Vec<u32> = m.iter().copied().filter(|v| !part.contains(v)).collect();
+            let wp: i64 = part.iter().map(|&v| self.p.h[v as usize]).sum();
+            self.grids[g as usize].m = rest;
+            self.grids[g as usize].w = w - wp;
+            for &v in &self.grids[g as usize].m {
+                self.part[v as usize] = g;
+            }
+            let id = self.new_grid(part, false);
+            todo.push(g);
+            todo.push(id);
+        }
+    }
+
+    /// The best split of grid members `m` (total `w`) into two connected parts both at least
+    /// the floor, if it scores better than the whole.
+    fn split_in_two(&self, m: &[u32], w: i64) -> Option<Vec<u32>> {
+        let inside: HashSet<u32> = m.iter().copied().collect();
+        let whole = self.score(w, false);
+        let mut best: Option<(f64, Vec<u32>)> = None;
+        for &start in m {
+            let mut order = vec![start];
+            let mut seen: HashSet<u32> = HashSet::from([start]);
+            let mut i = 0;
+            while i < order.len() {
+                for &u in self.p.nbrs(order[i]) {
+                    if inside.contains(&u) && seen.insert(u) {
+                        order.push(u);
+                    }
+                }
+                i += 1;
+            }
+            let mut wp = 0;
+            for k in 0..order.len() - 1 {
+                wp += self.p.h[order[k] as usize];
+                let wr = w - wp;
+                if wp < self.lo || wr < self.lo {
+                    continue;
+                }
+                let gain = self.score(wp, false) + self.score(wr, false) - whole;
+                if gain <= 1e-9 || best.as_ref().is_some_and(|(b, _)| *b >= gain) {
+                    continue;
+                }
+                let part: HashSet<u32> = order[..=k].iter().copied().collect();
+                let rest: Vec<u32> = m.iter().copied().filter(|v| !part.contains(v)).collect();
+                if self.connected_within(&rest) {
+                    let mut p: Vec<u32> = order[..=k].to_vec();
+                    p.sort_unstable();
+                    best = Some((gain, p));
+                }
+            }
+        }
+        best.map(|(_, p)| p)
+    }
+
+    fn connected_within(&self, m: &[u32]) -> bool {
+        let Some(&first) = m.first() else {
+            return true;
+        };
+        let inside: HashSet<u32> = m.iter().copied().collect();
+        let mut seen: HashSet<u32> = HashSet::from([first]);
+        let mut stack = vec![first];
+        while let Some(v) = stack.pop() {
+            for &u in self.p.nbrs(v) {
+                if inside.contains(&u) && seen.insert(u) {
+                    stack.push(u);
+                }
+            }
+        }
+        seen.len() == m.len()
     }
 
     fn new_grid(&mut self, m: Vec<u32>, locked: bool) -> u32 {

@@ -323,6 +323,36 @@ fn past_999_new_codes_take_the_lowest_sequences_never_used() {
 }
 
 #[test]
+fn a_grid_over_the_ceiling_is_split_where_both_parts_come_closer_to_it() {
+    // No part of this row can be in band; one grid of 1,300 households, or two of 650 each
+    // (rule 2: over the ceiling as little as possible).
+    let input = Input {
+        compounds: vec![
+            pt("a", 0.0, 450),
+            pt("b", 10.0, 200),
+            pt("c", 20.0, 450),
+            pt("d", 30.0, 200),
+        ],
+        adjacency: vec![(0, 1), (1, 2), (2, 3)],
+        ..Default::default()
+    };
+    let p = plan(
+        &input,
+        &Options {
+            band: Band { min: 500, max: 600 },
+            seed: 0,
+        },
+    )
+    .unwrap();
+    let grids: Vec<(Vec<usize>, i64)> = p
+        .grids
+        .iter()
+        .map(|g| (g.compounds.clone(), g.households))
+        .collect();
+    assert_eq!(grids, vec![(vec![0, 1], 650), (vec![2, 3], 650)]);
+}
+
+#[test]
 fn bad_input_is_an_error_not_a_panic() {
     let input = Input {
         compounds: vec![pt("a", 0.0, 10)],
