@@ -198,6 +198,71 @@ pub fn parse_area(s: &str) -> Result<Option<f64>, FieldError> {
     }
 }
 
+/// A compound's boundary as GeoJSON (what GIS tools export): a `Polygon` or `MultiPolygon`
+/// geometry, or a `Feature` holding one. Rings need at least four positions and are closed
+/// (first = last; an open ring is closed here); coordinates are finite numbers. Returns the
+/// geometry as compact JSON, as stored. The planner finds neighbours by shared boundaries, so
+/// points are refused.
+pub fn parse_geometry(s: &str) -> Result<String, FieldError> {
+    use serde_json::Value;
+    let bad = |m: &str| {
+        FieldError::Other(format!(
+            "边界应为 GeoJSON 多边形（Polygon 或 MultiPolygon）：{m}"
+        ))
+    };
+    let v: Value =
+        serde_json::from_str(s.trim()).map_err(|e| bad(&format!("不是有效的 JSON（{e}）")))?;
+    let g = match v.get("type").and_then(Value::as_str) {
+        Some("Feature") => v.get("geometry").cloned().unwrap_or(Value::Null),
+        _ => v,
+    };
+    let polygons: Vec<&Value> = match (g.get("type").and_then(Value::as_str), g.get("coordinates"))
+    {
+        (Some("Polygon"), Some(c)) => vec![c],
+        (Some("MultiPolygon"), Some(Value::Array(ps))) => ps.iter().collect(),
+        (Some(t), _) if t != "Polygon" && t != "MultiPolygon" => {
+            return Err(bad(&format!("类型为 {t}")));
+        }
+        _ => return Err(bad("缺少 type 或 coordinates")),
+    };
+    let mut out_polys = Vec::with_capacity(polygons.len());
+    for poly in polygons {
+        let rings = poly.as_array().ok_or_else(|| bad("多边形应为环的数组"))?;
+        if rings.is_empty() {
+            return Err(bad("多边形没有外环"));
+        }
+        let mut out_rings = Vec::with_capacity(rings.len());
+        for ring in rings {
+            let pts = ring.as_array().ok_or_else(|| bad("环应为坐标的数组"))?;
+            let mut out: Vec<[f64; 2]> = Vec::with_capacity(pts.len() + 1);
+            for p in pts {
+                let xy = p
+                    .as_array()
+                    .filter(|a| a.len() >= 2)
+                    .and_then(|a| Some([a[0].as_f64()?, a[1].as_f64()?]))
+                    .filter(|q| q[0].is_finite() && q[1].is_finite())
+                    .ok_or_else(|| bad("坐标应为 [x, y] 数对"))?;
+                out.push(xy);
+            }
+            if out.first() != out.last() {
+                let first = out[0];
+                out.push(first);
+            }
+            if out.len() < 4 {
+                return Err(bad("每个环至少要有三个不同的点"));
+            }
+            out_rings.push(out);
+        }
+        out_polys.push(out_rings);
+    }
+    let geometry = if out_polys.len() == 1 {
+        serde_json::json!({"type": "Polygon", "coordinates": out_polys[0]})
+    } else {
+        serde_json::json!({"type": "MultiPolygon", "coordinates": out_polys})
+    };
+    Ok(geometry.to_string())
+}
+
 /// A calendar date, stored and shown as `YYYY-MM-DD`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -336,6 +401,38 @@ impl Boundary {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn boundaries_are_geojson_polygons() {
+        use super::parse_geometry;
+        // An open ring is closed; a Feature gives its geometry.
+        let g = parse_geometry(
+            r#"{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[0,0],[10,0],[10,10],[0,10]]]}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            g,
+            r#"{"coordinates":[[[0.0,0.0],[10.0,0.0],[10.0,10.0],[0.0,10.0],[0.0,0.0]]],"type":"Polygon"}"#
+        );
+        let multi = r#"{"type":"MultiPolygon","coordinates":[[[[0,0],[1,0],[1,1],[0,0]]],[[[5,5],[6,5],[6,6],[5,5]]]]}"#;
+        assert!(parse_geometry(multi).unwrap().contains("MultiPolygon"));
+        for (bad, says) in [
+            (r#"{"type":"Point","coordinates":[1,2]}"#, "类型为 Point"),
+            ("不是 JSON", "不是有效的 JSON"),
+            (
+                r#"{"type":"Polygon","coordinates":[[[0,0],[1,1]]]}"#,
+                "三个不同的点",
+            ),
+            (
+                r#"{"type":"Polygon","coordinates":[[[0,"a"],[1,1],[2,2]]]}"#,
+                "[x, y]",
+            ),
+            (r#"{"type":"Polygon"}"#, "缺少"),
+        ] {
+            let e = parse_geometry(bad).unwrap_err().to_string();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::code::{CommunityCode, GridCode, StreetCode};
 use crate::place::{
     Boundary, CommunityKind, CompoundKind, Date, FieldError, GridKind, Tier, parse_area,
-    parse_count, parse_name, parse_optional_text,
+    parse_count, parse_geometry, parse_name, parse_optional_text,
 };
 
 /// Field name → message, for users (zh-CN).
@@ -278,6 +278,19 @@ pub struct CompoundInput {
     pub residential_area: Option<f64>,
     pub has_property_management: bool,
     pub property_company: Option<String>,
+    /// The boundary: a field left out keeps it, an empty one clears it.
+    pub geometry: GeometryEdit,
+}
+
+/// What an edit does to a compound's boundary.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GeometryEdit {
+    /// The field was not sent: the boundary stays as it is.
+    Keep,
+    /// The field was sent empty.
+    Clear,
+    /// GeoJSON geometry, compact (see [`crate::place::parse_geometry`]).
+    Set(String),
 }
 
 impl CompoundInput {
@@ -307,8 +320,21 @@ impl CompoundInput {
                 "填写了物业企业，请同时勾选“有物业管理”".into(),
             );
         }
-        let ok = name.is_some() && kind.is_some() && households.is_some() && population.is_some();
+        let geometry = match f.get("geometry").map(|g| g.trim()) {
+            None => Some(GeometryEdit::Keep),
+            Some("") => Some(GeometryEdit::Clear),
+            Some(g) => {
+                let r = parse_geometry(g).map(GeometryEdit::Set);
+                form.take("geometry", r)
+            }
+        };
+        let ok = name.is_some()
+            && kind.is_some()
+            && households.is_some()
+            && population.is_some()
+            && geometry.is_some();
         form.finish(ok.then(|| CompoundInput {
+            geometry: geometry.unwrap_or(GeometryEdit::Keep),
             name: name.unwrap_or_default(),
             kind: kind.unwrap_or(CompoundKind::Compound),
             grid,

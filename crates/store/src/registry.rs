@@ -5,8 +5,8 @@
 use sea_orm::{ConnectionTrait, QueryResult, TransactionTrait, Value};
 use serde::Serialize;
 use wangge_domain::registry::{
-    BuildingInput, CommunityInput, CompoundInput, DepartmentInput, Figures, GridInput, StreetInput,
-    effective_figures,
+    BuildingInput, CommunityInput, CompoundInput, DepartmentInput, Figures, GeometryEdit,
+    GridInput, StreetInput, effective_figures,
 };
 use wangge_domain::{
     Boundary, CommunityCode, CommunityKind, CompoundKind, CountyCode, Date, GridCode, GridKind,
@@ -98,6 +98,8 @@ pub struct Compound {
     pub property_company: Option<String>,
     pub valid_from: String,
     pub valid_to: Option<String>,
+    /// Whether its boundary is registered (the grid planner needs it).
+    pub has_boundary: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -192,7 +194,8 @@ const GRID_COLUMNS: &str =
     "g.code, g.community_code, g.name, g.kind, g.tier, g.valid_from, g.valid_to";
 
 const COMPOUND_COLUMNS: &str = "id, community_code, grid_code, name, kind, households, population, \
-     residential_area, has_property_management, property_company, valid_from, valid_to";
+     residential_area, has_property_management, property_company, valid_from, valid_to, \
+     (geometry IS NOT NULL) AS has_boundary";
 
 fn tier_of(r: &QueryResult) -> Result<(Option<String>, Option<String>)> {
     let tier: Option<String> = get(r, "tier")?;
@@ -293,6 +296,7 @@ fn compound_of(r: &QueryResult) -> Result<Compound> {
         property_company: get(r, "property_company")?,
         valid_from: get(r, "valid_from")?,
         valid_to: get(r, "valid_to")?,
+        has_boundary: get(r, "has_boundary")?,
     })
 }
 
@@ -1014,6 +1018,19 @@ impl Store {
         Ok(id)
     }
 
+    pub(crate) async fn compound_geometry_any(&self, m: &Compound) -> Result<Option<String>> {
+        let r = one(
+            self.conn(),
+            "SELECT geometry FROM compound WHERE county_code = ? AND id = ?",
+            vec![county_of(&m.community_code).into(), m.id.clone().into()],
+        )
+        .await?;
+        match r {
+            Some(r) => get(&r, "geometry"),
+            None => Ok(None),
+        }
+    }
+
     pub(crate) async fn update_compound_any(&self, id: &str, input: &CompoundInput) -> Result<()> {
         let m = self.compound_any(id).await?;
         live(&m.valid_to, "小区")?;
@@ -1039,6 +1056,19 @@ impl Store {
             ],
         )
         .await?;
+        let geometry = match &input.geometry {
+            GeometryEdit::Keep => None,
+            GeometryEdit::Clear => Some(None),
+            GeometryEdit::Set(g) => Some(Some(g.clone())),
+        };
+        if let Some(g) = geometry {
+            exec(
+                &tx,
+                "UPDATE compound SET geometry = ? WHERE county_code = ? AND id = ?",
+                vec![g.into(), county_of(&m.community_code).into(), id.into()],
+            )
+            .await?;
+        }
         // The compound's households, and their residents, go with it to its new grid.
         if let Some(to) = input.grid.as_ref().map(|g| g.to_string())
             && m.grid_code.as_deref() != Some(to.as_str())
@@ -1517,8 +1547,8 @@ pub(crate) async fn insert_compound<C: ConnectionTrait>(
     exec(
         c,
         "INSERT INTO compound (county_code, id, community_code, grid_code, name, kind, households, \
-         population, residential_area, has_property_management, property_company, valid_from) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         population, residential_area, has_property_management, property_company, valid_from, \
+         geometry) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         vec![
             county_of(community).into(),
             id.into(),
@@ -1532,6 +1562,11 @@ pub(crate) async fn insert_compound<C: ConnectionTrait>(
             input.has_property_management.into(),
             opt_s(&input.property_company),
             date_v(valid_from),
+            match &input.geometry {
+                GeometryEdit::Set(g) => Some(g.clone()),
+                GeometryEdit::Keep | GeometryEdit::Clear => None,
+            }
+            .into(),
         ],
     )
     .await?;

@@ -144,6 +144,12 @@ impl Store {
         Ok(m)
     }
 
+    /// The compound's boundary as stored GeoJSON, if registered.
+    pub async fn compound_geometry(&self, a: &Access, id: &str) -> Result<Option<String>> {
+        let m = self.compound(a, id).await?;
+        self.compound_geometry_any(&m).await
+    }
+
     pub async fn compound_page(&self, a: &Access, id: &str) -> Result<CompoundPage> {
         self.compound(a, id).await?;
         self.compound_page_any(id).await

@@ -111,6 +111,8 @@ pub(crate) fn fields_of(body: &Value) -> Result<Fields, ApiError> {
             Value::String(s) => s.clone(),
             Value::Bool(b) => if *b { "true" } else { "" }.to_string(),
             Value::Number(n) => n.to_string(),
+            // A boundary comes as a GeoJSON object.
+            Value::Object(_) if k == "geometry" => v.to_string(),
             _ => {
                 return Err(ApiError(AppError::BadRequest(format!(
                     "字段“{k}”应为字符串、数字或布尔值"

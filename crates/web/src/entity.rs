@@ -214,6 +214,11 @@ impl Entity {
                     "checkbox",
                 ));
                 v.push(FieldView::new("property_company", "物业服务企业", "text"));
+                v.push(
+                    FieldView::new("geometry", "边界（GeoJSON 多边形）", "textarea").hint(
+                        "从 GIS 导出的 Polygon 或 MultiPolygon（经纬度或平面坐标），自动划分网格时用来判断相邻；留空为未登记",
+                    ),
+                );
             }
             Entity::Building => {
                 v.push(
@@ -423,6 +428,7 @@ impl Entity {
                     Some(if m.has_property_management { "on" } else { "" }.into()),
                 );
                 put("property_company", m.property_company.clone());
+                put("geometry", store.compound_geometry(a, key).await?);
                 (m.name, format!("/compounds/{key}"))
             }
             Entity::Building => {

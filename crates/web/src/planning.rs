@@ -134,7 +134,7 @@ fn input_of(src: &PlanSource) -> Result<Input, AppError> {
     }
     if !missing.is_empty() {
         return Err(AppError::Conflict(format!(
-            "以下小区缺少位置（边界），无法自动划分：{}",
+            "以下小区缺少边界，无法自动划分（在小区页点“修改”，填写边界 GeoJSON）：{}",
             missing.join("、")
         )));
     }
