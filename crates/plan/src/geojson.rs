@@ -318,13 +318,15 @@ pub fn read_adjacency_file(
     read_adjacency(&text, &name, compounds)
 }
 
-/// Derives adjacency from shared polygon boundaries: two compounds are adjacent when they
-/// share a stretch of boundary, i.e. at least two vertices, after snapping vertices to a grid
-/// of `tolerance` (in coordinate units; vertices in neighbouring snap cells also match, so the
-/// effective tolerance is up to about 2.8×). Compounds that touch only at a corner are not
-/// adjacent: a grid joined through a corner point is not one piece on the ground. `None` picks 0.5 m: 5e-6 degrees for longitude/latitude input, 0.5 otherwise.
-/// Point compounds get no edges. Linear in the number of vertices (hash on snapped vertices).
-/// Boundaries that meet only at a T-junction without a shared vertex are not detected.
+/// Derives adjacency from shared polygon boundaries: two compounds are adjacent when their
+/// boundaries touch in at least two distinct points — a vertex of one lying on the other's
+/// boundary, within `tolerance` (coordinate units) — i.e. when they share a stretch of
+/// boundary. This finds neighbours whose shared side ends at a T-junction (a corner of one on
+/// the side of the other), and refuses compounds that touch only at a corner: a grid joined
+/// through a corner point is not one piece on the ground. `None` picks about 0.5 m: 5e-6
+/// degrees for longitude/latitude input, 0.5 otherwise. Point compounds get no edges.
+/// Edges are bucketed in a uniform grid of cells about twice the mean edge length, so the
+/// work is linear in the number of vertices for ordinary parcels.
 pub fn derive_adjacency(compounds: &[Compound], tolerance: Option<f64>) -> Vec<(usize, usize)> {
     let mut lonlat = true;
     for c in compounds {
@@ -341,52 +343,89 @@ pub fn derive_adjacency(compounds: &[Compound], tolerance: Option<f64>) -> Vec<(
     let tol = tolerance
         .filter(|t| *t > 0.0 && t.is_finite())
         .unwrap_or(if lonlat { 5e-6 } else { 0.5 });
-    let mut cells: HashMap<(i64, i64), Vec<u32>> = HashMap::new();
+    // Every boundary edge, with its compound.
+    let mut edges: Vec<(u32, Pt, Pt)> = Vec::new();
     for (i, c) in compounds.iter().enumerate() {
         if let Geometry::Polygons(p) = &c.geometry {
-            for q in p.iter().flatten().flatten() {
-                let key = ((q[0] / tol).floor() as i64, (q[1] / tol).floor() as i64);
-                let list = cells.entry(key).or_default();
-                if list.last() != Some(&(i as u32)) {
-                    list.push(i as u32);
-                }
-            }
-        }
-    }
-    for l in cells.values_mut() {
-        l.sort_unstable();
-        l.dedup();
-    }
-    // Each shared vertex is met once, from the first of its two snap cells in the order of
-    // the offsets below (they never hold an offset and its opposite), and recorded with it.
-    let mut shared: Vec<(u32, u32, i64, i64)> = Vec::new();
-    for (&(cx, cy), list) in &cells {
-        for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1), (1, -1)] {
-            let other = if (dx, dy) == (0, 0) {
-                Some(list)
-            } else {
-                cells.get(&(cx + dx, cy + dy))
-            };
-            let Some(other) = other else { continue };
-            for &a in list {
-                for &b in other {
-                    if a != b {
-                        shared.push((a.min(b), a.max(b), cx, cy));
+            for ring in p.iter().flatten() {
+                // Rings are closed in GeoJSON; an open one is closed here.
+                let closing = match (ring.first(), ring.last()) {
+                    (Some(f), Some(l)) if f != l => Some([*l, *f]),
+                    _ => None,
+                };
+                for w in ring.windows(2).map(|w| [w[0], w[1]]).chain(closing) {
+                    if w[0] != w[1] {
+                        edges.push((i as u32, w[0], w[1]));
                     }
                 }
             }
         }
     }
-    shared.sort_unstable();
-    shared.dedup();
+    if edges.is_empty() {
+        return Vec::new();
+    }
+    let mean = edges
+        .iter()
+        .map(|(_, a, b)| (b[0] - a[0]).abs().max((b[1] - a[1]).abs()))
+        .sum::<f64>()
+        / edges.len() as f64;
+    let cell = (2.0 * mean).max(4.0 * tol);
+    let key = |v: f64| (v / cell).floor() as i64;
+    let mut buckets: HashMap<(i64, i64), Vec<u32>> = HashMap::new();
+    for (k, (_, a, b)) in edges.iter().enumerate() {
+        let (x0, x1) = (a[0].min(b[0]) - tol, a[0].max(b[0]) + tol);
+        let (y0, y1) = (a[1].min(b[1]) - tol, a[1].max(b[1]) + tol);
+        for cx in key(x0)..=key(x1) {
+            for cy in key(y0)..=key(y1) {
+                buckets.entry((cx, cy)).or_default().push(k as u32);
+            }
+        }
+    }
+    // Contact points: a vertex of one compound on an edge of another, snapped to the
+    // tolerance grid so that the same point seen from both sides counts once.
+    let snap = |q: Pt| ((q[0] / tol).round() as i64, (q[1] / tol).round() as i64);
+    let mut contacts: Vec<(u32, u32, i64, i64)> = Vec::new();
+    for (i, c) in compounds.iter().enumerate() {
+        let Geometry::Polygons(p) = &c.geometry else {
+            continue;
+        };
+        for &q in p.iter().flatten().flatten() {
+            let Some(list) = buckets.get(&(key(q[0]), key(q[1]))) else {
+                continue;
+            };
+            for &k in list {
+                let (j, a, b) = edges[k as usize];
+                if j as usize != i && near_segment(q, a, b, tol) {
+                    let (lo, hi) = ((i as u32).min(j), (i as u32).max(j));
+                    let (sx, sy) = snap(q);
+                    contacts.push((lo, hi, sx, sy));
+                }
+            }
+        }
+    }
+    contacts.sort_unstable();
+    contacts.dedup();
     let mut pairs: Vec<(usize, usize)> = Vec::new();
-    for w in shared.windows(2) {
+    for w in contacts.windows(2) {
         let pair = (w[0].0 as usize, w[0].1 as usize);
         if (w[0].0, w[0].1) == (w[1].0, w[1].1) && pairs.last() != Some(&pair) {
             pairs.push(pair);
         }
     }
     pairs
+}
+
+/// Whether `q` lies within `tol` of the segment `a`–`b`.
+fn near_segment(q: Pt, a: Pt, b: Pt, tol: f64) -> bool {
+    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+    let len2 = dx * dx + dy * dy;
+    let t = if len2 > 0.0 {
+        (((q[0] - a[0]) * dx + (q[1] - a[1]) * dy) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let (px, py) = (a[0] + t * dx - q[0], a[1] + t * dy - q[1]);
+    px * px + py * py <= tol * tol
 }
 
 /// Parses current grids (the plan output format: `code`, `compounds`) against `compounds`.
@@ -776,7 +815,17 @@ mod tests {
             mk("d", sq(1030.1, 1010.0)),
             // Touches b and c only at corners.
             mk("e", sq(1020.0, 990.0)),
+            // Half a side along a's bottom: a T-junction, one shared vertex (1000, 1000).
+            mk(
+                "f",
+                Geometry::Polygons(vec![vec![vec![
+                    [1000.0, 990.0],
+                    [1005.0, 990.0],
+                    [1005.0, 1000.0],
+                    [1000.0, 1000.0],
+                ]]]),
+            ),
         ];
-        assert_eq!(derive_adjacency(&cs, None), vec![(0, 1), (2, 3)]);
+        assert_eq!(derive_adjacency(&cs, None), vec![(0, 1), (0, 5), (2, 3)]);
     }
 }
