@@ -185,6 +185,25 @@ child_code!(StreetCode, CountyCode);
 child_code!(CommunityCode, StreetCode);
 child_code!(GridCode, CommunityCode);
 
+/// The sequence for a new code among `used` (every sequence ever used under the parent,
+/// retired ones included, which are never given again): one above the highest, so codes
+/// follow the order places were added; once 999 is used, the lowest never used. `None` when
+/// all 999 are taken.
+pub fn next_sequence(used: impl IntoIterator<Item = u16>) -> Option<u16> {
+    let mut taken = [false; 1000];
+    let mut max = 0;
+    for s in used {
+        if let Some(t) = taken.get_mut(s as usize) {
+            *t = true;
+            max = max.max(s);
+        }
+    }
+    if max < 999 {
+        return Some(max + 1);
+    }
+    (1..=999).find(|&s| !taken[s as usize])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,5 +249,9 @@ mod tests {
             Err(CodeError::ZeroSequence { .. })
         ));
         assert!(GridCode::compose(&community, 1000).is_none());
+        assert_eq!(next_sequence([]), Some(1));
+        assert_eq!(next_sequence([1, 2, 7]), Some(8));
+        assert_eq!(next_sequence([1, 999]), Some(2));
+        assert_eq!(next_sequence(1..=999), None);
     }
 }

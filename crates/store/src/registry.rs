@@ -1444,16 +1444,18 @@ async fn next_grid_code<C: ConnectionTrait>(c: &C, community: &CommunityCode) ->
         vec![community.as_str().into()],
     )
     .await?;
-    let mut max = 0u16;
+    let mut used = Vec::with_capacity(rows.len());
     for r in &rows {
         let code: String = get(r, "code")?;
         if let Ok(g) = GridCode::parse(&code) {
-            max = max.max(g.sequence());
+            used.push(g.sequence());
         }
     }
-    GridCode::compose(community, max + 1).ok_or_else(|| {
-        StoreError::Conflict(format!("社区“{community}”的网格编号已用尽（最多 999 个）"))
-    })
+    wangge_domain::code::next_sequence(used)
+        .and_then(|s| GridCode::compose(community, s))
+        .ok_or_else(|| {
+            StoreError::Conflict(format!("社区“{community}”的网格编号已用尽（最多 999 个）"))
+        })
 }
 
 fn community_values(input: &CommunityInput, code: &str) -> Vec<Value> {

@@ -543,3 +543,50 @@ async fn malformed_requests_and_unknown_addresses_are_answered_in_chinese() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert!(r.json()["error"].as_str().unwrap().contains("没有这个地址"));
 }
+
+#[tokio::test]
+async fn after_grid_999_new_grids_take_the_lowest_code_never_used() {
+    let app = TestApp::demo().await;
+    let community = "370725002004";
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/communities/{community}/grids"),
+            json!({"name": "末号网格", "code": "370725002004999"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let page = app
+        .get(&format!("/api/communities/{community}"))
+        .await
+        .json();
+    let mut used: Vec<String> = ["grids", "retired_grids"]
+        .iter()
+        .flat_map(|k| page[k].as_array().cloned().unwrap_or_default())
+        .map(|g| g["code"].as_str().unwrap().to_string())
+        .collect();
+    used.sort();
+    let lowest_free = (1..=999)
+        .map(|s| format!("{community}{s:03}"))
+        .find(|c| !used.contains(c))
+        .unwrap();
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/communities/{community}/grids"),
+            json!({"name": "新网格"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["key"], lowest_free.as_str());
+    // The planner proposes codes the same way: three digits, never a 16-digit code.
+    let plan = app
+        .get(&format!(
+            "/api/plan/communities/{community}?min=300&max=400"
+        ))
+        .await
+        .json();
+    for g in plan["features"].as_array().unwrap() {
+        assert_eq!(g["properties"]["code"].as_str().unwrap().len(), 15);
+    }
+}
