@@ -44,6 +44,9 @@ async fn the_demo_budget_shows_annex4s_figures() {
     let c = app.get("/budget/communities/370725001009?year=2021").await;
     assert_eq!(c.status, StatusCode::OK);
     assert!(c.text().contains("南苑社区"));
+    // Each fund says how its amount is reached, in words, not as a path into the policy file.
+    assert!(c.text().contains("每户 ") && c.text().contains(" 户</span>"), "{}", c.text());
+    assert!(!c.text().contains("<code>community_money.funds"));
 
     // Findings, filtered.
     let all = app.get("/api/budget/findings?year=2021").await.json();

@@ -96,7 +96,10 @@ impl MoneyTotals {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FundLine {
     pub name: String,
+    /// The rule that pays it, as a path into the policy file.
     pub rule: String,
+    /// How the amount is reached, in words (每户 3 元 × 1,200 户).
+    pub basis: String,
     pub amount_fen: i64,
 }
 
@@ -552,6 +555,12 @@ pub fn evaluate(policy: &Policy, snapshot: &Snapshot, year: i32) -> Evaluation {
         .map(|(i, f)| FundLine {
             name: f.name.clone(),
             rule: format!("community_money.county_funds[{i}].yuan_per_year"),
+            basis: format!(
+                "每年 {} 元（{}—{} 年）",
+                f.yuan_per_year,
+                f.first_year,
+                f.first_year + f.years - 1
+            ),
             amount_fen: yuan(f.yuan_per_year),
         })
         .collect();
@@ -1274,6 +1283,7 @@ fn community_money(
                 funds.push(FundLine {
                     name: f.name.clone(),
                     rule: format!("community_money.funds[{i}].per_household_yuan"),
+                    basis: format!("每户 {p} 元 × {} 户", c.households),
                     amount_fen: yuan(p) * c.households,
                 });
             }
@@ -1281,6 +1291,7 @@ fn community_money(
                 funds.push(FundLine {
                     name: f.name.clone(),
                     rule: format!("community_money.funds[{i}].per_community_yuan"),
+                    basis: format!("每个社区 {p} 元"),
                     amount_fen: yuan(p),
                 });
             }
