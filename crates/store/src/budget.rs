@@ -98,12 +98,37 @@ impl Store {
                 ));
             }
         }
+        // The same person in the same post twice is a slip, not a second appointment.
+        let from = input.from.unwrap_or_else(crate::today);
+        if let Some(r) = crate::db::one(
+            self.conn(),
+            "SELECT valid_from FROM staff_assignment WHERE county_code = ? AND post_code = ? \
+             AND role = ? AND person_name = ? AND (valid_to IS NULL OR valid_to >= ?)",
+            vec![
+                community.chars().take(6).collect::<String>().into(),
+                post.clone().into(),
+                input.role.key().into(),
+                input.person_name.clone().into(),
+                from.to_string().into(),
+            ],
+        )
+        .await?
+        {
+            let since: String = get(&r, "valid_from")?;
+            return Err(StoreError::field(
+                "person_name",
+                format!(
+                    "“{}”已在该岗位任{}（自 {since} 起），不能重复配备",
+                    input.person_name,
+                    input.role.label()
+                ),
+            ));
+        }
         let person = new_id();
         let mut roles = vec![input.role];
         if input.also_police_assistant && input.role != StaffRole::PoliceAssistant {
             roles.push(StaffRole::PoliceAssistant);
         }
-        let from = input.from.unwrap_or_else(crate::today);
         let tx = self.conn().begin().await?;
         for role in roles {
             exec(

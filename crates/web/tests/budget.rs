@@ -45,7 +45,11 @@ async fn the_demo_budget_shows_annex4s_figures() {
     assert_eq!(c.status, StatusCode::OK);
     assert!(c.text().contains("南苑社区"));
     // Each fund says how its amount is reached, in words, not as a path into the policy file.
-    assert!(c.text().contains("每户 ") && c.text().contains(" 户</span>"), "{}", c.text());
+    assert!(
+        c.text().contains("每户 ") && c.text().contains(" 户</span>"),
+        "{}",
+        c.text()
+    );
     assert!(!c.text().contains("<code>community_money.funds"));
 
     // Findings, filtered.
@@ -129,6 +133,23 @@ async fn staff_appointed_in_the_ui_change_the_budget() {
     );
     let page = app.get("/communities/370725001009").await.text();
     assert!(page.contains("赵网格") && page.contains("网格警务助理"));
+    // The same person in the same post again is refused, next to the name; the budget is
+    // unchanged.
+    let r = app
+        .form(
+            "/communities/370725001009/staff",
+            &[
+                ("person_name", "赵网格"),
+                ("role", "grid_leader"),
+                ("grid", grid),
+                ("from", "2021-03-01"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("不能重复配备"), "{}", r.text());
+    let again = app.get("/api/budget?year=2021").await.json();
+    assert_eq!(grid_year(&again), grid_year(&after));
     // A grid role without a grid is refused next to the form.
     let r = app
         .form(
