@@ -45,6 +45,15 @@ pub struct HouseholdView {
     pub visits: Vec<VisitView>,
 }
 
+/// A compound a household can be put in.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PlaceChoice {
+    pub id: String,
+    pub name: String,
+    pub grid_code: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VisitView {
@@ -290,6 +299,138 @@ impl Store {
         people_changed(&tx, &county, &[grid.as_str()]).await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// The compounds a household can be placed in by this user: live, in a grid where he may
+    /// register people, in the household's community. Empty when he may not change it.
+    pub async fn household_place_choices(&self, a: &Access, id: &str) -> Result<Vec<PlaceChoice>> {
+        let h = self.household_row(id).await?;
+        let grid: String = get(&h, "grid_code")?;
+        if !a.can(Permission::PersonWrite, &grid) {
+            return Ok(Vec::new());
+        }
+        let county = self.county_code().await?;
+        let rows = all(
+            self.conn(),
+            "SELECT id, name, grid_code FROM compound WHERE county_code = ? AND community_code = ? \
+             AND valid_to IS NULL AND grid_code IS NOT NULL ORDER BY name",
+            vec![county.into(), grid.get(..12).unwrap_or("").into()],
+        )
+        .await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let grid_code: String = get(r, "grid_code")?;
+            if a.can(Permission::PersonWrite, &grid_code) {
+                out.push(PlaceChoice {
+                    id: get(r, "id")?,
+                    name: get(r, "name")?,
+                    grid_code,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Puts a household in a compound (and building): it takes the compound's grid, and its
+    /// residents theirs, in one transaction — for households imported by grid alone, or
+    /// registered in the wrong compound. The user must be able to register people in both
+    /// grids. Returns the household's grid.
+    pub async fn place_household(
+        &self,
+        a: &Access,
+        id: &str,
+        compound: &str,
+        building: Option<&str>,
+        address: Option<&str>,
+    ) -> Result<String> {
+        let h = self.household_row(id).await?;
+        let old: String = get(&h, "grid_code")?;
+        if !a.can(Permission::PersonWrite, &old) {
+            return Err(StoreError::Forbidden("无权调整该户".into()));
+        }
+        let county = self.county_code().await?;
+        let m = one(
+            self.conn(),
+            "SELECT grid_code, valid_to FROM compound WHERE county_code = ? AND id = ?",
+            vec![county.clone().into(), compound.into()],
+        )
+        .await?
+        .ok_or_else(|| invalid("compound", "没有这个小区"))?;
+        if get::<Option<String>>(&m, "valid_to")?.is_some() {
+            return Err(invalid("compound", "该小区已撤销"));
+        }
+        let grid: String = get::<Option<String>>(&m, "grid_code")?
+            .ok_or_else(|| invalid("compound", "该小区尚未划入网格，请先在小区页指定网格"))?;
+        if !a.can(Permission::PersonWrite, &grid) {
+            return Err(StoreError::Forbidden("无权在该小区登记住户".into()));
+        }
+        if let Some(b) = building {
+            let n = scalar_i64(
+                self.conn(),
+                "SELECT COUNT(*) FROM building WHERE id = ? AND compound_id = ? AND valid_to IS NULL",
+                vec![b.into(), compound.into()],
+            )
+            .await?;
+            if n == 0 {
+                return Err(invalid("building", "该楼栋不在所选小区"));
+            }
+        }
+        // Staying in the same compound keeps the building unless another is given.
+        let building = match building {
+            Some(b) => Some(b.to_string()),
+            None => {
+                let now = one(
+                    self.conn(),
+                    "SELECT compound_id, building_id FROM household WHERE county_code = ? AND id = ?",
+                    vec![county.clone().into(), id.into()],
+                )
+                .await?;
+                match now {
+                    Some(r)
+                        if get::<Option<String>>(&r, "compound_id")?.as_deref()
+                            == Some(compound) =>
+                    {
+                        get(&r, "building_id")?
+                    }
+                    _ => None,
+                }
+            }
+        };
+        let address = address.map(str::trim).filter(|x| !x.is_empty());
+        if address.is_some_and(|x| x.chars().count() > 100) {
+            return Err(invalid("address", "门牌不能超过 100 个字"));
+        }
+        let tx = self.conn().begin().await?;
+        exec(
+            &tx,
+            "UPDATE household SET compound_id = ?, building_id = ?, grid_code = ?, address = ? \
+             WHERE county_code = ? AND id = ?",
+            vec![
+                compound.into(),
+                building.into(),
+                grid.clone().into(),
+                address.map(str::to_string).into(),
+                county.clone().into(),
+                id.into(),
+            ],
+        )
+        .await?;
+        for (column, household) in [
+            ("grid_code", "household_id"),
+            ("living_grid_code", "living_household_id"),
+        ] {
+            exec(
+                &tx,
+                &format!(
+                    "UPDATE resident SET {column} = ? WHERE county_code = ? AND {household} = ?"
+                ),
+                vec![grid.clone().into(), county.clone().into(), id.into()],
+            )
+            .await?;
+        }
+        people_changed(&tx, &county, &[old.as_str(), grid.as_str()]).await?;
+        tx.commit().await?;
+        Ok(grid)
     }
 
     /// Whether a living person already holds this ID number (by its blind index).

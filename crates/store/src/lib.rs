@@ -27,8 +27,8 @@ pub use annex2::ImportSummary;
 pub use audit::{AuditCheck, AuditEntry, AuditFilter, AuditRow};
 pub use budget::StaffRow;
 pub use care::{
-    FollowUpView, HouseholdRow, HouseholdView, MoveView, PeopleBreakdown, SpecialRecordView,
-    VisitView, may_see_kind,
+    FollowUpView, HouseholdRow, HouseholdView, MoveView, PeopleBreakdown, PlaceChoice,
+    SpecialRecordView, VisitView, may_see_kind,
 };
 pub use db::DbOptions;
 pub use keys::Keyring;

@@ -853,6 +853,20 @@ pub fn openapi_document() -> Value {
         ),
     );
     add(
+        "/api/households/{id}/place".into(),
+        "put",
+        op(
+            "调整户所在小区（及楼栋、门牌）：户随小区进入其网格，成员一并调整；返回该户",
+            "people",
+            &["id"],
+            id_body(
+                json!({"compound": {"type": "string", "description": "小区 id"}, "building": {"type": "string", "description": "楼栋 id（同一小区内不给则保留原楼栋）"}, "address": {"type": "string"}}),
+                &["compound"],
+            ),
+            ("200", obj()),
+        ),
+    );
+    add(
         "/api/households/{id}/visits".into(),
         "post",
         op(

@@ -17,7 +17,7 @@ use wangge_domain::people::{
     SpecialRecordInput, VisitInput,
 };
 use wangge_domain::registry::{FieldErrors, Fields};
-use wangge_store::{HouseholdView, PeopleBreakdown, SpecialRecordView};
+use wangge_store::{HouseholdView, PeopleBreakdown, PlaceChoice, SpecialRecordView};
 
 use crate::error::{ApiError, AppError, PageError};
 use crate::pages::{Crumb, Me};
@@ -35,6 +35,12 @@ pub(crate) fn routes() -> crate::Routes {
             "/api/compounds/{id}/households",
             &["GET", "POST"],
             get(api_compound_households).post(api_household_post),
+        )
+        .route("/households/{id}/place", &["POST"], post(place_post))
+        .route(
+            "/api/households/{id}/place",
+            &["PUT"],
+            axum::routing::put(api_place),
         )
         .route("/households/{id}/visit", &["GET"], get(visit_form))
         .route("/households/{id}/visits", &["POST"], post(visit_post))
@@ -214,6 +220,9 @@ struct HouseholdPage {
     employment: Vec<&'static str>,
     error: Option<String>,
     values: Fields,
+    /// Compounds the household can be put in (empty: the user may not).
+    places: Vec<PlaceChoice>,
+    place_error: Option<String>,
 }
 
 impl HouseholdPage {
@@ -229,8 +238,20 @@ async fn household_response(
     error: Option<String>,
     values: Fields,
 ) -> Result<Response, PageError> {
+    household_response_with(s, p, id, error, values, None).await
+}
+
+async fn household_response_with(
+    s: &SharedState,
+    p: &Principal,
+    id: &str,
+    error: Option<String>,
+    values: Fields,
+    place_error: Option<String>,
+) -> Result<Response, PageError> {
     let h = s.store.household(&p.access, id).await?;
-    let status = if error.is_some() {
+    let places = s.store.household_place_choices(&p.access, id).await?;
+    let status = if error.is_some() || place_error.is_some() {
         axum::http::StatusCode::UNPROCESSABLE_ENTITY
     } else {
         axum::http::StatusCode::OK
@@ -251,9 +272,57 @@ async fn household_response(
         h,
         error,
         values,
+        places,
+        place_error,
     });
     *res.status_mut() = status;
     Ok(res)
+}
+
+/// Puts the household in a compound (form: `compound`, `address`; API also `building`).
+async fn place(s: &SharedState, p: &Principal, id: &str, f: &Fields) -> Result<String, AppError> {
+    let field = |k: &str| f.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+    let Some(compound) = field("compound") else {
+        return Err(AppError::Invalid(FieldErrors::from([(
+            "compound".to_string(),
+            "请选择小区".to_string(),
+        )])));
+    };
+    Ok(s.store
+        .place_household(
+            &p.access,
+            id,
+            compound,
+            field("building"),
+            f.get("address").map(String::as_str),
+        )
+        .await?)
+}
+
+async fn place_post(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> Result<Response, PageError> {
+    match place(&s, &p, &id, &f).await {
+        Ok(_) => Ok(Redirect::to(&format!("/households/{id}")).into_response()),
+        Err(AppError::Invalid(e)) => {
+            household_response_with(&s, &p, &id, None, Fields::new(), Some(first_error(&e))).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn api_place(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    axum::Json(v): axum::Json<Value>,
+) -> Result<Response, ApiError> {
+    let f = body_fields(&v)?;
+    place(&s, &p, &id, &f).await?;
+    Ok(axum::Json(s.store.household(&p.access, &id).await?).into_response())
 }
 
 async fn household_page(

@@ -1092,6 +1092,20 @@ fn cases(o: &Objects, n: usize) -> Vec<Case> {
             ),
             (
                 "POST",
+                "/households/{id}/place",
+                format!("/households/{h}/place"),
+                Some(json!({"compound": o.compound[i], "address": "矩阵门牌"})),
+                On(PersonWrite, g.clone()),
+            ),
+            (
+                "PUT",
+                "/api/households/{id}/place",
+                format!("/api/households/{h}/place"),
+                Some(json!({"compound": o.compound[i], "address": "矩阵门牌"})),
+                On(PersonWrite, g.clone()),
+            ),
+            (
+                "POST",
                 "/households/{id}/residents",
                 format!("/households/{h}/residents"),
                 Some(json!({"name": "矩阵甲", "id_number": new_id(1)})),

@@ -391,6 +391,69 @@ async fn a_plan_that_would_orphan_households_is_refused() {
     );
     assert!(!page.contains("采用此方案</button>"));
     assert_eq!(live_grids(&app, community).await, before);
+
+    // The fix: put the household in a compound, from its page.
+    let people = app
+        .get(&format!("/api/grids/{empty}/residents"))
+        .await
+        .json();
+    let household = people["residents"][0]["household_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let page = app.get(&format!("/households/{household}")).await.text();
+    assert!(page.contains("调整所在小区"), "{page}");
+    let detail = app
+        .get(&format!("/api/communities/{community}"))
+        .await
+        .json();
+    let compound = &detail["compounds"][0];
+    let (compound_id, compound_grid) = (
+        compound["id"].as_str().unwrap().to_string(),
+        compound["grid_code"].as_str().unwrap().to_string(),
+    );
+    let r = app
+        .form(
+            &format!("/households/{household}/place"),
+            &[("compound", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("请选择小区"), "{}", r.text());
+    let r = app
+        .form(
+            &format!("/households/{household}/place"),
+            &[("compound", &compound_id), ("address", "3 号楼 2 单元 101")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let h = app
+        .get(&format!("/api/households/{household}"))
+        .await
+        .json();
+    assert_eq!(
+        h["grid_code"],
+        compound_grid.as_str(),
+        "the household takes the compound's grid"
+    );
+    assert_eq!(h["address"], "3 号楼 2 单元 101");
+    assert!(
+        h["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["grid_code"] == compound_grid.as_str()),
+        "{h}"
+    );
+    // Now the plan can be adopted.
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/plan/communities/{community}/adopt"),
+            serde_json::json!({"min": 500, "max": 600}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
 }
 
 /// The fingerprint of the plan a page shows, from its adopt form.
