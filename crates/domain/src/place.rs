@@ -263,6 +263,70 @@ pub fn parse_geometry(s: &str) -> Result<String, FieldError> {
     Ok(geometry.to_string())
 }
 
+/// One feature of an uploaded boundary file: which compound (by `id`, else by `name`) and its
+/// boundary (see [`parse_geometry`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoundaryFeature {
+    /// 1-based position in the file, for messages.
+    pub index: usize,
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub geometry: String,
+}
+
+/// Reads a GeoJSON FeatureCollection of compound boundaries, as GIS tools export them: every
+/// feature names its compound in `properties.id` or `properties.name` and carries a polygon.
+/// Every problem is reported, each naming the feature (第 n 个要素).
+pub fn parse_boundary_features(text: &str) -> Result<Vec<BoundaryFeature>, Vec<String>> {
+    use serde_json::Value;
+    let v: Value = serde_json::from_str(text.trim_start_matches('\u{feff}'))
+        .map_err(|e| vec![format!("文件不是有效的 JSON：{e}")])?;
+    let features = match (v.get("type").and_then(Value::as_str), v.get("features")) {
+        (Some("FeatureCollection"), Some(Value::Array(f))) => f,
+        _ => return Err(vec!["文件应为 GeoJSON FeatureCollection".into()]),
+    };
+    if features.is_empty() {
+        return Err(vec!["文件中没有要素".into()]);
+    }
+    let mut out = Vec::with_capacity(features.len());
+    let mut errors = Vec::new();
+    for (i, f) in features.iter().enumerate() {
+        let index = i + 1;
+        let prop = |k: &str| {
+            f.get("properties")
+                .and_then(|p| p.get(k))
+                .and_then(|x| match x {
+                    Value::String(s) => Some(s.trim().to_string()),
+                    Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                })
+                .filter(|s| !s.is_empty())
+        };
+        let (id, name) = (prop("id"), prop("name"));
+        if id.is_none() && name.is_none() {
+            errors.push(format!(
+                "第 {index} 个要素：properties 中缺少小区的 id 或 name"
+            ));
+            continue;
+        }
+        let geometry = f.get("geometry").map(Value::to_string).unwrap_or_default();
+        match parse_geometry(&geometry) {
+            Ok(geometry) => out.push(BoundaryFeature {
+                index,
+                id,
+                name,
+                geometry,
+            }),
+            Err(e) => errors.push(format!("第 {index} 个要素：{e}")),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
 /// A calendar date, stored and shown as `YYYY-MM-DD`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -401,6 +465,30 @@ impl Boundary {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn boundary_files_name_every_bad_feature() {
+        use super::parse_boundary_features;
+        let ok = r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","properties":{"name":"甲小区"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}},
+            {"type":"Feature","properties":{"id":"abc"},"geometry":{"type":"Polygon","coordinates":[[[2,0],[3,0],[3,1],[2,0]]]}}]}"#;
+        let f = parse_boundary_features(ok).unwrap();
+        assert_eq!(f.len(), 2);
+        assert_eq!(
+            (f[0].name.as_deref(), f[1].id.as_deref()),
+            (Some("甲小区"), Some("abc"))
+        );
+        let bad = r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}},
+            {"type":"Feature","properties":{"name":"乙"},"geometry":{"type":"Point","coordinates":[0,0]}}]}"#;
+        let e = parse_boundary_features(bad).unwrap_err();
+        assert_eq!(e.len(), 2);
+        assert!(
+            e[0].starts_with("第 1 个要素") && e[1].starts_with("第 2 个要素"),
+            "{e:?}"
+        );
+        assert!(parse_boundary_features("[]").is_err());
+    }
+
     #[test]
     fn boundaries_are_geojson_polygons() {
         use super::parse_geometry;

@@ -1018,6 +1018,45 @@ impl Store {
         Ok(id)
     }
 
+    /// Sets the boundaries of compounds of one community in one transaction: `items` are
+    /// (compound id, GeoJSON geometry). Every id must be a live compound of the community;
+    /// otherwise nothing is written. Returns how many were set.
+    pub async fn set_compound_geometries(
+        &self,
+        a: &wangge_domain::access::Access,
+        community: &str,
+        items: &[(String, String)],
+    ) -> Result<usize> {
+        if !a.can(wangge_domain::access::Permission::RegistryWrite, community) {
+            return Err(StoreError::Forbidden("无权修改该社区的小区".into()));
+        }
+        let c = self.community_any(community).await?;
+        live(&c.valid_to, "社区")?;
+        let county = county_of(community);
+        let tx = self.db.begin().await?;
+        for (id, geometry) in items {
+            let n = exec(
+                &tx,
+                "UPDATE compound SET geometry = ? WHERE county_code = ? AND id = ? \
+                 AND community_code = ? AND valid_to IS NULL",
+                vec![
+                    geometry.clone().into(),
+                    county.clone().into(),
+                    id.clone().into(),
+                    community.into(),
+                ],
+            )
+            .await?;
+            if n == 0 {
+                return Err(StoreError::Conflict(format!(
+                    "小区 {id} 不是本社区的在册小区，未写入任何边界"
+                )));
+            }
+        }
+        tx.commit().await?;
+        Ok(items.len())
+    }
+
     pub(crate) async fn compound_geometry_any(&self, m: &Compound) -> Result<Option<String>> {
         let r = one(
             self.conn(),

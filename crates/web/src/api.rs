@@ -775,6 +775,17 @@ pub fn openapi_document() -> Value {
         ),
     );
     add(
+        "/api/communities/{code}/boundaries".into(),
+        "post",
+        op(
+            "导入社区内小区的边界：请求体为 GeoJSON FeatureCollection，每个要素的 properties.id 或 name 指明小区，几何为 Polygon 或 MultiPolygon；任何一处有误则不写入（422，problems 逐条指明要素）",
+            "plan",
+            &["code"],
+            Some(json!({"type": "object", "description": "GeoJSON FeatureCollection"})),
+            ("200", obj()),
+        ),
+    );
+    add(
         "/api/plan/streets/{code}/adopt".into(),
         "post",
         op(

@@ -27,6 +27,16 @@ pub(crate) fn routes() -> crate::Routes {
             &["POST"],
             post(api_adopt_street),
         )
+        .route(
+            "/communities/{code}/boundaries",
+            &["GET", "POST"],
+            get(boundaries_page).post(boundaries_upload),
+        )
+        .route(
+            "/api/communities/{code}/boundaries",
+            &["POST"],
+            post(api_boundaries),
+        )
         .route("/api/plan/communities/{code}", &["GET"], get(api_propose))
         .route(
             "/api/plan/communities/{code}/adopt",
@@ -134,7 +144,7 @@ fn input_of(src: &PlanSource) -> Result<Input, AppError> {
     }
     if !missing.is_empty() {
         return Err(AppError::Conflict(format!(
-            "以下小区缺少边界，无法自动划分（在小区页点“修改”，填写边界 GeoJSON）：{}",
+            "以下小区缺少边界，无法自动划分（在社区的“小区边界”页导入 GIS 导出的 GeoJSON，或在小区页点“修改”填写）：{}",
             missing.join("、")
         )));
     }
@@ -787,4 +797,168 @@ async fn street_plans(
         band,
         rows,
     }))
+}
+
+// ---- compound boundaries, uploaded from GIS -------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "boundaries.html")]
+struct BoundariesView {
+    me: Me,
+    crumbs: Vec<Crumb>,
+    community: wangge_store::Community,
+    /// Compounds without a boundary, by name.
+    missing: Vec<String>,
+    total: usize,
+    can_write: bool,
+    file: String,
+    updated: Option<usize>,
+    problems: Vec<String>,
+}
+
+async fn boundaries_view(
+    s: &SharedState,
+    p: &Principal,
+    code: &str,
+) -> Result<BoundariesView, AppError> {
+    let page = s.store.community_page(&p.access, code).await?;
+    let missing = page
+        .compounds
+        .iter()
+        .filter(|m| !m.has_boundary)
+        .map(|m| m.name.clone())
+        .collect();
+    Ok(BoundariesView {
+        me: Me::of(p),
+        crumbs: vec![
+            Crumb {
+                label: "总览".into(),
+                href: "/".into(),
+            },
+            Crumb {
+                label: page.community.name.clone(),
+                href: format!("/communities/{code}"),
+            },
+            Crumb {
+                label: "小区边界".into(),
+                href: format!("/communities/{code}/boundaries"),
+            },
+        ],
+        can_write: p.access.can(Permission::RegistryWrite, code),
+        total: page.compounds.len(),
+        community: page.community,
+        missing,
+        file: String::new(),
+        updated: None,
+        problems: Vec::new(),
+    })
+}
+
+async fn boundaries_page(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    Ok(crate::auth::render(&boundaries_view(&s, &p, &code).await?))
+}
+
+/// Matches an uploaded FeatureCollection to the community's compounds (by `id`, else `name`)
+/// and stores every boundary, or none: the problems, each naming its feature.
+async fn set_boundaries(
+    s: &SharedState,
+    p: &Principal,
+    code: &str,
+    text: &str,
+) -> Result<Result<usize, Vec<String>>, AppError> {
+    if !p.access.can(Permission::RegistryWrite, code) {
+        return Err(AppError::Forbidden("无权修改该社区的小区".into()));
+    }
+    let features = match wangge_domain::place::parse_boundary_features(text) {
+        Ok(f) => f,
+        Err(problems) => return Ok(Err(problems)),
+    };
+    let page = s.store.community_page(&p.access, code).await?;
+    let mut problems = Vec::new();
+    let mut items: Vec<(String, String)> = Vec::new();
+    for f in &features {
+        let found = page.compounds.iter().find(|m| match (&f.id, &f.name) {
+            (Some(id), _) => &m.id == id,
+            (None, Some(name)) => &m.name == name,
+            (None, None) => false,
+        });
+        let label = f.id.as_deref().or(f.name.as_deref()).unwrap_or("");
+        match found {
+            None => problems.push(format!("第 {} 个要素：本社区没有小区“{label}”", f.index)),
+            Some(m) if items.iter().any(|(id, _)| id == &m.id) => problems.push(format!(
+                "第 {} 个要素：小区“{}”在文件中出现了两次",
+                f.index, m.name
+            )),
+            Some(m) => items.push((m.id.clone(), f.geometry.clone())),
+        }
+    }
+    if !problems.is_empty() {
+        return Ok(Err(problems));
+    }
+    Ok(Ok(s
+        .store
+        .set_compound_geometries(&p.access, code, &items)
+        .await?))
+}
+
+async fn boundaries_upload(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+    mut mp: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    let mut file = String::from("上传文件");
+    let mut bytes = Vec::new();
+    while let Ok(Some(field)) = mp.next_field().await {
+        if field.name() == Some("file") {
+            file = field.file_name().unwrap_or("上传文件").to_string();
+            bytes = field
+                .bytes()
+                .await
+                .map_err(|e| AppError::BadRequest(format!("上传失败：{e}")))?
+                .to_vec();
+        }
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let result = set_boundaries(&s, &p, &code, &text).await?;
+    let mut view = boundaries_view(&s, &p, &code).await?;
+    view.file = file;
+    let status = match result {
+        Ok(n) => {
+            view.updated = Some(n);
+            axum::http::StatusCode::OK
+        }
+        Err(problems) => {
+            view.problems = problems;
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY
+        }
+    };
+    let mut res = crate::auth::render(&view);
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+/// The API: the body is the FeatureCollection; `{"updated": n}`, or 422 with `problems`.
+async fn api_boundaries(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, crate::error::ApiError> {
+    let text = String::from_utf8_lossy(&body);
+    match set_boundaries(&s, &p, &code, &text).await? {
+        Ok(n) => Ok(axum::Json(serde_json::json!({ "updated": n })).into_response()),
+        Err(problems) => Ok((
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            axum::Json(serde_json::json!({
+                "error": format!("边界文件有 {} 处问题，未写入任何边界", problems.len()),
+                "problems": problems,
+            })),
+        )
+            .into_response()),
+    }
 }

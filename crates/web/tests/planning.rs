@@ -662,3 +662,93 @@ async fn a_compound_added_by_hand_is_planned_once_its_boundary_is_registered() {
     let m = app.get(&format!("/api/compounds/{id}")).await.json();
     assert_eq!(m["compound"]["has_boundary"], false);
 }
+
+#[tokio::test]
+async fn boundaries_come_in_from_a_gis_file_all_or_none() {
+    let app = TestApp::demo().await;
+    let community = "370725002003";
+    for name in ["东区一号院", "东区二号院"] {
+        let r = app
+            .json(
+                "POST",
+                &format!("/api/communities/{community}/compounds"),
+                serde_json::json!({"name": name, "households": 260, "population": 700}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    }
+    let page = app
+        .get(&format!("/communities/{community}/boundaries"))
+        .await
+        .text();
+    assert!(page.contains("未登记：东区一号院、东区二号院"), "{page}");
+    let square = |x: i64| serde_json::json!({"type": "Polygon", "coordinates": [[[x, 90000], [x + 100, 90000], [x + 100, 90100], [x, 90100], [x, 90000]]]});
+    let file = |names: &[&str]| {
+        let features: Vec<serde_json::Value> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                serde_json::json!({"type": "Feature", "properties": {"name": n}, "geometry": square(90000 + 100 * i as i64)})
+            })
+            .collect();
+        serde_json::json!({"type": "FeatureCollection", "features": features}).to_string()
+    };
+    // One unknown name: every problem named, nothing written.
+    let r = app
+        .send_bytes(
+            "POST",
+            &format!("/api/communities/{community}/boundaries"),
+            Some(file(&["东区一号院", "西区"]).into_bytes()),
+            "application/geo+json",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(
+        r.json()["problems"],
+        serde_json::json!(["第 2 个要素：本社区没有小区“西区”"])
+    );
+    assert_eq!(
+        app.get(&format!(
+            "/api/plan/communities/{community}?min=500&max=600"
+        ))
+        .await
+        .status,
+        StatusCode::CONFLICT
+    );
+    // The right file: both set, and the two neighbours (260 + 260) make one grid in band.
+    let r = app
+        .send_bytes(
+            "POST",
+            &format!("/api/communities/{community}/boundaries"),
+            Some(file(&["东区一号院", "东区二号院"]).into_bytes()),
+            "application/geo+json",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["updated"], 2);
+    let plan = app
+        .get(&format!(
+            "/api/plan/communities/{community}?min=500&max=600"
+        ))
+        .await;
+    assert_eq!(plan.status, StatusCode::OK, "{}", plan.text());
+    let detail = app
+        .get(&format!("/api/communities/{community}"))
+        .await
+        .json();
+    let ids: Vec<serde_json::Value> = detail["compounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["name"].as_str().unwrap().starts_with("东区"))
+        .map(|m| m["id"].clone())
+        .collect();
+    let together = plan.json()["features"].as_array().unwrap().iter().any(|g| {
+        let members = g["properties"]["compounds"].as_array().unwrap();
+        ids.iter().all(|id| members.contains(id)) && g["properties"]["households"] == 520
+    });
+    assert!(
+        together,
+        "the two new neighbours form one grid of 520 households"
+    );
+}
