@@ -490,6 +490,23 @@ ALTER TABLE street ADD COLUMN people_version BIGINT NOT NULL DEFAULT 0
 ALTER TABLE app_user ADD COLUMN totp_last_step BIGINT
 "#,
     ),
+    (
+        7,
+        r#"
+CREATE TABLE compound_move (
+    county_code TEXT NOT NULL REFERENCES county(code),
+    id TEXT NOT NULL,
+    compound_id TEXT NOT NULL,
+    from_grid TEXT,
+    to_grid TEXT,
+    day TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (county_code, id)
+);
+CREATE INDEX compound_move_from ON compound_move(county_code, from_grid);
+CREATE INDEX compound_move_to ON compound_move(county_code, to_grid);
+"#,
+    ),
 ];
 
 /// Permissions added after the first migration, with the version that grants their

@@ -266,6 +266,15 @@ async fn apply_plan(
                 .find(|c| &c.id == m)
                 .and_then(|c| c.grid_code.clone());
             if before.as_deref() != Some(g.code.as_str()) {
+                crate::registry::record_compound_move(
+                    tx,
+                    &county,
+                    m,
+                    before.as_deref(),
+                    Some(&g.code),
+                    "plan",
+                )
+                .await?;
                 exec(
                     tx,
                     "UPDATE compound SET grid_code = ? WHERE county_code = ? AND id = ?",

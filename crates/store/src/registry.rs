@@ -158,6 +158,22 @@ pub struct GridPage {
     pub grid: Grid,
     pub community: Community,
     pub compounds: Vec<Compound>,
+    /// Compounds that came into or left the grid, latest first: what a retired grid held.
+    pub moves: Vec<CompoundMove>,
+}
+
+/// A compound put in another grid, when and why.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CompoundMove {
+    pub day: String,
+    pub compound_id: String,
+    pub compound: String,
+    pub from_grid: Option<String>,
+    pub to_grid: Option<String>,
+    /// `plan` (an adopted grid plan) or `edit` (the compound's grid changed by hand).
+    pub reason: String,
+    pub reason_label: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -614,10 +630,39 @@ impl Store {
         )
         .await?;
         let compounds = rows.iter().map(compound_of).collect::<Result<_>>()?;
+        let moves = all(
+            &self.db,
+            "SELECT v.day, v.compound_id, m.name, v.from_grid, v.to_grid, v.reason FROM compound_move v \
+             JOIN compound m ON m.county_code = v.county_code AND m.id = v.compound_id \
+             WHERE v.county_code = ? AND (v.from_grid = ? OR v.to_grid = ?) \
+             ORDER BY v.day DESC, m.name LIMIT 500",
+            vec![county_of(code).into(), code.into(), code.into()],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            let reason: String = get(r, "reason")?;
+            Ok(CompoundMove {
+                day: get(r, "day")?,
+                compound_id: get(r, "compound_id")?,
+                compound: get(r, "name")?,
+                from_grid: get(r, "from_grid")?,
+                to_grid: get(r, "to_grid")?,
+                reason_label: match reason.as_str() {
+                    "plan" => "采用网格划分方案",
+                    "edit" => "修改小区所属网格",
+                    _ => "其他",
+                }
+                .to_string(),
+                reason,
+            })
+        })
+        .collect::<Result<_>>()?;
         Ok(GridPage {
             grid,
             community,
             compounds,
+            moves,
         })
     }
 
@@ -1108,6 +1153,18 @@ impl Store {
             )
             .await?;
         }
+        let to = input.grid.as_ref().map(|g| g.to_string());
+        if to != m.grid_code {
+            record_compound_move(
+                &tx,
+                &county_of(&m.community_code),
+                id,
+                m.grid_code.as_deref(),
+                to.as_deref(),
+                "edit",
+            )
+            .await?;
+        }
         // The compound's households, and their residents, go with it to its new grid.
         if let Some(to) = input.grid.as_ref().map(|g| g.to_string())
             && m.grid_code.as_deref() != Some(to.as_str())
@@ -1436,6 +1493,33 @@ async fn name_free_compound<C: ConnectionTrait>(
     } else {
         Ok(())
     }
+}
+
+/// Records that a compound changed grid today (history for the grids' pages).
+pub(crate) async fn record_compound_move<C: ConnectionTrait>(
+    c: &C,
+    county: &str,
+    compound: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+    reason: &str,
+) -> Result<()> {
+    exec(
+        c,
+        "INSERT INTO compound_move (county_code, id, compound_id, from_grid, to_grid, day, reason) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        vec![
+            county.into(),
+            new_id().into(),
+            compound.into(),
+            from.map(str::to_string).into(),
+            to.map(str::to_string).into(),
+            today().to_string().into(),
+            reason.into(),
+        ],
+    )
+    .await?;
+    Ok(())
 }
 
 /// The compound's grid must be a live grid of the same community.

@@ -1159,6 +1159,22 @@ async fn a_compound_put_in_another_grid_takes_its_households_and_people() {
         )
         .await;
     assert!(r.status.is_success(), "{}", r.text());
+    // Both grids' pages keep the move.
+    for g in [GRID, other.as_str()] {
+        let page = app.get(&format!("/api/grids/{g}")).await.json();
+        let mv = page["moves"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["compound_id"] == *m)
+            .unwrap_or_else(|| panic!("{g}: {page}"))
+            .clone();
+        assert_eq!(
+            (mv["from_grid"].as_str(), mv["to_grid"].as_str()),
+            (Some(GRID), Some(other.as_str()))
+        );
+        assert_eq!(mv["reason"], "edit");
+    }
     let h = app
         .get(&format!("/api/households/{household}"))
         .await

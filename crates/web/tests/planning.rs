@@ -102,6 +102,22 @@ async fn every_baodu_community_gets_a_valid_plan_and_one_is_adopted() {
             "{g} is kept or retired, never lost"
         );
     }
+    // A retired grid's page still says what it held, and where each compound went.
+    for g in &retired {
+        let page = app.get(&format!("/api/grids/{g}")).await.json();
+        let moves = page["moves"].as_array().unwrap();
+        assert!(!moves.is_empty(), "{g}: {page}");
+        for m in moves {
+            assert_eq!(m["from_grid"], g.as_str());
+            assert!(live.contains(m["to_grid"].as_str().unwrap()));
+            assert_eq!(m["reason"], "plan");
+        }
+        let html = app.get(&format!("/grids/{g}")).await.text();
+        assert!(
+            html.contains("小区变动") && html.contains("迁出至"),
+            "{html}"
+        );
+    }
     assert!(
         !retired.is_empty()
             || live.len() != old.len()
