@@ -900,12 +900,10 @@ async fn import_form(Extension(p): Extension<Principal>) -> PageResult {
     }))
 }
 
-async fn import(
-    State(s): State<SharedState>,
-    Extension(p): Extension<Principal>,
-    mut mp: Multipart,
-) -> PageResult {
-    let mut file = String::new();
+/// The `file` field of an upload form: its name as the user's computer gave it (“上传文件”
+/// without one) and its bytes.
+pub(crate) async fn uploaded_file(mp: &mut Multipart) -> Result<(String, Vec<u8>), AppError> {
+    let mut file = String::from("上传文件");
     let mut bytes = Vec::new();
     while let Ok(Some(field)) = mp.next_field().await {
         if field.name() == Some("file") {
@@ -917,6 +915,15 @@ async fn import(
                 .to_vec();
         }
     }
+    Ok((file, bytes))
+}
+
+async fn import(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    mut mp: Multipart,
+) -> PageResult {
+    let (file, bytes) = uploaded_file(&mut mp).await?;
     let mut view = ImportView {
         me: Me::of(&p),
         crumbs: crumbs(&[("导入社区基本情况表", "/import".into())]),

@@ -566,17 +566,8 @@ async fn import_upload(
         return Err(AppError::Forbidden("无权登记居民".into()).into());
     }
     let mut view = import_page(&p);
-    let mut bytes = Vec::new();
-    while let Ok(Some(field)) = mp.next_field().await {
-        if field.name() == Some("file") {
-            view.file = field.file_name().unwrap_or("上传文件").to_string();
-            bytes = field
-                .bytes()
-                .await
-                .map_err(|e| AppError::BadRequest(format!("上传失败：{e}")))?
-                .to_vec();
-        }
-    }
+    let (file, bytes) = crate::pages::uploaded_file(&mut mp).await?;
+    view.file = file;
     let status = match import_residents_bytes(&s.store, &p.access, &view.file, &bytes).await {
         Ok(n) => {
             view.imported = Some(n);

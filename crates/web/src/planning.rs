@@ -911,18 +911,7 @@ async fn boundaries_upload(
     Path(code): Path<String>,
     mut mp: axum::extract::Multipart,
 ) -> Result<Response, PageError> {
-    let mut file = String::from("上传文件");
-    let mut bytes = Vec::new();
-    while let Ok(Some(field)) = mp.next_field().await {
-        if field.name() == Some("file") {
-            file = field.file_name().unwrap_or("上传文件").to_string();
-            bytes = field
-                .bytes()
-                .await
-                .map_err(|e| AppError::BadRequest(format!("上传失败：{e}")))?
-                .to_vec();
-        }
-    }
+    let (file, bytes) = crate::pages::uploaded_file(&mut mp).await?;
     let text = String::from_utf8_lossy(&bytes);
     let result = set_boundaries(&s, &p, &code, &text).await?;
     let mut view = boundaries_view(&s, &p, &code).await?;
