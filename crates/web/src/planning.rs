@@ -182,12 +182,12 @@ fn input_of(src: &PlanSource) -> Result<Input, AppError> {
     })
 }
 
-/// A compound drawn on a map.
+/// A compound drawn on a map: its outline as an SVG path (every ring; holes by the even-odd
+/// rule), and its centre for labels.
 pub struct Tile {
-    pub x: f64,
-    pub y: f64,
-    pub w: f64,
-    pub h: f64,
+    pub d: String,
+    pub cx: f64,
+    pub cy: f64,
     pub colour: &'static str,
     pub title: String,
 }
@@ -204,96 +204,102 @@ const PALETTE: [&str; 12] = [
     "#1b7f8f", "#9a6324", "#6a5acd", "#2f4f4f",
 ];
 
-/// Lays out a map 380 wide: every compound's bounding box, coloured by its grid.
-/// A grid's label sits on the compound of the grid nearest to the mean of its compounds'
-/// centres (a grid in pieces would otherwise be labelled on another grid).
+/// Lays out a map 380 wide, north up: every compound's outline as drawn in its geometry
+/// (longitude scaled by the cosine of the latitude, so shapes keep their proportions; a
+/// point as a small square), coloured by its grid. A grid's label sits on the compound of the
+/// grid nearest to the mean of its compounds' centres (a grid in pieces would otherwise be
+/// labelled on another grid).
 fn map(
     input: &Input,
     names: &[&str],
     grid_of: &[Option<usize>],
     codes: &[String],
 ) -> (Vec<Tile>, Vec<Label>, f64) {
-    let boxes: Vec<[f64; 4]> = input
-        .compounds
-        .iter()
-        .map(|c| match &c.geometry {
+    let mut bb = wangge_plan::geom::BBox::empty();
+    for c in &input.compounds {
+        match &c.geometry {
             wangge_plan::Geometry::Polygons(ps) => {
-                let mut b = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
                 for p in ps.iter().flatten().flatten() {
-                    b = [
-                        b[0].min(p[0]),
-                        b[1].min(p[1]),
-                        b[2].max(p[0]),
-                        b[3].max(p[1]),
-                    ];
+                    bb.add(*p);
                 }
-                b
             }
-            wangge_plan::Geometry::Point(p) => [p[0] - 20.0, p[1] - 20.0, p[0] + 20.0, p[1] + 20.0],
-        })
-        .collect();
-    let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-    for b in &boxes {
-        x0 = x0.min(b[0]);
-        y0 = y0.min(b[1]);
-        x1 = x1.max(b[2]);
-        y1 = y1.max(b[3]);
-    }
-    let scale = 380.0 / (x1 - x0).max(y1 - y0).max(1.0);
-    let height = ((y1 - y0) * scale).max(20.0);
-    let mut tiles = Vec::new();
-    let mut sums: Vec<(f64, f64, f64)> = vec![(0.0, 0.0, 0.0); codes.len()];
-    for (i, b) in boxes.iter().enumerate() {
-        let g = grid_of[i];
-        // North up: larger y drawn higher.
-        let (x, y, w, h) = (
-            (b[0] - x0) * scale,
-            (y1 - b[3]) * scale,
-            ((b[2] - b[0]) * scale).max(2.0),
-            ((b[3] - b[1]) * scale).max(2.0),
-        );
-        if let Some(g) = g {
-            sums[g].0 += x + w / 2.0;
-            sums[g].1 += y + h / 2.0;
-            sums[g].2 += 1.0;
+            wangge_plan::Geometry::Point(p) => bb.add(*p),
         }
+    }
+    let proj = wangge_plan::geom::Projection::for_bbox(&bb);
+    let (lo, hi) = (proj.apply(bb.min), proj.apply(bb.max));
+    let span = (hi[0] - lo[0]).max(hi[1] - lo[1]);
+    let span = if span > 0.0 { span } else { 1.0 };
+    let scale = 380.0 / span;
+    let height = ((hi[1] - lo[1]) * scale).max(20.0);
+    // North up: larger y drawn higher.
+    let at = |p: [f64; 2]| {
+        let q = proj.apply(p);
+        ((q[0] - lo[0]) * scale, (hi[1] - q[1]) * scale)
+    };
+    let mut tiles = Vec::with_capacity(input.compounds.len());
+    for (i, c) in input.compounds.iter().enumerate() {
+        let mut d = String::new();
+        let (mut sx, mut sy, mut k) = (0.0, 0.0, 0.0);
+        match &c.geometry {
+            wangge_plan::Geometry::Polygons(ps) => {
+                for ring in ps.iter().flatten() {
+                    for (j, &p) in ring.iter().enumerate() {
+                        let (x, y) = at(p);
+                        d.push_str(&format!("{}{x:.1},{y:.1} ", if j == 0 { "M" } else { "L" }));
+                        sx += x;
+                        sy += y;
+                        k += 1.0;
+                    }
+                    d.push_str("Z ");
+                }
+            }
+            wangge_plan::Geometry::Point(p) => {
+                let (x, y) = at(*p);
+                d = format!("M{:.1},{:.1} h4 v4 h-4 Z", x - 2.0, y - 2.0);
+                (sx, sy, k) = (x, y, 1.0);
+            }
+        }
+        let g = grid_of[i];
         tiles.push(Tile {
-            x,
-            y,
-            w,
-            h,
+            d: d.trim_end().to_string(),
+            cx: if k > 0.0 { sx / k } else { 0.0 },
+            cy: if k > 0.0 { sy / k } else { 0.0 },
             colour: g.map(|g| PALETTE[g % PALETTE.len()]).unwrap_or("#cccccc"),
             title: format!(
                 "{}：{} 户{}",
-                names.get(i).copied().unwrap_or(&input.compounds[i].id),
-                input.compounds[i].households,
+                names.get(i).copied().unwrap_or(&c.id),
+                c.households,
                 g.map(|g| format!("，网格 {}", codes[g]))
                     .unwrap_or_default()
             ),
         });
     }
-    let centre = |t: &Tile| (t.x + t.w / 2.0, t.y + t.h / 2.0);
-    let labels = sums
+    let labels = codes
         .iter()
-        .zip(codes)
         .enumerate()
-        .filter(|(_, (s, _))| s.2 > 0.0)
-        .filter_map(|(g, (s, code))| {
-            let mean = (s.0 / s.2, s.1 / s.2);
-            let distance = |t: &Tile| {
-                let c = centre(t);
-                (c.0 - mean.0).powi(2) + (c.1 - mean.1).powi(2)
-            };
-            let nearest = tiles
+        .filter_map(|(g, code)| {
+            let mine: Vec<&Tile> = tiles
                 .iter()
                 .zip(grid_of)
                 .filter(|(_, of)| **of == Some(g))
                 .map(|(t, _)| t)
+                .collect();
+            if mine.is_empty() {
+                return None;
+            }
+            let n = mine.len() as f64;
+            let mean = (
+                mine.iter().map(|t| t.cx).sum::<f64>() / n,
+                mine.iter().map(|t| t.cy).sum::<f64>() / n,
+            );
+            let distance = |t: &Tile| (t.cx - mean.0).powi(2) + (t.cy - mean.1).powi(2);
+            let nearest = mine
+                .into_iter()
                 .min_by(|a, b| distance(a).total_cmp(&distance(b)))?;
-            let (x, y) = centre(nearest);
             Some(Label {
-                x,
-                y: y + 4.0,
+                x: nearest.cx,
+                y: nearest.cy + 4.0,
                 text: code[code.len().saturating_sub(3)..].to_string(),
             })
         })

@@ -767,4 +767,11 @@ async fn boundaries_come_in_from_a_gis_file_all_or_none() {
         together,
         "the two new neighbours form one grid of 520 households"
     );
+    // The maps draw each compound's outline, named in its tooltip.
+    let page = app
+        .get(&format!("/plan/communities/{community}?min=500&max=600"))
+        .await
+        .text();
+    assert!(page.contains("<path d=\"M"), "{page}");
+    assert!(page.contains("<title>东区一号院：260 户"), "{page}");
 }
