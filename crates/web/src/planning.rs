@@ -314,7 +314,8 @@ pub struct ProposedGrid {
     pub compounds: Vec<String>,
     pub in_band: bool,
     pub reason: String,
-    pub change: &'static str,
+    /// 保留, 调整, 合并：…, 拆分自 …, 新建.
+    pub change: String,
 }
 
 #[derive(Template)]
@@ -331,6 +332,8 @@ struct PlanView {
     proposed_labels: Vec<Label>,
     proposed_height: f64,
     grids: Vec<ProposedGrid>,
+    /// Every current grid and where its compounds go.
+    fates: Vec<(String, String)>,
     retired: Vec<String>,
     moved: usize,
     summary: String,
@@ -411,25 +414,72 @@ async fn propose(
         })
         .count();
     let name_of = |i: usize| src.compounds[i].name.clone();
+    // Where each current grid's compounds go, and where each proposed grid's come from.
+    let mut goes_to: std::collections::BTreeMap<&str, std::collections::BTreeSet<&str>> =
+        Default::default();
+    for (i, c) in src.compounds.iter().enumerate() {
+        if let (Some(from), Some(to)) = (c.grid_code.as_deref(), proposed_of[i]) {
+            goes_to
+                .entry(from)
+                .or_default()
+                .insert(proposed_codes[to].as_str());
+        }
+    }
     let grids = plan
         .grids
         .iter()
-        .map(|g| ProposedGrid {
-            code: g.code.clone(),
-            households: g.households,
-            compounds: g.compounds.iter().map(|&i| name_of(i)).collect(),
-            in_band: g.in_band,
-            reason: g
-                .reason
-                .map(|r| r.message().to_string())
-                .unwrap_or_default(),
-            change: if g.kept_from.is_some() {
-                "保留"
-            } else if current_codes.contains(&g.code) {
-                "调整"
+        .map(|g| {
+            let from: std::collections::BTreeSet<&str> = g
+                .compounds
+                .iter()
+                .filter_map(|&i| src.compounds[i].grid_code.as_deref())
+                .collect();
+            let change = if g.kept_from.is_some() {
+                "保留".to_string()
+            } else if from.len() > 1 {
+                format!(
+                    "合并：{}",
+                    from.iter().copied().collect::<Vec<_>>().join("、")
+                )
+            } else if let Some(&one) = from.iter().next() {
+                if goes_to.get(one).is_some_and(|d| d.len() > 1) {
+                    format!("拆分自 {one}")
+                } else if one == g.code {
+                    "调整".to_string()
+                } else {
+                    format!("由 {one} 调整")
+                }
             } else {
-                "新建"
-            },
+                "新建".to_string()
+            };
+            ProposedGrid {
+                code: g.code.clone(),
+                households: g.households,
+                compounds: g.compounds.iter().map(|&i| name_of(i)).collect(),
+                in_band: g.in_band,
+                reason: g
+                    .reason
+                    .map(|r| r.message().to_string())
+                    .unwrap_or_default(),
+                change,
+            }
+        })
+        .collect();
+    // Every current grid: kept, split, merged into another, or retired.
+    let fates: Vec<(String, String)> = current_codes
+        .iter()
+        .map(|c| {
+            let to: Vec<&str> = goes_to
+                .get(c.as_str())
+                .map(|d| d.iter().copied().collect())
+                .unwrap_or_default();
+            let fate = match to.as_slice() {
+                [] => "撤销（无小区）".to_string(),
+                [one] if *one == c.as_str() => "保留或调整".to_string(),
+                [one] => format!("并入 {one}"),
+                many => format!("拆分到 {}", many.join("、")),
+            };
+            (c.clone(), fate)
         })
         .collect();
     let retired = current_codes
@@ -472,6 +522,7 @@ async fn propose(
         proposed_labels,
         proposed_height,
         grids,
+        fates,
         retired,
         moved,
         summary: format!(

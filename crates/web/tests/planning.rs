@@ -75,6 +75,24 @@ async fn every_baodu_community_gets_a_valid_plan_and_one_is_adopted() {
         .map(|g| g["code"].as_str().unwrap().to_string())
         .collect();
     let planned = planned_grids(&app, code).await;
+    // The diff: where every current grid goes, and where every proposed grid comes from.
+    let page = app
+        .get(&format!("/plan/communities/{code}?min=500&max=600"))
+        .await
+        .text();
+    for g in &old {
+        assert!(
+            page.contains(&format!("<tr><td>{g}</td><td>")),
+            "{g} has a fate"
+        );
+    }
+    assert!(
+        page.contains("<td>拆分到 370725001001010、370725001001012</td>")
+            && page.contains("<td>并入 370725001001011</td>")
+            && page.contains("<td>合并：370725001001001、370725001001005、370725001001009</td>")
+            && page.contains("<td>拆分自 370725001001001</td>"),
+        "{page}"
+    );
     let r = app
         .form(
             &format!("/plan/communities/{code}/adopt"),
