@@ -198,6 +198,10 @@ pub fn parse_area(s: &str) -> Result<Option<f64>, FieldError> {
     }
 }
 
+/// The most positions one compound's boundary may have: far more than any parcel drawn by
+/// hand or surveyed, few enough that deriving neighbours stays cheap.
+pub const MAX_BOUNDARY_POSITIONS: usize = 20_000;
+
 /// A compound's boundary as GeoJSON (what GIS tools export): a `Polygon` or `MultiPolygon`
 /// geometry, or a `Feature` holding one. Rings need at least four positions and are closed
 /// (first = last; an open ring is closed here); coordinates are finite numbers. Returns the
@@ -226,6 +230,7 @@ pub fn parse_geometry(s: &str) -> Result<String, FieldError> {
         _ => return Err(bad("缺少 type 或 coordinates")),
     };
     let mut out_polys = Vec::with_capacity(polygons.len());
+    let mut positions = 0usize;
     for poly in polygons {
         let rings = poly.as_array().ok_or_else(|| bad("多边形应为环的数组"))?;
         if rings.is_empty() {
@@ -248,8 +253,17 @@ pub fn parse_geometry(s: &str) -> Result<String, FieldError> {
                 let first = out[0];
                 out.push(first);
             }
-            if out.len() < 4 {
+            let mut distinct = out.clone();
+            distinct.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
+            distinct.dedup();
+            if distinct.len() < 3 {
                 return Err(bad("每个环至少要有三个不同的点"));
+            }
+            positions += out.len();
+            if positions > MAX_BOUNDARY_POSITIONS {
+                return Err(bad(&format!(
+                    "坐标点过多（超过 {MAX_BOUNDARY_POSITIONS} 个），请在 GIS 中简化后再导入"
+                )));
             }
             out_rings.push(out);
         }
@@ -515,6 +529,10 @@ mod tests {
                 "[x, y]",
             ),
             (r#"{"type":"Polygon"}"#, "缺少"),
+            (
+                r#"{"type":"Polygon","coordinates":[[[0,0],[0,0],[0,0],[0,0]]]}"#,
+                "三个不同的点",
+            ),
         ] {
             let e = parse_geometry(bad).unwrap_err().to_string();
             assert!(e.contains(says), "{bad}: {e}");

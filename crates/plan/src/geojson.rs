@@ -325,8 +325,10 @@ pub fn read_adjacency_file(
 /// the side of the other), and refuses compounds that touch only at a corner: a grid joined
 /// through a corner point is not one piece on the ground. `None` picks about 0.5 m: 5e-6
 /// degrees for longitude/latitude input, 0.5 otherwise. Point compounds get no edges.
-/// Edges are bucketed in a uniform grid of cells about twice the mean edge length, so the
-/// work is linear in the number of vertices for ordinary parcels.
+/// Boundaries touching only at a point seen from both sides within the tolerance (contacts
+/// spread over no more than twice it) are a corner, not a side. Edges are walked through a
+/// uniform grid of cells about twice the mean edge length (larger when one long edge would
+/// fill too many), so the work is linear in the number of vertices for ordinary parcels.
 pub fn derive_adjacency(compounds: &[Compound], tolerance: Option<f64>) -> Vec<(usize, usize)> {
     let mut lonlat = true;
     for c in compounds {
@@ -364,53 +366,93 @@ pub fn derive_adjacency(compounds: &[Compound], tolerance: Option<f64>) -> Vec<(
     if edges.is_empty() {
         return Vec::new();
     }
-    let mean = edges
-        .iter()
-        .map(|(_, a, b)| (b[0] - a[0]).abs().max((b[1] - a[1]).abs()))
-        .sum::<f64>()
-        / edges.len() as f64;
-    let cell = (2.0 * mean).max(4.0 * tol);
+    let length = |a: Pt, b: Pt| (b[0] - a[0]).abs().max((b[1] - a[1]).abs());
+    let total: f64 = edges.iter().map(|&(_, a, b)| length(a, b)).sum();
+    // Cells about twice the mean edge, never so small that the edges, walked cell by cell,
+    // make more than about 20 million entries (one long edge among many short ones).
+    let cell = (2.0 * total / edges.len() as f64)
+        .max(4.0 * tol)
+        .max(total / 1e7);
     let key = |v: f64| (v / cell).floor() as i64;
-    let mut buckets: HashMap<(i64, i64), Vec<u32>> = HashMap::new();
-    for (k, (_, a, b)) in edges.iter().enumerate() {
-        let (x0, x1) = (a[0].min(b[0]) - tol, a[0].max(b[0]) + tol);
-        let (y0, y1) = (a[1].min(b[1]) - tol, a[1].max(b[1]) + tol);
-        for cx in key(x0)..=key(x1) {
-            for cy in key(y0)..=key(y1) {
-                buckets.entry((cx, cy)).or_default().push(k as u32);
+    // Per cell: (compound, edge), sorted, so a vertex skips its own compound's edges at once.
+    let mut buckets: HashMap<(i64, i64), Vec<(u32, u32)>> = HashMap::new();
+    for (k, &(j, a, b)) in edges.iter().enumerate() {
+        // The cells along the edge, sampled every half cell; a vertex looks in its own cell
+        // and the eight around it, which covers every point within `tol` (< cell / 4).
+        let steps = (2.0 * length(a, b) / cell).ceil().max(1.0) as usize;
+        let mut last = None;
+        for t in 0..=steps {
+            let f = t as f64 / steps as f64;
+            let c = (key(a[0] + f * (b[0] - a[0])), key(a[1] + f * (b[1] - a[1])));
+            if last != Some(c) {
+                buckets.entry(c).or_default().push((j, k as u32));
+                last = Some(c);
             }
         }
     }
-    // Contact points: a vertex of one compound on an edge of another, snapped to the
-    // tolerance grid so that the same point seen from both sides counts once.
-    let snap = |q: Pt| ((q[0] / tol).round() as i64, (q[1] / tol).round() as i64);
-    let mut contacts: Vec<(u32, u32, i64, i64)> = Vec::new();
+    for list in buckets.values_mut() {
+        list.sort_unstable();
+        list.dedup();
+    }
+    // Contact points: a vertex of one compound within `tol` of an edge of another.
+    let mut contacts: Vec<(u32, u32, Pt)> = Vec::new();
+    let mut stamp: Vec<u32> = vec![0; edges.len()];
+    let mut tok = 0u32;
     for (i, c) in compounds.iter().enumerate() {
         let Geometry::Polygons(p) = &c.geometry else {
             continue;
         };
+        let i = i as u32;
         for &q in p.iter().flatten().flatten() {
-            let Some(list) = buckets.get(&(key(q[0]), key(q[1]))) else {
-                continue;
-            };
-            for &k in list {
-                let (j, a, b) = edges[k as usize];
-                if j as usize != i && near_segment(q, a, b, tol) {
-                    let (lo, hi) = ((i as u32).min(j), (i as u32).max(j));
-                    let (sx, sy) = snap(q);
-                    contacts.push((lo, hi, sx, sy));
+            tok = tok.wrapping_add(1);
+            if tok == 0 {
+                stamp.iter_mut().for_each(|s| *s = 0);
+                tok = 1;
+            }
+            let (kx, ky) = (key(q[0]), key(q[1]));
+            for dx in -1..=1 {
+                for dy in -1..=1 {
+                    let Some(list) = buckets.get(&(kx + dx, ky + dy)) else {
+                        continue;
+                    };
+                    let mut at = 0;
+                    while at < list.len() {
+                        let (j, k) = list[at];
+                        if j == i {
+                            at += list[at..].partition_point(|e| e.0 == i);
+                            continue;
+                        }
+                        at += 1;
+                        if stamp[k as usize] == tok {
+                            continue;
+                        }
+                        stamp[k as usize] = tok;
+                        let (_, a, b) = edges[k as usize];
+                        if near_segment(q, a, b, tol) {
+                            contacts.push((i.min(j), i.max(j), q));
+                        }
+                    }
                 }
             }
         }
     }
-    contacts.sort_unstable();
-    contacts.dedup();
+    // Adjacent: the contacts of a pair spread over more than twice the tolerance, i.e. a
+    // stretch of shared boundary, not one corner seen from both sides.
+    contacts.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
     let mut pairs: Vec<(usize, usize)> = Vec::new();
-    for w in contacts.windows(2) {
-        let pair = (w[0].0 as usize, w[0].1 as usize);
-        if (w[0].0, w[0].1) == (w[1].0, w[1].1) && pairs.last() != Some(&pair) {
-            pairs.push(pair);
+    let mut start = 0;
+    while start < contacts.len() {
+        let pair = (contacts[start].0, contacts[start].1);
+        let mut end = start;
+        let mut bb = crate::geom::BBox::empty();
+        while end < contacts.len() && (contacts[end].0, contacts[end].1) == pair {
+            bb.add(contacts[end].2);
+            end += 1;
         }
+        if (bb.max[0] - bb.min[0]).max(bb.max[1] - bb.min[1]) > 2.0 * tol {
+            pairs.push((pair.0 as usize, pair.1 as usize));
+        }
+        start = end;
     }
     pairs
 }
@@ -827,5 +869,42 @@ mod tests {
             ),
         ];
         assert_eq!(derive_adjacency(&cs, None), vec![(0, 1), (0, 5), (2, 3)]);
+        // Corners a fraction of a metre apart, each on the other's side: still one corner.
+        let rect = |x0: f64, y0: f64, x1: f64, y1: f64| {
+            Geometry::Polygons(vec![vec![vec![[x0, y0], [x1, y0], [x1, y1], [x0, y1]]]])
+        };
+        let corner = vec![
+            mk("a", rect(0.0, 0.0, 10.2, 10.0)),
+            mk("b", rect(10.3, 10.0, 20.0, 20.0)),
+        ];
+        assert!(derive_adjacency(&corner, None).is_empty());
+    }
+
+    #[test]
+    fn one_long_edge_among_many_short_ones_stays_cheap() {
+        // A 100 km diagonal beside a ring of 20,000 vertices in a metre: the cells must not
+        // follow the tiny edges down to a size the diagonal would fill by the billion.
+        let ring: Vec<Pt> = (0..20_000)
+            .map(|k| {
+                let a = k as f64 / 20_000.0 * std::f64::consts::TAU;
+                [60.0 + a.cos(), 40.0 + a.sin()]
+            })
+            .collect();
+        let poly = |id: &str, ring: Vec<Pt>| Compound {
+            id: id.into(),
+            geometry: Geometry::Polygons(vec![vec![ring]]),
+            households: 1,
+            community: None,
+            kind: None,
+            has_property_management: None,
+        };
+        let cs = vec![
+            poly(
+                "big",
+                vec![[0.0, 0.0], [100_000.0, 100_000.0], [0.0, 100_000.0]],
+            ),
+            poly("tiny", ring),
+        ];
+        assert!(derive_adjacency(&cs, None).is_empty());
     }
 }

@@ -349,15 +349,33 @@ impl Store {
             return Err(StoreError::Forbidden("无权调整该户".into()));
         }
         let county = self.county_code().await?;
+        let now = one(
+            self.conn(),
+            "SELECT compound_id, building_id, address, valid_to FROM household \
+             WHERE county_code = ? AND id = ?",
+            vec![county.clone().into(), id.into()],
+        )
+        .await?
+        .ok_or_else(|| StoreError::NotFound("没有这一户".into()))?;
+        if get::<Option<String>>(&now, "valid_to")?.is_some() {
+            return Err(StoreError::Conflict("该户已注销，不能调整".into()));
+        }
         let m = one(
             self.conn(),
-            "SELECT grid_code, valid_to FROM compound WHERE county_code = ? AND id = ?",
+            "SELECT grid_code, community_code, valid_to FROM compound WHERE county_code = ? AND id = ?",
             vec![county.clone().into(), compound.into()],
         )
         .await?
         .ok_or_else(|| invalid("compound", "没有这个小区"))?;
         if get::<Option<String>>(&m, "valid_to")?.is_some() {
             return Err(invalid("compound", "该小区已撤销"));
+        }
+        // Within its community: moving elsewhere is a move of its people (迁出, 迁入).
+        if old.get(..12) != Some(get::<String>(&m, "community_code")?.as_str()) {
+            return Err(invalid(
+                "compound",
+                "只能调整到本社区的小区；迁往别处请办理迁出、迁入",
+            ));
         }
         let grid: String = get::<Option<String>>(&m, "grid_code")?
             .ok_or_else(|| invalid("compound", "该小区尚未划入网格，请先在小区页指定网格"))?;
@@ -375,29 +393,20 @@ impl Store {
                 return Err(invalid("building", "该楼栋不在所选小区"));
             }
         }
-        // Staying in the same compound keeps the building unless another is given.
-        let building = match building {
+        // Staying in the same compound keeps the building unless another is given; an address
+        // left out is kept, an empty one cleared.
+        let same = get::<Option<String>>(&now, "compound_id")?.as_deref() == Some(compound);
+        let building: Option<String> = match building {
             Some(b) => Some(b.to_string()),
-            None => {
-                let now = one(
-                    self.conn(),
-                    "SELECT compound_id, building_id FROM household WHERE county_code = ? AND id = ?",
-                    vec![county.clone().into(), id.into()],
-                )
-                .await?;
-                match now {
-                    Some(r)
-                        if get::<Option<String>>(&r, "compound_id")?.as_deref()
-                            == Some(compound) =>
-                    {
-                        get(&r, "building_id")?
-                    }
-                    _ => None,
-                }
-            }
+            None if same => get(&now, "building_id")?,
+            None => None,
         };
-        let address = address.map(str::trim).filter(|x| !x.is_empty());
-        if address.is_some_and(|x| x.chars().count() > 100) {
+        let address: Option<String> = match address.map(str::trim) {
+            None => get(&now, "address")?,
+            Some("") => None,
+            Some(x) => Some(x.to_string()),
+        };
+        if address.as_ref().is_some_and(|x| x.chars().count() > 100) {
             return Err(invalid("address", "门牌不能超过 100 个字"));
         }
         let tx = self.conn().begin().await?;
@@ -409,7 +418,7 @@ impl Store {
                 compound.into(),
                 building.into(),
                 grid.clone().into(),
-                address.map(str::to_string).into(),
+                address.into(),
                 county.clone().into(),
                 id.into(),
             ],
@@ -422,7 +431,8 @@ impl Store {
             exec(
                 &tx,
                 &format!(
-                    "UPDATE resident SET {column} = ? WHERE county_code = ? AND {household} = ?"
+                    "UPDATE resident SET {column} = ? WHERE county_code = ? AND {household} = ? \
+                     AND valid_to IS NULL"
                 ),
                 vec![grid.clone().into(), county.clone().into(), id.into()],
             )
@@ -1514,8 +1524,8 @@ pub(crate) async fn households_follow_compound<C: sea_orm::ConnectionTrait>(
         exec(
             c,
             &format!(
-                "UPDATE resident SET {column} = ? WHERE county_code = ? AND {household} IN \
-                 (SELECT id FROM household WHERE county_code = ? AND compound_id = ?)"
+                "UPDATE resident SET {column} = ? WHERE county_code = ? AND valid_to IS NULL \
+                 AND {household} IN (SELECT id FROM household WHERE county_code = ? AND compound_id = ?)"
             ),
             vec![grid.into(), county.into(), county.into(), compound.into()],
         )

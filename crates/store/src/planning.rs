@@ -383,7 +383,10 @@ async fn move_people(
         for column in ["grid_code", "living_grid_code"] {
             exec(
                 tx,
-                &format!("UPDATE resident SET {column} = ? WHERE county_code = ? AND {column} = ?"),
+                &format!(
+                    "UPDATE resident SET {column} = ? WHERE county_code = ? AND {column} = ? \
+                     AND valid_to IS NULL"
+                ),
                 vec![(*to).into(), county.into(), code.clone().into()],
             )
             .await?;

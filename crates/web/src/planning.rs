@@ -58,6 +58,11 @@ impl BandQuery {
     /// The same from a JSON body: `min` and `max` as integers (or digit strings), `plan` as a
     /// string; anything else is refused rather than ignored.
     fn from_json(v: &serde_json::Value) -> Result<BandQuery, AppError> {
+        if !v.is_object() {
+            return Err(AppError::BadRequest(
+                "请求体应为 JSON 对象，如 {\"min\": 500, \"max\": 600}".into(),
+            ));
+        }
         let field = |key: &str| -> Result<Option<String>, AppError> {
             match &v[key] {
                 serde_json::Value::Null => Ok(None),
@@ -141,6 +146,35 @@ fn input_of(src: &PlanSource) -> Result<Input, AppError> {
             }),
             None => missing.push(c.name.clone()),
         }
+    }
+    // Longitude/latitude and planar metres cannot be compared: neighbours would be found
+    // across kilometres, or not at all.
+    let lonlat = |c: &Compound| match &c.geometry {
+        wangge_plan::Geometry::Polygons(p) => p
+            .iter()
+            .flatten()
+            .flatten()
+            .all(|q| q[0].abs() <= 180.0 && q[1].abs() <= 90.0),
+        wangge_plan::Geometry::Point(q) => q[0].abs() <= 180.0 && q[1].abs() <= 90.0,
+    };
+    let planar: Vec<&str> = compounds
+        .iter()
+        .zip(&src.compounds)
+        .filter(|(c, _)| !lonlat(c))
+        .map(|(_, m)| m.name.as_str())
+        .collect();
+    if !planar.is_empty() && planar.len() < compounds.len() {
+        return Err(AppError::Conflict(format!(
+            "小区边界的坐标系不一致：{} 个为经纬度，{} 个为平面坐标（{}）；请统一后重新导入",
+            compounds.len() - planar.len(),
+            planar.len(),
+            planar
+                .iter()
+                .take(5)
+                .copied()
+                .collect::<Vec<_>>()
+                .join("、")
+        )));
     }
     if !missing.is_empty() {
         return Err(AppError::Conflict(format!(
@@ -359,6 +393,12 @@ async fn adoption(
             "采用后：保留网格 {} 个，新建 {} 个，撤销 {} 个；{} 个小区、{} 户住户调整所属网格。",
             a.kept, a.created, a.retired, a.moved, a.households_moved
         )),
+        // The database busy with another write (a lock), not a reason to refuse the plan:
+        // adopting checks everything again.
+        Err(wangge_store::StoreError::Db(e)) => {
+            tracing::warn!(error = %e, "plan pre-check not run");
+            Ok("（预先检查暂未完成，采用时会再次检查。）".into())
+        }
         Err(e) => Err(AppError::from(e).message()),
     }
 }

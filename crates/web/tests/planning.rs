@@ -479,6 +479,30 @@ async fn a_plan_that_would_orphan_households_is_refused() {
             .all(|m| m["grid_code"] == compound_grid.as_str()),
         "{h}"
     );
+    // An API call that leaves the address out keeps it; another community's compound is
+    // not a place for it (that is a move of its people).
+    let r = app
+        .json(
+            "PUT",
+            &format!("/api/households/{household}/place"),
+            serde_json::json!({"compound": compound_id}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["address"], "3 号楼 2 单元 101");
+    let elsewhere = app.get("/api/communities/370725002001").await.json()["compounds"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app
+        .json(
+            "PUT",
+            &format!("/api/households/{household}/place"),
+            serde_json::json!({"compound": elsewhere}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("只能调整到本社区的小区"), "{}", r.text());
     // Now the plan can be adopted.
     let r = app
         .json(
@@ -573,6 +597,7 @@ async fn a_band_that_is_not_a_number_is_refused_in_chinese_and_nothing_is_adopte
         serde_json::json!({"min": "x", "max": 600}),
         serde_json::json!({"min": 500.5, "max": 600}),
         serde_json::json!({"min": [500], "max": 600}),
+        serde_json::json!([]),
     ] {
         let r = app
             .json(
@@ -785,6 +810,35 @@ async fn boundaries_come_in_from_a_gis_file_all_or_none() {
         together,
         "the two new neighbours form one grid of 520 households"
     );
+    // A boundary in longitude/latitude among planar ones: planning refuses, naming why.
+    let lonlat = serde_json::json!({"type": "FeatureCollection", "features": [{"type": "Feature",
+        "properties": {"name": "东区二号院"},
+        "geometry": {"type": "Polygon", "coordinates": [[[118.8, 36.7], [118.801, 36.7], [118.801, 36.701], [118.8, 36.7]]]}}]});
+    let r = app
+        .send_bytes(
+            "POST",
+            &format!("/api/communities/{community}/boundaries"),
+            Some(lonlat.to_string().into_bytes()),
+            "application/geo+json",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = app
+        .get(&format!(
+            "/api/plan/communities/{community}?min=500&max=600"
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.text().contains("坐标系不一致"), "{}", r.text());
+    let r = app
+        .send_bytes(
+            "POST",
+            &format!("/api/communities/{community}/boundaries"),
+            Some(file(&["东区二号院"]).into_bytes()),
+            "application/geo+json",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     // The maps draw each compound's outline, named in its tooltip.
     let page = app
         .get(&format!("/plan/communities/{community}?min=500&max=600"))
