@@ -438,7 +438,7 @@ pub fn derive_adjacency(compounds: &[Compound], tolerance: Option<f64>) -> Vec<(
     }
     // Adjacent: the contacts of a pair spread over more than twice the tolerance, i.e. a
     // stretch of shared boundary, not one corner seen from both sides.
-    contacts.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    contacts.sort_unstable_by_key(|c| (c.0, c.1));
     let mut pairs: Vec<(usize, usize)> = Vec::new();
     let mut start = 0;
     while start < contacts.len() {
