@@ -330,18 +330,10 @@ pub fn read_adjacency_file(
 /// uniform grid of cells about twice the mean edge length (larger when one long edge would
 /// fill too many), so the work is linear in the number of vertices for ordinary parcels.
 pub fn derive_adjacency(compounds: &[Compound], tolerance: Option<f64>) -> Vec<(usize, usize)> {
-    let mut lonlat = true;
-    for c in compounds {
-        if let Geometry::Polygons(p) = &c.geometry
-            && p.iter()
-                .flatten()
-                .flatten()
-                .any(|q| q[0].abs() > 180.0 || q[1].abs() > 90.0)
-        {
-            lonlat = false;
-            break;
-        }
-    }
+    let lonlat = compounds
+        .iter()
+        .filter(|c| matches!(c.geometry, Geometry::Polygons(_)))
+        .all(|c| c.geometry.looks_lonlat());
     let tol = tolerance
         .filter(|t| *t > 0.0 && t.is_finite())
         .unwrap_or(if lonlat { 5e-6 } else { 0.5 });

@@ -50,6 +50,17 @@ pub enum Geometry {
     Point(Pt),
 }
 
+impl Geometry {
+    /// Whether every coordinate could be longitude/latitude (else planar, e.g. metres).
+    pub fn looks_lonlat(&self) -> bool {
+        let ok = |q: &Pt| q[0].abs() <= 180.0 && q[1].abs() <= 90.0;
+        match self {
+            Geometry::Polygons(p) => p.iter().flatten().flatten().all(ok),
+            Geometry::Point(q) => ok(q),
+        }
+    }
+}
+
 /// A compound (小区) or village: the unit that is never split.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Compound {

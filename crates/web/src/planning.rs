@@ -149,18 +149,10 @@ fn input_of(src: &PlanSource) -> Result<Input, AppError> {
     }
     // Longitude/latitude and planar metres cannot be compared: neighbours would be found
     // across kilometres, or not at all.
-    let lonlat = |c: &Compound| match &c.geometry {
-        wangge_plan::Geometry::Polygons(p) => p
-            .iter()
-            .flatten()
-            .flatten()
-            .all(|q| q[0].abs() <= 180.0 && q[1].abs() <= 90.0),
-        wangge_plan::Geometry::Point(q) => q[0].abs() <= 180.0 && q[1].abs() <= 90.0,
-    };
     let planar: Vec<&str> = compounds
         .iter()
         .zip(&src.compounds)
-        .filter(|(c, _)| !lonlat(c))
+        .filter(|(c, _)| !c.geometry.looks_lonlat())
         .map(|(_, m)| m.name.as_str())
         .collect();
     if !planar.is_empty() && planar.len() < compounds.len() {
@@ -403,11 +395,10 @@ async fn adoption(
     }
 }
 
-fn run(s: &SharedState, src: &PlanSource, band: Band) -> Result<(Input, Plan), AppError> {
+fn run(src: &PlanSource, band: Band) -> Result<(Input, Plan), AppError> {
     let input = input_of(src)?;
     let plan = wangge_plan::plan(&input, &Options { band, seed: 1 })
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let _ = s;
     Ok((input, plan))
 }
 
@@ -420,7 +411,7 @@ async fn propose(
     let community = s.store.community(&p.access, &code).await?;
     let src = s.store.plan_source(&p.access, &code).await?;
     let band = band(&s, &code[..6.min(code.len())], &q)?;
-    let (input, plan) = run(&s, &src, band)?;
+    let (input, plan) = run(&src, band)?;
     // Current map.
     let current_codes: Vec<String> = src.live_grids.iter().map(|(c, _)| c.clone()).collect();
     let current_of: Vec<Option<usize>> = src
@@ -633,19 +624,6 @@ async fn adopt(
     Ok(Redirect::to(&format!("/communities/{code}")).into_response())
 }
 
-/// The community's plan as the store adopts it, from the registry as it is now.
-async fn community_plan(
-    s: &SharedState,
-    p: &Principal,
-    code: &str,
-    q: &BandQuery,
-) -> Result<Vec<(String, Vec<AdoptGrid>)>, AppError> {
-    let src = s.store.plan_source(&p.access, code).await?;
-    let band = band(s, &code[..6.min(code.len())], q)?;
-    let (_, plan) = run(s, &src, band)?;
-    Ok(vec![(code.to_string(), adopt_grids(&src, &plan))])
-}
-
 /// Runs the planner again on the registry as it is (deterministic: the plan shown) and adopts it.
 async fn adopt_with(
     s: &SharedState,
@@ -656,7 +634,10 @@ async fn adopt_with(
     if !p.access.can(Permission::PlanAdopt, code) {
         return Err(AppError::Forbidden("无权采用该社区的网格划分方案".into()));
     }
-    let plans = community_plan(s, p, code, q).await?;
+    let src = s.store.plan_source(&p.access, code).await?;
+    let band = band(s, &code[..6.min(code.len())], q)?;
+    let (_, plan) = run(&src, band)?;
+    let plans = vec![(code.to_string(), adopt_grids(&src, &plan))];
     same_plan(q, &plans)?;
     Ok(s.store.adopt_plans(&p.access, &plans).await?)
 }
@@ -697,7 +678,7 @@ async fn adopt_street_with(
         if src.compounds.is_empty() {
             continue;
         }
-        let (_, plan) = run(s, &src, band)
+        let (_, plan) = run(&src, band)
             .map_err(|e| AppError::Conflict(format!("{}：{}", c.name, e.message())))?;
         plans.push((c.code.clone(), adopt_grids(&src, &plan)));
     }
@@ -738,7 +719,7 @@ async fn api_propose(
     s.store.community(&p.access, &code).await?;
     let src = s.store.plan_source(&p.access, &code).await?;
     let band = band(&s, &code[..6.min(code.len())], &q)?;
-    let (input, plan) = run(&s, &src, band)?;
+    let (input, plan) = run(&src, band)?;
     let mut doc = geojson::plan_to_geojson(&input, &plan);
     doc["summary"] = serde_json::json!({
         "grids": plan.summary.grids,
@@ -837,7 +818,7 @@ async fn street_plans(
             moved: 0,
             problem: None,
         };
-        match run(&s, &src, band) {
+        match run(&src, band) {
             Ok((_, plan)) => {
                 row.proposed = plan.grids.len();
                 row.in_band = plan.summary.in_band;
