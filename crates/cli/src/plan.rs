@@ -27,6 +27,10 @@ pub struct PlanArgs {
     /// The current grids (same format as the output): grids in band are kept.
     #[arg(long)]
     current: Option<PathBuf>,
+    /// When adjacency is derived: compounds whose boundaries come within this many metres
+    /// (a lane between them) are neighbours; without it, only boundaries that touch.
+    #[arg(long, value_name = "METRES")]
+    gap: Option<f64>,
     /// Barriers (streets, rivers) as GeoJSON lines a grid must not cross.
     #[arg(long)]
     barriers: Option<PathBuf>,
@@ -64,9 +68,24 @@ fn band(a: &PlanArgs) -> Result<Band, String> {
 pub fn plan(a: PlanArgs) -> Result<(), String> {
     let band = band(&a)?;
     let mut input = geojson::read_compounds_file(&a.input).map_err(|e| e.to_string())?;
-    input.adjacency = match &a.adjacency {
-        Some(p) => geojson::read_adjacency_file(p, &input.compounds).map_err(|e| e.to_string())?,
-        None => geojson::derive_adjacency(&input.compounds, None),
+    if let Some(g) = a.gap
+        && !(g.is_finite() && (0.0..=200.0).contains(&g))
+    {
+        return Err(format!("--gap 应为 0–200 之间的米数，收到 {g}"));
+    }
+    input.adjacency = match (&a.adjacency, a.gap) {
+        (Some(_), Some(_)) => {
+            return Err("--gap 只用于由小区边界推导相邻关系，不能与 --adjacency 同用".into());
+        }
+        (Some(p), None) => {
+            geojson::read_adjacency_file(p, &input.compounds).map_err(|e| e.to_string())?
+        }
+        (None, gap) => {
+            let tolerance = gap
+                .filter(|g| *g > 0.0)
+                .map(|g| geojson::metres_to_units(&input.compounds, g));
+            geojson::derive_adjacency(&input.compounds, tolerance)
+        }
     };
     if let Some(p) = &a.current {
         input.current =

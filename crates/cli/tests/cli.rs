@@ -242,6 +242,75 @@ fn plan_a_generated_town_from_files() {
     assert!(!db.path("x.geojson").exists());
 }
 
+#[test]
+fn plan_across_a_lane_with_gap_but_never_across_a_barrier() {
+    let db = Db::new();
+    // Two 260-household compounds 100 m wide, a 12 m lane between them.
+    let square = |x: i64| serde_json::json!({"type": "Polygon", "coordinates": [[[x, 0], [x + 100, 0], [x + 100, 100], [x, 100], [x, 0]]]});
+    let input = db.path("pair.geojson");
+    let doc = serde_json::json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"id": "west", "households": 260}, "geometry": square(0)},
+        {"type": "Feature", "properties": {"id": "east", "households": 260}, "geometry": square(112)}]});
+    std::fs::write(&input, doc.to_string()).unwrap();
+    let road = db.path("road.geojson");
+    let lines = serde_json::json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "新华路"}, "geometry": {"type": "LineString", "coordinates": [[106, -500], [106, 500]]}}]});
+    std::fs::write(&road, lines.to_string()).unwrap();
+    let grids = |extra: &[&str]| {
+        let out_file = db.path("pair-plan.geojson");
+        let mut args = vec![
+            "plan",
+            "--input",
+            input.to_str().unwrap(),
+            "--min",
+            "500",
+            "--max",
+            "600",
+            "--out",
+            out_file.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let out = db.run(&args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let doc: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&out_file).unwrap()).unwrap();
+        doc["features"].as_array().unwrap().len()
+    };
+    assert_eq!(
+        grids(&[]),
+        2,
+        "boundaries that do not touch are not neighbours"
+    );
+    assert_eq!(
+        grids(&["--gap", "15"]),
+        1,
+        "15 m bridges the lane: one grid of 520"
+    );
+    assert_eq!(grids(&["--gap", "8"]), 2, "8 m does not");
+    let road = road.to_str().unwrap();
+    assert_eq!(
+        grids(&["--gap", "15", "--barriers", road]),
+        2,
+        "no grid crosses the road"
+    );
+    let out = db.run(&[
+        "plan",
+        "--input",
+        input.to_str().unwrap(),
+        "--min",
+        "500",
+        "--max",
+        "600",
+        "--gap",
+        "900",
+        "--out",
+        db.path("never.geojson").to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("--gap"), "{}", text(&out.stderr));
+    assert!(!db.path("never.geojson").exists());
+}
+
 /// Every cell of every sheet, as text: what a snapshot of a workbook's layout compares.
 fn dump(sheets: &[wangge_domain::annex2::Sheet]) -> String {
     let mut out = String::new();

@@ -292,38 +292,22 @@ pub struct BoundaryFeature {
 /// feature names its compound in `properties.id` or `properties.name` and carries a polygon.
 /// Every problem is reported, each naming the feature (第 n 个要素).
 pub fn parse_boundary_features(text: &str) -> Result<Vec<BoundaryFeature>, Vec<String>> {
-    use serde_json::Value;
-    let v: Value = serde_json::from_str(text.trim_start_matches('\u{feff}'))
-        .map_err(|e| vec![format!("文件不是有效的 JSON：{e}")])?;
-    let features = match (v.get("type").and_then(Value::as_str), v.get("features")) {
-        (Some("FeatureCollection"), Some(Value::Array(f))) => f,
-        _ => return Err(vec!["文件应为 GeoJSON FeatureCollection".into()]),
-    };
-    if features.is_empty() {
-        return Err(vec!["文件中没有要素".into()]);
-    }
+    let features = feature_collection(text)?;
     let mut out = Vec::with_capacity(features.len());
     let mut errors = Vec::new();
     for (i, f) in features.iter().enumerate() {
         let index = i + 1;
-        let prop = |k: &str| {
-            f.get("properties")
-                .and_then(|p| p.get(k))
-                .and_then(|x| match x {
-                    Value::String(s) => Some(s.trim().to_string()),
-                    Value::Number(n) => Some(n.to_string()),
-                    _ => None,
-                })
-                .filter(|s| !s.is_empty())
-        };
-        let (id, name) = (prop("id"), prop("name"));
+        let (id, name) = (feature_prop(f, "id"), feature_prop(f, "name"));
         if id.is_none() && name.is_none() {
             errors.push(format!(
                 "第 {index} 个要素：properties 中缺少小区的 id 或 name"
             ));
             continue;
         }
-        let geometry = f.get("geometry").map(Value::to_string).unwrap_or_default();
+        let geometry = f
+            .get("geometry")
+            .map(serde_json::Value::to_string)
+            .unwrap_or_default();
         match parse_geometry(&geometry) {
             Ok(geometry) => out.push(BoundaryFeature {
                 index,
@@ -339,6 +323,141 @@ pub fn parse_boundary_features(text: &str) -> Result<Vec<BoundaryFeature>, Vec<S
     } else {
         Err(errors)
     }
+}
+
+/// The features of a GeoJSON FeatureCollection (a byte-order mark is skipped), or why the
+/// text is not one.
+fn feature_collection(text: &str) -> Result<Vec<serde_json::Value>, Vec<String>> {
+    use serde_json::Value;
+    let v: Value = serde_json::from_str(text.trim_start_matches('\u{feff}'))
+        .map_err(|e| vec![format!("文件不是有效的 JSON：{e}")])?;
+    let features = match v {
+        Value::Object(mut o)
+            if o.get("type").and_then(Value::as_str) == Some("FeatureCollection") =>
+        {
+            match o.remove("features") {
+                Some(Value::Array(f)) => f,
+                _ => return Err(vec!["文件应为 GeoJSON FeatureCollection".into()]),
+            }
+        }
+        _ => return Err(vec!["文件应为 GeoJSON FeatureCollection".into()]),
+    };
+    if features.is_empty() {
+        return Err(vec!["文件中没有要素".into()]);
+    }
+    Ok(features)
+}
+
+/// A feature's property as text (numbers too), trimmed; `None` when missing or blank.
+fn feature_prop(f: &serde_json::Value, key: &str) -> Option<String> {
+    use serde_json::Value;
+    f.get("properties")
+        .and_then(|p| p.get(key))
+        .and_then(|x| match x {
+            Value::String(s) => Some(s.trim().to_string()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+        .filter(|s| !s.is_empty())
+}
+
+/// A line a grid must not cross (街、路、河、铁路), as GIS exports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BarrierFeature {
+    /// 1-based position in the file, for messages.
+    pub index: usize,
+    /// `properties.name`, e.g. 新华路; may be absent.
+    pub name: Option<String>,
+    /// `properties.kind`, e.g. 道路, 河流; 道路 when absent.
+    pub kind: String,
+    /// GeoJSON LineString or MultiLineString, normalised (see [`parse_line_geometry`]).
+    pub geometry: String,
+}
+
+/// Reads a GeoJSON FeatureCollection of barrier lines (streets, roads, rivers, railways that
+/// a grid must not cross). Every problem is reported, each naming the feature (第 n 个要素).
+pub fn parse_barrier_features(text: &str) -> Result<Vec<BarrierFeature>, Vec<String>> {
+    let features = feature_collection(text)?;
+    let mut out = Vec::with_capacity(features.len());
+    let mut errors = Vec::new();
+    for (i, f) in features.iter().enumerate() {
+        let index = i + 1;
+        let name = feature_prop(f, "name");
+        let kind = feature_prop(f, "kind").unwrap_or_else(|| "道路".into());
+        if name.as_ref().is_some_and(|n| n.chars().count() > 60) {
+            errors.push(format!("第 {index} 个要素：名称过长（最多 60 个字）"));
+            continue;
+        }
+        if kind.chars().count() > 20 {
+            errors.push(format!("第 {index} 个要素：类别过长（最多 20 个字）"));
+            continue;
+        }
+        let geometry = f.get("geometry").cloned().unwrap_or_default();
+        match parse_line_geometry(&geometry) {
+            Ok(geometry) => out.push(BarrierFeature {
+                index,
+                name,
+                kind,
+                geometry,
+            }),
+            Err(e) => errors.push(format!("第 {index} 个要素：{e}")),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// A barrier's geometry: a GeoJSON LineString or MultiLineString, every line with at least
+/// two distinct points and finite `[x, y]` coordinates, at most [`MAX_BOUNDARY_POSITIONS`]
+/// positions in all. Returned as normalised GeoJSON text.
+pub fn parse_line_geometry(g: &serde_json::Value) -> Result<String, String> {
+    use serde_json::Value;
+    let bad = |m: &str| format!("界线应为 GeoJSON 线（LineString 或 MultiLineString）：{m}");
+    let lines: Vec<&Value> = match (g.get("type").and_then(Value::as_str), g.get("coordinates")) {
+        (Some("LineString"), Some(c)) => vec![c],
+        (Some("MultiLineString"), Some(Value::Array(ls))) => ls.iter().collect(),
+        (Some(t), _) if t != "LineString" && t != "MultiLineString" => {
+            return Err(bad(&format!("类型为 {t}")));
+        }
+        _ => return Err(bad("缺少 type 或 coordinates")),
+    };
+    if lines.is_empty() {
+        return Err(bad("没有线"));
+    }
+    let mut out_lines = Vec::with_capacity(lines.len());
+    let mut positions = 0usize;
+    for line in lines {
+        let pts = line.as_array().ok_or_else(|| bad("线应为坐标的数组"))?;
+        let mut out: Vec<[f64; 2]> = Vec::with_capacity(pts.len());
+        for p in pts {
+            let xy = p
+                .as_array()
+                .filter(|a| a.len() >= 2)
+                .and_then(|a| Some([a[0].as_f64()?, a[1].as_f64()?]))
+                .filter(|q| q[0].is_finite() && q[1].is_finite())
+                .ok_or_else(|| bad("坐标应为 [x, y] 数对"))?;
+            out.push(xy);
+        }
+        if !out.iter().any(|q| *q != out[0]) {
+            return Err(bad("每条线至少要有两个不同的点"));
+        }
+        positions += out.len();
+        if positions > MAX_BOUNDARY_POSITIONS {
+            return Err(bad(&format!(
+                "坐标点过多（超过 {MAX_BOUNDARY_POSITIONS} 个），请在 GIS 中简化后再导入"
+            )));
+        }
+        out_lines.push(out);
+    }
+    let geometry = if out_lines.len() == 1 {
+        serde_json::json!({"type": "LineString", "coordinates": out_lines[0]})
+    } else {
+        serde_json::json!({"type": "MultiLineString", "coordinates": out_lines})
+    };
+    Ok(geometry.to_string())
 }
 
 /// A calendar date, stored and shown as `YYYY-MM-DD`.
@@ -501,6 +620,42 @@ mod tests {
             "{e:?}"
         );
         assert!(parse_boundary_features("[]").is_err());
+    }
+
+    #[test]
+    fn barrier_files_are_lines_and_name_every_bad_feature() {
+        use super::parse_barrier_features;
+        let ok = r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","properties":{"name":"新华路"},"geometry":{"type":"LineString","coordinates":[[0,0],[100,0]]}},
+            {"type":"Feature","properties":{"name":"小清河","kind":"河流"},"geometry":{"type":"MultiLineString","coordinates":[[[0,5],[50,9]],[[50,9],[90,20]]]}}]}"#;
+        let f = parse_barrier_features(ok).unwrap();
+        assert_eq!(f.len(), 2);
+        assert_eq!(
+            (f[0].name.as_deref(), f[0].kind.as_str()),
+            (Some("新华路"), "道路")
+        );
+        assert_eq!(f[1].kind, "河流");
+        assert!(f[1].geometry.contains("MultiLineString"));
+        let bad = r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","properties":{},"geometry":{"type":"LineString","coordinates":[[0,0],[0,0]]}},
+            {"type":"Feature","properties":{"name":"乙"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}},
+            {"type":"Feature","properties":{"name":"丙"},"geometry":{"type":"LineString","coordinates":[[0,"x"],[1,1]]}},
+            {"type":"Feature","properties":{"name":"丁"},"geometry":{"type":"LineString","coordinates":[[0,0],[1,1]]}}]}"#;
+        let e = parse_barrier_features(bad).unwrap_err();
+        assert_eq!(e.len(), 3, "{e:?}");
+        assert!(
+            e[0].starts_with("第 1 个要素") && e[0].contains("两个不同的点"),
+            "{e:?}"
+        );
+        assert!(
+            e[1].starts_with("第 2 个要素") && e[1].contains("Polygon"),
+            "{e:?}"
+        );
+        assert!(
+            e[2].starts_with("第 3 个要素") && e[2].contains("[x, y]"),
+            "{e:?}"
+        );
+        assert!(parse_barrier_features(r#"{"type":"FeatureCollection","features":[]}"#).is_err());
     }
 
     #[test]

@@ -318,6 +318,17 @@ pub fn read_adjacency_file(
     read_adjacency(&text, &name, compounds)
 }
 
+/// A distance in metres in the compounds' coordinate units: unchanged for planar input,
+/// degrees for longitude/latitude (111,320 m a degree of latitude; a degree of longitude is
+/// shorter, so across east–west gaps the distance reached is a little less).
+pub fn metres_to_units(compounds: &[Compound], metres: f64) -> f64 {
+    let lonlat = compounds
+        .iter()
+        .filter(|c| matches!(c.geometry, Geometry::Polygons(_)))
+        .all(|c| c.geometry.looks_lonlat());
+    if lonlat { metres / 111_320.0 } else { metres }
+}
+
 /// Derives adjacency from shared polygon boundaries: two compounds are adjacent when their
 /// boundaries touch in at least two distinct points — a vertex of one lying on the other's
 /// boundary, within `tolerance` (coordinate units) — i.e. when they share a stretch of
@@ -519,30 +530,39 @@ pub fn read_barriers(text: &str, file: &str) -> Result<Vec<Vec<Pt>>, GeoJsonErro
     let mut out = Vec::new();
     for (i, f) in feats.iter().enumerate() {
         let g = f.get("geometry").unwrap_or(&Value::Null);
-        let coords = g.get("coordinates").unwrap_or(&Value::Null);
-        let line = |c: &Value| {
-            c.as_array()
-                .and_then(|a| a.iter().map(point).collect::<Option<Vec<Pt>>>())
-        };
-        let bad = || field_err(file, i, "geometry", "应为 LineString 或 MultiLineString");
-        match g.get("type").and_then(Value::as_str) {
-            Some("LineString") => out.push(line(coords).ok_or_else(bad)?),
-            Some("MultiLineString") | Some("Polygon") => {
-                for l in coords.as_array().ok_or_else(bad)? {
-                    out.push(line(l).ok_or_else(bad)?);
-                }
-            }
-            Some("MultiPolygon") => {
-                for p in coords.as_array().ok_or_else(bad)? {
-                    for l in p.as_array().ok_or_else(bad)? {
-                        out.push(line(l).ok_or_else(bad)?);
-                    }
-                }
-            }
-            _ => return Err(bad()),
-        }
+        let lines = barrier_lines(g)
+            .ok_or_else(|| field_err(file, i, "geometry", "应为 LineString 或 MultiLineString"))?;
+        out.extend(lines);
     }
     Ok(out)
+}
+
+/// The lines of one barrier geometry: a LineString or MultiLineString, or the rings of a
+/// Polygon or MultiPolygon (a river drawn as an area); `None` for anything else.
+pub fn barrier_lines(g: &Value) -> Option<Vec<Vec<Pt>>> {
+    let coords = g.get("coordinates")?;
+    let line = |c: &Value| {
+        c.as_array()
+            .and_then(|a| a.iter().map(point).collect::<Option<Vec<Pt>>>())
+    };
+    let mut out = Vec::new();
+    match g.get("type").and_then(Value::as_str)? {
+        "LineString" => out.push(line(coords)?),
+        "MultiLineString" | "Polygon" => {
+            for l in coords.as_array()? {
+                out.push(line(l)?);
+            }
+        }
+        "MultiPolygon" => {
+            for p in coords.as_array()? {
+                for l in p.as_array()? {
+                    out.push(line(l)?);
+                }
+            }
+        }
+        _ => return None,
+    }
+    Some(out)
 }
 
 /// Reads a barriers file (see [`read_barriers`]).

@@ -507,6 +507,21 @@ CREATE INDEX compound_move_from ON compound_move(county_code, from_grid);
 CREATE INDEX compound_move_to ON compound_move(county_code, to_grid);
 "#,
     ),
+    (
+        8,
+        r#"
+CREATE TABLE barrier (
+    county_code TEXT NOT NULL REFERENCES county(code),
+    id TEXT NOT NULL,
+    street_code TEXT NOT NULL REFERENCES street(code),
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    geometry TEXT NOT NULL,
+    PRIMARY KEY (county_code, id)
+);
+CREATE INDEX barrier_street ON barrier(county_code, street_code);
+"#,
+    ),
 ];
 
 /// Permissions added after the first migration, with the version that grants their

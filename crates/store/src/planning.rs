@@ -33,6 +33,27 @@ pub struct PlanSource {
     pub used_codes: Vec<String>,
     /// The live grids' codes and names.
     pub live_grids: Vec<(String, String)>,
+    /// The street's barriers (lines a grid must not cross).
+    pub barriers: Vec<Barrier>,
+}
+
+/// A line a grid must not cross (a street, road, river or railway), registered for a street.
+#[derive(Debug, Clone, Serialize)]
+pub struct Barrier {
+    pub id: String,
+    pub name: String,
+    /// 道路, 河流, 铁路…
+    pub kind: String,
+    /// GeoJSON LineString or MultiLineString.
+    pub geometry: String,
+}
+
+/// A barrier to register (see [`Store::replace_barriers`]).
+#[derive(Debug, Clone)]
+pub struct NewBarrier {
+    pub name: String,
+    pub kind: String,
+    pub geometry: String,
 }
 
 /// One grid of an adopted plan.
@@ -97,13 +118,87 @@ impl Store {
             }
             used_codes.push(code);
         }
+        let barriers = self.barriers_any(&c.street_code).await?;
         Ok(PlanSource {
             community: community.to_string(),
             community_name: c.name.clone(),
             compounds,
             used_codes,
             live_grids,
+            barriers,
         })
+    }
+
+    /// A street's barriers, by name.
+    pub async fn street_barriers(&self, a: &Access, street: &str) -> Result<Vec<Barrier>> {
+        if !a.can(Permission::RegistryRead, street) {
+            return Err(StoreError::Forbidden("无权查看该街道".into()));
+        }
+        self.barriers_any(street).await
+    }
+
+    async fn barriers_any(&self, street: &str) -> Result<Vec<Barrier>> {
+        let county: String = street.chars().take(6).collect();
+        let rows = all(
+            self.conn(),
+            "SELECT id, name, kind, geometry FROM barrier WHERE county_code = ? AND street_code = ? \
+             ORDER BY name, id",
+            vec![county.into(), street.into()],
+        )
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Barrier {
+                    id: get(r, "id")?,
+                    name: get(r, "name")?,
+                    kind: get(r, "kind")?,
+                    geometry: get(r, "geometry")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Replaces a street's barriers with `items` in one transaction (an empty list clears
+    /// them). Needs the right to edit the street's registry.
+    pub async fn replace_barriers(
+        &self,
+        a: &Access,
+        street: &str,
+        items: &[NewBarrier],
+    ) -> Result<usize> {
+        if !a.can(Permission::RegistryWrite, street) {
+            return Err(StoreError::Forbidden("无权修改该街道的街路河界线".into()));
+        }
+        let st = self.street_any(street).await?;
+        if st.street.valid_to.is_some() {
+            return Err(StoreError::Conflict("该街道已撤销".into()));
+        }
+        let county: String = street.chars().take(6).collect();
+        let tx = self.conn().begin().await?;
+        exec(
+            &tx,
+            "DELETE FROM barrier WHERE county_code = ? AND street_code = ?",
+            vec![county.clone().into(), street.into()],
+        )
+        .await?;
+        for b in items {
+            exec(
+                &tx,
+                "INSERT INTO barrier (county_code, id, street_code, name, kind, geometry) \
+                 VALUES (?, ?, ?, ?, ?, ?)",
+                vec![
+                    county.clone().into(),
+                    crate::new_id().into(),
+                    street.into(),
+                    b.name.clone().into(),
+                    b.kind.clone().into(),
+                    b.geometry.clone().into(),
+                ],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(items.len())
     }
 
     /// Adopts a plan for a community in one transaction: grids whose code is new are created

@@ -754,9 +754,9 @@ pub fn openapi_document() -> Value {
         "/api/plan/communities/{code}".into(),
         "get",
         op(
-            "生成社区网格划分方案（GeoJSON：每个网格一个要素，含 code、households、compounds、in_band、reason；summary.plan 为方案指纹，采用时传回）；户数区间默认取适用的政策文件",
+            "生成社区网格划分方案（GeoJSON：每个网格一个要素，含 code、households、compounds、in_band、reason；summary.plan 为方案指纹，采用时传回）；户数区间默认取适用的政策文件；gap 为相邻距离（米，0–200，缺省为边界相接才相邻）；网格不跨越街道登记的街路河界线",
             "plan",
-            &["code", "?min", "?max"],
+            &["code", "?min", "?max", "?gap"],
             None,
             ("200", obj()),
         ),
@@ -769,7 +769,7 @@ pub fn openapi_document() -> Value {
             "plan",
             &["code"],
             Some(
-                json!({"type": "object", "properties": {"min": {"type": "integer"}, "max": {"type": "integer"}, "plan": {"type": "string", "description": "方案指纹（GET 方案返回的 summary.plan）；给出时，方案已变化则拒绝（409），不作修改"}}}),
+                json!({"type": "object", "properties": {"min": {"type": "integer"}, "max": {"type": "integer"}, "gap": {"type": "number", "description": "相邻距离（米），与查看方案时相同"}, "plan": {"type": "string", "description": "方案指纹（GET 方案返回的 summary.plan）；给出时，方案已变化则拒绝（409），不作修改"}}}),
             ),
             ("200", obj()),
         ),
@@ -786,6 +786,39 @@ pub fn openapi_document() -> Value {
         ),
     );
     add(
+        "/api/streets/{code}/barriers".into(),
+        "get",
+        op(
+            "街道登记的街路河界线（GeoJSON FeatureCollection，properties 含 name、kind）：自动划分网格时网格不跨越这些界线",
+            "plan",
+            &["code"],
+            None,
+            ("200", obj()),
+        ),
+    );
+    add(
+        "/api/streets/{code}/barriers".into(),
+        "put",
+        op(
+            "替换街道的街路河界线：请求体为 GeoJSON FeatureCollection，几何为 LineString 或 MultiLineString，properties.name 为名称、kind 为类别（缺省为道路）；任何一处有误则不写入（422，problems 逐条指明要素）",
+            "plan",
+            &["code"],
+            Some(json!({"type": "object", "description": "GeoJSON FeatureCollection"})),
+            ("200", obj()),
+        ),
+    );
+    add(
+        "/api/streets/{code}/barriers".into(),
+        "delete",
+        op(
+            "清除街道的全部街路河界线",
+            "plan",
+            &["code"],
+            None,
+            ("200", obj()),
+        ),
+    );
+    add(
         "/api/plan/streets/{code}/adopt".into(),
         "post",
         op(
@@ -793,7 +826,7 @@ pub fn openapi_document() -> Value {
             "plan",
             &["code"],
             Some(
-                json!({"type": "object", "properties": {"min": {"type": "integer"}, "max": {"type": "integer"}, "plan": {"type": "string", "description": "方案指纹（GET 方案返回的 summary.plan）；给出时，方案已变化则拒绝（409），不作修改"}}}),
+                json!({"type": "object", "properties": {"min": {"type": "integer"}, "max": {"type": "integer"}, "gap": {"type": "number", "description": "相邻距离（米），与查看方案时相同"}, "plan": {"type": "string", "description": "方案指纹（GET 方案返回的 summary.plan）；给出时，方案已变化则拒绝（409），不作修改"}}}),
             ),
             ("200", obj()),
         ),

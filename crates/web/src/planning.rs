@@ -37,6 +37,23 @@ pub(crate) fn routes() -> crate::Routes {
             &["POST"],
             post(api_boundaries),
         )
+        .route(
+            "/streets/{code}/barriers",
+            &["GET", "POST"],
+            get(barriers_page).post(barriers_upload),
+        )
+        .route(
+            "/streets/{code}/barriers/clear",
+            &["POST"],
+            post(barriers_clear),
+        )
+        .route(
+            "/api/streets/{code}/barriers",
+            &["GET", "PUT", "DELETE"],
+            get(api_barriers)
+                .put(api_barriers_replace)
+                .delete(api_barriers_clear),
+        )
         .route("/api/plan/communities/{code}", &["GET"], get(api_propose))
         .route(
             "/api/plan/communities/{code}/adopt",
@@ -46,37 +63,41 @@ pub(crate) fn routes() -> crate::Routes {
 }
 
 /// The band asked for (query string, adopt form or JSON body), as typed: empty means "the
-/// policy's"; and, on adopting, the fingerprint of the plan the page showed.
+/// policy's"; the distance across which compounds are neighbours (`gap`, metres; empty means
+/// touching); and, on adopting, the fingerprint of the plan the page showed.
 #[derive(Deserialize, Default)]
 pub struct BandQuery {
     min: Option<String>,
     max: Option<String>,
+    gap: Option<String>,
     plan: Option<String>,
 }
 
 impl BandQuery {
-    /// The same from a JSON body: `min` and `max` as integers (or digit strings), `plan` as a
-    /// string; anything else is refused rather than ignored.
+    /// The same from a JSON body: `min` and `max` as integers (or digit strings), `gap` as a
+    /// number (or string), `plan` as a string; anything else is refused rather than ignored.
     fn from_json(v: &serde_json::Value) -> Result<BandQuery, AppError> {
         if !v.is_object() {
             return Err(AppError::BadRequest(
                 "请求体应为 JSON 对象，如 {\"min\": 500, \"max\": 600}".into(),
             ));
         }
-        let field = |key: &str| -> Result<Option<String>, AppError> {
+        let field = |key: &str, decimals: bool| -> Result<Option<String>, AppError> {
             match &v[key] {
                 serde_json::Value::Null => Ok(None),
-                serde_json::Value::Number(n) if n.is_i64() => Ok(Some(n.to_string())),
+                serde_json::Value::Number(n) if n.is_i64() || decimals => Ok(Some(n.to_string())),
                 serde_json::Value::String(t) => Ok(Some(t.clone())),
                 other => Err(AppError::BadRequest(format!(
-                    "{key} 应为整数或字符串，收到：{other}"
+                    "{key} 应为{}或字符串，收到：{other}",
+                    if decimals { "数" } else { "整数" }
                 ))),
             }
         };
         Ok(BandQuery {
-            min: field("min")?,
-            max: field("max")?,
-            plan: field("plan")?,
+            min: field("min", false)?,
+            max: field("max", false)?,
+            gap: field("gap", true)?,
+            plan: field("plan", false)?,
         })
     }
 }
@@ -85,14 +106,7 @@ impl BandQuery {
 /// digits; anything else but a positive whole number is an error naming the field.
 fn households_param(label: &str, value: Option<&str>) -> Result<Option<i64>, AppError> {
     let Some(raw) = value else { return Ok(None) };
-    let text: String = raw
-        .trim()
-        .chars()
-        .map(|c| match c {
-            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
-            c => c,
-        })
-        .collect();
+    let text = half_width(raw);
     if text.is_empty() {
         return Ok(None);
     }
@@ -100,6 +114,39 @@ fn households_param(label: &str, value: Option<&str>) -> Result<Option<i64>, App
         Ok(n) if n > 0 => Ok(Some(n)),
         _ => Err(AppError::BadRequest(format!(
             "户数{label}应为正整数（户），收到「{raw}」"
+        ))),
+    }
+}
+
+/// A number typed by a person, trimmed, with full-width digits and point read as ASCII.
+fn half_width(raw: &str) -> String {
+    raw.trim()
+        .chars()
+        .map(|c| match c {
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+            '．' => '.',
+            c => c,
+        })
+        .collect()
+}
+
+/// The widest gap (metres) across which compounds may count as neighbours.
+const MAX_GAP_METRES: f64 = 200.0;
+
+/// The distance in metres across which compounds still count as neighbours (a lane or a
+/// small road between them): blank or 0 is "their boundaries touch"; otherwise a number of
+/// metres up to [`MAX_GAP_METRES`].
+fn gap_param(value: Option<&str>) -> Result<Option<f64>, AppError> {
+    let Some(raw) = value else { return Ok(None) };
+    let text = half_width(raw);
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match text.parse::<f64>() {
+        Ok(0.0) => Ok(None),
+        Ok(m) if m > 0.0 && m <= MAX_GAP_METRES => Ok(Some(m)),
+        _ => Err(AppError::BadRequest(format!(
+            "相邻距离应为 0–{MAX_GAP_METRES} 之间的米数，收到「{raw}」"
         ))),
     }
 }
@@ -126,7 +173,9 @@ fn band(s: &SharedState, county: &str, q: &BandQuery) -> Result<Band, AppError> 
 }
 
 /// The planner's input from the registry. Compounds without a location cannot be planned.
-fn input_of(src: &PlanSource) -> Result<Input, AppError> {
+/// Compounds are neighbours when their boundaries touch, or come within `gap` metres; the
+/// street's barriers cut neighbours apart.
+fn input_of(src: &PlanSource, gap: Option<f64>) -> Result<Input, AppError> {
     let mut compounds = Vec::new();
     let mut missing = Vec::new();
     for c in &src.compounds {
@@ -198,14 +247,49 @@ fn input_of(src: &PlanSource) -> Result<Input, AppError> {
         .filter(|c| !current.iter().any(|g| &g.code == *c))
         .cloned()
         .collect();
-    let adjacency = geojson::derive_adjacency(&compounds, None);
+    let lonlat = planar.is_empty();
+    let tolerance = gap.map(|m| geojson::metres_to_units(&compounds, m));
+    let adjacency = geojson::derive_adjacency(&compounds, tolerance);
+    let mut barriers = Vec::new();
+    for (b, line) in barrier_lines(src) {
+        let in_lonlat = line
+            .iter()
+            .all(|q| q[0].abs() <= 180.0 && q[1].abs() <= 90.0);
+        if !compounds.is_empty() && in_lonlat != lonlat {
+            return Err(AppError::Conflict(format!(
+                "街路河界线“{}”的坐标系与小区边界不一致（{}），请在街道的“街路河界线”页重新导入",
+                b.name,
+                if lonlat {
+                    "小区为经纬度，界线为平面坐标"
+                } else {
+                    "小区为平面坐标，界线为经纬度"
+                }
+            )));
+        }
+        barriers.push(line);
+    }
     Ok(Input {
         compounds,
         adjacency,
-        barriers: Vec::new(),
+        barriers,
         current,
         retired_codes,
     })
+}
+
+/// The street's barriers with their lines (stored geometry is checked on the way in).
+fn barrier_lines(src: &PlanSource) -> Vec<(&wangge_store::Barrier, Vec<wangge_plan::Pt>)> {
+    src.barriers
+        .iter()
+        .flat_map(|b| {
+            serde_json::from_str::<serde_json::Value>(&b.geometry)
+                .ok()
+                .and_then(|v| geojson::barrier_lines(&v))
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |l| (b, l))
+        })
+        .collect()
 }
 
 /// A compound drawn on a map: its outline as an SVG path (every ring; holes by the even-odd
@@ -225,6 +309,20 @@ pub struct Label {
     pub text: String,
 }
 
+/// A barrier drawn on a map: its line as an SVG path, and its name.
+pub struct Line {
+    pub d: String,
+    pub title: String,
+}
+
+/// A map of a community's compounds coloured by grid, with the street's barriers.
+pub struct MapView {
+    pub tiles: Vec<Tile>,
+    pub labels: Vec<Label>,
+    pub lines: Vec<Line>,
+    pub height: f64,
+}
+
 const PALETTE: [&str; 12] = [
     "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#46a0a0", "#c2185b", "#8a8a00",
     "#1b7f8f", "#9a6324", "#6a5acd", "#2f4f4f",
@@ -234,13 +332,15 @@ const PALETTE: [&str; 12] = [
 /// (longitude scaled by the cosine of the latitude, so shapes keep their proportions; a
 /// point as a small square), coloured by its grid. A grid's label sits on the compound of the
 /// grid nearest to the mean of its compounds' centres (a grid in pieces would otherwise be
-/// labelled on another grid).
+/// labelled on another grid). Barriers are drawn over the compounds (the map is framed by the
+/// compounds; a barrier running beyond them is cut at the frame).
 fn map(
     input: &Input,
     names: &[&str],
     grid_of: &[Option<usize>],
     codes: &[String],
-) -> (Vec<Tile>, Vec<Label>, f64) {
+    barriers: &[(&wangge_store::Barrier, Vec<wangge_plan::Pt>)],
+) -> MapView {
     let mut bb = wangge_plan::geom::BBox::empty();
     for c in &input.compounds {
         match &c.geometry {
@@ -330,7 +430,30 @@ fn map(
             })
         })
         .collect();
-    (tiles, labels, height)
+    let lines = barriers
+        .iter()
+        .map(|(b, line)| {
+            let mut d = String::new();
+            for (j, &p) in line.iter().enumerate() {
+                let (x, y) = at(p);
+                d.push_str(&format!("{}{x:.1},{y:.1} ", if j == 0 { "M" } else { "L" }));
+            }
+            Line {
+                d: d.trim_end().to_string(),
+                title: if b.name.is_empty() {
+                    b.kind.clone()
+                } else {
+                    format!("{}（{}）", b.name, b.kind)
+                },
+            }
+        })
+        .collect();
+    MapView {
+        tiles,
+        labels,
+        lines,
+        height,
+    }
 }
 
 /// One proposed grid as the page lists it.
@@ -351,12 +474,13 @@ struct PlanView {
     crumbs: Vec<Crumb>,
     community: wangge_store::Community,
     band: Band,
-    current_tiles: Vec<Tile>,
-    current_labels: Vec<Label>,
-    current_height: f64,
-    proposed_tiles: Vec<Tile>,
-    proposed_labels: Vec<Label>,
-    proposed_height: f64,
+    current: MapView,
+    proposed: MapView,
+    /// The neighbour distance asked for (metres), as the form shows it.
+    gap: String,
+    /// The street's barriers, and where to manage them.
+    barriers: usize,
+    street_code: String,
     grids: Vec<ProposedGrid>,
     /// Every current grid and where its compounds go.
     fates: Vec<(String, String)>,
@@ -395,8 +519,8 @@ async fn adoption(
     }
 }
 
-fn run(src: &PlanSource, band: Band) -> Result<(Input, Plan), AppError> {
-    let input = input_of(src)?;
+fn run(src: &PlanSource, band: Band, gap: Option<f64>) -> Result<(Input, Plan), AppError> {
+    let input = input_of(src, gap)?;
     let plan = wangge_plan::plan(&input, &Options { band, seed: 1 })
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
     Ok((input, plan))
@@ -411,7 +535,9 @@ async fn propose(
     let community = s.store.community(&p.access, &code).await?;
     let src = s.store.plan_source(&p.access, &code).await?;
     let band = band(&s, &code[..6.min(code.len())], &q)?;
-    let (input, plan) = run(&src, band)?;
+    let gap = gap_param(q.gap.as_deref())?;
+    let (input, plan) = run(&src, band, gap)?;
+    let lines = barrier_lines(&src);
     // Current map.
     let current_codes: Vec<String> = src.live_grids.iter().map(|(c, _)| c.clone()).collect();
     let current_of: Vec<Option<usize>> = src
@@ -424,8 +550,7 @@ async fn propose(
         })
         .collect();
     let names: Vec<&str> = src.compounds.iter().map(|c| c.name.as_str()).collect();
-    let (current_tiles, current_labels, current_height) =
-        map(&input, &names, &current_of, &current_codes);
+    let current = map(&input, &names, &current_of, &current_codes, &lines);
     // Proposed map.
     let proposed_codes: Vec<String> = plan.grids.iter().map(|g| g.code.clone()).collect();
     let mut proposed_of = vec![None; input.compounds.len()];
@@ -434,8 +559,7 @@ async fn propose(
             proposed_of[m] = Some(gi);
         }
     }
-    let (proposed_tiles, proposed_labels, proposed_height) =
-        map(&input, &names, &proposed_of, &proposed_codes);
+    let proposed = map(&input, &names, &proposed_of, &proposed_codes, &lines);
     let moved = src
         .compounds
         .iter()
@@ -546,12 +670,11 @@ async fn propose(
         adoption,
         community,
         band,
-        current_tiles,
-        current_labels,
-        current_height,
-        proposed_tiles,
-        proposed_labels,
-        proposed_height,
+        current,
+        proposed,
+        gap: gap.map(|m| m.to_string()).unwrap_or_default(),
+        barriers: src.barriers.len(),
+        street_code: code[..9.min(code.len())].to_string(),
         grids,
         fates,
         retired,
@@ -636,7 +759,7 @@ async fn adopt_with(
     }
     let src = s.store.plan_source(&p.access, code).await?;
     let band = band(s, &code[..6.min(code.len())], q)?;
-    let (_, plan) = run(&src, band)?;
+    let (_, plan) = run(&src, band, gap_param(q.gap.as_deref())?)?;
     let plans = vec![(code.to_string(), adopt_grids(&src, &plan))];
     same_plan(q, &plans)?;
     Ok(s.store.adopt_plans(&p.access, &plans).await?)
@@ -672,13 +795,14 @@ async fn adopt_street_with(
     }
     let st = s.store.street(&p.access, code).await?;
     let band = band(s, &code[..6.min(code.len())], q)?;
+    let gap = gap_param(q.gap.as_deref())?;
     let mut plans = Vec::new();
     for c in &st.communities {
         let src = s.store.plan_source(&p.access, &c.code).await?;
         if src.compounds.is_empty() {
             continue;
         }
-        let (_, plan) = run(&src, band)
+        let (_, plan) = run(&src, band, gap)
             .map_err(|e| AppError::Conflict(format!("{}：{}", c.name, e.message())))?;
         plans.push((c.code.clone(), adopt_grids(&src, &plan)));
     }
@@ -719,7 +843,8 @@ async fn api_propose(
     s.store.community(&p.access, &code).await?;
     let src = s.store.plan_source(&p.access, &code).await?;
     let band = band(&s, &code[..6.min(code.len())], &q)?;
-    let (input, plan) = run(&src, band)?;
+    let gap = gap_param(q.gap.as_deref())?;
+    let (input, plan) = run(&src, band, gap)?;
     let mut doc = geojson::plan_to_geojson(&input, &plan);
     doc["summary"] = serde_json::json!({
         "grids": plan.summary.grids,
@@ -729,6 +854,8 @@ async fn api_propose(
         "groups": plan.summary.groups,
         "proven_groups": plan.summary.proven_groups,
         "band": [band.min, band.max],
+        "gap": gap,
+        "barriers": src.barriers.len(),
         "plan": fingerprint(&[(code.clone(), adopt_grids(&src, &plan))]),
     });
     Ok(axum::Json(doc).into_response())
@@ -785,6 +912,10 @@ struct StreetPlanView {
     crumbs: Vec<Crumb>,
     street: wangge_store::Street,
     band: Band,
+    /// The neighbour distance asked for (metres), as the form shows it.
+    gap: String,
+    /// The street's barriers.
+    barriers: usize,
     rows: Vec<CommunityPlanRow>,
     /// The sums over the communities planned.
     total: CommunityPlanRow,
@@ -802,6 +933,7 @@ async fn street_plans(
 ) -> Result<Response, PageError> {
     let st = s.store.street(&p.access, &code).await?;
     let band = band(&s, &code[..6.min(code.len())], &q)?;
+    let gap = gap_param(q.gap.as_deref())?;
     let mut rows = Vec::new();
     let mut plans = Vec::new();
     for c in &st.communities {
@@ -818,7 +950,7 @@ async fn street_plans(
             moved: 0,
             problem: None,
         };
-        match run(&src, band) {
+        match run(&src, band, gap) {
             Ok((_, plan)) => {
                 row.proposed = plan.grids.len();
                 row.in_band = plan.summary.in_band;
@@ -873,6 +1005,8 @@ async fn street_plans(
         total: CommunityPlanRow::total(&rows),
         street: st.street,
         band,
+        gap: gap.map(|m| m.to_string()).unwrap_or_default(),
+        barriers: s.store.street_barriers(&p.access, &code).await?.len(),
         rows,
     }))
 }
@@ -1028,4 +1162,210 @@ async fn api_boundaries(
         )
             .into_response()),
     }
+}
+
+// ---- barriers: streets, roads, rivers a grid must not cross, uploaded from GIS ---------------
+
+/// One barrier as the page lists it.
+pub struct BarrierRow {
+    pub name: String,
+    pub kind: String,
+    /// Lines and points, to tell a sketch from a surveyed line.
+    pub lines: usize,
+    pub points: usize,
+}
+
+#[derive(Template)]
+#[template(path = "barriers.html")]
+struct BarriersView {
+    me: Me,
+    crumbs: Vec<Crumb>,
+    street: wangge_store::Street,
+    rows: Vec<BarrierRow>,
+    can_write: bool,
+    file: String,
+    /// After an upload: how many were registered (`Some(0)` after clearing).
+    updated: Option<usize>,
+    problems: Vec<String>,
+}
+
+async fn barriers_view(
+    s: &SharedState,
+    p: &Principal,
+    code: &str,
+) -> Result<BarriersView, AppError> {
+    let st = s.store.street(&p.access, code).await?;
+    let rows = s
+        .store
+        .street_barriers(&p.access, code)
+        .await?
+        .into_iter()
+        .map(|b| {
+            let lines = serde_json::from_str::<serde_json::Value>(&b.geometry)
+                .ok()
+                .and_then(|v| geojson::barrier_lines(&v))
+                .unwrap_or_default();
+            BarrierRow {
+                name: b.name,
+                kind: b.kind,
+                lines: lines.len(),
+                points: lines.iter().map(Vec::len).sum(),
+            }
+        })
+        .collect();
+    Ok(BarriersView {
+        me: Me::of(p),
+        crumbs: vec![
+            Crumb {
+                label: "总览".into(),
+                href: "/".into(),
+            },
+            Crumb {
+                label: st.street.name.clone(),
+                href: format!("/streets/{code}"),
+            },
+            Crumb {
+                label: "街路河界线".into(),
+                href: format!("/streets/{code}/barriers"),
+            },
+        ],
+        can_write: p.access.can(Permission::RegistryWrite, code),
+        street: st.street,
+        rows,
+        file: String::new(),
+        updated: None,
+        problems: Vec::new(),
+    })
+}
+
+async fn barriers_page(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    Ok(crate::auth::render(&barriers_view(&s, &p, &code).await?))
+}
+
+/// Reads an uploaded FeatureCollection of lines and makes it the street's barriers, or
+/// writes nothing: the problems, each naming its feature.
+async fn set_barriers(
+    s: &SharedState,
+    p: &Principal,
+    code: &str,
+    text: &str,
+) -> Result<Result<usize, Vec<String>>, AppError> {
+    if !p.access.can(Permission::RegistryWrite, code) {
+        return Err(AppError::Forbidden("无权修改该街道的街路河界线".into()));
+    }
+    let features = match wangge_domain::place::parse_barrier_features(text) {
+        Ok(f) => f,
+        Err(problems) => return Ok(Err(problems)),
+    };
+    let items: Vec<wangge_store::NewBarrier> = features
+        .into_iter()
+        .map(|f| wangge_store::NewBarrier {
+            name: f.name.unwrap_or_default(),
+            kind: f.kind,
+            geometry: f.geometry,
+        })
+        .collect();
+    Ok(Ok(s
+        .store
+        .replace_barriers(&p.access, code, &items)
+        .await?))
+}
+
+async fn barriers_upload(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+    mut mp: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    let (file, bytes) = crate::pages::uploaded_file(&mut mp).await?;
+    let text = String::from_utf8_lossy(&bytes);
+    let result = set_barriers(&s, &p, &code, &text).await?;
+    let mut view = barriers_view(&s, &p, &code).await?;
+    view.file = file;
+    let status = match result {
+        Ok(n) => {
+            view.updated = Some(n);
+            axum::http::StatusCode::OK
+        }
+        Err(problems) => {
+            view.problems = problems;
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY
+        }
+    };
+    let mut res = crate::auth::render(&view);
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+async fn barriers_clear(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    s.store.replace_barriers(&p.access, &code, &[]).await?;
+    let mut view = barriers_view(&s, &p, &code).await?;
+    view.updated = Some(0);
+    Ok(crate::auth::render(&view))
+}
+
+/// The street's barriers as a GeoJSON FeatureCollection (`name`, `kind` in properties).
+async fn api_barriers(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+) -> Result<Response, crate::error::ApiError> {
+    let features: Vec<serde_json::Value> = s
+        .store
+        .street_barriers(&p.access, &code)
+        .await?
+        .into_iter()
+        .map(|b| {
+            serde_json::json!({
+                "type": "Feature",
+                "id": b.id,
+                "properties": {"name": b.name, "kind": b.kind},
+                "geometry": serde_json::from_str::<serde_json::Value>(&b.geometry)
+                    .unwrap_or(serde_json::Value::Null),
+            })
+        })
+        .collect();
+    Ok(
+        axum::Json(serde_json::json!({"type": "FeatureCollection", "features": features}))
+            .into_response(),
+    )
+}
+
+/// Replaces the street's barriers: the body is the FeatureCollection; `{"barriers": n}`, or
+/// 422 with `problems` and nothing written.
+async fn api_barriers_replace(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, crate::error::ApiError> {
+    let text = String::from_utf8_lossy(&body);
+    match set_barriers(&s, &p, &code, &text).await? {
+        Ok(n) => Ok(axum::Json(serde_json::json!({ "barriers": n })).into_response()),
+        Err(problems) => Ok((
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            axum::Json(serde_json::json!({
+                "error": format!("界线文件有 {} 处问题，未写入任何界线", problems.len()),
+                "problems": problems,
+            })),
+        )
+            .into_response()),
+    }
+}
+
+async fn api_barriers_clear(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+) -> Result<Response, crate::error::ApiError> {
+    s.store.replace_barriers(&p.access, &code, &[]).await?;
+    Ok(axum::Json(serde_json::json!({ "barriers": 0 })).into_response())
 }

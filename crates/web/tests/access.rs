@@ -700,6 +700,48 @@ fn cases(o: &Objects, n: usize) -> Vec<Case> {
         );
         add(
             "GET",
+            "/streets/{code}/barriers",
+            format!("/streets/{st}/barriers"),
+            None,
+            On(RegistryRead, st.clone()),
+        );
+        add(
+            "POST",
+            "/streets/{code}/barriers",
+            format!("/streets/{st}/barriers"),
+            None,
+            On(RegistryWrite, st.clone()),
+        );
+        add(
+            "POST",
+            "/streets/{code}/barriers/clear",
+            format!("/streets/{st}/barriers/clear"),
+            Some(json!({})),
+            On(RegistryWrite, st.clone()),
+        );
+        add(
+            "GET",
+            "/api/streets/{code}/barriers",
+            format!("/api/streets/{st}/barriers"),
+            None,
+            On(RegistryRead, st.clone()),
+        );
+        add(
+            "PUT",
+            "/api/streets/{code}/barriers",
+            format!("/api/streets/{st}/barriers"),
+            None,
+            On(RegistryWrite, st.clone()),
+        );
+        add(
+            "DELETE",
+            "/api/streets/{code}/barriers",
+            format!("/api/streets/{st}/barriers"),
+            None,
+            On(RegistryWrite, st.clone()),
+        );
+        add(
+            "GET",
             "/plan/communities/{code}",
             format!("/plan/communities/{c}"),
             None,
@@ -1334,14 +1376,16 @@ async fn run(app: &TestApp, c: &Case) -> StatusCode {
             .await
             .status;
     }
-    if c.template.ends_with("/boundaries") && c.method == "POST" {
-        // A boundary file naming no compound of the community: refused for what it says
-        // (422) where the user may write, 403 where not.
+    if (c.template.ends_with("/boundaries") || c.template.ends_with("/barriers"))
+        && (c.method == "POST" || c.method == "PUT")
+    {
+        // A boundary file naming no compound of the community (for barriers: a polygon, not a
+        // line): refused for what it says (422) where the user may write, 403 where not.
         let geojson = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"矩阵无此小区"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}}]}"#;
         if api {
             return app
                 .send_bytes(
-                    "POST",
+                    c.method,
                     &c.path,
                     Some(geojson.as_bytes().to_vec()),
                     "application/geo+json",

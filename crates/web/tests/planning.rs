@@ -847,3 +847,192 @@ async fn boundaries_come_in_from_a_gis_file_all_or_none() {
     assert!(page.contains("<path d=\"M"), "{page}");
     assert!(page.contains("<title>东区一号院：260 户"), "{page}");
 }
+
+/// The grids of a plan (API, with `query`), each as its set of compound ids.
+async fn plan_groups(app: &TestApp, community: &str, query: &str) -> Vec<HashSet<String>> {
+    let r = app
+        .get(&format!("/api/plan/communities/{community}?{query}"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    r.json()["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            g["properties"]["compounds"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m.as_str().unwrap().to_string())
+                .collect()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_lane_may_be_crossed_when_asked_and_a_registered_road_never() {
+    let app = TestApp::demo().await;
+    let (street, community) = ("370725002", "370725002003");
+    let mut ids = Vec::new();
+    for name in ["东区一号院", "东区二号院"] {
+        let r = app
+            .json(
+                "POST",
+                &format!("/api/communities/{community}/compounds"),
+                serde_json::json!({"name": name, "households": 260, "population": 700}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        ids.push(r.json()["key"].as_str().unwrap().to_string());
+    }
+    // Two compounds 100 m wide with a 12 m lane between them: their boundaries do not touch.
+    let square = |x: i64| serde_json::json!({"type": "Polygon", "coordinates": [[[x, 90000], [x + 100, 90000], [x + 100, 90100], [x, 90100], [x, 90000]]]});
+    let file = serde_json::json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "东区一号院"}, "geometry": square(90000)},
+        {"type": "Feature", "properties": {"name": "东区二号院"}, "geometry": square(90112)}]});
+    let r = app
+        .send_bytes(
+            "POST",
+            &format!("/api/communities/{community}/boundaries"),
+            Some(file.to_string().into_bytes()),
+            "application/geo+json",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let both: HashSet<String> = ids.iter().cloned().collect();
+    let together = |groups: &[HashSet<String>]| groups.iter().any(|g| g.is_superset(&both));
+    // Touching only: two small groups. Across up to 15 m: one grid of 520.
+    let plain = plan_groups(&app, community, "min=500&max=600").await;
+    assert!(!together(&plain), "a lane keeps them apart by default");
+    let across = plan_groups(&app, community, "min=500&max=600&gap=15").await;
+    assert!(together(&across), "15 m bridges the 12 m lane");
+    let narrow = plan_groups(&app, community, "min=500&max=600&gap=%EF%BC%98").await;
+    assert!(!together(&narrow), "8 m (typed full-width) does not");
+    for bad in ["abc", "500", "-3"] {
+        let r = app
+            .get(&format!(
+                "/api/plan/communities/{community}?min=500&max=600&gap={bad}"
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert!(r.text().contains("相邻距离"), "{}", r.text());
+    }
+    // A barrier file with a bad feature: every problem named, nothing registered.
+    let road =
+        serde_json::json!({"type": "LineString", "coordinates": [[90106, 89000], [90106, 91000]]});
+    let bad = serde_json::json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "广场"}, "geometry": {"type": "Point", "coordinates": [1, 2]}},
+        {"type": "Feature", "properties": {"name": "新华路"}, "geometry": road}]});
+    let r = app
+        .send_bytes(
+            "PUT",
+            &format!("/api/streets/{street}/barriers"),
+            Some(bad.to_string().into_bytes()),
+            "application/geo+json",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let problems = r.json()["problems"].clone();
+    assert_eq!(problems.as_array().unwrap().len(), 1, "{problems}");
+    assert!(problems[0].as_str().unwrap().starts_with("第 1 个要素"));
+    let listed = app.get(&format!("/api/streets/{street}/barriers")).await;
+    assert_eq!(listed.json()["features"], serde_json::json!([]));
+    // The road registered: even at 15 m the two are never in one grid.
+    let good = serde_json::json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "新华路"}, "geometry": road}]});
+    let r = app
+        .send_bytes(
+            "PUT",
+            &format!("/api/streets/{street}/barriers"),
+            Some(good.to_string().into_bytes()),
+            "application/geo+json",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["barriers"], 1);
+    let listed = app
+        .get(&format!("/api/streets/{street}/barriers"))
+        .await
+        .json();
+    assert_eq!(listed["features"][0]["properties"]["name"], "新华路");
+    assert_eq!(listed["features"][0]["properties"]["kind"], "道路");
+    let cut = plan_groups(&app, community, "min=500&max=600&gap=15").await;
+    assert!(!together(&cut), "no grid crosses 新华路");
+    let page = app
+        .get(&format!(
+            "/plan/communities/{community}?min=500&max=600&gap=15"
+        ))
+        .await
+        .text();
+    assert!(page.contains("class=\"barrier\""), "the road is drawn");
+    assert!(page.contains("<title>新华路（道路）</title>"), "{page}");
+    assert!(page.contains("不超过 15 米") && page.contains("1 条街路河界线"));
+    assert!(
+        page.contains("name=\"gap\" value=\"15\""),
+        "the adopt form keeps the gap"
+    );
+    let listing = app.get(&format!("/streets/{street}/barriers")).await.text();
+    assert!(
+        listing.contains("新华路") && listing.contains("导入界线"),
+        "{listing}"
+    );
+    // A road in longitude/latitude beside planar compounds is not silently ignored.
+    let lonlat = serde_json::json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "滨河路", "kind": "河流"},
+         "geometry": {"type": "LineString", "coordinates": [[118.8, 36.7], [118.81, 36.71]]}}]});
+    let r = app
+        .send_bytes(
+            "PUT",
+            &format!("/api/streets/{street}/barriers"),
+            Some(lonlat.to_string().into_bytes()),
+            "application/geo+json",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = app
+        .get(&format!(
+            "/api/plan/communities/{community}?min=500&max=600"
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(
+        r.text().contains("滨河路") && r.text().contains("坐标系"),
+        "{}",
+        r.text()
+    );
+    // Cleared from the page; then the plan across the lane is adopted as shown.
+    let r = app
+        .form(&format!("/streets/{street}/barriers/clear"), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.text().contains("已清除"));
+    let page = app
+        .get(&format!(
+            "/plan/communities/{community}?min=500&max=600&gap=15"
+        ))
+        .await
+        .text();
+    let seen = shown_plan(&page);
+    let r = app
+        .form(
+            &format!("/plan/communities/{community}/adopt"),
+            &[
+                ("min", "500"),
+                ("max", "600"),
+                ("gap", "15"),
+                ("plan", &seen),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let mut grids = HashSet::new();
+    for id in &ids {
+        let m = app.get(&format!("/api/compounds/{id}")).await.json();
+        grids.insert(m["compound"]["grid_code"].as_str().unwrap().to_string());
+    }
+    assert_eq!(
+        grids.len(),
+        1,
+        "both compounds now share one grid: {grids:?}"
+    );
+}
