@@ -4,8 +4,10 @@
 
 use sea_orm::TransactionTrait;
 use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
 use wangge_domain::access::{Access, Permission};
-use wangge_domain::{GridCode, GridKind};
+
+use wangge_domain::{CompoundKind, GridCode, GridKind};
 
 use crate::db::{all, exec, get};
 use crate::{Result, Store, StoreError, today};
@@ -202,7 +204,7 @@ impl Store {
     }
 
     /// Adopts a plan for a community in one transaction: grids whose code is new are created
-    /// (urban kind, named by sequence), every compound is put in its planned grid, and live
+    /// (named by sequence, kind and tier handed on by [`heritage`]), every compound is put in its planned grid, and live
     /// grids left without compounds are retired today.
     pub async fn adopt_plan(
         &self,
@@ -328,11 +330,29 @@ async fn apply_plan(
     let mut summary = AdoptSummary::default();
     let county: String = community.chars().take(6).collect();
     let day = today().to_string();
+    let rows = all(
+        tx,
+        "SELECT code, kind, tier FROM grid WHERE community_code = ? AND valid_to IS NULL",
+        vec![community.into()],
+    )
+    .await?;
+    let mut traits = HashMap::new();
+    for r in &rows {
+        traits.insert(
+            get::<String>(r, "code")?,
+            (get::<String>(r, "kind")?, get::<Option<String>>(r, "tier")?),
+        );
+    }
+    let inherited = heritage(source, grids, &traits);
     for g in grids {
         if live.contains(&&g.code) {
             summary.kept += 1;
         } else {
             let seq = &g.code[g.code.len() - 3..];
+            let (kind, tier) = inherited
+                .get(g.code.as_str())
+                .cloned()
+                .unwrap_or_else(|| (GridKind::Urban.key().to_string(), None));
             exec(
                 tx,
                 "INSERT INTO grid (code, county_code, community_code, name, kind, tier, valid_from) \
@@ -346,8 +366,8 @@ async fn apply_plan(
                         seq.parse().unwrap_or(0),
                     )
                     .into(),
-                    GridKind::Urban.key().into(),
-                    None::<String>.into(),
+                    kind.into(),
+                    tier.into(),
                     day.clone().into(),
                 ],
             )
@@ -405,6 +425,85 @@ async fn apply_plan(
     }
     crate::registry::refresh_community(tx, community).await?;
     Ok(summary)
+}
+
+/// The kind (城市 / 农村网格) and tier (建设标准) of each new grid of a plan, handed on from
+/// the grids it replaces. Kind: that of the current grid most of its households come from; a
+/// grid made only of compounds that had no grid is rural when most of its households live in
+/// villages or residents' groups. Tier: a replaced grid's tier goes to the one new grid that
+/// takes most of its households (a 示范 grid split in two stays one 示范 grid), and a new grid
+/// heir to several takes the tier of the one it takes most households from; a grid kept keeps
+/// its own tier and hands on none.
+fn heritage(
+    source: &PlanSource,
+    grids: &[AdoptGrid],
+    traits: &HashMap<String, (String, Option<String>)>,
+) -> HashMap<String, (String, Option<String>)> {
+    let by_id: HashMap<&str, &PlanCompound> = source
+        .compounds
+        .iter()
+        .map(|c| (c.id.as_str(), c))
+        .collect();
+    // Households flowing from each current grid into each plan grid, in a fixed order.
+    let mut flow: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+    for g in grids {
+        for m in &g.compounds {
+            if let Some(c) = by_id.get(m.as_str())
+                && let Some(from) = c.grid_code.as_deref()
+            {
+                *flow.entry((from, g.code.as_str())).or_default() += c.households.max(0);
+            }
+        }
+    }
+    // Each replaced grid's heir: the plan grid taking most of its households (lowest code on
+    // a tie), unless it is kept.
+    let mut heir: BTreeMap<&str, (&str, i64)> = BTreeMap::new();
+    for (&(from, to), &h) in &flow {
+        if grids.iter().any(|g| g.code == from) {
+            continue;
+        }
+        let best = heir.entry(from).or_insert((to, h));
+        if h > best.1 {
+            *best = (to, h);
+        }
+    }
+    let mut out = HashMap::new();
+    for g in grids.iter().filter(|g| !traits.contains_key(&g.code)) {
+        let from_most = flow
+            .iter()
+            .filter(|((_, to), _)| *to == g.code)
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.0.cmp(a.0.0)))
+            .map(|((from, _), _)| *from);
+        let kind = match from_most.and_then(|f| traits.get(f)) {
+            Some((kind, _)) => kind.clone(),
+            None => {
+                let (mut rural, mut all) = (0i64, 0i64);
+                for m in &g.compounds {
+                    if let Some(c) = by_id.get(m.as_str()) {
+                        all += c.households.max(0);
+                        if c.kind == CompoundKind::Village.key()
+                            || c.kind == CompoundKind::ResidentsGroup.key()
+                        {
+                            rural += c.households.max(0);
+                        }
+                    }
+                }
+                if all > 0 && 2 * rural > all {
+                    GridKind::Rural.key().to_string()
+                } else {
+                    GridKind::Urban.key().to_string()
+                }
+            }
+        };
+        let tier = heir
+            .iter()
+            .filter(|(_, (to, _))| *to == g.code)
+            .max_by(|a, b| a.1.1.cmp(&b.1.1).then(b.0.cmp(a.0)))
+            .and_then(|(from, _)| traits.get(*from))
+            .and_then(|(_, tier)| tier.clone());
+        out.insert(g.code.clone(), (kind, tier));
+    }
+    out
 }
 
 /// Households and their residents follow the plan: a household registered in a compound goes

@@ -1036,3 +1036,93 @@ async fn a_lane_may_be_crossed_when_asked_and_a_registered_road_never() {
         "both compounds now share one grid: {grids:?}"
     );
 }
+
+#[tokio::test]
+async fn new_grids_carry_on_the_kind_and_tier_of_the_grids_they_replace() {
+    let app = TestApp::demo().await;
+    let street = "370725001";
+    let overview = app.overview().await;
+    let communities: Vec<String> = overview["streets"][0]["communities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["code"].as_str().unwrap().to_string())
+        .collect();
+    // Before: every live grid's kind and tier, and every compound's grid.
+    let mut traits = std::collections::HashMap::new();
+    let mut grid_of = std::collections::HashMap::new();
+    let mut demonstration_before = 0;
+    for c in &communities {
+        let page = app.get(&format!("/api/communities/{c}")).await.json();
+        for g in page["grids"].as_array().unwrap() {
+            if g["tier"] == "demonstration" {
+                demonstration_before += 1;
+            }
+            traits.insert(
+                g["code"].as_str().unwrap().to_string(),
+                (g["kind"].clone(), g["tier"].clone()),
+            );
+        }
+        for m in page["compounds"].as_array().unwrap() {
+            grid_of.insert(
+                m["id"].as_str().unwrap().to_string(),
+                m["grid_code"].clone(),
+            );
+        }
+    }
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/plan/streets/{street}/adopt"),
+            serde_json::json!({"min": 500, "max": 600}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let (mut new_grids, mut with_tier, mut demonstration_after) = (0, 0, 0);
+    for c in &communities {
+        let page = app.get(&format!("/api/communities/{c}")).await.json();
+        for g in page["grids"].as_array().unwrap() {
+            if g["tier"] == "demonstration" {
+                demonstration_after += 1;
+            }
+            let code = g["code"].as_str().unwrap();
+            if traits.contains_key(code) {
+                continue;
+            }
+            new_grids += 1;
+            // Its predecessors: the grids its compounds were in.
+            let members: Vec<&serde_json::Value> = page["compounds"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|m| m["grid_code"] == code)
+                .collect();
+            let from: Vec<&(serde_json::Value, serde_json::Value)> = members
+                .iter()
+                .filter_map(|m| grid_of[m["id"].as_str().unwrap()].as_str())
+                .map(|f| &traits[f])
+                .collect();
+            assert!(!from.is_empty(), "{code} comes from current grids");
+            assert!(
+                from.iter().any(|(kind, _)| kind == &g["kind"]),
+                "{code} is of a kind one of its predecessors had"
+            );
+            if !g["tier"].is_null() {
+                with_tier += 1;
+                assert!(
+                    from.iter().any(|(_, tier)| tier == &g["tier"]),
+                    "{code}: a tier is handed on, never made up"
+                );
+            }
+        }
+    }
+    assert!(new_grids > 0, "the plan creates grids");
+    assert!(
+        with_tier > 0,
+        "new grids take over their predecessors' tiers"
+    );
+    assert!(
+        demonstration_after <= demonstration_before,
+        "splitting a 示范 grid does not make two: {demonstration_before} → {demonstration_after}"
+    );
+}
