@@ -45,17 +45,46 @@ pub const LOCK_SECS: i64 = 15 * 60;
 pub const MAX_FAILURES_PER_CLIENT: u32 = 20;
 pub const CLIENT_WINDOW_SECS: i64 = 15 * 60;
 
-/// Failed logins per client address: (count, window start).
+/// Failed logins per client address: (count, window start); and, for usernames that have no
+/// account, the lock an account would get — so that a lock does not tell which names exist.
 #[derive(Default)]
-pub struct LoginLimiter(Mutex<HashMap<String, (u32, i64)>>);
+pub struct LoginLimiter {
+    clients: Mutex<HashMap<String, (u32, i64)>>,
+    /// Unknown username → (failures in a row, locked until).
+    unknown: Mutex<HashMap<String, (i64, i64)>>,
+}
 
 impl LoginLimiter {
     fn blocked(&self, client: &str, now: i64) -> bool {
-        let Ok(m) = self.0.lock() else { return false };
+        let Ok(m) = self.clients.lock() else {
+            return false;
+        };
         matches!(m.get(client), Some((n, start)) if *n >= MAX_FAILURES_PER_CLIENT && now - start < CLIENT_WINDOW_SECS)
     }
+    /// Until when an unknown username is "locked" (0 when not), as an account would be.
+    fn unknown_locked_until(&self, name: &str) -> i64 {
+        self.unknown
+            .lock()
+            .ok()
+            .and_then(|m| m.get(name).map(|e| e.1))
+            .unwrap_or(0)
+    }
+    /// A failed login with an unknown username, counted as `Store::login_failed` counts an
+    /// account's.
+    fn unknown_failed(&self, name: &str, now: i64) {
+        if let Ok(mut m) = self.unknown.lock() {
+            if m.len() > 100_000 {
+                m.retain(|_, (n, until)| *n > 0 || *until > now);
+            }
+            let e = m.entry(name.to_string()).or_insert((0, 0));
+            e.0 += 1;
+            if e.0 >= MAX_FAILURES {
+                *e = (0, now + LOCK_SECS);
+            }
+        }
+    }
     fn failed(&self, client: &str, now: i64) {
-        if let Ok(mut m) = self.0.lock() {
+        if let Ok(mut m) = self.clients.lock() {
             let e = m.entry(client.to_string()).or_insert((0, now));
             if now - e.1 >= CLIENT_WINDOW_SECS {
                 *e = (0, now);
@@ -559,27 +588,38 @@ async fn login(State(s): State<SharedState>, req: Request) -> Response {
             return (StatusCode::INTERNAL_SERVER_ERROR, "服务暂时不可用").into_response();
         }
     };
+    let locked = |until: i64, f: &LoginForm| {
+        let mins = (until - now + 59) / 60;
+        refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!("密码错误次数过多，账号已锁定，请 {mins} 分钟后再试"),
+            f,
+        )
+    };
     let Some(user) = user else {
-        // Spend the time a real check takes, so that timing does not tell which names exist.
+        // An unknown name is answered as an account would be: the same message, the same
+        // time spent, and a lock after as many failures.
+        let until = s.limiter.unknown_locked_until(&username);
+        if until > now {
+            let _ = s.store.audit(&audit("locked", &username)).await;
+            return locked(until, &f);
+        }
         let _ = verify_password(&f.password, DUMMY_HASH);
         s.limiter.failed(&client, now);
+        s.limiter.unknown_failed(&username, now);
         let _ = s.store.audit(&audit("failed", &username)).await;
         return refuse(StatusCode::UNAUTHORIZED, BAD_CREDENTIALS, &f);
     };
-    if user.disabled {
+    if user.locked_until > now {
+        let _ = s.store.audit(&audit("locked", &username)).await;
+        return locked(user.locked_until, &f);
+    }
+    let password_ok = verify_password(&f.password, &user.password_hash);
+    // A disabled account says so only to someone who knows its password.
+    if user.disabled && password_ok {
         let _ = s.store.audit(&audit("disabled", &username)).await;
         return refuse(StatusCode::FORBIDDEN, "该账号已停用，请联系系统管理员", &f);
     }
-    if user.locked_until > now {
-        let _ = s.store.audit(&audit("locked", &username)).await;
-        let mins = (user.locked_until - now + 59) / 60;
-        return refuse(
-            StatusCode::TOO_MANY_REQUESTS,
-            &format!("密码错误次数过多，账号已锁定，请 {mins} 分钟后再试"),
-            &f,
-        );
-    }
-    let password_ok = verify_password(&f.password, &user.password_hash);
     // The code is spent only by a login that has the password too.
     let totp_ok = match (&user.totp_secret, user.totp_enabled) {
         (Some(secret), true) if password_ok => {

@@ -287,3 +287,44 @@ async fn the_code_that_confirms_enrolment_cannot_log_in_again() {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
 }
+
+#[tokio::test]
+async fn a_refused_login_does_not_tell_which_usernames_exist() {
+    let app = TestApp::demo_logged_out().await;
+    const PW: &str = "Ein-Passwort-42";
+    let hash = wangge_web::hash_password(PW).unwrap();
+    let id = app
+        .store
+        .create_user("retired", None, &hash, false)
+        .await
+        .unwrap();
+    app.store.set_disabled(&id, true).await.unwrap();
+    // A disabled account answers a wrong password like any other; only its own password
+    // hears that it is disabled.
+    let r = app
+        .form_raw("/login", &login_form("retired", "wrong", ""))
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(login_error(&r.text()), "用户名、密码或动态验证码不正确");
+    let r = app.form_raw("/login", &login_form("retired", PW, "")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.text().contains("已停用"), "{}", r.text());
+    // Five failures lock a name whether or not an account has it: the sixth try looks the
+    // same for both.
+    let mut sixth = Vec::new();
+    for name in ["admin", "nobody-here"] {
+        for _ in 0..5 {
+            let r = app
+                .form_raw("/login", &login_form(name, "wrong", "000000"))
+                .await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{name}");
+        }
+        let r = app
+            .form_raw("/login", &login_form(name, "wrong", "000000"))
+            .await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{name}");
+        sixth.push(login_error(&r.text()));
+    }
+    assert!(sixth[0].contains("账号已锁定"), "{sixth:?}");
+    assert_eq!(sixth[0], sixth[1], "a lock does not tell which name exists");
+}
