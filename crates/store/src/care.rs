@@ -1276,15 +1276,21 @@ impl Store {
                 }
             }
         }
+        // Visits count where the household is now: after a plan is adopted, a visit made in a
+        // retired grid counts in the grid that took its household, so the live grids' figures
+        // add up to their community's. Visits are found by where they were made (grids stay
+        // inside their community, and so do households), except for one grid, whose
+        // households are found directly.
         let on = today().to_string();
         let month_start = format!("{}-01", &on[..7]);
-        let (cond, mut keys) = within(code, "v.grid_code");
+        let (cond, mut keys) = within(code, if exact { "h.grid_code" } else { "v.grid_code" });
         keys.push(month_start.into());
         let rows = all(
             self.conn(),
             &format!(
-                "SELECT SUBSTR(grid_code, 1, {part_len}) AS part, COUNT(*) AS n FROM visit v WHERE {cond} AND date >= ? \
-                 GROUP BY SUBSTR(grid_code, 1, {part_len})"
+                "SELECT SUBSTR(h.grid_code, 1, {part_len}) AS part, COUNT(*) AS n FROM visit v \
+                 JOIN household h ON h.county_code = v.county_code AND h.id = v.household_id \
+                 WHERE {cond} AND v.date >= ? GROUP BY SUBSTR(h.grid_code, 1, {part_len})"
             ),
             keys,
         )

@@ -1126,3 +1126,65 @@ async fn new_grids_carry_on_the_kind_and_tier_of_the_grids_they_replace() {
         "splitting a 示范 grid does not make two: {demonstration_before} → {demonstration_after}"
     );
 }
+
+#[tokio::test]
+async fn visits_count_in_the_grid_that_took_their_household() {
+    let app = TestApp::demo().await;
+    wangge_web::people::load_demo_residents(&app.store, 2)
+        .await
+        .unwrap();
+    let street = "370725001";
+    let visits = |v: &serde_json::Value| v["total"]["visits_this_month"].as_i64().unwrap();
+    let street_before = visits(&app.get(&format!("/api/people/stats/{street}")).await.json());
+    assert!(street_before > 0, "the demo has visits this month");
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/plan/streets/{street}/adopt"),
+            serde_json::json!({"min": 500, "max": 600}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(
+        visits(&app.get(&format!("/api/people/stats/{street}")).await.json()),
+        street_before,
+        "adopting a plan moves no visit in or out of the street"
+    );
+    let overview = app.overview().await;
+    let mut retired_with_visits = 0;
+    for c in overview["streets"][0]["communities"].as_array().unwrap() {
+        let code = c["code"].as_str().unwrap();
+        let stats = app.get(&format!("/api/people/stats/{code}")).await.json();
+        let live = live_grids(&app, code).await;
+        let mut by_live_grids = 0;
+        for part in stats["parts"].as_array().unwrap() {
+            let (grid, n) = (
+                part[0].as_str().unwrap(),
+                visits(&serde_json::json!({"total": part[1]})),
+            );
+            if live.contains(grid) {
+                by_live_grids += n;
+            } else if n > 0 {
+                retired_with_visits += 1;
+            }
+        }
+        assert_eq!(
+            by_live_grids,
+            visits(&stats),
+            "{code}: the live grids' visits add up to the community's"
+        );
+        // A grid's own figure is the same as its row in the community's.
+        for grid in &live {
+            let own = visits(&app.get(&format!("/api/people/stats/{grid}")).await.json());
+            let row = stats["parts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p[0] == grid.as_str())
+                .map(|p| visits(&serde_json::json!({"total": p[1]})))
+                .unwrap_or(0);
+            assert_eq!(own, row, "{grid}");
+        }
+    }
+    assert_eq!(retired_with_visits, 0, "no visit is left on a retired grid");
+}
