@@ -971,6 +971,12 @@ async fn a_lane_may_be_crossed_when_asked_and_a_registered_road_never() {
         page.contains("name=\"gap\" value=\"15\""),
         "the adopt form keeps the gap"
     );
+    assert!(
+        page.contains(&format!(
+            "href=\"/api/plan/communities/{community}?min=500&amp;max=600&amp;gap=15\""
+        )),
+        "the plan shown can be downloaded for GIS"
+    );
     let listing = app.get(&format!("/streets/{street}/barriers")).await.text();
     assert!(
         listing.contains("新华路") && listing.contains("导入界线"),
