@@ -361,6 +361,9 @@ fn feature_prop(f: &serde_json::Value, key: &str) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
+/// The most barrier lines one street registers.
+pub const MAX_BARRIER_FEATURES: usize = 2_000;
+
 /// A line a grid must not cross (街、路、河、铁路), as GIS exports it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BarrierFeature {
@@ -378,6 +381,12 @@ pub struct BarrierFeature {
 /// a grid must not cross). Every problem is reported, each naming the feature (第 n 个要素).
 pub fn parse_barrier_features(text: &str) -> Result<Vec<BarrierFeature>, Vec<String>> {
     let features = feature_collection(text)?;
+    if features.len() > MAX_BARRIER_FEATURES {
+        return Err(vec![format!(
+            "文件中有 {} 条界线，超过 {MAX_BARRIER_FEATURES} 条；请只导入不可跨越的主要街路河",
+            features.len()
+        )]);
+    }
     let mut out = Vec::with_capacity(features.len());
     let mut errors = Vec::new();
     for (i, f) in features.iter().enumerate() {

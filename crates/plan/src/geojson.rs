@@ -334,8 +334,8 @@ pub fn metres_to_units(compounds: &[Compound], metres: f64) -> f64 {
 /// boundary, within `tolerance` (coordinate units) — i.e. when they share a stretch of
 /// boundary. This finds neighbours whose shared side ends at a T-junction (a corner of one on
 /// the side of the other), and refuses compounds that touch only at a corner: a grid joined
-/// through a corner point is not one piece on the ground. `None` picks about 0.5 m: 5e-6
-/// degrees for longitude/latitude input, 0.5 otherwise. Point compounds get no edges.
+/// through a corner point is not one piece on the ground. The tolerance is at least about
+/// 0.5 m (`None` picks that): 5e-6 degrees for longitude/latitude input, 0.5 otherwise. Point compounds get no edges.
 /// Boundaries touching only at a point seen from both sides within the tolerance (contacts
 /// spread over no more than twice it) are a corner, not a side. Edges are walked through a
 /// uniform grid of cells about twice the mean edge length (larger when one long edge would
@@ -345,9 +345,11 @@ pub fn derive_adjacency(compounds: &[Compound], tolerance: Option<f64>) -> Vec<(
         .iter()
         .filter(|c| matches!(c.geometry, Geometry::Polygons(_)))
         .all(|c| c.geometry.looks_lonlat());
+    // A tolerance below the default would part boundaries that touch as drawn.
+    let default = if lonlat { 5e-6 } else { 0.5 };
     let tol = tolerance
-        .filter(|t| *t > 0.0 && t.is_finite())
-        .unwrap_or(if lonlat { 5e-6 } else { 0.5 });
+        .filter(|t| t.is_finite())
+        .map_or(default, |t| t.max(default));
     // Every boundary edge, with its compound.
     let mut edges: Vec<(u32, Pt, Pt)> = Vec::new();
     for (i, c) in compounds.iter().enumerate() {
@@ -841,6 +843,36 @@ mod tests {
             e.contains("g.geojson 第 1 个要素「compounds」含有不存在的小区 id「q」"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_gap_only_ever_adds_neighbours() {
+        let sq = |x: f64| {
+            Geometry::Polygons(vec![vec![vec![
+                [x, 0.0],
+                [x + 100.0, 0.0],
+                [x + 100.0, 100.0],
+                [x, 100.0],
+            ]]])
+        };
+        let mk = |id: &str, g| Compound {
+            id: id.into(),
+            geometry: g,
+            households: 1,
+            community: None,
+            kind: None,
+            has_property_management: None,
+        };
+        // 0.4 apart: touching as drawn (within the default 0.5).
+        let touching = vec![mk("a", sq(0.0)), mk("b", sq(100.4))];
+        assert_eq!(derive_adjacency(&touching, None), vec![(0, 1)]);
+        assert_eq!(derive_adjacency(&touching, Some(0.3)), vec![(0, 1)]);
+        // 12 apart (a lane): neighbours only within a gap of 12 or more.
+        let lane = vec![mk("a", sq(0.0)), mk("b", sq(112.0))];
+        assert!(derive_adjacency(&lane, None).is_empty());
+        assert!(derive_adjacency(&lane, Some(8.0)).is_empty());
+        assert_eq!(derive_adjacency(&lane, Some(15.0)), vec![(0, 1)]);
+        assert_eq!(metres_to_units(&lane, 15.0), 15.0);
     }
 
     #[test]

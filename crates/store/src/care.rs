@@ -521,7 +521,7 @@ impl Store {
         let rows = all(
             self.conn(),
             &format!(
-                "SELECT v.id, v.household_id, h.number, v.grid_code, v.date, v.met, v.findings, v.follow_up, \
+                "SELECT v.id, v.household_id, h.number, v.grid_code, h.grid_code AS household_grid, v.date, v.met, v.findings, v.follow_up, \
                  v.special_record_id, s.kind AS record_kind, v.recorded_by FROM visit v \
                  JOIN household h ON h.county_code = v.county_code AND h.id = v.household_id \
                  LEFT JOIN special_record s ON s.county_code = v.county_code AND s.id = v.special_record_id \
@@ -532,15 +532,18 @@ impl Store {
         .await?;
         let mut out = Vec::new();
         for r in &rows {
-            let grid: String = get(r, "grid_code")?;
-            if !a.can(Permission::PersonRead, &grid) {
+            // Who may read a visit: whoever may read its household where it is now (after a
+            // plan is adopted, the grid that took it), as for the household itself.
+            let now_in: String = get(r, "household_grid")?;
+            if !a.can(Permission::PersonRead, &now_in) {
                 continue;
             }
+            let grid: String = get(r, "grid_code")?;
             let kind: Option<String> = get(r, "record_kind")?;
             let visible = kind
                 .as_deref()
                 .and_then(|k| SpecialGroupKind::parse(k).ok())
-                .is_some_and(|k| may_see_kind(a, k, &grid));
+                .is_some_and(|k| may_see_kind(a, k, &now_in));
             out.push(VisitView {
                 id: get(r, "id")?,
                 household_id: get(r, "household_id")?,
@@ -561,12 +564,13 @@ impl Store {
         Ok(out)
     }
 
-    /// A grid's latest visits.
+    /// The latest visits to a grid's households (those made before a plan moved them here
+    /// included; each keeps the grid it was made in).
     pub async fn grid_visits(&self, a: &Access, grid: &str, limit: i64) -> Result<Vec<VisitView>> {
         if !a.can(Permission::PersonRead, grid) {
             return Err(StoreError::Forbidden("无权查看该网格的走访记录".into()));
         }
-        self.visits_where(a, "v.grid_code = ?", grid, limit).await
+        self.visits_where(a, "h.grid_code = ?", grid, limit).await
     }
 
     /// Records a visit to a household by `user`. A visit that follows up a special-group

@@ -136,6 +136,7 @@ impl Store {
         if !a.can(Permission::RegistryRead, street) {
             return Err(StoreError::Forbidden("无权查看该街道".into()));
         }
+        self.street_any(street).await?;
         self.barriers_any(street).await
     }
 
@@ -177,6 +178,13 @@ impl Store {
         }
         let county: String = street.chars().take(6).collect();
         let tx = self.conn().begin().await?;
+        // Two uploads at once replace one after the other (the street row is the lock).
+        exec(
+            &tx,
+            "UPDATE street SET name = name WHERE code = ?",
+            vec![street.into()],
+        )
+        .await?;
         exec(
             &tx,
             "DELETE FROM barrier WHERE county_code = ? AND street_code = ?",
@@ -433,7 +441,7 @@ async fn apply_plan(
 /// villages or residents' groups. Tier: a replaced grid's tier goes to the one new grid that
 /// takes most of its households (a 示范 grid split in two stays one 示范 grid), and a new grid
 /// heir to several takes the tier of the one it takes most households from; a grid kept keeps
-/// its own tier and hands on none.
+/// its own tier, hands on none and inherits none.
 fn heritage(
     source: &PlanSource,
     grids: &[AdoptGrid],
@@ -455,11 +463,11 @@ fn heritage(
             }
         }
     }
-    // Each replaced grid's heir: the plan grid taking most of its households (lowest code on
-    // a tie), unless it is kept.
+    // Each replaced grid's heir: the new grid taking most of its households (lowest code on
+    // a tie). A grid kept keeps its own tier, so it is nobody's heir.
     let mut heir: BTreeMap<&str, (&str, i64)> = BTreeMap::new();
     for (&(from, to), &h) in &flow {
-        if grids.iter().any(|g| g.code == from) {
+        if grids.iter().any(|g| g.code == from) || traits.contains_key(to) {
             continue;
         }
         let best = heir.entry(from).or_insert((to, h));
@@ -588,4 +596,75 @@ async fn move_people(
         crate::care::people_changed(tx, county, &[code.as_str(), to]).await?;
     }
     Ok(usize::try_from(moved).unwrap_or(usize::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compound(id: &str, households: i64, kind: &str, grid: Option<&str>) -> PlanCompound {
+        PlanCompound {
+            id: id.into(),
+            name: id.into(),
+            households,
+            kind: kind.into(),
+            has_property_management: false,
+            grid_code: grid.map(Into::into),
+            geometry: None,
+        }
+    }
+
+    fn grid(code: &str, compounds: &[&str]) -> AdoptGrid {
+        AdoptGrid {
+            code: code.into(),
+            compounds: compounds.iter().map(|c| c.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn new_grids_inherit_kind_and_one_heir_takes_a_tier() {
+        let source = PlanSource {
+            community: "370725001001".into(),
+            community_name: "新昌社区".into(),
+            compounds: vec![
+                compound("a", 400, "compound", Some("370725001001001")),
+                compound("b", 300, "compound", Some("370725001001001")),
+                compound("c", 200, "compound", Some("370725001001002")),
+                compound("v", 300, "village", None),
+                compound("w", 100, "compound", None),
+            ],
+            used_codes: vec!["370725001001001".into(), "370725001001002".into()],
+            live_grids: vec![
+                ("370725001001001".into(), "示范网格".into()),
+                ("370725001001002".into(), "二网格".into()),
+            ],
+            barriers: Vec::new(),
+        };
+        let traits: HashMap<String, (String, Option<String>)> = [
+            (
+                "370725001001001".to_string(),
+                ("urban".to_string(), Some("demonstration".to_string())),
+            ),
+            (
+                "370725001001002".to_string(),
+                ("urban".to_string(), Some("basic".to_string())),
+            ),
+        ]
+        .into();
+        // The 示范 grid 001 is split: 400 households stay in the kept grid 002 (which keeps
+        // its own tier), 300 go to the new 003, which carries 示范 on. 004 is made of
+        // compounds that had no grid, mostly a village: rural, no tier.
+        let plan = [
+            grid("370725001001002", &["a", "c"]),
+            grid("370725001001003", &["b"]),
+            grid("370725001001004", &["v", "w"]),
+        ];
+        let h = heritage(&source, &plan, &traits);
+        assert_eq!(h.len(), 2, "kept grids inherit nothing");
+        assert_eq!(
+            h["370725001001003"],
+            ("urban".to_string(), Some("demonstration".to_string()))
+        );
+        assert_eq!(h["370725001001004"], ("rural".to_string(), None));
+    }
 }

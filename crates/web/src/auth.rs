@@ -44,14 +44,19 @@ pub const LOCK_SECS: i64 = 15 * 60;
 /// of the window.
 pub const MAX_FAILURES_PER_CLIENT: u32 = 20;
 pub const CLIENT_WINDOW_SECS: i64 = 15 * 60;
+/// Unknown usernames whose failures are counted at once (about 100 bytes each).
+pub const MAX_UNKNOWN_NAMES: usize = 50_000;
+
+/// An unknown username's (failures in a row, last failure, locked until).
+type UnknownName = (i64, i64, i64);
 
 /// Failed logins per client address: (count, window start); and, for usernames that have no
 /// account, the lock an account would get — so that a lock does not tell which names exist.
 #[derive(Default)]
 pub struct LoginLimiter {
     clients: Mutex<HashMap<String, (u32, i64)>>,
-    /// Unknown username → (failures in a row, locked until).
-    unknown: Mutex<HashMap<String, (i64, i64)>>,
+    /// Unknown usernames' failures; and when the table was last swept.
+    unknown: Mutex<(HashMap<String, UnknownName>, i64)>,
 }
 
 impl LoginLimiter {
@@ -66,20 +71,36 @@ impl LoginLimiter {
         self.unknown
             .lock()
             .ok()
-            .and_then(|m| m.get(name).map(|e| e.1))
+            .and_then(|m| m.0.get(name).map(|e| e.2))
             .unwrap_or(0)
     }
     /// A failed login with an unknown username, counted as `Store::login_failed` counts an
-    /// account's.
+    /// account's. Names no account can have (longer than 32 characters) are not kept; a
+    /// name is forgotten a lock's length after its last failure; and at most
+    /// [`MAX_UNKNOWN_NAMES`] are kept (a name past that is not counted, which an attacker
+    /// filling the table gains nothing from: the client limit stops him first).
     fn unknown_failed(&self, name: &str, now: i64) {
-        if let Ok(mut m) = self.unknown.lock() {
-            if m.len() > 100_000 {
-                m.retain(|_, (n, until)| *n > 0 || *until > now);
+        if name.chars().count() > 32 {
+            return;
+        }
+        if let Ok(mut guard) = self.unknown.lock() {
+            let (m, swept) = &mut *guard;
+            // Swept at most once a minute, so a full table costs no scan per request.
+            if m.len() >= MAX_UNKNOWN_NAMES / 2 && now - *swept >= 60 {
+                m.retain(|_, (_, last, until)| now - *last < LOCK_SECS || *until > now);
+                *swept = now;
             }
-            let e = m.entry(name.to_string()).or_insert((0, 0));
+            if m.len() >= MAX_UNKNOWN_NAMES && !m.contains_key(name) {
+                return;
+            }
+            let e = m.entry(name.to_string()).or_insert((0, now, 0));
+            if now - e.1 >= LOCK_SECS {
+                e.0 = 0;
+            }
             e.0 += 1;
+            e.1 = now;
             if e.0 >= MAX_FAILURES {
-                *e = (0, now + LOCK_SECS);
+                *e = (0, now, now + LOCK_SECS);
             }
         }
     }
@@ -607,6 +628,10 @@ async fn login(State(s): State<SharedState>, req: Request) -> Response {
         let _ = verify_password(&f.password, DUMMY_HASH);
         s.limiter.failed(&client, now);
         s.limiter.unknown_failed(&username, now);
+        // The write a real account's failure costs, so that time does not tell them apart.
+        if let Err(e) = s.store.login_failed("", MAX_FAILURES, LOCK_SECS).await {
+            tracing::error!(error = %e, "login failure not recorded");
+        }
         let _ = s.store.audit(&audit("failed", &username)).await;
         return refuse(StatusCode::UNAUTHORIZED, BAD_CREDENTIALS, &f);
     };
@@ -615,11 +640,6 @@ async fn login(State(s): State<SharedState>, req: Request) -> Response {
         return locked(user.locked_until, &f);
     }
     let password_ok = verify_password(&f.password, &user.password_hash);
-    // A disabled account says so only to someone who knows its password.
-    if user.disabled && password_ok {
-        let _ = s.store.audit(&audit("disabled", &username)).await;
-        return refuse(StatusCode::FORBIDDEN, "该账号已停用，请联系系统管理员", &f);
-    }
     // The code is spent only by a login that has the password too.
     let totp_ok = match (&user.totp_secret, user.totp_enabled) {
         (Some(secret), true) if password_ok => {
@@ -634,6 +654,11 @@ async fn login(State(s): State<SharedState>, req: Request) -> Response {
         (Some(_), true) => false,
         _ => true,
     };
+    // A disabled account says so only to someone who has all its factors.
+    if user.disabled && password_ok && totp_ok {
+        let _ = s.store.audit(&audit("disabled", &username)).await;
+        return refuse(StatusCode::FORBIDDEN, "该账号已停用，请联系系统管理员", &f);
+    }
     if !password_ok || !totp_ok {
         s.limiter.failed(&client, now);
         if let Err(e) = s
@@ -733,3 +758,36 @@ pub(crate) fn render<T: Template>(t: &T) -> Response {
 
 /// Shared limiter handle for the app state.
 pub type Limiter = Arc<LoginLimiter>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_names_lock_like_accounts_and_are_forgotten() {
+        let l = LoginLimiter::default();
+        let t = 1_000_000;
+        for i in 0..MAX_FAILURES {
+            assert_eq!(l.unknown_locked_until("ghost"), 0, "not yet after {i}");
+            l.unknown_failed("ghost", t);
+        }
+        assert_eq!(l.unknown_locked_until("ghost"), t + LOCK_SECS);
+        // Failures far apart do not add up, as the table forgets a name after a lock's length.
+        for k in 0..MAX_FAILURES {
+            l.unknown_failed("slow", t + k * LOCK_SECS);
+        }
+        assert_eq!(l.unknown_locked_until("slow"), 0);
+        // Names no account can have are not kept.
+        l.unknown_failed(&"x".repeat(33), t);
+        assert!(!l.unknown.lock().unwrap().0.contains_key(&"x".repeat(33)));
+        // The table stays bounded, and old names make room for new ones.
+        for i in 0..MAX_UNKNOWN_NAMES + 10 {
+            l.unknown_failed(&format!("n{i}"), t);
+        }
+        assert!(l.unknown.lock().unwrap().0.len() <= MAX_UNKNOWN_NAMES);
+        l.unknown_failed("late", t + 2 * LOCK_SECS);
+        let m = &l.unknown.lock().unwrap().0;
+        assert!(m.contains_key("late"));
+        assert!(m.len() < 10, "old names forgotten: {}", m.len());
+    }
+}

@@ -478,9 +478,11 @@ struct PlanView {
     proposed: MapView,
     /// The neighbour distance asked for (metres), as the form shows it.
     gap: String,
-    /// The street's barriers, and where to manage them.
+    /// The street's barriers, and where to manage them (linked for those who may read the
+    /// street).
     barriers: usize,
     street_code: String,
+    street_link: bool,
     grids: Vec<ProposedGrid>,
     /// Every current grid and where its compounds go.
     fates: Vec<(String, String)>,
@@ -674,6 +676,9 @@ async fn propose(
         proposed,
         gap: gap.map(|m| m.to_string()).unwrap_or_default(),
         barriers: src.barriers.len(),
+        street_link: p
+            .access
+            .can(Permission::RegistryRead, &code[..9.min(code.len())]),
         street_code: code[..9.min(code.len())].to_string(),
         grids,
         fates,

@@ -1193,4 +1193,25 @@ async fn visits_count_in_the_grid_that_took_their_household() {
         }
     }
     assert_eq!(retired_with_visits, 0, "no visit is left on a retired grid");
+    // A grid's visit list shows the visits to its households, those made before included.
+    let month_start = format!("{}-01", &wangge_store::today().to_string()[..7]);
+    let mut listed = 0;
+    for c in overview["streets"][0]["communities"].as_array().unwrap() {
+        for grid in live_grids(&app, c["code"].as_str().unwrap()).await {
+            let list = app.get(&format!("/api/grids/{grid}/visits")).await.json();
+            let this_month = list
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|v| v["date"].as_str().unwrap() >= month_start.as_str())
+                .count() as i64;
+            assert_eq!(
+                this_month,
+                visits(&app.get(&format!("/api/people/stats/{grid}")).await.json()),
+                "{grid}: the list and the figure agree"
+            );
+            listed += this_month;
+        }
+    }
+    assert_eq!(listed, street_before);
 }
