@@ -540,110 +540,14 @@ async fn propose(
     let gap = gap_param(q.gap.as_deref())?;
     let (input, plan) = run(&src, band, gap)?;
     let lines = barrier_lines(&src);
-    // Current map.
-    let current_codes: Vec<String> = src.live_grids.iter().map(|(c, _)| c.clone()).collect();
-    let current_of: Vec<Option<usize>> = src
-        .compounds
-        .iter()
-        .map(|c| {
-            c.grid_code
-                .as_ref()
-                .and_then(|g| current_codes.iter().position(|x| x == g))
-        })
-        .collect();
-    let names: Vec<&str> = src.compounds.iter().map(|c| c.name.as_str()).collect();
-    let current = map(&input, &names, &current_of, &current_codes, &lines);
-    // Proposed map.
-    let proposed_codes: Vec<String> = plan.grids.iter().map(|g| g.code.clone()).collect();
-    let mut proposed_of = vec![None; input.compounds.len()];
-    for (gi, g) in plan.grids.iter().enumerate() {
-        for &m in &g.compounds {
-            proposed_of[m] = Some(gi);
-        }
-    }
-    let proposed = map(&input, &names, &proposed_of, &proposed_codes, &lines);
-    let moved = src
-        .compounds
-        .iter()
-        .enumerate()
-        .filter(|(i, c)| {
-            c.grid_code.as_deref() != proposed_of[*i].map(|g| proposed_codes[g].as_str())
-        })
-        .count();
-    let name_of = |i: usize| src.compounds[i].name.clone();
-    // Where each current grid's compounds go, and where each proposed grid's come from.
-    let mut goes_to: std::collections::BTreeMap<&str, std::collections::BTreeSet<&str>> =
-        Default::default();
-    for (i, c) in src.compounds.iter().enumerate() {
-        if let (Some(from), Some(to)) = (c.grid_code.as_deref(), proposed_of[i]) {
-            goes_to
-                .entry(from)
-                .or_default()
-                .insert(proposed_codes[to].as_str());
-        }
-    }
-    let grids = plan
-        .grids
-        .iter()
-        .map(|g| {
-            let from: std::collections::BTreeSet<&str> = g
-                .compounds
-                .iter()
-                .filter_map(|&i| src.compounds[i].grid_code.as_deref())
-                .collect();
-            let change = if g.kept_from.is_some() {
-                "保留".to_string()
-            } else if from.len() > 1 {
-                format!(
-                    "合并：{}",
-                    from.iter().copied().collect::<Vec<_>>().join("、")
-                )
-            } else if let Some(&one) = from.iter().next() {
-                if goes_to.get(one).is_some_and(|d| d.len() > 1) {
-                    format!("拆分自 {one}")
-                } else if one == g.code {
-                    "调整".to_string()
-                } else {
-                    format!("由 {one} 调整")
-                }
-            } else {
-                "新建".to_string()
-            };
-            ProposedGrid {
-                code: g.code.clone(),
-                households: g.households,
-                compounds: g.compounds.iter().map(|&i| name_of(i)).collect(),
-                in_band: g.in_band,
-                reason: g
-                    .reason
-                    .map(|r| r.message().to_string())
-                    .unwrap_or_default(),
-                change,
-            }
-        })
-        .collect();
-    // Every current grid: kept, split, merged into another, or retired.
-    let fates: Vec<(String, String)> = current_codes
-        .iter()
-        .map(|c| {
-            let to: Vec<&str> = goes_to
-                .get(c.as_str())
-                .map(|d| d.iter().copied().collect())
-                .unwrap_or_default();
-            let fate = match to.as_slice() {
-                [] => "撤销（无小区）".to_string(),
-                [one] if *one == c.as_str() => "保留或调整".to_string(),
-                [one] => format!("并入 {one}"),
-                many => format!("拆分到 {}", many.join("、")),
-            };
-            (c.clone(), fate)
-        })
-        .collect();
-    let retired = current_codes
-        .iter()
-        .filter(|c| !proposed_codes.contains(c))
-        .cloned()
-        .collect();
+    let (current, proposed) = maps(&[(&src, &input, &plan)], &lines);
+    let PlanDiff {
+        grids,
+        fates,
+        retired,
+        moved,
+        ..
+    } = diff(&src, &plan);
     let plans = vec![(code.clone(), adopt_grids(&src, &plan))];
     let can_adopt = p.access.can(Permission::PlanAdopt, &code);
     let adoption = if can_adopt {
@@ -705,6 +609,171 @@ async fn propose(
         in_band: plan.summary.in_band,
         eligible: plan.summary.eligible,
     }))
+}
+
+/// What a plan changes in a community: every proposed grid with where it comes from, every
+/// current grid with where it goes, and the counts.
+struct PlanDiff {
+    grids: Vec<ProposedGrid>,
+    /// Every current grid and where its compounds go.
+    fates: Vec<(String, String)>,
+    /// Current grids the plan retires.
+    retired: Vec<String>,
+    /// Compounds put in another grid.
+    moved: usize,
+    /// Proposed grids by change: kept as they are, made by merging, split off, new.
+    kept: usize,
+    merged: usize,
+    split: usize,
+    created: usize,
+}
+
+fn diff(src: &PlanSource, plan: &Plan) -> PlanDiff {
+    use std::collections::{BTreeMap, BTreeSet};
+    let current_codes: Vec<&str> = src.live_grids.iter().map(|(c, _)| c.as_str()).collect();
+    let proposed_codes: Vec<&str> = plan.grids.iter().map(|g| g.code.as_str()).collect();
+    let mut proposed_of: Vec<Option<&str>> = vec![None; src.compounds.len()];
+    for g in &plan.grids {
+        for &m in &g.compounds {
+            proposed_of[m] = Some(g.code.as_str());
+        }
+    }
+    let moved = src
+        .compounds
+        .iter()
+        .zip(&proposed_of)
+        .filter(|(c, to)| c.grid_code.as_deref() != **to)
+        .count();
+    // Where each current grid's compounds go.
+    let mut goes_to: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (c, to) in src.compounds.iter().zip(&proposed_of) {
+        if let (Some(from), Some(to)) = (c.grid_code.as_deref(), to) {
+            goes_to.entry(from).or_default().insert(to);
+        }
+    }
+    let (mut kept, mut merged, mut split, mut created) = (0, 0, 0, 0);
+    let grids = plan
+        .grids
+        .iter()
+        .map(|g| {
+            let from: BTreeSet<&str> = g
+                .compounds
+                .iter()
+                .filter_map(|&i| src.compounds[i].grid_code.as_deref())
+                .collect();
+            let change = if g.kept_from.is_some() {
+                kept += 1;
+                "保留".to_string()
+            } else if from.len() > 1 {
+                merged += 1;
+                format!(
+                    "合并：{}",
+                    from.iter().copied().collect::<Vec<_>>().join("、")
+                )
+            } else if let Some(&one) = from.iter().next() {
+                if goes_to.get(one).is_some_and(|d| d.len() > 1) {
+                    split += 1;
+                    format!("拆分自 {one}")
+                } else if one == g.code {
+                    kept += 1;
+                    "调整".to_string()
+                } else {
+                    kept += 1;
+                    format!("由 {one} 调整")
+                }
+            } else {
+                created += 1;
+                "新建".to_string()
+            };
+            ProposedGrid {
+                code: g.code.clone(),
+                households: g.households,
+                compounds: g
+                    .compounds
+                    .iter()
+                    .map(|&i| src.compounds[i].name.clone())
+                    .collect(),
+                in_band: g.in_band,
+                reason: g
+                    .reason
+                    .map(|r| r.message().to_string())
+                    .unwrap_or_default(),
+                change,
+            }
+        })
+        .collect();
+    // Every current grid: kept, split, merged into another, or retired.
+    let fates = current_codes
+        .iter()
+        .map(|&c| {
+            let to: Vec<&str> = goes_to
+                .get(c)
+                .map(|d| d.iter().copied().collect())
+                .unwrap_or_default();
+            let fate = match to.as_slice() {
+                [] => "撤销（无小区）".to_string(),
+                [one] if *one == c => "保留或调整".to_string(),
+                [one] => format!("并入 {one}"),
+                many => format!("拆分到 {}", many.join("、")),
+            };
+            (c.to_string(), fate)
+        })
+        .collect();
+    let retired = current_codes
+        .iter()
+        .filter(|c| !proposed_codes.contains(c))
+        .map(|c| c.to_string())
+        .collect();
+    PlanDiff {
+        grids,
+        fates,
+        retired,
+        moved,
+        kept,
+        merged,
+        split,
+        created,
+    }
+}
+
+/// The current and the proposed map of one community, or of several side by side in their
+/// common coordinates (a street: labels left out, as codes repeat across communities; every
+/// compound's tooltip names its grid).
+fn maps(
+    parts: &[(&PlanSource, &Input, &Plan)],
+    lines: &[(&wangge_store::Barrier, Vec<wangge_plan::Pt>)],
+) -> (MapView, MapView) {
+    let mut all = Input::default();
+    let mut names: Vec<&str> = Vec::new();
+    let (mut current_codes, mut proposed_codes) = (Vec::new(), Vec::new());
+    let (mut current_of, mut proposed_of) = (Vec::new(), Vec::new());
+    for (src, input, plan) in parts {
+        let base = proposed_codes.len();
+        proposed_of.extend(std::iter::repeat_n(None, input.compounds.len()));
+        for (gi, g) in plan.grids.iter().enumerate() {
+            for &m in &g.compounds {
+                proposed_of[all.compounds.len() + m] = Some(base + gi);
+            }
+        }
+        proposed_codes.extend(plan.grids.iter().map(|g| g.code.clone()));
+        let base = current_codes.len();
+        current_of.extend(src.compounds.iter().map(|c| {
+            c.grid_code
+                .as_ref()
+                .and_then(|g| src.live_grids.iter().position(|(x, _)| x == g))
+                .map(|i| base + i)
+        }));
+        current_codes.extend(src.live_grids.iter().map(|(c, _)| c.clone()));
+        names.extend(src.compounds.iter().map(|c| c.name.as_str()));
+        all.compounds.extend(input.compounds.iter().cloned());
+    }
+    let mut current = map(&all, &names, &current_of, &current_codes, lines);
+    let mut proposed = map(&all, &names, &proposed_of, &proposed_codes, lines);
+    if parts.len() > 1 {
+        current.labels.clear();
+        proposed.labels.clear();
+    }
+    (current, proposed)
 }
 
 /// The fingerprint of a set of plans (community code and grids): what the page shows is what
@@ -891,6 +960,11 @@ impl CommunityPlanRow {
             eligible: sum(|r| r.eligible),
             upper_bound: sum(|r| r.upper_bound),
             moved: sum(|r| r.moved),
+            kept: sum(|r| r.kept),
+            merged: sum(|r| r.merged),
+            split: sum(|r| r.split),
+            created: sum(|r| r.created),
+            retired: sum(|r| r.retired),
             problem: None,
         }
     }
@@ -907,6 +981,12 @@ pub struct CommunityPlanRow {
     pub eligible: usize,
     pub upper_bound: usize,
     pub moved: usize,
+    /// Proposed grids kept (or adjusted), merged, split off and new; current grids retired.
+    pub kept: usize,
+    pub merged: usize,
+    pub split: usize,
+    pub created: usize,
+    pub retired: usize,
     pub problem: Option<String>,
 }
 
@@ -921,6 +1001,9 @@ struct StreetPlanView {
     gap: String,
     /// The street's barriers.
     barriers: usize,
+    /// The street's current and proposed grids (the communities that could be planned).
+    current: Option<MapView>,
+    proposed: Option<MapView>,
     rows: Vec<CommunityPlanRow>,
     /// The sums over the communities planned.
     total: CommunityPlanRow,
@@ -941,6 +1024,7 @@ async fn street_plans(
     let gap = gap_param(q.gap.as_deref())?;
     let mut rows = Vec::new();
     let mut plans = Vec::new();
+    let mut planned = Vec::new();
     for c in &st.communities {
         let src = s.store.plan_source(&p.access, &c.code).await?;
         let mut row = CommunityPlanRow {
@@ -953,34 +1037,42 @@ async fn street_plans(
             eligible: 0,
             upper_bound: 0,
             moved: 0,
+            kept: 0,
+            merged: 0,
+            split: 0,
+            created: 0,
+            retired: 0,
             problem: None,
         };
         match run(&src, band, gap) {
-            Ok((_, plan)) => {
+            Ok((input, plan)) => {
                 row.proposed = plan.grids.len();
                 row.in_band = plan.summary.in_band;
                 row.eligible = plan.summary.eligible;
                 row.upper_bound = plan.summary.upper_bound;
-                let mut to = vec![""; src.compounds.len()];
-                for g in &plan.grids {
-                    for &m in &g.compounds {
-                        to[m] = &g.code;
-                    }
-                }
-                row.moved = src
-                    .compounds
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, m)| m.grid_code.as_deref() != Some(to[*i]))
-                    .count();
+                let d = diff(&src, &plan);
+                (row.moved, row.kept, row.merged, row.split, row.created) =
+                    (d.moved, d.kept, d.merged, d.split, d.created);
+                row.retired = d.retired.len();
                 if !src.compounds.is_empty() {
                     plans.push((c.code.clone(), adopt_grids(&src, &plan)));
+                    planned.push((src, input, plan));
                 }
             }
             Err(e) => row.problem = Some(e.message()),
         }
         rows.push(row);
     }
+    let parts: Vec<(&PlanSource, &Input, &Plan)> =
+        planned.iter().map(|(s, i, p)| (s, i, p)).collect();
+    let (current, proposed) = match planned.first() {
+        Some((first, _, _)) => {
+            let lines = barrier_lines(first);
+            let (c, p) = maps(&parts, &lines);
+            (Some(c), Some(p))
+        }
+        None => (None, None),
+    };
     let can_adopt =
         p.access.can(Permission::PlanAdopt, &code) && rows.iter().all(|r| r.problem.is_none());
     let adoption = if can_adopt {
@@ -1012,6 +1104,8 @@ async fn street_plans(
         band,
         gap: gap.map(|m| m.to_string()).unwrap_or_default(),
         barriers: s.store.street_barriers(&p.access, &code).await?.len(),
+        current,
+        proposed,
         rows,
     }))
 }

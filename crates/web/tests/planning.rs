@@ -64,6 +64,28 @@ async fn every_baodu_community_gets_a_valid_plan_and_one_is_adopted() {
     let text = page.text();
     assert!(text.contains("宝昌社区") && text.contains("流泉社区") && text.contains("理论上限"));
     assert!(text.contains("<tfoot><tr><th>合计</th>"), "a row of sums");
+    // Both maps of the whole street: every compound of every community drawn twice.
+    assert!(text.contains("aria-label=\"现有网格\"") && text.contains("aria-label=\"方案网格\""));
+    let mut compounds = 0;
+    for c in baodu["communities"].as_array().unwrap() {
+        let code = c["code"].as_str().unwrap();
+        let page = app.get(&format!("/api/communities/{code}")).await.json();
+        for m in page["compounds"].as_array().unwrap() {
+            compounds += 1;
+            let title = format!("<title>{}：", m["name"].as_str().unwrap());
+            assert_eq!(text.matches(&title).count() % 2, 0, "{title} on both maps");
+            assert!(text.contains(&title), "{title}");
+        }
+    }
+    assert_eq!(
+        text.matches("<path d=\"M").count(),
+        2 * compounds,
+        "each compound once on each map"
+    );
+    assert!(
+        text.contains("保留 ") && text.contains(" · 合并 "),
+        "what changes, per community"
+    );
 
     // Adopt 宝昌社区's plan.
     let code = "370725001001";
