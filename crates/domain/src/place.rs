@@ -238,17 +238,7 @@ pub fn parse_geometry(s: &str) -> Result<String, FieldError> {
         }
         let mut out_rings = Vec::with_capacity(rings.len());
         for ring in rings {
-            let pts = ring.as_array().ok_or_else(|| bad("环应为坐标的数组"))?;
-            let mut out: Vec<[f64; 2]> = Vec::with_capacity(pts.len() + 1);
-            for p in pts {
-                let xy = p
-                    .as_array()
-                    .filter(|a| a.len() >= 2)
-                    .and_then(|a| Some([a[0].as_f64()?, a[1].as_f64()?]))
-                    .filter(|q| q[0].is_finite() && q[1].is_finite())
-                    .ok_or_else(|| bad("坐标应为 [x, y] 数对"))?;
-                out.push(xy);
-            }
+            let mut out = positions_of(ring, "环").map_err(|m| bad(&m))?;
             if out.first() != out.last() {
                 let first = out[0];
                 out.push(first);
@@ -259,12 +249,7 @@ pub fn parse_geometry(s: &str) -> Result<String, FieldError> {
             if distinct.len() < 3 {
                 return Err(bad("每个环至少要有三个不同的点"));
             }
-            positions += out.len();
-            if positions > MAX_BOUNDARY_POSITIONS {
-                return Err(bad(&format!(
-                    "坐标点过多（超过 {MAX_BOUNDARY_POSITIONS} 个），请在 GIS 中简化后再导入"
-                )));
-            }
+            count_positions(&mut positions, out.len()).map_err(|m| bad(&m))?;
             out_rings.push(out);
         }
         out_polys.push(out_rings);
@@ -275,6 +260,32 @@ pub fn parse_geometry(s: &str) -> Result<String, FieldError> {
         serde_json::json!({"type": "MultiPolygon", "coordinates": out_polys})
     };
     Ok(geometry.to_string())
+}
+
+/// The finite `[x, y]` positions of one ring or line (`what`: 环 or 线), or what is wrong.
+fn positions_of(v: &serde_json::Value, what: &str) -> Result<Vec<[f64; 2]>, String> {
+    v.as_array()
+        .ok_or_else(|| format!("{what}应为坐标的数组"))?
+        .iter()
+        .map(|p| {
+            p.as_array()
+                .filter(|a| a.len() >= 2)
+                .and_then(|a| Some([a[0].as_f64()?, a[1].as_f64()?]))
+                .filter(|q| q[0].is_finite() && q[1].is_finite())
+                .ok_or_else(|| "坐标应为 [x, y] 数对".to_string())
+        })
+        .collect()
+}
+
+/// Adds `n` positions to a geometry's count: at most [`MAX_BOUNDARY_POSITIONS`] in all.
+fn count_positions(total: &mut usize, n: usize) -> Result<(), String> {
+    *total += n;
+    if *total > MAX_BOUNDARY_POSITIONS {
+        return Err(format!(
+            "坐标点过多（超过 {MAX_BOUNDARY_POSITIONS} 个），请在 GIS 中简化后再导入"
+        ));
+    }
+    Ok(())
 }
 
 /// One feature of an uploaded boundary file: which compound (by `id`, else by `name`) and its
@@ -292,30 +303,44 @@ pub struct BoundaryFeature {
 /// feature names its compound in `properties.id` or `properties.name` and carries a polygon.
 /// Every problem is reported, each naming the feature (第 n 个要素).
 pub fn parse_boundary_features(text: &str) -> Result<Vec<BoundaryFeature>, Vec<String>> {
-    let features = feature_collection(text)?;
-    let mut out = Vec::with_capacity(features.len());
-    let mut errors = Vec::new();
-    for (i, f) in features.iter().enumerate() {
-        let index = i + 1;
+    read_features(text, usize::MAX, |index, f| {
         let (id, name) = (feature_prop(f, "id"), feature_prop(f, "name"));
         if id.is_none() && name.is_none() {
-            errors.push(format!(
-                "第 {index} 个要素：properties 中缺少小区的 id 或 name"
-            ));
-            continue;
+            return Err("properties 中缺少小区的 id 或 name".into());
         }
         let geometry = f
             .get("geometry")
             .map(serde_json::Value::to_string)
             .unwrap_or_default();
-        match parse_geometry(&geometry) {
-            Ok(geometry) => out.push(BoundaryFeature {
-                index,
-                id,
-                name,
-                geometry,
-            }),
-            Err(e) => errors.push(format!("第 {index} 个要素：{e}")),
+        Ok(BoundaryFeature {
+            index,
+            id,
+            name,
+            geometry: parse_geometry(&geometry).map_err(|e| e.to_string())?,
+        })
+    })
+}
+
+/// Makes one item of every feature of a GeoJSON FeatureCollection (at most `max` features),
+/// or reports every feature's problem, each naming the feature (第 n 个要素, 1-based).
+fn read_features<T>(
+    text: &str,
+    max: usize,
+    item: impl Fn(usize, &serde_json::Value) -> Result<T, String>,
+) -> Result<Vec<T>, Vec<String>> {
+    let features = feature_collection(text)?;
+    if features.len() > max {
+        return Err(vec![format!(
+            "文件中有 {} 个要素，超过 {max} 个",
+            features.len()
+        )]);
+    }
+    let mut out = Vec::with_capacity(features.len());
+    let mut errors = Vec::new();
+    for (i, f) in features.iter().enumerate() {
+        match item(i + 1, f) {
+            Ok(t) => out.push(t),
+            Err(e) => errors.push(format!("第 {} 个要素：{e}", i + 1)),
         }
     }
     if errors.is_empty() {
@@ -380,43 +405,23 @@ pub struct BarrierFeature {
 /// Reads a GeoJSON FeatureCollection of barrier lines (streets, roads, rivers, railways that
 /// a grid must not cross). Every problem is reported, each naming the feature (第 n 个要素).
 pub fn parse_barrier_features(text: &str) -> Result<Vec<BarrierFeature>, Vec<String>> {
-    let features = feature_collection(text)?;
-    if features.len() > MAX_BARRIER_FEATURES {
-        return Err(vec![format!(
-            "文件中有 {} 条界线，超过 {MAX_BARRIER_FEATURES} 条；请只导入不可跨越的主要街路河",
-            features.len()
-        )]);
-    }
-    let mut out = Vec::with_capacity(features.len());
-    let mut errors = Vec::new();
-    for (i, f) in features.iter().enumerate() {
-        let index = i + 1;
+    read_features(text, MAX_BARRIER_FEATURES, |index, f| {
         let name = feature_prop(f, "name");
         let kind = feature_prop(f, "kind").unwrap_or_else(|| "道路".into());
         if name.as_ref().is_some_and(|n| n.chars().count() > 60) {
-            errors.push(format!("第 {index} 个要素：名称过长（最多 60 个字）"));
-            continue;
+            return Err("名称过长（最多 60 个字）".into());
         }
         if kind.chars().count() > 20 {
-            errors.push(format!("第 {index} 个要素：类别过长（最多 20 个字）"));
-            continue;
+            return Err("类别过长（最多 20 个字）".into());
         }
         let geometry = f.get("geometry").cloned().unwrap_or_default();
-        match parse_line_geometry(&geometry) {
-            Ok(geometry) => out.push(BarrierFeature {
-                index,
-                name,
-                kind,
-                geometry,
-            }),
-            Err(e) => errors.push(format!("第 {index} 个要素：{e}")),
-        }
-    }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
-    }
+        Ok(BarrierFeature {
+            index,
+            name,
+            kind,
+            geometry: parse_line_geometry(&geometry)?,
+        })
+    })
 }
 
 /// A barrier's geometry: a GeoJSON LineString or MultiLineString, every line with at least
@@ -439,26 +444,11 @@ pub fn parse_line_geometry(g: &serde_json::Value) -> Result<String, String> {
     let mut out_lines = Vec::with_capacity(lines.len());
     let mut positions = 0usize;
     for line in lines {
-        let pts = line.as_array().ok_or_else(|| bad("线应为坐标的数组"))?;
-        let mut out: Vec<[f64; 2]> = Vec::with_capacity(pts.len());
-        for p in pts {
-            let xy = p
-                .as_array()
-                .filter(|a| a.len() >= 2)
-                .and_then(|a| Some([a[0].as_f64()?, a[1].as_f64()?]))
-                .filter(|q| q[0].is_finite() && q[1].is_finite())
-                .ok_or_else(|| bad("坐标应为 [x, y] 数对"))?;
-            out.push(xy);
-        }
+        let out = positions_of(line, "线").map_err(|m| bad(&m))?;
         if !out.iter().any(|q| *q != out[0]) {
             return Err(bad("每条线至少要有两个不同的点"));
         }
-        positions += out.len();
-        if positions > MAX_BOUNDARY_POSITIONS {
-            return Err(bad(&format!(
-                "坐标点过多（超过 {MAX_BOUNDARY_POSITIONS} 个），请在 GIS 中简化后再导入"
-            )));
-        }
+        count_positions(&mut positions, out.len()).map_err(|m| bad(&m))?;
         out_lines.push(out);
     }
     let geometry = if out_lines.len() == 1 {

@@ -845,24 +845,30 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_gap_only_ever_adds_neighbours() {
-        let sq = |x: f64| {
-            Geometry::Polygons(vec![vec![vec![
-                [x, 0.0],
-                [x + 100.0, 0.0],
-                [x + 100.0, 100.0],
-                [x, 100.0],
-            ]]])
-        };
-        let mk = |id: &str, g| Compound {
+    /// An open square ring of `side` with its lower left corner at (x, y).
+    fn square(x: f64, y: f64, side: f64) -> Geometry {
+        Geometry::Polygons(vec![vec![vec![
+            [x, y],
+            [x + side, y],
+            [x + side, y + side],
+            [x, y + side],
+        ]]])
+    }
+
+    fn mk(id: &str, geometry: Geometry) -> Compound {
+        Compound {
             id: id.into(),
-            geometry: g,
+            geometry,
             households: 1,
             community: None,
             kind: None,
             has_property_management: None,
-        };
+        }
+    }
+
+    #[test]
+    fn a_gap_only_ever_adds_neighbours() {
+        let sq = |x: f64| square(x, 0.0, 100.0);
         // 0.4 apart: touching as drawn (within the default 0.5).
         let touching = vec![mk("a", sq(0.0)), mk("b", sq(100.4))];
         assert_eq!(derive_adjacency(&touching, None), vec![(0, 1)]);
@@ -877,22 +883,7 @@ mod tests {
 
     #[test]
     fn derives_adjacency_from_shared_vertices() {
-        let sq = |x: f64, y: f64| {
-            Geometry::Polygons(vec![vec![vec![
-                [x, y],
-                [x + 10.0, y],
-                [x + 10.0, y + 10.0],
-                [x, y + 10.0],
-            ]]])
-        };
-        let mk = |id: &str, g| Compound {
-            id: id.into(),
-            geometry: g,
-            households: 1,
-            community: None,
-            kind: None,
-            has_property_management: None,
-        };
+        let sq = |x: f64, y: f64| square(x, y, 10.0);
         let cs = vec![
             mk("a", sq(1000.0, 1000.0)),
             mk("b", sq(1010.0, 1000.0)),

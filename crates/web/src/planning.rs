@@ -1112,6 +1112,56 @@ async fn street_plans(
 
 // ---- compound boundaries, uploaded from GIS -------------------------------------------------
 
+/// What an uploaded GIS file did, for the page that took it: how many items were registered,
+/// or every problem (and then nothing was written).
+#[derive(Default)]
+pub struct Upload {
+    pub file: String,
+    pub updated: Option<usize>,
+    pub problems: Vec<String>,
+}
+
+impl Upload {
+    fn of(file: String, result: Result<usize, Vec<String>>) -> Upload {
+        match result {
+            Ok(n) => Upload {
+                file,
+                updated: Some(n),
+                problems: Vec::new(),
+            },
+            Err(problems) => Upload {
+                file,
+                updated: None,
+                problems,
+            },
+        }
+    }
+
+    fn status(&self) -> axum::http::StatusCode {
+        if self.problems.is_empty() {
+            axum::http::StatusCode::OK
+        } else {
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY
+        }
+    }
+}
+
+/// The API's answer to an uploaded file: `{key: n}`, or 422 with `error` and `problems`
+/// (`what`: the items, e.g. 边界).
+fn upload_reply(result: Result<usize, Vec<String>>, key: &str, what: &str) -> Response {
+    match result {
+        Ok(n) => axum::Json(serde_json::json!({ key: n })).into_response(),
+        Err(problems) => (
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            axum::Json(serde_json::json!({
+                "error": format!("{what}文件有 {} 处问题，未写入任何{what}", problems.len()),
+                "problems": problems,
+            })),
+        )
+            .into_response(),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "boundaries.html")]
 struct BoundariesView {
@@ -1122,9 +1172,7 @@ struct BoundariesView {
     missing: Vec<String>,
     total: usize,
     can_write: bool,
-    file: String,
-    updated: Option<usize>,
-    problems: Vec<String>,
+    upload: Upload,
 }
 
 async fn boundaries_view(
@@ -1159,9 +1207,7 @@ async fn boundaries_view(
         total: page.compounds.len(),
         community: page.community,
         missing,
-        file: String::new(),
-        updated: None,
-        problems: Vec::new(),
+        upload: Upload::default(),
     })
 }
 
@@ -1223,22 +1269,11 @@ async fn boundaries_upload(
     mut mp: axum::extract::Multipart,
 ) -> Result<Response, PageError> {
     let (file, bytes) = crate::pages::uploaded_file(&mut mp).await?;
-    let text = String::from_utf8_lossy(&bytes);
-    let result = set_boundaries(&s, &p, &code, &text).await?;
+    let result = set_boundaries(&s, &p, &code, &String::from_utf8_lossy(&bytes)).await?;
     let mut view = boundaries_view(&s, &p, &code).await?;
-    view.file = file;
-    let status = match result {
-        Ok(n) => {
-            view.updated = Some(n);
-            axum::http::StatusCode::OK
-        }
-        Err(problems) => {
-            view.problems = problems;
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY
-        }
-    };
+    view.upload = Upload::of(file, result);
     let mut res = crate::auth::render(&view);
-    *res.status_mut() = status;
+    *res.status_mut() = view.upload.status();
     Ok(res)
 }
 
@@ -1249,18 +1284,8 @@ async fn api_boundaries(
     Path(code): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Response, crate::error::ApiError> {
-    let text = String::from_utf8_lossy(&body);
-    match set_boundaries(&s, &p, &code, &text).await? {
-        Ok(n) => Ok(axum::Json(serde_json::json!({ "updated": n })).into_response()),
-        Err(problems) => Ok((
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            axum::Json(serde_json::json!({
-                "error": format!("边界文件有 {} 处问题，未写入任何边界", problems.len()),
-                "problems": problems,
-            })),
-        )
-            .into_response()),
-    }
+    let result = set_boundaries(&s, &p, &code, &String::from_utf8_lossy(&body)).await?;
+    Ok(upload_reply(result, "updated", "边界"))
 }
 
 // ---- barriers: streets, roads, rivers a grid must not cross, uploaded from GIS ---------------
@@ -1282,10 +1307,8 @@ struct BarriersView {
     street: wangge_store::Street,
     rows: Vec<BarrierRow>,
     can_write: bool,
-    file: String,
     /// After an upload: how many were registered (`Some(0)` after clearing).
-    updated: Option<usize>,
-    problems: Vec<String>,
+    upload: Upload,
 }
 
 async fn barriers_view(
@@ -1331,9 +1354,7 @@ async fn barriers_view(
         can_write: p.access.can(Permission::RegistryWrite, code),
         street: st.street,
         rows,
-        file: String::new(),
-        updated: None,
-        problems: Vec::new(),
+        upload: Upload::default(),
     })
 }
 
@@ -1381,22 +1402,11 @@ async fn barriers_upload(
     mut mp: axum::extract::Multipart,
 ) -> Result<Response, PageError> {
     let (file, bytes) = crate::pages::uploaded_file(&mut mp).await?;
-    let text = String::from_utf8_lossy(&bytes);
-    let result = set_barriers(&s, &p, &code, &text).await?;
+    let result = set_barriers(&s, &p, &code, &String::from_utf8_lossy(&bytes)).await?;
     let mut view = barriers_view(&s, &p, &code).await?;
-    view.file = file;
-    let status = match result {
-        Ok(n) => {
-            view.updated = Some(n);
-            axum::http::StatusCode::OK
-        }
-        Err(problems) => {
-            view.problems = problems;
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY
-        }
-    };
+    view.upload = Upload::of(file, result);
     let mut res = crate::auth::render(&view);
-    *res.status_mut() = status;
+    *res.status_mut() = view.upload.status();
     Ok(res)
 }
 
@@ -1407,7 +1417,7 @@ async fn barriers_clear(
 ) -> Result<Response, PageError> {
     s.store.replace_barriers(&p.access, &code, &[]).await?;
     let mut view = barriers_view(&s, &p, &code).await?;
-    view.updated = Some(0);
+    view.upload.updated = Some(0);
     Ok(crate::auth::render(&view))
 }
 
@@ -1446,18 +1456,8 @@ async fn api_barriers_replace(
     Path(code): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Response, crate::error::ApiError> {
-    let text = String::from_utf8_lossy(&body);
-    match set_barriers(&s, &p, &code, &text).await? {
-        Ok(n) => Ok(axum::Json(serde_json::json!({ "barriers": n })).into_response()),
-        Err(problems) => Ok((
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            axum::Json(serde_json::json!({
-                "error": format!("界线文件有 {} 处问题，未写入任何界线", problems.len()),
-                "problems": problems,
-            })),
-        )
-            .into_response()),
-    }
+    let result = set_barriers(&s, &p, &code, &String::from_utf8_lossy(&body)).await?;
+    Ok(upload_reply(result, "barriers", "界线"))
 }
 
 async fn api_barriers_clear(

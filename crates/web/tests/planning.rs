@@ -775,14 +775,13 @@ async fn boundaries_come_in_from_a_gis_file_all_or_none() {
         serde_json::json!({"type": "FeatureCollection", "features": features}).to_string()
     };
     // One unknown name: every problem named, nothing written.
-    let r = app
-        .send_bytes(
-            "POST",
-            &format!("/api/communities/{community}/boundaries"),
-            Some(file(&["东区一号院", "西区"]).into_bytes()),
-            "application/geo+json",
-        )
-        .await;
+    let r = send_geojson(
+        &app,
+        "POST",
+        &format!("/api/communities/{community}/boundaries"),
+        file(&["东区一号院", "西区"]),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     assert_eq!(
         r.json()["problems"],
@@ -797,14 +796,13 @@ async fn boundaries_come_in_from_a_gis_file_all_or_none() {
         StatusCode::CONFLICT
     );
     // The right file: both set, and the two neighbours (260 + 260) make one grid in band.
-    let r = app
-        .send_bytes(
-            "POST",
-            &format!("/api/communities/{community}/boundaries"),
-            Some(file(&["东区一号院", "东区二号院"]).into_bytes()),
-            "application/geo+json",
-        )
-        .await;
+    let r = send_geojson(
+        &app,
+        "POST",
+        &format!("/api/communities/{community}/boundaries"),
+        file(&["东区一号院", "东区二号院"]),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json()["updated"], 2);
     let plan = app
@@ -836,14 +834,13 @@ async fn boundaries_come_in_from_a_gis_file_all_or_none() {
     let lonlat = serde_json::json!({"type": "FeatureCollection", "features": [{"type": "Feature",
         "properties": {"name": "东区二号院"},
         "geometry": {"type": "Polygon", "coordinates": [[[118.8, 36.7], [118.801, 36.7], [118.801, 36.701], [118.8, 36.7]]]}}]});
-    let r = app
-        .send_bytes(
-            "POST",
-            &format!("/api/communities/{community}/boundaries"),
-            Some(lonlat.to_string().into_bytes()),
-            "application/geo+json",
-        )
-        .await;
+    let r = send_geojson(
+        &app,
+        "POST",
+        &format!("/api/communities/{community}/boundaries"),
+        lonlat,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let r = app
         .get(&format!(
@@ -852,14 +849,13 @@ async fn boundaries_come_in_from_a_gis_file_all_or_none() {
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.text().contains("坐标系不一致"), "{}", r.text());
-    let r = app
-        .send_bytes(
-            "POST",
-            &format!("/api/communities/{community}/boundaries"),
-            Some(file(&["东区二号院"]).into_bytes()),
-            "application/geo+json",
-        )
-        .await;
+    let r = send_geojson(
+        &app,
+        "POST",
+        &format!("/api/communities/{community}/boundaries"),
+        file(&["东区二号院"]),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     // The maps draw each compound's outline, named in its tooltip.
     let page = app
@@ -868,6 +864,22 @@ async fn boundaries_come_in_from_a_gis_file_all_or_none() {
         .text();
     assert!(page.contains("<path d=\"M"), "{page}");
     assert!(page.contains("<title>东区一号院：260 户"), "{page}");
+}
+
+/// Sends a GeoJSON document (a boundary or barrier file) as the body.
+async fn send_geojson(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    doc: impl std::fmt::Display,
+) -> common::Reply {
+    app.send_bytes(
+        method,
+        path,
+        Some(doc.to_string().into_bytes()),
+        "application/geo+json",
+    )
+    .await
 }
 
 /// The grids of a plan (API, with `query`), each as its set of compound ids.
@@ -912,14 +924,13 @@ async fn a_lane_may_be_crossed_when_asked_and_a_registered_road_never() {
     let file = serde_json::json!({"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"name": "东区一号院"}, "geometry": square(90000)},
         {"type": "Feature", "properties": {"name": "东区二号院"}, "geometry": square(90112)}]});
-    let r = app
-        .send_bytes(
-            "POST",
-            &format!("/api/communities/{community}/boundaries"),
-            Some(file.to_string().into_bytes()),
-            "application/geo+json",
-        )
-        .await;
+    let r = send_geojson(
+        &app,
+        "POST",
+        &format!("/api/communities/{community}/boundaries"),
+        file,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let both: HashSet<String> = ids.iter().cloned().collect();
     let together = |groups: &[HashSet<String>]| groups.iter().any(|g| g.is_superset(&both));
@@ -945,14 +956,7 @@ async fn a_lane_may_be_crossed_when_asked_and_a_registered_road_never() {
     let bad = serde_json::json!({"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"name": "广场"}, "geometry": {"type": "Point", "coordinates": [1, 2]}},
         {"type": "Feature", "properties": {"name": "新华路"}, "geometry": road}]});
-    let r = app
-        .send_bytes(
-            "PUT",
-            &format!("/api/streets/{street}/barriers"),
-            Some(bad.to_string().into_bytes()),
-            "application/geo+json",
-        )
-        .await;
+    let r = send_geojson(&app, "PUT", &format!("/api/streets/{street}/barriers"), bad).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     let problems = r.json()["problems"].clone();
     assert_eq!(problems.as_array().unwrap().len(), 1, "{problems}");
@@ -962,14 +966,13 @@ async fn a_lane_may_be_crossed_when_asked_and_a_registered_road_never() {
     // The road registered: even at 15 m the two are never in one grid.
     let good = serde_json::json!({"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"name": "新华路"}, "geometry": road}]});
-    let r = app
-        .send_bytes(
-            "PUT",
-            &format!("/api/streets/{street}/barriers"),
-            Some(good.to_string().into_bytes()),
-            "application/geo+json",
-        )
-        .await;
+    let r = send_geojson(
+        &app,
+        "PUT",
+        &format!("/api/streets/{street}/barriers"),
+        good,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json()["barriers"], 1);
     let listed = app
@@ -1008,14 +1011,13 @@ async fn a_lane_may_be_crossed_when_asked_and_a_registered_road_never() {
     let lonlat = serde_json::json!({"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"name": "滨河路", "kind": "河流"},
          "geometry": {"type": "LineString", "coordinates": [[118.8, 36.7], [118.81, 36.71]]}}]});
-    let r = app
-        .send_bytes(
-            "PUT",
-            &format!("/api/streets/{street}/barriers"),
-            Some(lonlat.to_string().into_bytes()),
-            "application/geo+json",
-        )
-        .await;
+    let r = send_geojson(
+        &app,
+        "PUT",
+        &format!("/api/streets/{street}/barriers"),
+        lonlat,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let r = app
         .get(&format!(
