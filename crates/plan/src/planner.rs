@@ -372,7 +372,18 @@ impl BarrierIndex {
             return idx;
         }
         let span = bb.width().max(bb.height());
-        idx.cell = if span > 0.0 { span / 512.0 } else { 1.0 };
+        // About 512 cells across, but never so small that the segments, walked cell by cell
+        // (18 entries a cell's length), make more than about 4 million entries.
+        let total: f64 = idx
+            .segs
+            .iter()
+            .map(|(a, b)| ((b[0] - a[0]).powi(2) + (b[1] - a[1]).powi(2)).sqrt())
+            .sum();
+        idx.cell = if span > 0.0 {
+            (span / 512.0).max(total * 18.0 / 4e6)
+        } else {
+            1.0
+        };
         for (k, &(a, b)) in idx.segs.iter().enumerate() {
             let cells = idx.cells_along(a, b);
             for c in cells {

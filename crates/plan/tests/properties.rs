@@ -249,6 +249,44 @@ fn barriers_split_groups() {
 }
 
 #[test]
+fn a_dense_barrier_file_stays_cheap_and_still_cuts() {
+    // 20,000 segments zigzagging across 10 km (a hatched area exported by mistake), and the
+    // real river of `barriers_split_groups` among them: walked cell by cell at the fine
+    // resolution they would fill about 180 million cells.
+    let mut lines = vec![vec![[15.0, -5.0], [15.0, 5.0]]];
+    let zigzag: Vec<[f64; 2]> = (0..20_001)
+        .map(|i| {
+            [
+                if i % 2 == 0 { -5_000.0 } else { 5_000.0 },
+                1_000.0 + i as f64 * 0.1,
+            ]
+        })
+        .collect();
+    lines.push(zigzag);
+    let input = Input {
+        compounds: vec![
+            pt("a", 0.0, 300),
+            pt("b", 10.0, 250),
+            pt("c", 20.0, 300),
+            pt("d", 30.0, 250),
+        ],
+        adjacency: vec![(0, 1), (1, 2), (2, 3)],
+        barriers: lines,
+        ..Default::default()
+    };
+    let p = plan(
+        &input,
+        &Options {
+            band: Band { min: 500, max: 600 },
+            seed: 0,
+        },
+    )
+    .unwrap();
+    let sets: Vec<Vec<usize>> = p.grids.iter().map(|g| g.compounds.clone()).collect();
+    assert_eq!(sets, vec![vec![0, 1], vec![2, 3]], "the river still cuts");
+}
+
+#[test]
 fn new_codes_go_above_current_and_retired() {
     let mut input = Input {
         compounds: vec![

@@ -514,6 +514,7 @@ CREATE TABLE barrier (
     county_code TEXT NOT NULL REFERENCES county(code),
     id TEXT NOT NULL,
     street_code TEXT NOT NULL REFERENCES street(code),
+    position BIGINT NOT NULL,
     name TEXT NOT NULL,
     kind TEXT NOT NULL,
     geometry TEXT NOT NULL,

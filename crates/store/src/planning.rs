@@ -131,7 +131,7 @@ impl Store {
         })
     }
 
-    /// A street's barriers, by name.
+    /// A street's barriers, in the order of the file they came from.
     pub async fn street_barriers(&self, a: &Access, street: &str) -> Result<Vec<Barrier>> {
         if !a.can(Permission::RegistryRead, street) {
             return Err(StoreError::Forbidden("无权查看该街道".into()));
@@ -145,7 +145,7 @@ impl Store {
         let rows = all(
             self.conn(),
             "SELECT id, name, kind, geometry FROM barrier WHERE county_code = ? AND street_code = ? \
-             ORDER BY name, id",
+             ORDER BY position",
             vec![county.into(), street.into()],
         )
         .await?;
@@ -191,15 +191,16 @@ impl Store {
             vec![county.clone().into(), street.into()],
         )
         .await?;
-        for b in items {
+        for (position, b) in items.iter().enumerate() {
             exec(
                 &tx,
-                "INSERT INTO barrier (county_code, id, street_code, name, kind, geometry) \
-                 VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO barrier (county_code, id, street_code, position, name, kind, geometry) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
                 vec![
                     county.clone().into(),
                     crate::new_id().into(),
                     street.into(),
+                    (position as i64).into(),
                     b.name.clone().into(),
                     b.kind.clone().into(),
                     b.geometry.clone().into(),

@@ -250,8 +250,8 @@ fn input_of(src: &PlanSource, gap: Option<f64>) -> Result<Input, AppError> {
     let lonlat = planar.is_empty();
     let tolerance = gap.map(|m| geojson::metres_to_units(&compounds, m));
     let adjacency = geojson::derive_adjacency(&compounds, tolerance);
-    let mut barriers = Vec::new();
-    for (b, line) in barrier_lines(src) {
+    let lines = barrier_lines(src);
+    for (b, line) in &lines {
         let in_lonlat = line
             .iter()
             .all(|q| q[0].abs() <= 180.0 && q[1].abs() <= 90.0);
@@ -266,8 +266,11 @@ fn input_of(src: &PlanSource, gap: Option<f64>) -> Result<Input, AppError> {
                 }
             )));
         }
-        barriers.push(line);
     }
+    let barriers = near(lines, &compounds)
+        .into_iter()
+        .map(|(_, l)| l)
+        .collect();
     Ok(Input {
         compounds,
         adjacency,
@@ -290,6 +293,56 @@ fn barrier_lines(src: &PlanSource) -> Vec<(&wangge_store::Barrier, Vec<wangge_pl
                 .map(move |l| (b, l))
         })
         .collect()
+}
+
+/// The box around the compounds' outlines (and points).
+fn bbox_of(compounds: &[Compound]) -> wangge_plan::geom::BBox {
+    let mut bb = wangge_plan::geom::BBox::empty();
+    for c in compounds {
+        match &c.geometry {
+            wangge_plan::Geometry::Polygons(ps) => {
+                for p in ps.iter().flatten().flatten() {
+                    bb.add(*p);
+                }
+            }
+            wangge_plan::Geometry::Point(p) => bb.add(*p),
+        }
+    }
+    bb
+}
+
+/// The stretches of barrier lines that come into the compounds' box: a street's road
+/// network is large and a community small, and nothing outside the box can cut two of its
+/// compounds apart or be seen on its map.
+fn near<'a>(
+    lines: Vec<(&'a wangge_store::Barrier, Vec<wangge_plan::Pt>)>,
+    compounds: &[Compound],
+) -> Vec<(&'a wangge_store::Barrier, Vec<wangge_plan::Pt>)> {
+    let bb = bbox_of(compounds);
+    let meets = |a: wangge_plan::Pt, b: wangge_plan::Pt| {
+        a[0].min(b[0]) <= bb.max[0]
+            && a[0].max(b[0]) >= bb.min[0]
+            && a[1].min(b[1]) <= bb.max[1]
+            && a[1].max(b[1]) >= bb.min[1]
+    };
+    let mut out = Vec::new();
+    for (b, line) in lines {
+        let mut run: Vec<wangge_plan::Pt> = Vec::new();
+        for w in line.windows(2) {
+            if meets(w[0], w[1]) {
+                if run.is_empty() {
+                    run.push(w[0]);
+                }
+                run.push(w[1]);
+            } else if !run.is_empty() {
+                out.push((b, std::mem::take(&mut run)));
+            }
+        }
+        if !run.is_empty() {
+            out.push((b, run));
+        }
+    }
+    out
 }
 
 /// A compound drawn on a map: its outline as an SVG path (every ring; holes by the even-odd
@@ -341,17 +394,7 @@ fn map(
     codes: &[String],
     barriers: &[(&wangge_store::Barrier, Vec<wangge_plan::Pt>)],
 ) -> MapView {
-    let mut bb = wangge_plan::geom::BBox::empty();
-    for c in &input.compounds {
-        match &c.geometry {
-            wangge_plan::Geometry::Polygons(ps) => {
-                for p in ps.iter().flatten().flatten() {
-                    bb.add(*p);
-                }
-            }
-            wangge_plan::Geometry::Point(p) => bb.add(*p),
-        }
-    }
+    let bb = bbox_of(&input.compounds);
     let proj = wangge_plan::geom::Projection::for_bbox(&bb);
     let (lo, hi) = (proj.apply(bb.min), proj.apply(bb.max));
     let span = (hi[0] - lo[0]).max(hi[1] - lo[1]);
@@ -539,8 +582,7 @@ async fn propose(
     let band = band(&s, &code[..6.min(code.len())], &q)?;
     let gap = gap_param(q.gap.as_deref())?;
     let (input, plan) = run(&src, band, gap)?;
-    let lines = barrier_lines(&src);
-    let (current, proposed) = maps(&[(&src, &input, &plan)], &lines);
+    let (current, proposed) = maps(&[(&src, &input, &plan)], barrier_lines(&src));
     let PlanDiff {
         grids,
         fates,
@@ -741,7 +783,7 @@ fn diff(src: &PlanSource, plan: &Plan) -> PlanDiff {
 /// compound's tooltip names its grid).
 fn maps(
     parts: &[(&PlanSource, &Input, &Plan)],
-    lines: &[(&wangge_store::Barrier, Vec<wangge_plan::Pt>)],
+    lines: Vec<(&wangge_store::Barrier, Vec<wangge_plan::Pt>)>,
 ) -> (MapView, MapView) {
     let mut all = Input::default();
     let mut names: Vec<&str> = Vec::new();
@@ -767,8 +809,9 @@ fn maps(
         names.extend(src.compounds.iter().map(|c| c.name.as_str()));
         all.compounds.extend(input.compounds.iter().cloned());
     }
-    let mut current = map(&all, &names, &current_of, &current_codes, lines);
-    let mut proposed = map(&all, &names, &proposed_of, &proposed_codes, lines);
+    let lines = near(lines, &all.compounds);
+    let mut current = map(&all, &names, &current_of, &current_codes, &lines);
+    let mut proposed = map(&all, &names, &proposed_of, &proposed_codes, &lines);
     if parts.len() > 1 {
         current.labels.clear();
         proposed.labels.clear();
@@ -1067,8 +1110,7 @@ async fn street_plans(
         planned.iter().map(|(s, i, p)| (s, i, p)).collect();
     let (current, proposed) = match planned.first() {
         Some((first, _, _)) => {
-            let lines = barrier_lines(first);
-            let (c, p) = maps(&parts, &lines);
+            let (c, p) = maps(&parts, barrier_lines(first));
             (Some(c), Some(p))
         }
         None => (None, None),

@@ -963,9 +963,12 @@ async fn a_lane_may_be_crossed_when_asked_and_a_registered_road_never() {
     assert!(problems[0].as_str().unwrap().starts_with("第 1 个要素"));
     let listed = app.get(&format!("/api/streets/{street}/barriers")).await;
     assert_eq!(listed.json()["features"], serde_json::json!([]));
-    // The road registered: even at 15 m the two are never in one grid.
+    // The road registered (with one far away, in another community's part of the street):
+    // even at 15 m the two are never in one grid.
     let good = serde_json::json!({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"name": "新华路"}, "geometry": road}]});
+        {"type": "Feature", "properties": {"name": "新华路"}, "geometry": road},
+        {"type": "Feature", "properties": {"name": "远郊路"},
+         "geometry": {"type": "LineString", "coordinates": [[-50000, -50000], [-50000, -40000]]}}]});
     let r = send_geojson(
         &app,
         "PUT",
@@ -974,13 +977,14 @@ async fn a_lane_may_be_crossed_when_asked_and_a_registered_road_never() {
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    assert_eq!(r.json()["barriers"], 1);
+    assert_eq!(r.json()["barriers"], 2);
     let listed = app
         .get(&format!("/api/streets/{street}/barriers"))
         .await
         .json();
     assert_eq!(listed["features"][0]["properties"]["name"], "新华路");
     assert_eq!(listed["features"][0]["properties"]["kind"], "道路");
+    assert_eq!(listed["features"][1]["properties"]["name"], "远郊路");
     let cut = plan_groups(&app, community, "min=500&max=600&gap=15").await;
     assert!(!together(&cut), "no grid crosses 新华路");
     let page = app
@@ -991,7 +995,11 @@ async fn a_lane_may_be_crossed_when_asked_and_a_registered_road_never() {
         .text();
     assert!(page.contains("class=\"barrier\""), "the road is drawn");
     assert!(page.contains("<title>新华路（道路）</title>"), "{page}");
-    assert!(page.contains("不超过 15 米") && page.contains("1 条街路河界线"));
+    assert!(
+        !page.contains("远郊路"),
+        "a road far from the community is not drawn on its map"
+    );
+    assert!(page.contains("不超过 15 米") && page.contains("2 条街路河界线"));
     assert!(
         page.contains("name=\"gap\" value=\"15\""),
         "the adopt form keeps the gap"
