@@ -518,9 +518,11 @@ CREATE TABLE barrier (
     name TEXT NOT NULL,
     kind TEXT NOT NULL,
     geometry TEXT NOT NULL,
+    valid_from TEXT NOT NULL,
+    valid_to TEXT,
     PRIMARY KEY (county_code, id)
 );
-CREATE INDEX barrier_street ON barrier(county_code, street_code);
+CREATE INDEX barrier_street ON barrier(county_code, street_code, valid_to);
 "#,
     ),
 ];

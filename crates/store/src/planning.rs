@@ -145,7 +145,7 @@ impl Store {
         let rows = all(
             self.conn(),
             "SELECT id, name, kind, geometry FROM barrier WHERE county_code = ? AND street_code = ? \
-             ORDER BY position",
+             AND valid_to IS NULL ORDER BY position",
             vec![county.into(), street.into()],
         )
         .await?;
@@ -162,7 +162,8 @@ impl Store {
     }
 
     /// Replaces a street's barriers with `items` in one transaction (an empty list clears
-    /// them). Needs the right to edit the street's registry.
+    /// them): the ones in force are retired today (kept, like every registry row), the new
+    /// ones start today. Needs the right to edit the street's registry.
     pub async fn replace_barriers(
         &self,
         a: &Access,
@@ -185,17 +186,19 @@ impl Store {
             vec![street.into()],
         )
         .await?;
+        let day = today().to_string();
         exec(
             &tx,
-            "DELETE FROM barrier WHERE county_code = ? AND street_code = ?",
-            vec![county.clone().into(), street.into()],
+            "UPDATE barrier SET valid_to = ? WHERE county_code = ? AND street_code = ? \
+             AND valid_to IS NULL",
+            vec![day.clone().into(), county.clone().into(), street.into()],
         )
         .await?;
         for (position, b) in items.iter().enumerate() {
             exec(
                 &tx,
-                "INSERT INTO barrier (county_code, id, street_code, position, name, kind, geometry) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO barrier (county_code, id, street_code, position, name, kind, geometry, \
+                 valid_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 vec![
                     county.clone().into(),
                     crate::new_id().into(),
@@ -204,6 +207,7 @@ impl Store {
                     b.name.clone().into(),
                     b.kind.clone().into(),
                     b.geometry.clone().into(),
+                    day.clone().into(),
                 ],
             )
             .await?;
