@@ -75,6 +75,9 @@ pub struct AdoptSummary {
     pub moved: usize,
     /// Households put in another grid (with their compound, or their retired grid's successor).
     pub households_moved: usize,
+    /// Staff whose post was a retired grid, and whose assignment ends with it: “姓名（角色，
+    /// 网格编码）”, to be posted again.
+    pub staff_ended: Vec<String>,
 }
 
 impl Store {
@@ -278,6 +281,7 @@ impl Store {
             total.retired += s.retired;
             total.moved += s.moved;
             total.households_moved += s.households_moved;
+            total.staff_ended.extend(s.staff_ended);
         }
         if commit {
             tx.commit().await?;
@@ -427,6 +431,23 @@ async fn apply_plan(
             )
             .await?;
             // Staff posted at a retired grid leave it the same day.
+            let staff = all(
+                tx,
+                "SELECT person_name, role FROM staff_assignment WHERE county_code = ? AND post_code = ? \
+                 AND valid_to IS NULL ORDER BY person_name, role",
+                vec![county.clone().into(), code.clone().into()],
+            )
+            .await?;
+            for r in &staff {
+                let role: String = get(r, "role")?;
+                let role = wangge_domain::policy::StaffRole::parse(&role)
+                    .map(|x| x.label().to_string())
+                    .unwrap_or(role);
+                summary.staff_ended.push(format!(
+                    "{}（{role}，{code}）",
+                    get::<String>(r, "person_name")?
+                ));
+            }
             exec(
                 tx,
                 "UPDATE staff_assignment SET valid_to = ? WHERE post_code = ? AND valid_to IS NULL",

@@ -550,10 +550,26 @@ async fn adoption(
     plans: &[(String, Vec<AdoptGrid>)],
 ) -> Result<String, String> {
     match s.store.try_plans(&p.access, plans).await {
-        Ok(a) => Ok(format!(
-            "采用后：保留网格 {} 个，新建 {} 个，撤销 {} 个；{} 个小区、{} 户住户调整所属网格。",
-            a.kept, a.created, a.retired, a.moved, a.households_moved
-        )),
+        Ok(a) => {
+            let mut what = format!(
+                "采用后：保留网格 {} 个，新建 {} 个，撤销 {} 个；{} 个小区、{} 户住户调整所属网格。",
+                a.kept, a.created, a.retired, a.moved, a.households_moved
+            );
+            if !a.staff_ended.is_empty() {
+                let shown = a.staff_ended.len().min(20);
+                what.push_str(&format!(
+                    "被撤销网格上的 {} 项人员配备同日结束，需在新网格重新配备：{}{}。",
+                    a.staff_ended.len(),
+                    a.staff_ended[..shown].join("、"),
+                    if shown < a.staff_ended.len() {
+                        " 等"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+            Ok(what)
+        }
         // The database busy with another write (a lock), not a reason to refuse the plan:
         // adopting checks everything again.
         Err(wangge_store::StoreError::Db(e)) => {

@@ -1108,6 +1108,31 @@ async fn new_grids_carry_on_the_kind_and_tier_of_the_grids_they_replace() {
             );
         }
     }
+    // Staff in post on every grid, as “姓名（角色，网格）”.
+    let mut staff_before = Vec::new();
+    for c in &communities {
+        let staff = app.get(&format!("/api/communities/{c}/staff")).await.json();
+        for a in staff.as_array().unwrap() {
+            if a["valid_to"].is_null() && a["post_level"] == "grid" {
+                staff_before.push((
+                    a["post_code"].as_str().unwrap().to_string(),
+                    format!(
+                        "{}（{}，{}）",
+                        a["person_name"].as_str().unwrap(),
+                        a["role_label"].as_str().unwrap(),
+                        a["post_code"].as_str().unwrap()
+                    ),
+                ));
+            }
+        }
+    }
+    assert!(!staff_before.is_empty(), "the demo has grid staff");
+    // The page says, before adopting, whose posts end.
+    let page = app
+        .get(&format!("/plan/streets/{street}?min=500&max=600"))
+        .await
+        .text();
+    assert!(page.contains("项人员配备同日结束"), "{page}");
     let r = app
         .json(
             "POST",
@@ -1116,6 +1141,31 @@ async fn new_grids_carry_on_the_kind_and_tier_of_the_grids_they_replace() {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let summary = r.json();
+    let mut ended: Vec<String> = summary["staff_ended"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().to_string())
+        .collect();
+    ended.sort();
+    let mut expected: Vec<String> = Vec::new();
+    for c in &communities {
+        let live = live_grids(&app, c).await;
+        let retired_here = |g: &str| g.starts_with(c.as_str()) && !live.contains(g);
+        expected.extend(
+            staff_before
+                .iter()
+                .filter(|(g, _)| retired_here(g))
+                .map(|(_, who)| who.clone()),
+        );
+    }
+    expected.sort();
+    assert!(!expected.is_empty(), "the plan retires staffed grids");
+    assert_eq!(
+        ended, expected,
+        "every post on a retired grid is named, and no other"
+    );
     let (mut new_grids, mut with_tier, mut demonstration_after) = (0, 0, 0);
     for c in &communities {
         let page = app.get(&format!("/api/communities/{c}")).await.json();
