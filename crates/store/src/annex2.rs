@@ -73,7 +73,13 @@ impl Store {
                 c.name, c.code
             )));
         }
-        let today = today().to_string();
+        // The demo's places stand for ones in use before its staff were posted (2020-06-01,
+        // `demo::STAFF_FROM`): they start at the beginning of that year, not on loading day.
+        let since = if demo {
+            "2020-01-01".to_string()
+        } else {
+            today().to_string()
+        };
         let cc = county.code.as_str();
         let tx = self.conn().begin().await?;
         exec(
@@ -94,7 +100,7 @@ impl Store {
                 cc.into(),
                 s.name.clone().into(),
                 true.into(),
-                today.clone().into(),
+                since.clone().into(),
             ]);
             for c in &s.communities {
                 let ci = community_index;
@@ -123,7 +129,7 @@ impl Store {
                     (c.compounds.len() as i64).into(),
                     households.into(),
                     population.into(),
-                    today.clone().into(),
+                    since.clone().into(),
                 ]);
                 for g in &c.grids {
                     grids.push(vec![
@@ -133,7 +139,7 @@ impl Store {
                         g.name.clone().into(),
                         g.kind.key().into(),
                         g.tier.map(|t| t.key().to_string()).into(),
-                        today.clone().into(),
+                        since.clone().into(),
                     ]);
                 }
                 for (mi, m) in c.compounds.iter().enumerate() {
@@ -152,7 +158,7 @@ impl Store {
                             Some(2i64).into(),
                             Some(6 + (k % 12) as i64).into(),
                             Some((m.households / i64::from(m.buildings.max(1))).max(1)).into(),
-                            today.clone().into(),
+                            since.clone().into(),
                         ]);
                     }
                     compounds.push(vec![
@@ -167,7 +173,7 @@ impl Store {
                         Some(m.residential_area).into(),
                         m.has_property_management.into(),
                         None::<String>.into(),
-                        today.clone().into(),
+                        since.clone().into(),
                         Some(geometry).into(),
                     ]);
                 }
@@ -221,7 +227,7 @@ impl Store {
                         new_id().into(),
                         (*name).into(),
                         Some(duties.to_string()).into(),
-                        today.clone().into(),
+                        since.clone().into(),
                     ]
                 })
                 .collect();

@@ -1175,8 +1175,17 @@ async fn new_grids_carry_on_the_kind_and_tier_of_the_grids_they_replace() {
             }
             let code = g["code"].as_str().unwrap();
             if traits.contains_key(code) {
+                assert_eq!(
+                    g["valid_from"], "2020-01-01",
+                    "{code}: the demo's grids are old"
+                );
                 continue;
             }
+            assert_eq!(
+                g["valid_from"],
+                wangge_store::today().to_string(),
+                "{code} starts the day it is adopted"
+            );
             new_grids += 1;
             // Its predecessors: the grids its compounds were in.
             let members: Vec<&serde_json::Value> = page["compounds"]
