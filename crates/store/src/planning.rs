@@ -2,11 +2,11 @@
 //! grids and geometry, and the codes ever used there), and adopting a plan: new grids created,
 //! compounds moved, grids no longer used retired — history kept, codes never reused.
 
+use std::collections::{BTreeMap, HashMap};
+
 use sea_orm::TransactionTrait;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
 use wangge_domain::access::{Access, Permission};
-
 use wangge_domain::{CompoundKind, GridCode, GridKind};
 
 use crate::db::{all, exec, get};
@@ -220,8 +220,9 @@ impl Store {
     }
 
     /// Adopts a plan for a community in one transaction: grids whose code is new are created
-    /// (named by sequence, kind and tier handed on by [`heritage`]), every compound is put in its planned grid, and live
-    /// grids left without compounds are retired today.
+    /// (named by sequence; kind and tier handed on by `heritage`), every compound is put in
+    /// its planned grid, and live grids left without compounds are retired today (their staff
+    /// leave them the same day).
     pub async fn adopt_plan(
         &self,
         a: &Access,
