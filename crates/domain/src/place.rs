@@ -303,37 +303,39 @@ pub struct BoundaryFeature {
 /// feature names its compound in `properties.id` or `properties.name` and carries a polygon.
 /// Every problem is reported, each naming the feature (第 n 个要素).
 pub fn parse_boundary_features(text: &str) -> Result<Vec<BoundaryFeature>, Vec<String>> {
-    read_features(text, usize::MAX, |index, f| {
-        let (id, name) = (feature_prop(f, "id"), feature_prop(f, "name"));
-        if id.is_none() && name.is_none() {
-            return Err("properties 中缺少小区的 id 或 name".into());
-        }
-        let geometry = f
-            .get("geometry")
-            .map(serde_json::Value::to_string)
-            .unwrap_or_default();
-        Ok(BoundaryFeature {
-            index,
-            id,
-            name,
-            geometry: parse_geometry(&geometry).map_err(|e| e.to_string())?,
-        })
-    })
+    read_features(
+        text,
+        |_| None,
+        |index, f| {
+            let (id, name) = (feature_prop(f, "id"), feature_prop(f, "name"));
+            if id.is_none() && name.is_none() {
+                return Err("properties 中缺少小区的 id 或 name".into());
+            }
+            let geometry = f
+                .get("geometry")
+                .map(serde_json::Value::to_string)
+                .unwrap_or_default();
+            Ok(BoundaryFeature {
+                index,
+                id,
+                name,
+                geometry: parse_geometry(&geometry).map_err(|e| e.to_string())?,
+            })
+        },
+    )
 }
 
-/// Makes one item of every feature of a GeoJSON FeatureCollection (at most `max` features),
-/// or reports every feature's problem, each naming the feature (第 n 个要素, 1-based).
+/// Makes one item of every feature of a GeoJSON FeatureCollection, or reports every
+/// feature's problem, each naming the feature (第 n 个要素, 1-based). `too_many` may refuse
+/// the file by its number of features before any is read.
 fn read_features<T>(
     text: &str,
-    max: usize,
+    too_many: impl Fn(usize) -> Option<String>,
     item: impl Fn(usize, &serde_json::Value) -> Result<T, String>,
 ) -> Result<Vec<T>, Vec<String>> {
     let features = feature_collection(text)?;
-    if features.len() > max {
-        return Err(vec![format!(
-            "文件中有 {} 个要素，超过 {max} 个",
-            features.len()
-        )]);
+    if let Some(e) = too_many(features.len()) {
+        return Err(vec![e]);
     }
     let mut out = Vec::with_capacity(features.len());
     let mut errors = Vec::new();
@@ -405,7 +407,14 @@ pub struct BarrierFeature {
 /// Reads a GeoJSON FeatureCollection of barrier lines (streets, roads, rivers, railways that
 /// a grid must not cross). Every problem is reported, each naming the feature (第 n 个要素).
 pub fn parse_barrier_features(text: &str) -> Result<Vec<BarrierFeature>, Vec<String>> {
-    read_features(text, MAX_BARRIER_FEATURES, |index, f| {
+    let too_many = |n: usize| {
+        (n > MAX_BARRIER_FEATURES).then(|| {
+            format!(
+                "文件中有 {n} 条界线，超过 {MAX_BARRIER_FEATURES} 条；请只导入不可跨越的主要街路河"
+            )
+        })
+    };
+    read_features(text, too_many, |index, f| {
         let name = feature_prop(f, "name");
         let kind = feature_prop(f, "kind").unwrap_or_else(|| "道路".into());
         if name.as_ref().is_some_and(|n| n.chars().count() > 60) {
@@ -655,6 +664,15 @@ mod tests {
             "{e:?}"
         );
         assert!(parse_barrier_features(r#"{"type":"FeatureCollection","features":[]}"#).is_err());
+        let line = r#"{"type":"Feature","properties":{},"geometry":{"type":"LineString","coordinates":[[0,0],[1,1]]}}"#;
+        let many = format!(
+            r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+            vec![line; super::MAX_BARRIER_FEATURES + 1].join(",")
+        );
+        assert_eq!(
+            parse_barrier_features(&many).unwrap_err(),
+            vec!["文件中有 2001 条界线，超过 2000 条；请只导入不可跨越的主要街路河".to_string()]
+        );
     }
 
     #[test]

@@ -267,7 +267,7 @@ fn input_of(src: &PlanSource, gap: Option<f64>) -> Result<Input, AppError> {
             )));
         }
     }
-    let barriers = near(lines, &compounds)
+    let barriers = near(lines, &bbox_of(&compounds))
         .into_iter()
         .map(|(_, l)| l)
         .collect();
@@ -311,14 +311,13 @@ fn bbox_of(compounds: &[Compound]) -> wangge_plan::geom::BBox {
     bb
 }
 
-/// The stretches of barrier lines that come into the compounds' box: a street's road
-/// network is large and a community small, and nothing outside the box can cut two of its
-/// compounds apart or be seen on its map.
+/// The stretches of barrier lines that come into a box: a street's road network is large
+/// and a community small. Nothing outside the compounds' box can cut two of them apart; a map
+/// shows a little more (its frame is square), so it asks with a larger box.
 fn near<'a>(
     lines: Vec<(&'a wangge_store::Barrier, Vec<wangge_plan::Pt>)>,
-    compounds: &[Compound],
+    bb: &wangge_plan::geom::BBox,
 ) -> Vec<(&'a wangge_store::Barrier, Vec<wangge_plan::Pt>)> {
-    let bb = bbox_of(compounds);
     let meets = |a: wangge_plan::Pt, b: wangge_plan::Pt| {
         a[0].min(b[0]) <= bb.max[0]
             && a[0].max(b[0]) >= bb.min[0]
@@ -679,7 +678,8 @@ struct PlanDiff {
     retired: Vec<String>,
     /// Compounds put in another grid.
     moved: usize,
-    /// Proposed grids by change: kept as they are, made by merging, split off, new.
+    /// Proposed grids by change: kept (same code), made by merging, split off, new (a new
+    /// code for one grid's compounds counts here). Adopting keeps `kept` and creates the rest.
     kept: usize,
     merged: usize,
     split: usize,
@@ -732,11 +732,10 @@ fn diff(src: &PlanSource, plan: &Plan) -> PlanDiff {
                 if goes_to.get(one).is_some_and(|d| d.len() > 1) {
                     split += 1;
                     format!("拆分自 {one}")
-                } else if one == g.code {
-                    kept += 1;
-                    "调整".to_string()
                 } else {
-                    kept += 1;
+                    // One grid's compounds (and perhaps some that had none) under a new code:
+                    // adopting creates it and retires the old one.
+                    created += 1;
                     format!("由 {one} 调整")
                 }
             } else {
@@ -825,7 +824,13 @@ fn maps(
         names.extend(src.compounds.iter().map(|c| c.name.as_str()));
         all.compounds.extend(input.compounds.iter().cloned());
     }
-    let lines = near(lines, &all.compounds);
+    // The map's frame is as wide as the longer side: a box that much larger on every side
+    // keeps whatever may show (the SVG cuts the rest).
+    let mut frame = bbox_of(&all.compounds);
+    let pad = frame.width().max(frame.height());
+    frame.min = [frame.min[0] - pad, frame.min[1] - pad];
+    frame.max = [frame.max[0] + pad, frame.max[1] + pad];
+    let lines = near(lines, &frame);
     let mut current = map(&all, &names, &current_of, &current_codes, &lines);
     let mut proposed = map(&all, &names, &proposed_of, &proposed_codes, &lines);
     if parts.len() > 1 {
@@ -1060,9 +1065,12 @@ struct StreetPlanView {
     gap: String,
     /// The street's barriers.
     barriers: usize,
-    /// The street's current and proposed grids (the communities that could be planned).
+    /// The street's current and proposed grids (the communities that could be planned), or
+    /// why there are no maps; and the communities left off them.
     current: Option<MapView>,
     proposed: Option<MapView>,
+    map_note: Option<String>,
+    not_drawn: Vec<String>,
     rows: Vec<CommunityPlanRow>,
     /// The sums over the communities planned.
     total: CommunityPlanRow,
@@ -1124,13 +1132,31 @@ async fn street_plans(
     }
     let parts: Vec<(&PlanSource, &Input, &Plan)> =
         planned.iter().map(|(s, i, p)| (s, i, p)).collect();
-    let (current, proposed) = match planned.first() {
+    // One map for the street needs one coordinate system (each community's plan checks its
+    // own compounds; longitude/latitude beside metres would squash one of them to a dot).
+    let systems: std::collections::BTreeSet<bool> = planned
+        .iter()
+        .map(|(_, input, _)| input.compounds.iter().all(|c| c.geometry.looks_lonlat()))
+        .collect();
+    let (current, proposed, map_note) = match planned.first() {
+        Some(_) if systems.len() > 1 => (
+            None,
+            None,
+            Some(
+                "各社区小区边界的坐标系不一致（经纬度与平面坐标），不能画在同一张图上".to_string(),
+            ),
+        ),
         Some((first, _, _)) => {
             let (c, p) = maps(&parts, barrier_lines(first));
-            (Some(c), Some(p))
+            (Some(c), Some(p), None)
         }
-        None => (None, None),
+        None => (None, None, None),
     };
+    let not_drawn: Vec<String> = rows
+        .iter()
+        .filter(|r| r.problem.is_some())
+        .map(|r| r.name.clone())
+        .collect();
     let can_adopt =
         p.access.can(Permission::PlanAdopt, &code) && rows.iter().all(|r| r.problem.is_none());
     let adoption = if can_adopt {
@@ -1164,6 +1190,8 @@ async fn street_plans(
         barriers: s.store.street_barriers(&p.access, &code).await?.len(),
         current,
         proposed,
+        map_note,
+        not_drawn,
         rows,
     }))
 }
@@ -1525,4 +1553,85 @@ async fn api_barriers_clear(
 ) -> Result<Response, crate::error::ApiError> {
     s.store.replace_barriers(&p.access, &code, &[]).await?;
     Ok(axum::Json(serde_json::json!({ "barriers": 0 })).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wangge_store::PlanCompound;
+
+    fn compound(id: &str, grid: Option<&str>) -> PlanCompound {
+        PlanCompound {
+            id: id.into(),
+            name: id.into(),
+            households: 100,
+            kind: "compound".into(),
+            has_property_management: false,
+            grid_code: grid.map(Into::into),
+            geometry: None,
+        }
+    }
+
+    fn grid(code: &str, compounds: Vec<usize>, kept: bool) -> wangge_plan::Grid {
+        wangge_plan::Grid {
+            code: code.into(),
+            community: None,
+            compounds,
+            households: 0,
+            compactness: 1.0,
+            in_band: true,
+            reason: None,
+            kept_from: kept.then(|| code.to_string()),
+            centroid: [0.0, 0.0],
+        }
+    }
+
+    #[test]
+    fn the_diff_counts_as_adopting_does() {
+        let (g1, g2, g3) = ("370725001001001", "370725001001002", "370725001001003");
+        let src = PlanSource {
+            community: "370725001001".into(),
+            community_name: "宝昌社区".into(),
+            compounds: vec![
+                compound("a", Some(g1)),
+                compound("b", None),
+                compound("c", Some(g2)),
+                compound("d", Some(g3)),
+                compound("e", Some(g3)),
+            ],
+            used_codes: vec![g1.into(), g2.into(), g3.into()],
+            live_grids: vec![
+                (g1.into(), "一".into()),
+                (g2.into(), "二".into()),
+                (g3.into(), "三".into()),
+            ],
+            barriers: Vec::new(),
+        };
+        // 001's compound and one that had no grid under a new code; 002 kept; 003 split.
+        let plan = Plan {
+            grids: vec![
+                grid(g2, vec![2], true),
+                grid("370725001001004", vec![0, 1], false),
+                grid("370725001001005", vec![3], false),
+                grid("370725001001006", vec![4], false),
+            ],
+            summary: Default::default(),
+            warnings: Vec::new(),
+        };
+        let d = diff(&src, &plan);
+        let changes: Vec<&str> = d.grids.iter().map(|g| g.change.as_str()).collect();
+        assert_eq!(
+            changes,
+            [
+                "保留",
+                "由 370725001001001 调整",
+                "拆分自 370725001001003",
+                "拆分自 370725001001003"
+            ]
+        );
+        // What the store does: keeps 002, creates three, retires 001 and 003.
+        assert_eq!((d.kept, d.merged + d.split + d.created), (1, 3));
+        assert_eq!(d.retired, [g1, g3]);
+        assert_eq!(d.moved, 4);
+    }
 }

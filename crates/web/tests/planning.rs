@@ -82,9 +82,58 @@ async fn every_baodu_community_gets_a_valid_plan_and_one_is_adopted() {
         2 * compounds,
         "each compound once on each map"
     );
+    // Per community, every proposed grid is counted once; and the street's sums say what
+    // adopting will do (the page's own check of the adoption).
+    let count = |cell: &str, what: &str| -> usize {
+        cell.split(&format!("{what} "))
+            .nth(1)
+            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{what} in {cell}"))
+    };
+    let number = |cell: &str| -> usize {
+        cell.split('>')
+            .nth(1)
+            .and_then(|rest| rest.split('<').next())
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("a number in {cell}"))
+    };
+    let body = text
+        .split("<tbody>")
+        .nth(1)
+        .unwrap()
+        .split("</tbody>")
+        .next()
+        .unwrap();
+    let mut rows_checked = 0;
+    for row in body.split("<tr>").skip(1) {
+        let cells: Vec<&str> = row.split("<td").skip(1).collect();
+        if let Some(changes) = cells.iter().find(|c| c.contains("保留 ")) {
+            // 社区 | 户数 | 现有网格 | 方案网格 | …
+            let proposed = number(cells[3]);
+            let parts: usize = ["保留", "合并", "拆分", "新建"]
+                .iter()
+                .map(|w| count(changes, w))
+                .sum();
+            assert_eq!(parts, proposed, "{row}");
+            rows_checked += 1;
+        }
+    }
+    assert!(rows_checked > 10, "every community's row: {rows_checked}");
+    let foot = text.split("<tfoot>").nth(1).unwrap();
+    let (kept, created, retired) = (
+        count(foot, "保留"),
+        ["合并", "拆分", "新建"]
+            .iter()
+            .map(|w| count(foot, w))
+            .sum::<usize>(),
+        count(foot, "撤销"),
+    );
     assert!(
-        text.contains("保留 ") && text.contains(" · 合并 "),
-        "what changes, per community"
+        text.contains(&format!(
+            "采用后：保留网格 {kept} 个，新建 {created} 个，撤销 {retired} 个"
+        )),
+        "the street's sums agree with what adopting does: 保留 {kept} 新建 {created} 撤销 {retired}"
     );
 
     // Adopt 宝昌社区's plan.
@@ -260,6 +309,14 @@ async fn a_street_adopts_every_plan_at_once_and_people_follow_their_grids() {
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
     assert!(r.text().contains(last_name.as_str()) && r.text().contains("无边界小区"));
+    let page = app
+        .get(&format!("/plan/streets/{street}?min=500&max=600"))
+        .await
+        .text();
+    assert!(
+        page.contains(&format!("未画入地图（方案无法生成，见下表）：{last_name}")),
+        "the map says which community it leaves out"
+    );
     for ((c, _), was) in communities.iter().zip(&grids_before) {
         assert_eq!(&live_grids(&app, c).await, was, "{c}: nothing adopted");
     }
@@ -968,7 +1025,7 @@ async fn a_lane_may_be_crossed_when_asked_and_a_registered_road_never() {
     let good = serde_json::json!({"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"name": "新华路"}, "geometry": road},
         {"type": "Feature", "properties": {"name": "远郊路"},
-         "geometry": {"type": "LineString", "coordinates": [[-50000, -50000], [-50000, -40000]]}}]});
+         "geometry": {"type": "LineString", "coordinates": [[-1000000, -1000000], [-1000000, -990000]]}}]});
     let r = send_geojson(
         &app,
         "PUT",
