@@ -97,6 +97,17 @@ impl Store {
                     format!("网格“{post}”不是本社区的在册网格"),
                 ));
             }
+            if let Some(from) = input.from
+                && from.to_string() < g.valid_from
+            {
+                return Err(StoreError::field(
+                    "from",
+                    format!(
+                        "网格“{}”自 {} 启用，任职不能早于启用日期（在本系统登记以前已有的网格，可在网格页“修改”中把启用日期改早）",
+                        g.name, g.valid_from
+                    ),
+                ));
+            }
         }
         // The same person in the same post twice is a slip, not a second appointment.
         let from = input.from.unwrap_or_else(crate::today);

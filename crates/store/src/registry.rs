@@ -1014,18 +1014,67 @@ impl Store {
             Some(code),
         )
         .await?;
+        // Unchanged (the edit form sends it back as it was) is always fine.
+        let valid_from = match input.valid_from {
+            Some(d) if d.to_string() != g.valid_from => self.grid_start_allowed(&g, d).await?,
+            _ => g.valid_from.clone(),
+        };
         exec(
             &self.db,
-            "UPDATE grid SET name = ?, kind = ?, tier = ? WHERE code = ?",
+            "UPDATE grid SET name = ?, kind = ?, tier = ?, valid_from = ? WHERE code = ?",
             vec![
                 input.name.clone().into(),
                 input.kind.key().into(),
                 input.tier.map(|t| t.key().to_string()).into(),
+                valid_from.into(),
                 code.into(),
             ],
         )
         .await?;
         Ok(())
+    }
+
+    /// A grid's 启用 date as corrected by hand: not in the future, and not after anything
+    /// that already happened there (a staff posting, a compound coming in).
+    async fn grid_start_allowed(&self, g: &Grid, d: Date) -> Result<String> {
+        let day = d.to_string();
+        if d > crate::today() {
+            return Err(StoreError::field("valid_from", "启用日期不能晚于今天"));
+        }
+        let county = county_of(&g.code);
+        let earliest = |sql: &'static str| {
+            let county = county.clone();
+            async move {
+                let r = one(&self.db, sql, vec![county.into(), g.code.clone().into()]).await?;
+                match r {
+                    Some(r) => get::<Option<String>>(&r, "d"),
+                    None => Ok(None),
+                }
+            }
+        };
+        if let Some(first) = earliest(
+            "SELECT MIN(valid_from) AS d FROM staff_assignment WHERE county_code = ? AND post_code = ?",
+        )
+        .await?
+            && day > first
+        {
+            return Err(StoreError::field(
+                "valid_from",
+                format!("该网格自 {first} 起已有人员配备，启用日期不能晚于 {first}"),
+            ));
+        }
+        if let Some(first) = earliest(
+            "SELECT MIN(day) AS d FROM compound_move WHERE county_code = ? AND to_grid = ?",
+        )
+        .await?
+            && day > first
+        {
+            return Err(StoreError::field(
+                "valid_from",
+                format!("{first} 已有小区划入该网格，启用日期不能晚于 {first}"),
+            ));
+        }
+        Ok(day)
     }
 
     /// Retires a grid. Its compounds must have been moved to other grids first: a compound

@@ -187,9 +187,13 @@ impl Entity {
                 kind.options = enum_options(GridKind::ALL, GridKind::key, GridKind::label);
                 v.push(kind);
                 v.push(tier);
-                if creating {
-                    v.push(FieldView::new("valid_from", "启用日期", "date").hint("留空为今天"));
-                }
+                v.push(
+                    FieldView::new("valid_from", "启用日期", "date").hint(if creating {
+                        "留空为今天"
+                    } else {
+                        "网格实际启用的日期（在本系统登记以前已有的网格可改早）；人员配备不能早于它"
+                    }),
+                );
             }
             Entity::Compound => {
                 v.push(FieldView::new("name", "名称", "text").required());
@@ -410,6 +414,7 @@ impl Entity {
                 put("name", Some(g.name.clone()));
                 put("kind", Some(g.kind.clone()));
                 put("tier", g.tier.clone());
+                put("valid_from", Some(g.valid_from.clone()));
                 (g.name, format!("/grids/{key}"))
             }
             Entity::Compound => {

@@ -248,3 +248,89 @@ async fn investment_and_recruitment_are_entered_and_counted() {
         .unwrap();
     assert!(nanyuan.iter().any(|c| c == "12.34"), "{nanyuan:?}");
 }
+
+#[tokio::test]
+async fn staff_start_no_earlier_than_their_grid_and_its_start_can_be_corrected() {
+    let app = TestApp::demo().await;
+    let community = "370725001009";
+    // A grid registered today, standing for one in use since 2019.
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/communities/{community}/grids"),
+            serde_json::json!({"name": "老城网格"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let grid = r.json()["key"].as_str().unwrap().to_string();
+    let appoint = |from: &'static str| {
+        let grid = grid.clone();
+        let app = &app;
+        async move {
+            app.form(
+                &format!("/communities/{community}/staff"),
+                &[
+                    ("person_name", "孙网格"),
+                    ("role", "grid_worker"),
+                    ("grid", &grid),
+                    ("from", from),
+                ],
+            )
+            .await
+        }
+    };
+    let r = appoint("2019-05-01").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(
+        r.text().contains("任职不能早于启用日期"),
+        "refused next to the date: {}",
+        r.text()
+    );
+    // The grid's start corrected on its edit form (which shows it), then the posting is taken.
+    let form = app.get(&format!("/edit/grids/{grid}")).await.text();
+    assert!(form.contains("name=\"valid_from\""), "{form}");
+    assert!(
+        form.contains(&wangge_store::today().to_string()),
+        "prefilled"
+    );
+    let edit = |valid_from: &'static str| {
+        let grid = grid.clone();
+        let app = &app;
+        async move {
+            app.form(
+                &format!("/edit/grids/{grid}"),
+                &[
+                    ("name", "老城网格"),
+                    ("kind", "urban"),
+                    ("valid_from", valid_from),
+                ],
+            )
+            .await
+        }
+    };
+    let r = edit("2019-01-01").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let g = app.get(&format!("/api/grids/{grid}")).await.json();
+    assert_eq!(g["grid"]["valid_from"], "2019-01-01");
+    let r = appoint("2019-05-01").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    // Now the start cannot move past the posting, nor into the future.
+    let r = edit("2020-01-01").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("2019-05-01"), "{}", r.text());
+    let r = edit("2999-01-01").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("不能晚于今天"), "{}", r.text());
+    // Renaming leaves the start as it is.
+    let r = app
+        .form(
+            &format!("/edit/grids/{grid}"),
+            &[
+                ("name", "老城一网格"),
+                ("kind", "urban"),
+                ("valid_from", "2019-01-01"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+}
