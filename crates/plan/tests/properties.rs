@@ -219,9 +219,9 @@ fn pt(id: &str, x: f64, h: i64) -> Compound {
     }
 }
 
-#[test]
-fn barriers_split_groups() {
-    // Four compounds on a line; a river between the 2nd and 3rd.
+/// Four compounds on a line (300, 250, 300, 250 households) and `barriers`, planned at
+/// 500–600.
+fn plan_four_on_a_line(barriers: Vec<Vec<[f64; 2]>>) -> wangge_plan::Plan {
     let input = Input {
         compounds: vec![
             pt("a", 0.0, 300),
@@ -230,17 +230,23 @@ fn barriers_split_groups() {
             pt("d", 30.0, 250),
         ],
         adjacency: vec![(0, 1), (1, 2), (2, 3)],
-        barriers: vec![vec![[15.0, -5.0], [15.0, 5.0]]],
+        barriers,
         ..Default::default()
     };
-    let p = plan(
+    plan(
         &input,
         &Options {
             band: Band { min: 500, max: 600 },
             seed: 0,
         },
     )
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn barriers_split_groups() {
+    // A river between the 2nd and 3rd.
+    let p = plan_four_on_a_line(vec![vec![[15.0, -5.0], [15.0, 5.0]]]);
     let sets: Vec<Vec<usize>> = p.grids.iter().map(|g| g.compounds.clone()).collect();
     assert_eq!(sets, vec![vec![0, 1], vec![2, 3]]);
     assert_eq!(p.grids[0].code, "370725001001001");
@@ -263,25 +269,7 @@ fn a_dense_barrier_file_stays_cheap_and_still_cuts() {
         })
         .collect();
     lines.push(zigzag);
-    let input = Input {
-        compounds: vec![
-            pt("a", 0.0, 300),
-            pt("b", 10.0, 250),
-            pt("c", 20.0, 300),
-            pt("d", 30.0, 250),
-        ],
-        adjacency: vec![(0, 1), (1, 2), (2, 3)],
-        barriers: lines,
-        ..Default::default()
-    };
-    let p = plan(
-        &input,
-        &Options {
-            band: Band { min: 500, max: 600 },
-            seed: 0,
-        },
-    )
-    .unwrap();
+    let p = plan_four_on_a_line(lines);
     let sets: Vec<Vec<usize>> = p.grids.iter().map(|g| g.compounds.clone()).collect();
     assert_eq!(sets, vec![vec![0, 1], vec![2, 3]], "the river still cuts");
 }
