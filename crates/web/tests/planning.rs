@@ -1363,3 +1363,29 @@ async fn visits_count_in_the_grid_that_took_their_household() {
     }
     assert_eq!(listed, street_before);
 }
+
+#[tokio::test]
+async fn a_community_without_compounds_is_told_what_to_do_first() {
+    let app = TestApp::demo().await;
+    let r = app
+        .json(
+            "POST",
+            "/api/streets/370725001/communities",
+            serde_json::json!({"name": "新设社区", "kind": "urban", "code": "370725001099"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let page = app
+        .get("/plan/communities/370725001099?min=500&max=600")
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.text().contains("本社区还没有登记小区"),
+        "{}",
+        page.text()
+    );
+    // The street's page plans the others and leaves it out of the maps without complaint.
+    let street = app.get("/plan/streets/370725001?min=500&max=600").await;
+    assert_eq!(street.status, StatusCode::OK);
+    assert!(!street.text().contains("未画入地图"));
+}
