@@ -762,6 +762,17 @@ pub fn openapi_document() -> Value {
         ),
     );
     add(
+        "/api/plan/streets/{code}".into(),
+        "get",
+        op(
+            "生成街道内全部社区的网格划分方案：communities 每个社区一行（方案网格、在区间内 / 可计入、理论上限、移动小区、保留 / 合并 / 拆分 / 新建 / 撤销，或 problem 说明不能生成的原因），total 为合计，plan 为方案指纹（一次采用全部方案时传回）",
+            "plan",
+            &["code", "?min", "?max", "?gap"],
+            None,
+            ("200", obj()),
+        ),
+    );
+    add(
         "/api/plan/communities/{code}/adopt".into(),
         "post",
         op(

@@ -21,6 +21,7 @@ pub(crate) fn routes() -> crate::Routes {
         .route("/plan/communities/{code}", &["GET"], get(propose))
         .route("/plan/communities/{code}/adopt", &["POST"], post(adopt))
         .route("/plan/streets/{code}", &["GET"], get(street_plans))
+        .route("/api/plan/streets/{code}", &["GET"], get(api_street_plans))
         .route("/plan/streets/{code}/adopt", &["POST"], post(adopt_street))
         .route(
             "/api/plan/streets/{code}/adopt",
@@ -934,15 +935,13 @@ async fn adopt_street_with(
     let st = s.store.street(&p.access, code).await?;
     let band = band(s, &code[..6.min(code.len())], q)?;
     let gap = gap_param(q.gap.as_deref())?;
-    let mut plans = Vec::new();
-    for c in &st.communities {
-        let src = s.store.plan_source(&p.access, &c.code).await?;
-        if src.compounds.is_empty() {
-            continue;
-        }
-        let (_, plan) = run(&src, band, gap)
-            .map_err(|e| AppError::Conflict(format!("{}：{}", c.name, e.message())))?;
-        plans.push((c.code.clone(), adopt_grids(&src, &plan)));
+    let (rows, plans, _) = street_rows(s, p, &st, band, gap).await?;
+    if let Some(r) = rows.iter().find(|r| r.problem.is_some()) {
+        return Err(AppError::Conflict(format!(
+            "{}：{}",
+            r.name,
+            r.problem.clone().unwrap_or_default()
+        )));
     }
     same_plan(q, &plans)?;
     Ok(s.store.adopt_plans(&p.access, &plans).await?)
@@ -1035,6 +1034,7 @@ impl CommunityPlanRow {
 }
 
 /// One community's proposal, summarised for the street page.
+#[derive(serde::Serialize)]
 pub struct CommunityPlanRow {
     pub code: String,
     pub name: String,
@@ -1079,16 +1079,21 @@ struct StreetPlanView {
     adoption: Result<String, String>,
 }
 
-/// Every community of a street planned at once: what would change where.
-async fn street_plans(
-    State(s): State<SharedState>,
-    Extension(p): Extension<Principal>,
-    Path(code): Path<String>,
-    Query(q): Query<BandQuery>,
-) -> Result<Response, PageError> {
-    let st = s.store.street(&p.access, &code).await?;
-    let band = band(&s, &code[..6.min(code.len())], &q)?;
-    let gap = gap_param(q.gap.as_deref())?;
+/// Every community of a street planned: a row each, the plans to adopt (communities with
+/// compounds), and what was planned (for the maps).
+type StreetPlans = (
+    Vec<CommunityPlanRow>,
+    Vec<(String, Vec<AdoptGrid>)>,
+    Vec<(PlanSource, Input, Plan)>,
+);
+
+async fn street_rows(
+    s: &SharedState,
+    p: &Principal,
+    st: &wangge_store::StreetOverview,
+    band: Band,
+    gap: Option<f64>,
+) -> Result<StreetPlans, AppError> {
     let mut rows = Vec::new();
     let mut plans = Vec::new();
     let mut planned = Vec::new();
@@ -1130,6 +1135,44 @@ async fn street_plans(
         }
         rows.push(row);
     }
+    Ok((rows, plans, planned))
+}
+
+/// The street's proposal as JSON: a row per community (or its problem), the sums, and the
+/// fingerprint that `POST /api/plan/streets/{code}/adopt` takes as `plan`.
+async fn api_street_plans(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+    Query(q): Query<BandQuery>,
+) -> Result<Response, crate::error::ApiError> {
+    let st = s.store.street(&p.access, &code).await?;
+    let band = band(&s, &code[..6.min(code.len())], &q)?;
+    let gap = gap_param(q.gap.as_deref())?;
+    let (rows, plans, _) = street_rows(&s, &p, &st, band, gap).await?;
+    Ok(axum::Json(serde_json::json!({
+        "street": code,
+        "band": [band.min, band.max],
+        "gap": gap,
+        "barriers": s.store.street_barriers(&p.access, &code).await?.len(),
+        "total": CommunityPlanRow::total(&rows),
+        "communities": rows,
+        "plan": fingerprint(&plans),
+    }))
+    .into_response())
+}
+
+/// Every community of a street planned at once: what would change where.
+async fn street_plans(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+    Query(q): Query<BandQuery>,
+) -> Result<Response, PageError> {
+    let st = s.store.street(&p.access, &code).await?;
+    let band = band(&s, &code[..6.min(code.len())], &q)?;
+    let gap = gap_param(q.gap.as_deref())?;
+    let (rows, plans, planned) = street_rows(&s, &p, &st, band, gap).await?;
     let parts: Vec<(&PlanSource, &Input, &Plan)> =
         planned.iter().map(|(s, i, p)| (s, i, p)).collect();
     // One map for the street needs one coordinate system (each community's plan checks its

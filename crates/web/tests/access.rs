@@ -700,6 +700,13 @@ fn cases(o: &Objects, n: usize) -> Vec<Case> {
         );
         add(
             "GET",
+            "/api/plan/streets/{code}",
+            format!("/api/plan/streets/{st}?min=500&max=600"),
+            None,
+            On(RegistryRead, st.clone()),
+        );
+        add(
+            "GET",
             "/streets/{code}/barriers",
             format!("/streets/{st}/barriers"),
             None,

@@ -321,6 +321,21 @@ async fn a_street_adopts_every_plan_at_once_and_people_follow_their_grids() {
         assert_eq!(&live_grids(&app, c).await, was, "{c}: nothing adopted");
     }
 
+    // The street's proposal as JSON names the community and its problem too.
+    let proposal = app
+        .get(&format!("/api/plan/streets/{street}?min=500&max=600"))
+        .await;
+    assert_eq!(proposal.status, StatusCode::OK, "{}", proposal.text());
+    let proposal = proposal.json();
+    let blocked = proposal["communities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| !r["problem"].is_null())
+        .expect("a row with its problem");
+    assert_eq!(blocked["name"], last_name.as_str());
+    assert!(blocked["problem"].as_str().unwrap().contains("无边界小区"));
+
     // Without it, the street's plans are adopted together (the page offers it).
     let r = app
         .json(
@@ -382,6 +397,19 @@ async fn a_street_adopts_every_plan_at_once_and_people_follow_their_grids() {
     assert!(
         form.contains(r#"name="csrf""#),
         "the form carries its CSRF token"
+    );
+    let api = app
+        .get(&format!("/api/plan/streets/{street}?min=500&max=600"))
+        .await
+        .json();
+    assert_eq!(
+        api["plan"].as_str().unwrap(),
+        shown_plan(form),
+        "the API's fingerprint is the page's"
+    );
+    assert_eq!(
+        api["communities"].as_array().unwrap().len(),
+        communities.len()
     );
     let mut shown = Vec::new();
     for (c, _) in &communities {
