@@ -33,7 +33,9 @@ pub use care::{
 pub use db::DbOptions;
 pub use keys::Keyring;
 pub use people::{ResidentView, Revealed};
-pub use planning::{AdoptGrid, AdoptSummary, Barrier, NewBarrier, PlanCompound, PlanSource};
+pub use planning::{
+    AdoptGrid, AdoptSummary, Barrier, NewBarrier, PlanCompound, PlanSource, StaffOnRetired,
+};
 pub use registry::*;
 pub use scoped::SETUP_ROLES;
 pub use users::{SessionPolicy, SessionUser, User};

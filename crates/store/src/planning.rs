@@ -78,6 +78,20 @@ pub struct AdoptSummary {
     /// Staff whose post was a retired grid, and whose assignment ends with it: “姓名（角色，
     /// 网格编码）”, to be posted again.
     pub staff_ended: Vec<String>,
+    /// With [`StaffOnRetired::Follow`]: staff posted again, the same day, at the grid that
+    /// took most of their retired grid's households: “姓名（角色）：旧网格 → 新网格”.
+    pub staff_moved: Vec<String>,
+}
+
+/// What adopting does with the staff posted at the grids it retires.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StaffOnRetired {
+    /// Their postings end; someone posts them again.
+    #[default]
+    End,
+    /// Their postings end and each is posted again, the same day, at the grid that takes
+    /// most of the retired grid's households (unless already posted there in that role).
+    Follow,
 }
 
 impl Store {
@@ -229,8 +243,13 @@ impl Store {
         community: &str,
         grids: &[AdoptGrid],
     ) -> Result<AdoptSummary> {
-        self.adopt(a, &[(community.to_string(), grids.to_vec())], true)
-            .await
+        self.adopt(
+            a,
+            &[(community.to_string(), grids.to_vec())],
+            StaffOnRetired::End,
+            true,
+        )
+        .await
     }
 
     /// Adopts the plans of several communities (a street's) in one transaction: every plan is
@@ -239,8 +258,9 @@ impl Store {
         &self,
         a: &Access,
         plans: &[(String, Vec<AdoptGrid>)],
+        staff: StaffOnRetired,
     ) -> Result<AdoptSummary> {
-        self.adopt(a, plans, true).await
+        self.adopt(a, plans, staff, true).await
     }
 
     /// What adopting `plans` would do, or why it would be refused, without writing anything:
@@ -249,14 +269,16 @@ impl Store {
         &self,
         a: &Access,
         plans: &[(String, Vec<AdoptGrid>)],
+        staff: StaffOnRetired,
     ) -> Result<AdoptSummary> {
-        self.adopt(a, plans, false).await
+        self.adopt(a, plans, staff, false).await
     }
 
     async fn adopt(
         &self,
         a: &Access,
         plans: &[(String, Vec<AdoptGrid>)],
+        staff: StaffOnRetired,
         commit: bool,
     ) -> Result<AdoptSummary> {
         // With several communities, errors name the community.
@@ -274,7 +296,7 @@ impl Store {
         let tx = self.conn().begin().await?;
         let mut total = AdoptSummary::default();
         for (source, (community, grids)) in sources.iter().zip(plans) {
-            let s = apply_plan(&tx, source, grids)
+            let s = apply_plan(&tx, source, grids, staff)
                 .await
                 .map_err(|e| named(community, e))?;
             total.kept += s.kept;
@@ -283,6 +305,7 @@ impl Store {
             total.moved += s.moved;
             total.households_moved += s.households_moved;
             total.staff_ended.extend(s.staff_ended);
+            total.staff_moved.extend(s.staff_moved);
         }
         if commit {
             tx.commit().await?;
@@ -342,6 +365,7 @@ async fn apply_plan(
     tx: &sea_orm::DatabaseTransaction,
     source: &PlanSource,
     grids: &[AdoptGrid],
+    staff_on_retired: StaffOnRetired,
 ) -> Result<AdoptSummary> {
     let community = source.community.as_str();
     let live: Vec<&String> = source.live_grids.iter().map(|(c, _)| c).collect();
@@ -431,35 +455,112 @@ async fn apply_plan(
                 vec![day.clone().into(), code.clone().into()],
             )
             .await?;
-            // Staff posted at a retired grid leave it the same day.
+            // Staff posted at a retired grid leave it the same day (and, if asked, are posted
+            // at its main successor).
             let staff = all(
                 tx,
-                "SELECT person_name, role FROM staff_assignment WHERE county_code = ? AND post_code = ? \
-                 AND valid_to IS NULL ORDER BY person_name, role",
+                "SELECT person_id, person_name, role FROM staff_assignment WHERE county_code = ? \
+                 AND post_code = ? AND valid_to IS NULL ORDER BY person_name, role",
                 vec![county.clone().into(), code.clone().into()],
             )
             .await?;
-            for r in &staff {
-                let role: String = get(r, "role")?;
-                let role = wangge_domain::policy::StaffRole::parse(&role)
-                    .map(|x| x.label().to_string())
-                    .unwrap_or(role);
-                summary.staff_ended.push(format!(
-                    "{}（{role}，{code}）",
-                    get::<String>(r, "person_name")?
-                ));
-            }
             exec(
                 tx,
                 "UPDATE staff_assignment SET valid_to = ? WHERE post_code = ? AND valid_to IS NULL",
                 vec![day.clone().into(), code.clone().into()],
             )
             .await?;
+            let heir = match staff_on_retired {
+                StaffOnRetired::Follow => main_successor(source, grids, code),
+                StaffOnRetired::End => None,
+            };
+            for r in &staff {
+                let (name, key): (String, String) = (get(r, "person_name")?, get(r, "role")?);
+                let role = wangge_domain::policy::StaffRole::parse(&key)
+                    .map(|x| x.label().to_string())
+                    .unwrap_or_else(|| key.clone());
+                let posted = match heir {
+                    Some(to) => post_again(tx, &county, r, to, &day).await?,
+                    None => false,
+                };
+                match heir {
+                    Some(to) if posted => summary
+                        .staff_moved
+                        .push(format!("{name}（{role}）：{code} → {to}")),
+                    _ => summary
+                        .staff_ended
+                        .push(format!("{name}（{role}，{code}）")),
+                }
+            }
             summary.retired += 1;
         }
     }
     crate::registry::refresh_community(tx, community).await?;
     Ok(summary)
+}
+
+/// The plan grid that takes most of a current grid's households (by its compounds; the
+/// lowest code on a tie), if any.
+fn main_successor<'a>(source: &PlanSource, grids: &'a [AdoptGrid], from: &str) -> Option<&'a str> {
+    let mut shares: BTreeMap<&str, i64> = BTreeMap::new();
+    for g in grids {
+        for m in &g.compounds {
+            if let Some(c) = source.compounds.iter().find(|c| &c.id == m)
+                && c.grid_code.as_deref() == Some(from)
+            {
+                *shares.entry(g.code.as_str()).or_default() += c.households.max(0);
+            }
+        }
+    }
+    shares
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
+        .map(|(code, _)| code)
+}
+
+/// Posts a person of an ended grid posting (`r`: person_id, person_name, role) at grid `to`
+/// from `day`, unless already posted there in that role. Whether it did.
+async fn post_again(
+    tx: &sea_orm::DatabaseTransaction,
+    county: &str,
+    r: &sea_orm::QueryResult,
+    to: &str,
+    day: &str,
+) -> Result<bool> {
+    let (person, name, role): (String, String, String) = (
+        get(r, "person_id")?,
+        get(r, "person_name")?,
+        get(r, "role")?,
+    );
+    let already = crate::db::scalar_i64(
+        tx,
+        "SELECT COUNT(*) FROM staff_assignment WHERE county_code = ? AND post_code = ? AND role = ? \
+         AND person_name = ? AND valid_to IS NULL",
+        vec![county.into(), to.into(), role.clone().into(), name.clone().into()],
+    )
+    .await?;
+    if already > 0 {
+        return Ok(false);
+    }
+    exec(
+        tx,
+        "INSERT INTO staff_assignment (county_code, id, person_id, person_name, role, post_level, \
+         post_code, compound_id, valid_from, valid_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        vec![
+            county.into(),
+            crate::new_id().into(),
+            person.into(),
+            name.into(),
+            role.into(),
+            "grid".into(),
+            to.into(),
+            None::<String>.into(),
+            day.into(),
+            None::<String>.into(),
+        ],
+    )
+    .await?;
+    Ok(true)
 }
 
 /// The kind (城市 / 农村网格) and tier (建设标准) of each new grid of a plan, handed on from
@@ -581,23 +682,7 @@ async fn move_people(
             continue;
         }
         // Where most of the retired grid's households (by its compounds) went.
-        let mut shares: Vec<(&str, i64)> = Vec::new();
-        for c in source
-            .compounds
-            .iter()
-            .filter(|c| c.grid_code.as_ref() == Some(code))
-        {
-            if let Some(&to) = new_grid.get(c.id.as_str()) {
-                match shares.iter_mut().find(|(g, _)| *g == to) {
-                    Some((_, h)) => *h += c.households,
-                    None => shares.push((to, c.households)),
-                }
-            }
-        }
-        let Some((to, _)) = shares
-            .iter()
-            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
-        else {
+        let Some(to) = main_successor(source, grids, code) else {
             return Err(StoreError::Conflict(format!(
                 "网格 {code} 不再有小区，但仍登记有 {left} 户住户，请先为这些住户登记所在小区"
             )));
@@ -605,7 +690,7 @@ async fn move_people(
         moved += exec(
             tx,
             "UPDATE household SET grid_code = ? WHERE county_code = ? AND grid_code = ?",
-            vec![(*to).into(), county.into(), code.clone().into()],
+            vec![to.into(), county.into(), code.clone().into()],
         )
         .await?;
         // Everyone still counted in the retired grid belonged to one of those households.
@@ -616,7 +701,7 @@ async fn move_people(
                     "UPDATE resident SET {column} = ? WHERE county_code = ? AND {column} = ? \
                      AND valid_to IS NULL"
                 ),
-                vec![(*to).into(), county.into(), code.clone().into()],
+                vec![to.into(), county.into(), code.clone().into()],
             )
             .await?;
         }

@@ -780,7 +780,7 @@ pub fn openapi_document() -> Value {
             "plan",
             &["code"],
             Some(
-                json!({"type": "object", "properties": {"min": {"type": "integer"}, "max": {"type": "integer"}, "gap": {"type": "number", "description": "相邻距离（米），与查看方案时相同"}, "plan": {"type": "string", "description": "方案指纹（GET 方案返回的 summary.plan）；给出时，方案已变化则拒绝（409），不作修改"}}}),
+                json!({"type": "object", "properties": {"min": {"type": "integer"}, "max": {"type": "integer"}, "gap": {"type": "number", "description": "相邻距离（米），与查看方案时相同"}, "staff_follow": {"type": "boolean", "description": "true：被撤销网格上的人员同日调入接收其最多住户的网格（回应中 staff_moved 列出）；否则只结束配备（staff_ended 列出）"}, "plan": {"type": "string", "description": "方案指纹（GET 方案返回的 summary.plan）；给出时，方案已变化则拒绝（409），不作修改"}}}),
             ),
             ("200", obj()),
         ),
@@ -837,7 +837,7 @@ pub fn openapi_document() -> Value {
             "plan",
             &["code"],
             Some(
-                json!({"type": "object", "properties": {"min": {"type": "integer"}, "max": {"type": "integer"}, "gap": {"type": "number", "description": "相邻距离（米），与查看方案时相同"}, "plan": {"type": "string", "description": "方案指纹（GET 方案返回的 summary.plan）；给出时，方案已变化则拒绝（409），不作修改"}}}),
+                json!({"type": "object", "properties": {"min": {"type": "integer"}, "max": {"type": "integer"}, "gap": {"type": "number", "description": "相邻距离（米），与查看方案时相同"}, "staff_follow": {"type": "boolean", "description": "true：被撤销网格上的人员同日调入接收其最多住户的网格（回应中 staff_moved 列出）；否则只结束配备（staff_ended 列出）"}, "plan": {"type": "string", "description": "方案指纹（GET 方案返回的 summary.plan）；给出时，方案已变化则拒绝（409），不作修改"}}}),
             ),
             ("200", obj()),
         ),

@@ -72,6 +72,8 @@ pub struct BandQuery {
     max: Option<String>,
     gap: Option<String>,
     plan: Option<String>,
+    /// On adopting: post the staff of retired grids at their main successors (`on`).
+    staff_follow: Option<String>,
 }
 
 impl BandQuery {
@@ -94,12 +96,30 @@ impl BandQuery {
                 ))),
             }
         };
+        let staff_follow = match &v["staff_follow"] {
+            serde_json::Value::Null | serde_json::Value::Bool(false) => None,
+            serde_json::Value::Bool(true) => Some("on".to_string()),
+            other => {
+                return Err(AppError::BadRequest(format!(
+                    "staff_follow 应为 true 或 false，收到：{other}"
+                )));
+            }
+        };
         Ok(BandQuery {
             min: field("min", false)?,
             max: field("max", false)?,
             gap: field("gap", true)?,
             plan: field("plan", false)?,
+            staff_follow,
         })
+    }
+
+    /// What adopting does with the staff of retired grids, as asked.
+    fn staff(&self) -> wangge_store::StaffOnRetired {
+        match self.staff_follow.as_deref().map(str::trim) {
+            Some("on" | "true" | "1") => wangge_store::StaffOnRetired::Follow,
+            _ => wangge_store::StaffOnRetired::End,
+        }
     }
 }
 
@@ -549,23 +569,47 @@ async fn adoption(
     p: &Principal,
     plans: &[(String, Vec<AdoptGrid>)],
 ) -> Result<String, String> {
-    match s.store.try_plans(&p.access, plans).await {
+    // Checked as if the staff followed, which also says who would end without a successor.
+    match s
+        .store
+        .try_plans(&p.access, plans, wangge_store::StaffOnRetired::Follow)
+        .await
+    {
         Ok(a) => {
             let mut what = format!(
                 "采用后：保留网格 {} 个，新建 {} 个，撤销 {} 个；{} 个小区、{} 户住户调整所属网格。",
                 a.kept, a.created, a.retired, a.moved, a.households_moved
             );
-            if !a.staff_ended.is_empty() {
-                let shown = a.staff_ended.len().min(20);
+            let list = |items: &[String]| {
+                let shown = items.len().min(20);
+                format!(
+                    "{}{}",
+                    items[..shown].join("、"),
+                    if shown < items.len() { " 等" } else { "" }
+                )
+            };
+            let ended = a.staff_ended.len() + a.staff_moved.len();
+            if ended > 0 {
                 what.push_str(&format!(
-                    "被撤销网格上的 {} 项人员配备同日结束，需在新网格重新配备：{}{}。",
-                    a.staff_ended.len(),
-                    a.staff_ended[..shown].join("、"),
-                    if shown < a.staff_ended.len() {
-                        " 等"
+                    "被撤销网格上的 {ended} 项人员配备同日结束，需在新网格重新配备。"
+                ));
+            }
+            if !a.staff_moved.is_empty() {
+                what.push_str(&format!(
+                    "勾选“人员随网格调入”则其中 {} 项同日调入接收其主要住户的网格：{}。",
+                    a.staff_moved.len(),
+                    list(&a.staff_moved)
+                ));
+            }
+            if !a.staff_ended.is_empty() {
+                what.push_str(&format!(
+                    "{}：{}。",
+                    if a.staff_moved.is_empty() {
+                        "结束的配备"
                     } else {
-                        ""
-                    }
+                        "其余结束"
+                    },
+                    list(&a.staff_ended)
                 ));
             }
             Ok(what)
@@ -901,7 +945,7 @@ async fn adopt_with(
     let (_, plan) = run(&src, band, gap_param(q.gap.as_deref())?)?;
     let plans = vec![(code.to_string(), adopt_grids(&src, &plan))];
     same_plan(q, &plans)?;
-    Ok(s.store.adopt_plans(&p.access, &plans).await?)
+    Ok(s.store.adopt_plans(&p.access, &plans, q.staff()).await?)
 }
 
 /// A plan as the store adopts it: grid codes and compound ids.
@@ -944,7 +988,7 @@ async fn adopt_street_with(
         )));
     }
     same_plan(q, &plans)?;
-    Ok(s.store.adopt_plans(&p.access, &plans).await?)
+    Ok(s.store.adopt_plans(&p.access, &plans, q.staff()).await?)
 }
 
 async fn adopt_street(

@@ -685,13 +685,35 @@ async fn adopting_takes_the_plan_the_page_showed_or_nothing() {
     let r = app
         .form(
             &format!("/plan/communities/{community}/adopt"),
-            &[("min", "500"), ("max", "600"), ("plan", &now)],
+            &[
+                ("min", "500"),
+                ("max", "600"),
+                ("plan", &now),
+                ("staff_follow", "on"),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
-    assert_eq!(
-        live_grids(&app, community).await,
-        planned_grids(&app, community).await
+    let live = live_grids(&app, community).await;
+    assert_eq!(live, planned_grids(&app, community).await);
+    // With the box ticked, every grid posting still open is on a live grid.
+    let staff = app
+        .get(&format!("/api/communities/{community}/staff"))
+        .await
+        .json();
+    for a in staff.as_array().unwrap() {
+        if a["valid_to"].is_null() && a["post_level"] == "grid" {
+            assert!(live.contains(a["post_code"].as_str().unwrap()), "{a}");
+        }
+    }
+    assert!(
+        staff
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["valid_to"].is_null()
+                && a["valid_from"] == wangge_store::today().to_string().as_str()),
+        "someone followed their households"
     );
 }
 
@@ -1416,4 +1438,115 @@ async fn a_community_without_compounds_is_told_what_to_do_first() {
     let street = app.get("/plan/streets/370725001?min=500&max=600").await;
     assert_eq!(street.status, StatusCode::OK);
     assert!(!street.text().contains("未画入地图"));
+}
+
+#[tokio::test]
+async fn staff_may_follow_their_households_into_the_new_grids() {
+    let app = TestApp::demo().await;
+    let street = "370725001";
+    let overview = app.overview().await;
+    let communities: Vec<String> = overview["streets"][0]["communities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["code"].as_str().unwrap().to_string())
+        .collect();
+    // Every compound's grid and households, and every grid posting, before.
+    let mut compounds = Vec::new();
+    let mut postings = Vec::new();
+    for c in &communities {
+        let page = app.get(&format!("/api/communities/{c}")).await.json();
+        for m in page["compounds"].as_array().unwrap() {
+            compounds.push((
+                m["id"].as_str().unwrap().to_string(),
+                m["grid_code"].as_str().unwrap_or("").to_string(),
+                m["households"].as_i64().unwrap(),
+            ));
+        }
+        let staff = app.get(&format!("/api/communities/{c}/staff")).await.json();
+        for a in staff.as_array().unwrap() {
+            if a["valid_to"].is_null() && a["post_level"] == "grid" {
+                postings.push((
+                    a["person_name"].as_str().unwrap().to_string(),
+                    a["role"].as_str().unwrap().to_string(),
+                    a["post_code"].as_str().unwrap().to_string(),
+                ));
+            }
+        }
+    }
+    let page = app
+        .get(&format!("/plan/streets/{street}?min=500&max=600"))
+        .await
+        .text();
+    assert!(page.contains("勾选“人员随网格调入”则其中"), "{page}");
+    assert!(page.contains(r#"name="staff_follow""#));
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/plan/streets/{street}/adopt"),
+            serde_json::json!({"min": 500, "max": 600, "staff_follow": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let summary = r.json();
+    assert!(
+        !summary["staff_moved"].as_array().unwrap().is_empty(),
+        "{summary}"
+    );
+    // Where each compound went now.
+    let mut now = std::collections::HashMap::new();
+    let mut live = HashSet::new();
+    let mut after = Vec::new();
+    for c in &communities {
+        let page = app.get(&format!("/api/communities/{c}")).await.json();
+        for m in page["compounds"].as_array().unwrap() {
+            now.insert(
+                m["id"].as_str().unwrap().to_string(),
+                m["grid_code"].as_str().unwrap().to_string(),
+            );
+        }
+        live.extend(live_grids(&app, c).await);
+        let staff = app.get(&format!("/api/communities/{c}/staff")).await.json();
+        after.extend(staff.as_array().unwrap().iter().cloned());
+    }
+    let today = wangge_store::today().to_string();
+    let mut followed = 0;
+    for (name, role, post) in &postings {
+        if live.contains(post) {
+            continue;
+        }
+        // The grid that took most of the retired grid's households (lowest code on a tie).
+        let mut shares: std::collections::BTreeMap<&str, i64> = Default::default();
+        for (id, from, h) in &compounds {
+            if from == post {
+                *shares.entry(now[id].as_str()).or_default() += h;
+            }
+        }
+        let heir = shares
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+            .map(|(g, _)| g.to_string())
+            .unwrap();
+        let at = |p: &str, open: bool| {
+            after.iter().any(|a| {
+                a["person_name"] == name.as_str()
+                    && a["role"] == role.as_str()
+                    && a["post_code"] == p
+                    && (a["valid_to"].is_null() == open)
+            })
+        };
+        assert!(at(post, false), "{name}'s posting at {post} ended");
+        assert!(at(&heir, true), "{name} ({role}) now posted at {heir}");
+        assert!(after.iter().any(|a| a["person_name"] == name.as_str()
+            && a["post_code"] == heir.as_str()
+            && a["valid_from"] == today.as_str()));
+        followed += 1;
+    }
+    assert!(followed > 0);
+    assert_eq!(
+        summary["staff_moved"].as_array().unwrap().len()
+            + summary["staff_ended"].as_array().unwrap().len(),
+        followed,
+        "every posting on a retired grid is either moved or ended"
+    );
 }
