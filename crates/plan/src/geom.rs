@@ -96,6 +96,38 @@ impl BBox {
     }
 }
 
+/// Whether a point could be longitude/latitude (else planar, e.g. metres).
+pub fn looks_lonlat(q: &Pt) -> bool {
+    q[0].abs() <= 180.0 && q[1].abs() <= 90.0
+}
+
+/// The stretches of a line that come into a box: runs of consecutive segments whose own box
+/// meets it (a segment crossing the box with both ends outside is kept).
+pub fn clip_to_box(line: &[Pt], bb: &BBox) -> Vec<Vec<Pt>> {
+    let meets = |a: Pt, b: Pt| {
+        a[0].min(b[0]) <= bb.max[0]
+            && a[0].max(b[0]) >= bb.min[0]
+            && a[1].min(b[1]) <= bb.max[1]
+            && a[1].max(b[1]) >= bb.min[1]
+    };
+    let mut out = Vec::new();
+    let mut run: Vec<Pt> = Vec::new();
+    for w in line.windows(2) {
+        if meets(w[0], w[1]) {
+            if run.is_empty() {
+                run.push(w[0]);
+            }
+            run.push(w[1]);
+        } else if !run.is_empty() {
+            out.push(std::mem::take(&mut run));
+        }
+    }
+    if !run.is_empty() {
+        out.push(run);
+    }
+    out
+}
+
 fn orient(a: Pt, b: Pt, c: Pt) -> f64 {
     (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
 }
@@ -180,6 +212,30 @@ pub fn convex_hull(mut pts: Vec<Pt>) -> Vec<Pt> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_are_clipped_to_the_stretches_that_meet_a_box() {
+        let bb = BBox {
+            min: [0.0, 0.0],
+            max: [10.0, 10.0],
+        };
+        // In, out (far away), back in across the box with both ends outside.
+        let line = [
+            [5.0, 5.0],
+            [5.0, 50.0],
+            [50.0, 50.0],
+            [50.0, 5.0],
+            [-20.0, 5.0],
+        ];
+        assert_eq!(
+            clip_to_box(&line, &bb),
+            vec![
+                vec![[5.0, 5.0], [5.0, 50.0]],
+                vec![[50.0, 5.0], [-20.0, 5.0]]
+            ]
+        );
+        assert!(clip_to_box(&line, &BBox::empty()).is_empty());
+    }
 
     #[test]
     fn square_area_and_centroid() {

@@ -53,12 +53,25 @@ pub enum Geometry {
 impl Geometry {
     /// Whether every coordinate could be longitude/latitude (else planar, e.g. metres).
     pub fn looks_lonlat(&self) -> bool {
-        let ok = |q: &Pt| q[0].abs() <= 180.0 && q[1].abs() <= 90.0;
+        self.points().all(geom::looks_lonlat)
+    }
+
+    /// Every coordinate: the rings' vertices, or the point.
+    pub fn points(&self) -> Box<dyn Iterator<Item = &Pt> + '_> {
         match self {
-            Geometry::Polygons(p) => p.iter().flatten().flatten().all(ok),
-            Geometry::Point(q) => ok(q),
+            Geometry::Polygons(p) => Box::new(p.iter().flatten().flatten()),
+            Geometry::Point(q) => Box::new(std::iter::once(q)),
         }
     }
+}
+
+/// The box around the compounds' outlines and points.
+pub fn bbox_of(compounds: &[Compound]) -> geom::BBox {
+    let mut bb = geom::BBox::empty();
+    for p in compounds.iter().flat_map(|c| c.geometry.points()) {
+        bb.add(*p);
+    }
+    bb
 }
 
 /// A compound (小区) or village: the unit that is never split.

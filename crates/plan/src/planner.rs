@@ -212,19 +212,7 @@ pub(crate) struct Prepared {
 impl Prepared {
     fn new(input: &Input, _lo: i64, hi: i64) -> Self {
         let n = input.compounds.len();
-        let mut bb = BBox::empty();
-        for c in &input.compounds {
-            match &c.geometry {
-                Geometry::Point(p) => bb.add(*p),
-                Geometry::Polygons(polys) => {
-                    for ring in polys.iter().flatten() {
-                        for p in ring {
-                            bb.add(*p);
-                        }
-                    }
-                }
-            }
-        }
+        let bb = crate::bbox_of(&input.compounds);
         let proj = Projection::for_bbox(&bb);
         let mut x = Vec::with_capacity(n);
         let mut y = Vec::with_capacity(n);

@@ -273,9 +273,7 @@ fn input_of(src: &PlanSource, gap: Option<f64>) -> Result<Input, AppError> {
     let adjacency = geojson::derive_adjacency(&compounds, tolerance);
     let lines = barrier_lines(src);
     for (b, line) in &lines {
-        let in_lonlat = line
-            .iter()
-            .all(|q| q[0].abs() <= 180.0 && q[1].abs() <= 90.0);
+        let in_lonlat = line.iter().all(wangge_plan::geom::looks_lonlat);
         if !compounds.is_empty() && in_lonlat != lonlat {
             return Err(AppError::Conflict(format!(
                 "街路河界线“{}”的坐标系与小区边界不一致（{}），请在街道的“街路河界线”页重新导入",
@@ -288,7 +286,7 @@ fn input_of(src: &PlanSource, gap: Option<f64>) -> Result<Input, AppError> {
             )));
         }
     }
-    let barriers = near(lines, &bbox_of(&compounds))
+    let barriers = near(lines, &wangge_plan::bbox_of(&compounds))
         .into_iter()
         .map(|(_, l)| l)
         .collect();
@@ -316,22 +314,6 @@ fn barrier_lines(src: &PlanSource) -> Vec<(&wangge_store::Barrier, Vec<wangge_pl
         .collect()
 }
 
-/// The box around the compounds' outlines (and points).
-fn bbox_of(compounds: &[Compound]) -> wangge_plan::geom::BBox {
-    let mut bb = wangge_plan::geom::BBox::empty();
-    for c in compounds {
-        match &c.geometry {
-            wangge_plan::Geometry::Polygons(ps) => {
-                for p in ps.iter().flatten().flatten() {
-                    bb.add(*p);
-                }
-            }
-            wangge_plan::Geometry::Point(p) => bb.add(*p),
-        }
-    }
-    bb
-}
-
 /// The stretches of barrier lines that come into a box: a street's road network is large
 /// and a community small. Nothing outside the compounds' box can cut two of them apart; a map
 /// shows a little more (its frame is square), so it asks with a larger box.
@@ -339,30 +321,14 @@ fn near<'a>(
     lines: Vec<(&'a wangge_store::Barrier, Vec<wangge_plan::Pt>)>,
     bb: &wangge_plan::geom::BBox,
 ) -> Vec<(&'a wangge_store::Barrier, Vec<wangge_plan::Pt>)> {
-    let meets = |a: wangge_plan::Pt, b: wangge_plan::Pt| {
-        a[0].min(b[0]) <= bb.max[0]
-            && a[0].max(b[0]) >= bb.min[0]
-            && a[1].min(b[1]) <= bb.max[1]
-            && a[1].max(b[1]) >= bb.min[1]
-    };
-    let mut out = Vec::new();
-    for (b, line) in lines {
-        let mut run: Vec<wangge_plan::Pt> = Vec::new();
-        for w in line.windows(2) {
-            if meets(w[0], w[1]) {
-                if run.is_empty() {
-                    run.push(w[0]);
-                }
-                run.push(w[1]);
-            } else if !run.is_empty() {
-                out.push((b, std::mem::take(&mut run)));
-            }
-        }
-        if !run.is_empty() {
-            out.push((b, run));
-        }
-    }
-    out
+    lines
+        .into_iter()
+        .flat_map(|(b, line)| {
+            wangge_plan::geom::clip_to_box(&line, bb)
+                .into_iter()
+                .map(move |run| (b, run))
+        })
+        .collect()
 }
 
 /// A compound drawn on a map: its outline as an SVG path (every ring; holes by the even-odd
@@ -414,7 +380,7 @@ fn map(
     codes: &[String],
     barriers: &[(&wangge_store::Barrier, Vec<wangge_plan::Pt>)],
 ) -> MapView {
-    let bb = bbox_of(&input.compounds);
+    let bb = wangge_plan::bbox_of(&input.compounds);
     let proj = wangge_plan::geom::Projection::for_bbox(&bb);
     let (lo, hi) = (proj.apply(bb.min), proj.apply(bb.max));
     let span = (hi[0] - lo[0]).max(hi[1] - lo[1]);
@@ -871,7 +837,7 @@ fn maps(
     }
     // The map's frame is as wide as the longer side: a box that much larger on every side
     // keeps whatever may show (the SVG cuts the rest).
-    let mut frame = bbox_of(&all.compounds);
+    let mut frame = wangge_plan::bbox_of(&all.compounds);
     let pad = frame.width().max(frame.height());
     frame.min = [frame.min[0] - pad, frame.min[1] - pad];
     frame.max = [frame.max[0] + pad, frame.max[1] + pad];
