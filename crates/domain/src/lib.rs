@@ -10,6 +10,7 @@ pub mod demo;
 pub mod people;
 pub mod place;
 pub mod policy;
+pub mod redraw;
 pub mod registry;
 
 pub use code::{CodeError, CommunityCode, CountyCode, GridCode, StreetCode};

@@ -2,12 +2,13 @@
 //! grids and geometry, and the codes ever used there), and adopting a plan: new grids created,
 //! compounds moved, grids no longer used retired — history kept, codes never reused.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use sea_orm::TransactionTrait;
 use serde::Serialize;
 use wangge_domain::access::{Access, Permission};
-use wangge_domain::{CompoundKind, GridCode, GridKind};
+use wangge_domain::redraw::{self, Moved, Traits};
+use wangge_domain::{CompoundKind, GridCode, GridKind, Tier};
 
 use crate::db::{all, exec, get};
 use crate::{Result, Store, StoreError, today};
@@ -378,14 +379,17 @@ async fn apply_plan(
         vec![community.into()],
     )
     .await?;
-    let mut traits = HashMap::new();
+    let mut current: Vec<(String, Traits)> = Vec::with_capacity(rows.len());
     for r in &rows {
-        traits.insert(
-            get::<String>(r, "code")?,
-            (get::<String>(r, "kind")?, get::<Option<String>>(r, "tier")?),
-        );
+        let kind = GridKind::parse(&get::<String>(r, "kind")?).unwrap_or(GridKind::Urban);
+        let tier = get::<Option<String>>(r, "tier")?.and_then(|t| Tier::parse(&t).ok());
+        current.push((get(r, "code")?, (kind, tier)));
     }
-    let inherited = heritage(source, grids, &traits);
+    let moved = moves(source, grids);
+    let inherited = redraw::heritage(
+        &moved,
+        &current.iter().map(|(c, t)| (c.as_str(), *t)).collect(),
+    );
     for g in grids {
         if live.contains(&&g.code) {
             summary.kept += 1;
@@ -393,8 +397,8 @@ async fn apply_plan(
             let seq = &g.code[g.code.len() - 3..];
             let (kind, tier) = inherited
                 .get(g.code.as_str())
-                .cloned()
-                .unwrap_or_else(|| (GridKind::Urban.key().to_string(), None));
+                .copied()
+                .unwrap_or((GridKind::Urban, None));
             exec(
                 tx,
                 "INSERT INTO grid (code, county_code, community_code, name, kind, tier, valid_from) \
@@ -408,8 +412,8 @@ async fn apply_plan(
                         seq.parse().unwrap_or(0),
                     )
                     .into(),
-                    kind.into(),
-                    tier.into(),
+                    kind.key().into(),
+                    tier.map(|t| t.key()).into(),
                     day.clone().into(),
                 ],
             )
@@ -471,7 +475,7 @@ async fn apply_plan(
             )
             .await?;
             let heir = match staff_on_retired {
-                StaffOnRetired::Follow => main_successor(source, grids, code),
+                StaffOnRetired::Follow => redraw::main_successor(&moved, code),
                 StaffOnRetired::End => None,
             };
             for r in &staff {
@@ -497,25 +501,6 @@ async fn apply_plan(
     }
     crate::registry::refresh_community(tx, community).await?;
     Ok(summary)
-}
-
-/// The plan grid that takes most of a current grid's households (by its compounds; the
-/// lowest code on a tie), if any.
-fn main_successor<'a>(source: &PlanSource, grids: &'a [AdoptGrid], from: &str) -> Option<&'a str> {
-    let mut shares: BTreeMap<&str, i64> = BTreeMap::new();
-    for g in grids {
-        for m in &g.compounds {
-            if let Some(c) = source.compounds.iter().find(|c| &c.id == m)
-                && c.grid_code.as_deref() == Some(from)
-            {
-                *shares.entry(g.code.as_str()).or_default() += c.households.max(0);
-            }
-        }
-    }
-    shares
-        .into_iter()
-        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
-        .map(|(code, _)| code)
 }
 
 /// Posts a person of an ended grid posting (`r`: person_id, person_name, role) at grid `to`
@@ -563,83 +548,26 @@ async fn post_again(
     Ok(true)
 }
 
-/// The kind (城市 / 农村网格) and tier (建设标准) of each new grid of a plan, handed on from
-/// the grids it replaces. Kind: that of the current grid most of its households come from; a
-/// grid made only of compounds that had no grid is rural when most of its households live in
-/// villages or residents' groups. Tier: a replaced grid's tier goes to the one new grid that
-/// takes most of its households (a 示范 grid split in two stays one 示范 grid), and a new grid
-/// heir to several takes the tier of the one it takes most households from; a grid kept keeps
-/// its own tier, hands on none and inherits none.
-fn heritage(
-    source: &PlanSource,
-    grids: &[AdoptGrid],
-    traits: &HashMap<String, (String, Option<String>)>,
-) -> HashMap<String, (String, Option<String>)> {
+/// The plan's compounds, where they are and where they go (see [`wangge_domain::redraw`]).
+fn moves<'a>(source: &'a PlanSource, grids: &'a [AdoptGrid]) -> Vec<Moved<'a>> {
     let by_id: HashMap<&str, &PlanCompound> = source
         .compounds
         .iter()
         .map(|c| (c.id.as_str(), c))
         .collect();
-    // Households flowing from each current grid into each plan grid, in a fixed order.
-    let mut flow: BTreeMap<(&str, &str), i64> = BTreeMap::new();
-    for g in grids {
-        for m in &g.compounds {
-            if let Some(c) = by_id.get(m.as_str())
-                && let Some(from) = c.grid_code.as_deref()
-            {
-                *flow.entry((from, g.code.as_str())).or_default() += c.households.max(0);
-            }
-        }
-    }
-    // Each replaced grid's heir: the new grid taking most of its households (lowest code on
-    // a tie). A grid kept keeps its own tier, so it is nobody's heir.
-    let mut heir: BTreeMap<&str, (&str, i64)> = BTreeMap::new();
-    for (&(from, to), &h) in &flow {
-        if grids.iter().any(|g| g.code == from) || traits.contains_key(to) {
-            continue;
-        }
-        let best = heir.entry(from).or_insert((to, h));
-        if h > best.1 {
-            *best = (to, h);
-        }
-    }
-    let mut out = HashMap::new();
-    for g in grids.iter().filter(|g| !traits.contains_key(&g.code)) {
-        let from_most = flow
-            .iter()
-            .filter(|((_, to), _)| *to == g.code)
-            .max_by(|a, b| a.1.cmp(b.1).then(b.0.0.cmp(a.0.0)))
-            .map(|((from, _), _)| *from);
-        let kind = match from_most.and_then(|f| traits.get(f)) {
-            Some((kind, _)) => kind.clone(),
-            None => {
-                let (mut rural, mut all) = (0i64, 0i64);
-                for m in &g.compounds {
-                    if let Some(c) = by_id.get(m.as_str()) {
-                        all += c.households.max(0);
-                        if c.kind == CompoundKind::Village.key()
-                            || c.kind == CompoundKind::ResidentsGroup.key()
-                        {
-                            rural += c.households.max(0);
-                        }
-                    }
-                }
-                if all > 0 && 2 * rural > all {
-                    GridKind::Rural.key().to_string()
-                } else {
-                    GridKind::Urban.key().to_string()
-                }
-            }
-        };
-        let tier = heir
-            .iter()
-            .filter(|(_, (to, _))| *to == g.code)
-            .max_by(|a, b| a.1.1.cmp(&b.1.1).then(b.0.cmp(a.0)))
-            .and_then(|(from, _)| traits.get(*from))
-            .and_then(|(_, tier)| tier.clone());
-        out.insert(g.code.clone(), (kind, tier));
-    }
-    out
+    grids
+        .iter()
+        .flat_map(|g| g.compounds.iter().map(move |m| (g, m)))
+        .filter_map(|(g, m)| {
+            let c = by_id.get(m.as_str())?;
+            Some(Moved {
+                from: c.grid_code.as_deref(),
+                to: &g.code,
+                households: c.households,
+                kind: CompoundKind::parse(&c.kind).unwrap_or(CompoundKind::Compound),
+            })
+        })
+        .collect()
 }
 
 /// Households and their residents follow the plan: a household registered in a compound goes
@@ -659,6 +587,7 @@ async fn move_people(
             new_grid.insert(m, &g.code);
         }
     }
+    let placed = moves(source, grids);
     let mut moved = 0u64;
     for c in &source.compounds {
         if let Some(&to) = new_grid.get(c.id.as_str())
@@ -682,7 +611,7 @@ async fn move_people(
             continue;
         }
         // Where most of the retired grid's households (by its compounds) went.
-        let Some(to) = main_successor(source, grids, code) else {
+        let Some(to) = redraw::main_successor(&placed, code) else {
             return Err(StoreError::Conflict(format!(
                 "网格 {code} 不再有小区，但仍登记有 {left} 户住户，请先为这些住户登记所在小区"
             )));
@@ -708,75 +637,4 @@ async fn move_people(
         crate::care::people_changed(tx, county, &[code.as_str(), to]).await?;
     }
     Ok(usize::try_from(moved).unwrap_or(usize::MAX))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn compound(id: &str, households: i64, kind: &str, grid: Option<&str>) -> PlanCompound {
-        PlanCompound {
-            id: id.into(),
-            name: id.into(),
-            households,
-            kind: kind.into(),
-            has_property_management: false,
-            grid_code: grid.map(Into::into),
-            geometry: None,
-        }
-    }
-
-    fn grid(code: &str, compounds: &[&str]) -> AdoptGrid {
-        AdoptGrid {
-            code: code.into(),
-            compounds: compounds.iter().map(|c| c.to_string()).collect(),
-        }
-    }
-
-    #[test]
-    fn new_grids_inherit_kind_and_one_heir_takes_a_tier() {
-        let source = PlanSource {
-            community: "370725001001".into(),
-            community_name: "新昌社区".into(),
-            compounds: vec![
-                compound("a", 400, "compound", Some("370725001001001")),
-                compound("b", 300, "compound", Some("370725001001001")),
-                compound("c", 200, "compound", Some("370725001001002")),
-                compound("v", 300, "village", None),
-                compound("w", 100, "compound", None),
-            ],
-            used_codes: vec!["370725001001001".into(), "370725001001002".into()],
-            live_grids: vec![
-                ("370725001001001".into(), "示范网格".into()),
-                ("370725001001002".into(), "二网格".into()),
-            ],
-            barriers: Vec::new(),
-        };
-        let traits: HashMap<String, (String, Option<String>)> = [
-            (
-                "370725001001001".to_string(),
-                ("urban".to_string(), Some("demonstration".to_string())),
-            ),
-            (
-                "370725001001002".to_string(),
-                ("urban".to_string(), Some("basic".to_string())),
-            ),
-        ]
-        .into();
-        // The 示范 grid 001 is split: 400 households stay in the kept grid 002 (which keeps
-        // its own tier), 300 go to the new 003, which carries 示范 on. 004 is made of
-        // compounds that had no grid, mostly a village: rural, no tier.
-        let plan = [
-            grid("370725001001002", &["a", "c"]),
-            grid("370725001001003", &["b"]),
-            grid("370725001001004", &["v", "w"]),
-        ];
-        let h = heritage(&source, &plan, &traits);
-        assert_eq!(h.len(), 2, "kept grids inherit nothing");
-        assert_eq!(
-            h["370725001001003"],
-            ("urban".to_string(), Some("demonstration".to_string()))
-        );
-        assert_eq!(h["370725001001004"], ("rural".to_string(), None));
-    }
 }

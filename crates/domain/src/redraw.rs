@@ -1,0 +1,153 @@
+//! What redrawing a community's grids hands on from the grids it replaces to the grids that
+//! replace them: households registered by grid alone and staff follow a retired grid's main
+//! successor; a new grid takes its kind and tier from its predecessors.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::place::{CompoundKind, GridKind, Tier};
+
+/// One compound as a plan places it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Moved<'a> {
+    /// The grid it is in now, if any.
+    pub from: Option<&'a str>,
+    /// The grid of the plan it goes to.
+    pub to: &'a str,
+    pub households: i64,
+    pub kind: CompoundKind,
+}
+
+/// A grid's kind and tier (建设标准).
+pub type Traits = (GridKind, Option<Tier>);
+
+/// The plan grid that takes most of grid `from`'s households (by its compounds; the lowest
+/// code on a tie), if any.
+pub fn main_successor<'a>(moves: &[Moved<'a>], from: &str) -> Option<&'a str> {
+    let mut shares: BTreeMap<&str, i64> = BTreeMap::new();
+    for m in moves.iter().filter(|m| m.from == Some(from)) {
+        *shares.entry(m.to).or_default() += m.households.max(0);
+    }
+    shares
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
+        .map(|(code, _)| code)
+}
+
+/// The kind and tier of each new grid of a plan (a plan grid whose code is not in `current`,
+/// the live grids' traits), handed on from the grids it replaces.
+///
+/// Kind: that of the current grid most of its households come from; a grid made only of
+/// compounds that had no grid is rural when most of its households live in villages or
+/// residents' groups. Tier: a replaced grid's tier goes to the one new grid that takes most of
+/// its households (a 示范 grid split in two stays one 示范 grid), and a new grid heir to
+/// several takes the tier of the one it takes most households from; a grid kept keeps its
+/// own tier, hands on none and inherits none.
+pub fn heritage<'a>(
+    moves: &[Moved<'a>],
+    current: &HashMap<&str, Traits>,
+) -> HashMap<&'a str, Traits> {
+    let planned: std::collections::BTreeSet<&str> = moves.iter().map(|m| m.to).collect();
+    // Households flowing from each current grid into each plan grid, in a fixed order.
+    let mut flow: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+    for m in moves {
+        if let Some(from) = m.from {
+            *flow.entry((from, m.to)).or_default() += m.households.max(0);
+        }
+    }
+    // Each replaced grid's heir: the new grid taking most of its households (lowest code on
+    // a tie).
+    let mut heir: BTreeMap<&str, (&str, i64)> = BTreeMap::new();
+    for (&(from, to), &h) in &flow {
+        if planned.contains(from) || current.contains_key(to) {
+            continue;
+        }
+        let best = heir.entry(from).or_insert((to, h));
+        if h > best.1 {
+            *best = (to, h);
+        }
+    }
+    let mut out = HashMap::new();
+    for &g in planned.iter().filter(|g| !current.contains_key(**g)) {
+        let from_most = flow
+            .iter()
+            .filter(|((_, to), _)| *to == g)
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.0.cmp(a.0.0)))
+            .map(|((from, _), _)| *from);
+        let kind = match from_most.and_then(|f| current.get(f)) {
+            Some((kind, _)) => *kind,
+            None => {
+                let (mut rural, mut all) = (0i64, 0i64);
+                for m in moves.iter().filter(|m| m.to == g) {
+                    all += m.households.max(0);
+                    if matches!(m.kind, CompoundKind::Village | CompoundKind::ResidentsGroup) {
+                        rural += m.households.max(0);
+                    }
+                }
+                if all > 0 && 2 * rural > all {
+                    GridKind::Rural
+                } else {
+                    GridKind::Urban
+                }
+            }
+        };
+        let tier = heir
+            .iter()
+            .filter(|(_, (to, _))| *to == g)
+            .max_by(|a, b| a.1.1.cmp(&b.1.1).then(b.0.cmp(a.0)))
+            .and_then(|(from, _)| current.get(*from))
+            .and_then(|(_, tier)| *tier);
+        out.insert(g, (kind, tier));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn moved<'a>(
+        from: Option<&'a str>,
+        to: &'a str,
+        households: i64,
+        kind: CompoundKind,
+    ) -> Moved<'a> {
+        Moved {
+            from,
+            to,
+            households,
+            kind,
+        }
+    }
+
+    #[test]
+    fn new_grids_inherit_kind_and_one_heir_takes_a_tier() {
+        let (g1, g2, g3, g4) = (
+            "370725001001001",
+            "370725001001002",
+            "370725001001003",
+            "370725001001004",
+        );
+        let current: HashMap<&str, Traits> = [
+            (g1, (GridKind::Urban, Some(Tier::Demonstration))),
+            (g2, (GridKind::Urban, Some(Tier::Basic))),
+        ]
+        .into();
+        // The 示范 grid 001 is split: 400 households stay in the kept grid 002 (which keeps
+        // its own tier), 300 go to the new 003, which carries 示范 on. 004 is made of
+        // compounds that had no grid, mostly a village: rural, no tier.
+        let moves = [
+            moved(Some(g1), g2, 400, CompoundKind::Compound),
+            moved(Some(g1), g3, 300, CompoundKind::Compound),
+            moved(Some(g2), g2, 200, CompoundKind::Compound),
+            moved(None, g4, 300, CompoundKind::Village),
+            moved(None, g4, 100, CompoundKind::Compound),
+        ];
+        let h = heritage(&moves, &current);
+        assert_eq!(h.len(), 2, "kept grids inherit nothing");
+        assert_eq!(h[g3], (GridKind::Urban, Some(Tier::Demonstration)));
+        assert_eq!(h[g4], (GridKind::Rural, None));
+        // Staff and households registered by grid alone follow 001 to 002 (400 > 300).
+        assert_eq!(main_successor(&moves, g1), Some(g2));
+        assert_eq!(main_successor(&moves, "370725001001009"), None);
+    }
+}
