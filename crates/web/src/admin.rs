@@ -398,7 +398,7 @@ async fn create_account(
 ) -> Result<(String, String), AppError> {
     let username = username.trim();
     if username.is_empty()
-        || username.chars().count() > 32
+        || username.chars().count() > crate::auth::MAX_USERNAME_CHARS
         || !username
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')

@@ -44,6 +44,8 @@ pub const LOCK_SECS: i64 = 15 * 60;
 /// of the window.
 pub const MAX_FAILURES_PER_CLIENT: u32 = 20;
 pub const CLIENT_WINDOW_SECS: i64 = 15 * 60;
+/// The longest username an account may have.
+pub const MAX_USERNAME_CHARS: usize = 32;
 /// Unknown usernames whose failures are counted at once (about 100 bytes each).
 pub const MAX_UNKNOWN_NAMES: usize = 50_000;
 
@@ -80,7 +82,7 @@ impl LoginLimiter {
     /// [`MAX_UNKNOWN_NAMES`] are kept (a name past that is not counted, which an attacker
     /// filling the table gains nothing from: the client limit stops him first).
     fn unknown_failed(&self, name: &str, now: i64) {
-        if name.chars().count() > 32 {
+        if name.chars().count() > MAX_USERNAME_CHARS {
             return;
         }
         if let Ok(mut guard) = self.unknown.lock() {
