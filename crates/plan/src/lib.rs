@@ -17,10 +17,13 @@
 //! - every compound is in exactly one grid; a grid stays inside one community;
 //! - grids are contiguous in the adjacency graph (edges between communities, and edges whose
 //!   centroid-to-centroid segment crosses a barrier line, are dropped first);
-//! - a compound over the ceiling is a grid of its own;
+//! - a compound over the ceiling is a grid of its own, and so is a compound the policy makes a
+//!   grid of its own ([`Input::alone`], e.g. a residents' group in a converted-village
+//!   community);
 //! - no grid is below the floor, except a grid that is a whole *connected group*: a connected
-//!   component of the graph after dropping those edges and the over-ceiling compounds (which
-//!   must stay alone, so they cannot connect anything).
+//!   component of the graph after dropping those edges and the compounds that are grids of
+//!   their own (they cannot connect anything), or a compound the policy makes a grid of its
+//!   own.
 //!
 //! ## Objective, in order
 //! as many grids in band as possible; grids over the ceiling as close to it as possible;
@@ -107,6 +110,11 @@ pub struct Input {
     pub current: Vec<CurrentGrid>,
     /// Codes of retired grids: their sequences are never reused.
     pub retired_codes: Vec<String>,
+    /// Compounds (indices into `compounds`) that the policy makes a grid of their own whatever
+    /// their households, e.g. each residents' group under 涉农社区以居民小组为一个网格. Like a
+    /// compound over the ceiling, such a compound connects nothing, and the band does not
+    /// apply to its grid ([`Reason::OwnGrid`]).
+    pub alone: Vec<usize>,
 }
 
 /// The policy band: a grid is in band when `min <= households <= max`.
@@ -141,6 +149,9 @@ pub enum Reason {
     /// Several compounds over the ceiling: no split into parts at or above the floor was found
     /// (e.g. small compounds hanging off a grid that is already full).
     MergedOverCeiling,
+    /// A compound the policy makes a grid of its own ([`Input::alone`]): the band does not
+    /// apply to it.
+    OwnGrid,
 }
 
 impl Reason {
@@ -150,6 +161,7 @@ impl Reason {
             Reason::OversizedCompound => "oversized_compound",
             Reason::SmallGroup => "small_group",
             Reason::MergedOverCeiling => "merged_over_ceiling",
+            Reason::OwnGrid => "own_grid",
         }
     }
     /// User message (zh-CN).
@@ -158,6 +170,7 @@ impl Reason {
             Reason::OversizedCompound => "单个小区户数超过上限，单独成格",
             Reason::SmallGroup => "相连小区总户数不足下限（被社区边界、街路河或超大小区隔开）",
             Reason::MergedOverCeiling => "多个小区合并后超过上限，无法拆分成均达下限的网格",
+            Reason::OwnGrid => "按政策单独成格（如涉农社区以居民小组为一个网格），不适用户数标准",
         }
     }
 }
@@ -198,12 +211,18 @@ pub struct Summary {
     pub oversized_single: usize,
     pub small_group: usize,
     pub merged_over_ceiling: usize,
-    /// Grids that are not a single compound over the ceiling.
+    /// Grids that are one compound the policy makes a grid of its own ([`Input::alone`]).
+    pub own_grid: usize,
+    /// Grids the band applies to and the planner shapes: all grids except a single compound
+    /// over the ceiling and a compound the policy makes a grid of its own.
     pub eligible: usize,
     /// Households living in in-band grids.
     pub households_in_band: i64,
     /// Households of the largest grid made of two or more compounds.
     pub largest_multi_compound: i64,
+    /// Households above the ceiling, summed over the grids of several compounds over it: what
+    /// rule 2 of the objective keeps small.
+    pub merged_excess: i64,
     /// Upper bound on the number of grids that can be in band on this instance: per connected
     /// group, the proven optimum where it is known (see [`Summary::proven_groups`]), otherwise
     /// `B + ⌊S / min⌋` (see [`planner`]).
@@ -222,7 +241,8 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// In-band grids / eligible grids (grids that are not a single oversized compound).
+    /// In-band grids / eligible grids (grids that are not a single oversized compound, nor a
+    /// compound the policy makes a grid of its own).
     pub fn in_band_share(&self) -> f64 {
         if self.eligible == 0 {
             1.0
@@ -250,7 +270,7 @@ impl fmt::Display for Summary {
         writeln!(f, "| 网格数 | {} |", self.grids)?;
         writeln!(
             f,
-            "| 户数在标准内的网格 | {} / {}（{:.1}%，不计单个超大小区） |",
+            "| 户数在标准内的网格 | {} / {}（{:.1}%，不计单个超大小区和按政策单独成格的） |",
             self.in_band,
             self.eligible,
             100.0 * self.in_band_share()
@@ -266,6 +286,12 @@ impl fmt::Display for Summary {
         writeln!(f, "| 单个小区超上限 | {} |", self.oversized_single)?;
         writeln!(f, "| 相连小区不足下限 | {} |", self.small_group)?;
         writeln!(f, "| 多小区合并超上限 | {} |", self.merged_over_ceiling)?;
+        if self.merged_over_ceiling > 0 {
+            writeln!(f, "| 其超出上限的户数合计 | {} |", self.merged_excess)?;
+        }
+        if self.own_grid > 0 {
+            writeln!(f, "| 按政策单独成格 | {} |", self.own_grid)?;
+        }
         writeln!(
             f,
             "| 住在标准内网格的户数 | {}（{:.1}%） |",
@@ -317,6 +343,12 @@ pub enum PlanError {
         id: String,
         households: i64,
         max: i64,
+    },
+    #[error("单独成格的第 {position} 项引用了不存在的小区序号 {index}（共 {count} 个小区）")]
+    BadAlone {
+        position: usize,
+        index: usize,
+        count: usize,
     },
     #[error("相邻关系第 {edge} 条边引用了不存在的小区序号 {index}（共 {count} 个小区）")]
     BadEdge {

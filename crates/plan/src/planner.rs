@@ -2,8 +2,9 @@
 //!
 //! 1. **Graph.** Compounds are nodes weighted by households. Adjacency edges are kept only
 //!    between two compounds of the same community, when the segment between their centroids
-//!    crosses no barrier line, and when neither compound is over the ceiling (such a compound is
-//!    always a grid of its own, so it connects nothing). The connected components of this graph
+//!    crosses no barrier line, and when neither compound is *alone*: over the ceiling, or made a
+//!    grid of its own by the policy ([`crate::Input::alone`]); such a compound is always a grid
+//!    of its own, so it connects nothing. The connected components of this graph
 //!    are the *connected groups*; each is planned independently.
 //! 2. **Current grids.** A current grid that is valid (known compounds, one community,
 //!    contiguous, not overlapping another) and in band is kept as it is, with its code. The
@@ -16,12 +17,14 @@
 //! 4. **Local repair.** For every grid outside the band: move a boundary compound in or out,
 //!    or re-partition the union with a neighbouring grid (multi-start growing, up to three
 //!    parts), whichever improves the score most; repeat until nothing improves. Scores:
-//!    in band +1, over the ceiling −0.05 − 0.2·excess/households, below the floor
-//!    −3 + ½·households/floor.
+//!    in band +1, over the ceiling −0.05 − 0.2·excess/ceiling, below the floor
+//!    −3 + ½·households/floor. The excess counts in households, not as a share of the grid:
+//!    as a share, one grid of 1,600 at 200–300 scored better than five of 320.
 //! 5. **Feasibility.** A grid still below the floor is merged into the neighbour where the merge
 //!    costs least, so no grid is below the floor unless it is a whole connected group.
 //!    Steps 3–5 run several times per group (other sweep directions and tie-breaking) and the
-//!    best result is kept; they stop early when a result reaches the group's upper bound.
+//!    result with the most grids in band is kept (then the best score); they stop early when a
+//!    result reaches the group's upper bound.
 //! 6. **Exact search.** When the best result stays below the group's upper bound and the group
 //!    has at most 64 compounds, [`crate::exact`] looks for a partition with more in-band grids
 //!    (within a budget of search nodes) and replaces the result if it finds one. On generated
@@ -29,7 +32,13 @@
 //! 7. **Splitting.** A grid of several compounds still over the ceiling is split in two where
 //!    both parts reach the floor and score better (in band, or less over the ceiling), and
 //!    again in its parts (rule 2 of the objective; without it, re-planning an adopted plan
-//!    could split such a grid the second time, as it did on the demo county).
+//!    could split such a grid the second time, as it did on the demo county). Among splits
+//!    that score the same, the one with a part nearest the ceiling is taken, so the rest can
+//!    split again. Then two neighbouring grids over the ceiling are split again as one, where
+//!    that scores better (480 + 480 of six 160-household compounds become 320 + 320 + 320).
+//!    Candidate parts are prefixes of a breadth-first order from a start compound (every
+//!    compound, or 64 spread over a larger grid); whether each remainder is connected comes
+//!    from one union-find pass over the order, built from its end.
 //! 8. **Codes.** Grids keep the code of the current grid holding more than half of their
 //!    households (and of whose households they hold more than half). New grids are numbered per
 //!    community in reading order — rows north→south, each row west→east — starting above the
@@ -64,6 +73,10 @@ const ATTEMPTS: u64 = 10;
 const PATIENCE: u64 = 4;
 /// Depth of the recursive split search (parts found one after another).
 const MAX_SPLIT_DEPTH: u32 = 12;
+/// Passes over neighbouring grids over the ceiling, re-splitting their union.
+const MAX_RESPLIT_PASSES: usize = 3;
+/// Start compounds tried when splitting one grid in two.
+const MAX_SPLIT_STARTS: usize = 64;
 /// Search nodes the exact search may spend on a group the heuristic left below its bound.
 const EXACT_BUDGET: u64 = 100_000;
 
@@ -102,6 +115,15 @@ pub fn plan_with_progress(
             });
         }
     }
+    for (k, &idx) in input.alone.iter().enumerate() {
+        if idx >= n {
+            return Err(PlanError::BadAlone {
+                position: k + 1,
+                index: idx,
+                count: n,
+            });
+        }
+    }
     for (k, &(a, b)) in input.adjacency.iter().enumerate() {
         for idx in [a, b] {
             if idx >= n {
@@ -121,15 +143,15 @@ pub fn plan_with_progress(
     let current = validate_current(input, &prep, &mut warnings);
     for cg in current.iter().filter(|c| c.valid) {
         let w: i64 = cg.members.iter().map(|&v| prep.h[v as usize]).sum();
-        if lo <= w && w <= hi && !cg.members.iter().any(|&v| prep.oversized[v as usize]) {
+        if lo <= w && w <= hi && !cg.members.iter().any(|&v| prep.alone[v as usize]) {
             let id = work.new_grid(cg.members.clone(), true);
             let _ = id;
         }
     }
 
-    // Oversized compounds: alone.
+    // Compounds over the ceiling or made a grid of their own by the policy: alone.
     for v in 0..n {
-        if prep.oversized[v] && work.part[v] == NONE {
+        if prep.alone[v] && work.part[v] == NONE {
             work.new_grid(vec![v as u32], false);
         }
     }
@@ -142,7 +164,9 @@ pub fn plan_with_progress(
     let whole_groups = !work.grids.iter().any(|g| g.locked);
     let mut optima = Vec::with_capacity(free_comps.len());
     for comp in &free_comps {
+        let first = work.grids.len();
         optima.push(work.plan_component(comp));
+        work.keep_current_unless_worse(comp, first, &current);
         done += comp.len();
         progress(done, n);
     }
@@ -157,7 +181,7 @@ pub fn plan_with_progress(
     let full_comps = if whole_groups {
         free_comps
     } else {
-        components(&prep, |v| !prep.oversized[v])
+        components(&prep, |v| !prep.alone[v])
     };
     let (mut upper_bound, mut groups, mut proven_groups) = (0usize, 0usize, 0usize);
     for (i, comp) in full_comps.iter().enumerate() {
@@ -202,7 +226,10 @@ pub(crate) struct Prepared {
     pub area: Vec<f64>,
     pub community: Vec<u32>,
     pub community_names: Vec<Option<String>>,
-    pub oversized: Vec<bool>,
+    /// Made a grid of its own by the policy ([`crate::Input::alone`]).
+    pub own: Vec<bool>,
+    /// A grid of its own: over the ceiling, or by the policy.
+    pub alone: Vec<bool>,
     pub off: Vec<u32>,
     pub nbr: Vec<u32>,
     /// Centroids in input coordinates.
@@ -287,11 +314,16 @@ impl Prepared {
             .collect();
         let h: Vec<i64> = input.compounds.iter().map(|c| c.households).collect();
         let oversized: Vec<bool> = h.iter().map(|&v| v > hi).collect();
+        let mut own = vec![false; n];
+        for &v in &input.alone {
+            own[v] = true;
+        }
+        let alone: Vec<bool> = (0..n).map(|v| oversized[v] || own[v]).collect();
 
         let barriers = BarrierIndex::new(&input.barriers, &proj);
         let mut edges: Vec<(u32, u32)> = Vec::with_capacity(input.adjacency.len() * 2);
         for &(a, b) in &input.adjacency {
-            if a == b || community[a] != community[b] || oversized[a] || oversized[b] {
+            if a == b || community[a] != community[b] || alone[a] || alone[b] {
                 continue;
             }
             if barriers.crosses([x[a], y[a]], [x[b], y[b]]) {
@@ -317,7 +349,8 @@ impl Prepared {
             area,
             community,
             community_names,
-            oversized,
+            own,
+            alone,
             off,
             nbr,
             centroid,
@@ -527,12 +560,114 @@ impl<'a> Work<'a> {
     /// of a breadth-first order from each compound (connected by construction) whose
     /// remainder is connected.
     fn split_over_ceiling(&mut self) {
-        let mut todo: Vec<u32> = (0..self.grids.len() as u32)
-            .filter(|&g| {
-                let g = &self.grids[g as usize];
-                g.alive && !g.locked && g.m.len() > 1 && g.w > self.hi
-            })
+        let todo: Vec<u32> = (0..self.grids.len() as u32)
+            .filter(|&g| self.over_and_free(g))
             .collect();
+        self.split_all(todo);
+        // Two neighbouring grids over the ceiling: their union split again may come closer to
+        // it (three compounds of 160 and three of 160 at 200–300 make 480 and 480; the six
+        // make three grids of 320). No single split of either grid shows it.
+        for _pass in 0..MAX_RESPLIT_PASSES {
+            let mut changed = false;
+            for a in 0..self.grids.len() as u32 {
+                if !self.over_and_free(a) {
+                    continue;
+                }
+                // The neighbours as they are now: after a re-split, `a` is another grid.
+                for b in self.neighbour_grids(a) {
+                    if b < a || !self.over_and_free(b) {
+                        continue;
+                    }
+                    let (ga, gb) = (&self.grids[a as usize], &self.grids[b as usize]);
+                    let before = self.score(ga.w, false) + self.score(gb.w, false);
+                    let mut union = ga.m.clone();
+                    union.extend_from_slice(&gb.m);
+                    let parts = self.split_fully(union);
+                    let after: f64 = parts
+                        .iter()
+                        .map(|p| self.score(p.iter().map(|&v| self.p.h[v as usize]).sum(), false))
+                        .sum();
+                    if after > before + 1e-9 {
+                        let mut parts = parts.into_iter();
+                        for g in [a, b] {
+                            let m = parts.next().unwrap_or_default();
+                            self.set_members(g, m);
+                        }
+                        for m in parts {
+                            self.new_grid(m, false);
+                        }
+                        changed = true;
+                        break;
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+    }
+
+    /// Stability, the last rule of the objective: where the current grids cover `comp` (its
+    /// compounds exactly, none below the floor), and the grids just planned for it (from
+    /// `first` on) have no more grids in band and score no better, the current grids stay.
+    /// Without it, re-planning an adopted plan could reshuffle grids over the ceiling.
+    fn keep_current_unless_worse(&mut self, comp: &[u32], first: usize, current: &[CurrentInfo]) {
+        let inside: HashSet<u32> = comp.iter().copied().collect();
+        let mut covered = 0;
+        let mut cur: Vec<&Vec<u32>> = Vec::new();
+        for c in current.iter().filter(|c| c.valid) {
+            let n_in = c.members.iter().filter(|v| inside.contains(v)).count();
+            if n_in == 0 {
+                continue;
+            }
+            if n_in != c.members.len() {
+                return; // a current grid reaches outside the piece planned
+            }
+            covered += n_in;
+            cur.push(&c.members);
+        }
+        if covered != comp.len() {
+            return;
+        }
+        let quality = |sets: &mut dyn Iterator<Item = i64>| {
+            sets.fold((0usize, 0.0), |(k, sc), w| {
+                (
+                    k + usize::from(self.lo <= w && w <= self.hi),
+                    sc + self.score(w, false),
+                )
+            })
+        };
+        let weights: Vec<i64> = cur
+            .iter()
+            .map(|m| m.iter().map(|&v| self.p.h[v as usize]).sum())
+            .collect();
+        if weights.iter().any(|&w| w < self.lo) {
+            return;
+        }
+        let (ck, cs) = quality(&mut weights.iter().copied());
+        let planned: Vec<u32> = (first as u32..self.grids.len() as u32)
+            .filter(|&g| self.grids[g as usize].alive && !self.grids[g as usize].m.is_empty())
+            .collect();
+        let (pk, ps) = quality(&mut planned.iter().map(|&g| self.grids[g as usize].w));
+        if pk > ck || (pk == ck && ps > cs + 1e-9) {
+            return;
+        }
+        for g in planned {
+            self.set_members(g, Vec::new());
+        }
+        for m in cur {
+            self.new_grid(m.clone(), false);
+        }
+    }
+
+    /// A grid of several compounds over the ceiling that the planner may change.
+    fn over_and_free(&self, g: u32) -> bool {
+        let g = &self.grids[g as usize];
+        g.alive && !g.locked && g.m.len() > 1 && g.w > self.hi
+    }
+
+    /// Splits the grids `todo` in two, and their parts again, while a split scores better.
+    fn split_all(&mut self, mut todo: Vec<u32>) {
         while let Some(g) = todo.pop() {
             let (m, w) = (self.grids[g as usize].m.clone(), self.grids[g as usize].w);
             if m.len() < 2 || w <= self.hi || w < 2 * self.lo {
@@ -542,74 +677,136 @@ impl<'a> Work<'a> {
                 continue;
             };
             let rest: Vec<u32> = m.iter().copied().filter(|v| !part.contains(v)).collect();
-            let wp: i64 = part.iter().map(|&v| self.p.h[v as usize]).sum();
-            self.grids[g as usize].m = rest;
-            self.grids[g as usize].w = w - wp;
-            for &v in &self.grids[g as usize].m {
-                self.part[v as usize] = g;
-            }
+            self.set_members(g, rest);
             let id = self.new_grid(part, false);
             todo.push(g);
             todo.push(id);
         }
     }
 
+    /// The connected set `m` split in two, and the parts again, while a split scores better
+    /// (without touching the grids).
+    fn split_fully(&self, m: Vec<u32>) -> Vec<Vec<u32>> {
+        let mut done = Vec::new();
+        let mut todo = vec![m];
+        while let Some(m) = todo.pop() {
+            let w: i64 = m.iter().map(|&v| self.p.h[v as usize]).sum();
+            let part = if m.len() < 2 || w <= self.hi || w < 2 * self.lo {
+                None
+            } else {
+                self.split_in_two(&m, w)
+            };
+            match part {
+                Some(part) => {
+                    todo.push(m.iter().copied().filter(|v| !part.contains(v)).collect());
+                    todo.push(part);
+                }
+                None => done.push(m),
+            }
+        }
+        done
+    }
+
+    /// Gives grid `g` the members `m` (an empty `m` retires it).
+    fn set_members(&mut self, g: u32, m: Vec<u32>) {
+        let w = m.iter().map(|&v| self.p.h[v as usize]).sum();
+        for &v in &m {
+            self.part[v as usize] = g;
+        }
+        let gr = &mut self.grids[g as usize];
+        gr.alive = !m.is_empty();
+        gr.m = m;
+        gr.w = w;
+    }
+
     /// The best split of grid members `m` (total `w`) into two connected parts both at least
     /// the floor, if it scores better than the whole.
     fn split_in_two(&self, m: &[u32], w: i64) -> Option<Vec<u32>> {
-        let inside: HashSet<u32> = m.iter().copied().collect();
+        let local: HashMap<u32, usize> = m.iter().enumerate().map(|(i, &v)| (v, i)).collect();
         let whole = self.score(w, false);
         let mut best: Option<(f64, Vec<u32>)> = None;
-        for &start in m {
+        // Every compound as a start on grids of usual size; on a huge one (hundreds of
+        // compounds that could not be parted while growing) an even sample.
+        let step = m.len().div_ceil(MAX_SPLIT_STARTS).max(1);
+        let mut seen = vec![false; m.len()];
+        for &start in m.iter().step_by(step) {
+            seen.iter_mut().for_each(|s| *s = false);
+            seen[local[&start]] = true;
             let mut order = vec![start];
-            let mut seen: HashSet<u32> = HashSet::from([start]);
             let mut i = 0;
             while i < order.len() {
                 for &u in self.p.nbrs(order[i]) {
-                    if inside.contains(&u) && seen.insert(u) {
+                    if let Some(&j) = local.get(&u)
+                        && !seen[j]
+                    {
+                        seen[j] = true;
                         order.push(u);
                     }
                 }
                 i += 1;
             }
+            if order.len() != m.len() {
+                continue; // not connected: not a grid
+            }
+            let rest_connected = self.suffixes_connected(&order, &local);
             let mut wp = 0;
             for k in 0..order.len() - 1 {
                 wp += self.p.h[order[k] as usize];
                 let wr = w - wp;
-                if wp < self.lo || wr < self.lo {
+                if wp < self.lo || wr < self.lo || !rest_connected[k + 1] {
                     continue;
                 }
                 let gain = self.score(wp, false) + self.score(wr, false) - whole;
-                if gain <= 1e-9 || best.as_ref().is_some_and(|(b, _)| *b >= gain) {
+                // The score counts over-ceiling grids and their excess in total, so splits into
+                // as many grids tie: take the one with a part nearest the ceiling, whose rest
+                // may split again (960 as 320 + 640, then 320 + 320; not 480 + 480).
+                let nearest = (wp - self.hi).max(0).min((wr - self.hi).max(0));
+                let key = gain - 1e-4 * nearest as f64 / self.hi as f64;
+                if gain <= 1e-9 || best.as_ref().is_some_and(|(b, _)| *b >= key) {
                     continue;
                 }
-                let part: HashSet<u32> = order[..=k].iter().copied().collect();
-                let rest: Vec<u32> = m.iter().copied().filter(|v| !part.contains(v)).collect();
-                if self.connected_within(&rest) {
-                    let mut p: Vec<u32> = order[..=k].to_vec();
-                    p.sort_unstable();
-                    best = Some((gain, p));
-                }
+                let mut p: Vec<u32> = order[..=k].to_vec();
+                p.sort_unstable();
+                best = Some((key, p));
             }
         }
         best.map(|(_, p)| p)
     }
 
-    fn connected_within(&self, m: &[u32]) -> bool {
-        let Some(&first) = m.first() else {
-            return true;
-        };
-        let inside: HashSet<u32> = m.iter().copied().collect();
-        let mut seen: HashSet<u32> = HashSet::from([first]);
-        let mut stack = vec![first];
-        while let Some(v) = stack.pop() {
-            for &u in self.p.nbrs(v) {
-                if inside.contains(&u) && seen.insert(u) {
-                    stack.push(u);
+    /// For each `k`, whether `order[k..]` is connected: the suffixes are built from the back
+    /// with a union-find, so all of them cost one pass over their edges.
+    fn suffixes_connected(&self, order: &[u32], local: &HashMap<u32, usize>) -> Vec<bool> {
+        let n = order.len();
+        let mut parent: Vec<usize> = (0..n).collect();
+        let mut added = vec![false; n];
+        fn root(parent: &mut [usize], mut x: usize) -> usize {
+            while parent[x] != x {
+                parent[x] = parent[parent[x]];
+                x = parent[x];
+            }
+            x
+        }
+        let mut out = vec![false; n + 1];
+        out[n] = true;
+        let mut components = 0usize;
+        for k in (0..n).rev() {
+            let a = local[&order[k]];
+            added[a] = true;
+            components += 1;
+            for &u in self.p.nbrs(order[k]) {
+                if let Some(&b) = local.get(&u)
+                    && added[b]
+                {
+                    let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+                    if ra != rb {
+                        parent[ra] = rb;
+                        components -= 1;
+                    }
                 }
             }
+            out[k] = components == 1;
         }
-        seen.len() == m.len()
+        out
     }
 
     fn new_grid(&mut self, m: Vec<u32>, locked: bool) -> u32 {
@@ -645,7 +842,7 @@ impl<'a> Work<'a> {
         } else if w <= self.hi {
             1.0
         } else {
-            -0.05 - 0.2 * ((w - self.hi) as f64 / w as f64)
+            -0.05 - 0.2 * ((w - self.hi) as f64 / self.hi as f64)
         }
     }
 
@@ -821,7 +1018,11 @@ impl<'a> Work<'a> {
             for &v in comp {
                 self.part[v as usize] = NONE;
             }
-            if best.as_ref().is_none_or(|(b, _, _)| score > *b + 1e-12) {
+            // In-band grids first (rule 1 of the objective), then the score.
+            if best
+                .as_ref()
+                .is_none_or(|(b, bi, _)| in_band > *bi || (in_band == *bi && score > *b + 1e-12))
+            {
                 best = Some((score, in_band, parts));
                 last_gain = attempt;
             }
@@ -1496,9 +1697,12 @@ fn finish(
     let mut grids: Vec<Grid> = Vec::with_capacity(outs.len());
     for o in outs {
         let code = o.code.unwrap_or_default();
-        let in_band = band.contains(o.w);
+        let own = o.m.len() == 1 && prep.own[o.m[0] as usize];
+        let in_band = !own && band.contains(o.w);
         let reason = if in_band {
             None
+        } else if own {
+            Some(Reason::OwnGrid)
         } else if o.m.len() == 1 && o.w > band.max {
             Some(Reason::OversizedCompound)
         } else if o.w < band.min {
@@ -1518,7 +1722,11 @@ fn finish(
             }
             Some(Reason::OversizedCompound) => summary.oversized_single += 1,
             Some(Reason::SmallGroup) => summary.small_group += 1,
-            Some(Reason::MergedOverCeiling) => summary.merged_over_ceiling += 1,
+            Some(Reason::MergedOverCeiling) => {
+                summary.merged_over_ceiling += 1;
+                summary.merged_excess += o.w - band.max;
+            }
+            Some(Reason::OwnGrid) => summary.own_grid += 1,
         }
         if o.m.len() > 1 {
             summary.largest_multi_compound = summary.largest_multi_compound.max(o.w);
@@ -1538,7 +1746,7 @@ fn finish(
             code,
         });
     }
-    summary.eligible = summary.grids - summary.oversized_single;
+    summary.eligible = summary.grids - summary.oversized_single - summary.own_grid;
     grids.sort_by(|a, b| a.community.cmp(&b.community).then(a.code.cmp(&b.code)));
     // Moved compounds: in a valid current grid, now under another code.
     let mut code_of: Vec<&str> = vec![""; n];
@@ -1610,7 +1818,7 @@ pub fn audit(input: &Input, plan: &Plan, band: Band, budget: u64) -> Audit {
         }
     }
     let mut a = Audit::default();
-    for comp in components(&prep, |v| !prep.oversized[v]) {
+    for comp in components(&prep, |v| !prep.alone[v]) {
         if comp.iter().map(|&v| prep.h[v as usize]).sum::<i64>() < lo {
             continue;
         }

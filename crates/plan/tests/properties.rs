@@ -3,10 +3,11 @@
 use std::collections::{HashMap, HashSet};
 
 use proptest::prelude::*;
-use wangge_plan::{Band, Compound, CurrentGrid, Geometry, Input, Options, Plan, plan};
+use wangge_plan::{Band, Compound, CurrentGrid, Geometry, Input, Options, Plan, Reason, plan};
 
 /// A random instance: a w×h lattice of point compounds with some edges removed, one or two
-/// communities (split by column), heavy-ish households.
+/// communities (split by column), heavy-ish households; in half the instances about one
+/// compound in eight is made a grid of its own by the policy ([`Input::alone`]).
 fn instance() -> impl Strategy<Value = (Input, Band)> {
     (
         2usize..7,
@@ -15,8 +16,9 @@ fn instance() -> impl Strategy<Value = (Input, Band)> {
         50i64..500,
         0i64..250,
         1usize..3,
+        any::<bool>(),
     )
-        .prop_map(|(w, h, bits, lo, width, ncomm)| {
+        .prop_map(|(w, h, bits, lo, width, ncomm, with_alone)| {
             let mut rng = bits | 1;
             let mut next = move || {
                 rng ^= rng << 13;
@@ -64,9 +66,15 @@ fn instance() -> impl Strategy<Value = (Input, Band)> {
                     adjacency.push((i, i + w));
                 }
             }
+            let alone = if with_alone {
+                (0..n).filter(|_| next() % 8 == 0).collect()
+            } else {
+                Vec::new()
+            };
             let input = Input {
                 compounds,
                 adjacency,
+                alone,
                 ..Default::default()
             };
             (
@@ -79,7 +87,8 @@ fn instance() -> impl Strategy<Value = (Input, Band)> {
         })
 }
 
-/// Graph with the planner's rules: same community, neither endpoint over the ceiling.
+/// Graph with the planner's rules: same community, neither endpoint over the ceiling nor made
+/// a grid of its own by the policy.
 fn graph(input: &Input, band: Band) -> Vec<Vec<usize>> {
     let n = input.compounds.len();
     let mut adj = vec![Vec::new(); n];
@@ -89,6 +98,8 @@ fn graph(input: &Input, band: Band) -> Vec<Vec<usize>> {
             && ca.community == cb.community
             && ca.households <= band.max
             && cb.households <= band.max
+            && !input.alone.contains(&a)
+            && !input.alone.contains(&b)
         {
             adj[a].push(b);
             adj[b].push(a);
@@ -126,7 +137,16 @@ fn check_hard_constraints(input: &Input, band: Band, p: &Plan) -> Result<(), Tes
             .map(|&c| input.compounds[c].households)
             .sum();
         prop_assert_eq!(h, g.households);
-        prop_assert_eq!(g.in_band, band.contains(h));
+        let own = g.compounds.iter().any(|c| input.alone.contains(c));
+        if own {
+            prop_assert_eq!(
+                g.compounds.len(),
+                1,
+                "a policy's own-grid compound not alone"
+            );
+            prop_assert_eq!(g.reason, Some(Reason::OwnGrid));
+        }
+        prop_assert_eq!(g.in_band, !own && band.contains(h));
         prop_assert_eq!(g.reason.is_none(), g.in_band);
         let comm = &input.compounds[g.compounds[0]].community;
         prop_assert!(
@@ -147,7 +167,7 @@ fn check_hard_constraints(input: &Input, band: Band, p: &Plan) -> Result<(), Tes
             "grid {} not contiguous",
             g.code
         );
-        if h < band.min {
+        if h < band.min && !own {
             // Must be a whole connected group.
             let all: HashSet<usize> = (0..n).collect();
             let group = reach(&adj, g.compounds[0], &all);
@@ -175,6 +195,11 @@ fn check_hard_constraints(input: &Input, band: Band, p: &Plan) -> Result<(), Tes
         );
     }
     prop_assert!(p.summary.upper_bound >= p.summary.in_band);
+    prop_assert_eq!(p.summary.own_grid, input.alone.len());
+    prop_assert_eq!(
+        p.summary.eligible,
+        p.summary.grids - p.summary.oversized_single - p.summary.own_grid
+    );
     Ok(())
 }
 
@@ -197,14 +222,20 @@ proptest! {
         for g in p.grids.iter().filter(|g| g.in_band) {
             prop_assert_eq!(q_by_code.get(g.code.as_str()).copied(), Some(&g.compounds), "in-band grid {} changed", g.code);
         }
-        // A plan with no merged-over-ceiling grid is a fixed point.
-        if p.summary.merged_over_ceiling == 0 {
-            let a: Vec<(&str, &Vec<usize>)> = p.grids.iter().map(|g| (g.code.as_str(), &g.compounds)).collect();
-            let b: Vec<(&str, &Vec<usize>)> = q.grids.iter().map(|g| (g.code.as_str(), &g.compounds)).collect();
-            prop_assert_eq!(a, b);
-            prop_assert_eq!(q.summary.moved_compounds, 0);
+        // A plan is a fixed point, unless planning again finds a better one by the objective:
+        // more grids in band, or as many and less over the ceiling.
+        let a: Vec<(&str, &Vec<usize>)> = p.grids.iter().map(|g| (g.code.as_str(), &g.compounds)).collect();
+        let b: Vec<(&str, &Vec<usize>)> = q.grids.iter().map(|g| (g.code.as_str(), &g.compounds)).collect();
+        let (ps, qs) = (&p.summary, &q.summary);
+        if a != b {
+            prop_assert!(
+                qs.in_band > ps.in_band || (qs.in_band == ps.in_band && qs.merged_excess < ps.merged_excess),
+                "changed without improving: {a:?} → {b:?}"
+            );
+        } else {
+            prop_assert_eq!(qs.moved_compounds, 0);
         }
-        prop_assert!(q.summary.in_band >= p.summary.in_band);
+        prop_assert!(qs.in_band >= ps.in_band);
     }
 }
 
@@ -252,6 +283,91 @@ fn barriers_split_groups() {
     assert_eq!(p.grids[0].code, "370725001001001");
     assert_eq!(p.grids[1].code, "370725001001002");
     assert_eq!(p.summary.upper_bound, 2);
+}
+
+#[test]
+fn a_residents_group_the_policy_makes_a_grid_stays_alone_and_cuts_its_neighbours_apart() {
+    // a 150 – g 120 – c 150 – d 100 at 200–300: without the rule a+g and c+d are two grids in
+    // band. With g a grid of its own (a residents' group), a is cut off from c+d and is a small
+    // group, and g's grid is outside the band's count whatever its households.
+    let mut input = Input {
+        compounds: vec![
+            pt("a", 0.0, 150),
+            pt("g", 10.0, 120),
+            pt("c", 20.0, 150),
+            pt("d", 30.0, 100),
+        ],
+        adjacency: vec![(0, 1), (1, 2), (2, 3)],
+        ..Default::default()
+    };
+    let opts = Options {
+        band: Band { min: 200, max: 300 },
+        seed: 0,
+    };
+    let sets =
+        |p: &Plan| -> Vec<Vec<usize>> { p.grids.iter().map(|g| g.compounds.clone()).collect() };
+    let free = plan(&input, &opts).unwrap();
+    assert_eq!(free.summary.in_band, 2);
+    input.alone = vec![1];
+    let p = plan(&input, &opts).unwrap();
+    let mut got = sets(&p);
+    got.sort();
+    assert_eq!(got, vec![vec![0], vec![1], vec![2, 3]]);
+    let g = p.grids.iter().find(|g| g.compounds == [1]).unwrap();
+    assert_eq!((g.in_band, g.reason), (false, Some(Reason::OwnGrid)));
+    let a = p.grids.iter().find(|g| g.compounds == [0]).unwrap();
+    assert_eq!(a.reason, Some(Reason::SmallGroup));
+    assert_eq!(
+        (p.summary.own_grid, p.summary.eligible, p.summary.in_band),
+        (1, 2, 1)
+    );
+    assert_eq!(p.summary.upper_bound, 1);
+    // A current grid that holds the residents' group and another compound is not kept, even
+    // in band (a+g = 270).
+    input.current = vec![CurrentGrid {
+        code: "370725001001001".into(),
+        compounds: vec![0, 1],
+    }];
+    let q = plan(&input, &opts).unwrap();
+    let mut got = sets(&q);
+    got.sort();
+    assert_eq!(got, vec![vec![0], vec![1], vec![2, 3]]);
+    // Out of range is refused with the position named.
+    input.alone = vec![9];
+    let e = plan(&input, &opts).unwrap_err().to_string();
+    assert!(e.contains("第 1 项") && e.contains('9'), "{e}");
+}
+
+#[test]
+fn grids_that_cannot_be_in_band_stay_as_close_to_the_ceiling_as_they_can() {
+    // A row of compounds of 160 households at 200–300: none is in band alone and two are over
+    // the ceiling. Rule 2 of the objective: pairs of 320 (20 over each), not one grid of the
+    // whole row nor grids of three (180 over).
+    for n in [2usize, 6, 10, 30] {
+        let input = Input {
+            compounds: (0..n)
+                .map(|i| pt(&format!("c{i}"), i as f64 * 100.0, 160))
+                .collect(),
+            adjacency: (1..n).map(|i| (i - 1, i)).collect(),
+            ..Default::default()
+        };
+        let p = plan(
+            &input,
+            &Options {
+                band: Band { min: 200, max: 300 },
+                seed: 1,
+            },
+        )
+        .unwrap();
+        let sizes: Vec<i64> = p.grids.iter().map(|g| g.households).collect();
+        assert_eq!(sizes, vec![320; n / 2], "{n} compounds");
+        assert_eq!(p.summary.merged_excess, 20 * (n / 2) as i64);
+        assert!(
+            p.grids
+                .iter()
+                .all(|g| g.reason == Some(Reason::MergedOverCeiling))
+        );
+    }
 }
 
 #[test]

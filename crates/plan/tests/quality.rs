@@ -23,7 +23,7 @@ fn town_5000_at_least_75_percent_in_band() {
 #[test]
 fn town_300_at_least_75_percent_in_band_on_average() {
     // A 300-compound town has only ~80–110 eligible grids, so one instance swings by several
-    // points (the seed-1 town reaches 74.1% at 200–300, and that is the most in-band grids the
+    // points (the seed-1 town reaches 72.7% at 200–300, and that is the most in-band grids the
     // town allows: see `plans_reach_the_proven_optimum`). The mean over twenty towns is the
     // stable figure.
     for band in BANDS {
@@ -65,8 +65,11 @@ fn plans_reach_the_proven_optimum_on_every_group() {
 
 #[test]
 fn town_300_seed_1_at_200_300_has_the_most_in_band_grids_possible() {
-    // 74.1% of eligible grids: below 75%, but proven to be the most in-band grids this town
-    // allows (every group proven optimal, so the reported bound equals the count).
+    // 72.7% of eligible grids: below 75%, but proven to be the most in-band grids this town
+    // allows (every group proven optimal, so the reported bound equals the count). The 30
+    // grids outside the band: 5 isolated small groups and 25 of several compounds over the
+    // ceiling, as close to it as the town allows (rule 2 of the objective; before that rule
+    // was followed the same 80 grids came with 23 such grids, up to 1,092 households).
     let t = town::generate(300, 1);
     let p = plan(
         &t.input,
@@ -77,7 +80,13 @@ fn town_300_seed_1_at_200_300_has_the_most_in_band_grids_possible() {
     )
     .unwrap();
     let s = &p.summary;
-    assert_eq!((s.in_band, s.eligible), (80, 108));
+    assert_eq!((s.in_band, s.eligible), (80, 110));
+    assert_eq!((s.small_group, s.merged_over_ceiling), (5, 25));
+    assert!(
+        s.largest_multi_compound <= 600,
+        "{}",
+        s.largest_multi_compound
+    );
     assert_eq!(s.proven_groups, s.groups);
     assert_eq!(s.upper_bound, s.in_band);
 }

@@ -296,6 +296,7 @@ fn input_of(src: &PlanSource, gap: Option<f64>) -> Result<Input, AppError> {
         barriers,
         current,
         retired_codes,
+        alone: Vec::new(),
     })
 }
 
