@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use wangge_domain::CompoundKind;
+use wangge_domain::policy::GridDivision;
 use wangge_plan::{Band, Options, bench as pbench, geojson, plan_with_progress, town};
 
 #[derive(Args)]
@@ -21,7 +23,8 @@ pub struct PlanArgs {
     /// The band's ceiling (households).
     #[arg(long)]
     max: Option<i64>,
-    /// A policy file (TOML) to take the band from.
+    /// A policy file (TOML) to take the band from, and its rule that a residents' group is a
+    /// grid of its own (features with `kind` "residents_group" or "居民小组").
     #[arg(long)]
     policy: Option<PathBuf>,
     /// The current grids (same format as the output): grids in band are kept.
@@ -40,8 +43,9 @@ pub struct PlanArgs {
     out: PathBuf,
 }
 
-fn band(a: &PlanArgs) -> Result<Band, String> {
-    let from_policy = match &a.policy {
+/// The band, and the policy's grid division when a policy file is given.
+fn band(a: &PlanArgs) -> Result<(Band, Option<GridDivision>), String> {
+    let division = match &a.policy {
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .map_err(|e| format!("无法读取政策文件 {}：{e}", p.display()))?;
@@ -52,22 +56,25 @@ fn band(a: &PlanArgs) -> Result<Band, String> {
                 .grid_division
                 .as_ref()
                 .ok_or_else(|| format!("{} 没有 grid_division（网格划分）一节", p.display()))?;
-            Some((d.household_floor, d.household_ceiling))
+            Some(d.clone())
         }
         None => None,
     };
-    let min = a.min.or(from_policy.map(|b| b.0));
-    let max = a.max.or(from_policy.map(|b| b.1));
+    let min = a.min.or(division.as_ref().map(|d| d.household_floor));
+    let max = a.max.or(division.as_ref().map(|d| d.household_ceiling));
     match (min, max) {
-        (Some(min), Some(max)) if min > 0 && min <= max => Ok(Band { min, max }),
+        (Some(min), Some(max)) if min > 0 && min <= max => Ok((Band { min, max }, division)),
         (Some(min), Some(max)) => Err(format!("户数区间无效：下限 {min}，上限 {max}")),
         _ => Err("请用 --min 和 --max（或 --policy 政策文件）给出每个网格的户数区间".into()),
     }
 }
 
 pub fn plan(a: PlanArgs) -> Result<(), String> {
-    let band = band(&a)?;
+    let (band, division) = band(&a)?;
     let mut input = geojson::read_compounds_file(&a.input).map_err(|e| e.to_string())?;
+    if let Some(d) = &division {
+        input.alone = own_grids(&input.compounds, d);
+    }
     if let Some(g) = a.gap
         && !(g.is_finite() && (0.0..=200.0).contains(&g))
     {
@@ -112,6 +119,22 @@ pub fn plan(a: PlanArgs) -> Result<(), String> {
     geojson::write_plan_file(&a.out, &input, &plan).map_err(|e| e.to_string())?;
     println!("已写出 {}", a.out.display());
     Ok(())
+}
+
+/// The compounds the policy makes a grid of their own, by their `kind` (a kind that is not one
+/// of the registry's, or none, is an ordinary compound).
+fn own_grids(compounds: &[wangge_plan::Compound], d: &GridDivision) -> Vec<usize> {
+    compounds
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            c.kind
+                .as_deref()
+                .and_then(|k| CompoundKind::parse(k).ok())
+                .is_some_and(|k| d.makes_own_grid(k))
+        })
+        .map(|(i, _)| i)
+        .collect()
 }
 
 #[derive(Args)]

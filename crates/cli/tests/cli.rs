@@ -311,6 +311,77 @@ fn plan_across_a_lane_with_gap_but_never_across_a_barrier() {
     assert!(!db.path("never.geojson").exists());
 }
 
+#[test]
+fn a_policy_that_makes_each_residents_group_a_grid_is_followed() {
+    let db = Db::new();
+    // 一组 (120) – 二组 (150) – 三组 (100), residents' groups in a row, touching; and a
+    // 100-household compound beside 三组.
+    let square = |x: i64| serde_json::json!({"type": "Polygon", "coordinates": [[[x, 0], [x + 100, 0], [x + 100, 100], [x, 100], [x, 0]]]});
+    let input = db.path("groups.geojson");
+    let doc = serde_json::json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"id": "一组", "households": 120, "kind": "residents_group"}, "geometry": square(0)},
+        {"type": "Feature", "properties": {"id": "二组", "households": 150, "kind": "居民小组"}, "geometry": square(100)},
+        {"type": "Feature", "properties": {"id": "三组", "households": 100, "kind": "residents_group"}, "geometry": square(200)},
+        {"type": "Feature", "properties": {"id": "新村", "households": 100, "kind": "compound"}, "geometry": square(300)}]});
+    std::fs::write(&input, doc.to_string()).unwrap();
+    let policy = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../policies/411002-weidu-2017.toml"
+    );
+    let out_file = db.path("groups-plan.geojson");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "plan",
+            "--input",
+            input.to_str().unwrap(),
+            "--out",
+            out_file.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let out = db.run(&args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let doc: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&out_file).unwrap()).unwrap();
+        let mut grids: Vec<(String, String)> = doc["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| {
+                let p = &g["properties"];
+                let ids: Vec<&str> = p["compounds"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c.as_str().unwrap())
+                    .collect();
+                (
+                    ids.join("+"),
+                    p["reason"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        grids.sort();
+        (grids, text(&out.stdout))
+    };
+    // The band alone merges them: 470 households at 200–300 make two grids.
+    let (free, _) = run(&["--min", "200", "--max", "300"]);
+    assert_eq!(free.len(), 2, "{free:?}");
+    // Under 魏都区's 2017 policy (200–300, one residents' group a grid), each group stands
+    // alone and the compound beside them is a small group of its own.
+    let (grids, stdout) = run(&["--policy", policy]);
+    let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+    assert_eq!(
+        grids,
+        vec![
+            pair("一组", "own_grid"),
+            pair("三组", "own_grid"),
+            pair("二组", "own_grid"),
+            pair("新村", "small_group"),
+        ]
+    );
+    assert!(stdout.contains("| 按政策单独成格 | 3 |"), "{stdout}");
+}
+
 /// Every cell of every sheet, as text: what a snapshot of a workbook's layout compares.
 fn dump(sheets: &[wangge_domain::annex2::Sheet]) -> String {
     let mut out = String::new();

@@ -29,6 +29,20 @@ fn shipped_files_load() {
     assert!(Policy::in_force(&all, "370725", date("2019-12-31")).is_none());
 }
 
+#[test]
+fn only_weidu_2017_makes_each_residents_group_a_grid_of_its_own() {
+    use wangge_domain::CompoundKind::*;
+    let w17 = Policy::parse("411002-weidu-2017.toml", WEIDU_2017).unwrap();
+    let d = w17.doc().grid_division.as_ref().unwrap();
+    assert!(d.makes_own_grid(ResidentsGroup));
+    assert!(!d.makes_own_grid(Compound) && !d.makes_own_grid(Village));
+    let w13 = Policy::parse("411002-weidu-2013.toml", WEIDU_2013).unwrap();
+    for p in [changle(), w13] {
+        let d = p.doc().grid_division.as_ref().unwrap();
+        assert!(!d.makes_own_grid(ResidentsGroup), "{}", p.file());
+    }
+}
+
 fn refused(from: &str, to: &str) -> String {
     // Only whole lines are replaced, never the comments that quote them.
     let (from, to) = (format!("\n{from}"), format!("\n{to}"));

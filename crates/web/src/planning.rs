@@ -591,8 +591,30 @@ async fn adoption(
     }
 }
 
-fn run(src: &PlanSource, band: Band, gap: Option<f64>) -> Result<(Input, Plan), AppError> {
-    let input = input_of(src, gap)?;
+/// Plans the community of `src`. The policy in force for its county decides, besides the band
+/// (given), which compounds are grids of their own: under 涉农社区以居民小组为一个网格 every
+/// residents' group is, whatever the band asked for.
+fn run(
+    s: &SharedState,
+    src: &PlanSource,
+    band: Band,
+    gap: Option<f64>,
+) -> Result<(Input, Plan), AppError> {
+    let mut input = input_of(src, gap)?;
+    let county = &src.community[..6.min(src.community.len())];
+    if let Some(d) = Policy::in_force(&s.policies, county, wangge_store::today())
+        .and_then(|p| p.doc().grid_division.as_ref())
+    {
+        input.alone = src
+            .compounds
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                wangge_domain::CompoundKind::parse(&c.kind).is_ok_and(|k| d.makes_own_grid(k))
+            })
+            .map(|(i, _)| i)
+            .collect();
+    }
     let plan = wangge_plan::plan(&input, &Options { band, seed: 1 })
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
     Ok((input, plan))
@@ -608,7 +630,7 @@ async fn propose(
     let src = s.store.plan_source(&p.access, &code).await?;
     let band = band(&s, &code[..6.min(code.len())], &q)?;
     let gap = gap_param(q.gap.as_deref())?;
-    let (input, plan) = run(&src, band, gap)?;
+    let (input, plan) = run(&s, &src, band, gap)?;
     let (current, proposed) = maps(&[(&src, &input, &plan)], barrier_lines(&src));
     let PlanDiff {
         grids,
@@ -658,7 +680,7 @@ async fn propose(
         retired,
         moved,
         summary: format!(
-            "{} 个小区、{} 户 → {} 个网格，{} 个在区间内（可计入的 {} 个中；理论上限 {}{}）",
+            "{} 个小区、{} 户 → {} 个网格，{} 个在区间内（可计入的 {} 个中；理论上限 {}{}）{}",
             plan.summary.compounds,
             plan.summary.households,
             plan.summary.grids,
@@ -669,6 +691,14 @@ async fn propose(
                 format!(
                     "；{} 个相连小区组中 {} 个已证明不能更多",
                     plan.summary.groups, plan.summary.proven_groups
+                )
+            } else {
+                String::new()
+            },
+            if plan.summary.own_grid > 0 {
+                format!(
+                    "；按现行政策“涉农社区以居民小组为一个网格”，{} 个居民小组各自成格，不计入户数标准",
+                    plan.summary.own_grid
                 )
             } else {
                 String::new()
@@ -909,7 +939,7 @@ async fn adopt_with(
     }
     let src = s.store.plan_source(&p.access, code).await?;
     let band = band(s, &code[..6.min(code.len())], q)?;
-    let (_, plan) = run(&src, band, gap_param(q.gap.as_deref())?)?;
+    let (_, plan) = run(s, &src, band, gap_param(q.gap.as_deref())?)?;
     let plans = vec![(code.to_string(), adopt_grids(&src, &plan))];
     same_plan(q, &plans)?;
     Ok(s.store.adopt_plans(&p.access, &plans, q.staff()).await?)
@@ -992,12 +1022,13 @@ async fn api_propose(
     let src = s.store.plan_source(&p.access, &code).await?;
     let band = band(&s, &code[..6.min(code.len())], &q)?;
     let gap = gap_param(q.gap.as_deref())?;
-    let (input, plan) = run(&src, band, gap)?;
+    let (input, plan) = run(&s, &src, band, gap)?;
     let mut doc = geojson::plan_to_geojson(&input, &plan);
     doc["summary"] = serde_json::json!({
         "grids": plan.summary.grids,
         "in_band": plan.summary.in_band,
         "eligible": plan.summary.eligible,
+        "own_grid": plan.summary.own_grid,
         "upper_bound": plan.summary.upper_bound,
         "groups": plan.summary.groups,
         "proven_groups": plan.summary.proven_groups,
@@ -1127,7 +1158,7 @@ async fn street_rows(
             retired: 0,
             problem: None,
         };
-        match run(&src, band, gap) {
+        match run(s, &src, band, gap) {
             Ok((input, plan)) => {
                 row.proposed = plan.grids.len();
                 row.in_band = plan.summary.in_band;

@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use axum::http::StatusCode;
 use common::TestApp;
@@ -1549,4 +1549,128 @@ async fn staff_may_follow_their_households_into_the_new_grids() {
         followed,
         "every posting on a retired grid is either moved or ended"
     );
+}
+
+#[tokio::test]
+async fn under_weidu_2017_each_residents_group_is_a_grid_of_its_own() {
+    // 魏都区 (411002): its 2017 policy plans urban grids at 200–300 households, and in a
+    // converted-village community one residents' group is one grid.
+    let mut app = TestApp::empty().await;
+    app.login().await;
+    for (path, body) in [
+        ("/api/county", r#"{"code":"411002","name":"魏都区"}"#),
+        (
+            "/api/streets",
+            r#"{"code":"411002001","name":"西大街街道"}"#,
+        ),
+        (
+            "/api/streets/411002001/communities",
+            r#"{"code":"411002001001","name":"五一社区","kind":"converted_village"}"#,
+        ),
+    ] {
+        let method = if path == "/api/county" { "PUT" } else { "POST" };
+        let r = app.send(method, path, Some(body), "application/json").await;
+        assert!(r.status.is_success(), "{path}: {}", r.text());
+    }
+    let community = "411002001001";
+    // Six parcels in a row, 100 m each, touching: 幸福 | 一组 | 和平 | 安居 | 二组 | 三组.
+    let row = [
+        ("幸福小区", "compound", 150),
+        ("一组", "residents_group", 120),
+        ("和平小区", "compound", 150),
+        ("安居小区", "compound", 100),
+        ("二组", "居民小组", 260),
+        ("三组", "residents_group", 80),
+    ];
+    let mut id = HashMap::new();
+    for (i, (name, kind, households)) in row.iter().enumerate() {
+        let x = 100 * i as i64;
+        let r = app
+            .json(
+                "POST",
+                &format!("/api/communities/{community}/compounds"),
+                serde_json::json!({"name": name, "kind": kind, "households": households,
+                    "population": households * 3,
+                    "geometry": {"type": "Polygon", "coordinates":
+                        [[[x, 0], [x + 100, 0], [x + 100, 100], [x, 100], [x, 0]]]}}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        id.insert(r.json()["key"].as_str().unwrap().to_string(), *name);
+    }
+    // The plan at the policy's band: each group alone; 幸福小区 is cut off by 一组 and stays a
+    // small group; 和平 and 安居 make one grid in band.
+    let r = app.get(&format!("/api/plan/communities/{community}")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let doc = r.json();
+    assert_eq!(doc["summary"]["band"], serde_json::json!([200, 300]));
+    let mut grids: Vec<(Vec<&str>, Option<&str>)> = doc["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            let mut names: Vec<&str> = g["properties"]["compounds"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| id[m.as_str().unwrap()])
+                .collect();
+            names.sort();
+            (names, g["properties"]["reason"].as_str())
+        })
+        .collect();
+    grids.sort();
+    assert_eq!(
+        grids,
+        vec![
+            (vec!["一组"], Some("own_grid")),
+            (vec!["三组"], Some("own_grid")),
+            (vec!["二组"], Some("own_grid")),
+            (vec!["和平小区", "安居小区"], None),
+            (vec!["幸福小区"], Some("small_group")),
+        ]
+    );
+    assert_eq!(doc["summary"]["own_grid"], 3);
+    assert_eq!(doc["summary"]["eligible"], 2);
+    // Asking for another band does not merge the groups either.
+    let wide = plan_groups(&app, community, "min=300&max=500").await;
+    assert_eq!(wide.len(), 5, "{wide:?}");
+    // The page says why the groups stand alone.
+    let page = app
+        .get(&format!("/plan/communities/{community}"))
+        .await
+        .text();
+    assert!(page.contains("涉农社区以居民小组为一个网格"), "{page}");
+
+    // Adopted, the groups' grids are rural grids of one residents' group each, and the
+    // policy's check finds no rural grid that is not one group.
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/plan/communities/{community}/adopt"),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let page = app
+        .get(&format!("/api/communities/{community}"))
+        .await
+        .json();
+    let grids = page["grids"].as_array().unwrap();
+    assert_eq!(grids.len(), 5);
+    let rural = grids.iter().filter(|g| g["kind"] == "rural").count();
+    assert_eq!(rural, 3, "{grids:?}");
+    let year = &wangge_store::today().to_string()[..4];
+    let findings = app.get(&format!("/api/budget/findings?year={year}")).await;
+    assert_eq!(findings.status, StatusCode::OK, "{}", findings.text());
+    let findings = findings.json();
+    let kinds: HashSet<&str> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    // The grids were checked (none has its staff yet), and none is a rural grid of several.
+    assert!(kinds.contains("leader_missing"), "{kinds:?}");
+    assert!(!kinds.contains("rural_grid_not_one_group"), "{findings}");
 }

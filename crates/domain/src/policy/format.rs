@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::code::CountyCode;
-use crate::place::{CommunityKind, Date, GridKind};
+use crate::place::{CommunityKind, CompoundKind, Date, GridKind};
 
 /// The whole file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,6 +66,16 @@ pub struct GridDivision {
     /// Recorded, not evaluated: the "about 500–1000 households a unit" of a layout adjustment.
     pub layout_unit_floor: Option<i64>,
     pub layout_unit_ceiling: Option<i64>,
+}
+
+impl GridDivision {
+    /// Whether a compound of this kind is a grid of its own whatever its households, so that
+    /// grid planning must neither merge it with others nor hold it to the band: under
+    /// [`GridDivision::residents_group_is_grid`], each residents' group (居民小组) is one
+    /// (rural) grid.
+    pub fn makes_own_grid(&self, kind: CompoundKind) -> bool {
+        self.residents_group_is_grid && kind == CompoundKind::ResidentsGroup
+    }
 }
 
 fn all_grid_kinds() -> Vec<GridKind> {

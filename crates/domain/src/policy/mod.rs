@@ -21,7 +21,7 @@ use std::fmt;
 use serde::Serialize;
 
 pub use eval::*;
-pub use format::PolicyDoc;
+pub use format::{GridDivision, PolicyDoc};
 pub use input::*;
 
 use format::{BoundaryRule, SubsidyTier, TierTable};
