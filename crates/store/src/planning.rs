@@ -488,9 +488,23 @@ async fn apply_plan(
                     None => false,
                 };
                 match heir {
-                    Some(to) if posted => summary
-                        .staff_moved
-                        .push(format!("{name}（{role}）：{code} → {to}")),
+                    Some(to) if posted => {
+                        // A grid has one leader: say so where a follower makes it two.
+                        let others = if key == "grid_leader" {
+                            let person: String = get(r, "person_id")?;
+                            other_leaders(tx, &county, to, &person).await?
+                        } else {
+                            Vec::new()
+                        };
+                        summary.staff_moved.push(if others.is_empty() {
+                            format!("{name}（{role}）：{code} → {to}")
+                        } else {
+                            format!(
+                                "{name}（{role}）：{code} → {to}（该网格另有网格长{}，需调整）",
+                                others.join("、")
+                            )
+                        })
+                    }
                     _ => summary
                         .staff_ended
                         .push(format!("{name}（{role}，{code}）")),
@@ -501,6 +515,23 @@ async fn apply_plan(
     }
     crate::registry::refresh_community(tx, community).await?;
     Ok(summary)
+}
+
+/// The names of grid `to`'s leaders other than the person `person`.
+async fn other_leaders(
+    tx: &sea_orm::DatabaseTransaction,
+    county: &str,
+    to: &str,
+    person: &str,
+) -> Result<Vec<String>> {
+    let rows = all(
+        tx,
+        "SELECT DISTINCT person_name FROM staff_assignment WHERE county_code = ? AND post_code = ? \
+         AND role = 'grid_leader' AND person_id <> ? AND valid_to IS NULL ORDER BY person_name",
+        vec![county.into(), to.into(), person.into()],
+    )
+    .await?;
+    rows.iter().map(|r| get(r, "person_name")).collect()
 }
 
 /// Posts a person of an ended grid posting (`r`: person_id, person_name, role) at grid `to`

@@ -1451,6 +1451,32 @@ async fn staff_may_follow_their_households_into_the_new_grids() {
         .iter()
         .map(|c| c["code"].as_str().unwrap().to_string())
         .collect();
+    // A leader on every grid that has none, so a leader who follows may find one.
+    for c in &communities {
+        let staff = app.get(&format!("/api/communities/{c}/staff")).await.json();
+        for g in live_grids(&app, c).await {
+            let led = staff.as_array().unwrap().iter().any(|a| {
+                a["valid_to"].is_null()
+                    && a["role"] == "grid_leader"
+                    && a["post_code"] == g.as_str()
+            });
+            if !led {
+                let name = format!("网格长{}", &g[12..]);
+                let r = app
+                    .form(
+                        &format!("/communities/{c}/staff"),
+                        &[
+                            ("person_name", name.as_str()),
+                            ("role", "grid_leader"),
+                            ("grid", g.as_str()),
+                            ("from", "2021-01-01"),
+                        ],
+                    )
+                    .await;
+                assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+            }
+        }
+    }
     // Every compound's grid and households, and every grid posting, before.
     let mut compounds = Vec::new();
     let mut postings = Vec::new();
@@ -1549,6 +1575,32 @@ async fn staff_may_follow_their_households_into_the_new_grids() {
         followed,
         "every posting on a retired grid is either moved or ended"
     );
+    // A grid has one leader: where leaders who followed make two, the answer says so (on the
+    // one who came second, naming the other), and only there.
+    let mut leaders: std::collections::BTreeMap<&str, usize> = Default::default();
+    for a in &after {
+        if a["valid_to"].is_null() && a["role"] == "grid_leader" {
+            *leaders.entry(a["post_code"].as_str().unwrap()).or_default() += 1;
+        }
+    }
+    let mut warned: HashSet<String> = HashSet::new();
+    let mut arrived: HashSet<String> = HashSet::new();
+    for line in summary["staff_moved"].as_array().unwrap() {
+        let line = line.as_str().unwrap();
+        if line.contains("（网格长）") {
+            let to = line.rsplit("→ ").next().unwrap()[..15].to_string();
+            if line.contains("另有网格长") {
+                assert!(leaders[to.as_str()] > 1, "{line}");
+                warned.insert(to.clone());
+            }
+            arrived.insert(to);
+        }
+    }
+    for to in &arrived {
+        assert_eq!(leaders[to.as_str()] > 1, warned.contains(to), "{to}");
+    }
+    let doubled = warned.len();
+    assert!(doubled > 0, "some leader follows into a grid that has one");
 }
 
 #[tokio::test]
