@@ -1029,6 +1029,8 @@ async fn api_propose(
         "in_band": plan.summary.in_band,
         "eligible": plan.summary.eligible,
         "own_grid": plan.summary.own_grid,
+        "merged_over_ceiling": plan.summary.merged_over_ceiling,
+        "merged_excess": plan.summary.merged_excess,
         "upper_bound": plan.summary.upper_bound,
         "groups": plan.summary.groups,
         "proven_groups": plan.summary.proven_groups,

@@ -30,9 +30,14 @@ async fn every_baodu_community_gets_a_valid_plan_and_one_is_adopted() {
         let plan = plan.json();
         let mut seen = HashSet::new();
         let mut codes = HashSet::new();
+        let (mut merged, mut excess) = (0, 0);
         for g in plan["features"].as_array().unwrap() {
             let p = &g["properties"];
             let gc = p["code"].as_str().unwrap();
+            if p["reason"] == "merged_over_ceiling" {
+                merged += 1;
+                excess += p["households"].as_i64().unwrap() - 600;
+            }
             assert!(
                 gc.starts_with(code) && gc.len() == 15,
                 "{gc} lies inside {code}"
@@ -53,6 +58,8 @@ async fn every_baodu_community_gets_a_valid_plan_and_one_is_adopted() {
             seen, compounds,
             "{code}: every compound in exactly one grid"
         );
+        assert_eq!(plan["summary"]["merged_over_ceiling"], merged, "{code}");
+        assert_eq!(plan["summary"]["merged_excess"], excess, "{code}");
         let html = app.get(&format!("/plan/communities/{code}")).await;
         assert_eq!(html.status, StatusCode::OK);
         assert!(html.text().contains("现有网格") && html.text().contains("方案网格"));
