@@ -9,7 +9,10 @@
 //! 2. **Current grids.** A current grid that is valid (known compounds, one community,
 //!    contiguous, not overlapping another) and in band is kept as it is, with its code. The
 //!    remaining compounds are planned; a leftover piece below the floor that touches a kept grid
-//!    is merged into it (the only case where a kept grid changes).
+//!    is merged into it (the only case where a kept grid changes before step 7; it stays locked
+//!    while the other pieces are planned). Where the current grids cover a piece and the grids
+//!    planned for it are no better by the objective (after step 7's splits), the current grids
+//!    stay.
 //! 3. **Region growing.** In each group, seeds are taken west→east; a grid grows from its seed by
 //!    adding the neighbouring compound that lands it in band, or else one that keeps a way into
 //!    the band open (one-step look-ahead), preferring compounds close to the grid's centroid and
@@ -174,6 +177,9 @@ pub fn plan_with_progress(
         progress(n, n);
     }
 
+    for g in std::mem::take(&mut work.absorbed) {
+        work.grids[g as usize].locked = false;
+    }
     work.split_over_ceiling();
 
     // Upper bound over full groups: the proven optimum where the groups planned are the full
@@ -511,6 +517,9 @@ struct Work<'a> {
     w_free: f64,
     w_noise: f64,
     scale: f64,
+    /// Kept grids that took in a free piece below the floor: locked while the other pieces are
+    /// planned (so nothing planned later moves their compounds), freed for the final split.
+    absorbed: Vec<u32>,
 }
 
 fn splitmix(mut z: u64) -> u64 {
@@ -545,6 +554,7 @@ impl<'a> Work<'a> {
             w_free: 0.3,
             w_noise: 0.01,
             scale: if mean_area > 0.0 { mean_area } else { 1.0 },
+            absorbed: Vec::new(),
         }
     }
 
@@ -629,26 +639,32 @@ impl<'a> Work<'a> {
         if covered != comp.len() {
             return;
         }
-        let quality = |sets: &mut dyn Iterator<Item = i64>| {
-            sets.fold((0usize, 0.0), |(k, sc), w| {
-                (
-                    k + usize::from(self.lo <= w && w <= self.hi),
-                    sc + self.score(w, false),
-                )
-            })
-        };
-        let weights: Vec<i64> = cur
-            .iter()
-            .map(|m| m.iter().map(|&v| self.p.h[v as usize]).sum())
-            .collect();
-        if weights.iter().any(|&w| w < self.lo) {
+        let weight = |m: &[u32]| -> i64 { m.iter().map(|&v| self.p.h[v as usize]).sum() };
+        if cur.iter().any(|m| weight(m) < self.lo) {
             return;
         }
-        let (ck, cs) = quality(&mut weights.iter().copied());
+        // Both as they will be after the final step splits grids over the ceiling.
+        let quality = |sets: Vec<Vec<u32>>| {
+            sets.into_iter()
+                .flat_map(|m| self.split_fully(m))
+                .map(|m| weight(&m))
+                .fold((0usize, 0.0), |(k, sc), w| {
+                    (
+                        k + usize::from(self.lo <= w && w <= self.hi),
+                        sc + self.score(w, false),
+                    )
+                })
+        };
+        let (ck, cs) = quality(cur.iter().map(|m| m.to_vec()).collect());
         let planned: Vec<u32> = (first as u32..self.grids.len() as u32)
             .filter(|&g| self.grids[g as usize].alive && !self.grids[g as usize].m.is_empty())
             .collect();
-        let (pk, ps) = quality(&mut planned.iter().map(|&g| self.grids[g as usize].w));
+        let (pk, ps) = quality(
+            planned
+                .iter()
+                .map(|&g| self.grids[g as usize].m.clone())
+                .collect(),
+        );
         if pk > ck || (pk == ck && ps > cs + 1e-9) {
             return;
         }
@@ -967,7 +983,10 @@ impl<'a> Work<'a> {
                     let gr = &mut self.grids[g as usize];
                     gr.m.extend_from_slice(comp);
                     gr.w += total;
-                    gr.locked = false;
+                    // Still locked: unlocked, the pieces planned next would take it for one
+                    // of their own grids (their repair moved its compounds, and their
+                    // rollback lost them).
+                    self.absorbed.push(g);
                 }
                 None => {
                     self.new_grid(comp.to_vec(), false);
@@ -1448,6 +1467,8 @@ fn validate_current(
             .any(|&v| prep.community[v as usize] != prep.community[members[0] as usize])
         {
             problem = Some("跨越了社区".into());
+        } else if members.len() > 1 && members.iter().any(|&v| prep.own[v as usize]) {
+            problem = Some("含有按政策应单独成格的小区（如居民小组）".into());
         } else if members.len() > 1 && !is_connected(prep, &members) {
             problem = Some("不连通（或跨越了街路河、超大小区）".into());
         }

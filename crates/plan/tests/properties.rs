@@ -236,6 +236,21 @@ proptest! {
             prop_assert_eq!(qs.moved_compounds, 0);
         }
         prop_assert!(qs.in_band >= ps.in_band);
+
+        // Current grids with some compounds taken out (say, compounds registered since): the
+        // freed compounds form pieces that touch kept grids, and every hard constraint holds.
+        let mut partial = input.clone();
+        partial.current = p
+            .grids
+            .iter()
+            .map(|g| CurrentGrid {
+                code: g.code.clone(),
+                compounds: g.compounds.iter().copied().filter(|c| !(c + seed as usize).is_multiple_of(5)).collect(),
+            })
+            .filter(|g| !g.compounds.is_empty())
+            .collect();
+        let r = plan(&partial, &opts).unwrap();
+        check_hard_constraints(&partial, band, &r)?;
     }
 }
 
@@ -332,6 +347,11 @@ fn a_residents_group_the_policy_makes_a_grid_stays_alone_and_cuts_its_neighbours
     let mut got = sets(&q);
     got.sort();
     assert_eq!(got, vec![vec![0], vec![1], vec![2, 3]]);
+    assert!(
+        q.warnings.iter().any(|w| w.contains("按政策应单独成格")),
+        "{:?}",
+        q.warnings
+    );
     // Out of range is refused with the position named.
     input.alone = vec![9];
     let e = plan(&input, &opts).unwrap_err().to_string();
@@ -368,6 +388,36 @@ fn grids_that_cannot_be_in_band_stay_as_close_to_the_ceiling_as_they_can() {
                 .all(|g| g.reason == Some(Reason::MergedOverCeiling))
         );
     }
+}
+
+#[test]
+fn a_small_piece_joins_a_kept_grid_and_the_pieces_after_it_leave_that_grid_alone() {
+    // a 50 – b 150 – c 100 – d 180 at 200–300, with {b, c} a current grid in band. The free
+    // pieces {a} and {d} are each below the floor: {a} joins the kept grid, and {d} must too
+    // (it is not a whole group). Once the kept grid took {a} in, it was unlocked, {d} found no
+    // kept grid and stayed a grid of 180, below the floor.
+    let input = Input {
+        compounds: vec![
+            pt("a", 0.0, 50),
+            pt("b", 10.0, 150),
+            pt("c", 20.0, 100),
+            pt("d", 30.0, 180),
+        ],
+        adjacency: vec![(0, 1), (1, 2), (2, 3)],
+        current: vec![CurrentGrid {
+            code: "370725001001001".into(),
+            compounds: vec![1, 2],
+        }],
+        ..Default::default()
+    };
+    let band = Band { min: 200, max: 300 };
+    let p = plan(&input, &Options { band, seed: 1 }).unwrap();
+    assert!(p.grids.iter().all(|g| g.households >= 200), "{:?}", p.grids);
+    let mut seen: Vec<usize> = p.grids.iter().flat_map(|g| g.compounds.clone()).collect();
+    seen.sort();
+    assert_eq!(seen, vec![0, 1, 2, 3]);
+    // All four make 480, and the final split finds a + b = 200 and c + d = 280, both in band.
+    assert_eq!(p.summary.in_band, 2, "{:?}", p.grids);
 }
 
 #[test]
