@@ -166,10 +166,17 @@ pub fn plan_with_progress(
     // Without kept current grids the free groups are the full groups.
     let whole_groups = !work.grids.iter().any(|g| g.locked);
     let mut optima = Vec::with_capacity(free_comps.len());
+    // Each compound's valid current grid.
+    let mut owner = vec![NONE; n];
+    for (k, c) in current.iter().enumerate().filter(|(_, c)| c.valid) {
+        for &v in &c.members {
+            owner[v as usize] = k as u32;
+        }
+    }
     for comp in &free_comps {
         let first = work.grids.len();
         optima.push(work.plan_component(comp));
-        work.keep_current_unless_worse(comp, first, &current);
+        work.keep_current_unless_worse(comp, first, &current, &owner);
         done += comp.len();
         progress(done, n);
     }
@@ -621,23 +628,29 @@ impl<'a> Work<'a> {
     /// compounds exactly, none below the floor), and the grids just planned for it (from
     /// `first` on) have no more grids in band and score no better, the current grids stay.
     /// Without it, re-planning an adopted plan could reshuffle grids over the ceiling.
-    fn keep_current_unless_worse(&mut self, comp: &[u32], first: usize, current: &[CurrentInfo]) {
+    fn keep_current_unless_worse(
+        &mut self,
+        comp: &[u32],
+        first: usize,
+        current: &[CurrentInfo],
+        owner: &[u32],
+    ) {
         let inside: HashSet<u32> = comp.iter().copied().collect();
-        let mut covered = 0;
-        let mut cur: Vec<&Vec<u32>> = Vec::new();
-        for c in current.iter().filter(|c| c.valid) {
-            let n_in = c.members.iter().filter(|v| inside.contains(v)).count();
-            if n_in == 0 {
-                continue;
+        let mut which: Vec<u32> = Vec::new();
+        for &v in comp {
+            match owner[v as usize] {
+                NONE => return, // a compound in no current grid
+                k => which.push(k),
             }
-            if n_in != c.members.len() {
-                return; // a current grid reaches outside the piece planned
-            }
-            covered += n_in;
-            cur.push(&c.members);
         }
-        if covered != comp.len() {
-            return;
+        which.sort_unstable();
+        which.dedup();
+        let cur: Vec<&Vec<u32>> = which
+            .iter()
+            .map(|&k| &current[k as usize].members)
+            .collect();
+        if cur.iter().any(|m| m.iter().any(|v| !inside.contains(v))) {
+            return; // a current grid reaches outside the piece planned
         }
         let weight = |m: &[u32]| -> i64 { m.iter().map(|&v| self.p.h[v as usize]).sum() };
         if cur.iter().any(|m| weight(m) < self.lo) {
