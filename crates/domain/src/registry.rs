@@ -159,6 +159,8 @@ pub struct CommunityInput {
     pub centre_area: Option<f64>,
     pub hall_area: Option<f64>,
     pub boundary: Boundary,
+    /// 启用日期: blank on creation is today; on an edit, unchanged.
+    pub valid_from: Option<Date>,
 }
 
 impl CommunityInput {
@@ -195,6 +197,7 @@ impl CommunityInput {
             west: form.text("boundary_west", 200),
             south: form.text("boundary_south", 200),
         };
+        let valid_from = form.date("valid_from");
         let ok = (code.is_some() || !creating) && name.is_some() && kind.is_some();
         form.finish(ok.then(|| CommunityInput {
             code,
@@ -205,6 +208,7 @@ impl CommunityInput {
             centre_area,
             hall_area,
             boundary,
+            valid_from,
         }))
     }
 }

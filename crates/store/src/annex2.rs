@@ -523,5 +523,6 @@ fn input_of(r: &CommunityRow) -> CommunityInput {
             .as_deref()
             .map(Boundary::parse)
             .unwrap_or_default(),
+        valid_from: None,
     }
 }

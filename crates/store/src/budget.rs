@@ -86,6 +86,18 @@ impl Store {
         if !a.can(Permission::RegistryWrite, &post) {
             return Err(StoreError::Forbidden("无权在此配备人员".into()));
         }
+        if level == "community"
+            && let Some(from) = input.from
+            && from.to_string() < c.valid_from
+        {
+            return Err(StoreError::field(
+                "from",
+                format!(
+                    "社区“{}”自 {} 启用，任职不能早于启用日期（在本系统登记以前已有的社区，可在社区页“修改”中把启用日期改早）",
+                    c.name, c.valid_from
+                ),
+            ));
+        }
         if level == "grid" {
             let g = self
                 .grid_any(&post)

@@ -929,15 +929,70 @@ impl Store {
             Some(code),
         )
         .await?;
+        // Unchanged (the edit form sends it back as it was) is always fine.
+        let valid_from = match input.valid_from {
+            Some(d) if d.to_string() != c.valid_from => {
+                self.community_start_allowed(code, d).await?
+            }
+            _ => c.valid_from.clone(),
+        };
+        let tx = self.db.begin().await?;
         exec(
-            &self.db,
+            &tx,
             "UPDATE community SET name = ?, kind = ?, tier = ?, centre_location = ?, centre_area = ?, \
              hall_area = ?, boundary_east = ?, boundary_north = ?, boundary_west = ?, boundary_south = ? \
              WHERE code = ?",
             community_values(input, code),
         )
         .await?;
-        touch(&self.db, &county_of(code)).await
+        exec(
+            &tx,
+            "UPDATE community SET valid_from = ? WHERE code = ?",
+            vec![valid_from.into(), code.into()],
+        )
+        .await?;
+        touch(&tx, &county_of(code)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A community's 启用 date as corrected by hand: not in the future, and not after anything
+    /// that already happened in it (a grid starting, a compound registered, a posting at the
+    /// community).
+    async fn community_start_allowed(&self, code: &str, d: Date) -> Result<String> {
+        let day = d.to_string();
+        if d > crate::today() {
+            return Err(StoreError::field("valid_from", "启用日期不能晚于今天"));
+        }
+        let county = county_of(code);
+        for (sql, what) in [
+            (
+                "SELECT MIN(valid_from) AS d FROM grid WHERE county_code = ? AND community_code = ?",
+                "有网格启用",
+            ),
+            (
+                "SELECT MIN(valid_from) AS d FROM compound WHERE county_code = ? AND community_code = ?",
+                "有小区登记",
+            ),
+            (
+                "SELECT MIN(valid_from) AS d FROM staff_assignment WHERE county_code = ? AND post_code = ?",
+                "有社区人员配备",
+            ),
+        ] {
+            let first = match one(&self.db, sql, vec![county.clone().into(), code.into()]).await? {
+                Some(r) => get::<Option<String>>(&r, "d")?,
+                None => None,
+            };
+            if let Some(first) = first
+                && day > first
+            {
+                return Err(StoreError::field(
+                    "valid_from",
+                    format!("该社区自 {first} 起已{what}，启用日期不能晚于 {first}"),
+                ));
+            }
+        }
+        Ok(day)
     }
 
     pub(crate) async fn retire_community_any(&self, code: &str, on: Option<Date>) -> Result<()> {
@@ -971,6 +1026,9 @@ impl Store {
     ) -> Result<String> {
         let c = self.community_any(community).await?;
         live(&c.valid_to, "社区")?;
+        if let Some(d) = input.valid_from {
+            grid_start_in(&c, d)?;
+        }
         let community_code =
             CommunityCode::parse(community).map_err(|e| StoreError::Config(e.to_string()))?;
         let tx = self.db.begin().await?;
@@ -1038,9 +1096,7 @@ impl Store {
     /// that already happened there (a staff posting, a compound coming in).
     async fn grid_start_allowed(&self, g: &Grid, d: Date) -> Result<String> {
         let day = d.to_string();
-        if d > crate::today() {
-            return Err(StoreError::field("valid_from", "启用日期不能晚于今天"));
-        }
+        grid_start_in(&self.community_any(&g.community_code).await?, d)?;
         let county = county_of(&g.code);
         let earliest = |sql: &'static str| {
             let county = county.clone();
@@ -1646,6 +1702,23 @@ fn community_values(input: &CommunityInput, code: &str) -> Vec<Value> {
     ]
 }
 
+/// A grid's 启用 date against its community: not in the future, not before the community.
+fn grid_start_in(c: &Community, d: Date) -> Result<()> {
+    if d > today() {
+        return Err(StoreError::field("valid_from", "启用日期不能晚于今天"));
+    }
+    if d.to_string() < c.valid_from {
+        return Err(StoreError::field(
+            "valid_from",
+            format!(
+                "社区“{}”自 {} 启用，网格启用日期不能早于它（可先在社区页“修改”中把社区启用日期改早）",
+                c.name, c.valid_from
+            ),
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) async fn insert_community<C: ConnectionTrait>(
     c: &C,
     street: &Street,
@@ -1655,6 +1728,9 @@ pub(crate) async fn insert_community<C: ConnectionTrait>(
     declared: Option<&Figures>,
 ) -> Result<()> {
     code_free_in(c, "community", code.as_str(), "社区").await?;
+    if input.valid_from.is_some_and(|d| d > today()) {
+        return Err(StoreError::field("valid_from", "启用日期不能晚于今天"));
+    }
     name_free_in(
         c,
         "community",
@@ -1675,7 +1751,7 @@ pub(crate) async fn insert_community<C: ConnectionTrait>(
             input.name.clone().into(),
             input.kind.key().into(),
             input.tier.map(|t| t.key().to_string()).into(),
-            date_v(today()),
+            date_v(input.valid_from.unwrap_or_else(today)),
             placeholder.into(),
         ],
     )

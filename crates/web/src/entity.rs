@@ -174,6 +174,13 @@ impl Entity {
                 v.push(FieldView::new("boundary_north", "北至", "text"));
                 v.push(FieldView::new("boundary_west", "西至", "text"));
                 v.push(FieldView::new("boundary_south", "南至", "text"));
+                v.push(
+                    FieldView::new("valid_from", "启用日期", "date").hint(if creating {
+                        "留空为今天"
+                    } else {
+                        "社区实际启用的日期（在本系统登记以前已有的社区可改早）；网格、小区和人员配备不能早于它"
+                    }),
+                );
             }
             Entity::Grid => {
                 if creating {
@@ -407,6 +414,7 @@ impl Entity {
                 put("boundary_north", c.boundary.north.clone());
                 put("boundary_west", c.boundary.west.clone());
                 put("boundary_south", c.boundary.south.clone());
+                put("valid_from", Some(c.valid_from.clone()));
                 (c.name, format!("/communities/{key}"))
             }
             Entity::Grid => {

@@ -308,6 +308,85 @@ async fn staff_start_no_earlier_than_their_grid_and_its_start_can_be_corrected()
             .await
         }
     };
+    // Not before its community, which the demo starts on 2020-01-01: that is corrected first,
+    // on the community's edit form, where community postings are held to it too.
+    let r = edit("2019-01-01").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("2020-01-01"), "{}", r.text());
+    let form = app
+        .get(&format!("/edit/communities/{community}"))
+        .await
+        .text();
+    assert!(
+        form.contains("name=\"valid_from\"") && form.contains("2020-01-01"),
+        "{form}"
+    );
+    let page = app
+        .get(&format!("/api/communities/{community}"))
+        .await
+        .json();
+    let c = &page["community"];
+    let edit_community = |valid_from: &str| {
+        let fields: Vec<(String, String)> = [
+            ("name", c["name"].as_str().unwrap()),
+            ("kind", c["kind"].as_str().unwrap()),
+            ("valid_from", valid_from),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let app = &app;
+        async move {
+            let f: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            app.form(&format!("/edit/communities/{community}"), &f)
+                .await
+        }
+    };
+    let r = app
+        .form(
+            &format!("/communities/{community}/staff"),
+            &[
+                ("person_name", "钱社工"),
+                ("role", "general_social_worker"),
+                ("from", "2019-03-01"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("社区“"), "{}", r.text());
+    let r = edit_community("2999-01-01").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    // Later than its grids' start is refused; earlier is taken.
+    let r = edit_community("2021-01-01").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("已有网格启用"), "{}", r.text());
+    let r = edit_community("2018-01-01").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let page = app
+        .get(&format!("/api/communities/{community}"))
+        .await
+        .json();
+    assert_eq!(page["community"]["valid_from"], "2018-01-01");
+    assert_eq!(page["community"]["name"], c["name"], "the rest unchanged");
+    let r = app
+        .form(
+            &format!("/communities/{community}/staff"),
+            &[
+                ("person_name", "钱社工"),
+                ("role", "general_social_worker"),
+                ("from", "2019-03-01"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    // Now the community's start cannot pass that posting either.
+    let r = edit_community("2019-06-01").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("2019-03-01"), "{}", r.text());
+
     let r = edit("2019-01-01").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let g = app.get(&format!("/api/grids/{grid}")).await.json();
