@@ -345,16 +345,18 @@ async fn staff_start_no_earlier_than_their_grid_and_its_start_can_be_corrected()
                 .await
         }
     };
-    let r = app
-        .form(
-            &format!("/communities/{community}/staff"),
+    let staff_path = format!("/communities/{community}/staff");
+    let social_worker = || {
+        app.form(
+            &staff_path,
             &[
                 ("person_name", "钱社工"),
                 ("role", "general_social_worker"),
                 ("from", "2019-03-01"),
             ],
         )
-        .await;
+    };
+    let r = social_worker().await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     assert!(r.text().contains("社区“"), "{}", r.text());
     let r = edit_community("2999-01-01").await;
@@ -371,16 +373,7 @@ async fn staff_start_no_earlier_than_their_grid_and_its_start_can_be_corrected()
         .json();
     assert_eq!(page["community"]["valid_from"], "2018-01-01");
     assert_eq!(page["community"]["name"], c["name"], "the rest unchanged");
-    let r = app
-        .form(
-            &format!("/communities/{community}/staff"),
-            &[
-                ("person_name", "钱社工"),
-                ("role", "general_social_worker"),
-                ("from", "2019-03-01"),
-            ],
-        )
-        .await;
+    let r = social_worker().await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     // Now the community's start cannot pass that posting either.
     let r = edit_community("2019-06-01").await;
