@@ -333,7 +333,11 @@ impl Prepared {
         }
         let alone: Vec<bool> = (0..n).map(|v| oversized[v] || own[v]).collect();
 
-        let barriers = BarrierIndex::new(&input.barriers, &proj);
+        let mut centres = BBox::empty();
+        for (&cx, &cy) in x.iter().zip(&y) {
+            centres.add([cx, cy]);
+        }
+        let barriers = BarrierIndex::new(&input.barriers, &proj, &centres);
         let mut edges: Vec<(u32, u32)> = Vec::with_capacity(input.adjacency.len() * 2);
         for &(a, b) in &input.adjacency {
             if a == b || community[a] != community[b] || alone[a] || alone[b] {
@@ -384,7 +388,8 @@ struct BarrierIndex {
 }
 
 impl BarrierIndex {
-    fn new(lines: &[Vec<Pt>], proj: &Projection) -> Self {
+    /// `centres`: the box of the (projected) compound centroids, whose edges are tested.
+    fn new(lines: &[Vec<Pt>], proj: &Projection, centres: &BBox) -> Self {
         let mut segs = Vec::new();
         let mut bb = BBox::empty();
         for line in lines {
@@ -404,6 +409,13 @@ impl BarrierIndex {
         };
         if idx.segs.is_empty() {
             return idx;
+        }
+        // The box of both, so that an edge between compounds never needs more than about a
+        // thousand samples: a box of the barriers alone, for one short barrier, made cells so
+        // small that a long edge's samples stepped over the cell holding it.
+        if !centres.is_empty() {
+            bb.add(centres.min);
+            bb.add(centres.max);
         }
         let span = bb.width().max(bb.height());
         // About 512 cells across, but never so small that the segments, walked cell by cell
@@ -1456,6 +1468,7 @@ fn validate_current(
     let n = input.compounds.len();
     let mut owner: Vec<u32> = vec![NONE; n];
     let mut seen_codes: HashSet<&str> = HashSet::new();
+    let retired: HashSet<&str> = input.retired_codes.iter().map(|c| c.as_str()).collect();
     let mut out = Vec::new();
     for (k, cg) in input.current.iter().enumerate() {
         let mut members: Vec<u32> = cg
@@ -1480,6 +1493,17 @@ fn validate_current(
             .any(|&v| prep.community[v as usize] != prep.community[members[0] as usize])
         {
             problem = Some("跨越了社区".into());
+        } else if sequence_of(
+            &cg.code,
+            prep.community_names[prep.community[members[0] as usize] as usize]
+                .as_deref()
+                .unwrap_or(""),
+        )
+        .is_none()
+        {
+            problem = Some("的编码不是其社区的网格编码（社区代码加 3 位序号）".into());
+        } else if retired.contains(cg.code.as_str()) {
+            problem = Some("的编码已撤销，不再使用".into());
         } else if members.len() > 1 && members.iter().any(|&v| prep.own[v as usize]) {
             problem = Some("含有按政策应单独成格的小区（如居民小组）".into());
         } else if members.len() > 1 && !is_connected(prep, &members) {

@@ -421,6 +421,96 @@ fn a_small_piece_joins_a_kept_grid_and_the_pieces_after_it_leave_that_grid_alone
 }
 
 #[test]
+fn a_short_barrier_still_cuts_a_long_edge() {
+    // A barrier a fraction of a millimetre long, across the middle of a kilometre-long edge:
+    // cells sized by the barrier alone were so small that the edge's samples stepped over it.
+    let input = Input {
+        compounds: vec![pt("a", 0.0, 300), pt("b", 1000.0, 300)],
+        adjacency: vec![(0, 1)],
+        barriers: vec![vec![[500.0005, -0.0001], [500.0005, 0.0001]]],
+        ..Default::default()
+    };
+    let p = plan(
+        &input,
+        &Options {
+            band: Band { min: 500, max: 600 },
+            seed: 0,
+        },
+    )
+    .unwrap();
+    let sets: Vec<Vec<usize>> = p.grids.iter().map(|g| g.compounds.clone()).collect();
+    assert_eq!(sets, vec![vec![0], vec![1]]);
+}
+
+#[test]
+fn a_current_grid_keeps_its_code_only_if_it_is_a_live_code_of_its_community() {
+    // A current grid of one compound in band, under codes a file from elsewhere might carry:
+    // another community's, not a grid code at all, empty, or one the county retired.
+    for (code, retired, why) in [
+        ("370725001002007", vec![], "不是其社区的网格编码"),
+        ("X", vec![], "不是其社区的网格编码"),
+        ("", vec![], "不是其社区的网格编码"),
+        (
+            "370725001001005",
+            vec!["370725001001005".to_string()],
+            "已撤销",
+        ),
+    ] {
+        let input = Input {
+            compounds: vec![pt("a", 0.0, 550)],
+            current: vec![CurrentGrid {
+                code: code.into(),
+                compounds: vec![0],
+            }],
+            retired_codes: retired,
+            ..Default::default()
+        };
+        let p = plan(
+            &input,
+            &Options {
+                band: Band { min: 500, max: 600 },
+                seed: 0,
+            },
+        )
+        .unwrap();
+        assert_eq!(p.grids.len(), 1);
+        let g = &p.grids[0];
+        // A new code: above the retired one, else the first.
+        let expected = if why == "已撤销" {
+            "370725001001006"
+        } else {
+            "370725001001001"
+        };
+        assert_eq!(g.code, expected, "{code:?}");
+        assert_eq!(g.kept_from, None, "{code:?}");
+        assert!(
+            p.warnings.iter().any(|w| w.contains(why)),
+            "{code:?}: {:?}",
+            p.warnings
+        );
+    }
+    // Its own community's live code is kept.
+    let input = Input {
+        compounds: vec![pt("a", 0.0, 550)],
+        current: vec![CurrentGrid {
+            code: "370725001001005".into(),
+            compounds: vec![0],
+        }],
+        ..Default::default()
+    };
+    let p = plan(
+        &input,
+        &Options {
+            band: Band { min: 500, max: 600 },
+            seed: 0,
+        },
+    )
+    .unwrap();
+    assert_eq!(p.grids[0].kept_from.as_deref(), Some("370725001001005"));
+    assert!(p.warnings.is_empty());
+}
+
+#[test]
 fn a_dense_barrier_file_stays_cheap_and_still_cuts() {
     // 20,000 segments zigzagging across 10 km (a hatched area exported by mistake), and the
     // real river of `barriers_split_groups` among them: walked cell by cell at the fine
