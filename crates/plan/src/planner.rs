@@ -1076,7 +1076,8 @@ impl<'a> Work<'a> {
         }
         let (_, mut in_band, mut parts) = best?;
         let mut optimum = (in_band >= bound).then_some(in_band);
-        if optimum.is_none() {
+        // The exact search takes groups of at most 64 compounds (one bit each).
+        if optimum.is_none() && comp.len() <= exact::MAX_NODES {
             let (h, adj) = group_masks(self.p, comp);
             let o = exact::solve(&h, &adj, self.lo, self.hi, EXACT_BUDGET, in_band + 1);
             if let Some(better) = o.best {
