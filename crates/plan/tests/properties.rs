@@ -254,6 +254,31 @@ proptest! {
     }
 }
 
+/// Compounds in a row, 10 apart, each touching the next, with these households.
+fn row(households: &[i64]) -> Input {
+    Input {
+        compounds: households
+            .iter()
+            .enumerate()
+            .map(|(i, &h)| pt(&format!("c{i}"), i as f64 * 10.0, h))
+            .collect(),
+        adjacency: (1..households.len()).map(|i| (i - 1, i)).collect(),
+        ..Default::default()
+    }
+}
+
+/// `input` planned at `min`–`max` with `seed`.
+fn plan_at(input: &Input, min: i64, max: i64, seed: u64) -> Plan {
+    plan(
+        input,
+        &Options {
+            band: Band { min, max },
+            seed,
+        },
+    )
+    .unwrap()
+}
+
 fn pt(id: &str, x: f64, h: i64) -> Compound {
     Compound {
         id: id.into(),
@@ -279,14 +304,7 @@ fn plan_four_on_a_line(barriers: Vec<Vec<[f64; 2]>>) -> wangge_plan::Plan {
         barriers,
         ..Default::default()
     };
-    plan(
-        &input,
-        &Options {
-            band: Band { min: 500, max: 600 },
-            seed: 0,
-        },
-    )
-    .unwrap()
+    plan_at(&input, 500, 600, 0)
 }
 
 #[test]
@@ -305,16 +323,7 @@ fn a_residents_group_the_policy_makes_a_grid_stays_alone_and_cuts_its_neighbours
     // a 150 – g 120 – c 150 – d 100 at 200–300: without the rule a+g and c+d are two grids in
     // band. With g a grid of its own (a residents' group), a is cut off from c+d and is a small
     // group, and g's grid is outside the band's count whatever its households.
-    let mut input = Input {
-        compounds: vec![
-            pt("a", 0.0, 150),
-            pt("g", 10.0, 120),
-            pt("c", 20.0, 150),
-            pt("d", 30.0, 100),
-        ],
-        adjacency: vec![(0, 1), (1, 2), (2, 3)],
-        ..Default::default()
-    };
+    let mut input = row(&[150, 120, 150, 100]);
     let opts = Options {
         band: Band { min: 200, max: 300 },
         seed: 0,
@@ -366,21 +375,7 @@ fn grids_that_cannot_be_in_band_stay_as_close_to_the_ceiling_as_they_can() {
     // 66: more compounds than the exact search takes (a bit each), which once overflowed a
     // shift in debug builds.
     for n in [2usize, 6, 10, 30, 66] {
-        let input = Input {
-            compounds: (0..n)
-                .map(|i| pt(&format!("c{i}"), i as f64 * 100.0, 160))
-                .collect(),
-            adjacency: (1..n).map(|i| (i - 1, i)).collect(),
-            ..Default::default()
-        };
-        let p = plan(
-            &input,
-            &Options {
-                band: Band { min: 200, max: 300 },
-                seed: 1,
-            },
-        )
-        .unwrap();
+        let p = plan_at(&row(&vec![160; n]), 200, 300, 1);
         let sizes: Vec<i64> = p.grids.iter().map(|g| g.households).collect();
         assert_eq!(sizes, vec![320; n / 2], "{n} compounds");
         assert_eq!(p.summary.merged_excess, 20 * (n / 2) as i64);
@@ -399,21 +394,13 @@ fn a_small_piece_joins_a_kept_grid_and_the_pieces_after_it_leave_that_grid_alone
     // (it is not a whole group). Once the kept grid took {a} in, it was unlocked, {d} found no
     // kept grid and stayed a grid of 180, below the floor.
     let input = Input {
-        compounds: vec![
-            pt("a", 0.0, 50),
-            pt("b", 10.0, 150),
-            pt("c", 20.0, 100),
-            pt("d", 30.0, 180),
-        ],
-        adjacency: vec![(0, 1), (1, 2), (2, 3)],
         current: vec![CurrentGrid {
             code: "370725001001001".into(),
             compounds: vec![1, 2],
         }],
-        ..Default::default()
+        ..row(&[50, 150, 100, 180])
     };
-    let band = Band { min: 200, max: 300 };
-    let p = plan(&input, &Options { band, seed: 1 }).unwrap();
+    let p = plan_at(&input, 200, 300, 1);
     assert!(p.grids.iter().all(|g| g.households >= 200), "{:?}", p.grids);
     let mut seen: Vec<usize> = p.grids.iter().flat_map(|g| g.compounds.clone()).collect();
     seen.sort();
@@ -432,14 +419,7 @@ fn a_short_barrier_still_cuts_a_long_edge() {
         barriers: vec![vec![[500.0005, -0.0001], [500.0005, 0.0001]]],
         ..Default::default()
     };
-    let p = plan(
-        &input,
-        &Options {
-            band: Band { min: 500, max: 600 },
-            seed: 0,
-        },
-    )
-    .unwrap();
+    let p = plan_at(&input, 500, 600, 0);
     let sets: Vec<Vec<usize>> = p.grids.iter().map(|g| g.compounds.clone()).collect();
     assert_eq!(sets, vec![vec![0], vec![1]]);
 }
@@ -467,14 +447,7 @@ fn a_current_grid_keeps_its_code_only_if_it_is_a_live_code_of_its_community() {
             retired_codes: retired,
             ..Default::default()
         };
-        let p = plan(
-            &input,
-            &Options {
-                band: Band { min: 500, max: 600 },
-                seed: 0,
-            },
-        )
-        .unwrap();
+        let p = plan_at(&input, 500, 600, 0);
         assert_eq!(p.grids.len(), 1);
         let g = &p.grids[0];
         // A new code: above the retired one, else the first.
@@ -500,14 +473,7 @@ fn a_current_grid_keeps_its_code_only_if_it_is_a_live_code_of_its_community() {
         }],
         ..Default::default()
     };
-    let p = plan(
-        &input,
-        &Options {
-            band: Band { min: 500, max: 600 },
-            seed: 0,
-        },
-    )
-    .unwrap();
+    let p = plan_at(&input, 500, 600, 0);
     assert_eq!(p.grids[0].kept_from.as_deref(), Some("370725001001005"));
     assert!(p.warnings.is_empty());
 }
@@ -549,14 +515,7 @@ fn new_codes_go_above_current_and_retired() {
         compounds: vec![0, 1],
     }];
     input.retired_codes = vec!["370725001001009".into()];
-    let p = plan(
-        &input,
-        &Options {
-            band: Band { min: 500, max: 600 },
-            seed: 0,
-        },
-    )
-    .unwrap();
+    let p = plan_at(&input, 500, 600, 0);
     let codes: Vec<(&str, &[usize], Option<&str>)> = p
         .grids
         .iter()
@@ -591,14 +550,7 @@ fn past_999_new_codes_take_the_lowest_sequences_never_used() {
         compounds: vec![0],
     }];
     input.retired_codes = vec!["370725001001001".into()];
-    let p = plan(
-        &input,
-        &Options {
-            band: Band { min: 500, max: 600 },
-            seed: 0,
-        },
-    )
-    .unwrap();
+    let p = plan_at(&input, 500, 600, 0);
     let codes: Vec<&str> = p.grids.iter().map(|g| g.code.as_str()).collect();
     assert_eq!(
         codes,
@@ -620,14 +572,7 @@ fn a_grid_over_the_ceiling_is_split_where_both_parts_come_closer_to_it() {
         adjacency: vec![(0, 1), (1, 2), (2, 3)],
         ..Default::default()
     };
-    let p = plan(
-        &input,
-        &Options {
-            band: Band { min: 500, max: 600 },
-            seed: 0,
-        },
-    )
-    .unwrap();
+    let p = plan_at(&input, 500, 600, 0);
     let grids: Vec<(Vec<usize>, i64)> = p
         .grids
         .iter()
