@@ -242,11 +242,28 @@ fn plan_a_generated_town_from_files() {
     assert!(!db.path("x.geojson").exists());
 }
 
+/// A 100 m square parcel whose west side is at `x`.
+fn square(x: i64) -> serde_json::Value {
+    serde_json::json!({"type": "Polygon", "coordinates": [[[x, 0], [x + 100, 0], [x + 100, 100], [x, 100], [x, 0]]]})
+}
+
+/// Runs `wangge plan --input <input> <extra> --out …`, which must succeed: the plan written,
+/// and what it printed.
+fn plan_file(db: &Db, input: &std::path::Path, extra: &[&str]) -> (serde_json::Value, String) {
+    let out_file = db.path("plan-out.geojson");
+    let mut args = vec!["plan", "--input", input.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--out", out_file.to_str().unwrap()]);
+    let out = db.run(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let doc = serde_json::from_slice(&std::fs::read(&out_file).unwrap()).unwrap();
+    (doc, text(&out.stdout))
+}
+
 #[test]
 fn plan_across_a_lane_with_gap_but_never_across_a_barrier() {
     let db = Db::new();
     // Two 260-household compounds 100 m wide, a 12 m lane between them.
-    let square = |x: i64| serde_json::json!({"type": "Polygon", "coordinates": [[[x, 0], [x + 100, 0], [x + 100, 100], [x, 100], [x, 0]]]});
     let input = db.path("pair.geojson");
     let doc = serde_json::json!({"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"id": "west", "households": 260}, "geometry": square(0)},
@@ -257,24 +274,12 @@ fn plan_across_a_lane_with_gap_but_never_across_a_barrier() {
         {"type": "Feature", "properties": {"name": "新华路"}, "geometry": {"type": "LineString", "coordinates": [[106, -500], [106, 500]]}}]});
     std::fs::write(&road, lines.to_string()).unwrap();
     let grids = |extra: &[&str]| {
-        let out_file = db.path("pair-plan.geojson");
-        let mut args = vec![
-            "plan",
-            "--input",
-            input.to_str().unwrap(),
-            "--min",
-            "500",
-            "--max",
-            "600",
-            "--out",
-            out_file.to_str().unwrap(),
-        ];
+        let mut args = vec!["--min", "500", "--max", "600"];
         args.extend_from_slice(extra);
-        let out = db.run(&args);
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        let doc: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&out_file).unwrap()).unwrap();
-        doc["features"].as_array().unwrap().len()
+        plan_file(&db, &input, &args).0["features"]
+            .as_array()
+            .unwrap()
+            .len()
     };
     assert_eq!(
         grids(&[]),
@@ -316,7 +321,6 @@ fn a_policy_that_makes_each_residents_group_a_grid_is_followed() {
     let db = Db::new();
     // 一组 (120) – 二组 (150) – 三组 (100), residents' groups in a row, touching; and a
     // 100-household compound beside 三组.
-    let square = |x: i64| serde_json::json!({"type": "Polygon", "coordinates": [[[x, 0], [x + 100, 0], [x + 100, 100], [x, 100], [x, 0]]]});
     let input = db.path("groups.geojson");
     let doc = serde_json::json!({"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"id": "一组", "households": 120, "kind": "residents_group"}, "geometry": square(0)},
@@ -328,20 +332,8 @@ fn a_policy_that_makes_each_residents_group_a_grid_is_followed() {
         env!("CARGO_MANIFEST_DIR"),
         "/../../policies/411002-weidu-2017.toml"
     );
-    let out_file = db.path("groups-plan.geojson");
     let run = |extra: &[&str]| {
-        let mut args = vec![
-            "plan",
-            "--input",
-            input.to_str().unwrap(),
-            "--out",
-            out_file.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        let out = db.run(&args);
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        let doc: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&out_file).unwrap()).unwrap();
+        let (doc, stdout) = plan_file(&db, &input, extra);
         let mut grids: Vec<(String, String)> = doc["features"]
             .as_array()
             .unwrap()
@@ -361,7 +353,7 @@ fn a_policy_that_makes_each_residents_group_a_grid_is_followed() {
             })
             .collect();
         grids.sort();
-        (grids, text(&out.stdout))
+        (grids, stdout)
     };
     // The band alone merges them: 470 households at 200–300 make two grids.
     let (free, _) = run(&["--min", "200", "--max", "300"]);
