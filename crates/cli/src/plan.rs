@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use wangge_domain::CompoundKind;
 use wangge_domain::policy::GridDivision;
 use wangge_plan::{Band, Options, bench as pbench, geojson, plan_with_progress, town};
 
@@ -73,7 +72,7 @@ pub fn plan(a: PlanArgs) -> Result<(), String> {
     let (band, division) = band(&a)?;
     let mut input = geojson::read_compounds_file(&a.input).map_err(|e| e.to_string())?;
     if let Some(d) = &division {
-        input.alone = own_grids(&input.compounds, d);
+        input.alone = d.own_grids(input.compounds.iter().map(|c| c.kind.as_deref()));
     }
     if let Some(g) = a.gap
         && !(g.is_finite() && (0.0..=200.0).contains(&g))
@@ -119,22 +118,6 @@ pub fn plan(a: PlanArgs) -> Result<(), String> {
     geojson::write_plan_file(&a.out, &input, &plan).map_err(|e| e.to_string())?;
     println!("已写出 {}", a.out.display());
     Ok(())
-}
-
-/// The compounds the policy makes a grid of their own, by their `kind` (a kind that is not one
-/// of the registry's, or none, is an ordinary compound).
-fn own_grids(compounds: &[wangge_plan::Compound], d: &GridDivision) -> Vec<usize> {
-    compounds
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| {
-            c.kind
-                .as_deref()
-                .and_then(|k| CompoundKind::parse(k).ok())
-                .is_some_and(|k| d.makes_own_grid(k))
-        })
-        .map(|(i, _)| i)
-        .collect()
 }
 
 #[derive(Args)]

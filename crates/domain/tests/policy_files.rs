@@ -36,6 +36,17 @@ fn only_weidu_2017_makes_each_residents_group_a_grid_of_its_own() {
     let d = w17.doc().grid_division.as_ref().unwrap();
     assert!(d.makes_own_grid(ResidentsGroup));
     assert!(!d.makes_own_grid(Compound) && !d.makes_own_grid(Village));
+    // By kind as typed: key or label; none or an unknown kind is an ordinary compound.
+    assert_eq!(
+        d.own_grids([
+            Some("residents_group"),
+            None,
+            Some("居民小组"),
+            Some("村庄"),
+            Some("小区甲"),
+        ]),
+        vec![0, 2]
+    );
     let w13 = Policy::parse("411002-weidu-2013.toml", WEIDU_2013).unwrap();
     for p in [changle(), w13] {
         let d = p.doc().grid_division.as_ref().unwrap();

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use sea_orm::TransactionTrait;
 use serde::Serialize;
 use wangge_domain::access::{Access, Permission};
+use wangge_domain::policy::StaffRole;
 use wangge_domain::redraw::{self, Moved, Traits};
 use wangge_domain::{CompoundKind, GridCode, GridKind, Tier};
 
@@ -490,7 +491,7 @@ async fn apply_plan(
                 match heir {
                     Some(to) if posted => {
                         // A grid has one leader: say so where a follower makes it two.
-                        let others = if key == "grid_leader" {
+                        let others = if key == StaffRole::GridLeader.key() {
                             let person: String = get(r, "person_id")?;
                             other_leaders(tx, &county, to, &person).await?
                         } else {
@@ -527,8 +528,13 @@ async fn other_leaders(
     let rows = all(
         tx,
         "SELECT DISTINCT person_name FROM staff_assignment WHERE county_code = ? AND post_code = ? \
-         AND role = 'grid_leader' AND person_id <> ? AND valid_to IS NULL ORDER BY person_name",
-        vec![county.into(), to.into(), person.into()],
+         AND role = ? AND person_id <> ? AND valid_to IS NULL ORDER BY person_name",
+        vec![
+            county.into(),
+            to.into(),
+            StaffRole::GridLeader.key().into(),
+            person.into(),
+        ],
     )
     .await?;
     rows.iter().map(|r| get(r, "person_name")).collect()

@@ -605,15 +605,7 @@ fn run(
     if let Some(d) = Policy::in_force(&s.policies, county, wangge_store::today())
         .and_then(|p| p.doc().grid_division.as_ref())
     {
-        input.alone = src
-            .compounds
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| {
-                wangge_domain::CompoundKind::parse(&c.kind).is_ok_and(|k| d.makes_own_grid(k))
-            })
-            .map(|(i, _)| i)
-            .collect();
+        input.alone = d.own_grids(src.compounds.iter().map(|c| Some(c.kind.as_str())));
     }
     let plan = wangge_plan::plan(&input, &Options { band, seed: 1 })
         .map_err(|e| AppError::BadRequest(e.to_string()))?;

@@ -76,6 +76,21 @@ impl GridDivision {
     pub fn makes_own_grid(&self, kind: CompoundKind) -> bool {
         self.residents_group_is_grid && kind == CompoundKind::ResidentsGroup
     }
+
+    /// The positions of the compounds, given by their kind as typed (the key or the Chinese
+    /// label; none, or one that is not a compound kind, is an ordinary compound), that are
+    /// grids of their own ([`GridDivision::makes_own_grid`]).
+    pub fn own_grids<'a>(&self, kinds: impl IntoIterator<Item = Option<&'a str>>) -> Vec<usize> {
+        kinds
+            .into_iter()
+            .enumerate()
+            .filter(|(_, k)| {
+                k.and_then(|k| CompoundKind::parse(k).ok())
+                    .is_some_and(|k| self.makes_own_grid(k))
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
 }
 
 fn all_grid_kinds() -> Vec<GridKind> {
