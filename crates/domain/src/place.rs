@@ -468,6 +468,77 @@ pub fn parse_line_geometry(g: &serde_json::Value) -> Result<String, String> {
     Ok(geometry.to_string())
 }
 
+/// The most grids one department's layer may hold.
+pub const MAX_DEPARTMENT_GRID_FEATURES: usize = 5_000;
+
+/// One grid a department drew on its own (部门自行划定的网格: a police 警格, a city-management
+/// grid…), as its GIS layer exports it, to be revoked and folded into the unified grids.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DepartmentGridFeature {
+    /// 1-based position in the file, for messages.
+    pub index: usize,
+    /// `properties.name`, required.
+    pub name: String,
+    /// `properties.code`: the department's own code for it, if any.
+    pub code: Option<String>,
+    /// `properties.compounds`: the ids of the compounds it covers, when the layer lists them.
+    pub compounds: Vec<String>,
+    /// Its outline (normalised, see [`parse_geometry`]), when the layer has one: compounds
+    /// lying inside it are its compounds unless `compounds` lists them.
+    pub geometry: Option<String>,
+}
+
+/// Reads a department's grid layer: a GeoJSON FeatureCollection whose every feature has
+/// `properties.name` and either `properties.compounds` (the ids of the compounds it covers)
+/// or a Polygon / MultiPolygon outline, or both. Every problem is reported, each naming the
+/// feature (第 n 个要素).
+pub fn parse_department_grid_features(
+    text: &str,
+) -> Result<Vec<DepartmentGridFeature>, Vec<String>> {
+    use serde_json::Value;
+    let too_many = |n: usize| {
+        (n > MAX_DEPARTMENT_GRID_FEATURES).then(|| {
+            format!("文件中有 {n} 个网格，超过 {MAX_DEPARTMENT_GRID_FEATURES} 个；请按部门分别导入")
+        })
+    };
+    read_features(text, too_many, |index, f| {
+        let name = feature_prop(f, "name").ok_or("properties 中缺少网格名称 name")?;
+        if name.chars().count() > 60 {
+            return Err("名称过长（最多 60 个字）".into());
+        }
+        let code = feature_prop(f, "code");
+        if code.as_ref().is_some_and(|c| c.chars().count() > 40) {
+            return Err("编码过长（最多 40 个字符）".into());
+        }
+        let compounds = match f.get("properties").and_then(|p| p.get("compounds")) {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(ids)) => ids
+                .iter()
+                .map(|x| match x {
+                    Value::String(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+                    Value::Number(n) => Ok(n.to_string()),
+                    _ => Err("compounds 应为小区编号的数组（文本或数字）".to_string()),
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => return Err("compounds 应为小区编号的数组".into()),
+        };
+        let geometry = match f.get("geometry") {
+            None | Some(Value::Null) => None,
+            Some(g) => Some(parse_geometry(&g.to_string()).map_err(|e| e.to_string())?),
+        };
+        if compounds.is_empty() && geometry.is_none() {
+            return Err("既没有 compounds（所含小区编号），也没有多边形边界".into());
+        }
+        Ok(DepartmentGridFeature {
+            index,
+            name,
+            code,
+            compounds,
+            geometry,
+        })
+    })
+}
+
 /// A calendar date, stored and shown as `YYYY-MM-DD`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -628,6 +699,38 @@ mod tests {
             "{e:?}"
         );
         assert!(parse_boundary_features("[]").is_err());
+    }
+
+    #[test]
+    fn department_grid_layers_take_compound_lists_or_outlines() {
+        use super::parse_department_grid_features as parse;
+        let ok = r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","properties":{"name":"城关警格一","code":"JG-01","compounds":["c1", 7]},"geometry":null},
+            {"type":"Feature","properties":{"name":"城关警格二"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[10,0],[10,10],[0,10]]]}}]}"#;
+        let f = parse(ok).unwrap();
+        assert_eq!(f[0].compounds, ["c1", "7"]);
+        assert_eq!(
+            (f[0].code.as_deref(), f[0].geometry.is_none()),
+            (Some("JG-01"), true)
+        );
+        assert!(f[1].compounds.is_empty());
+        // The open ring is closed.
+        assert!(
+            f[1].geometry.as_deref().unwrap().contains("[0.0,0.0]]]"),
+            "{f:?}"
+        );
+        let bad = r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","properties":{"compounds":["c1"]}},
+            {"type":"Feature","properties":{"name":"空格"}},
+            {"type":"Feature","properties":{"name":"线","compounds":["c1"]},"geometry":{"type":"LineString","coordinates":[[0,0],[1,1]]}},
+            {"type":"Feature","properties":{"name":"乱","compounds":"c1"}},
+            {"type":"Feature","properties":{"name":"好","compounds":["c2"]}}]}"#;
+        let e = parse(bad).unwrap_err();
+        assert_eq!(e.len(), 4, "{e:?}");
+        for (k, n) in [(0, 1), (1, 2), (2, 3), (3, 4)] {
+            assert!(e[k].starts_with(&format!("第 {n} 个要素")), "{e:?}");
+        }
+        assert!(e[0].contains("name") && e[1].contains("compounds") && e[2].contains("LineString"));
     }
 
     #[test]

@@ -33,6 +33,50 @@ pub fn main_successor<'a>(moves: &[Moved<'a>], from: &str) -> Option<&'a str> {
         .map(|(code, _)| code)
 }
 
+/// One unified grid's part of a department grid being folded in (部门网格撤销并入).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Share {
+    pub grid: String,
+    pub compounds: usize,
+    pub households: i64,
+}
+
+/// Where a department grid's compounds are among the unified grids: `members` gives each
+/// compound's grid (if it has one) and households. One share per grid, most households
+/// first (then most compounds, then the lowest code), so the first is the grid it folds into
+/// mainly; and how many compounds are in no grid yet.
+pub fn fold_shares<'a>(
+    members: impl IntoIterator<Item = (Option<&'a str>, i64)>,
+) -> (Vec<Share>, usize) {
+    let mut by_grid: BTreeMap<&str, (usize, i64)> = BTreeMap::new();
+    let mut unplaced = 0;
+    for (grid, households) in members {
+        match grid {
+            Some(g) => {
+                let e = by_grid.entry(g).or_default();
+                e.0 += 1;
+                e.1 += households.max(0);
+            }
+            None => unplaced += 1,
+        }
+    }
+    let mut shares: Vec<Share> = by_grid
+        .into_iter()
+        .map(|(grid, (compounds, households))| Share {
+            grid: grid.to_string(),
+            compounds,
+            households,
+        })
+        .collect();
+    shares.sort_by(|a, b| {
+        (b.households, b.compounds)
+            .cmp(&(a.households, a.compounds))
+            .then_with(|| a.grid.cmp(&b.grid))
+    });
+    (shares, unplaced)
+}
+
 /// The kind and tier of each new grid of a plan (a plan grid whose code is not in `current`,
 /// the live grids' traits), handed on from the grids it replaces.
 ///
@@ -103,6 +147,33 @@ pub fn heritage<'a>(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_department_grid_folds_mainly_into_the_grid_with_most_of_its_households() {
+        let (shares, unplaced) = fold_shares([
+            (Some("370725001001002"), 300),
+            (Some("370725001001001"), 200),
+            (None, 80),
+            (Some("370725001001001"), 100),
+            (Some("370725001001003"), 300),
+        ]);
+        let got: Vec<(&str, usize, i64)> = shares
+            .iter()
+            .map(|s| (s.grid.as_str(), s.compounds, s.households))
+            .collect();
+        // 001 has as many households as 002 and 003 but more compounds; 002 and 003 tie and
+        // the lower code comes first.
+        assert_eq!(
+            got,
+            [
+                ("370725001001001", 2, 300),
+                ("370725001001002", 1, 300),
+                ("370725001001003", 1, 300)
+            ]
+        );
+        assert_eq!(unplaced, 1);
+        assert_eq!(fold_shares([]), (Vec::new(), 0));
+    }
+
     use super::*;
 
     fn moved<'a>(
