@@ -34,6 +34,7 @@
 
 pub mod bench;
 pub mod exact;
+pub mod fold;
 pub mod geojson;
 pub mod geom;
 pub mod planner;
