@@ -525,6 +525,43 @@ CREATE TABLE barrier (
 CREATE INDEX barrier_street ON barrier(county_code, street_code, valid_to);
 "#,
     ),
+    (
+        9,
+        r#"
+CREATE TABLE department_grid (
+    county_code TEXT NOT NULL REFERENCES county(code),
+    id TEXT NOT NULL,
+    department_id TEXT NOT NULL,
+    position BIGINT NOT NULL,
+    code TEXT,
+    name TEXT NOT NULL,
+    geometry TEXT,
+    valid_from TEXT NOT NULL,
+    valid_to TEXT,
+    -- Set when revoked into the unified grids (valid_to the same day). A row ended without it
+    -- was replaced by a later upload of the department's layer.
+    folded_on TEXT,
+    folded_into TEXT,
+    PRIMARY KEY (county_code, id),
+    FOREIGN KEY (county_code, department_id) REFERENCES department(county_code, id)
+);
+CREATE INDEX department_grid_department ON department_grid(county_code, department_id, valid_to);
+CREATE INDEX department_grid_folded_into ON department_grid(county_code, folded_into);
+CREATE TABLE department_grid_compound (
+    county_code TEXT NOT NULL,
+    department_grid_id TEXT NOT NULL,
+    compound_id TEXT NOT NULL,
+    -- The unified grid the compound was in, and its households, the day its department grid
+    -- was folded in (empty before).
+    grid_code TEXT,
+    households BIGINT,
+    PRIMARY KEY (county_code, department_grid_id, compound_id),
+    FOREIGN KEY (county_code, department_grid_id) REFERENCES department_grid(county_code, id),
+    FOREIGN KEY (county_code, compound_id) REFERENCES compound(county_code, id)
+);
+CREATE INDEX department_grid_compound_compound ON department_grid_compound(county_code, compound_id);
+"#,
+    ),
 ];
 
 /// Permissions added after the first migration, with the version that grants their

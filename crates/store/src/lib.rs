@@ -9,6 +9,7 @@ mod audit;
 mod budget;
 mod care;
 mod db;
+mod department_grids;
 mod keys;
 mod people;
 mod planning;
@@ -31,6 +32,9 @@ pub use care::{
     SpecialRecordView, VisitView, may_see_kind,
 };
 pub use db::DbOptions;
+pub use department_grids::{
+    CompoundPlace, DepartmentGrid, DepartmentGridMember, FoldSummary, NewDepartmentGrid,
+};
 pub use keys::Keyring;
 pub use people::{ResidentView, Revealed};
 pub use planning::{

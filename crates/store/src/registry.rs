@@ -160,6 +160,19 @@ pub struct GridPage {
     pub compounds: Vec<Compound>,
     /// Compounds that came into or left the grid, latest first: what a retired grid held.
     pub moves: Vec<CompoundMove>,
+    /// Department grids revoked with this grid as the one that took most of their
+    /// households, latest first.
+    pub folded_in: Vec<FoldedIn>,
+}
+
+/// A department grid folded into a unified grid (部门网格撤销并入).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FoldedIn {
+    pub department: String,
+    pub name: String,
+    pub code: Option<String>,
+    pub folded_on: String,
 }
 
 /// A compound put in another grid, when and why.
@@ -658,11 +671,13 @@ impl Store {
             })
         })
         .collect::<Result<_>>()?;
+        let folded_in = self.folded_into_grid(&grid.code).await?;
         Ok(GridPage {
             grid,
             community,
             compounds,
             moves,
+            folded_in,
         })
     }
 

@@ -17,8 +17,9 @@ use wangge_domain::access::{Access, Permission};
 use wangge_domain::registry::{Fields, Figures};
 use wangge_domain::{Boundary, CountyCode};
 use wangge_store::{
-    Building, Community, CommunityPage, Compound, CompoundPage, County, Department, Grid, GridPage,
-    ImportSummary, Overview, SearchHit, Store, Street, StreetOverview,
+    Building, Community, CommunityPage, Compound, CompoundMove, CompoundPage, County, Department,
+    FoldSummary, FoldedIn, Grid, GridPage, ImportSummary, Overview, SearchHit, Store, Street,
+    StreetOverview,
 };
 
 use crate::entity::Entity;
@@ -830,6 +831,39 @@ pub fn openapi_document() -> Value {
         ),
     );
     add(
+        "/api/departments/{id}/grids".into(),
+        "get",
+        op(
+            "部门自行划定的网格：in_force 为待撤销并入的，folded 为已撤销并入的；每个网格列出所含小区及其所属统一网格（已并入的为撤销当日所属），shares 按统一网格汇总（第一个为主要并入网格），unplaced 为尚未划入统一网格的小区数",
+            "plan",
+            &["id"],
+            None,
+            ("200", obj()),
+        ),
+    );
+    add(
+        "/api/departments/{id}/grids".into(),
+        "put",
+        op(
+            "导入部门网格图层，替换本部门尚未撤销的网格：请求体为 GeoJSON FeatureCollection，每个要素的 properties.name 为网格名称，code 为部门编码（可选），compounds 为所含小区编号的数组，或不给 compounds 而给 Polygon / MultiPolygon 边界（按小区边界找出落在其中的小区）；一个小区只能属于一个部门网格；任何一处有误则不写入（422，problems 逐条指明要素）；成功时回应 {\"grids\": 网格数}",
+            "plan",
+            &["id"],
+            Some(json!({"type": "object", "description": "GeoJSON FeatureCollection"})),
+            ("200", obj()),
+        ),
+    );
+    add(
+        "/api/departments/{id}/grids/fold".into(),
+        "post",
+        op(
+            "撤销本部门全部待撤销的网格，统一归属新网格管理：记下各小区当日所属的统一网格和承接户数最多的网格；有小区尚未划入统一网格时拒绝（409），不作修改",
+            "plan",
+            &["id"],
+            None,
+            ("200", schema_ref("FoldSummary")),
+        ),
+    );
+    add(
         "/api/plan/streets/{code}/adopt".into(),
         "post",
         op(
@@ -1128,7 +1162,10 @@ pub fn openapi_document() -> Value {
         GridPage,
         CompoundPage,
         SearchHit,
-        ImportSummary
+        ImportSummary,
+        FoldSummary,
+        CompoundMove,
+        FoldedIn
     );
     schemas.insert(
         "Error".into(),

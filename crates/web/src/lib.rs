@@ -11,6 +11,7 @@ pub mod api;
 pub mod auth;
 pub mod budget;
 pub mod care;
+mod department_grids;
 mod entity;
 pub mod error;
 pub mod pages;
@@ -100,6 +101,7 @@ fn protected_routes() -> Routes {
         .merge(planning::routes())
         .merge(people::routes())
         .merge(care::routes())
+        .merge(department_grids::routes())
 }
 
 /// Every route behind login, as (method, path template).

@@ -1287,7 +1287,7 @@ pub struct Upload {
 }
 
 impl Upload {
-    fn of(file: String, result: Result<usize, Vec<String>>) -> Upload {
+    pub(crate) fn of(file: String, result: Result<usize, Vec<String>>) -> Upload {
         match result {
             Ok(n) => Upload {
                 file,
@@ -1302,7 +1302,7 @@ impl Upload {
         }
     }
 
-    fn status(&self) -> axum::http::StatusCode {
+    pub(crate) fn status(&self) -> axum::http::StatusCode {
         if self.problems.is_empty() {
             axum::http::StatusCode::OK
         } else {
@@ -1313,7 +1313,7 @@ impl Upload {
 
 /// The API's answer to an uploaded file: `{key: n}`, or 422 with `error` and `problems`
 /// (`what`: the items, e.g. 边界).
-fn upload_reply(result: Result<usize, Vec<String>>, key: &str, what: &str) -> Response {
+pub(crate) fn upload_reply(result: Result<usize, Vec<String>>, key: &str, what: &str) -> Response {
     match result {
         Ok(n) => axum::Json(serde_json::json!({ key: n })).into_response(),
         Err(problems) => (

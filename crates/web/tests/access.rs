@@ -627,6 +627,50 @@ fn cases(o: &Objects, n: usize) -> Vec<Case> {
             None,
             Department(d.clone()),
         );
+        // A department's own grids: seen like the department (street readers see their part),
+        // registered and folded in for the whole county.
+        add(
+            "GET",
+            "/departments/{id}/grids",
+            format!("/departments/{d}/grids"),
+            None,
+            Department(d.clone()),
+        );
+        add(
+            "GET",
+            "/api/departments/{id}/grids",
+            format!("/api/departments/{d}/grids"),
+            None,
+            Department(d.clone()),
+        );
+        add(
+            "POST",
+            "/departments/{id}/grids",
+            format!("/departments/{d}/grids"),
+            None,
+            On(RegistryWrite, county.clone()),
+        );
+        add(
+            "PUT",
+            "/api/departments/{id}/grids",
+            format!("/api/departments/{d}/grids"),
+            None,
+            On(RegistryWrite, county.clone()),
+        );
+        add(
+            "POST",
+            "/departments/{id}/grids/fold",
+            format!("/departments/{d}/grids/fold"),
+            Some(json!({})),
+            On(PlanAdopt, county.clone()),
+        );
+        add(
+            "POST",
+            "/api/departments/{id}/grids/fold",
+            format!("/api/departments/{d}/grids/fold"),
+            None,
+            On(PlanAdopt, county.clone()),
+        );
         add(
             "GET",
             "/budget/communities/{code}",
@@ -1383,7 +1427,9 @@ async fn run(app: &TestApp, c: &Case) -> StatusCode {
             .await
             .status;
     }
-    if (c.template.ends_with("/boundaries") || c.template.ends_with("/barriers"))
+    if (c.template.ends_with("/boundaries")
+        || c.template.ends_with("/barriers")
+        || c.template.ends_with("/departments/{id}/grids"))
         && (c.method == "POST" || c.method == "PUT")
     {
         // A boundary file naming no compound of the community (for barriers: a polygon, not a

@@ -1,0 +1,369 @@
+//! Department grids (部门网格): a department's own grids, uploaded from its GIS layer, laid
+//! over the unified grids, then revoked and folded into them (撤销，统一归属新网格管理).
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use wangge_domain::access::Permission;
+use wangge_plan::{Geometry, fold, geojson};
+use wangge_store::{DepartmentGrid, NewDepartmentGrid};
+
+use crate::error::{ApiError, AppError, PageError};
+use crate::pages::{Crumb, Me};
+use crate::planning::{Upload, upload_reply};
+use crate::{Principal, SharedState};
+
+pub(crate) fn routes() -> crate::Routes {
+    crate::Routes::new()
+        .route(
+            "/departments/{id}/grids",
+            &["GET", "POST"],
+            get(page).post(upload),
+        )
+        .route("/departments/{id}/grids/fold", &["POST"], post(fold_page))
+        .route(
+            "/api/departments/{id}/grids",
+            &["GET", "PUT"],
+            get(api_grids).put(api_replace),
+        )
+        .route(
+            "/api/departments/{id}/grids/fold",
+            &["POST"],
+            post(api_fold),
+        )
+}
+
+/// A unified grid's part of a department grid, as the page shows it.
+pub struct ShareRow {
+    pub code: String,
+    pub label: String,
+    pub compounds: usize,
+    pub households: i64,
+}
+
+/// A department grid as the page lists it.
+pub struct GridRow {
+    pub name: String,
+    pub code: String,
+    pub compounds: usize,
+    pub households: i64,
+    pub outline: bool,
+    pub shares: Vec<ShareRow>,
+    /// Compounds in no unified grid yet.
+    pub unplaced: usize,
+    pub folded_on: String,
+    pub folded_into: String,
+}
+
+impl GridRow {
+    fn of(g: &DepartmentGrid) -> GridRow {
+        let names: HashMap<&str, &str> = g
+            .members
+            .iter()
+            .filter_map(|m| Some((m.grid_code.as_deref()?, m.grid_name.as_deref()?)))
+            .collect();
+        let (shares, unplaced) = g.shares();
+        GridRow {
+            name: g.name.clone(),
+            code: g.code.clone().unwrap_or_default(),
+            compounds: g.members.len(),
+            households: g.households(),
+            outline: g.has_outline,
+            shares: shares
+                .into_iter()
+                .map(|s| ShareRow {
+                    label: names.get(s.grid.as_str()).unwrap_or(&"").to_string(),
+                    code: s.grid,
+                    compounds: s.compounds,
+                    households: s.households,
+                })
+                .collect(),
+            unplaced,
+            folded_on: g.folded_on.clone().unwrap_or_default(),
+            folded_into: g.folded_into.clone().unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "department_grids.html")]
+struct GridsView {
+    me: Me,
+    crumbs: Vec<Crumb>,
+    department: wangge_store::Department,
+    live: Vec<GridRow>,
+    folded: Vec<GridRow>,
+    /// Unified grids the grids in force fall in, and how many of them span several.
+    unified: usize,
+    spanning: usize,
+    unplaced: usize,
+    can_write: bool,
+    can_fold: bool,
+    upload: Upload,
+    /// After folding: what it did; or why it was refused.
+    folded_now: Option<wangge_store::FoldSummary>,
+    refused: Option<String>,
+}
+
+async fn view(s: &SharedState, p: &Principal, id: &str) -> Result<GridsView, AppError> {
+    let department = s.store.department(&p.access, id).await?;
+    let grids = s.store.department_grids(&p.access, id).await?;
+    let (live, folded): (Vec<GridRow>, Vec<GridRow>) = grids
+        .iter()
+        .map(GridRow::of)
+        .partition(|g| g.folded_on.is_empty());
+    let mut unified: Vec<&str> = live
+        .iter()
+        .flat_map(|g| g.shares.iter().map(|s| s.code.as_str()))
+        .collect();
+    unified.sort_unstable();
+    unified.dedup();
+    let county = s.store.county().await?.map(|c| c.code).unwrap_or_default();
+    Ok(GridsView {
+        me: Me::of(p),
+        crumbs: vec![
+            Crumb {
+                label: "总览".into(),
+                href: "/".into(),
+            },
+            Crumb {
+                label: "职能部门".into(),
+                href: "/departments".into(),
+            },
+            Crumb {
+                label: format!("{} 部门网格", department.name),
+                href: format!("/departments/{id}/grids"),
+            },
+        ],
+        unified: unified.len(),
+        spanning: live.iter().filter(|g| g.shares.len() > 1).count(),
+        unplaced: live.iter().map(|g| g.unplaced).sum(),
+        can_write: department.valid_to.is_none()
+            && p.access.can(Permission::RegistryWrite, &county),
+        can_fold: p.access.can(Permission::PlanAdopt, &county),
+        department,
+        live,
+        folded,
+        upload: Upload::default(),
+        folded_now: None,
+        refused: None,
+    })
+}
+
+async fn page(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    Ok(crate::auth::render(&view(&s, &p, &id).await?))
+}
+
+/// Reads a department's layer and registers its grids, or writes nothing: every problem,
+/// each naming its feature. A grid listing `compounds` takes those; a grid with only an
+/// outline takes the county's compounds that lie inside it (see [`fold::anchor`]).
+async fn set_grids(
+    s: &SharedState,
+    p: &Principal,
+    id: &str,
+    text: &str,
+) -> Result<Result<usize, Vec<String>>, AppError> {
+    // Refuses those who may not register department grids before reading the file.
+    let places = s.store.compound_places(&p.access).await?;
+    s.store.department(&p.access, id).await?;
+    let features = match wangge_domain::place::parse_department_grid_features(text) {
+        Ok(f) => f,
+        Err(problems) => return Ok(Err(problems)),
+    };
+    let index: HashMap<&str, usize> = places
+        .iter()
+        .enumerate()
+        .map(|(k, c)| (c.id.as_str(), k))
+        .collect();
+    let mut problems = Vec::new();
+    // Compound → the features that take it.
+    let mut taken: Vec<Vec<usize>> = vec![Vec::new(); places.len()];
+    let outlines: Vec<Geometry> = features
+        .iter()
+        .map(|f| {
+            f.geometry
+                .as_deref()
+                .and_then(|g| serde_json::from_str::<serde_json::Value>(g).ok())
+                .and_then(|v| geojson::geometry_from_json(&v))
+                .unwrap_or(Geometry::Point([f64::NAN, f64::NAN]))
+        })
+        .collect();
+    for (k, f) in features.iter().enumerate() {
+        for c in &f.compounds {
+            match index.get(c.as_str()) {
+                Some(&i) if !taken[i].contains(&k) => taken[i].push(k),
+                Some(_) => {}
+                None => problems.push(format!(
+                    "第 {} 个要素“{}”：本县没有编号为“{c}”的在册小区",
+                    f.index, f.name
+                )),
+            }
+        }
+    }
+    // Outlines place the compounds that have a boundary, by a point inside each.
+    let by_outline: Vec<usize> = (0..features.len())
+        .filter(|&k| features[k].compounds.is_empty())
+        .collect();
+    if !by_outline.is_empty() {
+        let located: Vec<(usize, Geometry)> = places
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                let v = serde_json::from_str::<serde_json::Value>(c.geometry.as_deref()?).ok()?;
+                Some((i, geojson::geometry_from_json(&v)?))
+            })
+            .collect();
+        let lonlat = !located.is_empty() && located.iter().all(|(_, g)| g.looks_lonlat());
+        for &k in &by_outline {
+            if !located.is_empty() && outlines[k].looks_lonlat() != lonlat {
+                problems.push(format!(
+                    "第 {} 个要素“{}”：边界的坐标系与小区边界不一致（{}）",
+                    features[k].index,
+                    features[k].name,
+                    if lonlat {
+                        "小区为经纬度，此边界为平面坐标"
+                    } else {
+                        "小区为平面坐标，此边界为经纬度"
+                    }
+                ));
+            }
+        }
+        let areas: Vec<Geometry> = by_outline.iter().map(|&k| outlines[k].clone()).collect();
+        let anchors: Vec<_> = located.iter().map(|(_, g)| fold::anchor(g)).collect();
+        for ((i, _), inside) in located.iter().zip(fold::locate(&areas, &anchors)) {
+            taken[*i].extend(inside.into_iter().map(|a| by_outline[a]));
+        }
+    }
+    for (i, ks) in taken.iter().enumerate() {
+        if let [a, b, ..] = ks[..] {
+            let (fa, fb) = (&features[a.min(b)], &features[a.max(b)]);
+            problems.push(format!(
+                "小区“{}”（编号 {}）同时在第 {} 个要素“{}”和第 {} 个要素“{}”中：一个小区只能属于本部门的一个网格",
+                places[i].name, places[i].id, fa.index, fa.name, fb.index, fb.name
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Ok(Err(problems));
+    }
+    let mut members: Vec<Vec<String>> = vec![Vec::new(); features.len()];
+    for (i, ks) in taken.iter().enumerate() {
+        if let Some(&k) = ks.first() {
+            members[k].push(places[i].id.clone());
+        }
+    }
+    let items: Vec<NewDepartmentGrid> = features
+        .into_iter()
+        .zip(members)
+        .map(|(f, compounds)| NewDepartmentGrid {
+            code: f.code,
+            name: f.name,
+            geometry: f.geometry,
+            compounds,
+        })
+        .collect();
+    Ok(Ok(s
+        .store
+        .replace_department_grids(&p.access, id, &items)
+        .await?))
+}
+
+async fn upload(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    mut mp: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    let (file, bytes) = crate::pages::uploaded_file(&mut mp).await?;
+    let result = set_grids(&s, &p, &id, &String::from_utf8_lossy(&bytes)).await?;
+    let mut v = view(&s, &p, &id).await?;
+    v.upload = Upload::of(file, result);
+    let mut res = crate::auth::render(&v);
+    *res.status_mut() = v.upload.status();
+    Ok(res)
+}
+
+async fn fold_page(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let done = s.store.fold_department_grids(&p.access, &id).await;
+    let (folded_now, refused) = match done {
+        Ok(f) => (Some(f), None),
+        Err(wangge_store::StoreError::Conflict(m)) => (None, Some(m)),
+        Err(e) => return Err(AppError::from(e).into()),
+    };
+    let mut v = view(&s, &p, &id).await?;
+    v.folded_now = folded_now;
+    v.refused = refused;
+    let mut res = crate::auth::render(&v);
+    if v.refused.is_some() {
+        *res.status_mut() = axum::http::StatusCode::CONFLICT;
+    }
+    Ok(res)
+}
+
+/// A department grid in the API: its compounds, and where they are among the unified grids.
+fn grid_json(g: &DepartmentGrid) -> serde_json::Value {
+    let (shares, unplaced) = g.shares();
+    serde_json::json!({
+        "id": g.id,
+        "code": g.code,
+        "name": g.name,
+        "has_outline": g.has_outline,
+        "valid_from": g.valid_from,
+        "folded_on": g.folded_on,
+        "folded_into": g.folded_into,
+        "compounds": g.members,
+        "households": g.households(),
+        "shares": shares,
+        "unplaced": unplaced,
+    })
+}
+
+async fn api_grids(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let d = s.store.department(&p.access, &id).await?;
+    let grids = s.store.department_grids(&p.access, &id).await?;
+    let (folded, live): (Vec<&DepartmentGrid>, Vec<&DepartmentGrid>) =
+        grids.iter().partition(|g| g.folded_on.is_some());
+    Ok(axum::Json(serde_json::json!({
+        "department": {"id": d.id, "name": d.name},
+        "in_force": live.into_iter().map(grid_json).collect::<Vec<_>>(),
+        "folded": folded.into_iter().map(grid_json).collect::<Vec<_>>(),
+    }))
+    .into_response())
+}
+
+/// Registers the department's grids: the body is its layer (FeatureCollection); `{"grids":
+/// n}`, or 422 with `problems` and nothing written.
+async fn api_replace(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let result = set_grids(&s, &p, &id, &String::from_utf8_lossy(&body)).await?;
+    Ok(upload_reply(result, "grids", "部门网格"))
+}
+
+async fn api_fold(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let f = s.store.fold_department_grids(&p.access, &id).await?;
+    Ok(axum::Json(f).into_response())
+}

@@ -1,0 +1,400 @@
+//! Department grids (部门网格): a department's own grids come in from its GIS layer, all or
+//! nothing, are laid over the unified grids, and are revoked and folded into them, keeping
+//! the history true when the unified grids change later.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::TestApp;
+use serde_json::{Value, json};
+use wangge_domain::access::{Grant, Role, Scope, ScopeKind};
+
+const COMMUNITY: &str = "370725002003";
+
+fn square(x: i64) -> Value {
+    json!({"type": "Polygon", "coordinates": [[[x, 50000], [x + 100, 50000], [x + 100, 50100], [x, 50100], [x, 50000]]]})
+}
+
+async fn department(app: &TestApp, name: &str) -> String {
+    let list = app.get("/api/departments").await.json();
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == name)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Registers a compound of `households` in `grid` (or none), its boundary the square at `x`.
+async fn compound(
+    app: &TestApp,
+    name: &str,
+    grid: Option<&str>,
+    households: i64,
+    x: i64,
+) -> String {
+    let mut body = json!({"name": name, "households": households, "population": households * 3,
+        "geometry": square(x).to_string()});
+    if let Some(g) = grid {
+        body["grid"] = json!(g);
+    }
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/communities/{COMMUNITY}/compounds"),
+            body,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    r.json()["key"].as_str().unwrap().to_string()
+}
+
+fn layer(features: Vec<Value>) -> String {
+    json!({"type": "FeatureCollection", "features": features}).to_string()
+}
+
+async fn put_layer(app: &TestApp, dept: &str, body: String) -> common::Reply {
+    app.send_bytes(
+        "PUT",
+        &format!("/api/departments/{dept}/grids"),
+        Some(body.into_bytes()),
+        "application/geo+json",
+    )
+    .await
+}
+
+/// The compound ids of each department grid in a list of the API's answer.
+fn members(grids: &Value) -> Vec<(String, Vec<String>)> {
+    grids
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            let mut ids: Vec<String> = g["compounds"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["compound_id"].as_str().unwrap().to_string())
+                .collect();
+            ids.sort();
+            (g["name"].as_str().unwrap().to_string(), ids)
+        })
+        .collect()
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn a_departments_grids_are_laid_over_the_unified_grids_and_folded_into_them() {
+    let app = TestApp::demo().await;
+    let police = department(&app, "县公安局").await;
+    let grids: Vec<String> = app
+        .get(&format!("/api/communities/{COMMUNITY}"))
+        .await
+        .json()["grids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["code"].as_str().unwrap().to_string())
+        .collect();
+    let (g1, g2) = (grids[0].as_str(), grids[1].as_str());
+    let x0 = 300_000;
+    let a = compound(&app, "甲院", Some(g1), 300, x0).await;
+    let b = compound(&app, "乙院", Some(g1), 200, x0 + 100).await;
+    let c = compound(&app, "丙院", Some(g2), 250, x0 + 200).await;
+    let d = compound(&app, "丁院", Some(g2), 100, x0 + 300).await;
+    let e = compound(&app, "戊院", None, 50, x0 + 400).await;
+
+    // A layer with an unknown compound and a compound in two grids: every problem named by
+    // its feature, nothing written.
+    let bad = layer(vec![
+        json!({"type": "Feature", "properties": {"name": "警格一", "compounds": [a, "不存在"]}, "geometry": null}),
+        json!({"type": "Feature", "properties": {"name": "警格二"}, "geometry": square(x0)}),
+    ]);
+    let r = put_layer(&app, &police, bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(
+        r.json()["problems"],
+        json!([
+            "第 1 个要素“警格一”：本县没有编号为“不存在”的在册小区",
+            format!(
+                "小区“甲院”（编号 {a}）同时在第 1 个要素“警格一”和第 2 个要素“警格二”中：一个小区只能属于本部门的一个网格"
+            ),
+        ])
+    );
+    let now = app
+        .get(&format!("/api/departments/{police}/grids"))
+        .await
+        .json();
+    assert_eq!(now["in_force"], json!([]));
+
+    // The right layer: one grid by its list, one by an outline (two squares, around 乙 and
+    // 丁, each a little larger than the compound), one that covers no registered compound.
+    let around = |x: i64| {
+        json!([[
+            [x - 5, 49995],
+            [x + 105, 49995],
+            [x + 105, 50105],
+            [x - 5, 50105],
+            [x - 5, 49995]
+        ]])
+    };
+    let good = layer(vec![
+        json!({"type": "Feature", "properties": {"name": "警格一", "code": "JG-01", "compounds": [a, c, e]}, "geometry": null}),
+        json!({"type": "Feature", "properties": {"name": "警格二", "code": "JG-02"},
+               "geometry": {"type": "MultiPolygon", "coordinates": [around(x0 + 100), around(x0 + 300)]}}),
+        json!({"type": "Feature", "properties": {"name": "警格三"}, "geometry": square(x0 + 10_000)}),
+    ]);
+    let r = put_layer(&app, &police, good.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["grids"], 3);
+    let now = app
+        .get(&format!("/api/departments/{police}/grids"))
+        .await
+        .json();
+    assert_eq!(
+        members(&now["in_force"]),
+        vec![
+            (
+                "警格一".to_string(),
+                sorted(vec![a.clone(), c.clone(), e.clone()])
+            ),
+            ("警格二".to_string(), sorted(vec![b.clone(), d.clone()])),
+            ("警格三".to_string(), vec![]),
+        ]
+    );
+    let first = &now["in_force"][0];
+    assert_eq!(
+        first["shares"],
+        json!([{"grid": g1, "compounds": 1, "households": 300}, {"grid": g2, "compounds": 1, "households": 250}])
+    );
+    assert_eq!(first["unplaced"], 1);
+    assert_eq!(first["households"], 600);
+    let page = app
+        .get(&format!("/departments/{police}/grids"))
+        .await
+        .text();
+    assert!(
+        page.contains("这些部门网格的小区现属 2 个统一网格；2 个部门网格跨多个统一网格；<strong>1 个小区尚未划入统一网格</strong>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<strong>未划入网格 1 个</strong>") && page.contains("无在册小区"),
+        "{page}"
+    );
+
+    // 戊院 is in no unified grid: folding is refused, naming it, and nothing changes.
+    let r = app
+        .send(
+            "POST",
+            &format!("/api/departments/{police}/grids/fold"),
+            None,
+            "application/json",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert!(
+        r.text()
+            .contains("1 个小区尚未划入统一网格，无法并入：戊院"),
+        "{}",
+        r.text()
+    );
+    let page = app
+        .form(&format!("/departments/{police}/grids/fold"), &[])
+        .await;
+    assert_eq!(page.status, StatusCode::CONFLICT);
+    assert!(
+        page.text().contains("未撤销：1 个小区尚未划入统一网格"),
+        "{}",
+        page.text()
+    );
+    let now = app
+        .get(&format!("/api/departments/{police}/grids"))
+        .await
+        .json();
+    assert_eq!(now["in_force"].as_array().unwrap().len(), 3);
+    assert_eq!(now["folded"], json!([]));
+
+    // The same layer again replaces the grids in force (three, not six). 戊院 is pulled
+    // down: it leaves the grid in force, and folding records where each of the rest went.
+    let r = put_layer(&app, &police, good.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = app
+        .json("POST", &format!("/api/compounds/{e}/retire"), json!({}))
+        .await;
+    assert!(r.status.is_success(), "{}", r.text());
+    let now = app
+        .get(&format!("/api/departments/{police}/grids"))
+        .await
+        .json();
+    assert_eq!(
+        members(&now["in_force"])[0],
+        ("警格一".to_string(), sorted(vec![a.clone(), c.clone()]))
+    );
+    assert_eq!(now["in_force"].as_array().unwrap().len(), 3);
+    assert_eq!(now["in_force"][0]["unplaced"], 0);
+    let page = app
+        .form(&format!("/departments/{police}/grids/fold"), &[])
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    assert!(
+        page.text()
+            .contains("已撤销 3 个部门网格，并入 2 个统一网格（涉及 4 个小区、850 户）"),
+        "{}",
+        page.text()
+    );
+    let now = app
+        .get(&format!("/api/departments/{police}/grids"))
+        .await
+        .json();
+    assert_eq!(now["in_force"], json!([]));
+    let folded = &now["folded"];
+    assert_eq!(
+        members(folded),
+        vec![
+            ("警格一".to_string(), sorted(vec![a.clone(), c.clone()])),
+            ("警格二".to_string(), sorted(vec![b.clone(), d.clone()])),
+            ("警格三".to_string(), vec![]),
+        ]
+    );
+    assert_eq!(folded[0]["folded_into"], g1);
+    assert_eq!(folded[1]["folded_into"], g1);
+    assert_eq!(folded[2]["folded_into"], Value::Null);
+    assert!(folded[0]["folded_on"].is_string());
+    // Nothing is left to fold.
+    let r = app
+        .send(
+            "POST",
+            &format!("/api/departments/{police}/grids/fold"),
+            None,
+            "application/json",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+
+    // The unified grids change later (甲院 moves to the other grid): the record keeps the
+    // grid each compound was in the day its department grid was folded.
+    let m = app.get(&format!("/api/compounds/{a}")).await.json()["compound"].clone();
+    let r = app
+        .json(
+            "PUT",
+            &format!("/api/compounds/{a}"),
+            json!({"name": m["name"], "grid": g2, "households": 300, "population": 900}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.text());
+    let now = app
+        .get(&format!("/api/departments/{police}/grids"))
+        .await
+        .json();
+    assert_eq!(
+        now["folded"][0]["shares"],
+        json!([{"grid": g1, "compounds": 1, "households": 300}, {"grid": g2, "compounds": 1, "households": 250}])
+    );
+    // The unified grid names what was folded into it.
+    let page = app.get(&format!("/grids/{g1}")).await.text();
+    assert!(
+        page.contains("县公安局：警格一（JG-01）") && page.contains("县公安局：警格二（JG-02）"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn department_staff_see_their_grids_and_street_readers_only_their_part() {
+    let app = TestApp::demo().await;
+    let police = department(&app, "县公安局").await;
+    // One grid in each street: 宝都 (370725001…) and 宝城 (370725002…).
+    let ids = |community: &'static str| {
+        let app = &app;
+        async move {
+            app.get(&format!("/api/communities/{community}"))
+                .await
+                .json()["compounds"][0]["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let (in_baodu, in_baocheng) = (ids("370725001001").await, ids(COMMUNITY).await);
+    let r = put_layer(
+        &app,
+        &police,
+        layer(vec![
+            json!({"type": "Feature", "properties": {"name": "宝都警格", "compounds": [in_baodu]}}),
+            json!({"type": "Feature", "properties": {"name": "宝城警格", "compounds": [in_baocheng]}}),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let whole = app
+        .get(&format!("/api/departments/{police}/grids"))
+        .await
+        .json();
+    assert_eq!(whole["in_force"].as_array().unwrap().len(), 2);
+
+    // Staff of the department see both; a street administrator of 宝城 sees the department
+    // grid in 宝城 only, and may neither register nor fold the county's department grids.
+    let mut app = app;
+    let hash = wangge_web::hash_password("matrix-pass-1").unwrap();
+    for (name, role, kind, scope) in [
+        (
+            "dept_police",
+            Role::DepartmentStaff,
+            ScopeKind::Department,
+            police.as_str(),
+        ),
+        (
+            "st_baocheng",
+            Role::StreetAdmin,
+            ScopeKind::Street,
+            "370725002",
+        ),
+    ] {
+        let id = app
+            .store
+            .create_user(name, None, &hash, false)
+            .await
+            .unwrap();
+        let grant = Grant::new(role, Scope::parse(kind, scope).unwrap()).unwrap();
+        app.store.set_grants(&id, &[grant]).await.unwrap();
+    }
+    app.login_as("dept_police", "matrix-pass-1", "").await;
+    let own = app
+        .get(&format!("/api/departments/{police}/grids"))
+        .await
+        .json();
+    assert_eq!(own["in_force"].as_array().unwrap().len(), 2);
+    let page = app
+        .get(&format!("/departments/{police}/grids"))
+        .await
+        .text();
+    assert!(
+        page.contains("宝都警格") && !page.contains("导入部门网格"),
+        "{page}"
+    );
+    app.login_as("st_baocheng", "matrix-pass-1", "").await;
+    let part = app
+        .get(&format!("/api/departments/{police}/grids"))
+        .await
+        .json();
+    assert_eq!(
+        members(&part["in_force"]),
+        vec![("宝城警格".to_string(), vec![in_baocheng.clone()])]
+    );
+    let r = put_layer(&app, &police, layer(vec![])).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = app
+        .send(
+            "POST",
+            &format!("/api/departments/{police}/grids/fold"),
+            None,
+            "application/json",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
