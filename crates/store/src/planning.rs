@@ -452,6 +452,8 @@ async fn apply_plan(
         }
     }
     summary.households_moved = move_people(tx, source, grids, &county).await?;
+    // Grid leaders posted again: (their line in `staff_moved`, person, grid).
+    let mut leaders_moved: Vec<(usize, String, String)> = Vec::new();
     for code in live {
         if !grids.iter().any(|g| &g.code == code) {
             exec(
@@ -490,21 +492,16 @@ async fn apply_plan(
                 };
                 match heir {
                     Some(to) if posted => {
-                        // A grid has one leader: say so where a follower makes it two.
-                        let others = if key == StaffRole::GridLeader.key() {
-                            let person: String = get(r, "person_id")?;
-                            other_leaders(tx, &county, to, &person).await?
-                        } else {
-                            Vec::new()
-                        };
-                        summary.staff_moved.push(if others.is_empty() {
-                            format!("{name}（{role}）：{code} → {to}")
-                        } else {
-                            format!(
-                                "{name}（{role}）：{code} → {to}（该网格另有网格长{}，需调整）",
-                                others.join("、")
-                            )
-                        })
+                        if key == StaffRole::GridLeader.key() {
+                            leaders_moved.push((
+                                summary.staff_moved.len(),
+                                get::<String>(r, "person_id")?,
+                                to.to_string(),
+                            ));
+                        }
+                        summary
+                            .staff_moved
+                            .push(format!("{name}（{role}）：{code} → {to}"));
                     }
                     _ => summary
                         .staff_ended
@@ -512,6 +509,17 @@ async fn apply_plan(
                 }
             }
             summary.retired += 1;
+        }
+    }
+    // A grid has one leader: once everyone has followed, say so on every follower's line
+    // where the grid ends up with two.
+    for (line, person, to) in leaders_moved {
+        let others = other_leaders(tx, &county, &to, &person).await?;
+        if !others.is_empty() {
+            summary.staff_moved[line].push_str(&format!(
+                "（该网格另有网格长{}，需调整）",
+                others.join("、")
+            ));
         }
     }
     crate::registry::refresh_community(tx, community).await?;
