@@ -99,6 +99,12 @@ pub struct FoldSummary {
     pub grids: usize,
 }
 
+/// Whether the user is staff of the department.
+fn own_department(a: &Access, department: &str) -> bool {
+    a.grants()
+        .any(|g| g.scope.kind == ScopeKind::Department && g.scope.key == department)
+}
+
 fn deny(what: &str) -> StoreError {
     StoreError::Forbidden(format!("无权{what}：不在您的管辖范围或权限之内"))
 }
@@ -125,14 +131,38 @@ impl Store {
     ) -> Result<Vec<DepartmentGrid>> {
         // Refuses those who may not see the department at all.
         self.department(a, department).await?;
+        self.department_grids_with(a, department, Permission::RegistryRead)
+            .await
+    }
+
+    /// A department's grids as a table to download (部门网格与统一网格对照表): for its staff,
+    /// and for those who may export the registry, with the compounds inside their scope.
+    pub async fn export_department_grids(
+        &self,
+        a: &Access,
+        department: &str,
+    ) -> Result<Vec<DepartmentGrid>> {
+        self.department(a, department).await?;
+        if !own_department(a, department) && !a.can_somewhere(Permission::RegistryExport) {
+            return Err(deny("导出部门网格对照表"));
+        }
+        self.department_grids_with(a, department, Permission::RegistryExport)
+            .await
+    }
+
+    /// A department's grids, with the compounds where the user may do `p` (all of them for
+    /// the department's own staff).
+    async fn department_grids_with(
+        &self,
+        a: &Access,
+        department: &str,
+        p: Permission,
+    ) -> Result<Vec<DepartmentGrid>> {
         let county = self.county_code().await?;
-        let own = a
-            .grants()
-            .any(|g| g.scope.kind == ScopeKind::Department && g.scope.key == department);
-        let prefixes = if own || a.can(Permission::RegistryRead, &county) {
+        let prefixes = if own_department(a, department) || a.can(p, &county) {
             None
         } else {
-            Some(a.prefixes(Permission::RegistryRead))
+            Some(a.prefixes(p))
         };
         let rows = all(
             self.conn(),

@@ -26,6 +26,16 @@ pub(crate) fn routes() -> crate::Routes {
         )
         .route("/departments/{id}/grids/fold", &["POST"], post(fold_page))
         .route(
+            "/departments/{id}/grids/export.xlsx",
+            &["GET"],
+            get(export_xlsx),
+        )
+        .route(
+            "/departments/{id}/grids/export.csv",
+            &["GET"],
+            get(export_csv),
+        )
+        .route(
             "/api/departments/{id}/grids",
             &["GET", "PUT"],
             get(api_grids).put(api_replace),
@@ -103,6 +113,7 @@ struct GridsView {
     unplaced: usize,
     can_write: bool,
     can_fold: bool,
+    can_export: bool,
     upload: Upload,
     /// After folding: what it did; or why it was refused.
     folded_now: Option<wangge_store::FoldSummary>,
@@ -145,6 +156,10 @@ async fn view(s: &SharedState, p: &Principal, id: &str) -> Result<GridsView, App
         can_write: department.valid_to.is_none()
             && p.access.can(Permission::RegistryWrite, &county),
         can_fold: p.access.can(Permission::PlanAdopt, &county),
+        can_export: p.access.can_somewhere(Permission::RegistryExport)
+            || p.access.grants().any(|g| {
+                g.scope.kind == wangge_domain::access::ScopeKind::Department && g.scope.key == id
+            }),
         department,
         live,
         folded,
@@ -366,4 +381,113 @@ async fn api_fold(
 ) -> Result<Response, ApiError> {
     let f = s.store.fold_department_grids(&p.access, &id).await?;
     Ok(axum::Json(f).into_response())
+}
+
+/// 部门网格与统一网格对照表: one row per compound of each department grid (a grid without
+/// compounds has a row of its own), with the unified grid it is in now or was in when folded.
+fn table(department: &str, grids: &[DepartmentGrid]) -> Vec<Vec<String>> {
+    let mut rows = vec![
+        vec![format!("{department}部门网格与统一网格对照表")],
+        [
+            "序号",
+            "部门网格",
+            "部门编码",
+            "状态",
+            "小区（村庄）",
+            "社区",
+            "统一网格编码",
+            "统一网格",
+            "户数",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for g in grids {
+        let state = match &g.folded_on {
+            Some(d) => format!("已于 {d} 撤销并入"),
+            None => "待撤销并入".to_string(),
+        };
+        let head = |n: usize| {
+            vec![
+                n.to_string(),
+                g.name.clone(),
+                g.code.clone().unwrap_or_default(),
+                state.clone(),
+            ]
+        };
+        if g.members.is_empty() {
+            let mut r = head(rows.len() - 1);
+            r.extend(["（无在册小区）", "", "", "", "0"].map(String::from));
+            rows.push(r);
+        }
+        for m in &g.members {
+            let mut r = head(rows.len() - 1);
+            r.extend([
+                m.compound_name.clone(),
+                m.community_name.clone(),
+                m.grid_code.clone().unwrap_or_default(),
+                m.grid_name
+                    .clone()
+                    .unwrap_or_else(|| "（未划入网格）".into()),
+                m.households.to_string(),
+            ]);
+            rows.push(r);
+        }
+    }
+    rows
+}
+
+async fn export_rows(
+    s: &SharedState,
+    p: &Principal,
+    id: &str,
+) -> Result<(String, Vec<Vec<String>>), AppError> {
+    let d = s.store.department(&p.access, id).await?;
+    let grids = s.store.export_department_grids(&p.access, id).await?;
+    Ok((d.name.clone(), table(&d.name, &grids)))
+}
+
+async fn export_xlsx(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let (name, rows) = export_rows(&s, &p, &id).await?;
+    let bytes = wangge_sheets::write_xlsx(&[wangge_sheets::OutSheet {
+        name: "对照表",
+        rows: &rows,
+        title_rows: 1,
+        numeric_columns: &[0, 8],
+        widths: &[6.0, 18.0, 12.0, 20.0, 20.0, 14.0, 18.0, 16.0, 8.0],
+    }])
+    .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    Ok(crate::pages::download_as(
+        bytes,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &format!("{name}部门网格对照表.xlsx"),
+        "department-grids",
+    ))
+}
+
+/// The table as CSV: UTF-8 with a BOM, or GBK with `?encoding=gbk`.
+async fn export_csv(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<crate::pages::CsvQuery>,
+) -> Result<Response, PageError> {
+    let (name, rows) = export_rows(&s, &p, &id).await?;
+    let gbk = q.encoding.as_deref() == Some("gbk");
+    let bytes =
+        wangge_sheets::write_csv(&rows, gbk).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    Ok(crate::pages::download_as(
+        bytes,
+        if gbk {
+            "text/csv; charset=gbk"
+        } else {
+            "text/csv; charset=utf-8"
+        },
+        &format!("{name}部门网格对照表.csv"),
+        "department-grids",
+    ))
 }

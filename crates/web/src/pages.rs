@@ -954,13 +954,24 @@ async fn import(
 }
 
 fn download(bytes: Vec<u8>, content_type: &'static str, name: &str) -> Response {
+    download_as(bytes, content_type, name, "annex2")
+}
+
+/// A file to save: `name` for browsers that take UTF-8 names, `ascii` and the same extension
+/// for the others.
+pub(crate) fn download_as(
+    bytes: Vec<u8>,
+    content_type: &'static str,
+    name: &str,
+    ascii: &str,
+) -> Response {
     (
         [
             (header::CONTENT_TYPE, content_type.to_string()),
             (
                 header::CONTENT_DISPOSITION,
                 format!(
-                    "attachment; filename=\"annex2.{ext}\"; filename*=UTF-8''{}",
+                    "attachment; filename=\"{ascii}.{ext}\"; filename*=UTF-8''{}",
                     percent(name),
                     ext = name.rsplit('.').next().unwrap_or("bin")
                 ),
@@ -1000,7 +1011,7 @@ async fn export_xlsx(
 
 #[derive(Deserialize)]
 pub struct CsvQuery {
-    encoding: Option<String>,
+    pub(crate) encoding: Option<String>,
 }
 
 async fn export_csv(

@@ -34,6 +34,8 @@ enum Need {
     EitherSomewhere(Permission, Permission),
     /// Reading the registry anywhere, or being staff of this department.
     Department(String),
+    /// Exporting the registry anywhere, or being staff of this department.
+    DepartmentExport(String),
 }
 
 struct Case {
@@ -59,6 +61,10 @@ fn allowed(w: &Who, need: &Need) -> bool {
         Need::EitherSomewhere(a, b) => has(w.role, *a) || has(w.role, *b),
         Need::Department(id) => {
             has(w.role, Permission::RegistryRead)
+                || (w.role == Role::DepartmentStaff && &w.scope == id)
+        }
+        Need::DepartmentExport(id) => {
+            has(w.role, Permission::RegistryExport)
                 || (w.role == Role::DepartmentStaff && &w.scope == id)
         }
     }
@@ -642,6 +648,20 @@ fn cases(o: &Objects, n: usize) -> Vec<Case> {
             format!("/api/departments/{d}/grids"),
             None,
             Department(d.clone()),
+        );
+        add(
+            "GET",
+            "/departments/{id}/grids/export.xlsx",
+            format!("/departments/{d}/grids/export.xlsx"),
+            None,
+            DepartmentExport(d.clone()),
+        );
+        add(
+            "GET",
+            "/departments/{id}/grids/export.csv",
+            format!("/departments/{d}/grids/export.csv?encoding=gbk"),
+            None,
+            DepartmentExport(d.clone()),
         );
         add(
             "POST",

@@ -296,6 +296,31 @@ async fn a_departments_grids_are_laid_over_the_unified_grids_and_folded_into_the
         now["folded"][0]["shares"],
         json!([{"grid": g1, "compounds": 1, "households": 300}, {"grid": g2, "compounds": 1, "households": 250}])
     );
+    // The table to hand out: one row per compound, with the grid it went to.
+    let csv = app
+        .get(&format!("/departments/{police}/grids/export.csv"))
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let text = csv.text();
+    let rows: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(rows[0], "县公安局部门网格与统一网格对照表");
+    assert_eq!(
+        rows[1],
+        "序号,部门网格,部门编码,状态,小区（村庄）,社区,统一网格编码,统一网格,户数"
+    );
+    assert_eq!(rows.len(), 2 + 5, "{text}");
+    let jia = rows.iter().find(|r| r.contains(",甲院,")).unwrap();
+    assert!(
+        jia.starts_with("1,警格一,JG-01,已于 ")
+            && jia.contains(&format!(",{g1},"))
+            && jia.ends_with(",300"),
+        "{jia}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.contains(",警格三,,") && r.contains("（无在册小区）")),
+        "{text}"
+    );
     // The unified grid names what was folded into it.
     let page = app.get(&format!("/grids/{g1}")).await.text();
     assert!(
@@ -385,6 +410,14 @@ async fn department_staff_see_their_grids_and_street_readers_only_their_part() {
     assert_eq!(
         members(&part["in_force"]),
         vec![("宝城警格".to_string(), vec![in_baocheng.clone()])]
+    );
+    let csv = app
+        .get(&format!("/departments/{police}/grids/export.csv"))
+        .await
+        .text();
+    assert!(
+        csv.contains("宝城警格") && !csv.contains("宝都警格"),
+        "{csv}"
     );
     let r = put_layer(&app, &police, layer(vec![])).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
