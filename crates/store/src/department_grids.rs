@@ -46,6 +46,9 @@ pub struct DepartmentGridMember {
     pub grid_code: Option<String>,
     pub grid_name: Option<String>,
     pub households: i64,
+    /// The compound's boundary (GeoJSON), for maps.
+    #[serde(skip)]
+    pub geometry: Option<String>,
 }
 
 impl DepartmentGrid {
@@ -135,6 +138,26 @@ impl Store {
             .await
     }
 
+    /// The outlines (GeoJSON) of a department's grids in force, by id, for maps.
+    pub async fn department_grid_outlines(
+        &self,
+        a: &Access,
+        department: &str,
+    ) -> Result<HashMap<String, String>> {
+        self.department(a, department).await?;
+        let county = self.county_code().await?;
+        let rows = all(
+            self.conn(),
+            "SELECT id, geometry FROM department_grid WHERE county_code = ? AND department_id = ? \
+             AND valid_to IS NULL AND geometry IS NOT NULL",
+            vec![county.into(), department.into()],
+        )
+        .await?;
+        rows.iter()
+            .map(|r| Ok((get(r, "id")?, get(r, "geometry")?)))
+            .collect()
+    }
+
     /// A department's grids as a table to download (部门网格与统一网格对照表): for its staff,
     /// and for those who may export the registry, with the compounds inside their scope.
     pub async fn export_department_grids(
@@ -167,6 +190,7 @@ impl Store {
         let rows = all(
             self.conn(),
             "SELECT g.id, g.code, g.name, CAST(CASE WHEN g.geometry IS NULL THEN 0 ELSE 1 END AS BIGINT) AS outline, \
+             c.geometry AS compound_geometry, \
              g.valid_from, g.folded_on, g.folded_into, m.compound_id, c.name AS compound_name, \
              c.community_code, cm.name AS community_name, c.valid_to AS compound_retired, \
              CASE WHEN g.folded_on IS NULL THEN c.grid_code ELSE m.grid_code END AS grid_code, \
@@ -219,6 +243,7 @@ impl Store {
                 grid_code: get(r, "grid_code")?,
                 grid_name: get(r, "grid_name")?,
                 households: households.unwrap_or(0),
+                geometry: get(r, "compound_geometry")?,
             };
             let visible = prefixes.as_ref().is_none_or(|ps| {
                 let place = member

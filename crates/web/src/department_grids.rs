@@ -14,7 +14,7 @@ use wangge_store::{DepartmentGrid, NewDepartmentGrid};
 
 use crate::error::{ApiError, AppError, PageError};
 use crate::pages::{Crumb, Me};
-use crate::planning::{Upload, upload_reply};
+use crate::planning::{MapView, Upload, upload_reply};
 use crate::{Principal, SharedState};
 
 pub(crate) fn routes() -> crate::Routes {
@@ -118,11 +118,101 @@ struct GridsView {
     /// After folding: what it did; or why it was refused.
     folded_now: Option<wangge_store::FoldSummary>,
     refused: Option<String>,
+    /// The compounds of the grids in force coloured by department grid and by unified grid,
+    /// the department's outlines drawn over both; `None` without boundaries or when too many.
+    maps: Option<(MapView, MapView)>,
+    /// Compounds of the grids in force, when too many to draw.
+    too_many: Option<usize>,
+}
+
+/// The most compounds the page draws.
+const MAX_MAP_COMPOUNDS: usize = 5_000;
+
+/// The two maps of the department grids in force: compounds coloured by department grid
+/// (labelled by their number in the table) and by unified grid (labelled by the last three
+/// digits of the code), with the outlines the department gave.
+fn maps(
+    live: &[&DepartmentGrid],
+    outlines: &HashMap<String, String>,
+) -> Option<(MapView, MapView)> {
+    let mut input = wangge_plan::Input::default();
+    let mut names: Vec<&str> = Vec::new();
+    let (mut dept_of, mut unified_of) = (Vec::new(), Vec::new());
+    let mut unified: Vec<String> = Vec::new();
+    for (k, g) in live.iter().enumerate() {
+        for m in &g.members {
+            let Some(geometry) = m
+                .geometry
+                .as_deref()
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+                .and_then(|v| geojson::geometry_from_json(&v))
+            else {
+                continue;
+            };
+            input.compounds.push(wangge_plan::Compound {
+                id: m.compound_id.clone(),
+                geometry,
+                households: m.households,
+                community: None,
+                kind: None,
+                has_property_management: None,
+            });
+            names.push(&m.compound_name);
+            dept_of.push(Some(k));
+            unified_of.push(m.grid_code.as_ref().map(|c| {
+                unified.iter().position(|u| u == c).unwrap_or_else(|| {
+                    unified.push(c.clone());
+                    unified.len() - 1
+                })
+            }));
+        }
+    }
+    if input.compounds.is_empty() {
+        return None;
+    }
+    let numbers: Vec<String> = (1..=live.len()).map(|n| format!("{n:03}")).collect();
+    let lines: Vec<(wangge_store::Barrier, Vec<wangge_plan::Pt>)> = live
+        .iter()
+        .filter_map(|g| Some((g, outlines.get(&g.id)?)))
+        .filter_map(|(g, t)| {
+            let v = serde_json::from_str::<serde_json::Value>(t).ok()?;
+            let Some(Geometry::Polygons(polys)) = geojson::geometry_from_json(&v) else {
+                return None;
+            };
+            let b = wangge_store::Barrier {
+                id: g.id.clone(),
+                name: g.name.clone(),
+                kind: "部门网格边界".into(),
+                geometry: String::new(),
+            };
+            Some(
+                polys
+                    .into_iter()
+                    .flatten()
+                    .map(move |ring| (b.clone(), ring)),
+            )
+        })
+        .flatten()
+        .collect();
+    let lines: Vec<(&wangge_store::Barrier, Vec<wangge_plan::Pt>)> =
+        lines.iter().map(|(b, l)| (b, l.clone())).collect();
+    Some((
+        crate::planning::map(&input, &names, &dept_of, &numbers, &lines),
+        crate::planning::map(&input, &names, &unified_of, &unified, &lines),
+    ))
 }
 
 async fn view(s: &SharedState, p: &Principal, id: &str) -> Result<GridsView, AppError> {
     let department = s.store.department(&p.access, id).await?;
     let grids = s.store.department_grids(&p.access, id).await?;
+    let in_force: Vec<&DepartmentGrid> = grids.iter().filter(|g| g.folded_on.is_none()).collect();
+    let drawn: usize = in_force.iter().map(|g| g.members.len()).sum();
+    let (maps, too_many) = if drawn > MAX_MAP_COMPOUNDS {
+        (None, Some(drawn))
+    } else {
+        let outlines = s.store.department_grid_outlines(&p.access, id).await?;
+        (maps(&in_force, &outlines), None)
+    };
     let (live, folded): (Vec<GridRow>, Vec<GridRow>) = grids
         .iter()
         .map(GridRow::of)
@@ -166,6 +256,8 @@ async fn view(s: &SharedState, p: &Principal, id: &str) -> Result<GridsView, App
         upload: Upload::default(),
         folded_now: None,
         refused: None,
+        maps,
+        too_many,
     })
 }
 

@@ -374,7 +374,7 @@ const PALETTE: [&str; 12] = [
 /// grid nearest to the mean of its compounds' centres (a grid in pieces would otherwise be
 /// labelled on another grid). Barriers are drawn over the compounds (the map is framed by the
 /// compounds; a barrier running beyond them is cut at the frame).
-fn map(
+pub(crate) fn map(
     input: &Input,
     names: &[&str],
     grid_of: &[Option<usize>],

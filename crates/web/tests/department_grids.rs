@@ -183,6 +183,15 @@ async fn a_departments_grids_are_laid_over_the_unified_grids_and_folded_into_the
         page.contains("这些部门网格的小区现属 2 个统一网格；2 个部门网格跨多个统一网格；<strong>1 个小区尚未划入统一网格</strong>"),
         "{page}"
     );
+    // Both maps draw the compounds (by department grid, then by unified grid), and the
+    // outline the department gave is drawn over them.
+    assert_eq!(page.matches("<title>甲院：300 户").count(), 2, "{page}");
+    assert_eq!(
+        page.matches("<title>警格二（部门网格边界）</title>")
+            .count(),
+        4,
+        "{page}"
+    );
     assert!(
         page.contains("<strong>未划入网格 1 个</strong>") && page.contains("无在册小区"),
         "{page}"
