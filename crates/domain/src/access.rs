@@ -287,6 +287,14 @@ impl Access {
             .any(|(g, ps)| ps.contains(&p) && g.scope.contains(code))
     }
 
+    /// May the user do `p` as staff of this department (a grant on the department whose
+    /// role holds the permission)?
+    pub fn can_in_department(&self, p: Permission, department: &str) -> bool {
+        self.grants.iter().any(|(g, ps)| {
+            ps.contains(&p) && g.scope.kind == ScopeKind::Department && g.scope.key == department
+        })
+    }
+
     /// May the user do `p` anywhere at all (for menus and routes not tied to a place)?
     pub fn can_somewhere(&self, p: Permission) -> bool {
         self.grants.iter().any(|(_, ps)| ps.contains(&p))

@@ -229,6 +229,9 @@ pub fn parse_geometry(s: &str) -> Result<String, FieldError> {
         }
         _ => return Err(bad("缺少 type 或 coordinates")),
     };
+    if polygons.is_empty() {
+        return Err(bad("没有多边形"));
+    }
     let mut out_polys = Vec::with_capacity(polygons.len());
     let mut positions = 0usize;
     for poly in polygons {
@@ -724,9 +727,14 @@ mod tests {
             {"type":"Feature","properties":{"name":"空格"}},
             {"type":"Feature","properties":{"name":"线","compounds":["c1"]},"geometry":{"type":"LineString","coordinates":[[0,0],[1,1]]}},
             {"type":"Feature","properties":{"name":"乱","compounds":"c1"}},
-            {"type":"Feature","properties":{"name":"好","compounds":["c2"]}}]}"#;
+            {"type":"Feature","properties":{"name":"好","compounds":["c2"]}},
+            {"type":"Feature","properties":{"name":"空"},"geometry":{"type":"MultiPolygon","coordinates":[]}}]}"#;
         let e = parse(bad).unwrap_err();
-        assert_eq!(e.len(), 4, "{e:?}");
+        assert_eq!(e.len(), 5, "{e:?}");
+        assert!(
+            e[4].starts_with("第 6 个要素") && e[4].contains("没有多边形"),
+            "{e:?}"
+        );
         for (k, n) in [(0, 1), (1, 2), (2, 3), (3, 4)] {
             assert!(e[k].starts_with(&format!("第 {n} 个要素")), "{e:?}");
         }

@@ -532,6 +532,8 @@ CREATE TABLE department_grid (
     county_code TEXT NOT NULL REFERENCES county(code),
     id TEXT NOT NULL,
     department_id TEXT NOT NULL,
+    -- The upload it came in (a UUIDv7, so later uploads sort later), and its place there.
+    layer TEXT NOT NULL,
     position BIGINT NOT NULL,
     code TEXT,
     name TEXT NOT NULL,

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use sea_orm::TransactionTrait;
 use serde::Serialize;
-use wangge_domain::access::{Access, Permission, ScopeKind};
+use wangge_domain::access::{Access, Permission};
 use wangge_domain::redraw;
 
 use crate::db::{all, exec, get};
@@ -20,6 +20,8 @@ use crate::{Result, Store, StoreError, today};
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DepartmentGrid {
     pub id: String,
+    /// The upload it came in: folding takes the layer the user saw, or nothing.
+    pub layer: String,
     /// The department's own code for it, if any.
     pub code: Option<String>,
     pub name: String,
@@ -102,10 +104,10 @@ pub struct FoldSummary {
     pub grids: usize,
 }
 
-/// Whether the user is staff of the department.
-fn own_department(a: &Access, department: &str) -> bool {
-    a.grants()
-        .any(|g| g.scope.kind == ScopeKind::Department && g.scope.key == department)
+/// Whether the user may do `p` as staff of the department (the role's permissions decide,
+/// as everywhere: by default department staff hold none).
+fn own_department(a: &Access, p: Permission, department: &str) -> bool {
+    a.can_in_department(p, department)
 }
 
 fn deny(what: &str) -> StoreError {
@@ -145,6 +147,11 @@ impl Store {
         department: &str,
     ) -> Result<HashMap<String, String>> {
         self.department(a, department).await?;
+        if !own_department(a, Permission::RegistryRead, department)
+            && !a.can_somewhere(Permission::RegistryRead)
+        {
+            return Err(deny("查看该部门的网格"));
+        }
         let county = self.county_code().await?;
         let rows = all(
             self.conn(),
@@ -166,7 +173,9 @@ impl Store {
         department: &str,
     ) -> Result<Vec<DepartmentGrid>> {
         self.department(a, department).await?;
-        if !own_department(a, department) && !a.can_somewhere(Permission::RegistryExport) {
+        if !own_department(a, Permission::RegistryExport, department)
+            && !a.can_somewhere(Permission::RegistryExport)
+        {
             return Err(deny("导出部门网格对照表"));
         }
         self.department_grids_with(a, department, Permission::RegistryExport)
@@ -182,14 +191,17 @@ impl Store {
         p: Permission,
     ) -> Result<Vec<DepartmentGrid>> {
         let county = self.county_code().await?;
-        let prefixes = if own_department(a, department) || a.can(p, &county) {
+        if !own_department(a, p, department) && !a.can_somewhere(p) {
+            return Err(deny("查看该部门的网格"));
+        }
+        let prefixes = if own_department(a, p, department) || a.can(p, &county) {
             None
         } else {
             Some(a.prefixes(p))
         };
         let rows = all(
             self.conn(),
-            "SELECT g.id, g.code, g.name, CAST(CASE WHEN g.geometry IS NULL THEN 0 ELSE 1 END AS BIGINT) AS outline, \
+            "SELECT g.id, g.layer, g.code, g.name, CAST(CASE WHEN g.geometry IS NULL THEN 0 ELSE 1 END AS BIGINT) AS outline, \
              c.geometry AS compound_geometry, \
              g.valid_from, g.folded_on, g.folded_into, m.compound_id, c.name AS compound_name, \
              c.community_code, cm.name AS community_name, c.valid_to AS compound_retired, \
@@ -202,7 +214,7 @@ impl Store {
              LEFT JOIN community cm ON cm.code = c.community_code \
              LEFT JOIN grid u ON u.code = (CASE WHEN g.folded_on IS NULL THEN c.grid_code ELSE m.grid_code END) \
              WHERE g.county_code = ? AND g.department_id = ? AND (g.valid_to IS NULL OR g.folded_on IS NOT NULL) \
-             ORDER BY CASE WHEN g.folded_on IS NULL THEN 0 ELSE 1 END, g.folded_on DESC, g.position, g.id, \
+             ORDER BY CASE WHEN g.folded_on IS NULL THEN 0 ELSE 1 END, g.folded_on DESC, g.layer DESC, g.position, \
              c.community_code, c.id",
             vec![county.into(), department.into()],
         )
@@ -213,6 +225,7 @@ impl Store {
             if out.last().is_none_or(|g| g.id != id) {
                 out.push(DepartmentGrid {
                     id,
+                    layer: get(r, "layer")?,
                     code: get(r, "code")?,
                     name: get(r, "name")?,
                     has_outline: get::<i64>(r, "outline")? == 1,
@@ -256,8 +269,17 @@ impl Store {
                 g.members.push(member);
             }
         }
-        if prefixes.is_some() {
+        if let Some(ps) = &prefixes {
             out.retain(|g| !g.members.is_empty());
+            // The grid that took most of it is named only to those who may see that grid.
+            for g in &mut out {
+                if g.folded_into
+                    .as_ref()
+                    .is_some_and(|f| !ps.iter().any(|p| f.starts_with(p.as_str())))
+                {
+                    g.folded_into = None;
+                }
+            }
         }
         Ok(out)
     }
@@ -349,16 +371,18 @@ impl Store {
         )
         .await?;
         let mut members = Vec::new();
+        let layer = crate::new_id();
         for (position, g) in items.iter().enumerate() {
             let id = crate::new_id();
             exec(
                 &tx,
-                "INSERT INTO department_grid (county_code, id, department_id, position, code, name, \
-                 geometry, valid_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO department_grid (county_code, id, department_id, layer, position, code, \
+                 name, geometry, valid_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 vec![
                     county.clone().into(),
                     id.clone().into(),
                     department.into(),
+                    layer.clone().into(),
                     (position as i64).into(),
                     g.code.clone().into(),
                     g.name.clone().into(),
@@ -389,7 +413,12 @@ impl Store {
     /// that takes most of its households, and ends today; compounds retired since the layer
     /// came in are left out. Refused while a live compound of them is in no unified grid (it
     /// would be folded into nothing). Needs the right to adopt grid plans for the whole county.
-    pub async fn fold_department_grids(&self, a: &Access, department: &str) -> Result<FoldSummary> {
+    pub async fn fold_department_grids(
+        &self,
+        a: &Access,
+        department: &str,
+        layer: Option<&str>,
+    ) -> Result<FoldSummary> {
         let county = self
             .county_wide(a, Permission::PlanAdopt, "撤销部门网格")
             .await?;
@@ -401,9 +430,25 @@ impl Store {
             vec![county.clone().into(), department.into()],
         )
         .await?;
+        // The compounds' rows are locked until commit, so what is read here is what is
+        // recorded (an edit waits; on PostgreSQL each statement would otherwise see the edits
+        // committed since the one before).
+        exec(
+            &tx,
+            "UPDATE compound SET grid_code = grid_code WHERE county_code = ? AND id IN \
+             (SELECT m.compound_id FROM department_grid_compound m JOIN department_grid g \
+             ON g.county_code = m.county_code AND g.id = m.department_grid_id \
+             WHERE g.county_code = ? AND g.department_id = ? AND g.valid_to IS NULL)",
+            vec![
+                county.clone().into(),
+                county.clone().into(),
+                department.into(),
+            ],
+        )
+        .await?;
         let rows = all(
             &tx,
-            "SELECT g.id, m.compound_id, c.name, c.grid_code, c.households, c.valid_to \
+            "SELECT g.id, g.layer, m.compound_id, c.name, c.grid_code, c.households, c.valid_to \
              FROM department_grid g \
              LEFT JOIN department_grid_compound m ON m.county_code = g.county_code AND m.department_grid_id = g.id \
              LEFT JOIN compound c ON c.county_code = m.county_code AND c.id = m.compound_id \
@@ -415,6 +460,13 @@ impl Store {
         if rows.is_empty() {
             return Err(StoreError::Conflict(
                 "该部门没有待撤销的网格：请先导入部门网格".into(),
+            ));
+        }
+        if let Some(seen) = layer
+            && get::<String>(&rows[0], "layer")? != seen
+        {
+            return Err(StoreError::Conflict(
+                "该部门的网格已重新导入，与您核对的不同：请刷新页面核对后再撤销".into(),
             ));
         }
         // Department grid → its compounds' grids and households.
@@ -505,7 +557,7 @@ impl Store {
             "SELECT d.name AS department, g.name, g.code, g.folded_on FROM department_grid g \
              JOIN department d ON d.county_code = g.county_code AND d.id = g.department_id \
              WHERE g.county_code = ? AND g.folded_into = ? \
-             ORDER BY g.folded_on DESC, d.name, g.position",
+             ORDER BY g.folded_on DESC, g.layer DESC, g.position",
             vec![county.into(), grid.into()],
         )
         .await?;

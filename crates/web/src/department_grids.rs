@@ -25,6 +25,7 @@ pub(crate) fn routes() -> crate::Routes {
             get(page).post(upload),
         )
         .route("/departments/{id}/grids/fold", &["POST"], post(fold_page))
+        .route("/departments/{id}/grids/clear", &["POST"], post(clear_page))
         .route(
             "/departments/{id}/grids/export.xlsx",
             &["GET"],
@@ -37,8 +38,8 @@ pub(crate) fn routes() -> crate::Routes {
         )
         .route(
             "/api/departments/{id}/grids",
-            &["GET", "PUT"],
-            get(api_grids).put(api_replace),
+            &["GET", "PUT", "DELETE"],
+            get(api_grids).put(api_replace).delete(api_clear),
         )
         .route(
             "/api/departments/{id}/grids/fold",
@@ -118,6 +119,8 @@ struct GridsView {
     /// After folding: what it did; or why it was refused.
     folded_now: Option<wangge_store::FoldSummary>,
     refused: Option<String>,
+    /// The upload the grids in force came in: folding takes it or nothing.
+    layer: String,
     /// The compounds of the grids in force coloured by department grid and by unified grid,
     /// the department's outlines drawn over both; `None` without boundaries or when too many.
     maps: Option<(MapView, MapView)>,
@@ -247,15 +250,17 @@ async fn view(s: &SharedState, p: &Principal, id: &str) -> Result<GridsView, App
             && p.access.can(Permission::RegistryWrite, &county),
         can_fold: p.access.can(Permission::PlanAdopt, &county),
         can_export: p.access.can_somewhere(Permission::RegistryExport)
-            || p.access.grants().any(|g| {
-                g.scope.kind == wangge_domain::access::ScopeKind::Department && g.scope.key == id
-            }),
+            || p.access.can_in_department(Permission::RegistryExport, id),
         department,
         live,
         folded,
         upload: Upload::default(),
         folded_now: None,
         refused: None,
+        layer: in_force
+            .first()
+            .map(|g| g.layer.clone())
+            .unwrap_or_default(),
         maps,
         too_many,
     })
@@ -285,6 +290,27 @@ async fn set_grids(
         Ok(f) => f,
         Err(problems) => return Ok(Err(problems)),
     };
+    // Placing every compound of the county in every outline is CPU work: off the runtime.
+    let items = tokio::task::spawn_blocking(move || resolve(features, &places))
+        .await
+        .map_err(|_| AppError::Internal)?;
+    match items {
+        Ok(items) => Ok(Ok(s
+            .store
+            .replace_department_grids(&p.access, id, &items)
+            .await?)),
+        Err(problems) => Ok(Err(problems)),
+    }
+}
+
+/// The compounds of each grid of a layer: those it lists, or for a grid that lists none, the
+/// compounds with a boundary whose inside point (see [`fold::anchor`]) its outline holds. Every
+/// problem: an unknown compound, a compound in two grids, an outline in the other coordinate
+/// system or holding no compound.
+fn resolve(
+    features: Vec<wangge_domain::place::DepartmentGridFeature>,
+    places: &[wangge_store::CompoundPlace],
+) -> Result<Vec<NewDepartmentGrid>, Vec<String>> {
     let index: HashMap<&str, usize> = places
         .iter()
         .enumerate()
@@ -293,16 +319,6 @@ async fn set_grids(
     let mut problems = Vec::new();
     // Compound → the features that take it.
     let mut taken: Vec<Vec<usize>> = vec![Vec::new(); places.len()];
-    let outlines: Vec<Geometry> = features
-        .iter()
-        .map(|f| {
-            f.geometry
-                .as_deref()
-                .and_then(|g| serde_json::from_str::<serde_json::Value>(g).ok())
-                .and_then(|v| geojson::geometry_from_json(&v))
-                .unwrap_or(Geometry::Point([f64::NAN, f64::NAN]))
-        })
-        .collect();
     for (k, f) in features.iter().enumerate() {
         for c in &f.compounds {
             match index.get(c.as_str()) {
@@ -328,25 +344,53 @@ async fn set_grids(
                 Some((i, geojson::geometry_from_json(&v)?))
             })
             .collect();
-        let lonlat = !located.is_empty() && located.iter().all(|(_, g)| g.looks_lonlat());
-        for &k in &by_outline {
-            if !located.is_empty() && outlines[k].looks_lonlat() != lonlat {
+        let without = places.len() - located.len();
+        // The county's compounds are in longitude/latitude when most of them are.
+        let lonlat = 2 * located.iter().filter(|(_, g)| g.looks_lonlat()).count() > located.len();
+        let areas: Vec<Geometry> = by_outline
+            .iter()
+            .map(|&k| {
+                features[k]
+                    .geometry
+                    .as_deref()
+                    .and_then(|g| serde_json::from_str::<serde_json::Value>(g).ok())
+                    .and_then(|v| geojson::geometry_from_json(&v))
+                    .unwrap_or(Geometry::Polygons(Vec::new()))
+            })
+            .collect();
+        let anchors: Vec<_> = located.iter().map(|(_, g)| fold::anchor(g)).collect();
+        let mut held = vec![0usize; by_outline.len()];
+        for ((i, _), inside) in located.iter().zip(fold::locate(&areas, &anchors)) {
+            for a in inside {
+                held[a] += 1;
+                taken[*i].push(by_outline[a]);
+            }
+        }
+        for (a, &k) in by_outline.iter().enumerate() {
+            let f = &features[k];
+            if !located.is_empty() && areas[a].looks_lonlat() != lonlat {
                 problems.push(format!(
                     "第 {} 个要素“{}”：边界的坐标系与小区边界不一致（{}）",
-                    features[k].index,
-                    features[k].name,
+                    f.index,
+                    f.name,
                     if lonlat {
                         "小区为经纬度，此边界为平面坐标"
                     } else {
                         "小区为平面坐标，此边界为经纬度"
                     }
                 ));
+            } else if held[a] == 0 {
+                problems.push(format!(
+                    "第 {} 个要素“{}”：边界内没有找到在册小区{}；请核对边界，或在 compounds 中列出所含小区的编号",
+                    f.index,
+                    f.name,
+                    if without > 0 {
+                        format!("（本县有 {without} 个小区未登记边界，无法按边界归入）")
+                    } else {
+                        String::new()
+                    }
+                ));
             }
-        }
-        let areas: Vec<Geometry> = by_outline.iter().map(|&k| outlines[k].clone()).collect();
-        let anchors: Vec<_> = located.iter().map(|(_, g)| fold::anchor(g)).collect();
-        for ((i, _), inside) in located.iter().zip(fold::locate(&areas, &anchors)) {
-            taken[*i].extend(inside.into_iter().map(|a| by_outline[a]));
         }
     }
     for (i, ks) in taken.iter().enumerate() {
@@ -359,7 +403,7 @@ async fn set_grids(
         }
     }
     if !problems.is_empty() {
-        return Ok(Err(problems));
+        return Err(problems);
     }
     let mut members: Vec<Vec<String>> = vec![Vec::new(); features.len()];
     for (i, ks) in taken.iter().enumerate() {
@@ -367,20 +411,17 @@ async fn set_grids(
             members[k].push(places[i].id.clone());
         }
     }
-    let items: Vec<NewDepartmentGrid> = features
+    Ok(features
         .into_iter()
         .zip(members)
         .map(|(f, compounds)| NewDepartmentGrid {
             code: f.code,
             name: f.name,
-            geometry: f.geometry,
+            // An outline is kept where it placed the compounds (a listed grid's is not used).
+            geometry: f.geometry.filter(|_| f.compounds.is_empty()),
             compounds,
         })
-        .collect();
-    Ok(Ok(s
-        .store
-        .replace_department_grids(&p.access, id, &items)
-        .await?))
+        .collect())
 }
 
 async fn upload(
@@ -398,12 +439,49 @@ async fn upload(
     Ok(res)
 }
 
-async fn fold_page(
+/// Withdraws the department's grids in force (a layer uploaded by mistake): they end today,
+/// kept as history like every replaced layer; grids folded in stay.
+async fn clear_page(
     State(s): State<SharedState>,
     Extension(p): Extension<Principal>,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let done = s.store.fold_department_grids(&p.access, &id).await;
+    s.store
+        .replace_department_grids(&p.access, &id, &[])
+        .await?;
+    let mut v = view(&s, &p, &id).await?;
+    v.upload.updated = Some(0);
+    Ok(crate::auth::render(&v))
+}
+
+async fn api_clear(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    s.store
+        .replace_department_grids(&p.access, &id, &[])
+        .await?;
+    Ok(axum::Json(serde_json::json!({ "grids": 0 })).into_response())
+}
+
+/// What the fold form and API carry: the layer the user saw (see `GridsView::layer`).
+#[derive(serde::Deserialize, Default)]
+struct FoldForm {
+    layer: Option<String>,
+}
+
+async fn fold_page(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<FoldForm>,
+) -> Result<Response, PageError> {
+    let layer = f.layer.filter(|l| !l.is_empty());
+    let done = s
+        .store
+        .fold_department_grids(&p.access, &id, layer.as_deref())
+        .await;
     let (folded_now, refused) = match done {
         Ok(f) => (Some(f), None),
         Err(wangge_store::StoreError::Conflict(m)) => (None, Some(m)),
@@ -424,6 +502,7 @@ fn grid_json(g: &DepartmentGrid) -> serde_json::Value {
     let (shares, unplaced) = g.shares();
     serde_json::json!({
         "id": g.id,
+        "layer": g.layer,
         "code": g.code,
         "name": g.name,
         "has_outline": g.has_outline,
@@ -466,12 +545,24 @@ async fn api_replace(
     Ok(upload_reply(result, "grids", "部门网格"))
 }
 
+/// Folds the grids in force in; with `{"layer": …}` (an in-force grid's `layer` from the
+/// GET) only if they are still that upload's, else 409 and nothing changes.
 async fn api_fold(
     State(s): State<SharedState>,
     Extension(p): Extension<Principal>,
     Path(id): Path<String>,
+    body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let f = s.store.fold_department_grids(&p.access, &id).await?;
+    let form: FoldForm = if body.iter().all(u8::is_ascii_whitespace) {
+        FoldForm::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| AppError::BadRequest(format!("请求体应为 JSON：{e}")))?
+    };
+    let f = s
+        .store
+        .fold_department_grids(&p.access, &id, form.layer.as_deref())
+        .await?;
     Ok(axum::Json(f).into_response())
 }
 

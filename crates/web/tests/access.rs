@@ -34,8 +34,8 @@ enum Need {
     EitherSomewhere(Permission, Permission),
     /// Reading the registry anywhere, or being staff of this department.
     Department(String),
-    /// Exporting the registry anywhere, or being staff of this department.
-    DepartmentExport(String),
+    /// The permission anywhere, or as staff of this department whose role holds it.
+    DepartmentWith(Permission, String),
 }
 
 struct Case {
@@ -63,9 +63,8 @@ fn allowed(w: &Who, need: &Need) -> bool {
             has(w.role, Permission::RegistryRead)
                 || (w.role == Role::DepartmentStaff && &w.scope == id)
         }
-        Need::DepartmentExport(id) => {
-            has(w.role, Permission::RegistryExport)
-                || (w.role == Role::DepartmentStaff && &w.scope == id)
+        Need::DepartmentWith(p, id) => {
+            has(w.role, *p) && (w.role != Role::DepartmentStaff || &w.scope == id)
         }
     }
 }
@@ -633,35 +632,36 @@ fn cases(o: &Objects, n: usize) -> Vec<Case> {
             None,
             Department(d.clone()),
         );
-        // A department's own grids: seen like the department (street readers see their part),
-        // registered and folded in for the whole county.
+        // A department's own grids: seen by readers of the registry (street readers see their
+        // part) and by the department's staff when their role holds the permission; registered
+        // and folded in for the whole county.
         add(
             "GET",
             "/departments/{id}/grids",
             format!("/departments/{d}/grids"),
             None,
-            Department(d.clone()),
+            DepartmentWith(RegistryRead, d.clone()),
         );
         add(
             "GET",
             "/api/departments/{id}/grids",
             format!("/api/departments/{d}/grids"),
             None,
-            Department(d.clone()),
+            DepartmentWith(RegistryRead, d.clone()),
         );
         add(
             "GET",
             "/departments/{id}/grids/export.xlsx",
             format!("/departments/{d}/grids/export.xlsx"),
             None,
-            DepartmentExport(d.clone()),
+            DepartmentWith(RegistryExport, d.clone()),
         );
         add(
             "GET",
             "/departments/{id}/grids/export.csv",
             format!("/departments/{d}/grids/export.csv?encoding=gbk"),
             None,
-            DepartmentExport(d.clone()),
+            DepartmentWith(RegistryExport, d.clone()),
         );
         add(
             "POST",
@@ -672,6 +672,20 @@ fn cases(o: &Objects, n: usize) -> Vec<Case> {
         );
         add(
             "PUT",
+            "/api/departments/{id}/grids",
+            format!("/api/departments/{d}/grids"),
+            None,
+            On(RegistryWrite, county.clone()),
+        );
+        add(
+            "POST",
+            "/departments/{id}/grids/clear",
+            format!("/departments/{d}/grids/clear"),
+            Some(json!({})),
+            On(RegistryWrite, county.clone()),
+        );
+        add(
+            "DELETE",
             "/api/departments/{id}/grids",
             format!("/api/departments/{d}/grids"),
             None,
@@ -1453,7 +1467,8 @@ async fn run(app: &TestApp, c: &Case) -> StatusCode {
         && (c.method == "POST" || c.method == "PUT")
     {
         // A boundary file naming no compound of the community (for barriers: a polygon, not a
-        // line): refused for what it says (422) where the user may write, 403 where not.
+        // line; for a department's layer: an outline around no compound): refused for what it
+        // says (422) where the user may write, 403 where not.
         let geojson = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"矩阵无此小区"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}}]}"#;
         if api {
             return app

@@ -7,7 +7,7 @@ mod common;
 use axum::http::StatusCode;
 use common::TestApp;
 use serde_json::{Value, json};
-use wangge_domain::access::{Grant, Role, Scope, ScopeKind};
+use wangge_domain::access::{Grant, Permission, Role, Scope, ScopeKind};
 
 const COMMUNITY: &str = "370725002003";
 
@@ -110,22 +110,36 @@ async fn a_departments_grids_are_laid_over_the_unified_grids_and_folded_into_the
     let d = compound(&app, "丁院", Some(g2), 100, x0 + 300).await;
     let e = compound(&app, "戊院", None, 50, x0 + 400).await;
 
-    // A layer with an unknown compound and a compound in two grids: every problem named by
-    // its feature, nothing written.
+    // A layer with an unknown compound, a compound in two grids, an outline around nothing
+    // and one in longitude/latitude: every problem named by its feature, nothing written.
     let bad = layer(vec![
         json!({"type": "Feature", "properties": {"name": "警格一", "compounds": [a, "不存在"]}, "geometry": null}),
         json!({"type": "Feature", "properties": {"name": "警格二"}, "geometry": square(x0)}),
+        json!({"type": "Feature", "properties": {"name": "警格三"}, "geometry": square(x0 + 10_000)}),
+        json!({"type": "Feature", "properties": {"name": "警格四"}, "geometry": {"type": "Polygon",
+               "coordinates": [[[118.8, 36.7], [118.81, 36.7], [118.81, 36.71], [118.8, 36.7]]]}}),
     ]);
     let r = put_layer(&app, &police, bad).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let problems: Vec<String> = serde_json::from_value(r.json()["problems"].clone()).unwrap();
+    assert_eq!(problems.len(), 4, "{problems:?}");
     assert_eq!(
-        r.json()["problems"],
-        json!([
-            "第 1 个要素“警格一”：本县没有编号为“不存在”的在册小区",
-            format!(
-                "小区“甲院”（编号 {a}）同时在第 1 个要素“警格一”和第 2 个要素“警格二”中：一个小区只能属于本部门的一个网格"
-            ),
-        ])
+        problems[0],
+        "第 1 个要素“警格一”：本县没有编号为“不存在”的在册小区"
+    );
+    assert!(
+        problems[1].starts_with("第 3 个要素“警格三”：边界内没有找到在册小区"),
+        "{problems:?}"
+    );
+    assert_eq!(
+        problems[2],
+        "第 4 个要素“警格四”：边界的坐标系与小区边界不一致（小区为平面坐标，此边界为经纬度）"
+    );
+    assert_eq!(
+        problems[3],
+        format!(
+            "小区“甲院”（编号 {a}）同时在第 1 个要素“警格一”和第 2 个要素“警格二”中：一个小区只能属于本部门的一个网格"
+        )
     );
     let now = app
         .get(&format!("/api/departments/{police}/grids"))
@@ -134,7 +148,7 @@ async fn a_departments_grids_are_laid_over_the_unified_grids_and_folded_into_the
     assert_eq!(now["in_force"], json!([]));
 
     // The right layer: one grid by its list, one by an outline (two squares, around 乙 and
-    // 丁, each a little larger than the compound), one that covers no registered compound.
+    // 丁, each a little larger than the compound).
     let around = |x: i64| {
         json!([[
             [x - 5, 49995],
@@ -148,11 +162,10 @@ async fn a_departments_grids_are_laid_over_the_unified_grids_and_folded_into_the
         json!({"type": "Feature", "properties": {"name": "警格一", "code": "JG-01", "compounds": [a, c, e]}, "geometry": null}),
         json!({"type": "Feature", "properties": {"name": "警格二", "code": "JG-02"},
                "geometry": {"type": "MultiPolygon", "coordinates": [around(x0 + 100), around(x0 + 300)]}}),
-        json!({"type": "Feature", "properties": {"name": "警格三"}, "geometry": square(x0 + 10_000)}),
     ]);
     let r = put_layer(&app, &police, good.clone()).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    assert_eq!(r.json()["grids"], 3);
+    assert_eq!(r.json()["grids"], 2);
     let now = app
         .get(&format!("/api/departments/{police}/grids"))
         .await
@@ -165,7 +178,6 @@ async fn a_departments_grids_are_laid_over_the_unified_grids_and_folded_into_the
                 sorted(vec![a.clone(), c.clone(), e.clone()])
             ),
             ("警格二".to_string(), sorted(vec![b.clone(), d.clone()])),
-            ("警格三".to_string(), vec![]),
         ]
     );
     let first = &now["in_force"][0];
@@ -192,10 +204,32 @@ async fn a_departments_grids_are_laid_over_the_unified_grids_and_folded_into_the
         4,
         "{page}"
     );
+    // Folding would be refused: the page says why instead of offering it.
     assert!(
-        page.contains("<strong>未划入网格 1 个</strong>") && page.contains("无在册小区"),
+        page.contains("<strong>未划入网格 1 个</strong>")
+            && page.contains("还有 1 个小区尚未划入统一网格，暂不能撤销并入")
+            && !page.contains("撤销并入统一网格</button>"),
         "{page}"
     );
+
+    // A layer put in by mistake can be withdrawn (kept as history, not shown), then put in
+    // again.
+    let r = app
+        .send(
+            "DELETE",
+            &format!("/api/departments/{police}/grids"),
+            None,
+            "application/json",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let now = app
+        .get(&format!("/api/departments/{police}/grids"))
+        .await
+        .json();
+    assert_eq!(now["in_force"], json!([]));
+    let r = put_layer(&app, &police, good.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
 
     // 戊院 is in no unified grid: folding is refused, naming it, and nothing changes.
     let r = app
@@ -226,10 +260,11 @@ async fn a_departments_grids_are_laid_over_the_unified_grids_and_folded_into_the
         .get(&format!("/api/departments/{police}/grids"))
         .await
         .json();
-    assert_eq!(now["in_force"].as_array().unwrap().len(), 3);
+    assert_eq!(now["in_force"].as_array().unwrap().len(), 2);
     assert_eq!(now["folded"], json!([]));
+    let seen = now["in_force"][0]["layer"].as_str().unwrap().to_string();
 
-    // The same layer again replaces the grids in force (three, not six). 戊院 is pulled
+    // The same layer again replaces the grids in force (two, not four). 戊院 is pulled
     // down: it leaves the grid in force, and folding records where each of the rest went.
     let r = put_layer(&app, &police, good.clone()).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
@@ -245,15 +280,39 @@ async fn a_departments_grids_are_laid_over_the_unified_grids_and_folded_into_the
         members(&now["in_force"])[0],
         ("警格一".to_string(), sorted(vec![a.clone(), c.clone()]))
     );
-    assert_eq!(now["in_force"].as_array().unwrap().len(), 3);
+    assert_eq!(now["in_force"].as_array().unwrap().len(), 2);
     assert_eq!(now["in_force"][0]["unplaced"], 0);
+    // Folding takes the layer the user looked at, or nothing: the one before is gone.
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/departments/{police}/grids/fold"),
+            json!({"layer": seen}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert!(r.text().contains("已重新导入"), "{}", r.text());
     let page = app
-        .form(&format!("/departments/{police}/grids/fold"), &[])
+        .get(&format!("/departments/{police}/grids"))
+        .await
+        .text();
+    let layer_now = page
+        .split("name=\"layer\" value=\"")
+        .nth(1)
+        .and_then(|t| t.split('"').next())
+        .unwrap()
+        .to_string();
+    assert_ne!(layer_now, seen);
+    let page = app
+        .form(
+            &format!("/departments/{police}/grids/fold"),
+            &[("layer", layer_now.as_str())],
+        )
         .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text());
     assert!(
         page.text()
-            .contains("已撤销 3 个部门网格，并入 2 个统一网格（涉及 4 个小区、850 户）"),
+            .contains("已撤销 2 个部门网格，并入 2 个统一网格（涉及 4 个小区、850 户）"),
         "{}",
         page.text()
     );
@@ -268,12 +327,10 @@ async fn a_departments_grids_are_laid_over_the_unified_grids_and_folded_into_the
         vec![
             ("警格一".to_string(), sorted(vec![a.clone(), c.clone()])),
             ("警格二".to_string(), sorted(vec![b.clone(), d.clone()])),
-            ("警格三".to_string(), vec![]),
         ]
     );
     assert_eq!(folded[0]["folded_into"], g1);
     assert_eq!(folded[1]["folded_into"], g1);
-    assert_eq!(folded[2]["folded_into"], Value::Null);
     assert!(folded[0]["folded_on"].is_string());
     // Nothing is left to fold.
     let r = app
@@ -317,18 +374,13 @@ async fn a_departments_grids_are_laid_over_the_unified_grids_and_folded_into_the
         rows[1],
         "序号,部门网格,部门编码,状态,小区（村庄）,社区,统一网格编码,统一网格,户数"
     );
-    assert_eq!(rows.len(), 2 + 5, "{text}");
+    assert_eq!(rows.len(), 2 + 4, "{text}");
     let jia = rows.iter().find(|r| r.contains(",甲院,")).unwrap();
     assert!(
         jia.starts_with("1,警格一,JG-01,已于 ")
             && jia.contains(&format!(",{g1},"))
             && jia.ends_with(",300"),
         "{jia}"
-    );
-    assert!(
-        rows.iter()
-            .any(|r| r.contains(",警格三,,") && r.contains("（无在册小区）")),
-        "{text}"
     );
     // The unified grid names what was folded into it.
     let page = app.get(&format!("/grids/{g1}")).await.text();
@@ -342,25 +394,40 @@ async fn a_departments_grids_are_laid_over_the_unified_grids_and_folded_into_the
 async fn department_staff_see_their_grids_and_street_readers_only_their_part() {
     let app = TestApp::demo().await;
     let police = department(&app, "县公安局").await;
-    // One grid in each street: 宝都 (370725001…) and 宝城 (370725002…).
-    let ids = |community: &'static str| {
+    // One grid in each street, 宝都 (370725001…) and 宝城 (370725002…), and one across both
+    // whose larger part is in 宝都.
+    let compounds = |community: &'static str| {
         let app = &app;
         async move {
-            app.get(&format!("/api/communities/{community}"))
+            let mut v: Vec<(String, i64)> = app
+                .get(&format!("/api/communities/{community}"))
                 .await
-                .json()["compounds"][0]["id"]
-                .as_str()
+                .json()["compounds"]
+                .as_array()
                 .unwrap()
-                .to_string()
+                .iter()
+                .map(|m| {
+                    (
+                        m["id"].as_str().unwrap().to_string(),
+                        m["households"].as_i64().unwrap(),
+                    )
+                })
+                .collect();
+            v.sort_by_key(|m| m.1);
+            v
         }
     };
-    let (in_baodu, in_baocheng) = (ids("370725001001").await, ids(COMMUNITY).await);
+    let (baodu, baocheng) = (compounds("370725001001").await, compounds(COMMUNITY).await);
+    let (in_baodu, in_baocheng) = (baodu[0].0.clone(), baocheng[0].0.clone());
+    let (big, small) = (baodu.last().unwrap(), &baocheng[1]);
+    assert!(big.1 > small.1, "{big:?} {small:?}");
     let r = put_layer(
         &app,
         &police,
         layer(vec![
             json!({"type": "Feature", "properties": {"name": "宝都警格", "compounds": [in_baodu]}}),
             json!({"type": "Feature", "properties": {"name": "宝城警格", "compounds": [in_baocheng]}}),
+            json!({"type": "Feature", "properties": {"name": "跨街警格", "compounds": [big.0, small.0]}}),
         ]),
     )
     .await;
@@ -369,7 +436,7 @@ async fn department_staff_see_their_grids_and_street_readers_only_their_part() {
         .get(&format!("/api/departments/{police}/grids"))
         .await
         .json();
-    assert_eq!(whole["in_force"].as_array().unwrap().len(), 2);
+    assert_eq!(whole["in_force"].as_array().unwrap().len(), 3);
 
     // Staff of the department see both; a street administrator of 宝城 sees the department
     // grid in 宝城 only, and may neither register nor fold the county's department grids.
@@ -397,12 +464,20 @@ async fn department_staff_see_their_grids_and_street_readers_only_their_part() {
         let grant = Grant::new(role, Scope::parse(kind, scope).unwrap()).unwrap();
         app.store.set_grants(&id, &[grant]).await.unwrap();
     }
+    // Department staff hold no permission by default: the grids are refused them until the
+    // security administrator gives the role the right to read the registry.
+    app.login_as("dept_police", "matrix-pass-1", "").await;
+    let r = app.get(&format!("/api/departments/{police}/grids")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    let mut table = app.store.permission_table().await.unwrap();
+    table.push((Role::DepartmentStaff, Permission::RegistryRead));
+    app.store.set_permission_table(&table).await.unwrap();
     app.login_as("dept_police", "matrix-pass-1", "").await;
     let own = app
         .get(&format!("/api/departments/{police}/grids"))
         .await
         .json();
-    assert_eq!(own["in_force"].as_array().unwrap().len(), 2);
+    assert_eq!(own["in_force"].as_array().unwrap().len(), 3);
     let page = app
         .get(&format!("/departments/{police}/grids"))
         .await
@@ -418,7 +493,10 @@ async fn department_staff_see_their_grids_and_street_readers_only_their_part() {
         .json();
     assert_eq!(
         members(&part["in_force"]),
-        vec![("宝城警格".to_string(), vec![in_baocheng.clone()])]
+        vec![
+            ("宝城警格".to_string(), vec![in_baocheng.clone()]),
+            ("跨街警格".to_string(), vec![small.0.clone()]),
+        ]
     );
     let csv = app
         .get(&format!("/departments/{police}/grids/export.csv"))
@@ -439,4 +517,43 @@ async fn department_staff_see_their_grids_and_street_readers_only_their_part() {
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // Once folded in, the 宝城 reader sees where 宝城's compounds went, but not the 宝都 grid
+    // that took most of the grid across both streets.
+    app.login().await;
+    let r = app
+        .send(
+            "POST",
+            &format!("/api/departments/{police}/grids/fold"),
+            None,
+            "application/json",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let whole = app
+        .get(&format!("/api/departments/{police}/grids"))
+        .await
+        .json();
+    assert!(
+        whole["folded"][2]["folded_into"]
+            .as_str()
+            .unwrap()
+            .starts_with("370725001")
+    );
+    app.login_as("st_baocheng", "matrix-pass-1", "").await;
+    let part = app
+        .get(&format!("/api/departments/{police}/grids"))
+        .await
+        .json();
+    let folded = part["folded"].as_array().unwrap();
+    assert_eq!(folded.len(), 2);
+    assert!(
+        folded[0]["folded_into"]
+            .as_str()
+            .unwrap()
+            .starts_with("370725002")
+    );
+    assert_eq!(folded[1]["name"], "跨街警格");
+    assert_eq!(folded[1]["folded_into"], Value::Null);
+    assert_eq!(folded[1]["compounds"].as_array().unwrap().len(), 1);
 }
