@@ -65,6 +65,24 @@ async fn put_layer(app: &TestApp, dept: &str, body: String) -> common::Reply {
     .await
 }
 
+/// The department's grids as the API gives them (`in_force`, `folded`).
+async fn grids_of(app: &TestApp, dept: &str) -> Value {
+    app.get(&format!("/api/departments/{dept}/grids"))
+        .await
+        .json()
+}
+
+/// Folds the department's grids in through the API.
+async fn fold(app: &TestApp, dept: &str) -> common::Reply {
+    app.send(
+        "POST",
+        &format!("/api/departments/{dept}/grids/fold"),
+        None,
+        "application/json",
+    )
+    .await
+}
+
 /// The compound ids of each department grid in a list of the API's answer.
 fn members(grids: &Value) -> Vec<(String, Vec<String>)> {
     grids
@@ -141,10 +159,7 @@ async fn a_departments_grids_are_laid_over_the_unified_grids_and_folded_into_the
             "小区“甲院”（编号 {a}）同时在第 1 个要素“警格一”和第 2 个要素“警格二”中：一个小区只能属于本部门的一个网格"
         )
     );
-    let now = app
-        .get(&format!("/api/departments/{police}/grids"))
-        .await
-        .json();
+    let now = grids_of(&app, &police).await;
     assert_eq!(now["in_force"], json!([]));
 
     // The right layer: one grid by its list, one by an outline (two squares, around 乙 and
@@ -166,10 +181,7 @@ async fn a_departments_grids_are_laid_over_the_unified_grids_and_folded_into_the
     let r = put_layer(&app, &police, good.clone()).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json()["grids"], 2);
-    let now = app
-        .get(&format!("/api/departments/{police}/grids"))
-        .await
-        .json();
+    let now = grids_of(&app, &police).await;
     assert_eq!(
         members(&now["in_force"]),
         vec![
@@ -223,23 +235,13 @@ async fn a_departments_grids_are_laid_over_the_unified_grids_and_folded_into_the
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    let now = app
-        .get(&format!("/api/departments/{police}/grids"))
-        .await
-        .json();
+    let now = grids_of(&app, &police).await;
     assert_eq!(now["in_force"], json!([]));
     let r = put_layer(&app, &police, good.clone()).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
 
     // 戊院 is in no unified grid: folding is refused, naming it, and nothing changes.
-    let r = app
-        .send(
-            "POST",
-            &format!("/api/departments/{police}/grids/fold"),
-            None,
-            "application/json",
-        )
-        .await;
+    let r = fold(&app, &police).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
     assert!(
         r.text()
@@ -256,10 +258,7 @@ async fn a_departments_grids_are_laid_over_the_unified_grids_and_folded_into_the
         "{}",
         page.text()
     );
-    let now = app
-        .get(&format!("/api/departments/{police}/grids"))
-        .await
-        .json();
+    let now = grids_of(&app, &police).await;
     assert_eq!(now["in_force"].as_array().unwrap().len(), 2);
     assert_eq!(now["folded"], json!([]));
     let seen = now["in_force"][0]["layer"].as_str().unwrap().to_string();
@@ -272,10 +271,7 @@ async fn a_departments_grids_are_laid_over_the_unified_grids_and_folded_into_the
         .json("POST", &format!("/api/compounds/{e}/retire"), json!({}))
         .await;
     assert!(r.status.is_success(), "{}", r.text());
-    let now = app
-        .get(&format!("/api/departments/{police}/grids"))
-        .await
-        .json();
+    let now = grids_of(&app, &police).await;
     assert_eq!(
         members(&now["in_force"])[0],
         ("警格一".to_string(), sorted(vec![a.clone(), c.clone()]))
@@ -316,10 +312,7 @@ async fn a_departments_grids_are_laid_over_the_unified_grids_and_folded_into_the
         "{}",
         page.text()
     );
-    let now = app
-        .get(&format!("/api/departments/{police}/grids"))
-        .await
-        .json();
+    let now = grids_of(&app, &police).await;
     assert_eq!(now["in_force"], json!([]));
     let folded = &now["folded"];
     assert_eq!(
@@ -333,14 +326,7 @@ async fn a_departments_grids_are_laid_over_the_unified_grids_and_folded_into_the
     assert_eq!(folded[1]["folded_into"], g1);
     assert!(folded[0]["folded_on"].is_string());
     // Nothing is left to fold.
-    let r = app
-        .send(
-            "POST",
-            &format!("/api/departments/{police}/grids/fold"),
-            None,
-            "application/json",
-        )
-        .await;
+    let r = fold(&app, &police).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
 
     // The unified grids change later (甲院 moves to the other grid): the record keeps the
@@ -354,10 +340,7 @@ async fn a_departments_grids_are_laid_over_the_unified_grids_and_folded_into_the
         )
         .await;
     assert!(r.status.is_success(), "{}", r.text());
-    let now = app
-        .get(&format!("/api/departments/{police}/grids"))
-        .await
-        .json();
+    let now = grids_of(&app, &police).await;
     assert_eq!(
         now["folded"][0]["shares"],
         json!([{"grid": g1, "compounds": 1, "households": 300}, {"grid": g2, "compounds": 1, "households": 250}])
@@ -432,10 +415,7 @@ async fn department_staff_see_their_grids_and_street_readers_only_their_part() {
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    let whole = app
-        .get(&format!("/api/departments/{police}/grids"))
-        .await
-        .json();
+    let whole = grids_of(&app, &police).await;
     assert_eq!(whole["in_force"].as_array().unwrap().len(), 3);
 
     // Staff of the department see both; a street administrator of 宝城 sees the department
@@ -473,10 +453,7 @@ async fn department_staff_see_their_grids_and_street_readers_only_their_part() {
     table.push((Role::DepartmentStaff, Permission::RegistryRead));
     app.store.set_permission_table(&table).await.unwrap();
     app.login_as("dept_police", "matrix-pass-1", "").await;
-    let own = app
-        .get(&format!("/api/departments/{police}/grids"))
-        .await
-        .json();
+    let own = grids_of(&app, &police).await;
     assert_eq!(own["in_force"].as_array().unwrap().len(), 3);
     let page = app
         .get(&format!("/departments/{police}/grids"))
@@ -487,10 +464,7 @@ async fn department_staff_see_their_grids_and_street_readers_only_their_part() {
         "{page}"
     );
     app.login_as("st_baocheng", "matrix-pass-1", "").await;
-    let part = app
-        .get(&format!("/api/departments/{police}/grids"))
-        .await
-        .json();
+    let part = grids_of(&app, &police).await;
     assert_eq!(
         members(&part["in_force"]),
         vec![
@@ -508,32 +482,15 @@ async fn department_staff_see_their_grids_and_street_readers_only_their_part() {
     );
     let r = put_layer(&app, &police, layer(vec![])).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = app
-        .send(
-            "POST",
-            &format!("/api/departments/{police}/grids/fold"),
-            None,
-            "application/json",
-        )
-        .await;
+    let r = fold(&app, &police).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 
     // Once folded in, the 宝城 reader sees where 宝城's compounds went, but not the 宝都 grid
     // that took most of the grid across both streets.
     app.login().await;
-    let r = app
-        .send(
-            "POST",
-            &format!("/api/departments/{police}/grids/fold"),
-            None,
-            "application/json",
-        )
-        .await;
+    let r = fold(&app, &police).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    let whole = app
-        .get(&format!("/api/departments/{police}/grids"))
-        .await
-        .json();
+    let whole = grids_of(&app, &police).await;
     assert!(
         whole["folded"][2]["folded_into"]
             .as_str()
@@ -541,10 +498,7 @@ async fn department_staff_see_their_grids_and_street_readers_only_their_part() {
             .starts_with("370725001")
     );
     app.login_as("st_baocheng", "matrix-pass-1", "").await;
-    let part = app
-        .get(&format!("/api/departments/{police}/grids"))
-        .await
-        .json();
+    let part = grids_of(&app, &police).await;
     let folded = part["folded"].as_array().unwrap();
     assert_eq!(folded.len(), 2);
     assert!(
