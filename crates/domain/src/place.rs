@@ -484,16 +484,21 @@ pub struct DepartmentGridFeature {
     pub name: String,
     /// `properties.code`: the department's own code for it, if any.
     pub code: Option<String>,
-    /// `properties.compounds`: the ids of the compounds it covers, when the layer lists them.
+    /// `properties.compounds`: the compounds it covers, when the layer lists them, each by its
+    /// id or its name.
     pub compounds: Vec<String>,
+    /// `properties.community`: the community (code or name) its listed names are in, when a
+    /// name alone is not unique in the county.
+    pub community: Option<String>,
     /// Its outline (normalised, see [`parse_geometry`]), when the layer has one: compounds
     /// lying inside it are its compounds unless `compounds` lists them.
     pub geometry: Option<String>,
 }
 
 /// Reads a department's grid layer: a GeoJSON FeatureCollection whose every feature has
-/// `properties.name` and either `properties.compounds` (the ids of the compounds it covers)
-/// or a Polygon / MultiPolygon outline, or both. Every problem is reported, each naming the
+/// `properties.name` and either `properties.compounds` (the compounds it covers, by id or
+/// name, with `properties.community` naming their community where a name needs it) or a
+/// Polygon / MultiPolygon outline, or both. Every problem is reported, each naming the
 /// feature (第 n 个要素).
 pub fn parse_department_grid_features(
     text: &str,
@@ -510,6 +515,7 @@ pub fn parse_department_grid_features(
             return Err("名称过长（最多 60 个字）".into());
         }
         let code = feature_prop(f, "code");
+        let community = feature_prop(f, "community");
         if code.as_ref().is_some_and(|c| c.chars().count() > 40) {
             return Err("编码过长（最多 40 个字符）".into());
         }
@@ -537,6 +543,7 @@ pub fn parse_department_grid_features(
             name,
             code,
             compounds,
+            community,
             geometry,
         })
     })
@@ -708,10 +715,11 @@ mod tests {
     fn department_grid_layers_take_compound_lists_or_outlines() {
         use super::parse_department_grid_features as parse;
         let ok = r#"{"type":"FeatureCollection","features":[
-            {"type":"Feature","properties":{"name":"城关警格一","code":"JG-01","compounds":["c1", 7]},"geometry":null},
+            {"type":"Feature","properties":{"name":"城关警格一","code":"JG-01","compounds":["c1", 7],"community":"宝昌社区"},"geometry":null},
             {"type":"Feature","properties":{"name":"城关警格二"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[10,0],[10,10],[0,10]]]}}]}"#;
         let f = parse(ok).unwrap();
         assert_eq!(f[0].compounds, ["c1", "7"]);
+        assert_eq!(f[0].community.as_deref(), Some("宝昌社区"));
         assert_eq!(
             (f[0].code.as_deref(), f[0].geometry.is_none()),
             (Some("JG-01"), true)

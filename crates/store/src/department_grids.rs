@@ -86,6 +86,7 @@ pub struct CompoundPlace {
     pub id: String,
     pub name: String,
     pub community_code: String,
+    pub community_name: String,
     pub grid_code: Option<String>,
     pub households: i64,
     pub geometry: Option<String>,
@@ -292,8 +293,9 @@ impl Store {
             .await?;
         let rows = all(
             self.conn(),
-            "SELECT id, name, community_code, grid_code, households, geometry FROM compound \
-             WHERE county_code = ? AND valid_to IS NULL ORDER BY id",
+            "SELECT c.id, c.name, c.community_code, m.name AS community_name, c.grid_code, \
+             c.households, c.geometry FROM compound c JOIN community m ON m.code = c.community_code \
+             WHERE c.county_code = ? AND c.valid_to IS NULL ORDER BY c.id",
             vec![county.into()],
         )
         .await?;
@@ -303,6 +305,7 @@ impl Store {
                     id: get(r, "id")?,
                     name: get(r, "name")?,
                     community_code: get(r, "community_code")?,
+                    community_name: get(r, "community_name")?,
                     grid_code: get(r, "grid_code")?,
                     households: get(r, "households")?,
                     geometry: get(r, "geometry")?,

@@ -316,18 +316,51 @@ fn resolve(
         .enumerate()
         .map(|(k, c)| (c.id.as_str(), k))
         .collect();
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (k, c) in places.iter().enumerate() {
+        by_name.entry(c.name.as_str()).or_default().push(k);
+    }
     let mut problems = Vec::new();
     // Compound → the features that take it.
     let mut taken: Vec<Vec<usize>> = vec![Vec::new(); places.len()];
     for (k, f) in features.iter().enumerate() {
+        let at = |what: String| format!("第 {} 个要素“{}”：{what}", f.index, f.name);
+        let in_community = |i: &usize| {
+            f.community
+                .as_deref()
+                .is_none_or(|m| places[*i].community_code == m || places[*i].community_name == m)
+        };
         for c in &f.compounds {
-            match index.get(c.as_str()) {
-                Some(&i) if !taken[i].contains(&k) => taken[i].push(k),
-                Some(_) => {}
-                None => problems.push(format!(
-                    "第 {} 个要素“{}”：本县没有编号为“{c}”的在册小区",
-                    f.index, f.name
-                )),
+            // By id, else by name (inside the feature's community when it names one).
+            let found: Vec<usize> = match index.get(c.as_str()) {
+                Some(&i) => vec![i],
+                None => by_name
+                    .get(c.as_str())
+                    .map(|v| v.iter().copied().filter(in_community).collect())
+                    .unwrap_or_default(),
+            };
+            match found[..] {
+                [i] => {
+                    if !taken[i].contains(&k) {
+                        taken[i].push(k);
+                    }
+                }
+                [] => problems.push(at(match &f.community {
+                    Some(m) => format!("社区“{m}”中没有编号或名称为“{c}”的在册小区"),
+                    None => format!("本县没有编号或名称为“{c}”的在册小区"),
+                })),
+                _ => {
+                    let mut communities: Vec<&str> = found
+                        .iter()
+                        .map(|&i| places[i].community_name.as_str())
+                        .collect();
+                    communities.dedup();
+                    problems.push(at(format!(
+                        "名为“{c}”的在册小区有 {} 个（{}），请写明编号，或在 community 中写明社区",
+                        found.len(),
+                        communities.join("、")
+                    )));
+                }
             }
         }
     }

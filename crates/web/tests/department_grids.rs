@@ -128,33 +128,51 @@ async fn a_departments_grids_are_laid_over_the_unified_grids_and_folded_into_the
     let d = compound(&app, "丁院", Some(g2), 100, x0 + 300).await;
     let e = compound(&app, "戊院", None, 50, x0 + 400).await;
 
-    // A layer with an unknown compound, a compound in two grids, an outline around nothing
-    // and one in longitude/latitude: every problem named by its feature, nothing written.
+    // Another 甲院, in 宝昌社区 (宝都街道): a name alone no longer says which.
+    let r = app
+        .json(
+            "POST",
+            "/api/communities/370725001001/compounds",
+            json!({"name": "甲院", "households": 80, "population": 200}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+
+    // A layer with an unknown compound, a compound in two grids, an outline around nothing,
+    // one in longitude/latitude and a name two compounds have: every problem named by its
+    // feature, nothing written. A name with its community is fine.
     let bad = layer(vec![
         json!({"type": "Feature", "properties": {"name": "警格一", "compounds": [a, "不存在"]}, "geometry": null}),
         json!({"type": "Feature", "properties": {"name": "警格二"}, "geometry": square(x0)}),
         json!({"type": "Feature", "properties": {"name": "警格三"}, "geometry": square(x0 + 10_000)}),
         json!({"type": "Feature", "properties": {"name": "警格四"}, "geometry": {"type": "Polygon",
                "coordinates": [[[118.8, 36.7], [118.81, 36.7], [118.81, 36.71], [118.8, 36.7]]]}}),
+        json!({"type": "Feature", "properties": {"name": "警格五", "compounds": ["甲院"]}}),
+        json!({"type": "Feature", "properties": {"name": "警格六", "compounds": ["甲院"], "community": "宝昌社区"}}),
     ]);
     let r = put_layer(&app, &police, bad).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     let problems: Vec<String> = serde_json::from_value(r.json()["problems"].clone()).unwrap();
-    assert_eq!(problems.len(), 4, "{problems:?}");
+    assert_eq!(problems.len(), 5, "{problems:?}");
     assert_eq!(
         problems[0],
-        "第 1 个要素“警格一”：本县没有编号为“不存在”的在册小区"
+        "第 1 个要素“警格一”：本县没有编号或名称为“不存在”的在册小区"
     );
     assert!(
-        problems[1].starts_with("第 3 个要素“警格三”：边界内没有找到在册小区"),
+        problems[1].starts_with("第 5 个要素“警格五”：名为“甲院”的在册小区有 2 个（")
+            && problems[1].contains("宝昌社区"),
+        "{problems:?}"
+    );
+    assert!(
+        problems[2].starts_with("第 3 个要素“警格三”：边界内没有找到在册小区"),
         "{problems:?}"
     );
     assert_eq!(
-        problems[2],
+        problems[3],
         "第 4 个要素“警格四”：边界的坐标系与小区边界不一致（小区为平面坐标，此边界为经纬度）"
     );
     assert_eq!(
-        problems[3],
+        problems[4],
         format!(
             "小区“甲院”（编号 {a}）同时在第 1 个要素“警格一”和第 2 个要素“警格二”中：一个小区只能属于本部门的一个网格"
         )
@@ -174,7 +192,7 @@ async fn a_departments_grids_are_laid_over_the_unified_grids_and_folded_into_the
         ]])
     };
     let good = layer(vec![
-        json!({"type": "Feature", "properties": {"name": "警格一", "code": "JG-01", "compounds": [a, c, e]}, "geometry": null}),
+        json!({"type": "Feature", "properties": {"name": "警格一", "code": "JG-01", "compounds": [a, "丙院", e]}, "geometry": null}),
         json!({"type": "Feature", "properties": {"name": "警格二", "code": "JG-02"},
                "geometry": {"type": "MultiPolygon", "coordinates": [around(x0 + 100), around(x0 + 300)]}}),
     ]);
