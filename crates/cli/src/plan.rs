@@ -125,6 +125,10 @@ pub struct BenchArgs {
     /// Town sizes (compounds).
     #[arg(long, value_delimiter = ',', default_values_t = town::SIZES)]
     sizes: Vec<usize>,
+    /// Sizes (compounds) of the hub stars planned after the towns: one compound (a road parcel)
+    /// touching all the others.
+    #[arg(long, value_delimiter = ',', default_values_t = pbench::STAR_SIZES)]
+    star_sizes: Vec<usize>,
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Also write the generated towns (compounds and adjacency GeoJSON) to this directory,
@@ -144,5 +148,11 @@ pub fn bench(a: BenchArgs) -> Result<(), String> {
     }
     let report = pbench::run(&a.sizes, &pbench::BANDS, a.seed, &|msg| eprintln!("{msg}"));
     println!("{report}");
+    if !a.star_sizes.is_empty() {
+        let stars = pbench::run_stars(&a.star_sizes, &pbench::BANDS, a.seed, &|msg| {
+            eprintln!("{msg}")
+        });
+        println!("Hub stars (`town::star`: one compound touching all the others):\n\n{stars}");
+    }
     Ok(())
 }

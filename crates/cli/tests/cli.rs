@@ -147,12 +147,19 @@ fn plan_a_generated_town_from_files() {
         "plan",
         "--sizes",
         "300",
+        "--star-sizes",
+        "100",
         "--write-towns",
         dir.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
         text(&out.stdout).contains("| 300 | 500–600 |"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        text(&out.stdout).contains("Hub stars") && text(&out.stdout).contains("| 100 | 200–300 |"),
         "{}",
         text(&out.stdout)
     );

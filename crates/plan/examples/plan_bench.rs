@@ -4,11 +4,13 @@
 //! ```text
 //! cargo run --release -p wangge-plan --example plan_bench                 # all sizes, both bands
 //! cargo run --release -p wangge-plan --example plan_bench -- 300 5000     # chosen sizes
+//! cargo run --release -p wangge-plan --example plan_bench -- 300 --star-sizes 1000,3000
 //! cargo run --release -p wangge-plan --example plan_bench -- --write-towns DIR [SIZES…]
 //! cargo run --release -p wangge-plan --example plan_bench -- --from-files DIR [--derive] [SIZES…]
 //! ```
 //! Towns are written as `DIR/town_{n}.compounds.geojson`, `.adjacency.json`, `.barriers.geojson`
-//! (generator seed 1).
+//! (generator seed 1). After the towns, hub stars (`town::star`) of `--star-sizes` compounds
+//! (default `bench::STAR_SIZES`) are planned and reported in a second table.
 
 use std::path::PathBuf;
 
@@ -29,6 +31,24 @@ fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let write_dir = take_dir(&mut args, "--write-towns");
     let from_dir = take_dir(&mut args, "--from-files");
+    let star_sizes: Vec<usize> = match args.iter().position(|a| a == "--star-sizes") {
+        Some(i) if i + 1 < args.len() => {
+            let list = args.remove(i + 1);
+            args.remove(i);
+            match list.split(',').map(str::parse).collect() {
+                Ok(v) => v,
+                Err(_) => {
+                    eprintln!("无法识别的星形实例规模：{list}");
+                    std::process::exit(2);
+                }
+            }
+        }
+        Some(_) => {
+            eprintln!("--star-sizes 需要以逗号分隔的小区数");
+            std::process::exit(2);
+        }
+        None => bench::STAR_SIZES.to_vec(),
+    };
     let derive = args.iter().any(|a| a == "--derive");
     args.retain(|a| a != "--derive");
     let mut sizes: Vec<usize> = Vec::new();
@@ -93,4 +113,8 @@ fn main() {
     }
     let report = bench::run(&sizes, &bench::BANDS, 1, &|s| eprintln!("{s}"));
     print!("{report}");
+    if !star_sizes.is_empty() {
+        let stars = bench::run_stars(&star_sizes, &bench::BANDS, 1, &|s| eprintln!("{s}"));
+        print!("\nHub stars (`town::star`: one compound touching all the others):\n\n{stars}");
+    }
 }

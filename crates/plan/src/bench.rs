@@ -1,8 +1,12 @@
-//! The planner benchmark: plans generated towns and reports time, memory and quality.
+//! The planner benchmark: plans generated towns, and hub stars (one compound touching all the
+//! others), and reports time, memory and quality.
 //!
 //! ```no_run
-//! let report = wangge_plan::bench::run(&wangge_plan::town::SIZES, &wangge_plan::bench::BANDS, 1, &|_| {});
+//! use wangge_plan::{bench, town};
+//! let report = bench::run(&town::SIZES, &bench::BANDS, 1, &|_| {});
 //! println!("{report}");
+//! let stars = bench::run_stars(&bench::STAR_SIZES, &bench::BANDS, 1, &|_| {});
+//! println!("{stars}");
 //! ```
 
 use std::fmt;
@@ -12,6 +16,9 @@ use crate::{Band, Input, Options, PlanError, plan, town};
 
 /// The two bands of issue 4: 昌乐's 500–600 and 魏都's 200–300.
 pub const BANDS: [Band; 2] = [Band { min: 500, max: 600 }, Band { min: 200, max: 300 }];
+
+/// Sizes (compounds, the hub included) of the hub stars ([`town::star`]).
+pub const STAR_SIZES: [usize; 3] = [1_000, 3_000, 10_000];
 
 /// One benchmark run: one town, one band.
 #[derive(Debug, Clone, PartialEq)]
@@ -139,6 +146,30 @@ pub fn measure(input: &Input, band: Band, seed: u64) -> Result<BenchRow, PlanErr
         merged_over_ceiling: s.merged_over_ceiling,
         merged_excess: s.merged_excess,
     })
+}
+
+/// Plans the hub star ([`town::star`]) of each size (generated with `seed`) at each band:
+/// one compound touching all the others. `progress` receives a line of text before each run.
+pub fn run_stars(
+    sizes: &[usize],
+    bands: &[Band],
+    seed: u64,
+    progress: &dyn Fn(&str),
+) -> BenchReport {
+    let mut rows = Vec::new();
+    for &n in sizes {
+        let input = town::star(n, seed);
+        for &band in bands {
+            progress(&format!(
+                "规划 {n} 个小区的星形实例（一个小区与其余所有小区相邻），标准 {}–{} 户……",
+                band.min, band.max
+            ));
+            if let Ok(row) = measure(&input, band, seed) {
+                rows.push(row);
+            }
+        }
+    }
+    BenchReport { rows }
 }
 
 /// Plans the town of each size (generated with `seed`) at each band. `progress` receives a

@@ -443,6 +443,82 @@ pub fn generate(compounds: usize, seed: u64) -> Town {
     }
 }
 
+/// A *hub star* of `compounds` compounds (deterministic in `seed`): one road parcel exported
+/// as a compound (0 households) in the middle, touching every other compound, and nothing
+/// else touching: the others stand in rows around it, 40 m apart, with the town's households
+/// (so some are over the ceiling, some in band on their own, most below the floor). One
+/// community. The planner has to look at the hub's whole neighbour list again and again;
+/// this instance shows what that costs.
+pub fn star(compounds: usize, seed: u64) -> Input {
+    let mut rng = Rng(seed ^ 0x0057_A400_u64);
+    let community = Some(community_code(0));
+    let compound = |id: String, r: Rect, households: i64, kind: &str| Compound {
+        id,
+        geometry: rect_geometry(&r),
+        households,
+        community: community.clone(),
+        kind: Some(kind.into()),
+        has_property_management: None,
+    };
+    let mut out = Vec::with_capacity(compounds);
+    if compounds == 0 {
+        return Input::default();
+    }
+    out.push(compound(
+        "hub".into(),
+        Rect {
+            x0: -15.0,
+            y0: -15.0,
+            x1: 15.0,
+            y1: 15.0,
+        },
+        0,
+        "road",
+    ));
+    // Cells of a square spiral around the hub's cell.
+    let (mut cx, mut cy, mut dx, mut dy) = (0i64, 0i64, 1i64, 0i64);
+    let mut leg = 1;
+    let mut walked = 0;
+    let mut turns = 0;
+    while out.len() < compounds {
+        cx += dx;
+        cy += dy;
+        walked += 1;
+        if walked == leg {
+            walked = 0;
+            (dx, dy) = (-dy, dx);
+            turns += 1;
+            if turns % 2 == 0 {
+                leg += 1;
+            }
+        }
+        let households = if rng.unit() < NEW_ESTATES {
+            (600.0 * 5f64.powf(rng.unit())).round() as i64
+        } else {
+            rng.lognormal(MEDIAN, SIGMA, 20.0, 3000.0)
+        };
+        let (x, y) = (cx as f64 * 40.0, cy as f64 * 40.0);
+        let r = Rect {
+            x0: x - 15.0,
+            y0: y - 15.0,
+            x1: x + 15.0,
+            y1: y + 15.0,
+        };
+        out.push(compound(
+            format!("s{}", out.len()),
+            r,
+            households,
+            "compound",
+        ));
+    }
+    let adjacency = (1..out.len()).map(|i| (0, i)).collect();
+    Input {
+        compounds: out,
+        adjacency,
+        ..Default::default()
+    }
+}
+
 /// File names written by [`write`] for a town called `name`:
 /// `(compounds, adjacency, barriers)`.
 pub fn file_names(name: &str) -> (String, String, String) {
@@ -493,5 +569,18 @@ mod tests {
                 .iter()
                 .any(|c| c.kind.as_deref() == Some("village"))
         );
+    }
+
+    #[test]
+    fn a_star_is_one_hub_touching_everything_else() {
+        assert!(star(0, 1).compounds.is_empty());
+        let s = star(500, 3);
+        assert_eq!(s.compounds.len(), 500);
+        assert_eq!(s.adjacency, (1..500).map(|i| (0, i)).collect::<Vec<_>>());
+        assert_eq!(s.compounds[0].households, 0);
+        assert_eq!(star(500, 3).compounds, s.compounds);
+        let ids: std::collections::HashSet<&str> =
+            s.compounds.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids.len(), 500);
     }
 }

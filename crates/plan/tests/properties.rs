@@ -645,3 +645,30 @@ fn bad_input_is_an_error_not_a_panic() {
     .unwrap();
     assert_eq!(p.summary.in_band, p.grids.len());
 }
+
+#[test]
+fn a_hub_star_plans_within_the_hard_constraints() {
+    // A road parcel exported as a compound, touching 300 others that touch nothing else
+    // (wangge_plan::town::star, the benchmark's hub star): every hard constraint holds, and
+    // re-planning the plan as the current grids keeps its grids in band.
+    let input = wangge_plan::town::star(301, 1);
+    for band in [Band { min: 500, max: 600 }, Band { min: 200, max: 300 }] {
+        let p = plan_at(&input, band.min, band.max, 1);
+        check_hard_constraints(&input, band, &p).unwrap();
+        assert!(p.summary.in_band > 0);
+        let mut again = input.clone();
+        again.current = p
+            .grids
+            .iter()
+            .map(|g| CurrentGrid {
+                code: g.code.clone(),
+                compounds: g.compounds.clone(),
+            })
+            .collect();
+        let q = plan_at(&again, band.min, band.max, 1);
+        check_hard_constraints(&again, band, &q).unwrap();
+        for g in p.grids.iter().filter(|g| g.in_band) {
+            assert!(q.grids.iter().any(|h| h.compounds == g.compounds));
+        }
+    }
+}
