@@ -539,6 +539,86 @@ struct Work<'a> {
     /// Kept grids that took in a free piece below the floor: locked while the other pieces are
     /// planned (so nothing planned later moves their compounds), freed for the final split.
     absorbed: Vec<u32>,
+    /// Scratch of [`Work::grow`]: its frontier's households.
+    fw: FrontierWeights,
+}
+
+/// The households of a growing grid's frontier as a sorted multiset, so that the look-ahead
+/// asks "is there one in this range?" with two binary searches instead of a pass over the
+/// frontier. Compounds that join or leave the frontier are merged in only when a count is
+/// asked for (a step whose best compound finishes the grid asks for none).
+#[derive(Default)]
+struct FrontierWeights {
+    sorted: Vec<i64>,
+    added: Vec<i64>,
+    taken: Vec<i64>,
+    merged: Vec<i64>,
+}
+
+impl FrontierWeights {
+    fn clear(&mut self) {
+        self.sorted.clear();
+        self.added.clear();
+        self.taken.clear();
+    }
+
+    fn add(&mut self, h: i64) {
+        self.added.push(h);
+    }
+
+    /// `h` leaves the multiset (it must be in it).
+    fn take(&mut self, h: i64) {
+        self.taken.push(h);
+    }
+
+    /// Merges what was added and taken since the last call into `sorted`.
+    fn sync(&mut self) {
+        if self.added.is_empty() && self.taken.is_empty() {
+            return;
+        }
+        self.added.sort_unstable();
+        self.taken.sort_unstable();
+        self.merged.clear();
+        let (mut i, mut j, mut k) = (0, 0, 0);
+        loop {
+            let next = match (self.sorted.get(i), self.added.get(j)) {
+                (Some(&a), Some(&b)) if a <= b => {
+                    i += 1;
+                    a
+                }
+                (_, Some(&b)) => {
+                    j += 1;
+                    b
+                }
+                (Some(&a), None) => {
+                    i += 1;
+                    a
+                }
+                (None, None) => break,
+            };
+            while k < self.taken.len() && self.taken[k] < next {
+                k += 1;
+            }
+            if k < self.taken.len() && self.taken[k] == next {
+                k += 1;
+                continue;
+            }
+            self.merged.push(next);
+        }
+        std::mem::swap(&mut self.sorted, &mut self.merged);
+        self.added.clear();
+        self.taken.clear();
+    }
+
+    /// How many households lie in `lo..=hi` (after [`Self::sync`]).
+    fn count(&self, lo: i64, hi: i64) -> usize {
+        if lo > hi {
+            return 0;
+        }
+        let end = self.sorted.partition_point(|&x| x <= hi);
+        let start = self.sorted.partition_point(|&x| x < lo);
+        end.saturating_sub(start)
+    }
 }
 
 fn splitmix(mut z: u64) -> u64 {
@@ -574,6 +654,7 @@ impl<'a> Work<'a> {
             w_noise: 0.01,
             scale: if mean_area > 0.0 { mean_area } else { 1.0 },
             absorbed: Vec::new(),
+            fw: FrontierWeights::default(),
         }
     }
 
@@ -907,10 +988,14 @@ impl<'a> Work<'a> {
         let (mut sx, mut sy) = (self.p.x[seed as usize], self.p.y[seed as usize]);
         let mut frontier: Vec<u32> = Vec::new();
         self.infront[seed as usize] = ftok;
+        // The frontier's households, for the look-ahead (see below).
+        let mut fw = std::mem::take(&mut self.fw);
+        fw.clear();
         for &u in self.p.nbrs(seed) {
             if self.avail[u as usize] == tok && self.infront[u as usize] != ftok {
                 self.infront[u as usize] = ftok;
                 frontier.push(u);
+                fw.add(self.p.h[u as usize]);
             }
         }
         while w < lo {
@@ -922,6 +1007,7 @@ impl<'a> Work<'a> {
             let (gx, gy) = (sx / k, sy / k);
             let mut best_finish: Option<(f64, u32)> = None;
             let mut best_fill: Option<(f64, u32)> = None;
+            let mut synced = false;
             for &c in &frontier {
                 let cu = c as usize;
                 let nw = w + self.p.h[cu];
@@ -941,16 +1027,28 @@ impl<'a> Work<'a> {
                         best_finish = Some((base, c));
                     }
                 } else {
-                    // Look-ahead: can the grid land in band with one more compound?
+                    // Which compound fills matters only when none finishes the grid, and one
+                    // whose cost before the look-ahead (which adds 0 or 2) is not below the
+                    // best fill's cannot be it: neither needs the look-ahead.
+                    if best_finish.is_some() || best_fill.is_some_and(|(b, _)| base >= b) {
+                        continue;
+                    }
+                    // Look-ahead: can the grid land in band with one more compound? Another
+                    // compound of the frontier (all of it is available) or a neighbour of `c`
+                    // outside it. The frontier's households are kept sorted, so this is a
+                    // count, not a pass over the frontier (around a hub, thousands).
                     let need_lo = lo - nw;
                     let need_hi = hi - nw;
                     let fits = |u: u32| {
                         let hu = self.p.h[u as usize];
                         u != c && hu >= need_lo && hu <= need_hi
                     };
-                    let ok = frontier
-                        .iter()
-                        .any(|&u| self.avail[u as usize] == tok && fits(u))
+                    if !synced {
+                        fw.sync();
+                        synced = true;
+                    }
+                    let own = usize::from(need_lo <= self.p.h[cu] && self.p.h[cu] <= need_hi);
+                    let ok = fw.count(need_lo, need_hi) > own
                         || self.p.nbrs(c).iter().any(|&u| {
                             self.avail[u as usize] == tok
                                 && self.infront[u as usize] != ftok
@@ -971,13 +1069,16 @@ impl<'a> Work<'a> {
             w += self.p.h[cu];
             sx += self.p.x[cu];
             sy += self.p.y[cu];
+            fw.take(self.p.h[cu]);
             for &u in self.p.nbrs(c) {
                 if self.avail[u as usize] == tok && self.infront[u as usize] != ftok {
                     self.infront[u as usize] = ftok;
                     frontier.push(u);
+                    fw.add(self.p.h[u as usize]);
                 }
             }
         }
+        self.fw = fw;
         (members, w)
     }
 
