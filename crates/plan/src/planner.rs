@@ -1394,12 +1394,18 @@ impl<'a> Work<'a> {
     fn repair(&mut self, mine: &mut Vec<u32>) {
         let mut queue: VecDeque<u32> = mine.iter().copied().filter(|&g| self.bad(g)).collect();
         let mut budget = 20 * mine.len() + 100;
+        // Moves made so far, and for each grid how many had been made when it last found none:
+        // a grid is queued again after every move that leaves it outside the band (a hub's
+        // grid, once per compound it takes in), and while nothing has moved since, it would
+        // find nothing again.
+        let mut moves = 0u64;
+        let mut idle: HashMap<u32, u64> = HashMap::new();
         while let Some(a) = queue.pop_front() {
             if budget == 0 {
                 break;
             }
             budget -= 1;
-            if !self.bad(a) {
+            if !self.bad(a) || idle.get(&a) == Some(&moves) {
                 continue;
             }
             let nbs = self.neighbour_grids(a);
@@ -1456,8 +1462,13 @@ impl<'a> Work<'a> {
                     best = Some(Move::Split(vec![a], parts));
                 }
             }
+            if best.is_some() {
+                moves += 1;
+            }
             match best {
-                None => {}
+                None => {
+                    idle.insert(a, moves);
+                }
                 Some(Move::Node(v, from, to)) => {
                     self.move_node(v, from, to);
                     for g in [from, to] {
