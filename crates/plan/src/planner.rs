@@ -1400,6 +1400,9 @@ impl<'a> Work<'a> {
         // find nothing again.
         let mut moves = 0u64;
         let mut idle: HashMap<u32, u64> = HashMap::new();
+        // Hub statistics of grids (by grid), and those of the unions evaluated for one grid.
+        let mut hubs = HubCache::default();
+        let mut derived: Vec<(u32, u32, HubStats)> = Vec::new();
         while let Some(a) = queue.pop_front() {
             if budget == 0 {
                 break;
@@ -1443,8 +1446,28 @@ impl<'a> Work<'a> {
                 }
             }
             // Re-partition a ∪ b.
+            derived.clear();
             for &b in &nbs {
                 let sb = self.gscore(b);
+                // A hub's grid and one compound hanging off the hub: what `best_split` does
+                // with their union may follow from the hub statistics, without growing a part
+                // from 16 starts over the hub's whole neighbour list (see `HubStats`).
+                if let Some(u) = self.union_stats(a, b, &mut hubs) {
+                    derived.push((u.base, u.x, u.merged));
+                    if let Some(split) = self.hub_split(&u.merged, u.heavy_index, u.len) {
+                        let gain = split.score() - sa - sb;
+                        if gain > best_gain || debug_checked(u.len) {
+                            let mut set = self.grids[a as usize].m.clone();
+                            set.extend_from_slice(&self.grids[b as usize].m);
+                            let parts = self.hub_split_parts(&set, split);
+                            if gain > best_gain {
+                                best_gain = gain;
+                                best = Some(Move::Split(vec![a, b], parts));
+                            }
+                        }
+                        continue;
+                    }
+                }
                 let mut set = self.grids[a as usize].m.clone();
                 set.extend_from_slice(&self.grids[b as usize].m);
                 let (sc, parts) = self.best_split(&set, 0);
@@ -1456,7 +1479,17 @@ impl<'a> Work<'a> {
             }
             // Split a on its own.
             if wa > self.hi && members.len() > 1 {
-                let (sc, parts) = self.best_split(&members, 0);
+                let known = if members.len() >= HUB_STATS_MIN {
+                    let st = self.hub_stats_cached(a, &mut hubs);
+                    let heavy_index = (st.heavy == 1).then_some(st.heavy_pos);
+                    self.hub_split(&st, heavy_index, members.len())
+                } else {
+                    None
+                };
+                let (sc, parts) = match known {
+                    Some(split) => (split.score(), self.hub_split_parts(&members, split)),
+                    None => self.best_split(&members, 0),
+                };
                 let gain = sc - sa;
                 if gain > best_gain {
                     best = Some(Move::Split(vec![a], parts));
@@ -1464,6 +1497,24 @@ impl<'a> Work<'a> {
             }
             if best.is_some() {
                 moves += 1;
+            }
+            // The statistics of the grids a move changes: known where a compound hung off a
+            // hub joins its grid, recomputed when next asked for otherwise.
+            match &best {
+                None => {}
+                Some(Move::Node(x, from, to)) => {
+                    let st = derived
+                        .iter()
+                        .find(|&&(base, y, _)| base == *to && y == *x)
+                        .map(|&(_, _, st)| st);
+                    hubs.insert(*from, None);
+                    hubs.insert(*to, st);
+                }
+                Some(Move::Split(olds, _)) => {
+                    for &g in olds {
+                        hubs.insert(g, None);
+                    }
+                }
             }
             match best {
                 None => {
@@ -1519,6 +1570,183 @@ impl<'a> Work<'a> {
         }
     }
 
+    /// The hub statistics of grid `g`, from `cache` or computed (and kept there).
+    fn hub_stats_cached(&self, g: u32, cache: &mut HubCache) -> HubStats {
+        if let Some(st) = cache.get(g) {
+            // Cheap next to the repair that asks: checked on all but huge grids.
+            if cfg!(debug_assertions) && self.grids[g as usize].m.len() <= 1_000 {
+                assert!(
+                    st.same(&self.hub_stats_around(g, st.hub)),
+                    "kept hub statistics of grid {g} out of date"
+                );
+            }
+            return st;
+        }
+        let m = &self.grids[g as usize].m;
+        let mut hub = m[0];
+        for &v in m {
+            if self.p.nbrs(v).len() > self.p.nbrs(hub).len() {
+                hub = v;
+            }
+        }
+        let st = self.hub_stats_around(g, hub);
+        cache.insert(g, Some(st));
+        st
+    }
+
+    /// The statistics of grid `g` around its member `hub`.
+    fn hub_stats_around(&self, g: u32, hub: u32) -> HubStats {
+        let m = &self.grids[g as usize].m;
+        let mut st = HubStats::new(hub, self.p.h[hub as usize]);
+        for (pos, &y) in m.iter().enumerate() {
+            if y == hub {
+                continue;
+            }
+            let mut inside = self
+                .p
+                .nbrs(y)
+                .iter()
+                .filter(|&&u| self.part[u as usize] == g);
+            let pendant = inside.next() == Some(&hub) && inside.next().is_none();
+            st.add(y, pos, self.p.h[y as usize], pendant, self.lo);
+        }
+        st
+    }
+
+    /// The hub statistics of `a ∪ b` where one of them is a single compound `x` whose only
+    /// neighbour in the other is that one's hub, when the union is large enough for it to
+    /// matter.
+    fn union_stats(&self, a: u32, b: u32, cache: &mut HubCache) -> Option<UnionStats> {
+        let (ga, gb) = (&self.grids[a as usize], &self.grids[b as usize]);
+        let len = ga.m.len() + gb.m.len();
+        if len < HUB_STATS_MIN {
+            return None;
+        }
+        let (base, x) = match (ga.m.as_slice(), gb.m.as_slice()) {
+            ([x], _) => (b, *x),
+            (_, [x]) => (a, *x),
+            _ => return None,
+        };
+        let mut st = self.hub_stats_cached(base, cache);
+        let mut inside = self
+            .p
+            .nbrs(x)
+            .iter()
+            .filter(|&&u| self.part[u as usize] == base);
+        if inside.next() != Some(&st.hub) || inside.next().is_some() {
+            return None;
+        }
+        // `x` joins the end of the base grid's members.
+        let base_len = self.grids[base as usize].m.len();
+        st.add(x, base_len, self.p.h[x as usize], true, self.lo);
+        // Where the one heavy pendant stands in `a`'s members followed by `b`'s.
+        let heavy_index = (st.heavy == 1).then(|| match (st.heavy_node == x, base == b) {
+            (true, true) => 0,
+            (true, false) => ga.m.len(),
+            (false, true) => ga.m.len() + st.heavy_pos,
+            (false, false) => st.heavy_pos,
+        });
+        Some(UnionStats {
+            base,
+            x,
+            merged: st,
+            heavy_index,
+            len,
+        })
+    }
+
+    /// What [`Work::best_split`]`(set, 0)` returns for a connected set of `len` members with
+    /// hub statistics `st` (`heavy_index`: where its one heavy pendant stands in the set),
+    /// where that follows without growing (see [`HubStats`]); `None` where it does not.
+    fn hub_split(&self, st: &HubStats, heavy_index: Option<usize>, len: usize) -> Option<HubSplit> {
+        if st.rest >= self.lo || st.max_h > self.hi || st.heavy > 1 {
+            return None;
+        }
+        let whole = self.score(st.total, false);
+        if st.total < 2 * self.lo {
+            return Some(HubSplit::Whole(whole));
+        }
+        // Pendants a part can hold besides the hub: it holds at most the ceiling.
+        let room = self.hi - st.hub_h;
+        let fit = match st.min_positive {
+            i64::MAX => st.zero,
+            m => st.zero.saturating_add((room / m) as usize),
+        }
+        .min(st.pendants);
+        // The estimate of a part holding the hub, with every heavy pendant inside it; a
+        // margin far above the rounding of the sums.
+        let light = 1.0 + st.pendant_score + 3.0 * fit as f64 + 1e-6 * (1.0 + st.pendants as f64);
+        if st.heavy == 0 {
+            return (light <= whole).then_some(HubSplit::Whole(whole));
+        }
+        // One heavy pendant: a part holding the hub may leave it out (a piece in band, +1),
+        // and the heavy pendant, where it is a start, is a part on its own.
+        if light + 1.0 > whole {
+            return None;
+        }
+        let y = st.heavy_node;
+        if heavy_index? % len.div_ceil(16).max(1) != 0 {
+            return Some(HubSplit::Whole(whole));
+        }
+        let hy = self.p.h[y as usize];
+        let rest = st.total - hy;
+        let est = self.score(hy, false) + self.estimate(rest);
+        if est <= whole {
+            return Some(HubSplit::Whole(whole));
+        }
+        // Explored: the rest, split in turn, stays whole (it has no heavy pendant).
+        if rest >= 2 * self.lo && light > self.score(rest, false) {
+            return None;
+        }
+        let score = self.score(hy, false) + self.score(rest, false);
+        Some(if score > whole + 1e-9 {
+            HubSplit::OffPendant { score, pendant: y }
+        } else {
+            HubSplit::Whole(whole)
+        })
+    }
+
+    /// The parts of `split` of `set`, as [`Work::best_split`] gives them: the rest after a
+    /// pendant is taken off in breadth-first order from its first member. In debug builds,
+    /// checked against `best_split` itself (on sets it is quick on).
+    fn hub_split_parts(&mut self, set: &[u32], split: HubSplit) -> Vec<Vec<u32>> {
+        let parts = match split {
+            HubSplit::Whole(_) => vec![set.to_vec()],
+            HubSplit::OffPendant { pendant, .. } => {
+                let tok = Self::next(&mut self.tok, &mut self.avail);
+                for &v in set {
+                    self.avail[v as usize] = tok;
+                }
+                self.avail[pendant as usize] = 0;
+                let first = set.iter().copied().find(|&v| v != pendant);
+                let mut rest: Vec<u32> = first.into_iter().collect();
+                if let Some(v) = first {
+                    self.avail[v as usize] = 0;
+                }
+                let mut i = 0;
+                while i < rest.len() {
+                    for &u in self.p.nbrs(rest[i]) {
+                        if self.avail[u as usize] == tok {
+                            self.avail[u as usize] = 0;
+                            rest.push(u);
+                        }
+                    }
+                    i += 1;
+                }
+                vec![vec![pendant], rest]
+            }
+        };
+        if debug_checked(set.len()) {
+            let (score, expected) = self.best_split(set, 0);
+            assert_eq!(
+                (score.to_bits(), &expected),
+                (split.score().to_bits(), &parts),
+                "hub statistics disagree with best_split"
+            );
+        }
+        parts
+    }
+
     /// Merge every grid below the floor into its best neighbour.
     fn enforce_floor(&mut self, mine: &mut [u32]) {
         loop {
@@ -1559,6 +1787,158 @@ impl<'a> Work<'a> {
 
 /// A first part grown inside a set: (estimated score, part households, part, remainder pieces).
 type SplitCandidate = (f64, i64, Vec<u32>, Vec<Vec<u32>>);
+
+/// Sets smaller than this are split by [`Work::best_split`] without looking at their hub
+/// statistics first (cheap, but rarely conclusive there). In debug builds nearly every set
+/// is looked at, and the answer checked against `best_split` ([`debug_checked`]).
+const HUB_STATS_MIN: usize = if cfg!(debug_assertions) { 4 } else { 64 };
+
+/// Whether a debug build checks what the hub statistics tell about a set of `len` members
+/// against the slow way (up to a size where the check keeps tests quick).
+fn debug_checked(len: usize) -> bool {
+    cfg!(debug_assertions) && len <= 100
+}
+
+/// What a connected set looks like around one member, the *hub*: its *pendants* (members whose
+/// only neighbour in the set is the hub), light (below the floor) or heavy, and the rest. A
+/// road parcel with thousands of compounds around it makes such sets, and
+/// [`Work::best_split`] of one grows a part over the hub's whole neighbour list from each of
+/// 16 starts, where the repair asks for it once for every compound the hub's grid takes in.
+/// The statistics often tell its answer without growing ([`Work::hub_split`]):
+///
+/// When no member is over the ceiling and the rest is below the floor, a part grown in the
+/// set reaches the floor only if it holds the hub, or is a heavy pendant alone (a part
+/// without the hub lies inside the rest, or is one pendant). With the hub, the pendants
+/// outside it are pieces of their own — a light one scores `score(h) < −2.5`, a heavy one 1 —
+/// and the pieces of the rest score below 0, so the part's estimate is at most
+/// `1 + Σ score(light pendants) + 3·k (+ 1 for a heavy pendant left out)`, `k` bounding the
+/// light pendants inside (with the hub the part holds at most the ceiling). Where that is
+/// at most the score of the whole set, no such part is explored. Without heavy pendants,
+/// `best_split` then returns the set whole. With one, it is a part on its own where it is a
+/// start; if its estimate beats the whole, the rest is split in turn — and kept whole, by the
+/// same bound — and the split is taken where it scores better.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct HubStats {
+    hub: u32,
+    hub_h: i64,
+    /// Households of the whole set.
+    total: i64,
+    /// The heaviest member.
+    max_h: i64,
+    /// Light pendants, and their scores summed.
+    pendants: usize,
+    pendant_score: f64,
+    /// Light pendants with no households, and the fewest households of the others.
+    zero: usize,
+    min_positive: i64,
+    /// Heavy pendants (at or above the floor), and the last one with its place among the
+    /// members.
+    heavy: usize,
+    heavy_node: u32,
+    heavy_pos: usize,
+    /// Households of the members that are neither the hub nor pendants.
+    rest: i64,
+}
+
+impl HubStats {
+    fn new(hub: u32, hub_h: i64) -> Self {
+        HubStats {
+            hub,
+            hub_h,
+            total: hub_h,
+            max_h: hub_h,
+            pendants: 0,
+            pendant_score: 0.0,
+            zero: 0,
+            min_positive: i64::MAX,
+            heavy: 0,
+            heavy_node: NONE,
+            heavy_pos: 0,
+            rest: 0,
+        }
+    }
+
+    /// Equal, but for the rounding of the summed scores (debug checks).
+    fn same(&self, other: &HubStats) -> bool {
+        let close =
+            (self.pendant_score - other.pendant_score).abs() <= 1e-9 * (1.0 + self.pendants as f64);
+        close
+            && HubStats {
+                pendant_score: 0.0,
+                ..*self
+            } == HubStats {
+                pendant_score: 0.0,
+                ..*other
+            }
+    }
+
+    /// Member `v` at place `pos`, of `h` households, a pendant or not (`lo`: the floor).
+    fn add(&mut self, v: u32, pos: usize, h: i64, pendant: bool, lo: i64) {
+        self.total += h;
+        self.max_h = self.max_h.max(h);
+        if !pendant {
+            self.rest += h;
+        } else if h >= lo {
+            self.heavy += 1;
+            self.heavy_node = v;
+            self.heavy_pos = pos;
+        } else {
+            self.pendants += 1;
+            self.pendant_score += -3.0 + 0.5 * (h as f64 / lo as f64);
+            if h == 0 {
+                self.zero += 1;
+            } else {
+                self.min_positive = self.min_positive.min(h);
+            }
+        }
+    }
+}
+
+/// The hub statistics of a union `a ∪ b` ([`Work::union_stats`]).
+struct UnionStats {
+    /// The grid whose hub the single compound `x` of the other hangs off.
+    base: u32,
+    x: u32,
+    /// Of the union, members in the order of `base` after `x` joins it.
+    merged: HubStats,
+    /// Where the one heavy pendant stands in `a`'s members followed by `b`'s.
+    heavy_index: Option<usize>,
+    len: usize,
+}
+
+/// [`Work::best_split`]'s answer, where hub statistics tell it.
+#[derive(Clone, Copy, Debug)]
+enum HubSplit {
+    /// The set whole, of this score.
+    Whole(f64),
+    /// This pendant on its own, and the rest.
+    OffPendant { score: f64, pendant: u32 },
+}
+
+impl HubSplit {
+    fn score(&self) -> f64 {
+        match *self {
+            HubSplit::Whole(score) | HubSplit::OffPendant { score, .. } => score,
+        }
+    }
+}
+
+/// Hub statistics by grid, for one repair.
+#[derive(Default)]
+struct HubCache(HashMap<u32, HubStats>);
+
+impl HubCache {
+    fn get(&self, g: u32) -> Option<HubStats> {
+        self.0.get(&g).copied()
+    }
+
+    fn insert(&mut self, g: u32, st: Option<HubStats>) {
+        match st {
+            Some(st) => self.0.insert(g, st),
+            None => self.0.remove(&g),
+        };
+    }
+}
 
 enum Move {
     Node(u32, u32, u32),
