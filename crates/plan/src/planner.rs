@@ -22,7 +22,10 @@
 //!    parts), whichever improves the score most; repeat until nothing improves. Scores:
 //!    in band +1, over the ceiling −0.05 − 0.2·excess/ceiling, below the floor
 //!    −3 + ½·households/floor. The excess counts in households, not as a share of the grid:
-//!    as a share, one grid of 1,600 at 200–300 scored better than five of 320.
+//!    as a share, one grid of 1,600 at 200–300 scored better than five of 320. Around a hub
+//!    (a compound touching hundreds of others, e.g. a road parcel) what a re-partition gives
+//!    is often read from the hub's statistics instead of grown: the same result, in time
+//!    linear in the compounds (`HubStats`).
 //! 5. **Feasibility.** A grid still below the floor is merged into the neighbour where the merge
 //!    costs least, so no grid is below the floor unless it is a whole connected group.
 //!    Steps 3–5 run several times per group (other sweep directions and tie-breaking) and the
@@ -1296,7 +1299,10 @@ impl<'a> Work<'a> {
     }
 
     /// Best partition of a connected node set: multi-start growing, then the remainder's
-    /// pieces (recursively once). Returns the score and the parts.
+    /// pieces (recursively once). Returns the score and the parts. [`Work::hub_split`] tells
+    /// its answer for sets around a hub without running it, by the argument in [`HubStats`]:
+    /// a change here (starts, estimates, the order of the parts) must be made there too
+    /// (debug builds check the two against each other).
     fn best_split(&mut self, set: &[u32], depth: u32) -> (f64, Vec<Vec<u32>>) {
         let total: i64 = set.iter().map(|&v| self.p.h[v as usize]).sum();
         let single = (self.score(total, set.is_empty()), vec![set.to_vec()]);
