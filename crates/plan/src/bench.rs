@@ -156,34 +156,43 @@ pub fn run_stars(
     seed: u64,
     progress: &dyn Fn(&str),
 ) -> BenchReport {
-    let mut rows = Vec::new();
-    for &n in sizes {
-        let input = town::star(n, seed);
-        for &band in bands {
-            progress(&format!(
-                "规划 {n} 个小区的星形实例（一个小区与其余所有小区相邻），标准 {}–{} 户……",
-                band.min, band.max
-            ));
-            if let Ok(row) = measure(&input, band, seed) {
-                rows.push(row);
-            }
-        }
-    }
-    BenchReport { rows }
+    run_each(
+        sizes,
+        bands,
+        seed,
+        progress,
+        "的星形实例（一个小区与其余所有小区相邻）",
+        |n| town::star(n, seed),
+    )
 }
 
 /// Plans the town of each size (generated with `seed`) at each band. `progress` receives a
 /// line of text before each run.
 pub fn run(sizes: &[usize], bands: &[Band], seed: u64, progress: &dyn Fn(&str)) -> BenchReport {
+    run_each(sizes, bands, seed, progress, "的模拟城镇", |n| {
+        town::generate(n, seed).input
+    })
+}
+
+/// Plans the instance `make` gives for each size at each band (`what` names it in the
+/// progress line).
+fn run_each(
+    sizes: &[usize],
+    bands: &[Band],
+    seed: u64,
+    progress: &dyn Fn(&str),
+    what: &str,
+    make: impl Fn(usize) -> Input,
+) -> BenchReport {
     let mut rows = Vec::new();
     for &n in sizes {
-        let t = town::generate(n, seed);
+        let input = make(n);
         for &band in bands {
             progress(&format!(
-                "规划 {n} 个小区的模拟城镇，标准 {}–{} 户……",
+                "规划 {n} 个小区{what}，标准 {}–{} 户……",
                 band.min, band.max
             ));
-            if let Ok(row) = measure(&t.input, band, seed) {
+            if let Ok(row) = measure(&input, band, seed) {
                 rows.push(row);
             }
         }
