@@ -361,6 +361,50 @@ pub const DEPARTMENTS: &[(&str, &str)] = &[
     ("县大数据中心", "智慧社区与信息共享"),
 ];
 
+/// The department whose own grids the demo loads (see [`police_grids`]).
+pub const POLICE: &str = "县公安局";
+
+/// A grid a department drew on its own, its compounds by community and name.
+pub struct DemoDepartmentGrid {
+    pub name: String,
+    pub code: String,
+    pub compounds: Vec<(CommunityCode, String)>,
+}
+
+/// The police's own grids (警格) in the first street, as they stood before the unified grids:
+/// one a community, each also taking the next community's first compound (a beat follows
+/// streets, not community lines), so that the page of department grids shows grids that span
+/// several unified grids and communities, ready to be folded in.
+pub fn police_grids(county: &DemoCounty) -> Vec<DemoDepartmentGrid> {
+    let Some(street) = county.streets.first() else {
+        return Vec::new();
+    };
+    let cs = &street.communities;
+    let mut out: Vec<DemoDepartmentGrid> = cs
+        .iter()
+        .enumerate()
+        .map(|(k, c)| DemoDepartmentGrid {
+            name: format!("{}警格", c.basics.name.trim_end_matches("社区")),
+            code: format!("JG{:03}", k + 1),
+            compounds: c
+                .compounds
+                .iter()
+                .skip(usize::from(k > 0))
+                .map(|m| (c.code.clone(), m.name.clone()))
+                .collect(),
+        })
+        .collect();
+    for k in 0..out.len().saturating_sub(1) {
+        if let Some(first) = cs[k + 1].compounds.first() {
+            out[k]
+                .compounds
+                .push((cs[k + 1].code.clone(), first.name.clone()));
+        }
+    }
+    out.retain(|g| !g.compounds.is_empty());
+    out
+}
+
 /// 附件4's standard-grid counts per street (the rest of the urban grids are basic).
 const STANDARD_GRIDS: [usize; 2] = [29, 15];
 

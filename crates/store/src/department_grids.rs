@@ -331,6 +331,62 @@ impl Store {
         if d.valid_to.is_some() {
             return Err(StoreError::Conflict("该部门已撤销".into()));
         }
+        self.replace_department_grids_any(&county, department, items)
+            .await
+    }
+
+    /// The demo's department grids (`department` by name), their compounds found by
+    /// community and name; compounds not found are left out. Nothing is checked: for loading
+    /// the demo county only.
+    pub async fn load_demo_department_grids(
+        &self,
+        department: &str,
+        grids: &[wangge_domain::demo::DemoDepartmentGrid],
+    ) -> Result<()> {
+        let county = self.county_code().await?;
+        let Some(d) = self
+            .departments_any()
+            .await?
+            .into_iter()
+            .find(|d| d.name == department)
+        else {
+            return Ok(());
+        };
+        let rows = all(
+            self.conn(),
+            "SELECT id, community_code, name FROM compound WHERE county_code = ? AND valid_to IS NULL",
+            vec![county.clone().into()],
+        )
+        .await?;
+        let mut ids: HashMap<(String, String), String> = HashMap::new();
+        for r in &rows {
+            ids.insert((get(r, "community_code")?, get(r, "name")?), get(r, "id")?);
+        }
+        let items: Vec<NewDepartmentGrid> = grids
+            .iter()
+            .map(|g| NewDepartmentGrid {
+                code: Some(g.code.clone()),
+                name: g.name.clone(),
+                geometry: None,
+                compounds: g
+                    .compounds
+                    .iter()
+                    .filter_map(|(c, n)| ids.get(&(c.as_str().to_string(), n.clone())).cloned())
+                    .collect(),
+            })
+            .collect();
+        self.replace_department_grids_any(&county, &d.id, &items)
+            .await
+            .map(|_| ())
+    }
+
+    async fn replace_department_grids_any(
+        &self,
+        county: &str,
+        department: &str,
+        items: &[NewDepartmentGrid],
+    ) -> Result<usize> {
+        let county = county.to_string();
         let tx = self.conn().begin().await?;
         // Two uploads at once replace one after the other (the department row is the lock).
         exec(

@@ -27,10 +27,19 @@ pub async fn load_demo(store: &wangge_store::Store) -> Result<bool, String> {
         .find(|p| p.jurisdiction_code() == wangge_domain::demo::COUNTY_CODE)
         .ok_or("缺少昌乐县政策文件")?;
     let staff = wangge_domain::demo::staff(&county, changle);
-    store
+    let loaded = store
         .load_demo(&county, &staff)
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    if loaded {
+        // The police's own grids, to fold into the unified ones.
+        let grids = wangge_domain::demo::police_grids(&county);
+        store
+            .load_demo_department_grids(wangge_domain::demo::POLICE, &grids)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(loaded)
 }
 
 /// The policies shipped with wangge (policies/ in the repository), used unless a policy

@@ -27,6 +27,15 @@ async fn department(app: &TestApp, name: &str) -> String {
         .to_string()
 }
 
+/// A new department (the demo's 县公安局 comes with its own grids).
+async fn new_department(app: &TestApp, name: &str) -> String {
+    let r = app
+        .json("POST", "/api/departments", json!({"name": name}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    r.json()["key"].as_str().unwrap().to_string()
+}
+
 /// Registers a compound of `households` in `grid` (or none), its boundary the square at `x`.
 async fn compound(
     app: &TestApp,
@@ -110,7 +119,7 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 #[tokio::test]
 async fn a_departments_grids_are_laid_over_the_unified_grids_and_folded_into_them() {
     let app = TestApp::demo().await;
-    let police = department(&app, "县公安局").await;
+    let police = new_department(&app, "县城市管理局").await;
     let grids: Vec<String> = app
         .get(&format!("/api/communities/{COMMUNITY}"))
         .await
@@ -370,7 +379,7 @@ async fn a_departments_grids_are_laid_over_the_unified_grids_and_folded_into_the
     assert_eq!(csv.status, StatusCode::OK);
     let text = csv.text();
     let rows: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
-    assert_eq!(rows[0], "县公安局部门网格与统一网格对照表");
+    assert_eq!(rows[0], "县城市管理局部门网格与统一网格对照表");
     assert_eq!(
         rows[1],
         "序号,部门网格,部门编码,状态,小区（村庄）,社区,统一网格编码,统一网格,户数"
@@ -386,7 +395,8 @@ async fn a_departments_grids_are_laid_over_the_unified_grids_and_folded_into_the
     // The unified grid names what was folded into it.
     let page = app.get(&format!("/grids/{g1}")).await.text();
     assert!(
-        page.contains("县公安局：警格一（JG-01）") && page.contains("县公安局：警格二（JG-02）"),
+        page.contains("县城市管理局：警格一（JG-01）")
+            && page.contains("县城市管理局：警格二（JG-02）"),
         "{page}"
     );
 }
@@ -394,7 +404,7 @@ async fn a_departments_grids_are_laid_over_the_unified_grids_and_folded_into_the
 #[tokio::test]
 async fn department_staff_see_their_grids_and_street_readers_only_their_part() {
     let app = TestApp::demo().await;
-    let police = department(&app, "县公安局").await;
+    let police = new_department(&app, "县城市管理局").await;
     // One grid in each street, 宝都 (370725001…) and 宝城 (370725002…), and one across both
     // whose larger part is in 宝都.
     let compounds = |community: &'static str| {
@@ -528,4 +538,46 @@ async fn department_staff_see_their_grids_and_street_readers_only_their_part() {
     assert_eq!(folded[1]["name"], "跨街警格");
     assert_eq!(folded[1]["folded_into"], Value::Null);
     assert_eq!(folded[1]["compounds"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn the_demo_county_comes_with_the_polices_own_grids_to_fold_in() {
+    let app = TestApp::demo().await;
+    let police = department(&app, "县公安局").await;
+    let now = grids_of(&app, &police).await;
+    let grids = now["in_force"].as_array().unwrap();
+    // One a community of 宝都街道, each with a compound of the next community.
+    assert_eq!(grids.len(), 18);
+    for g in &grids[..17] {
+        let communities: std::collections::BTreeSet<&str> = g["compounds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["community_code"].as_str().unwrap())
+            .collect();
+        assert_eq!(communities.len(), 2, "{g}");
+        assert!(g["shares"].as_array().unwrap().len() > 1, "{g}");
+    }
+    // Every compound of 宝都 is in exactly one of them.
+    let mut ids: Vec<&str> = grids
+        .iter()
+        .flat_map(|g| g["compounds"].as_array().unwrap())
+        .map(|m| m["compound_id"].as_str().unwrap())
+        .collect();
+    let n = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), n);
+    let overview = app.overview().await;
+    let baodu: i64 = overview["streets"][0]["communities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["figures"]["compounds"].as_i64().unwrap())
+        .sum();
+    assert_eq!(n as i64, baodu);
+    // They fold in.
+    let r = fold(&app, &police).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["folded"], 18);
 }
