@@ -549,6 +549,136 @@ pub fn parse_department_grid_features(
     })
 }
 
+/// A live compound of the county, as a department's layer may name it.
+#[derive(Debug, Clone, Copy)]
+pub struct CompoundRef<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub community_code: &'a str,
+    pub community_name: &'a str,
+}
+
+/// Where a layer's outlines fall, worked out from geometry by the caller.
+pub struct OutlinePlacement<'a> {
+    /// For each compound (as in `places`), the features whose outline holds it.
+    pub inside: &'a [Vec<usize>],
+    /// For each feature, why its outline cannot be used (another coordinate system), if so.
+    pub mismatch: &'a [Option<String>],
+    /// How many compounds have no boundary (outlines cannot place them).
+    pub without_boundary: usize,
+}
+
+/// The compounds (indices into `places`) of each grid of a department's layer: those it
+/// lists (by id, else by name, inside its `community` when it names one), or for a grid that
+/// lists none, those its outline holds. Every problem, each naming its feature: an unknown or
+/// ambiguous compound, an outline in another coordinate system or holding no compound, a
+/// compound in two grids (a compound belongs to one grid of a department).
+pub fn department_grid_members(
+    features: &[DepartmentGridFeature],
+    places: &[CompoundRef<'_>],
+    outlines: &OutlinePlacement<'_>,
+) -> Result<Vec<Vec<usize>>, Vec<String>> {
+    use std::collections::HashMap;
+    let mut by_id: HashMap<&str, usize> = HashMap::new();
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (k, c) in places.iter().enumerate() {
+        by_id.insert(c.id, k);
+        by_name.entry(c.name).or_default().push(k);
+    }
+    let mut problems = Vec::new();
+    // Compound → the features that take it.
+    let mut taken: Vec<Vec<usize>> = vec![Vec::new(); places.len()];
+    for (k, f) in features.iter().enumerate() {
+        let at = |what: String| format!("第 {} 个要素“{}”：{what}", f.index, f.name);
+        let in_community = |i: &usize| {
+            f.community
+                .as_deref()
+                .is_none_or(|m| places[*i].community_code == m || places[*i].community_name == m)
+        };
+        for c in &f.compounds {
+            let found: Vec<usize> = match by_id.get(c.as_str()) {
+                Some(&i) => vec![i],
+                None => by_name
+                    .get(c.as_str())
+                    .map(|v| v.iter().copied().filter(in_community).collect())
+                    .unwrap_or_default(),
+            };
+            match found[..] {
+                [i] => {
+                    if !taken[i].contains(&k) {
+                        taken[i].push(k);
+                    }
+                }
+                [] => problems.push(at(match &f.community {
+                    Some(m) => format!("社区“{m}”中没有编号或名称为“{c}”的在册小区"),
+                    None => format!("本县没有编号或名称为“{c}”的在册小区"),
+                })),
+                _ => {
+                    let mut communities: Vec<&str> =
+                        found.iter().map(|&i| places[i].community_name).collect();
+                    communities.dedup();
+                    problems.push(at(format!(
+                        "名为“{c}”的在册小区有 {} 个（{}），请写明编号，或在 community 中写明社区",
+                        found.len(),
+                        communities.join("、")
+                    )));
+                }
+            }
+        }
+    }
+    let mut held = vec![0usize; features.len()];
+    for (i, ks) in outlines.inside.iter().enumerate() {
+        for &k in ks.iter().filter(|&&k| features[k].compounds.is_empty()) {
+            held[k] += 1;
+            taken[i].push(k);
+        }
+    }
+    for (k, f) in features.iter().enumerate() {
+        if !f.compounds.is_empty() {
+            continue;
+        }
+        match outlines.mismatch.get(k).and_then(Option::as_ref) {
+            Some(why) => problems.push(format!(
+                "第 {} 个要素“{}”：边界的坐标系与小区边界不一致（{why}）",
+                f.index, f.name
+            )),
+            None if held[k] == 0 => problems.push(format!(
+                "第 {} 个要素“{}”：边界内没有找到在册小区{}；请核对边界，或在 compounds 中列出所含小区的编号",
+                f.index,
+                f.name,
+                if outlines.without_boundary > 0 {
+                    format!(
+                        "（本县有 {} 个小区未登记边界，无法按边界归入）",
+                        outlines.without_boundary
+                    )
+                } else {
+                    String::new()
+                }
+            )),
+            None => {}
+        }
+    }
+    for (i, ks) in taken.iter().enumerate() {
+        if let [a, b, ..] = ks[..] {
+            let (fa, fb) = (&features[a.min(b)], &features[a.max(b)]);
+            problems.push(format!(
+                "小区“{}”（编号 {}）同时在第 {} 个要素“{}”和第 {} 个要素“{}”中：一个小区只能属于本部门的一个网格",
+                places[i].name, places[i].id, fa.index, fa.name, fb.index, fb.name
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); features.len()];
+    for (i, ks) in taken.iter().enumerate() {
+        if let Some(&k) = ks.first() {
+            members[k].push(i);
+        }
+    }
+    Ok(members)
+}
+
 /// A calendar date, stored and shown as `YYYY-MM-DD`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -709,6 +839,70 @@ mod tests {
             "{e:?}"
         );
         assert!(parse_boundary_features("[]").is_err());
+    }
+
+    #[test]
+    fn a_layers_grids_take_their_compounds_by_id_name_or_outline() {
+        use super::{
+            CompoundRef, OutlinePlacement, department_grid_members, parse_department_grid_features,
+        };
+        let place = |id, name, community_code, community_name| CompoundRef {
+            id,
+            name,
+            community_code,
+            community_name,
+        };
+        let places = [
+            place("c1", "甲院", "370725001001", "宝昌社区"),
+            place("c2", "甲院", "370725002003", "宝城社区"),
+            place("c3", "乙院", "370725002003", "宝城社区"),
+        ];
+        let layer = r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","properties":{"name":"一","compounds":["甲院"],"community":"宝城社区"}},
+            {"type":"Feature","properties":{"name":"二","compounds":["c1"]}},
+            {"type":"Feature","properties":{"name":"三"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}}]}"#;
+        let features = parse_department_grid_features(layer).unwrap();
+        // 乙院 lies in the third grid's outline.
+        let inside = vec![vec![], vec![], vec![2]];
+        let fine = OutlinePlacement {
+            inside: &inside,
+            mismatch: &[None, None, None],
+            without_boundary: 0,
+        };
+        assert_eq!(
+            department_grid_members(&features, &places, &fine).unwrap(),
+            vec![vec![1], vec![0], vec![2]]
+        );
+        // The outline in another coordinate system, and holding nothing: said so.
+        let nothing = vec![vec![], vec![], vec![]];
+        let e = department_grid_members(
+            &features,
+            &places,
+            &OutlinePlacement {
+                inside: &nothing,
+                mismatch: &[None, None, None],
+                without_boundary: 4,
+            },
+        )
+        .unwrap_err();
+        assert_eq!(
+            e,
+            [
+                "第 3 个要素“三”：边界内没有找到在册小区（本县有 4 个小区未登记边界，无法按边界归入）；请核对边界，或在 compounds 中列出所含小区的编号"
+            ]
+        );
+        let e = department_grid_members(
+            &features,
+            &places,
+            &OutlinePlacement {
+                inside: &inside,
+                mismatch: &[None, None, Some("小区为平面坐标，此边界为经纬度".into())],
+                without_boundary: 0,
+            },
+        )
+        .unwrap_err();
+        assert_eq!(e.len(), 1);
+        assert!(e[0].contains("坐标系"), "{e:?}");
     }
 
     #[test]

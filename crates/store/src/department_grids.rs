@@ -105,10 +105,20 @@ pub struct FoldSummary {
     pub grids: usize,
 }
 
-/// Whether the user may do `p` as staff of the department (the role's permissions decide,
-/// as everywhere: by default department staff hold none).
-fn own_department(a: &Access, p: Permission, department: &str) -> bool {
-    a.can_in_department(p, department)
+/// Locks the department's row until commit: uploads and folds of one department go one after
+/// the other.
+async fn lock_department(
+    tx: &sea_orm::DatabaseTransaction,
+    county: &str,
+    department: &str,
+) -> Result<()> {
+    exec(
+        tx,
+        "UPDATE department SET name = name WHERE county_code = ? AND id = ?",
+        vec![county.into(), department.into()],
+    )
+    .await?;
+    Ok(())
 }
 
 fn deny(what: &str) -> StoreError {
@@ -148,7 +158,7 @@ impl Store {
         department: &str,
     ) -> Result<HashMap<String, String>> {
         self.department(a, department).await?;
-        if !own_department(a, Permission::RegistryRead, department)
+        if !a.can_in_department(Permission::RegistryRead, department)
             && !a.can_somewhere(Permission::RegistryRead)
         {
             return Err(deny("查看该部门的网格"));
@@ -174,7 +184,7 @@ impl Store {
         department: &str,
     ) -> Result<Vec<DepartmentGrid>> {
         self.department(a, department).await?;
-        if !own_department(a, Permission::RegistryExport, department)
+        if !a.can_in_department(Permission::RegistryExport, department)
             && !a.can_somewhere(Permission::RegistryExport)
         {
             return Err(deny("导出部门网格对照表"));
@@ -192,10 +202,10 @@ impl Store {
         p: Permission,
     ) -> Result<Vec<DepartmentGrid>> {
         let county = self.county_code().await?;
-        if !own_department(a, p, department) && !a.can_somewhere(p) {
+        if !a.can_in_department(p, department) && !a.can_somewhere(p) {
             return Err(deny("查看该部门的网格"));
         }
-        let prefixes = if own_department(a, p, department) || a.can(p, &county) {
+        let prefixes = if a.can_in_department(p, department) || a.can(p, &county) {
             None
         } else {
             Some(a.prefixes(p))
@@ -291,6 +301,10 @@ impl Store {
         let county = self
             .county_wide(a, Permission::RegistryWrite, "登记部门网格")
             .await?;
+        self.compound_places_any(&county).await
+    }
+
+    async fn compound_places_any(&self, county: &str) -> Result<Vec<CompoundPlace>> {
         let rows = all(
             self.conn(),
             "SELECT c.id, c.name, c.community_code, m.name AS community_name, c.grid_code, \
@@ -352,16 +366,12 @@ impl Store {
         else {
             return Ok(());
         };
-        let rows = all(
-            self.conn(),
-            "SELECT id, community_code, name FROM compound WHERE county_code = ? AND valid_to IS NULL",
-            vec![county.clone().into()],
-        )
-        .await?;
-        let mut ids: HashMap<(String, String), String> = HashMap::new();
-        for r in &rows {
-            ids.insert((get(r, "community_code")?, get(r, "name")?), get(r, "id")?);
-        }
+        let ids: HashMap<(String, String), String> = self
+            .compound_places_any(&county)
+            .await?
+            .into_iter()
+            .map(|c| ((c.community_code, c.name), c.id))
+            .collect();
         let items: Vec<NewDepartmentGrid> = grids
             .iter()
             .map(|g| NewDepartmentGrid {
@@ -389,12 +399,7 @@ impl Store {
         let county = county.to_string();
         let tx = self.conn().begin().await?;
         // Two uploads at once replace one after the other (the department row is the lock).
-        exec(
-            &tx,
-            "UPDATE department SET name = name WHERE county_code = ? AND id = ?",
-            vec![county.clone().into(), department.into()],
-        )
-        .await?;
+        lock_department(&tx, &county, department).await?;
         let live: HashSet<String> = all(
             &tx,
             "SELECT id FROM compound WHERE county_code = ? AND valid_to IS NULL",
@@ -483,12 +488,7 @@ impl Store {
             .await?;
         self.department(a, department).await?;
         let tx = self.conn().begin().await?;
-        exec(
-            &tx,
-            "UPDATE department SET name = name WHERE county_code = ? AND id = ?",
-            vec![county.clone().into(), department.into()],
-        )
-        .await?;
+        lock_department(&tx, &county, department).await?;
         // The compounds' rows are locked until commit, so what is read here is what is
         // recorded (an edit waits; on PostgreSQL each statement would otherwise see the edits
         // committed since the one before).

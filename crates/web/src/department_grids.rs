@@ -303,71 +303,20 @@ async fn set_grids(
     }
 }
 
-/// The compounds of each grid of a layer: those it lists, or for a grid that lists none, the
-/// compounds with a boundary whose inside point (see [`fold::anchor`]) its outline holds. Every
-/// problem: an unknown compound, a compound in two grids, an outline in the other coordinate
-/// system or holding no compound.
+/// The compounds of each grid of a layer (`domain::place::department_grid_members`), the
+/// outlines placed here: a compound with a boundary lies in an outline when the outline holds
+/// its inside point (see [`fold::anchor`]).
 fn resolve(
     features: Vec<wangge_domain::place::DepartmentGridFeature>,
     places: &[wangge_store::CompoundPlace],
 ) -> Result<Vec<NewDepartmentGrid>, Vec<String>> {
-    let index: HashMap<&str, usize> = places
-        .iter()
-        .enumerate()
-        .map(|(k, c)| (c.id.as_str(), k))
-        .collect();
-    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (k, c) in places.iter().enumerate() {
-        by_name.entry(c.name.as_str()).or_default().push(k);
-    }
-    let mut problems = Vec::new();
-    // Compound → the features that take it.
-    let mut taken: Vec<Vec<usize>> = vec![Vec::new(); places.len()];
-    for (k, f) in features.iter().enumerate() {
-        let at = |what: String| format!("第 {} 个要素“{}”：{what}", f.index, f.name);
-        let in_community = |i: &usize| {
-            f.community
-                .as_deref()
-                .is_none_or(|m| places[*i].community_code == m || places[*i].community_name == m)
-        };
-        for c in &f.compounds {
-            // By id, else by name (inside the feature's community when it names one).
-            let found: Vec<usize> = match index.get(c.as_str()) {
-                Some(&i) => vec![i],
-                None => by_name
-                    .get(c.as_str())
-                    .map(|v| v.iter().copied().filter(in_community).collect())
-                    .unwrap_or_default(),
-            };
-            match found[..] {
-                [i] => {
-                    if !taken[i].contains(&k) {
-                        taken[i].push(k);
-                    }
-                }
-                [] => problems.push(at(match &f.community {
-                    Some(m) => format!("社区“{m}”中没有编号或名称为“{c}”的在册小区"),
-                    None => format!("本县没有编号或名称为“{c}”的在册小区"),
-                })),
-                _ => {
-                    let mut communities: Vec<&str> = found
-                        .iter()
-                        .map(|&i| places[i].community_name.as_str())
-                        .collect();
-                    communities.dedup();
-                    problems.push(at(format!(
-                        "名为“{c}”的在册小区有 {} 个（{}），请写明编号，或在 community 中写明社区",
-                        found.len(),
-                        communities.join("、")
-                    )));
-                }
-            }
-        }
-    }
-    // Outlines place the compounds that have a boundary, by a point inside each.
+    use wangge_domain::place::{CompoundRef, OutlinePlacement, department_grid_members};
     let by_outline: Vec<usize> = (0..features.len())
         .filter(|&k| features[k].compounds.is_empty())
         .collect();
+    let mut inside: Vec<Vec<usize>> = vec![Vec::new(); places.len()];
+    let mut mismatch: Vec<Option<String>> = vec![None; features.len()];
+    let mut without_boundary = 0;
     if !by_outline.is_empty() {
         let located: Vec<(usize, Geometry)> = places
             .iter()
@@ -377,7 +326,7 @@ fn resolve(
                 Some((i, geojson::geometry_from_json(&v)?))
             })
             .collect();
-        let without = places.len() - located.len();
+        without_boundary = places.len() - located.len();
         // The county's compounds are in longitude/latitude when most of them are.
         let lonlat = 2 * located.iter().filter(|(_, g)| g.looks_lonlat()).count() > located.len();
         let areas: Vec<Geometry> = by_outline
@@ -391,68 +340,47 @@ fn resolve(
                     .unwrap_or(Geometry::Polygons(Vec::new()))
             })
             .collect();
-        let anchors: Vec<_> = located.iter().map(|(_, g)| fold::anchor(g)).collect();
-        let mut held = vec![0usize; by_outline.len()];
-        for ((i, _), inside) in located.iter().zip(fold::locate(&areas, &anchors)) {
-            for a in inside {
-                held[a] += 1;
-                taken[*i].push(by_outline[a]);
-            }
-        }
         for (a, &k) in by_outline.iter().enumerate() {
-            let f = &features[k];
             if !located.is_empty() && areas[a].looks_lonlat() != lonlat {
-                problems.push(format!(
-                    "第 {} 个要素“{}”：边界的坐标系与小区边界不一致（{}）",
-                    f.index,
-                    f.name,
+                mismatch[k] = Some(
                     if lonlat {
                         "小区为经纬度，此边界为平面坐标"
                     } else {
                         "小区为平面坐标，此边界为经纬度"
                     }
-                ));
-            } else if held[a] == 0 {
-                problems.push(format!(
-                    "第 {} 个要素“{}”：边界内没有找到在册小区{}；请核对边界，或在 compounds 中列出所含小区的编号",
-                    f.index,
-                    f.name,
-                    if without > 0 {
-                        format!("（本县有 {without} 个小区未登记边界，无法按边界归入）")
-                    } else {
-                        String::new()
-                    }
-                ));
+                    .to_string(),
+                );
             }
         }
-    }
-    for (i, ks) in taken.iter().enumerate() {
-        if let [a, b, ..] = ks[..] {
-            let (fa, fb) = (&features[a.min(b)], &features[a.max(b)]);
-            problems.push(format!(
-                "小区“{}”（编号 {}）同时在第 {} 个要素“{}”和第 {} 个要素“{}”中：一个小区只能属于本部门的一个网格",
-                places[i].name, places[i].id, fa.index, fa.name, fb.index, fb.name
-            ));
+        let anchors: Vec<_> = located.iter().map(|(_, g)| fold::anchor(g)).collect();
+        for ((i, _), held) in located.iter().zip(fold::locate(&areas, &anchors)) {
+            inside[*i] = held.into_iter().map(|a| by_outline[a]).collect();
         }
     }
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-    let mut members: Vec<Vec<String>> = vec![Vec::new(); features.len()];
-    for (i, ks) in taken.iter().enumerate() {
-        if let Some(&k) = ks.first() {
-            members[k].push(places[i].id.clone());
-        }
-    }
+    let refs: Vec<CompoundRef<'_>> = places
+        .iter()
+        .map(|c| CompoundRef {
+            id: &c.id,
+            name: &c.name,
+            community_code: &c.community_code,
+            community_name: &c.community_name,
+        })
+        .collect();
+    let placement = OutlinePlacement {
+        inside: &inside,
+        mismatch: &mismatch,
+        without_boundary,
+    };
+    let members = department_grid_members(&features, &refs, &placement)?;
     Ok(features
         .into_iter()
         .zip(members)
-        .map(|(f, compounds)| NewDepartmentGrid {
+        .map(|(f, m)| NewDepartmentGrid {
             code: f.code,
             name: f.name,
             // An outline is kept where it placed the compounds (a listed grid's is not used).
             geometry: f.geometry.filter(|_| f.compounds.is_empty()),
-            compounds,
+            compounds: m.into_iter().map(|i| places[i].id.clone()).collect(),
         })
         .collect())
 }
