@@ -87,14 +87,26 @@ fn file_name(path: &Path) -> String {
 
 fn read_text(path: &Path) -> Result<(String, String), GeoJsonError> {
     let name = file_name(path);
-    let text = std::fs::read_to_string(path).map_err(|source| GeoJsonError::Io {
+    let bytes = std::fs::read(path).map_err(|source| GeoJsonError::Io {
         file: name.clone(),
         source,
     })?;
-    Ok((text, name))
+    Ok((decode(&bytes), name))
+}
+
+/// A file's text: UTF-8 (a byte-order mark dropped) or, when the bytes are not UTF-8,
+/// GB18030, a superset of the GBK that GIS tools on Chinese Windows still write.
+pub fn decode(bytes: &[u8]) -> String {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(_) => encoding_rs::GB18030.decode(bytes).0.into_owned(),
+    }
 }
 
 fn parse_json(text: &str, file: &str) -> Result<Value, GeoJsonError> {
+    // Text handed over by a caller may still start with a byte-order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     serde_json::from_str(text).map_err(|e| GeoJsonError::Json {
         file: file.to_string(),
         detail: format!("第 {} 行第 {} 列：{}", e.line(), e.column(), e),
@@ -745,6 +757,28 @@ mod tests {
         format!(r#"{{"type":"FeatureCollection","features":[{features}]}}"#)
     }
     const SQ: &str = r#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1],[0,0]]]}"#;
+
+    #[test]
+    fn reads_files_in_gbk_and_with_a_byte_order_mark() {
+        let text = fc(&format!(
+            r#"{{"type":"Feature","properties":{{"id":"宝昌一区","households":120,"community":"宝昌社区"}},"geometry":{SQ}}}"#
+        ));
+        let dir = std::env::temp_dir().join(format!("wangge-decode-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (gbk, _, _) = encoding_rs::GBK.encode(&text);
+        let bom = [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat();
+        for (name, bytes) in [("gbk.geojson", gbk.into_owned()), ("bom.geojson", bom)] {
+            assert!(std::str::from_utf8(&bytes).is_err() || bytes.starts_with(b"\xEF"));
+            let path = dir.join(name);
+            std::fs::write(&path, &bytes).unwrap();
+            let input = read_compounds_file(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(input.compounds[0].id, "宝昌一区", "{name}");
+            assert_eq!(input.compounds[0].community.as_deref(), Some("宝昌社区"));
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+        // Text a caller decoded itself may keep the mark.
+        assert!(read_compounds(&format!("\u{feff}{text}"), "x.geojson").is_ok());
+    }
 
     #[test]
     fn reads_compounds_with_number_ids() {

@@ -392,7 +392,7 @@ async fn upload(
     mut mp: axum::extract::Multipart,
 ) -> Result<Response, PageError> {
     let (file, bytes) = crate::pages::uploaded_file(&mut mp).await?;
-    let result = set_grids(&s, &p, &id, &String::from_utf8_lossy(&bytes)).await?;
+    let result = set_grids(&s, &p, &id, &geojson::decode(&bytes)).await?;
     let mut v = view(&s, &p, &id).await?;
     v.upload = Upload::of(file, result);
     let mut res = crate::auth::render(&v);
@@ -502,7 +502,7 @@ async fn api_replace(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let result = set_grids(&s, &p, &id, &String::from_utf8_lossy(&body)).await?;
+    let result = set_grids(&s, &p, &id, &geojson::decode(&body)).await?;
     Ok(upload_reply(result, "grids", "部门网格"))
 }
 
