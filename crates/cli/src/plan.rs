@@ -29,6 +29,10 @@ pub struct PlanArgs {
     /// The current grids (same format as the output): grids in band are kept.
     #[arg(long)]
     current: Option<PathBuf>,
+    /// Codes of current grids to keep exactly as they are, in band or not (repeat the flag or
+    /// separate codes with commas); needs --current.
+    #[arg(long, value_delimiter = ',', value_name = "CODE")]
+    keep: Vec<String>,
     /// When adjacency is derived: compounds whose boundaries come within this many metres
     /// (a lane between them) are neighbours; without it, only boundaries that touch.
     #[arg(long, value_name = "METRES")]
@@ -97,6 +101,10 @@ pub fn plan(a: PlanArgs) -> Result<(), String> {
         input.current =
             geojson::read_current_grids_file(p, &input.compounds).map_err(|e| e.to_string())?;
     }
+    if !a.keep.is_empty() && a.current.is_none() {
+        return Err("--keep 指明要保持不变的现有网格，需同时用 --current 给出现有网格".into());
+    }
+    input.fixed = a.keep.iter().map(|c| c.trim().to_string()).collect();
     if let Some(p) = &a.barriers {
         input.barriers = geojson::read_barriers_file(p).map_err(|e| e.to_string())?;
     }

@@ -305,6 +305,69 @@ fn plan_across_a_lane_with_gap_but_never_across_a_barrier() {
         2,
         "no grid crosses the road"
     );
+    // The two as current grids, one kept as it is: they stay apart even across the lane. The
+    // file was saved with a byte-order mark, as Windows tools do.
+    let current = db.path("current.geojson");
+    let grids_doc = serde_json::json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": "001", "compounds": ["west"]}, "geometry": null},
+        {"type": "Feature", "properties": {"code": "002", "compounds": ["east"]}, "geometry": null}]});
+    std::fs::write(
+        &current,
+        [b"\xEF\xBB\xBF".as_slice(), grids_doc.to_string().as_bytes()].concat(),
+    )
+    .unwrap();
+    let current = current.to_str().unwrap();
+    assert_eq!(grids(&["--gap", "15", "--current", current]), 1);
+    let (doc, printed) = plan_file(
+        &db,
+        &input,
+        &[
+            "--min",
+            "500",
+            "--max",
+            "600",
+            "--gap",
+            "15",
+            "--current",
+            current,
+            "--keep",
+            "001",
+        ],
+    );
+    let kept = doc["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["properties"]["code"] == "001")
+        .expect("001 kept")["properties"]
+        .clone();
+    assert_eq!(kept["compounds"], serde_json::json!(["west"]));
+    assert_eq!(kept["reason"], "fixed");
+    assert!(printed.contains("按要求保持不变的网格 | 1"), "{printed}");
+    for (extra, expected) in [
+        (vec!["--keep", "001"], "--current"),
+        (vec!["--current", current, "--keep", "009"], "009"),
+    ] {
+        let mut args = vec![
+            "plan",
+            "--input",
+            input.to_str().unwrap(),
+            "--min",
+            "500",
+            "--max",
+            "600",
+        ];
+        args.extend(extra);
+        let never = db.path("never.geojson");
+        args.extend(["--out", never.to_str().unwrap()]);
+        let out = db.run(&args);
+        assert!(!out.status.success());
+        assert!(
+            text(&out.stderr).contains(expected),
+            "{}",
+            text(&out.stderr)
+        );
+    }
     let out = db.run(&[
         "plan",
         "--input",

@@ -116,6 +116,11 @@ pub struct Input {
     /// compound over the ceiling, such a compound connects nothing, and the band does not
     /// apply to its grid ([`Reason::OwnGrid`]).
     pub alone: Vec<usize>,
+    /// Codes of current grids to keep exactly as they are (the user's choice, e.g. a
+    /// demonstration grid with its own name and team): they are not planned again, take in no
+    /// other compound and keep their code, even when out of band or not contiguous. The other
+    /// compounds are planned around them.
+    pub fixed: Vec<String>,
 }
 
 /// The policy band: a grid is in band when `min <= households <= max`.
@@ -153,6 +158,8 @@ pub enum Reason {
     /// A compound the policy makes a grid of its own ([`Input::alone`]): the band does not
     /// apply to it.
     OwnGrid,
+    /// A current grid kept as it is because the user asked ([`Input::fixed`]).
+    Fixed,
 }
 
 impl Reason {
@@ -163,15 +170,19 @@ impl Reason {
             Reason::SmallGroup => "small_group",
             Reason::MergedOverCeiling => "merged_over_ceiling",
             Reason::OwnGrid => "own_grid",
+            Reason::Fixed => "fixed",
         }
     }
     /// User message (zh-CN).
     pub fn message(&self) -> &'static str {
         match self {
             Reason::OversizedCompound => "单个小区户数超过上限，单独成格",
-            Reason::SmallGroup => "相连小区总户数不足下限（被社区边界、街路河或超大小区隔开）",
+            Reason::SmallGroup => {
+                "相连小区总户数不足下限（被社区边界、街路河、超大小区或保持不变的网格隔开）"
+            }
             Reason::MergedOverCeiling => "多个小区合并后超过上限，无法拆分成均达下限的网格",
             Reason::OwnGrid => "按政策单独成格（如涉农社区以居民小组为一个网格），不适用户数标准",
+            Reason::Fixed => "按要求保持原网格不变",
         }
     }
 }
@@ -214,6 +225,8 @@ pub struct Summary {
     pub merged_over_ceiling: usize,
     /// Grids that are one compound the policy makes a grid of its own ([`Input::alone`]).
     pub own_grid: usize,
+    /// Current grids kept as they are because the user asked (in band or not).
+    pub fixed: usize,
     /// Grids the band applies to and the planner shapes: all grids except a single compound
     /// over the ceiling and a compound the policy makes a grid of its own.
     pub eligible: usize,
@@ -293,6 +306,9 @@ impl fmt::Display for Summary {
         if self.own_grid > 0 {
             writeln!(f, "| 按政策单独成格 | {} |", self.own_grid)?;
         }
+        if self.fixed > 0 {
+            writeln!(f, "| 按要求保持不变的网格 | {} |", self.fixed)?;
+        }
         writeln!(
             f,
             "| 住在标准内网格的户数 | {}（{:.1}%） |",
@@ -357,4 +373,8 @@ pub enum PlanError {
         index: usize,
         count: usize,
     },
+    #[error("要求保持不变的网格 {code} 不是现有网格")]
+    UnknownFixed { code: String },
+    #[error("要求保持不变的网格 {code} {problem}")]
+    BadFixed { code: String, problem: String },
 }

@@ -12,7 +12,9 @@
 //!    is merged into it (the only case where a kept grid changes before step 7; it stays locked
 //!    while the other pieces are planned). Where the current grids cover a piece and the grids
 //!    planned for it are no better by the objective (after step 7's splits), the current grids
-//!    stay.
+//!    stay. A current grid the user keeps as it is ([`crate::Input::fixed`]) is locked for
+//!    good, in band or not: it takes in nothing, and the compounds around it are planned
+//!    without it.
 //! 3. **Region growing.** In each group, seeds are taken west→east; a grid grows from its seed by
 //!    adding the neighbouring compound that lands it in band, or else one that keeps a way into
 //!    the band open (one-step look-ahead), preferring compounds close to the grid's centroid and
@@ -145,9 +147,18 @@ pub fn plan_with_progress(
     let mut work = Work::new(&prep, lo, hi, opts.seed);
     let mut warnings = Vec::new();
 
-    // Current grids: validate, and lock those in band.
-    let current = validate_current(input, &prep, &mut warnings);
-    for cg in current.iter().filter(|c| c.valid) {
+    // Current grids: validate; lock those the user keeps as they are, and those in band.
+    for code in &input.fixed {
+        if !input.current.iter().any(|c| &c.code == code) {
+            return Err(PlanError::UnknownFixed { code: code.clone() });
+        }
+    }
+    let current = validate_current(input, &prep, &mut warnings)?;
+    for cg in current.iter().filter(|c| c.valid && c.fixed) {
+        let id = work.new_grid(cg.members.clone(), true);
+        work.fixed.push(id);
+    }
+    for cg in current.iter().filter(|c| c.valid && !c.fixed) {
         let w: i64 = cg.members.iter().map(|&v| prep.h[v as usize]).sum();
         if lo <= w && w <= hi && !cg.members.iter().any(|&v| prep.alone[v as usize]) {
             let id = work.new_grid(cg.members.clone(), true);
@@ -542,6 +553,9 @@ struct Work<'a> {
     /// Kept grids that took in a free piece below the floor: locked while the other pieces are
     /// planned (so nothing planned later moves their compounds), freed for the final split.
     absorbed: Vec<u32>,
+    /// Grids the user keeps as they are ([`crate::Input::fixed`]): locked for good, and they
+    /// take in nothing.
+    fixed: Vec<u32>,
     /// Scratch of [`Work::grow`]: its frontier's households.
     fw: FrontierWeights,
 }
@@ -657,6 +671,7 @@ impl<'a> Work<'a> {
             w_noise: 0.01,
             scale: if mean_area > 0.0 { mean_area } else { 1.0 },
             absorbed: Vec::new(),
+            fixed: Vec::new(),
             fw: FrontierWeights::default(),
         }
     }
@@ -1096,7 +1111,7 @@ impl<'a> Work<'a> {
             for &v in comp {
                 for &u in self.p.nbrs(v) {
                     let g = self.part[u as usize];
-                    if g != NONE && self.grids[g as usize].locked {
+                    if g != NONE && self.grids[g as usize].locked && !self.fixed.contains(&g) {
                         let s = self.score(self.grids[g as usize].w + total, false);
                         if best.is_none_or(|(b, bg)| s > b || (s == b && g < bg)) {
                             best = Some((s, g));
@@ -1957,19 +1972,26 @@ pub(crate) struct CurrentInfo {
     members: Vec<u32>,
     valid: bool,
     community: Option<u32>,
+    /// Kept as it is because the user asked ([`crate::Input::fixed`]).
+    fixed: bool,
 }
 
+/// Checks the current grids: one that is not a grid of its community's compounds is left out
+/// with a warning, and is an error when the user asked to keep it. A grid kept as asked may
+/// be in pieces or hold a compound the policy makes a grid of its own: that is the user's
+/// choice.
 fn validate_current(
     input: &Input,
     prep: &Prepared,
     warnings: &mut Vec<String>,
-) -> Vec<CurrentInfo> {
+) -> Result<Vec<CurrentInfo>, PlanError> {
     let n = input.compounds.len();
     let mut owner: Vec<u32> = vec![NONE; n];
     let mut seen_codes: HashSet<&str> = HashSet::new();
     let retired: HashSet<&str> = input.retired_codes.iter().map(|c| c.as_str()).collect();
     let mut out = Vec::new();
     for (k, cg) in input.current.iter().enumerate() {
+        let fixed = input.fixed.contains(&cg.code);
         let mut members: Vec<u32> = cg
             .compounds
             .iter()
@@ -2003,10 +2025,18 @@ fn validate_current(
             problem = Some("的编码不是其社区的网格编码（社区代码加 3 位序号）".into());
         } else if retired.contains(cg.code.as_str()) {
             problem = Some("的编码已撤销，不再使用".into());
+        } else if fixed {
+            // As the user keeps it.
         } else if members.len() > 1 && members.iter().any(|&v| prep.own[v as usize]) {
             problem = Some("含有按政策应单独成格的小区（如居民小组）".into());
         } else if members.len() > 1 && !is_connected(prep, &members) {
             problem = Some("不连通（或跨越了街路河、超大小区）".into());
+        }
+        if let (Some(problem), true) = (&problem, fixed) {
+            return Err(PlanError::BadFixed {
+                code: cg.code.clone(),
+                problem: problem.clone(),
+            });
         }
         if let Some(p) = &problem {
             warnings.push(format!(
@@ -2026,9 +2056,10 @@ fn validate_current(
             members,
             valid: problem.is_none(),
             community,
+            fixed,
         });
     }
-    out
+    Ok(out)
 }
 
 fn is_connected(prep: &Prepared, members: &[u32]) -> bool {
@@ -2256,12 +2287,15 @@ fn finish(
         let code = o.code.unwrap_or_default();
         let own = o.m.len() == 1 && prep.own[o.m[0] as usize];
         let in_band = !own && band.contains(o.w);
+        let fixed = current.iter().any(|c| c.valid && c.fixed && c.code == code);
         let reason = if in_band {
             None
         } else if own {
             Some(Reason::OwnGrid)
         } else if o.m.len() == 1 && o.w > band.max {
             Some(Reason::OversizedCompound)
+        } else if fixed {
+            Some(Reason::Fixed)
         } else if o.w < band.min {
             Some(Reason::SmallGroup)
         } else {
@@ -2284,7 +2318,9 @@ fn finish(
                 summary.merged_excess += o.w - band.max;
             }
             Some(Reason::OwnGrid) => summary.own_grid += 1,
+            Some(Reason::Fixed) => {}
         }
+        summary.fixed += usize::from(fixed);
         if o.m.len() > 1 {
             summary.largest_multi_compound = summary.largest_multi_compound.max(o.w);
         }

@@ -125,6 +125,21 @@ fn check_hard_constraints(input: &Input, band: Band, p: &Plan) -> Result<(), Tes
     let n = input.compounds.len();
     let adj = graph(input, band);
     let mut owner = vec![usize::MAX; n];
+    // Grids kept as asked: exactly as they were, under their code; the rest is planned
+    // without their compounds.
+    let fixed: HashMap<&str, Vec<usize>> = input
+        .current
+        .iter()
+        .filter(|c| input.fixed.contains(&c.code))
+        .map(|c| {
+            let mut m = c.compounds.clone();
+            m.sort_unstable();
+            (c.code.as_str(), m)
+        })
+        .collect();
+    let free: HashSet<usize> = (0..n)
+        .filter(|c| !fixed.values().any(|m| m.contains(c)))
+        .collect();
     for (gi, g) in p.grids.iter().enumerate() {
         prop_assert!(!g.compounds.is_empty());
         for &c in &g.compounds {
@@ -160,6 +175,18 @@ fn check_hard_constraints(input: &Input, band: Band, p: &Plan) -> Result<(), Tes
         {
             prop_assert_eq!(g.compounds.len(), 1, "oversized compound not alone");
         }
+        if let Some(m) = fixed.get(g.code.as_str()) {
+            prop_assert_eq!(&g.compounds, m, "grid {} kept as asked", g.code);
+            prop_assert_eq!(g.kept_from.as_deref(), Some(g.code.as_str()));
+            if !g.in_band && g.reason != Some(Reason::OwnGrid) {
+                prop_assert!(matches!(
+                    g.reason,
+                    Some(Reason::Fixed | Reason::OversizedCompound)
+                ));
+            }
+            continue;
+        }
+        prop_assert!(g.reason != Some(Reason::Fixed));
         let set: HashSet<usize> = g.compounds.iter().copied().collect();
         prop_assert_eq!(
             reach(&adj, g.compounds[0], &set).len(),
@@ -168,9 +195,8 @@ fn check_hard_constraints(input: &Input, band: Band, p: &Plan) -> Result<(), Tes
             g.code
         );
         if h < band.min && !own {
-            // Must be a whole connected group.
-            let all: HashSet<usize> = (0..n).collect();
-            let group = reach(&adj, g.compounds[0], &all);
+            // Must be a whole connected group (of the compounds not kept as asked).
+            let group = reach(&adj, g.compounds[0], &free);
             prop_assert_eq!(
                 group,
                 set,
@@ -195,6 +221,7 @@ fn check_hard_constraints(input: &Input, band: Band, p: &Plan) -> Result<(), Tes
         );
     }
     prop_assert!(p.summary.upper_bound >= p.summary.in_band);
+    prop_assert_eq!(p.summary.fixed, fixed.len());
     prop_assert_eq!(p.summary.own_grid, input.alone.len());
     prop_assert_eq!(
         p.summary.eligible,
@@ -251,6 +278,19 @@ proptest! {
             .collect();
         let r = plan(&partial, &opts).unwrap();
         check_hard_constraints(&partial, band, &r)?;
+
+        // Some of those grids kept as asked (in band or not, whole or in pieces): they stay
+        // as they are, and the rest is planned around them.
+        partial.fixed = partial
+            .current
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| (k + seed as usize).is_multiple_of(3))
+            .map(|(_, g)| g.code.clone())
+            .collect();
+        let f = plan(&partial, &opts).unwrap();
+        check_hard_constraints(&partial, band, &f)?;
+        prop_assert_eq!(&f, &plan(&partial, &opts).unwrap(), "not deterministic");
     }
 }
 
@@ -644,6 +684,99 @@ fn bad_input_is_an_error_not_a_panic() {
     )
     .unwrap();
     assert_eq!(p.summary.in_band, p.grids.len());
+}
+
+#[test]
+fn a_grid_kept_as_asked_stays_as_it_is_and_the_rest_is_planned_around_it() {
+    // a 300 – b 300 – c 100 – d 250 – e 250 at 500–600. Current grids: {a}, {b, c} (400,
+    // below the floor) and {d, e}. Planned freely, c joins a grid; kept as asked, {b, c}
+    // stays under its code (out of band, saying why) and a, left alone beside it, is a grid
+    // of 300 below the floor, for nothing else can reach it.
+    let code = |k: u32| format!("370725001001{k:03}");
+    let current = vec![
+        CurrentGrid {
+            code: code(1),
+            compounds: vec![0],
+        },
+        CurrentGrid {
+            code: code(2),
+            compounds: vec![1, 2],
+        },
+        CurrentGrid {
+            code: code(3),
+            compounds: vec![3, 4],
+        },
+    ];
+    let input = Input {
+        current,
+        ..row(&[300, 300, 100, 250, 250])
+    };
+    let free = plan_at(&input, 500, 600, 1);
+    assert!(!free.grids.iter().any(|g| g.compounds == vec![1, 2]));
+    let kept = Input {
+        fixed: vec![code(2)],
+        ..input.clone()
+    };
+    let p = plan_at(&kept, 500, 600, 1);
+    let by_code: HashMap<&str, &wangge_plan::Grid> =
+        p.grids.iter().map(|g| (g.code.as_str(), g)).collect();
+    let b = by_code[code(2).as_str()];
+    assert_eq!(b.compounds, vec![1, 2]);
+    assert_eq!(b.reason, Some(Reason::Fixed));
+    assert_eq!(b.kept_from.as_deref(), Some(code(2).as_str()));
+    assert_eq!(
+        by_code[code(3).as_str()].compounds,
+        vec![3, 4],
+        "in band, kept"
+    );
+    let a = p.grids.iter().find(|g| g.compounds == vec![0]).unwrap();
+    assert_eq!(a.reason, Some(Reason::SmallGroup));
+    assert!(Reason::SmallGroup.message().contains("保持不变的网格"));
+    assert_eq!(p.summary.fixed, 1);
+    assert!(p.summary.to_string().contains("按要求保持不变的网格 | 1"));
+
+    // Kept as asked but not a grid that can be kept: an error naming it, not a warning.
+    let unknown = Input {
+        fixed: vec![code(9)],
+        ..input.clone()
+    };
+    let e = plan(
+        &unknown,
+        &Options {
+            band: Band { min: 500, max: 600 },
+            seed: 1,
+        },
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!("要求保持不变的网格 {} 不是现有网格", code(9))
+    );
+    let mut overlapping = kept.clone();
+    overlapping.current[0].compounds = vec![0, 1];
+    overlapping.fixed = vec![code(2)];
+    let e = plan(
+        &overlapping,
+        &Options {
+            band: Band { min: 500, max: 600 },
+            seed: 1,
+        },
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains(&code(2)) && e.to_string().contains("重叠"),
+        "{e}"
+    );
+    // In pieces is the user's choice: kept, and c (between the pieces) is planned around it.
+    let mut pieces = kept.clone();
+    pieces.current[1].compounds = vec![1, 3];
+    pieces.current[2].compounds = vec![4];
+    let p = plan_at(&pieces, 500, 600, 1);
+    assert!(
+        p.grids
+            .iter()
+            .any(|g| g.code == code(2) && g.compounds == vec![1, 3])
+    );
 }
 
 #[test]

@@ -755,9 +755,9 @@ pub fn openapi_document() -> Value {
         "/api/plan/communities/{code}".into(),
         "get",
         op(
-            "生成社区网格划分方案（GeoJSON：每个网格一个要素，含 code、households、compounds、in_band、reason；summary.plan 为方案指纹，采用时传回）；户数区间默认取适用的政策文件；gap 为相邻距离（米，0–200，缺省为边界相接才相邻）；网格不跨越街道登记的街路河界线",
+            "生成社区网格划分方案（GeoJSON：每个网格一个要素，含 code、households、compounds、in_band、reason；summary.plan 为方案指纹，采用时传回）；户数区间默认取适用的政策文件；gap 为相邻距离（米，0–200，缺省为边界相接才相邻）；keep 为保持不变的现有网格（编码或其末 3 位，以逗号分隔：原样保留，reason 为 fixed，其余小区绕开它们划分）；网格不跨越街道登记的街路河界线",
             "plan",
-            &["code", "?min", "?max", "?gap"],
+            &["code", "?min", "?max", "?gap", "?keep"],
             None,
             ("200", obj()),
         ),
@@ -766,9 +766,9 @@ pub fn openapi_document() -> Value {
         "/api/plan/streets/{code}".into(),
         "get",
         op(
-            "生成街道内全部社区的网格划分方案：communities 每个社区一行（方案网格、在区间内 / 可计入、理论上限、移动小区、保留 / 合并 / 拆分 / 新建 / 撤销，或 problem 说明不能生成的原因），total 为合计，plan 为方案指纹（一次采用全部方案时传回）",
+            "生成街道内全部社区的网格划分方案：communities 每个社区一行（方案网格、在区间内 / 可计入、理论上限、移动小区、保留 / 合并 / 拆分 / 新建 / 撤销，或 problem 说明不能生成的原因），total 为合计，plan 为方案指纹（一次采用全部方案时传回）；keep 为保持不变的现有网格（15 位编码，以逗号分隔）",
             "plan",
-            &["code", "?min", "?max", "?gap"],
+            &["code", "?min", "?max", "?gap", "?keep"],
             None,
             ("200", obj()),
         ),
@@ -781,7 +781,7 @@ pub fn openapi_document() -> Value {
             "plan",
             &["code"],
             Some(
-                json!({"type": "object", "properties": {"min": {"type": "integer"}, "max": {"type": "integer"}, "gap": {"type": "number", "description": "相邻距离（米），与查看方案时相同"}, "staff_follow": {"type": "boolean", "description": "true：被撤销网格上的人员同日调入接收其最多住户的网格（回应中 staff_moved 列出）；否则只结束配备（staff_ended 列出）"}, "plan": {"type": "string", "description": "方案指纹（GET 方案返回的 summary.plan）；给出时，方案已变化则拒绝（409），不作修改"}}}),
+                json!({"type": "object", "properties": {"min": {"type": "integer"}, "max": {"type": "integer"}, "gap": {"type": "number", "description": "相邻距离（米），与查看方案时相同"}, "keep": {"type": "array", "items": {"type": "string"}, "description": "保持不变的现有网格编码，与查看方案时相同（也可为以逗号分隔的字符串）"}, "staff_follow": {"type": "boolean", "description": "true：被撤销网格上的人员同日调入接收其最多住户的网格（回应中 staff_moved 列出）；否则只结束配备（staff_ended 列出）"}, "plan": {"type": "string", "description": "方案指纹（GET 方案返回的 summary.plan）；给出时，方案已变化则拒绝（409），不作修改"}}}),
             ),
             ("200", obj()),
         ),
@@ -790,7 +790,7 @@ pub fn openapi_document() -> Value {
         "/api/communities/{code}/boundaries".into(),
         "post",
         op(
-            "导入社区内小区的边界：请求体为 GeoJSON FeatureCollection，每个要素的 properties.id 或 name 指明小区，几何为 Polygon 或 MultiPolygon；任何一处有误则不写入（422，problems 逐条指明要素）",
+            "导入社区内小区的边界：请求体为 GeoJSON FeatureCollection（UTF-8 或 GBK 编码），每个要素的 properties.id 或 name 指明小区，几何为 Polygon 或 MultiPolygon；任何一处有误则不写入（422，problems 逐条指明要素）",
             "plan",
             &["code"],
             Some(json!({"type": "object", "description": "GeoJSON FeatureCollection"})),
@@ -812,7 +812,7 @@ pub fn openapi_document() -> Value {
         "/api/streets/{code}/barriers".into(),
         "put",
         op(
-            "替换街道的街路河界线：请求体为 GeoJSON FeatureCollection，几何为 LineString 或 MultiLineString，properties.name 为名称、kind 为类别（缺省为道路）；任何一处有误则不写入（422，problems 逐条指明要素）",
+            "替换街道的街路河界线：请求体为 GeoJSON FeatureCollection（UTF-8 或 GBK 编码），几何为 LineString 或 MultiLineString，properties.name 为名称、kind 为类别（缺省为道路）；任何一处有误则不写入（422，problems 逐条指明要素）",
             "plan",
             &["code"],
             Some(json!({"type": "object", "description": "GeoJSON FeatureCollection"})),
@@ -845,7 +845,7 @@ pub fn openapi_document() -> Value {
         "/api/departments/{id}/grids".into(),
         "put",
         op(
-            "导入部门网格图层，替换本部门尚未撤销的网格：请求体为 GeoJSON FeatureCollection，每个要素的 properties.name 为网格名称，code 为部门编码（可选），compounds 为所含小区编号或名称的数组（同名小区不止一个时 community 写明社区代码或名称），或不给 compounds 而给 Polygon / MultiPolygon 边界（按小区边界找出落在其中的小区）；一个小区只能属于一个部门网格；任何一处有误则不写入（422，problems 逐条指明要素）；成功时回应 {\"grids\": 网格数}",
+            "导入部门网格图层，替换本部门尚未撤销的网格：请求体为 GeoJSON FeatureCollection（UTF-8 或 GBK 编码），每个要素的 properties.name 为网格名称，code 为部门编码（可选），compounds 为所含小区编号或名称的数组（同名小区不止一个时 community 写明社区代码或名称），或不给 compounds 而给 Polygon / MultiPolygon 边界（按小区边界找出落在其中的小区）；一个小区只能属于一个部门网格；任何一处有误则不写入（422，problems 逐条指明要素）；成功时回应 {\"grids\": 网格数}",
             "plan",
             &["id"],
             Some(json!({"type": "object", "description": "GeoJSON FeatureCollection"})),
@@ -882,7 +882,7 @@ pub fn openapi_document() -> Value {
             "plan",
             &["code"],
             Some(
-                json!({"type": "object", "properties": {"min": {"type": "integer"}, "max": {"type": "integer"}, "gap": {"type": "number", "description": "相邻距离（米），与查看方案时相同"}, "staff_follow": {"type": "boolean", "description": "true：被撤销网格上的人员同日调入接收其最多住户的网格（回应中 staff_moved 列出）；否则只结束配备（staff_ended 列出）"}, "plan": {"type": "string", "description": "方案指纹（GET 方案返回的 summary.plan）；给出时，方案已变化则拒绝（409），不作修改"}}}),
+                json!({"type": "object", "properties": {"min": {"type": "integer"}, "max": {"type": "integer"}, "gap": {"type": "number", "description": "相邻距离（米），与查看方案时相同"}, "keep": {"type": "array", "items": {"type": "string"}, "description": "保持不变的现有网格编码，与查看方案时相同（也可为以逗号分隔的字符串）"}, "staff_follow": {"type": "boolean", "description": "true：被撤销网格上的人员同日调入接收其最多住户的网格（回应中 staff_moved 列出）；否则只结束配备（staff_ended 列出）"}, "plan": {"type": "string", "description": "方案指纹（GET 方案返回的 summary.plan）；给出时，方案已变化则拒绝（409），不作修改"}}}),
             ),
             ("200", obj()),
         ),

@@ -74,6 +74,9 @@ pub struct BandQuery {
     plan: Option<String>,
     /// On adopting: post the staff of retired grids at their main successors (`on`).
     staff_follow: Option<String>,
+    /// Current grids to keep as they are: codes separated by commas or spaces (on a
+    /// community's page also by their last 3 digits).
+    keep: Option<String>,
 }
 
 impl BandQuery {
@@ -105,12 +108,34 @@ impl BandQuery {
                 )));
             }
         };
+        let keep = match &v["keep"] {
+            serde_json::Value::Null => None,
+            serde_json::Value::String(t) => Some(t.clone()),
+            serde_json::Value::Array(codes) => Some(
+                codes
+                    .iter()
+                    .map(|c| match c {
+                        serde_json::Value::String(t) => Ok(t.clone()),
+                        other => Err(AppError::BadRequest(format!(
+                            "keep 应为网格编码的数组或字符串，收到：{other}"
+                        ))),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?
+                    .join(","),
+            ),
+            other => {
+                return Err(AppError::BadRequest(format!(
+                    "keep 应为网格编码的数组或字符串，收到：{other}"
+                )));
+            }
+        };
         Ok(BandQuery {
             min: field("min", false)?,
             max: field("max", false)?,
             gap: field("gap", true)?,
             plan: field("plan", false)?,
             staff_follow,
+            keep,
         })
     }
 
@@ -169,6 +194,74 @@ fn gap_param(value: Option<&str>) -> Result<Option<f64>, AppError> {
         _ => Err(AppError::BadRequest(format!(
             "相邻距离应为 0–{MAX_GAP_METRES} 之间的米数，收到「{raw}」"
         ))),
+    }
+}
+
+/// How a plan is asked for besides its band: the distance across which compounds are
+/// neighbours, and the current grids kept as they are.
+#[derive(Default)]
+struct Knobs {
+    gap: Option<f64>,
+    /// Full grid codes, sorted.
+    keep: Vec<String>,
+}
+
+impl Knobs {
+    /// From the query or form, for a community's plan or a street's (`scope`, its code): on
+    /// a community's page a grid may be named by the last 3 digits of its code.
+    fn of(q: &BandQuery, scope: &str) -> Result<Knobs, AppError> {
+        let mut keep = Vec::new();
+        let raw = q.keep.as_deref().unwrap_or("");
+        for token in raw
+            .split([
+                ',', '，', '、', ';', '；', ' ', '\u{3000}', '\n', '\r', '\t',
+            ])
+            .map(half_width)
+            .filter(|t| !t.is_empty())
+        {
+            let digits = token.chars().all(|c| c.is_ascii_digit());
+            let code = match token.len() {
+                15 if digits && token.starts_with(scope) => token,
+                3 if digits && scope.len() == 12 => format!("{scope}{token}"),
+                _ => {
+                    return Err(AppError::BadRequest(format!(
+                        "保持不变的网格应为{}，收到「{token}」",
+                        if scope.len() == 12 {
+                            "本社区网格的编码（15 位，或其末 3 位）"
+                        } else {
+                            "本街道网格的 15 位编码"
+                        }
+                    )));
+                }
+            };
+            keep.push(code);
+        }
+        keep.sort();
+        keep.dedup();
+        Ok(Knobs {
+            gap: gap_param(q.gap.as_deref())?,
+            keep,
+        })
+    }
+
+    /// The gap as the form shows it.
+    fn gap_text(&self) -> String {
+        self.gap.map(|m| m.to_string()).unwrap_or_default()
+    }
+
+    /// The grids kept, as the form shows them: on a community's page by their last 3 digits.
+    fn keep_text(&self, scope: &str) -> String {
+        self.keep
+            .iter()
+            .map(|c| {
+                if scope.len() == 12 {
+                    c.strip_prefix(scope).unwrap_or(c)
+                } else {
+                    c
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 
@@ -297,6 +390,7 @@ fn input_of(src: &PlanSource, gap: Option<f64>) -> Result<Input, AppError> {
         current,
         retired_codes,
         alone: Vec::new(),
+        fixed: Vec::new(),
     })
 }
 
@@ -514,8 +608,10 @@ struct PlanView {
     street_code: String,
     street_link: bool,
     grids: Vec<ProposedGrid>,
-    /// Every current grid and where its compounds go.
-    fates: Vec<(String, String)>,
+    /// Every current grid, where its compounds go, and whether it is kept as it is.
+    fates: Vec<Fate>,
+    /// The grids kept as they are, as the form shows them.
+    keep: String,
     retired: Vec<String>,
     moved: usize,
     summary: String,
@@ -527,6 +623,15 @@ struct PlanView {
     fingerprint: String,
     /// What adopting would do, or why it would be refused (checked without writing).
     adoption: Result<String, String>,
+}
+
+/// A current grid on the plan page: where its compounds go, whether it is kept as it is (the
+/// user's choice), and the page with that choice turned round.
+pub struct Fate {
+    pub grid: String,
+    pub fate: String,
+    pub kept: bool,
+    pub href: String,
 }
 
 /// What adopting would do, in words, or why the store would refuse it — checked by adopting
@@ -598,9 +703,15 @@ fn run(
     s: &SharedState,
     src: &PlanSource,
     band: Band,
-    gap: Option<f64>,
+    k: &Knobs,
 ) -> Result<(Input, Plan), AppError> {
-    let mut input = input_of(src, gap)?;
+    let mut input = input_of(src, k.gap)?;
+    input.fixed = k
+        .keep
+        .iter()
+        .filter(|c| c.starts_with(&src.community))
+        .cloned()
+        .collect();
     let county = &src.community[..6.min(src.community.len())];
     if let Some(d) = Policy::in_force(&s.policies, county, wangge_store::today())
         .and_then(|p| p.doc().grid_division.as_ref())
@@ -621,8 +732,8 @@ async fn propose(
     let community = s.store.community(&p.access, &code).await?;
     let src = s.store.plan_source(&p.access, &code).await?;
     let band = band(&s, &code[..6.min(code.len())], &q)?;
-    let gap = gap_param(q.gap.as_deref())?;
-    let (input, plan) = run(&s, &src, band, gap)?;
+    let k = Knobs::of(&q, &code)?;
+    let (input, plan) = run(&s, &src, band, &k)?;
     let (current, proposed) = maps(&[(&src, &input, &plan)], barrier_lines(&src));
     let PlanDiff {
         grids,
@@ -630,7 +741,33 @@ async fn propose(
         retired,
         moved,
         ..
-    } = diff(&src, &plan);
+    } = diff(&src, &plan, &input.fixed);
+    // Each current grid with a link that keeps it as it is, or lets it be planned again.
+    let fates = fates
+        .into_iter()
+        .map(|(grid, fate)| {
+            let kept = k.keep.contains(&grid);
+            let mut keep: Vec<String> = k.keep.iter().filter(|c| **c != grid).cloned().collect();
+            if !kept {
+                keep.push(grid.clone());
+                keep.sort();
+            }
+            let others = Knobs { gap: k.gap, keep };
+            let href = format!(
+                "/plan/communities/{code}?min={}&max={}&gap={}&keep={}",
+                band.min,
+                band.max,
+                others.gap_text(),
+                others.keep_text(&code)
+            );
+            Fate {
+                grid,
+                fate,
+                kept,
+                href,
+            }
+        })
+        .collect();
     let plans = vec![(code.clone(), adopt_grids(&src, &plan))];
     let can_adopt = p.access.can(Permission::PlanAdopt, &code);
     let adoption = if can_adopt {
@@ -661,7 +798,8 @@ async fn propose(
         band,
         current,
         proposed,
-        gap: gap.map(|m| m.to_string()).unwrap_or_default(),
+        gap: k.gap_text(),
+        keep: k.keep_text(&code),
         barriers: src.barriers.len(),
         street_link: p
             .access
@@ -720,7 +858,7 @@ struct PlanDiff {
     created: usize,
 }
 
-fn diff(src: &PlanSource, plan: &Plan) -> PlanDiff {
+fn diff(src: &PlanSource, plan: &Plan, fixed: &[String]) -> PlanDiff {
     use std::collections::{BTreeMap, BTreeSet};
     let current_codes: Vec<&str> = src.live_grids.iter().map(|(c, _)| c.as_str()).collect();
     let proposed_codes: Vec<&str> = plan.grids.iter().map(|g| g.code.as_str()).collect();
@@ -755,7 +893,11 @@ fn diff(src: &PlanSource, plan: &Plan) -> PlanDiff {
                 .collect();
             let change = if g.kept_from.is_some() {
                 kept += 1;
-                "保留".to_string()
+                if fixed.contains(&g.code) {
+                    "保持不变（按要求）".to_string()
+                } else {
+                    "保留".to_string()
+                }
             } else if from.len() > 1 {
                 merged += 1;
                 format!(
@@ -802,6 +944,7 @@ fn diff(src: &PlanSource, plan: &Plan) -> PlanDiff {
                 .map(|d| d.iter().copied().collect())
                 .unwrap_or_default();
             let fate = match to.as_slice() {
+                _ if fixed.iter().any(|f| f == c) => "保持不变（按要求）".to_string(),
                 [] => "撤销（无小区）".to_string(),
                 [one] if *one == c => "保留或调整".to_string(),
                 [one] => format!("并入 {one}"),
@@ -931,7 +1074,7 @@ async fn adopt_with(
     }
     let src = s.store.plan_source(&p.access, code).await?;
     let band = band(s, &code[..6.min(code.len())], q)?;
-    let (_, plan) = run(s, &src, band, gap_param(q.gap.as_deref())?)?;
+    let (_, plan) = run(s, &src, band, &Knobs::of(q, code)?)?;
     let plans = vec![(code.to_string(), adopt_grids(&src, &plan))];
     same_plan(q, &plans)?;
     Ok(s.store.adopt_plans(&p.access, &plans, q.staff()).await?)
@@ -967,8 +1110,8 @@ async fn adopt_street_with(
     }
     let st = s.store.street(&p.access, code).await?;
     let band = band(s, &code[..6.min(code.len())], q)?;
-    let gap = gap_param(q.gap.as_deref())?;
-    let (rows, plans, _) = street_rows(s, p, &st, band, gap).await?;
+    let k = Knobs::of(q, code)?;
+    let (rows, plans, _) = street_rows(s, p, &st, band, &k).await?;
     if let Some(r) = rows.iter().find(|r| r.problem.is_some()) {
         return Err(AppError::Conflict(format!(
             "{}：{}",
@@ -1013,8 +1156,8 @@ async fn api_propose(
     s.store.community(&p.access, &code).await?;
     let src = s.store.plan_source(&p.access, &code).await?;
     let band = band(&s, &code[..6.min(code.len())], &q)?;
-    let gap = gap_param(q.gap.as_deref())?;
-    let (input, plan) = run(&s, &src, band, gap)?;
+    let k = Knobs::of(&q, &code)?;
+    let (input, plan) = run(&s, &src, band, &k)?;
     let mut doc = geojson::plan_to_geojson(&input, &plan);
     doc["summary"] = serde_json::json!({
         "grids": plan.summary.grids,
@@ -1026,8 +1169,10 @@ async fn api_propose(
         "upper_bound": plan.summary.upper_bound,
         "groups": plan.summary.groups,
         "proven_groups": plan.summary.proven_groups,
+        "fixed": plan.summary.fixed,
         "band": [band.min, band.max],
-        "gap": gap,
+        "gap": k.gap,
+        "keep": k.keep,
         "barriers": src.barriers.len(),
         "plan": fingerprint(&[(code.clone(), adopt_grids(&src, &plan))]),
     });
@@ -1099,6 +1244,8 @@ struct StreetPlanView {
     band: Band,
     /// The neighbour distance asked for (metres), as the form shows it.
     gap: String,
+    /// The grids kept as they are (codes), as the form shows them.
+    keep: String,
     /// The street's barriers.
     barriers: usize,
     /// The street's current and proposed grids (the communities that could be planned), or
@@ -1128,7 +1275,7 @@ async fn street_rows(
     p: &Principal,
     st: &wangge_store::StreetOverview,
     band: Band,
-    gap: Option<f64>,
+    k: &Knobs,
 ) -> Result<StreetPlans, AppError> {
     let mut rows = Vec::new();
     let mut plans = Vec::new();
@@ -1152,13 +1299,13 @@ async fn street_rows(
             retired: 0,
             problem: None,
         };
-        match run(s, &src, band, gap) {
+        match run(s, &src, band, k) {
             Ok((input, plan)) => {
                 row.proposed = plan.grids.len();
                 row.in_band = plan.summary.in_band;
                 row.eligible = plan.summary.eligible;
                 row.upper_bound = plan.summary.upper_bound;
-                let d = diff(&src, &plan);
+                let d = diff(&src, &plan, &input.fixed);
                 (row.moved, row.kept, row.merged, row.split, row.created) =
                     (d.moved, d.kept, d.merged, d.split, d.created);
                 row.retired = d.retired.len();
@@ -1184,12 +1331,13 @@ async fn api_street_plans(
 ) -> Result<Response, crate::error::ApiError> {
     let st = s.store.street(&p.access, &code).await?;
     let band = band(&s, &code[..6.min(code.len())], &q)?;
-    let gap = gap_param(q.gap.as_deref())?;
-    let (rows, plans, _) = street_rows(&s, &p, &st, band, gap).await?;
+    let k = Knobs::of(&q, &code)?;
+    let (rows, plans, _) = street_rows(&s, &p, &st, band, &k).await?;
     Ok(axum::Json(serde_json::json!({
         "street": code,
         "band": [band.min, band.max],
-        "gap": gap,
+        "gap": k.gap,
+        "keep": k.keep,
         "barriers": s.store.street_barriers(&p.access, &code).await?.len(),
         "total": CommunityPlanRow::total(&rows),
         "communities": rows,
@@ -1207,8 +1355,8 @@ async fn street_plans(
 ) -> Result<Response, PageError> {
     let st = s.store.street(&p.access, &code).await?;
     let band = band(&s, &code[..6.min(code.len())], &q)?;
-    let gap = gap_param(q.gap.as_deref())?;
-    let (rows, plans, planned) = street_rows(&s, &p, &st, band, gap).await?;
+    let k = Knobs::of(&q, &code)?;
+    let (rows, plans, planned) = street_rows(&s, &p, &st, band, &k).await?;
     let parts: Vec<(&PlanSource, &Input, &Plan)> =
         planned.iter().map(|(s, i, p)| (s, i, p)).collect();
     // One map for the street needs one coordinate system (each community's plan checks its
@@ -1265,7 +1413,8 @@ async fn street_plans(
         total: CommunityPlanRow::total(&rows),
         street: st.street,
         band,
-        gap: gap.map(|m| m.to_string()).unwrap_or_default(),
+        gap: k.gap_text(),
+        keep: k.keep_text(&code),
         barriers: s.store.street_barriers(&p.access, &code).await?.len(),
         current,
         proposed,
@@ -1434,7 +1583,7 @@ async fn boundaries_upload(
     mut mp: axum::extract::Multipart,
 ) -> Result<Response, PageError> {
     let (file, bytes) = crate::pages::uploaded_file(&mut mp).await?;
-    let result = set_boundaries(&s, &p, &code, &String::from_utf8_lossy(&bytes)).await?;
+    let result = set_boundaries(&s, &p, &code, &geojson::decode(&bytes)).await?;
     let mut view = boundaries_view(&s, &p, &code).await?;
     view.upload = Upload::of(file, result);
     let mut res = crate::auth::render(&view);
@@ -1449,7 +1598,7 @@ async fn api_boundaries(
     Path(code): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Response, crate::error::ApiError> {
-    let result = set_boundaries(&s, &p, &code, &String::from_utf8_lossy(&body)).await?;
+    let result = set_boundaries(&s, &p, &code, &geojson::decode(&body)).await?;
     Ok(upload_reply(result, "updated", "边界"))
 }
 
@@ -1567,7 +1716,7 @@ async fn barriers_upload(
     mut mp: axum::extract::Multipart,
 ) -> Result<Response, PageError> {
     let (file, bytes) = crate::pages::uploaded_file(&mut mp).await?;
-    let result = set_barriers(&s, &p, &code, &String::from_utf8_lossy(&bytes)).await?;
+    let result = set_barriers(&s, &p, &code, &geojson::decode(&bytes)).await?;
     let mut view = barriers_view(&s, &p, &code).await?;
     view.upload = Upload::of(file, result);
     let mut res = crate::auth::render(&view);
@@ -1621,7 +1770,7 @@ async fn api_barriers_replace(
     Path(code): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Response, crate::error::ApiError> {
-    let result = set_barriers(&s, &p, &code, &String::from_utf8_lossy(&body)).await?;
+    let result = set_barriers(&s, &p, &code, &geojson::decode(&body)).await?;
     Ok(upload_reply(result, "barriers", "界线"))
 }
 
@@ -1697,7 +1846,7 @@ mod tests {
             summary: Default::default(),
             warnings: Vec::new(),
         };
-        let d = diff(&src, &plan);
+        let d = diff(&src, &plan, &[]);
         let changes: Vec<&str> = d.grids.iter().map(|g| g.change.as_str()).collect();
         assert_eq!(
             changes,

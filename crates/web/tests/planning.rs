@@ -1070,7 +1070,15 @@ async fn a_lane_may_be_crossed_when_asked_and_a_registered_road_never() {
     let bad = serde_json::json!({"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"name": "广场"}, "geometry": {"type": "Point", "coordinates": [1, 2]}},
         {"type": "Feature", "properties": {"name": "新华路"}, "geometry": road}]});
-    let r = send_geojson(&app, "PUT", &format!("/api/streets/{street}/barriers"), bad).await;
+    // Saved by a Windows tool: UTF-8 with a byte-order mark, read as the JSON it is.
+    let r = app
+        .send_bytes(
+            "PUT",
+            &format!("/api/streets/{street}/barriers"),
+            Some([b"\xEF\xBB\xBF".as_slice(), bad.to_string().as_bytes()].concat()),
+            "application/geo+json",
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     let problems = r.json()["problems"].clone();
     assert_eq!(problems.as_array().unwrap().len(), 1, "{problems}");
@@ -1083,13 +1091,18 @@ async fn a_lane_may_be_crossed_when_asked_and_a_registered_road_never() {
         {"type": "Feature", "properties": {"name": "新华路"}, "geometry": road},
         {"type": "Feature", "properties": {"name": "远郊路"},
          "geometry": {"type": "LineString", "coordinates": [[-1000000, -1000000], [-1000000, -990000]]}}]});
-    let r = send_geojson(
-        &app,
-        "PUT",
-        &format!("/api/streets/{street}/barriers"),
-        good,
-    )
-    .await;
+    // In GBK, as GIS tools on Chinese Windows write it: the names arrive intact.
+    let good_text = good.to_string();
+    let (gbk, _, unmappable) = encoding_rs::GBK.encode(&good_text);
+    assert!(!unmappable);
+    let r = app
+        .send_bytes(
+            "PUT",
+            &format!("/api/streets/{street}/barriers"),
+            Some(gbk.into_owned()),
+            "application/geo+json",
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json()["barriers"], 2);
     let listed = app
@@ -1120,7 +1133,7 @@ async fn a_lane_may_be_crossed_when_asked_and_a_registered_road_never() {
     );
     assert!(
         page.contains(&format!(
-            "href=\"/api/plan/communities/{community}?min=500&amp;max=600&amp;gap=15\""
+            "href=\"/api/plan/communities/{community}?min=500&amp;max=600&amp;gap=15&amp;keep=\""
         )),
         "the plan shown can be downloaded for GIS"
     );
@@ -1733,4 +1746,142 @@ async fn under_weidu_2017_each_residents_group_is_a_grid_of_its_own() {
     // The grids were checked (none has its staff yet), and none is a rural grid of several.
     assert!(kinds.contains("leader_missing"), "{kinds:?}");
     assert!(!kinds.contains("rural_grid_not_one_group"), "{findings}");
+}
+
+#[tokio::test]
+async fn a_grid_kept_as_asked_stays_as_it_is_through_the_plan_and_its_adoption() {
+    let app = TestApp::demo().await;
+    let community = "370725001003";
+    let kept = format!("{community}002");
+    // The compounds of current grid 002 (in the demo its compounds are scattered, so it is
+    // neither contiguous nor, planned freely, kept).
+    let members = |page: &serde_json::Value| -> Vec<String> {
+        let mut m: Vec<String> = page["compounds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["grid_code"] == kept.as_str())
+            .map(|c| c["id"].as_str().unwrap().to_string())
+            .collect();
+        m.sort();
+        m
+    };
+    let before = members(
+        &app.get(&format!("/api/communities/{community}"))
+            .await
+            .json(),
+    );
+    assert!(before.len() > 1, "{before:?}");
+    let grid_in = |plan: &serde_json::Value| -> Option<serde_json::Value> {
+        plan["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["properties"]["code"] == kept.as_str())
+            .map(|g| g["properties"].clone())
+    };
+    let compounds_of = |g: &serde_json::Value| -> Vec<String> {
+        let mut m: Vec<String> = g["compounds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_string())
+            .collect();
+        m.sort();
+        m
+    };
+    let free = app
+        .get(&format!(
+            "/api/plan/communities/{community}?min=500&max=600"
+        ))
+        .await
+        .json();
+    assert!(
+        grid_in(&free).is_none_or(|g| compounds_of(&g) != before),
+        "planned freely, 002 does not stay as it is"
+    );
+    // Kept (by its last 3 digits, typed full-width): exactly as it is, under its code.
+    let plan = app
+        .get(&format!(
+            "/api/plan/communities/{community}?min=500&max=600&keep=%EF%BC%90%EF%BC%90%EF%BC%92"
+        ))
+        .await;
+    assert_eq!(plan.status, StatusCode::OK, "{}", plan.text());
+    let plan = plan.json();
+    let g = grid_in(&plan).expect("002 kept");
+    assert_eq!(compounds_of(&g), before);
+    if g["in_band"] == false {
+        assert_eq!(g["reason"], "fixed");
+        assert_eq!(g["reason_text"], "按要求保持原网格不变");
+    }
+    assert_eq!(plan["summary"]["keep"], serde_json::json!([kept]));
+    assert_eq!(plan["summary"]["fixed"], 1);
+    // No other grid takes any of its compounds; every compound is in one grid.
+    let mut seen = HashSet::new();
+    for f in plan["features"].as_array().unwrap() {
+        for m in f["properties"]["compounds"].as_array().unwrap() {
+            assert!(seen.insert(m.as_str().unwrap().to_string()));
+        }
+    }
+    // The page: the choice in the form, in the table, and a link to turn it round.
+    let page = app
+        .get(&format!(
+            "/plan/communities/{community}?min=500&max=600&keep=002"
+        ))
+        .await
+        .text();
+    assert!(page.contains("name=\"keep\" value=\"002\""), "{page}");
+    assert!(page.contains("保持不变（按要求）"));
+    assert!(page.contains(&format!(
+        "href=\"/plan/communities/{community}?min=500&#38;max=600&#38;gap=&#38;keep=\">不再保持，参与划分"
+    )));
+    assert!(page.contains(&format!(
+        "href=\"/plan/communities/{community}?min=500&#38;max=600&#38;gap=&#38;keep=001,002\">保持不变"
+    )));
+    // Bad choices are named, and nothing is planned.
+    for (keep, says) in [
+        ("abc", "保持不变的网格应为本社区网格的编码"),
+        ("370725001001001", "保持不变的网格应为本社区网格的编码"),
+        ("999", "不是现有网格"),
+    ] {
+        let r = app
+            .get(&format!(
+                "/api/plan/communities/{community}?min=500&max=600&keep={keep}"
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{keep}");
+        assert!(r.text().contains(says), "{keep}: {}", r.text());
+    }
+    // Adopted from the page as shown: 002 keeps its compounds and stays live.
+    let seen = shown_plan(&page);
+    let r = app
+        .form(
+            &format!("/plan/communities/{community}/adopt"),
+            &[
+                ("min", "500"),
+                ("max", "600"),
+                ("keep", "002"),
+                ("plan", &seen),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let after = app
+        .get(&format!("/api/communities/{community}"))
+        .await
+        .json();
+    assert_eq!(members(&after), before);
+    // The street's plan takes full codes only, and says which were kept.
+    let street = app
+        .get(&format!(
+            "/api/plan/streets/370725001?min=500&max=600&keep={kept}"
+        ))
+        .await;
+    assert_eq!(street.status, StatusCode::OK, "{}", street.text());
+    assert_eq!(street.json()["keep"], serde_json::json!([kept]));
+    let r = app
+        .get("/api/plan/streets/370725001?min=500&max=600&keep=002")
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text().contains("15 位编码"), "{}", r.text());
 }
