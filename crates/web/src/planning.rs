@@ -20,7 +20,17 @@ pub(crate) fn routes() -> crate::Routes {
     crate::Routes::new()
         .route("/plan/communities/{code}", &["GET"], get(propose))
         .route("/plan/communities/{code}/adopt", &["POST"], post(adopt))
+        .route(
+            "/plan/communities/{code}/export.xlsx",
+            &["GET"],
+            get(export_community),
+        )
         .route("/plan/streets/{code}", &["GET"], get(street_plans))
+        .route(
+            "/plan/streets/{code}/export.xlsx",
+            &["GET"],
+            get(export_street),
+        )
         .route("/api/plan/streets/{code}", &["GET"], get(api_street_plans))
         .route("/plan/streets/{code}/adopt", &["POST"], post(adopt_street))
         .route(
@@ -619,6 +629,8 @@ struct PlanView {
     in_band: usize,
     eligible: usize,
     can_adopt: bool,
+    /// May download the plan as a workbook.
+    can_export: bool,
     /// The plan's fingerprint, sent back by the adopt form.
     fingerprint: String,
     /// What adopting would do, or why it would be refused (checked without writing).
@@ -792,6 +804,7 @@ async fn propose(
             },
         ],
         can_adopt,
+        can_export: p.access.can(Permission::RegistryExport, &code),
         fingerprint: fingerprint(&plans),
         adoption,
         community,
@@ -1258,6 +1271,8 @@ struct StreetPlanView {
     /// The sums over the communities planned.
     total: CommunityPlanRow,
     can_adopt: bool,
+    /// May download the plan as a workbook.
+    can_export: bool,
     fingerprint: String,
     adoption: Result<String, String>,
 }
@@ -1408,6 +1423,7 @@ async fn street_plans(
             },
         ],
         can_adopt,
+        can_export: p.access.can(Permission::RegistryExport, &code),
         fingerprint: fingerprint(&plans),
         adoption,
         total: CommunityPlanRow::total(&rows),
@@ -1422,6 +1438,227 @@ async fn street_plans(
         not_drawn,
         rows,
     }))
+}
+
+// ---- the plan as a workbook, for review before it is adopted --------------------------------
+
+/// How a plan was asked for, for a workbook's title.
+fn asked(band: Band, k: &Knobs, scope: &str, fingerprint: &str) -> String {
+    let mut t = format!("每格 {}–{} 户", band.min, band.max);
+    if let Some(g) = k.gap {
+        t.push_str(&format!("，相邻距离 {g} 米"));
+    }
+    if !k.keep.is_empty() {
+        t.push_str(&format!("，保持不变：{}", k.keep_text(scope)));
+    }
+    format!(
+        "{t}；{} 生成，方案指纹 {fingerprint}",
+        wangge_store::today()
+    )
+}
+
+/// The proposed grids and what becomes of the current ones, as sheet rows (after a title
+/// row and a header), over one community or several.
+fn plan_sheets(title: &str, parts: &[(&str, PlanDiff)]) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
+    let mut grids = vec![
+        vec![title.to_string()],
+        [
+            "序号",
+            "社区",
+            "网格编码",
+            "变化",
+            "户数",
+            "是否在区间内",
+            "说明",
+            "小区数",
+            "小区",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    let mut fates = vec![
+        vec![format!("{title}：现有网格去向")],
+        ["社区", "现有网格", "去向"].map(String::from).to_vec(),
+    ];
+    for (community, d) in parts {
+        for g in &d.grids {
+            grids.push(vec![
+                (grids.len() - 1).to_string(),
+                community.to_string(),
+                g.code.clone(),
+                g.change.clone(),
+                g.households.to_string(),
+                if g.in_band { "是" } else { "否" }.to_string(),
+                g.reason.clone(),
+                g.compounds.len().to_string(),
+                g.compounds.join("、"),
+            ]);
+        }
+        for (grid, fate) in &d.fates {
+            fates.push(vec![community.to_string(), grid.clone(), fate.clone()]);
+        }
+    }
+    (grids, fates)
+}
+
+fn plan_workbook(sheets: &[wangge_sheets::OutSheet<'_>], name: &str) -> Result<Response, AppError> {
+    let bytes =
+        wangge_sheets::write_xlsx(sheets).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    Ok(crate::pages::download_as(
+        bytes,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        name,
+        "grid-plan",
+    ))
+}
+
+const GRID_WIDTHS: &[f64] = &[6.0, 14.0, 18.0, 22.0, 8.0, 12.0, 40.0, 8.0, 60.0];
+const FATE_WIDTHS: &[f64] = &[14.0, 18.0, 40.0];
+
+/// A community's proposal as a workbook (方案表): every proposed grid, and where every
+/// current grid goes; the title says how it was asked for and carries the fingerprint that
+/// adopting checks. Needs the right to export the community's registry.
+async fn export_community(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+    Query(q): Query<BandQuery>,
+) -> Result<Response, PageError> {
+    if !p.access.can(Permission::RegistryExport, &code) {
+        return Err(AppError::Forbidden("无权导出该社区的网格划分方案".into()).into());
+    }
+    let community = s.store.community(&p.access, &code).await?;
+    let src = s.store.plan_source(&p.access, &code).await?;
+    let band = band(&s, &code[..6.min(code.len())], &q)?;
+    let k = Knobs::of(&q, &code)?;
+    let (input, plan) = run(&s, &src, band, &k)?;
+    let fp = fingerprint(&[(code.clone(), adopt_grids(&src, &plan))]);
+    let title = format!(
+        "{}网格划分方案（{}）",
+        community.name,
+        asked(band, &k, &code, &fp)
+    );
+    let d = diff(&src, &plan, &input.fixed);
+    let (grids, fates) = plan_sheets(&title, &[(community.name.as_str(), d)]);
+    Ok(plan_workbook(
+        &[
+            wangge_sheets::OutSheet {
+                name: "网格划分方案",
+                rows: &grids,
+                title_rows: 1,
+                numeric_columns: &[0, 4, 7],
+                widths: GRID_WIDTHS,
+            },
+            wangge_sheets::OutSheet {
+                name: "现有网格去向",
+                rows: &fates,
+                title_rows: 1,
+                numeric_columns: &[],
+                widths: FATE_WIDTHS,
+            },
+        ],
+        &format!("{}网格划分方案.xlsx", community.name),
+    )?)
+}
+
+/// A street's proposals as one workbook: a row per community with the sums, then every
+/// proposed grid and where every current grid goes.
+async fn export_street(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+    Query(q): Query<BandQuery>,
+) -> Result<Response, PageError> {
+    if !p.access.can(Permission::RegistryExport, &code) {
+        return Err(AppError::Forbidden("无权导出该街道的网格划分方案".into()).into());
+    }
+    let st = s.store.street(&p.access, &code).await?;
+    let band = band(&s, &code[..6.min(code.len())], &q)?;
+    let k = Knobs::of(&q, &code)?;
+    let (rows, plans, planned) = street_rows(&s, &p, &st, band, &k).await?;
+    let title = format!(
+        "{}网格划分方案（{}）",
+        st.street.name,
+        asked(band, &k, &code, &fingerprint(&plans))
+    );
+    let mut summary = vec![
+        vec![title.clone()],
+        [
+            "社区",
+            "户数",
+            "现有网格",
+            "方案网格",
+            "在区间内",
+            "可计入",
+            "理论上限",
+            "移动小区",
+            "保留",
+            "合并",
+            "拆分",
+            "新建",
+            "撤销",
+            "不能生成的原因",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    let total = CommunityPlanRow::total(&rows);
+    for r in rows.iter().chain(std::iter::once(&total)) {
+        summary.push(vec![
+            r.name.clone(),
+            r.households.to_string(),
+            r.current.to_string(),
+            r.proposed.to_string(),
+            r.in_band.to_string(),
+            r.eligible.to_string(),
+            r.upper_bound.to_string(),
+            r.moved.to_string(),
+            r.kept.to_string(),
+            r.merged.to_string(),
+            r.split.to_string(),
+            r.created.to_string(),
+            r.retired.to_string(),
+            r.problem.clone().unwrap_or_default(),
+        ]);
+    }
+    let names: Vec<String> = planned
+        .iter()
+        .map(|(src, _, _)| src.community_name.clone())
+        .collect();
+    let parts: Vec<(&str, PlanDiff)> = planned
+        .iter()
+        .zip(&names)
+        .map(|((src, input, plan), name)| (name.as_str(), diff(src, plan, &input.fixed)))
+        .collect();
+    let (grids, fates) = plan_sheets(&title, &parts);
+    Ok(plan_workbook(
+        &[
+            wangge_sheets::OutSheet {
+                name: "社区汇总",
+                rows: &summary,
+                title_rows: 1,
+                numeric_columns: &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+                widths: &[
+                    14.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0, 6.0, 6.0, 6.0, 6.0, 6.0, 40.0,
+                ],
+            },
+            wangge_sheets::OutSheet {
+                name: "网格划分方案",
+                rows: &grids,
+                title_rows: 1,
+                numeric_columns: &[0, 4, 7],
+                widths: GRID_WIDTHS,
+            },
+            wangge_sheets::OutSheet {
+                name: "现有网格去向",
+                rows: &fates,
+                title_rows: 1,
+                numeric_columns: &[],
+                widths: FATE_WIDTHS,
+            },
+        ],
+        &format!("{}网格划分方案.xlsx", st.street.name),
+    )?)
 }
 
 // ---- compound boundaries, uploaded from GIS -------------------------------------------------

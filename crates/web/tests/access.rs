@@ -785,6 +785,13 @@ fn cases(o: &Objects, n: usize) -> Vec<Case> {
         );
         add(
             "GET",
+            "/plan/streets/{code}/export.xlsx",
+            format!("/plan/streets/{st}/export.xlsx?min=500&max=600"),
+            None,
+            On(RegistryExport, st.clone()),
+        );
+        add(
+            "GET",
             "/streets/{code}/barriers",
             format!("/streets/{st}/barriers"),
             None,
@@ -831,6 +838,13 @@ fn cases(o: &Objects, n: usize) -> Vec<Case> {
             format!("/plan/communities/{c}"),
             None,
             On(RegistryRead, c.clone()),
+        );
+        add(
+            "GET",
+            "/plan/communities/{code}/export.xlsx",
+            format!("/plan/communities/{c}/export.xlsx?min=500&max=600"),
+            None,
+            On(RegistryExport, c.clone()),
         );
         add(
             "POST",

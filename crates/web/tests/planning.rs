@@ -1871,6 +1871,79 @@ async fn a_grid_kept_as_asked_stays_as_it_is_through_the_plan_and_its_adoption()
         .await
         .json();
     assert_eq!(members(&after), before);
+    // The workbook for review: the same plan as the page, title, grids and fates.
+    let page = app
+        .get(&format!(
+            "/plan/communities/{community}?min=500&max=600&keep=002"
+        ))
+        .await
+        .text();
+    let xlsx = app
+        .get(&format!(
+            "/plan/communities/{community}/export.xlsx?min=500&max=600&keep=002"
+        ))
+        .await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    assert!(page.contains(&format!(
+        "/plan/communities/{community}/export.xlsx?min=500&amp;max=600&amp;gap=&amp;keep=002"
+    )));
+    let sheets = wangge_sheets::read("方案.xlsx", &xlsx.body).unwrap();
+    assert_eq!(sheets[0].name.as_deref(), Some("网格划分方案"));
+    assert_eq!(sheets[1].name.as_deref(), Some("现有网格去向"));
+    let rows = &sheets[0].rows;
+    assert!(rows[0][0].starts_with("故城社区网格划分方案（每格 500–600 户，保持不变：002；"));
+    assert!(
+        rows[0][0].contains(&shown_plan(&page)),
+        "the fingerprint adopting checks"
+    );
+    assert_eq!(rows[1][2], "网格编码");
+    let listed: Vec<&str> = rows[2..].iter().map(|r| r[2].as_str()).collect();
+    let shown: Vec<String> = app
+        .get(&format!(
+            "/api/plan/communities/{community}?min=500&max=600&keep=002"
+        ))
+        .await
+        .json()["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["properties"]["code"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(listed, shown, "every grid of the plan, in order");
+    let row = rows.iter().find(|r| r[2] == kept).unwrap();
+    assert_eq!(row[3], "保持不变（按要求）");
+    assert_eq!(row[7], before.len().to_string());
+    let households: i64 = rows[2..].iter().map(|r| r[4].parse::<i64>().unwrap()).sum();
+    let registered: i64 = after["compounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["households"].as_i64().unwrap())
+        .sum();
+    assert_eq!(households, registered);
+    assert!(
+        sheets[1]
+            .rows
+            .iter()
+            .any(|r| r[1] == kept && r[2] == "保持不变（按要求）")
+    );
+    let street = app
+        .get(&format!(
+            "/plan/streets/370725001/export.xlsx?min=500&max=600&keep={kept}"
+        ))
+        .await;
+    assert_eq!(street.status, StatusCode::OK);
+    let sheets = wangge_sheets::read("街道.xlsx", &street.body).unwrap();
+    assert_eq!(sheets[0].name.as_deref(), Some("社区汇总"));
+    let last = sheets[0].rows.last().unwrap();
+    assert_eq!(last[0], "合计");
+    assert!(sheets[1].rows.iter().any(|r| r[1] == "宝昌社区"));
+    assert!(
+        sheets[1]
+            .rows
+            .iter()
+            .any(|r| r[2] == kept && r[1] == "故城社区")
+    );
     // The street's plan takes full codes only, and says which were kept.
     let street = app
         .get(&format!(
