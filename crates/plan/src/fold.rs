@@ -1,7 +1,7 @@
 //! Department grids folded into the unified grids (各部门自行划定的网格撤销，统一归属新网格):
 //! which compounds a department grid's outline takes in. A compound belongs to the outline
-//! that holds a point inside the compound (its centroid, or a point of its widest span when
-//! the centroid falls outside, as for an L- or U-shaped compound).
+//! that holds the larger part of its area ([`place`]), measured on a lattice of points inside
+//! the compound; a point compound, to the outline that holds it.
 
 use crate::Geometry;
 use crate::geom::{BBox, Pt, polygon_area_centroid};
@@ -71,9 +71,21 @@ pub fn anchor(g: &Geometry) -> Pt {
         .unwrap_or(c)
 }
 
-/// For each point, the outlines (indices into `areas`) that contain it, in order. Outlines
-/// that are points contain nothing.
-pub fn locate(areas: &[Geometry], points: &[Pt]) -> Vec<Vec<usize>> {
+/// Lattice points per side of a compound's box that [`place`] measures with (cell centres):
+/// shares are read to about 1%.
+const LATTICE: usize = 12;
+
+/// For each compound, the outlines (indices into `areas`) it is placed in: the one holding the
+/// largest part of its area, when the outlines together hold at least half of it (a compound
+/// that only grazes an outline drawn along its wall stays out). Parts are measured on a
+/// lattice of points inside the compound, with [`anchor`] among them (so that a compound too
+/// thin for the lattice is still placed); equal parts go to the outline holding the anchor,
+/// then to the first. A compound lying wholly inside several outlines (they overlap) is given
+/// all of them, for the caller to refuse. Outlines that are points hold nothing.
+pub fn place<'a>(
+    areas: &[Geometry],
+    compounds: impl IntoIterator<Item = &'a Geometry>,
+) -> Vec<Vec<usize>> {
     let boxes: Vec<Option<(BBox, &Polygons)>> = areas
         .iter()
         .map(|g| match g {
@@ -87,20 +99,88 @@ pub fn locate(areas: &[Geometry], points: &[Pt]) -> Vec<Vec<usize>> {
             Geometry::Point(_) => None,
         })
         .collect();
-    points
-        .iter()
-        .map(|&q| {
-            boxes
-                .iter()
-                .enumerate()
-                .filter_map(|(k, b)| {
-                    let (bb, polys) = b.as_ref()?;
-                    let in_box = q[0] >= bb.min[0]
+    // The positions in `candidates` of the outlines that hold `q`.
+    let holding = |candidates: &[usize], q: Pt| -> Vec<usize> {
+        (0..candidates.len())
+            .filter(|&slot| {
+                boxes[candidates[slot]].as_ref().is_some_and(|(bb, polys)| {
+                    q[0] >= bb.min[0]
                         && q[0] <= bb.max[0]
                         && q[1] >= bb.min[1]
-                        && q[1] <= bb.max[1];
-                    (in_box && contains(polys, q)).then_some(k)
+                        && q[1] <= bb.max[1]
+                        && contains(polys, q)
                 })
+            })
+            .collect()
+    };
+    compounds
+        .into_iter()
+        .map(|g| {
+            let mut bb = BBox::empty();
+            for q in g.points() {
+                bb.add(*q);
+            }
+            // Only outlines whose box meets the compound's can hold any of it.
+            let candidates: Vec<usize> = (0..areas.len())
+                .filter(|&k| {
+                    boxes[k].as_ref().is_some_and(|(ob, _)| {
+                        ob.min[0] <= bb.max[0]
+                            && bb.min[0] <= ob.max[0]
+                            && ob.min[1] <= bb.max[1]
+                            && bb.min[1] <= ob.max[1]
+                    })
+                })
+                .collect();
+            if candidates.is_empty() {
+                return Vec::new();
+            }
+            let a = anchor(g);
+            let mut samples = vec![a];
+            if let Geometry::Polygons(p) = g {
+                let (w, h) = (bb.max[0] - bb.min[0], bb.max[1] - bb.min[1]);
+                for i in 0..LATTICE {
+                    for j in 0..LATTICE {
+                        let q = [
+                            bb.min[0] + w * (i as f64 + 0.5) / LATTICE as f64,
+                            bb.min[1] + h * (j as f64 + 0.5) / LATTICE as f64,
+                        ];
+                        if contains(p, q) {
+                            samples.push(q);
+                        }
+                    }
+                }
+            }
+            let mut count = vec![0usize; candidates.len()];
+            let mut covered = 0;
+            for &q in &samples {
+                let held = holding(&candidates, q);
+                covered += usize::from(!held.is_empty());
+                for slot in held {
+                    count[slot] += 1;
+                }
+            }
+            if 2 * covered < samples.len() {
+                return Vec::new();
+            }
+            let whole: Vec<usize> = (0..candidates.len())
+                .filter(|&slot| count[slot] == samples.len())
+                .map(|slot| candidates[slot])
+                .collect();
+            if whole.len() > 1 {
+                return whole;
+            }
+            let at_anchor = holding(&candidates, a);
+            (0..candidates.len())
+                .filter(|&slot| count[slot] > 0)
+                .max_by_key(|&slot| {
+                    (
+                        count[slot],
+                        at_anchor.contains(&slot),
+                        std::cmp::Reverse(slot),
+                    )
+                })
+                .map(|slot| candidates[slot])
+                .into_iter()
                 .collect()
         })
         .collect()
@@ -159,13 +239,71 @@ mod tests {
     }
 
     #[test]
-    fn points_are_located_in_every_outline_that_holds_them() {
+    fn a_compound_goes_to_the_outline_holding_most_of_it() {
+        let outline = |x: f64, w: f64| {
+            Geometry::Polygons(vec![vec![vec![
+                [x, -50.0],
+                [x + w, -50.0],
+                [x + w, 150.0],
+                [x, 150.0],
+                [x, -50.0],
+            ]]])
+        };
+        let compound = |x: f64, w: f64| {
+            Geometry::Polygons(vec![vec![vec![
+                [x, 0.0],
+                [x + w, 0.0],
+                [x + w, 100.0],
+                [x, 100.0],
+                [x, 0.0],
+            ]]])
+        };
+        // Outlines split at x = 100 and x = 300; nothing beyond x = 400.
         let areas = vec![
-            Geometry::Polygons(vec![vec![square(0.0, 0.0, 10.0)]]),
-            Geometry::Polygons(vec![vec![square(8.0, 0.0, 10.0)]]),
-            Geometry::Point([1.0, 1.0]),
+            outline(0.0, 100.0),
+            outline(100.0, 200.0),
+            outline(300.0, 100.0),
         ];
-        let got = locate(&areas, &[[1.0, 1.0], [9.0, 1.0], [15.0, 1.0], [30.0, 1.0]]);
-        assert_eq!(got, vec![vec![0], vec![0, 1], vec![1], vec![]]);
+        let got = place(
+            &areas,
+            &[
+                // 30% west of the line, 70% east: east, though its centre-line point is near.
+                compound(70.0, 100.0),
+                // 70% west, 30% east.
+                compound(30.0, 100.0),
+                // Halves: the outline holding its anchor (its centre, x = 100 falls to the east).
+                compound(50.0, 100.0),
+                // 40% in the last outline, 60% in none: out.
+                compound(360.0, 100.0),
+                // 60% in, 40% out: in.
+                compound(340.0, 100.0),
+                // Wholly inside.
+                compound(150.0, 20.0),
+                // A point compound: where the point is.
+                Geometry::Point([10.0, 10.0]),
+                Geometry::Point([500.0, 10.0]),
+            ],
+        );
+        assert_eq!(
+            got,
+            vec![
+                vec![1],
+                vec![0],
+                vec![1],
+                vec![],
+                vec![2],
+                vec![1],
+                vec![0],
+                vec![]
+            ]
+        );
+        // Overlapping outlines that both hold a compound whole: both, for the caller to refuse.
+        let overlapping = vec![outline(0.0, 300.0), outline(100.0, 300.0)];
+        assert_eq!(
+            place(&overlapping, &[compound(150.0, 50.0)]),
+            vec![vec![0, 1]]
+        );
+        // Overlapping where one holds it whole and the other part: the whole one.
+        assert_eq!(place(&overlapping, &[compound(50.0, 100.0)]), vec![vec![0]]);
     }
 }

@@ -845,7 +845,7 @@ pub fn openapi_document() -> Value {
         "/api/departments/{id}/grids".into(),
         "put",
         op(
-            "导入部门网格图层，替换本部门尚未撤销的网格：请求体为 GeoJSON FeatureCollection（UTF-8 或 GBK 编码），每个要素的 properties.name 为网格名称，code 为部门编码（可选），compounds 为所含小区编号或名称的数组（同名小区不止一个时 community 写明社区代码或名称），或不给 compounds 而给 Polygon / MultiPolygon 边界（按小区边界找出落在其中的小区）；一个小区只能属于一个部门网格；任何一处有误则不写入（422，problems 逐条指明要素）；成功时回应 {\"grids\": 网格数}",
+            "导入部门网格图层，替换本部门尚未撤销的网格：请求体为 GeoJSON FeatureCollection（UTF-8 或 GBK 编码），每个要素的 properties.name 为网格名称，code 为部门编码（可选），compounds 为所含小区编号或名称的数组（同名小区不止一个时 community 写明社区代码或名称），或不给 compounds 而给 Polygon / MultiPolygon 边界（按小区边界找出大部分面积落在其中的小区）；一个小区只能属于一个部门网格；任何一处有误则不写入（422，problems 逐条指明要素）；成功时回应 {\"grids\": 网格数}",
             "plan",
             &["id"],
             Some(json!({"type": "object", "description": "GeoJSON FeatureCollection"})),

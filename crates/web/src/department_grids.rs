@@ -276,7 +276,7 @@ async fn page(
 
 /// Reads a department's layer and registers its grids, or writes nothing: every problem,
 /// each naming its feature. A grid listing `compounds` takes those; a grid with only an
-/// outline takes the county's compounds that lie inside it (see [`fold::anchor`]).
+/// outline takes the county's compounds that lie mostly inside it (see [`fold::place`]).
 async fn set_grids(
     s: &SharedState,
     p: &Principal,
@@ -304,8 +304,8 @@ async fn set_grids(
 }
 
 /// The compounds of each grid of a layer (`domain::place::department_grid_members`), the
-/// outlines placed here: a compound with a boundary lies in an outline when the outline holds
-/// its inside point (see [`fold::anchor`]).
+/// outlines placed here: a compound with a boundary lies in the outline that holds the larger
+/// part of it (see [`fold::place`]).
 fn resolve(
     features: Vec<wangge_domain::place::DepartmentGridFeature>,
     places: &[wangge_store::CompoundPlace],
@@ -352,8 +352,8 @@ fn resolve(
                 );
             }
         }
-        let anchors: Vec<_> = located.iter().map(|(_, g)| fold::anchor(g)).collect();
-        for ((i, _), held) in located.iter().zip(fold::locate(&areas, &anchors)) {
+        let placed = fold::place(&areas, located.iter().map(|(_, g)| g));
+        for ((i, _), held) in located.iter().zip(placed) {
             inside[*i] = held.into_iter().map(|a| by_outline[a]).collect();
         }
     }
