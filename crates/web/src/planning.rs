@@ -1277,6 +1277,17 @@ struct StreetPlanView {
     adoption: Result<String, String>,
 }
 
+impl StreetPlanView {
+    /// The grids kept in one community, as its own plan page takes them (last 3 digits).
+    fn keep_in(&self, community: &str) -> String {
+        self.keep
+            .split(',')
+            .filter_map(|c| c.strip_prefix(community))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
 /// Every community of a street planned: a row each, the plans to adopt (communities with
 /// compounds), and what was planned (for the maps).
 type StreetPlans = (

@@ -1952,6 +1952,22 @@ async fn a_grid_kept_as_asked_stays_as_it_is_through_the_plan_and_its_adoption()
         .await;
     assert_eq!(street.status, StatusCode::OK, "{}", street.text());
     assert_eq!(street.json()["keep"], serde_json::json!([kept]));
+    let page = app
+        .get(&format!(
+            "/plan/streets/370725001?min=500&max=600&keep={kept}"
+        ))
+        .await
+        .text();
+    assert!(page.contains(&format!("name=\"keep\" value=\"{kept}\"")));
+    assert!(
+        page.contains(&format!(
+            "/plan/communities/{community}?min=500&amp;max=600&amp;gap=&amp;keep=002\""
+        )),
+        "the community's own plan keeps it too"
+    );
+    assert!(
+        page.contains("/plan/communities/370725001001?min=500&amp;max=600&amp;gap=&amp;keep=\"")
+    );
     let r = app
         .get("/api/plan/streets/370725001?min=500&max=600&keep=002")
         .await;
