@@ -823,7 +823,7 @@ async fn propose(
         retired,
         moved,
         summary: format!(
-            "{} 个小区、{} 户 → {} 个网格，{} 个在区间内（可计入的 {} 个中；理论上限 {}{}）{}",
+            "{} 个小区、{} 户 → {} 个网格，{} 个在区间内（可计入的 {} 个中；理论上限 {}{}）{}{}",
             plan.summary.compounds,
             plan.summary.households,
             plan.summary.grids,
@@ -843,6 +843,11 @@ async fn propose(
                     "；按现行政策“涉农社区以居民小组为一个网格”，{} 个居民小组各自成格，不计入户数标准",
                     plan.summary.own_grid
                 )
+            } else {
+                String::new()
+            },
+            if plan.summary.fixed > 0 {
+                format!("；{} 个网格按要求保持不变", plan.summary.fixed)
             } else {
                 String::new()
             }

@@ -1831,7 +1831,7 @@ async fn a_grid_kept_as_asked_stays_as_it_is_through_the_plan_and_its_adoption()
         .await
         .text();
     assert!(page.contains("name=\"keep\" value=\"002\""), "{page}");
-    assert!(page.contains("保持不变（按要求）"));
+    assert!(page.contains("保持不变（按要求）") && page.contains("；1 个网格按要求保持不变"));
     assert!(page.contains(&format!(
         "href=\"/plan/communities/{community}?min=500&#38;max=600&#38;gap=&#38;keep=\">不再保持，参与划分"
     )));
