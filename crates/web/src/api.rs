@@ -774,6 +774,17 @@ pub fn openapi_document() -> Value {
         ),
     );
     add(
+        "/api/plan/streets/{code}/compare".into(),
+        "get",
+        op(
+            "户数标准比选：按几个网格户数标准（bands，如 500-600,300-500；缺省为各政策文件中的网格规模，现行的在前）分别划分街道内全部社区，bands 每项给出标准及其来源、合计（方案网格、在区间内、可计入、理论上限、移动小区、保留 / 合并 / 拆分 / 新建 / 撤销）、平均每格户数和不能生成方案的社区数；只作比较，不作修改",
+            "plan",
+            &["code", "?bands", "?gap", "?keep"],
+            None,
+            ("200", obj()),
+        ),
+    );
+    add(
         "/api/plan/communities/{code}/adopt".into(),
         "post",
         op(

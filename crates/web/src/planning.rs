@@ -32,6 +32,12 @@ pub(crate) fn routes() -> crate::Routes {
             get(export_street),
         )
         .route("/api/plan/streets/{code}", &["GET"], get(api_street_plans))
+        .route("/plan/streets/{code}/compare", &["GET"], get(compare_page))
+        .route(
+            "/api/plan/streets/{code}/compare",
+            &["GET"],
+            get(api_compare),
+        )
         .route("/plan/streets/{code}/adopt", &["POST"], post(adopt_street))
         .route(
             "/api/plan/streets/{code}/adopt",
@@ -1454,6 +1460,241 @@ async fn street_plans(
         not_drawn,
         rows,
     }))
+}
+
+// ---- household standards compared (标准比选) ---------------------------------------------------
+
+/// The bands to compare, as asked: `bands=500-600,300-500` (a dash of any width, full-width
+/// digits read as digits); the list is refused whole with the first bad item named.
+#[derive(Deserialize, Default)]
+pub struct CompareQuery {
+    bands: Option<String>,
+    gap: Option<String>,
+    keep: Option<String>,
+}
+
+/// The most bands one comparison plans (each plans every community of the street).
+const MAX_COMPARED: usize = 8;
+
+/// A band to compare and where it comes from (a policy, or "as asked").
+#[derive(serde::Serialize)]
+pub struct Candidate {
+    pub min: i64,
+    pub max: i64,
+    pub source: String,
+}
+
+/// The bands a comparison starts from when none is asked: the policy in force for the
+/// county first, then every other policy's band and stated layout unit (e.g. 昌乐 2020's
+/// "500—1000 户左右为单位"), each once.
+fn default_bands(s: &SharedState, county: &str) -> Vec<Candidate> {
+    let in_force = Policy::in_force(&s.policies, county, wangge_store::today());
+    let mut ordered: Vec<&Policy> = in_force.into_iter().collect();
+    ordered.extend(
+        s.policies
+            .iter()
+            .filter(|p| !in_force.is_some_and(|f| std::ptr::eq(*p, f))),
+    );
+    let mut out: Vec<Candidate> = Vec::new();
+    for p in ordered {
+        let Some(d) = p.doc().grid_division.as_ref() else {
+            continue;
+        };
+        let name = format!("{} {} 年", p.jurisdiction_name(), p.effective_from().year());
+        let mut add = |min: i64, max: i64, source: String| {
+            if !out.iter().any(|c| c.min == min && c.max == max) {
+                out.push(Candidate { min, max, source });
+            }
+        };
+        let current = if in_force.is_some_and(|f| std::ptr::eq(p, f)) {
+            "（现行）"
+        } else {
+            ""
+        };
+        add(
+            d.household_floor,
+            d.household_ceiling,
+            format!("{name}网格规模{current}"),
+        );
+        if let (Some(lo), Some(hi)) = (d.layout_unit_floor, d.layout_unit_ceiling) {
+            add(lo, hi, format!("{name}调整划分的原则性表述"));
+        }
+    }
+    out
+}
+
+fn parse_bands(raw: &str) -> Result<Vec<Candidate>, AppError> {
+    let mut out: Vec<Candidate> = Vec::new();
+    for item in raw
+        .split([',', '，', '、', ';', '；', ' ', '\u{3000}'])
+        .map(half_width)
+        .filter(|t| !t.is_empty())
+    {
+        let bad = || {
+            AppError::BadRequest(format!(
+                "户数标准应写成“下限-上限”（如 500-600），多个以逗号分隔，收到「{item}」"
+            ))
+        };
+        let (lo, hi) = item
+            .split_once(['-', '–', '—', '~', '～', '－'])
+            .ok_or_else(bad)?;
+        let (lo, hi) = (
+            lo.trim().parse::<i64>().map_err(|_| bad())?,
+            hi.trim().parse::<i64>().map_err(|_| bad())?,
+        );
+        if lo <= 0 || lo > hi {
+            return Err(AppError::BadRequest(format!(
+                "户数标准无效：「{item}」（下限应为正数且不大于上限）"
+            )));
+        }
+        if !out.iter().any(|c| c.min == lo && c.max == hi) {
+            out.push(Candidate {
+                min: lo,
+                max: hi,
+                source: "按输入".into(),
+            });
+        }
+    }
+    if out.is_empty() {
+        return Err(AppError::BadRequest(
+            "请给出至少一个户数标准，如 500-600".into(),
+        ));
+    }
+    if out.len() > MAX_COMPARED {
+        return Err(AppError::BadRequest(format!(
+            "一次最多比较 {MAX_COMPARED} 个户数标准，收到 {} 个",
+            out.len()
+        )));
+    }
+    Ok(out)
+}
+
+/// One band planned over the whole street: the street plan's sums, and the households a
+/// grid has on average.
+#[derive(serde::Serialize)]
+pub struct Compared {
+    pub band: Candidate,
+    pub total: CommunityPlanRow,
+    /// Households per proposed grid, rounded.
+    pub mean_households: i64,
+    /// Communities whose plan could not be made (named in the street plan).
+    pub problems: usize,
+}
+
+async fn comparison(
+    s: &SharedState,
+    p: &Principal,
+    code: &str,
+    q: &CompareQuery,
+) -> Result<(wangge_store::StreetOverview, Vec<Compared>, Knobs), AppError> {
+    let st = s.store.street(&p.access, code).await?;
+    let bands = match q.bands.as_deref().map(str::trim) {
+        Some(raw) if !raw.is_empty() => parse_bands(raw)?,
+        _ => default_bands(s, &code[..6.min(code.len())]),
+    };
+    let k = Knobs::of(
+        &BandQuery {
+            gap: q.gap.clone(),
+            keep: q.keep.clone(),
+            ..Default::default()
+        },
+        code,
+    )?;
+    let mut out = Vec::with_capacity(bands.len());
+    for band in bands {
+        let (rows, _, _) = street_rows(
+            s,
+            p,
+            &st,
+            Band {
+                min: band.min,
+                max: band.max,
+            },
+            &k,
+        )
+        .await?;
+        let total = CommunityPlanRow::total(&rows);
+        out.push(Compared {
+            mean_households: if total.proposed > 0 {
+                (total.households as f64 / total.proposed as f64).round() as i64
+            } else {
+                0
+            },
+            problems: rows.iter().filter(|r| r.problem.is_some()).count(),
+            band,
+            total,
+        });
+    }
+    Ok((st, out, k))
+}
+
+#[derive(Template)]
+#[template(path = "plan_compare.html")]
+struct CompareView {
+    me: Me,
+    crumbs: Vec<Crumb>,
+    street: wangge_store::Street,
+    rows: Vec<Compared>,
+    /// The bands as the form shows them.
+    bands: String,
+    gap: String,
+    keep: String,
+}
+
+/// Several household standards planned over a street side by side: how many grids each
+/// gives, how many in band, moved compounds — for choosing a standard (the district redrew
+/// at 300–500, then 200–300; the county's plan says both 500–600 and "about 500–1000").
+async fn compare_page(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+    Query(q): Query<CompareQuery>,
+) -> Result<Response, PageError> {
+    let (st, rows, k) = comparison(&s, &p, &code, &q).await?;
+    Ok(crate::auth::render(&CompareView {
+        me: Me::of(&p),
+        crumbs: vec![
+            Crumb {
+                label: "总览".into(),
+                href: "/".into(),
+            },
+            Crumb {
+                label: st.street.name.clone(),
+                href: format!("/streets/{code}"),
+            },
+            Crumb {
+                label: "户数标准比选".into(),
+                href: format!("/plan/streets/{code}/compare"),
+            },
+        ],
+        bands: rows
+            .iter()
+            .map(|r| format!("{}-{}", r.band.min, r.band.max))
+            .collect::<Vec<_>>()
+            .join(","),
+        gap: k.gap_text(),
+        keep: k.keep_text(&code),
+        street: st.street,
+        rows,
+    }))
+}
+
+/// The comparison as JSON: one item per band with its source, the street's sums and the mean
+/// households per grid.
+async fn api_compare(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+    Query(q): Query<CompareQuery>,
+) -> Result<Response, crate::error::ApiError> {
+    let (_, rows, k) = comparison(&s, &p, &code, &q).await?;
+    Ok(axum::Json(serde_json::json!({
+        "street": code,
+        "gap": k.gap,
+        "keep": k.keep,
+        "bands": rows,
+    }))
+    .into_response())
 }
 
 // ---- the plan as a workbook, for review before it is adopted --------------------------------

@@ -785,6 +785,20 @@ fn cases(o: &Objects, n: usize) -> Vec<Case> {
         );
         add(
             "GET",
+            "/plan/streets/{code}/compare",
+            format!("/plan/streets/{st}/compare?bands=500-600"),
+            None,
+            On(RegistryRead, st.clone()),
+        );
+        add(
+            "GET",
+            "/api/plan/streets/{code}/compare",
+            format!("/api/plan/streets/{st}/compare?bands=500-600"),
+            None,
+            On(RegistryRead, st.clone()),
+        );
+        add(
+            "GET",
             "/plan/streets/{code}/export.xlsx",
             format!("/plan/streets/{st}/export.xlsx?min=500&max=600"),
             None,

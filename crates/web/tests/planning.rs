@@ -1974,3 +1974,92 @@ async fn a_grid_kept_as_asked_stays_as_it_is_through_the_plan_and_its_adoption()
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.text().contains("15 位编码"), "{}", r.text());
 }
+
+#[tokio::test]
+async fn household_standards_are_compared_over_a_street() {
+    let app = TestApp::demo().await;
+    // By default, every policy's band, the one in force first: 昌乐 2020's 500–600, its
+    // "about 500–1000", 魏都 2013's 300–500 and 2017's 200–300.
+    let r = app.get("/api/plan/streets/370725001/compare").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let doc = r.json();
+    let bands: Vec<(i64, i64, String)> = doc["bands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["band"]["min"].as_i64().unwrap(),
+                b["band"]["max"].as_i64().unwrap(),
+                b["band"]["source"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let pairs: Vec<(i64, i64)> = bands.iter().map(|b| (b.0, b.1)).collect();
+    assert_eq!(pairs, vec![(500, 600), (500, 1000), (300, 500), (200, 300)]);
+    assert!(
+        bands[0].2.contains("昌乐县") && bands[0].2.contains("现行"),
+        "{bands:?}"
+    );
+    assert!(bands[2].2.contains("魏都区 2013"), "{bands:?}");
+    // Each band's sums are the street plan's at that band.
+    for b in doc["bands"].as_array().unwrap() {
+        let (min, max) = (
+            b["band"]["min"].as_i64().unwrap(),
+            b["band"]["max"].as_i64().unwrap(),
+        );
+        let plan = app
+            .get(&format!("/api/plan/streets/370725001?min={min}&max={max}"))
+            .await
+            .json();
+        assert_eq!(b["total"], plan["total"], "{min}–{max}");
+        let (households, grids) = (
+            plan["total"]["households"].as_i64().unwrap(),
+            plan["total"]["proposed"].as_i64().unwrap(),
+        );
+        assert_eq!(
+            b["mean_households"].as_i64().unwrap(),
+            (households as f64 / grids as f64).round() as i64
+        );
+    }
+    // Smaller grids, more of them.
+    let grids = |i: usize| doc["bands"][i]["total"]["proposed"].as_i64().unwrap();
+    assert!(grids(3) > grids(2) && grids(2) > grids(0) && grids(0) > grids(1));
+    // Asked for (full-width digits and dashes are read); the page links each to its plan.
+    let page = app
+        .get("/plan/streets/370725001/compare?bands=%EF%BC%94%EF%BC%90%EF%BC%90%E2%80%94600%EF%BC%8C200-300")
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let page = page.text();
+    assert!(
+        page.contains("name=\"bands\" value=\"400-600,200-300\""),
+        "{page}"
+    );
+    assert!(
+        page.contains("/plan/streets/370725001?min=400&amp;max=600&amp;gap=&amp;keep=\">查看方案")
+    );
+    assert!(page.contains("按输入"));
+    for (bad, says) in [
+        ("500", "下限-上限"),
+        ("600-500", "户数标准无效"),
+        ("a-b", "「a-b」"),
+    ] {
+        let r = app
+            .get(&format!("/api/plan/streets/370725001/compare?bands={bad}"))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert!(r.text().contains(says), "{bad}: {}", r.text());
+    }
+    let many = (1..=9)
+        .map(|k| format!("{}-{}", k * 100, k * 100 + 50))
+        .collect::<Vec<_>>()
+        .join(",");
+    let r = app
+        .get(&format!("/api/plan/streets/370725001/compare?bands={many}"))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text().contains("最多比较 8 个"));
+    // Reached from the street's plan.
+    let plan = app.get("/plan/streets/370725001").await.text();
+    assert!(plan.contains("href=\"/plan/streets/370725001/compare\""));
+}
