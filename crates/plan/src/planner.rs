@@ -544,6 +544,12 @@ struct Work<'a> {
     absorbed: Vec<u32>,
     /// Scratch of [`Work::grow`]: its frontier's households.
     fw: FrontierWeights,
+    /// Scratch of [`Work::light_starts`]: each member's branch around the hub, and whether
+    /// each branch is heavy.
+    branch: Vec<u32>,
+    branch_heavy: Vec<bool>,
+    /// Each member's branch in its grid's [`GridBranches`] (where they are kept).
+    grid_branch: Vec<u32>,
 }
 
 /// The households of a growing grid's frontier as a sorted multiset, so that the look-ahead
@@ -658,6 +664,9 @@ impl<'a> Work<'a> {
             scale: if mean_area > 0.0 { mean_area } else { 1.0 },
             absorbed: Vec::new(),
             fw: FrontierWeights::default(),
+            branch: vec![0; n],
+            branch_heavy: Vec::new(),
+            grid_branch: vec![0; n],
         }
     }
 
@@ -1304,55 +1313,55 @@ impl<'a> Work<'a> {
     /// a change here (starts, estimates, the order of the parts) must be made there too
     /// (debug builds check the two against each other).
     fn best_split(&mut self, set: &[u32], depth: u32) -> (f64, Vec<Vec<u32>>) {
+        self.best_split_known(set, depth, None)
+    }
+
+    /// [`Work::best_split`], where the caller may know which of the starts (in order; see
+    /// [`split_step`]) are light ([`Work::light_starts`]): `light[k]` for the `k`-th.
+    fn best_split_known(
+        &mut self,
+        set: &[u32],
+        depth: u32,
+        light: Option<&[bool]>,
+    ) -> (f64, Vec<Vec<u32>>) {
         let total: i64 = set.iter().map(|&v| self.p.h[v as usize]).sum();
         let single = (self.score(total, set.is_empty()), vec![set.to_vec()]);
         if total < 2 * self.lo || depth >= MAX_SPLIT_DEPTH {
             return single;
         }
         let n = set.len();
-        let max_seeds = if depth == 0 { 16 } else { 8 };
-        let step = n.div_ceil(max_seeds).max(1);
+        let step = split_step(n, depth);
+        // Around a hub, the parts grown from most starts cannot beat the whole (see
+        // `Work::light_starts`): those are not grown.
+        let branches = light.is_none() && n >= HUB_STATS_MIN && self.light_starts(set, single.0);
         // (estimate, part weight, part, remainder pieces)
         let mut cands: Vec<SplitCandidate> = Vec::new();
         let mut si = 0;
+        let mut k = 0;
         while si < n {
             let s = set[si];
             si += step;
-            let tok = Self::next(&mut self.tok, &mut self.avail);
-            for &v in set {
-                self.avail[v as usize] = tok;
-            }
-            let (p, pw) = self.grow(s, tok);
-            if pw < self.lo {
+            let skip = match light {
+                Some(light) => light[k],
+                None => branches && !self.branch_heavy[self.branch[s as usize] as usize],
+            };
+            k += 1;
+            if skip {
+                if debug_checked(n)
+                    && let Some(c) = self.split_candidate(set, s)
+                {
+                    assert!(
+                        c.0 <= single.0,
+                        "a part from a light start beats the whole: {} > {}",
+                        c.0,
+                        single.0
+                    );
+                }
                 continue;
             }
-            // Pieces of the remainder.
-            let tok2 = Self::next(&mut self.tok, &mut self.avail);
-            let mut pieces: Vec<Vec<u32>> = Vec::new();
-            let mut est = self.score(pw, false);
-            for &v in set {
-                if self.avail[v as usize] != tok {
-                    continue;
-                }
-                self.avail[v as usize] = tok2;
-                let mut piece = vec![v];
-                let mut pw2 = 0;
-                let mut i = 0;
-                while i < piece.len() {
-                    let x = piece[i];
-                    pw2 += self.p.h[x as usize];
-                    i += 1;
-                    for &u in self.p.nbrs(x) {
-                        if self.avail[u as usize] == tok {
-                            self.avail[u as usize] = tok2;
-                            piece.push(u);
-                        }
-                    }
-                }
-                est += self.estimate(pw2);
-                pieces.push(piece);
+            if let Some(c) = self.split_candidate(set, s) {
+                cands.push(c);
             }
-            cands.push((est, pw, p, pieces));
         }
         cands.sort_by(|a, b| b.0.total_cmp(&a.0));
         let beam = match depth {
@@ -1385,6 +1394,315 @@ impl<'a> Work<'a> {
         best
     }
 
+    /// A part grown in `set` from `s`, if it reaches the floor, with the pieces of the
+    /// remainder and the estimate of the split ([`Work::best_split`]).
+    fn split_candidate(&mut self, set: &[u32], s: u32) -> Option<SplitCandidate> {
+        let tok = Self::next(&mut self.tok, &mut self.avail);
+        for &v in set {
+            self.avail[v as usize] = tok;
+        }
+        let (p, pw) = self.grow(s, tok);
+        if pw < self.lo {
+            return None;
+        }
+        // Pieces of the remainder.
+        let tok2 = Self::next(&mut self.tok, &mut self.avail);
+        let mut pieces: Vec<Vec<u32>> = Vec::new();
+        let mut est = self.score(pw, false);
+        for &v in set {
+            if self.avail[v as usize] != tok {
+                continue;
+            }
+            self.avail[v as usize] = tok2;
+            let mut piece = vec![v];
+            let mut pw2 = 0;
+            let mut i = 0;
+            while i < piece.len() {
+                let x = piece[i];
+                pw2 += self.p.h[x as usize];
+                i += 1;
+                for &u in self.p.nbrs(x) {
+                    if self.avail[u as usize] == tok {
+                        self.avail[u as usize] = tok2;
+                        piece.push(u);
+                    }
+                }
+            }
+            est += self.estimate(pw2);
+            pieces.push(piece);
+        }
+        Some((est, pw, p, pieces))
+    }
+
+    /// Whether, in `set` (whose whole scores `whole`), no part grown
+    /// from a start in a light branch around its hub can beat the whole, by the argument of
+    /// [`HubStats`] with branches for pendants. The *hub* is the member with the most
+    /// neighbours; the *branches* are the connected pieces of the set without it (a pendant is
+    /// a branch of one), light below the floor, heavy at or above it. Where the hub is not
+    /// over the ceiling, a part grown from the hub or from a light branch that reaches the
+    /// floor holds the hub (inside the branch it stays below the floor), so holds at most the
+    /// ceiling and scores at most 1. The remainder's pieces then each lie inside one branch:
+    /// the pieces of a light branch not wholly in the part estimate at most the branch's own
+    /// score (one piece below the floor scores less the lighter it is; two score below −5),
+    /// those of a heavy branch at most `households / floor` in all (a piece at or above the
+    /// floor estimates at most that). So the split's estimate is at most 1 + Σ heavy
+    /// branches' `households / floor` + Σ light branches' scores − the scores of the light
+    /// branches the part holds whole; those hold at most the ceiling less the hub, and the
+    /// most that term can be is taken by the lightest branches that fit. Where that bound is
+    /// at most the whole's score, such a part is never explored ([`Work::best_split`] stops
+    /// at the first estimate not above the best score, which starts at the whole's), and
+    /// only the starts in heavy branches need growing. Fills `branch` and `branch_heavy`.
+    fn light_starts(&mut self, set: &[u32], whole: f64) -> bool {
+        let (lo, hi) = (self.lo, self.hi);
+        let mut hub = set[0];
+        for &v in set {
+            if self.p.nbrs(v).len() > self.p.nbrs(hub).len() {
+                hub = v;
+            }
+        }
+        let hub_h = self.p.h[hub as usize];
+        if hub_h > hi {
+            return false;
+        }
+        let mt = Self::next(&mut self.mtok, &mut self.mark);
+        for &v in set {
+            self.mark[v as usize] = mt;
+        }
+        // Branch 0 is the hub itself (a start there grows a part holding it).
+        self.branch_heavy.clear();
+        self.branch_heavy.push(false);
+        self.branch[hub as usize] = 0;
+        self.mark[hub as usize] = 0;
+        let mut light: Vec<i64> = Vec::new();
+        let mut bound = 1.0;
+        let mut stack: Vec<u32> = Vec::new();
+        for &v in set {
+            if self.mark[v as usize] != mt {
+                continue;
+            }
+            let id = self.branch_heavy.len() as u32;
+            self.mark[v as usize] = 0;
+            self.branch[v as usize] = id;
+            stack.push(v);
+            let mut w = 0;
+            while let Some(x) = stack.pop() {
+                w += self.p.h[x as usize];
+                for &u in self.p.nbrs(x) {
+                    if self.mark[u as usize] == mt {
+                        self.mark[u as usize] = 0;
+                        self.branch[u as usize] = id;
+                        stack.push(u);
+                    }
+                }
+            }
+            self.branch_heavy.push(w >= lo);
+            if w >= lo {
+                bound += w as f64 / lo as f64;
+            } else {
+                bound += self.score(w, false);
+                light.push(w);
+            }
+        }
+        light.sort_unstable();
+        let mut room = hi - hub_h;
+        for w in light {
+            if w > room {
+                break;
+            }
+            room -= w;
+            bound -= self.score(w, false);
+        }
+        // A margin far above the rounding of the estimates' sums.
+        bound + 1e-6 * self.branch_heavy.len() as f64 <= whole
+    }
+
+    /// A branch's term in the bound of [`Work::light_starts`]: `households / floor` for a
+    /// heavy branch, its score for a light one.
+    fn branch_term(&self, w: i64) -> f64 {
+        if w >= self.lo {
+            w as f64 / self.lo as f64
+        } else {
+            self.score(w, false)
+        }
+    }
+
+    /// The branches of grid `g` around its member with the most neighbours.
+    fn grid_branches(&mut self, g: u32) -> GridBranches {
+        let len = self.grids[g as usize].m.len();
+        let mut hub = self.grids[g as usize].m[0];
+        for i in 0..len {
+            let v = self.grids[g as usize].m[i];
+            if self.p.nbrs(v).len() > self.p.nbrs(hub).len() {
+                hub = v;
+            }
+        }
+        let mt = Self::next(&mut self.mtok, &mut self.mark);
+        self.mark[hub as usize] = mt;
+        self.grid_branch[hub as usize] = NONE;
+        let (mut weights, mut light, mut terms) = (Vec::new(), Vec::new(), 0.0);
+        let mut stack: Vec<u32> = Vec::new();
+        for i in 0..len {
+            let v = self.grids[g as usize].m[i];
+            if self.mark[v as usize] == mt {
+                continue;
+            }
+            let id = weights.len() as u32;
+            self.mark[v as usize] = mt;
+            self.grid_branch[v as usize] = id;
+            stack.push(v);
+            let mut w = 0;
+            while let Some(x) = stack.pop() {
+                w += self.p.h[x as usize];
+                for &u in self.p.nbrs(x) {
+                    if self.part[u as usize] == g && self.mark[u as usize] != mt {
+                        self.mark[u as usize] = mt;
+                        self.grid_branch[u as usize] = id;
+                        stack.push(u);
+                    }
+                }
+            }
+            weights.push(w);
+            terms += self.branch_term(w);
+            if w < self.lo {
+                light.push(w);
+            }
+        }
+        light.sort_unstable();
+        let hub_h = self.p.h[hub as usize];
+        let mut room = hub_h.max(self.hi) - hub_h;
+        let mut fit = 0.0;
+        for w in light {
+            if w > room {
+                break;
+            }
+            room -= w;
+            fit -= self.score(w, false);
+        }
+        GridBranches {
+            hub,
+            hub_h,
+            weights,
+            terms,
+            fit,
+        }
+    }
+
+    /// Which starts of [`Work::best_split`]`(set, 0)` are light ([`Work::light_starts`]),
+    /// where `set` is grid `big`'s members and `small`'s, in some order, and the bound shows
+    /// it: from `big`'s branches (kept in `cache`), the branches of `small` joined with those
+    /// it touches, which cost only `small`'s members. `None` where the bound does not hold.
+    fn union_light(
+        &mut self,
+        big: u32,
+        small: Option<u32>,
+        set: &[u32],
+        cache: &mut HashMap<u32, GridBranches>,
+    ) -> Option<Vec<bool>> {
+        match cache.get(&big) {
+            Some(gb) => {
+                if cfg!(debug_assertions) && self.grids[big as usize].m.len() <= 1_000 {
+                    let (hub, weights) = (gb.hub, gb.weights.clone());
+                    let fresh = self.grid_branches(big);
+                    assert!(
+                        fresh.hub == hub && fresh.weights == weights,
+                        "kept branches of grid {big} out of date"
+                    );
+                }
+            }
+            None => {
+                let gb = self.grid_branches(big);
+                cache.insert(big, gb);
+            }
+        }
+        let gb = &cache[&big];
+        let lo = self.lo;
+        let total: i64 = set.iter().map(|&v| self.p.h[v as usize]).sum();
+        if gb.hub_h > self.hi || total < 2 * lo {
+            return None;
+        }
+        // Union-find over `small`'s members, then the branches of `big` they touch.
+        let xs: &[u32] = match small {
+            Some(x) => &self.grids[x as usize].m,
+            None => &[],
+        };
+        let local: HashMap<u32, usize> = xs.iter().enumerate().map(|(i, &v)| (v, i)).collect();
+        let mut touched: HashMap<u32, usize> = HashMap::new();
+        let mut parent: Vec<usize> = (0..xs.len()).collect();
+        fn root(parent: &mut [usize], mut x: usize) -> usize {
+            while parent[x] != x {
+                parent[x] = parent[parent[x]];
+                x = parent[x];
+            }
+            x
+        }
+        for (i, &v) in xs.iter().enumerate() {
+            for &u in self.p.nbrs(v) {
+                let j = if let Some(&j) = local.get(&u) {
+                    j
+                } else if self.part[u as usize] == big && u != gb.hub {
+                    let b = self.grid_branch[u as usize];
+                    *touched.entry(b).or_insert_with(|| {
+                        parent.push(parent.len());
+                        parent.len() - 1
+                    })
+                } else {
+                    continue;
+                };
+                let (ri, rj) = (root(&mut parent, i), root(&mut parent, j));
+                if ri != rj {
+                    parent[ri] = rj;
+                }
+            }
+        }
+        // Households of each joined branch, by its root.
+        let mut joined = vec![0i64; parent.len()];
+        for (i, &v) in xs.iter().enumerate() {
+            joined[root(&mut parent, i)] += self.p.h[v as usize];
+        }
+        let mut bound = 1.0 + gb.terms + gb.fit;
+        for (&b, &j) in &touched {
+            let w = gb.weights[b as usize];
+            joined[root(&mut parent, j)] += w;
+            bound -= self.branch_term(w);
+        }
+        let mut branches = gb.weights.len() - touched.len();
+        for (j, &w) in joined.iter().enumerate() {
+            if root(&mut parent, j) != j {
+                continue;
+            }
+            branches += 1;
+            bound += self.branch_term(w);
+            if w < lo {
+                // Held whole by a part, it adds at most this to the light branches held.
+                bound -= self.score(w, false);
+            }
+        }
+        if bound + 1e-6 * (branches + 1) as f64 > self.score(total, false) {
+            return None;
+        }
+        let light = (0..set.len())
+            .step_by(split_step(set.len(), 0))
+            .map(|i| {
+                let s = set[i];
+                if s == gb.hub {
+                    return true;
+                }
+                let j = match local.get(&s) {
+                    Some(&j) => j,
+                    None => {
+                        let b = self.grid_branch[s as usize];
+                        match touched.get(&b) {
+                            Some(&j) => j,
+                            None => return gb.weights[b as usize] < lo,
+                        }
+                    }
+                };
+                joined[root(&mut parent, j)] < lo
+            })
+            .collect();
+        Some(light)
+    }
+
     /// Optimistic-ish value of a connected piece of `w` households, for ranking splits.
     fn estimate(&self, w: i64) -> f64 {
         if w < self.lo {
@@ -1409,6 +1727,8 @@ impl<'a> Work<'a> {
         // Hub statistics of grids (by grid), and those of the unions evaluated for one grid.
         let mut hubs = HubCache::default();
         let mut derived: Vec<(u32, u32, HubStats)> = Vec::new();
+        // Branches of grids around their hubs (by grid), for the unions' splits.
+        let mut branches: HashMap<u32, GridBranches> = HashMap::new();
         while let Some(a) = queue.pop_front() {
             if budget == 0 {
                 break;
@@ -1476,7 +1796,19 @@ impl<'a> Work<'a> {
                 }
                 let mut set = self.grids[a as usize].m.clone();
                 set.extend_from_slice(&self.grids[b as usize].m);
-                let (sc, parts) = self.best_split(&set, 0);
+                // Around a hub: which starts need growing, from the larger grid's branches.
+                let light = if set.len() >= HUB_STATS_MIN {
+                    let (big, small) =
+                        if self.grids[a as usize].m.len() >= self.grids[b as usize].m.len() {
+                            (a, b)
+                        } else {
+                            (b, a)
+                        };
+                    self.union_light(big, Some(small), &set, &mut branches)
+                } else {
+                    None
+                };
+                let (sc, parts) = self.best_split_known(&set, 0, light.as_deref());
                 let gain = sc - sa - sb;
                 if gain > best_gain {
                     best_gain = gain;
@@ -1494,7 +1826,14 @@ impl<'a> Work<'a> {
                 };
                 let (sc, parts) = match known {
                     Some(split) => (split.score(), self.hub_split_parts(&members, split)),
-                    None => self.best_split(&members, 0),
+                    None => {
+                        let light = if members.len() >= HUB_STATS_MIN {
+                            self.union_light(a, None, &members, &mut branches)
+                        } else {
+                            None
+                        };
+                        self.best_split_known(&members, 0, light.as_deref())
+                    }
                 };
                 let gain = sc - sa;
                 if gain > best_gain {
@@ -1515,10 +1854,13 @@ impl<'a> Work<'a> {
                         .map(|&(_, _, st)| st);
                     hubs.insert(*from, None);
                     hubs.insert(*to, st);
+                    branches.remove(from);
+                    branches.remove(to);
                 }
                 Some(Move::Split(olds, _)) => {
                     for &g in olds {
                         hubs.insert(g, None);
+                        branches.remove(&g);
                     }
                 }
             }
@@ -1794,6 +2136,13 @@ impl<'a> Work<'a> {
 /// A first part grown inside a set: (estimated score, part households, part, remainder pieces).
 type SplitCandidate = (f64, i64, Vec<u32>, Vec<Vec<u32>>);
 
+/// [`Work::best_split`] of a set of `n` members at `depth` grows a part from every
+/// `split_step`-th member, from the first on.
+fn split_step(n: usize, depth: u32) -> usize {
+    let max_seeds = if depth == 0 { 16 } else { 8 };
+    n.div_ceil(max_seeds).max(1)
+}
+
 /// Sets smaller than this are split by [`Work::best_split`] without looking at their hub
 /// statistics first (cheap, but rarely conclusive there). In debug builds nearly every set
 /// is looked at, and the answer checked against `best_split` ([`debug_checked`]).
@@ -1944,6 +2293,20 @@ impl HubCache {
             None => self.0.remove(&g),
         };
     }
+}
+
+/// The branches of a grid around its hub ([`Work::light_starts`]), kept through a repair so
+/// that the union of the grid with a small neighbouring grid costs the small grid's members
+/// ([`Work::union_light`]). Each member's branch is in `Work::grid_branch`.
+struct GridBranches {
+    hub: u32,
+    hub_h: i64,
+    /// Households of each branch.
+    weights: Vec<i64>,
+    /// The bound's terms summed over the branches ([`Work::branch_term`]).
+    terms: f64,
+    /// The most the light branches a part holds whole can add to the bound.
+    fit: f64,
 }
 
 enum Move {
