@@ -856,25 +856,88 @@ impl<'a> Work<'a> {
     /// The best split of grid members `m` (total `w`) into two connected parts both at least
     /// the floor, if it scores better than the whole.
     fn split_in_two(&self, m: &[u32], w: i64) -> Option<Vec<u32>> {
-        let local: HashMap<u32, usize> = m.iter().enumerate().map(|(i, &v)| (v, i)).collect();
+        // The set's own edges by place in `m`, each member's in the order of its neighbours,
+        // so that the searches below look up no compound.
+        let local: HashMap<u32, u32> = m.iter().enumerate().map(|(i, &v)| (v, i as u32)).collect();
+        let mut off = Vec::with_capacity(m.len() + 1);
+        let mut adj: Vec<u32> = Vec::new();
+        off.push(0);
+        for &v in m {
+            adj.extend(self.p.nbrs(v).iter().filter_map(|u| local.get(u).copied()));
+            off.push(adj.len());
+        }
+        let set = LocalSet { off, adj };
+        if m.len() >= HUB_STATS_MIN && self.no_two_parts(m, &set) {
+            if cfg!(debug_assertions) && m.len() <= 200 {
+                assert_eq!(
+                    self.split_in_two_by_search(m, w, &set),
+                    None,
+                    "a set without two parts at the floor split in two"
+                );
+            }
+            return None;
+        }
+        self.split_in_two_by_search(m, w, &set)
+    }
+
+    /// Whether the connected set `m` (its own edges `set`) cannot hold two disjoint connected
+    /// parts both at least the floor, shown by one member, its *hub* (the one with the most
+    /// neighbours in the set): every piece of the set without it is below the floor. Of two
+    /// disjoint parts one misses the hub, so lies inside one such piece. Around a road
+    /// parcel, this spares the 64 searches of [`Work::split_in_two`].
+    fn no_two_parts(&self, m: &[u32], set: &LocalSet) -> bool {
+        let n = m.len();
+        let hub = (0..n).max_by_key(|&i| (set.nbrs(i).len(), usize::MAX - i));
+        let Some(hub) = hub else {
+            return true;
+        };
+        let mut seen = vec![false; n];
+        seen[hub] = true;
+        let mut stack: Vec<usize> = Vec::new();
+        for i in 0..n {
+            if seen[i] {
+                continue;
+            }
+            seen[i] = true;
+            stack.push(i);
+            let mut w = 0;
+            while let Some(x) = stack.pop() {
+                w += self.p.h[m[x] as usize];
+                if w >= self.lo {
+                    return false;
+                }
+                for &u in set.nbrs(x) {
+                    if !seen[u as usize] {
+                        seen[u as usize] = true;
+                        stack.push(u as usize);
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    /// [`Work::split_in_two`]: candidate parts are the prefixes of a breadth-first order from a
+    /// start (every member, or 64 spread over a larger set) whose remainder is connected.
+    fn split_in_two_by_search(&self, m: &[u32], w: i64, set: &LocalSet) -> Option<Vec<u32>> {
         let whole = self.score(w, false);
         let mut best: Option<(f64, Vec<u32>)> = None;
         // Every compound as a start on grids of usual size; on a huge one (hundreds of
         // compounds that could not be parted while growing) an even sample.
         let step = m.len().div_ceil(MAX_SPLIT_STARTS).max(1);
         let mut seen = vec![false; m.len()];
-        for &start in m.iter().step_by(step) {
+        let mut order: Vec<u32> = Vec::with_capacity(m.len());
+        for start in (0..m.len()).step_by(step) {
             seen.iter_mut().for_each(|s| *s = false);
-            seen[local[&start]] = true;
-            let mut order = vec![start];
+            seen[start] = true;
+            order.clear();
+            order.push(start as u32);
             let mut i = 0;
             while i < order.len() {
-                for &u in self.p.nbrs(order[i]) {
-                    if let Some(&j) = local.get(&u)
-                        && !seen[j]
-                    {
-                        seen[j] = true;
-                        order.push(u);
+                for &j in set.nbrs(order[i] as usize) {
+                    if !seen[j as usize] {
+                        seen[j as usize] = true;
+                        order.push(j);
                     }
                 }
                 i += 1;
@@ -882,10 +945,10 @@ impl<'a> Work<'a> {
             if order.len() != m.len() {
                 continue; // not connected: not a grid
             }
-            let rest_connected = self.suffixes_connected(&order, &local);
+            let rest_connected = set.suffixes_connected(&order);
             let mut wp = 0;
             for k in 0..order.len() - 1 {
-                wp += self.p.h[order[k] as usize];
+                wp += self.p.h[m[order[k] as usize] as usize];
                 let wr = w - wp;
                 if wp < self.lo || wr < self.lo || !rest_connected[k + 1] {
                     continue;
@@ -899,48 +962,12 @@ impl<'a> Work<'a> {
                 if gain <= 1e-9 || best.as_ref().is_some_and(|(b, _)| *b >= key) {
                     continue;
                 }
-                let mut p: Vec<u32> = order[..=k].to_vec();
+                let mut p: Vec<u32> = order[..=k].iter().map(|&i| m[i as usize]).collect();
                 p.sort_unstable();
                 best = Some((key, p));
             }
         }
         best.map(|(_, p)| p)
-    }
-
-    /// For each `k`, whether `order[k..]` is connected: the suffixes are built from the back
-    /// with a union-find, so all of them cost one pass over their edges.
-    fn suffixes_connected(&self, order: &[u32], local: &HashMap<u32, usize>) -> Vec<bool> {
-        let n = order.len();
-        let mut parent: Vec<usize> = (0..n).collect();
-        let mut added = vec![false; n];
-        fn root(parent: &mut [usize], mut x: usize) -> usize {
-            while parent[x] != x {
-                parent[x] = parent[parent[x]];
-                x = parent[x];
-            }
-            x
-        }
-        let mut out = vec![false; n + 1];
-        out[n] = true;
-        let mut components = 0usize;
-        for k in (0..n).rev() {
-            let a = local[&order[k]];
-            added[a] = true;
-            components += 1;
-            for &u in self.p.nbrs(order[k]) {
-                if let Some(&b) = local.get(&u)
-                    && added[b]
-                {
-                    let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
-                    if ra != rb {
-                        parent[ra] = rb;
-                        components -= 1;
-                    }
-                }
-            }
-            out[k] = components == 1;
-        }
-        out
     }
 
     fn new_grid(&mut self, m: Vec<u32>, locked: bool) -> u32 {
@@ -1588,16 +1615,22 @@ impl<'a> Work<'a> {
     }
 
     /// Which starts of [`Work::best_split`]`(set, 0)` are light ([`Work::light_starts`]),
-    /// where `set` is grid `big`'s members and `small`'s, in some order, and the bound shows
-    /// it: from `big`'s branches (kept in `cache`), the branches of `small` joined with those
-    /// it touches, which cost only `small`'s members. `None` where the bound does not hold.
+    /// where `set` is grid `a`'s members followed by `b`'s (if any), and the bound shows it:
+    /// from the branches of the larger grid (kept in `cache`), the branches of the other
+    /// joined with those it touches, which cost only the other's members. `None` where the
+    /// bound does not hold.
     fn union_light(
         &mut self,
-        big: u32,
-        small: Option<u32>,
-        set: &[u32],
+        a: u32,
+        b: Option<u32>,
         cache: &mut HashMap<u32, GridBranches>,
     ) -> Option<Vec<bool>> {
+        let (big, small) = match b {
+            Some(b) if self.grids[b as usize].m.len() > self.grids[a as usize].m.len() => {
+                (b, Some(a))
+            }
+            _ => (a, b),
+        };
         match cache.get(&big) {
             Some(gb) => {
                 if cfg!(debug_assertions) && self.grids[big as usize].m.len() <= 1_000 {
@@ -1616,7 +1649,14 @@ impl<'a> Work<'a> {
         }
         let gb = &cache[&big];
         let lo = self.lo;
-        let total: i64 = set.iter().map(|&v| self.p.h[v as usize]).sum();
+        let len_a = self.grids[a as usize].m.len();
+        let (len, total) = match b {
+            Some(b) => (
+                len_a + self.grids[b as usize].m.len(),
+                self.grids[a as usize].w + self.grids[b as usize].w,
+            ),
+            None => (len_a, self.grids[a as usize].w),
+        };
         if gb.hub_h > self.hi || total < 2 * lo {
             return None;
         }
@@ -1680,10 +1720,13 @@ impl<'a> Work<'a> {
         if bound + 1e-6 * (branches + 1) as f64 > self.score(total, false) {
             return None;
         }
-        let light = (0..set.len())
-            .step_by(split_step(set.len(), 0))
+        let light = (0..len)
+            .step_by(split_step(len, 0))
             .map(|i| {
-                let s = set[i];
+                let s = match (i.checked_sub(len_a), b) {
+                    (Some(j), Some(b)) => self.grids[b as usize].m[j],
+                    _ => self.grids[a as usize].m[i],
+                };
                 if s == gb.hub {
                     return true;
                 }
@@ -1794,21 +1837,32 @@ impl<'a> Work<'a> {
                         continue;
                     }
                 }
-                let mut set = self.grids[a as usize].m.clone();
-                set.extend_from_slice(&self.grids[b as usize].m);
-                // Around a hub: which starts need growing, from the larger grid's branches.
-                let light = if set.len() >= HUB_STATS_MIN {
-                    let (big, small) =
-                        if self.grids[a as usize].m.len() >= self.grids[b as usize].m.len() {
-                            (a, b)
-                        } else {
-                            (b, a)
-                        };
-                    self.union_light(big, Some(small), &set, &mut branches)
+                // Around a hub: which starts need growing, from the larger grid's branches;
+                // where none does, the union stays whole, known without listing it.
+                let len = self.grids[a as usize].m.len() + self.grids[b as usize].m.len();
+                let light = if len >= HUB_STATS_MIN {
+                    self.union_light(a, Some(b), &mut branches)
                 } else {
                     None
                 };
+                let whole = light.as_ref().is_some_and(|l| l.iter().all(|&l| l));
+                if whole && !debug_checked(len) {
+                    let wu = self.grids[a as usize].w + self.grids[b as usize].w;
+                    let gain = self.score(wu, false) - sa - sb;
+                    if gain > best_gain {
+                        let mut set = self.grids[a as usize].m.clone();
+                        set.extend_from_slice(&self.grids[b as usize].m);
+                        best_gain = gain;
+                        best = Some(Move::Split(vec![a, b], vec![set]));
+                    }
+                    continue;
+                }
+                let mut set = self.grids[a as usize].m.clone();
+                set.extend_from_slice(&self.grids[b as usize].m);
                 let (sc, parts) = self.best_split_known(&set, 0, light.as_deref());
+                if whole {
+                    assert_eq!(parts, vec![set], "a union around a hub split after all");
+                }
                 let gain = sc - sa - sb;
                 if gain > best_gain {
                     best_gain = gain;
@@ -1828,7 +1882,7 @@ impl<'a> Work<'a> {
                     Some(split) => (split.score(), self.hub_split_parts(&members, split)),
                     None => {
                         let light = if members.len() >= HUB_STATS_MIN {
-                            self.union_light(a, None, &members, &mut branches)
+                            self.union_light(a, None, &mut branches)
                         } else {
                             None
                         };
@@ -2130,6 +2184,52 @@ impl<'a> Work<'a> {
                 break;
             }
         }
+    }
+}
+
+/// A set's own edges, its members numbered by their place in it ([`Work::split_in_two`]).
+struct LocalSet {
+    off: Vec<usize>,
+    adj: Vec<u32>,
+}
+
+impl LocalSet {
+    fn nbrs(&self, i: usize) -> &[u32] {
+        &self.adj[self.off[i]..self.off[i + 1]]
+    }
+
+    /// For each `k`, whether `order[k..]` is connected: the suffixes are built from the back
+    /// with a union-find, so all of them cost one pass over their edges.
+    fn suffixes_connected(&self, order: &[u32]) -> Vec<bool> {
+        let n = order.len();
+        let mut parent: Vec<usize> = (0..n).collect();
+        let mut added = vec![false; n];
+        fn root(parent: &mut [usize], mut x: usize) -> usize {
+            while parent[x] != x {
+                parent[x] = parent[parent[x]];
+                x = parent[x];
+            }
+            x
+        }
+        let mut out = vec![false; n + 1];
+        out[n] = true;
+        let mut components = 0usize;
+        for k in (0..n).rev() {
+            let a = order[k] as usize;
+            added[a] = true;
+            components += 1;
+            for &b in self.nbrs(a) {
+                if added[b as usize] {
+                    let (ra, rb) = (root(&mut parent, a), root(&mut parent, b as usize));
+                    if ra != rb {
+                        parent[ra] = rb;
+                        components -= 1;
+                    }
+                }
+            }
+            out[k] = components == 1;
+        }
+        out
     }
 }
 
