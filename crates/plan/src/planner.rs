@@ -858,7 +858,7 @@ impl<'a> Work<'a> {
     fn split_in_two(&self, m: &[u32], w: i64) -> Option<Vec<u32>> {
         // The set's own edges by place in `m`, each member's in the order of its neighbours,
         // so that the searches below look up no compound.
-        let local: HashMap<u32, u32> = m.iter().enumerate().map(|(i, &v)| (v, i as u32)).collect();
+        let local: NodeMap<u32> = m.iter().enumerate().map(|(i, &v)| (v, i as u32)).collect();
         let mut off = Vec::with_capacity(m.len() + 1);
         let mut adj: Vec<u32> = Vec::new();
         off.push(0);
@@ -1044,32 +1044,67 @@ impl<'a> Work<'a> {
             }
             let k = members.len() as f64;
             let (gx, gy) = (sx / k, sy / k);
-            let mut best_finish: Option<(f64, u32)> = None;
-            let mut best_fill: Option<(f64, u32)> = None;
+            // The best compound that finishes the grid, and the best that fills it: (cost,
+            // place in the frontier, compound); the first of equal costs.
+            let mut best_finish: Option<(f64, usize, u32)> = None;
+            let mut best_fill: Option<(f64, usize, u32)> = None;
+            let beats = |best: Option<(f64, usize, u32)>, cost: f64, place: usize| {
+                best.is_none_or(|(b, bp, _)| cost < b || (cost == b && place < bp))
+            };
             let mut synced = false;
-            for &c in &frontier {
+            // A compound with many neighbours (a hub) is looked at after the others: counting
+            // its free neighbours costs thousands, and the cost without them (distance and
+            // noise; they only add) usually shows it cannot be the best.
+            let mut late: Vec<usize> = Vec::new();
+            let (mut i, mut li) = (0, 0);
+            loop {
+                let (place, first) = if i < frontier.len() {
+                    i += 1;
+                    (i - 1, true)
+                } else if li < late.len() {
+                    li += 1;
+                    (late[li - 1], false)
+                } else {
+                    break;
+                };
+                let c = frontier[place];
                 let cu = c as usize;
                 let nw = w + self.p.h[cu];
                 if nw > hi {
                     continue;
                 }
+                if first && self.p.nbrs(c).len() > HUB_STATS_MIN {
+                    late.push(place);
+                    continue;
+                }
                 let d2 = ((self.p.x[cu] - gx).powi(2) + (self.p.y[cu] - gy).powi(2)) / self.scale;
+                let noise = self.w_noise * self.noise(c);
+                // At most the cost (rounding is monotone): a candidate it does not beat with
+                // this cannot be the best.
+                let near = d2 + noise;
+                if nw >= lo {
+                    if !beats(best_finish, near, place) {
+                        continue;
+                    }
+                } else if best_finish.is_some() || !beats(best_fill, near, place) {
+                    // Which compound fills matters only when none finishes the grid.
+                    continue;
+                }
                 let free = self
                     .p
                     .nbrs(c)
                     .iter()
                     .filter(|&&u| self.avail[u as usize] == tok)
                     .count() as f64;
-                let base = d2 + self.w_free * free + self.w_noise * self.noise(c);
+                let base = d2 + self.w_free * free + noise;
                 if nw >= lo {
-                    if best_finish.is_none_or(|(b, _)| base < b) {
-                        best_finish = Some((base, c));
+                    if beats(best_finish, base, place) {
+                        best_finish = Some((base, place, c));
                     }
                 } else {
-                    // Which compound fills matters only when none finishes the grid, and one
-                    // whose cost before the look-ahead (which adds 0 or 2) is not below the
-                    // best fill's cannot be it: neither needs the look-ahead.
-                    if best_finish.is_some() || best_fill.is_some_and(|(b, _)| base >= b) {
+                    // One whose cost before the look-ahead (which adds 0 or 2) does not beat
+                    // the best fill's cannot be it: it needs no look-ahead.
+                    if !beats(best_fill, base, place) {
                         continue;
                     }
                     // Look-ahead: can the grid land in band with one more compound? Another
@@ -1094,12 +1129,12 @@ impl<'a> Work<'a> {
                                 && fits(u)
                         });
                     let cost = base + if ok { 0.0 } else { 2.0 };
-                    if best_fill.is_none_or(|(b, _)| cost < b) {
-                        best_fill = Some((cost, c));
+                    if beats(best_fill, cost, place) {
+                        best_fill = Some((cost, place, c));
                     }
                 }
             }
-            let Some((_, c)) = best_finish.or(best_fill) else {
+            let Some((_, _, c)) = best_finish.or(best_fill) else {
                 break;
             };
             let cu = c as usize;
@@ -1352,15 +1387,15 @@ impl<'a> Work<'a> {
         light: Option<&[bool]>,
     ) -> (f64, Vec<Vec<u32>>) {
         let total: i64 = set.iter().map(|&v| self.p.h[v as usize]).sum();
-        let single = (self.score(total, set.is_empty()), vec![set.to_vec()]);
+        let whole = self.score(total, set.is_empty());
         if total < 2 * self.lo || depth >= MAX_SPLIT_DEPTH {
-            return single;
+            return (whole, vec![set.to_vec()]);
         }
         let n = set.len();
         let step = split_step(n, depth);
         // Around a hub, the parts grown from most starts cannot beat the whole (see
         // `Work::light_starts`): those are not grown.
-        let branches = light.is_none() && n >= HUB_STATS_MIN && self.light_starts(set, single.0);
+        let branches = light.is_none() && n >= HUB_STATS_MIN && self.light_starts(set, whole);
         // (estimate, part weight, part, remainder pieces)
         let mut cands: Vec<SplitCandidate> = Vec::new();
         let mut si = 0;
@@ -1375,18 +1410,19 @@ impl<'a> Work<'a> {
             k += 1;
             if skip {
                 if debug_checked(n)
-                    && let Some(c) = self.split_candidate(set, s)
+                    && let Some(c) = self.split_candidate(set, s, None)
                 {
                     assert!(
-                        c.0 <= single.0,
-                        "a part from a light start beats the whole: {} > {}",
+                        c.0 <= whole,
+                        "a part from a light start beats the whole: {} > {whole}",
                         c.0,
-                        single.0
                     );
                 }
                 continue;
             }
-            if let Some(c) = self.split_candidate(set, s) {
+            // A candidate whose estimate is not above the whole's is never explored (below):
+            // its pieces need not all be listed.
+            if let Some(c) = self.split_candidate(set, s, Some((total, whole))) {
                 cands.push(c);
             }
         }
@@ -1396,7 +1432,8 @@ impl<'a> Work<'a> {
             1 => 2,
             _ => 1,
         };
-        let mut best = single;
+        // The set whole unless a split scores better (listed only then).
+        let mut best: (f64, Option<Vec<Vec<u32>>>) = (whole, None);
         let mut tried: Vec<Vec<u32>> = Vec::new();
         for (est, pw, mut p, pieces) in cands {
             if tried.len() >= beam || est <= best.0 {
@@ -1409,21 +1446,28 @@ impl<'a> Work<'a> {
             tried.push(p.clone());
             let mut sc = self.score(pw, false);
             let mut parts = vec![p];
-            for piece in pieces {
-                let (ps, pp) = self.best_split(&piece, depth + 1);
+            for piece in pieces.iter() {
+                let (ps, pp) = self.best_split(piece, depth + 1);
                 sc += ps;
                 parts.extend(pp);
             }
             if sc > best.0 + 1e-9 {
-                best = (sc, parts);
+                best = (sc, Some(parts));
             }
         }
-        best
+        (best.0, best.1.unwrap_or_else(|| vec![set.to_vec()]))
     }
 
     /// A part grown in `set` from `s`, if it reaches the floor, with the pieces of the
-    /// remainder and the estimate of the split ([`Work::best_split`]).
-    fn split_candidate(&mut self, set: &[u32], s: u32) -> Option<SplitCandidate> {
+    /// remainder and the estimate of the split ([`Work::best_split`]). With `drop`, the set's
+    /// households and the whole's score: `None` as soon as the estimate cannot end above the
+    /// whole's (the pieces not listed yet estimate at most their households / the floor).
+    fn split_candidate(
+        &mut self,
+        set: &[u32],
+        s: u32,
+        drop: Option<(i64, f64)>,
+    ) -> Option<SplitCandidate> {
         let tok = Self::next(&mut self.tok, &mut self.avail);
         for &v in set {
             self.avail[v as usize] = tok;
@@ -1434,29 +1478,39 @@ impl<'a> Work<'a> {
         }
         // Pieces of the remainder.
         let tok2 = Self::next(&mut self.tok, &mut self.avail);
-        let mut pieces: Vec<Vec<u32>> = Vec::new();
+        let mut pieces = Pieces::default();
         let mut est = self.score(pw, false);
+        let mut left = drop.map_or(0, |(total, _)| total - pw);
         for &v in set {
             if self.avail[v as usize] != tok {
                 continue;
             }
             self.avail[v as usize] = tok2;
-            let mut piece = vec![v];
+            let start = pieces.members.len();
+            pieces.members.push(v);
             let mut pw2 = 0;
-            let mut i = 0;
-            while i < piece.len() {
-                let x = piece[i];
+            let mut i = start;
+            while i < pieces.members.len() {
+                let x = pieces.members[i];
                 pw2 += self.p.h[x as usize];
                 i += 1;
                 for &u in self.p.nbrs(x) {
                     if self.avail[u as usize] == tok {
                         self.avail[u as usize] = tok2;
-                        piece.push(u);
+                        pieces.members.push(u);
                     }
                 }
             }
+            pieces.ends.push(pieces.members.len());
             est += self.estimate(pw2);
-            pieces.push(piece);
+            if let Some((_, whole)) = drop {
+                left -= pw2;
+                // A margin far above the rounding of the sums.
+                let most = est + left as f64 / self.lo as f64;
+                if most + 1e-6 * (1.0 + pieces.ends.len() as f64) <= whole {
+                    return None;
+                }
+            }
         }
         Some((est, pw, p, pieces))
     }
@@ -1665,8 +1719,8 @@ impl<'a> Work<'a> {
             Some(x) => &self.grids[x as usize].m,
             None => &[],
         };
-        let local: HashMap<u32, usize> = xs.iter().enumerate().map(|(i, &v)| (v, i)).collect();
-        let mut touched: HashMap<u32, usize> = HashMap::new();
+        let local: NodeMap<usize> = xs.iter().enumerate().map(|(i, &v)| (v, i)).collect();
+        let mut touched: NodeMap<usize> = NodeMap::default();
         let mut parent: Vec<usize> = (0..xs.len()).collect();
         fn root(parent: &mut [usize], mut x: usize) -> usize {
             while parent[x] != x {
@@ -2187,6 +2241,33 @@ impl<'a> Work<'a> {
     }
 }
 
+/// A map from compounds, hashed by one multiplication (lookups only: nothing depends on
+/// its order). Looking compounds up in a set around a hub is most of splitting it.
+type NodeMap<V> = HashMap<u32, V, std::hash::BuildHasherDefault<NodeHasher>>;
+
+#[derive(Default)]
+struct NodeHasher(u64);
+
+impl std::hash::Hasher for NodeHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(u64::from(v));
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0 ^ v).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 29)
+    }
+}
+
 /// A set's own edges, its members numbered by their place in it ([`Work::split_in_two`]).
 struct LocalSet {
     off: Vec<usize>,
@@ -2234,7 +2315,24 @@ impl LocalSet {
 }
 
 /// A first part grown inside a set: (estimated score, part households, part, remainder pieces).
-type SplitCandidate = (f64, i64, Vec<u32>, Vec<Vec<u32>>);
+type SplitCandidate = (f64, i64, Vec<u32>, Pieces);
+
+/// Connected pieces of a set, one after another in one list.
+#[derive(Default)]
+struct Pieces {
+    members: Vec<u32>,
+    /// Where each piece ends in `members`.
+    ends: Vec<usize>,
+}
+
+impl Pieces {
+    fn iter(&self) -> impl Iterator<Item = &[u32]> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(self.ends.iter().copied())
+            .map(|(a, b)| &self.members[a..b])
+    }
+}
 
 /// [`Work::best_split`] of a set of `n` members at `depth` grows a part from every
 /// `split_step`-th member, from the first on.
