@@ -867,59 +867,68 @@ impl<'a> Work<'a> {
             off.push(adj.len());
         }
         let set = LocalSet { off, adj };
-        if m.len() >= HUB_STATS_MIN && self.no_two_parts(m, &set) {
+        // Where every piece of the set without its hub is below the floor, no two disjoint
+        // parts reach it: one misses the hub, so lies inside one such piece. Around a road
+        // parcel, this spares the 64 searches.
+        let branches = if m.len() >= HUB_STATS_MIN {
+            self.set_branches(m, &set)
+        } else {
+            None
+        };
+        if branches.as_ref().is_some_and(|b| !b.heavy.contains(&true)) {
             if cfg!(debug_assertions) && m.len() <= 200 {
                 assert_eq!(
-                    self.split_in_two_by_search(m, w, &set),
+                    self.split_in_two_by_search(m, w, &set, None),
                     None,
                     "a set without two parts at the floor split in two"
                 );
             }
             return None;
         }
-        self.split_in_two_by_search(m, w, &set)
+        self.split_in_two_by_search(m, w, &set, branches.as_ref())
     }
 
-    /// Whether the connected set `m` (its own edges `set`) cannot hold two disjoint connected
-    /// parts both at least the floor, shown by one member, its *hub* (the one with the most
-    /// neighbours in the set): every piece of the set without it is below the floor. Of two
-    /// disjoint parts one misses the hub, so lies inside one such piece. Around a road
-    /// parcel, this spares the 64 searches of [`Work::split_in_two`].
-    fn no_two_parts(&self, m: &[u32], set: &LocalSet) -> bool {
+    /// The branches of the connected set `m` (its own edges `set`) around its *hub*, the
+    /// member with the most neighbours in the set: the pieces of the set without it.
+    fn set_branches(&self, m: &[u32], set: &LocalSet) -> Option<SetBranches> {
         let n = m.len();
-        let hub = (0..n).max_by_key(|&i| (set.nbrs(i).len(), usize::MAX - i));
-        let Some(hub) = hub else {
-            return true;
-        };
-        let mut seen = vec![false; n];
-        seen[hub] = true;
+        let hub = (0..n).max_by_key(|&i| (set.nbrs(i).len(), usize::MAX - i))?;
+        let mut id = vec![NONE; n];
+        let mut heavy = Vec::new();
         let mut stack: Vec<usize> = Vec::new();
         for i in 0..n {
-            if seen[i] {
+            if i == hub || id[i] != NONE {
                 continue;
             }
-            seen[i] = true;
+            let b = heavy.len() as u32;
+            id[i] = b;
             stack.push(i);
             let mut w = 0;
             while let Some(x) = stack.pop() {
                 w += self.p.h[m[x] as usize];
-                if w >= self.lo {
-                    return false;
-                }
                 for &u in set.nbrs(x) {
-                    if !seen[u as usize] {
-                        seen[u as usize] = true;
+                    if u as usize != hub && id[u as usize] == NONE {
+                        id[u as usize] = b;
                         stack.push(u as usize);
                     }
                 }
             }
+            heavy.push(w >= self.lo);
         }
-        true
+        Some(SetBranches { hub, id, heavy })
     }
 
     /// [`Work::split_in_two`]: candidate parts are the prefixes of a breadth-first order from a
     /// start (every member, or 64 spread over a larger set) whose remainder is connected.
-    fn split_in_two_by_search(&self, m: &[u32], w: i64, set: &LocalSet) -> Option<Vec<u32>> {
+    /// With `branches` of the set, the remainders of a start that is the hub or in a light
+    /// branch are checked only where they can be connected ([`LocalSet::tail_connected`]).
+    fn split_in_two_by_search(
+        &self,
+        m: &[u32],
+        w: i64,
+        set: &LocalSet,
+        branches: Option<&SetBranches>,
+    ) -> Option<Vec<u32>> {
         let whole = self.score(w, false);
         let mut best: Option<(f64, Vec<u32>)> = None;
         // Every compound as a start on grids of usual size; on a huge one (hundreds of
@@ -945,23 +954,58 @@ impl<'a> Work<'a> {
             if order.len() != m.len() {
                 continue; // not connected: not a grid
             }
-            let rest_connected = set.suffixes_connected(&order);
-            let mut wp = 0;
-            for k in 0..order.len() - 1 {
-                wp += self.p.h[m[order[k] as usize] as usize];
+            // The key of a part of `wp` households, if both parts reach the floor and it
+            // scores better than the whole.
+            let key = |wp: i64| {
                 let wr = w - wp;
-                if wp < self.lo || wr < self.lo || !rest_connected[k + 1] {
-                    continue;
+                if wp < self.lo || wr < self.lo {
+                    return None;
                 }
                 let gain = self.score(wp, false) + self.score(wr, false) - whole;
                 // The score counts over-ceiling grids and their excess in total, so splits into
                 // as many grids tie: take the one with a part nearest the ceiling, whose rest
                 // may split again (960 as 320 + 640, then 320 + 320; not 480 + 480).
                 let nearest = (wp - self.hi).max(0).min((wr - self.hi).max(0));
-                let key = gain - 1e-4 * nearest as f64 / self.hi as f64;
-                if gain <= 1e-9 || best.as_ref().is_some_and(|(b, _)| *b >= key) {
+                (gain > 1e-9).then(|| gain - 1e-4 * nearest as f64 / self.hi as f64)
+            };
+            let beats = |best: &Option<(f64, Vec<u32>)>, key: f64| {
+                best.as_ref().is_none_or(|(b, _)| *b < key)
+            };
+            // Whether the remainders are connected matters only if some prefix would beat the
+            // best part so far.
+            let mut wp = 0;
+            let mut any = false;
+            for &i in &order[..order.len() - 1] {
+                wp += self.p.h[m[i as usize] as usize];
+                if key(wp).is_some_and(|k| beats(&best, k)) {
+                    any = true;
+                    break;
+                }
+            }
+            if !any {
+                continue;
+            }
+            let rest_connected = match branches {
+                Some(b) if start == b.hub || !b.heavy[b.id[start] as usize] => {
+                    let tail = set.tail_connected(&order, b);
+                    if cfg!(debug_assertions) && m.len() <= 200 {
+                        let full = set.suffixes_connected(&order);
+                        let after = 1 + order.iter().position(|&i| i as usize == b.hub).unwrap();
+                        assert_eq!(tail[after..], full[after..], "tails around a hub");
+                    }
+                    tail
+                }
+                _ => set.suffixes_connected(&order),
+            };
+            let mut wp = 0;
+            for k in 0..order.len() - 1 {
+                wp += self.p.h[m[order[k] as usize] as usize];
+                if !rest_connected[k + 1] {
                     continue;
                 }
+                let Some(key) = key(wp).filter(|&k| beats(&best, k)) else {
+                    continue;
+                };
                 let mut p: Vec<u32> = order[..=k].iter().map(|&i| m[i as usize]).collect();
                 p.sort_unstable();
                 best = Some((key, p));
@@ -2274,9 +2318,70 @@ struct LocalSet {
     adj: Vec<u32>,
 }
 
+/// The branches of a set around its hub ([`Work::set_branches`]), by place in the set.
+struct SetBranches {
+    hub: usize,
+    /// Each member's branch (`NONE` for the hub).
+    id: Vec<u32>,
+    /// Whether each branch reaches the floor.
+    heavy: Vec<bool>,
+}
+
 impl LocalSet {
     fn nbrs(&self, i: usize) -> &[u32] {
         &self.adj[self.off[i]..self.off[i + 1]]
+    }
+
+    /// [`Self::suffixes_connected`] where `order` (of the whole set, from a start that is the
+    /// hub of `b` or in a light branch) is cut only after the hub: the parts before it lie in
+    /// the start's branch, below the floor, so the answers there are not asked for and stay
+    /// `false`. After the hub, a remainder is connected only inside one branch (branches meet
+    /// only at the hub): only the longest tail of `order` inside one branch is searched.
+    fn tail_connected(&self, order: &[u32], b: &SetBranches) -> Vec<bool> {
+        let n = order.len();
+        let mut out = vec![false; n + 1];
+        out[n] = true;
+        let after = 1 + order.iter().position(|&i| i as usize == b.hub).unwrap_or(n);
+        let mut from = n;
+        if let Some(&last) = order.last()
+            && last as usize != b.hub
+        {
+            let id = b.id[last as usize];
+            while from > after && b.id[order[from - 1] as usize] == id {
+                from -= 1;
+            }
+        }
+        let local: NodeMap<usize> = order[from..]
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| (i, k))
+            .collect();
+        let mut parent: Vec<usize> = (0..n - from).collect();
+        fn root(parent: &mut [usize], mut x: usize) -> usize {
+            while parent[x] != x {
+                parent[x] = parent[parent[x]];
+                x = parent[x];
+            }
+            x
+        }
+        let mut components = 0usize;
+        for k in (from..n).rev() {
+            let a = k - from;
+            components += 1;
+            for &u in self.nbrs(order[k] as usize) {
+                if let Some(&c) = local.get(&u)
+                    && c > a
+                {
+                    let (ra, rc) = (root(&mut parent, a), root(&mut parent, c));
+                    if ra != rc {
+                        parent[ra] = rc;
+                        components -= 1;
+                    }
+                }
+            }
+            out[k] = components == 1;
+        }
+        out
     }
 
     /// For each `k`, whether `order[k..]` is connected: the suffixes are built from the back
