@@ -25,7 +25,9 @@
 //!    as a share, one grid of 1,600 at 200–300 scored better than five of 320. Around a hub
 //!    (a compound touching hundreds of others, e.g. a road parcel) what a re-partition gives
 //!    is often read from the hub's statistics instead of grown: the same result, in time
-//!    linear in the compounds (`HubStats`).
+//!    linear in the compounds (`HubStats`); where the hub's neighbours also touch one another,
+//!    a part is grown only from starts in the pieces around the hub that reach the floor
+//!    (`Work::light_starts`).
 //! 5. **Feasibility.** A grid still below the floor is merged into the neighbour where the merge
 //!    costs least, so no grid is below the floor unless it is a whole connected group.
 //!    Steps 3–5 run several times per group (other sweep directions and tie-breaking) and the
