@@ -550,6 +550,11 @@ struct Work<'a> {
     /// each branch is heavy.
     branch: Vec<u32>,
     branch_heavy: Vec<bool>,
+    /// The hub of the last set [`Work::light_starts`] found light starts in.
+    branch_hub: u32,
+    /// [`Work::grow`] stops before taking this compound in (`NONE`: never), and says so.
+    grow_stop: u32,
+    grow_stopped: bool,
     /// Each member's branch in its grid's [`GridBranches`] (where they are kept).
     grid_branch: Vec<u32>,
 }
@@ -668,6 +673,9 @@ impl<'a> Work<'a> {
             fw: FrontierWeights::default(),
             branch: vec![0; n],
             branch_heavy: Vec::new(),
+            branch_hub: NONE,
+            grow_stop: NONE,
+            grow_stopped: false,
             grid_branch: vec![0; n],
         }
     }
@@ -1183,6 +1191,10 @@ impl<'a> Work<'a> {
             let Some((_, _, c)) = best_finish.or(best_fill) else {
                 break;
             };
+            if c == self.grow_stop {
+                self.grow_stopped = true;
+                break;
+            }
             let cu = c as usize;
             self.avail[cu] = 0;
             members.push(c);
@@ -1425,12 +1437,13 @@ impl<'a> Work<'a> {
     }
 
     /// [`Work::best_split`], where the caller may know which of the starts (in order; see
-    /// [`split_step`]) are light ([`Work::light_starts`]): `light[k]` for the `k`-th.
+    /// [`split_step`]) are light ([`Work::light_starts`]): `light[k]` for the `k`-th, around
+    /// `hub`.
     fn best_split_known(
         &mut self,
         set: &[u32],
         depth: u32,
-        light: Option<&[bool]>,
+        light: Option<(&[bool], u32)>,
     ) -> (f64, Vec<Vec<u32>>) {
         let total: i64 = set.iter().map(|&v| self.p.h[v as usize]).sum();
         let whole = self.score(total, set.is_empty());
@@ -1442,6 +1455,13 @@ impl<'a> Work<'a> {
         // Around a hub, the parts grown from most starts cannot beat the whole (see
         // `Work::light_starts`): those are not grown.
         let branches = light.is_none() && n >= HUB_STATS_MIN && self.light_starts(set, whole);
+        // Where the bound holds, a part from any start that takes the hub in cannot beat the
+        // whole either: its growing stops there.
+        let hub = match light {
+            Some((_, hub)) => hub,
+            None if branches => self.branch_hub,
+            None => NONE,
+        };
         // (estimate, part weight, part, remainder pieces)
         let mut cands: Vec<SplitCandidate> = Vec::new();
         let mut si = 0;
@@ -1450,13 +1470,13 @@ impl<'a> Work<'a> {
             let s = set[si];
             si += step;
             let skip = match light {
-                Some(light) => light[k],
+                Some((light, _)) => light[k],
                 None => branches && !self.branch_heavy[self.branch[s as usize] as usize],
             };
             k += 1;
             if skip {
                 if debug_checked(n)
-                    && let Some(c) = self.split_candidate(set, s, None)
+                    && let Some(c) = self.split_candidate(set, s, None, NONE)
                 {
                     assert!(
                         c.0 <= whole,
@@ -1468,7 +1488,7 @@ impl<'a> Work<'a> {
             }
             // A candidate whose estimate is not above the whole's is never explored (below):
             // its pieces need not all be listed.
-            if let Some(c) = self.split_candidate(set, s, Some((total, whole))) {
+            if let Some(c) = self.split_candidate(set, s, Some((total, whole)), hub) {
                 cands.push(c);
             }
         }
@@ -1507,18 +1527,36 @@ impl<'a> Work<'a> {
     /// A part grown in `set` from `s`, if it reaches the floor, with the pieces of the
     /// remainder and the estimate of the split ([`Work::best_split`]). With `drop`, the set's
     /// households and the whole's score: `None` as soon as the estimate cannot end above the
-    /// whole's (the pieces not listed yet estimate at most their households / the floor).
+    /// whole's (the pieces not listed yet estimate at most their households / the floor), or
+    /// as soon as the part grown would take in `hub`, where the bound of
+    /// [`Work::light_starts`] holds around it (`NONE` otherwise).
     fn split_candidate(
         &mut self,
         set: &[u32],
         s: u32,
         drop: Option<(i64, f64)>,
+        hub: u32,
     ) -> Option<SplitCandidate> {
         let tok = Self::next(&mut self.tok, &mut self.avail);
         for &v in set {
             self.avail[v as usize] = tok;
         }
+        self.grow_stop = hub;
         let (p, pw) = self.grow(s, tok);
+        self.grow_stop = NONE;
+        if std::mem::take(&mut self.grow_stopped) {
+            if debug_checked(set.len())
+                && let Some((_, whole)) = drop
+                && let Some(c) = self.split_candidate(set, s, None, NONE)
+            {
+                assert!(
+                    c.0 <= whole,
+                    "a part holding the hub beats the whole: {} > {whole}",
+                    c.0
+                );
+            }
+            return None;
+        }
         if pw < self.lo {
             return None;
         }
@@ -1591,6 +1629,7 @@ impl<'a> Work<'a> {
         if hub_h > hi {
             return false;
         }
+        self.branch_hub = hub;
         let mt = Self::next(&mut self.mtok, &mut self.mark);
         for &v in set {
             self.mark[v as usize] = mt;
@@ -1724,7 +1763,7 @@ impl<'a> Work<'a> {
         a: u32,
         b: Option<u32>,
         cache: &mut HashMap<u32, GridBranches>,
-    ) -> Option<Vec<bool>> {
+    ) -> Option<(Vec<bool>, u32)> {
         let (big, small) = match b {
             Some(b) if self.grids[b as usize].m.len() > self.grids[a as usize].m.len() => {
                 (b, Some(a))
@@ -1843,7 +1882,7 @@ impl<'a> Work<'a> {
                 joined[root(&mut parent, j)] < lo
             })
             .collect();
-        Some(light)
+        Some((light, gb.hub))
     }
 
     /// Optimistic-ish value of a connected piece of `w` households, for ranking splits.
@@ -1945,7 +1984,7 @@ impl<'a> Work<'a> {
                 } else {
                     None
                 };
-                let whole = light.as_ref().is_some_and(|l| l.iter().all(|&l| l));
+                let whole = light.as_ref().is_some_and(|(l, _)| l.iter().all(|&l| l));
                 if whole && !debug_checked(len) {
                     let wu = self.grids[a as usize].w + self.grids[b as usize].w;
                     let gain = self.score(wu, false) - sa - sb;
@@ -1959,7 +1998,8 @@ impl<'a> Work<'a> {
                 }
                 let mut set = self.grids[a as usize].m.clone();
                 set.extend_from_slice(&self.grids[b as usize].m);
-                let (sc, parts) = self.best_split_known(&set, 0, light.as_deref());
+                let known = light.as_ref().map(|(l, hub)| (l.as_slice(), *hub));
+                let (sc, parts) = self.best_split_known(&set, 0, known);
                 if whole {
                     assert_eq!(parts, vec![set], "a union around a hub split after all");
                 }
@@ -1986,7 +2026,8 @@ impl<'a> Work<'a> {
                         } else {
                             None
                         };
-                        self.best_split_known(&members, 0, light.as_deref())
+                        let known = light.as_ref().map(|(l, hub)| (l.as_slice(), *hub));
+                        self.best_split_known(&members, 0, known)
                     }
                 };
                 let gain = sc - sa;
