@@ -137,6 +137,10 @@ pub struct BenchArgs {
     /// touching all the others.
     #[arg(long, value_delimiter = ',', default_values_t = pbench::STAR_SIZES)]
     star_sizes: Vec<usize>,
+    /// Sizes (compounds) of the hub rings planned after the stars: the same hub, the others
+    /// also touching the next round a ring (every fourth link left out).
+    #[arg(long, value_delimiter = ',', default_values_t = pbench::RING_SIZES)]
+    ring_sizes: Vec<usize>,
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Also write the generated towns (compounds and adjacency GeoJSON) to this directory,
@@ -161,6 +165,14 @@ pub fn bench(a: BenchArgs) -> Result<(), String> {
             eprintln!("{msg}")
         });
         println!("Hub stars (`town::star`: one compound touching all the others):\n\n{stars}");
+    }
+    if !a.ring_sizes.is_empty() {
+        let rings = pbench::run_rings(&a.ring_sizes, &pbench::BANDS, a.seed, &|msg| {
+            eprintln!("{msg}")
+        });
+        println!(
+            "Hub rings (`town::ring`: one compound touching all the others, which touch the next):\n\n{rings}"
+        );
     }
     Ok(())
 }

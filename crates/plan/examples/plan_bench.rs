@@ -5,12 +5,14 @@
 //! cargo run --release -p wangge-plan --example plan_bench                 # all sizes, both bands
 //! cargo run --release -p wangge-plan --example plan_bench -- 300 5000     # chosen sizes
 //! cargo run --release -p wangge-plan --example plan_bench -- 300 --star-sizes 1000,3000
+//! cargo run --release -p wangge-plan --example plan_bench -- 300 --ring-sizes 1000,3000
 //! cargo run --release -p wangge-plan --example plan_bench -- --write-towns DIR [SIZES…]
 //! cargo run --release -p wangge-plan --example plan_bench -- --from-files DIR [--derive] [SIZES…]
 //! ```
 //! Towns are written as `DIR/town_{n}.compounds.geojson`, `.adjacency.json`, `.barriers.geojson`
 //! (generator seed 1). After the towns, hub stars (`town::star`) of `--star-sizes` compounds
-//! (default `bench::STAR_SIZES`) are planned and reported in a second table.
+//! (default `bench::STAR_SIZES`) are planned and reported in a second table, then hub rings
+//! (`town::ring`) of `--ring-sizes` compounds (default `bench::RING_SIZES`) in a third.
 
 use std::path::PathBuf;
 
@@ -27,28 +29,34 @@ fn take_dir(args: &mut Vec<String>, flag: &str) -> Option<PathBuf> {
     Some(dir)
 }
 
-fn main() {
-    let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let write_dir = take_dir(&mut args, "--write-towns");
-    let from_dir = take_dir(&mut args, "--from-files");
-    let star_sizes: Vec<usize> = match args.iter().position(|a| a == "--star-sizes") {
+/// The comma-separated sizes after `flag`, or `default`.
+fn take_sizes(args: &mut Vec<String>, flag: &str, what: &str, default: &[usize]) -> Vec<usize> {
+    match args.iter().position(|a| a == flag) {
         Some(i) if i + 1 < args.len() => {
             let list = args.remove(i + 1);
             args.remove(i);
             match list.split(',').map(str::parse).collect() {
                 Ok(v) => v,
                 Err(_) => {
-                    eprintln!("无法识别的星形实例规模：{list}");
+                    eprintln!("无法识别的{what}实例规模：{list}");
                     std::process::exit(2);
                 }
             }
         }
         Some(_) => {
-            eprintln!("--star-sizes 需要以逗号分隔的小区数");
+            eprintln!("{flag} 需要以逗号分隔的小区数");
             std::process::exit(2);
         }
-        None => bench::STAR_SIZES.to_vec(),
-    };
+        None => default.to_vec(),
+    }
+}
+
+fn main() {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let write_dir = take_dir(&mut args, "--write-towns");
+    let from_dir = take_dir(&mut args, "--from-files");
+    let star_sizes = take_sizes(&mut args, "--star-sizes", "星形", &bench::STAR_SIZES);
+    let ring_sizes = take_sizes(&mut args, "--ring-sizes", "环形", &bench::RING_SIZES);
     let derive = args.iter().any(|a| a == "--derive");
     args.retain(|a| a != "--derive");
     let mut sizes: Vec<usize> = Vec::new();
@@ -116,5 +124,11 @@ fn main() {
     if !star_sizes.is_empty() {
         let stars = bench::run_stars(&star_sizes, &bench::BANDS, 1, &|s| eprintln!("{s}"));
         print!("\nHub stars (`town::star`: one compound touching all the others):\n\n{stars}");
+    }
+    if !ring_sizes.is_empty() {
+        let rings = bench::run_rings(&ring_sizes, &bench::BANDS, 1, &|s| eprintln!("{s}"));
+        print!(
+            "\nHub rings (`town::ring`: one compound touching all the others, which touch the next):\n\n{rings}"
+        );
     }
 }

@@ -1,5 +1,6 @@
-//! The planner benchmark: plans generated towns, and hub stars (one compound touching all the
-//! others), and reports time, memory and quality.
+//! The planner benchmark: plans generated towns, hub stars (one compound touching all the
+//! others) and hub rings (the same, the others also touching the next round a ring), and
+//! reports time, memory and quality.
 //!
 //! ```no_run
 //! use wangge_plan::{bench, town};
@@ -7,6 +8,8 @@
 //! println!("{report}");
 //! let stars = bench::run_stars(&bench::STAR_SIZES, &bench::BANDS, 1, &|_| {});
 //! println!("{stars}");
+//! let rings = bench::run_rings(&bench::RING_SIZES, &bench::BANDS, 1, &|_| {});
+//! println!("{rings}");
 //! ```
 
 use std::fmt;
@@ -19,6 +22,9 @@ pub const BANDS: [Band; 2] = [Band { min: 500, max: 600 }, Band { min: 200, max:
 
 /// Sizes (compounds, the hub included) of the hub stars ([`town::star`]).
 pub const STAR_SIZES: [usize; 3] = [1_000, 3_000, 10_000];
+
+/// Sizes (compounds, the hub included) of the hub rings ([`town::ring`]).
+pub const RING_SIZES: [usize; 3] = [1_000, 3_000, 10_000];
 
 /// One benchmark run: one town, one band.
 #[derive(Debug, Clone, PartialEq)]
@@ -163,6 +169,25 @@ pub fn run_stars(
         progress,
         "的星形实例（一个小区与其余所有小区相邻）",
         |n| town::star(n, seed),
+    )
+}
+
+/// Plans the hub ring ([`town::ring`]) of each size (generated with `seed`) at each band: one
+/// compound touching all the others, which also touch the next round a ring (every fourth
+/// link left out). `progress` receives a line of text before each run.
+pub fn run_rings(
+    sizes: &[usize],
+    bands: &[Band],
+    seed: u64,
+    progress: &dyn Fn(&str),
+) -> BenchReport {
+    run_each(
+        sizes,
+        bands,
+        seed,
+        progress,
+        "的环形实例（一个小区与其余所有小区相邻，其余小区首尾相接成环）",
+        |n| town::ring(n, seed),
     )
 }
 

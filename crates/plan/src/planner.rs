@@ -27,7 +27,9 @@
 //!    as a share, one grid of 1,600 at 200–300 scored better than five of 320. Around a hub
 //!    (a compound touching hundreds of others, e.g. a road parcel) what a re-partition gives
 //!    is often read from the hub's statistics instead of grown: the same result, in time
-//!    linear in the compounds (`HubStats`).
+//!    linear in the compounds (`HubStats`); where the hub's neighbours also touch one another,
+//!    a part is grown only from starts in the pieces around the hub that reach the floor
+//!    (`Work::light_starts`).
 //! 5. **Feasibility.** A grid still below the floor is merged into the neighbour where the merge
 //!    costs least, so no grid is below the floor unless it is a whole connected group.
 //!    Steps 3–5 run several times per group (other sweep directions and tie-breaking) and the
@@ -558,6 +560,17 @@ struct Work<'a> {
     fixed: Vec<u32>,
     /// Scratch of [`Work::grow`]: its frontier's households.
     fw: FrontierWeights,
+    /// Scratch of [`Work::light_starts`]: each member's branch around the hub, and whether
+    /// each branch is heavy.
+    branch: Vec<u32>,
+    branch_heavy: Vec<bool>,
+    /// The hub of the last set [`Work::light_starts`] found light starts in.
+    branch_hub: u32,
+    /// [`Work::grow`] stops before taking this compound in (`NONE`: never), and says so.
+    grow_stop: u32,
+    grow_stopped: bool,
+    /// Each member's branch in its grid's [`GridBranches`] (where they are kept).
+    grid_branch: Vec<u32>,
 }
 
 /// The households of a growing grid's frontier as a sorted multiset, so that the look-ahead
@@ -673,6 +686,12 @@ impl<'a> Work<'a> {
             absorbed: Vec::new(),
             fixed: Vec::new(),
             fw: FrontierWeights::default(),
+            branch: vec![0; n],
+            branch_heavy: Vec::new(),
+            branch_hub: NONE,
+            grow_stop: NONE,
+            grow_stopped: false,
+            grid_branch: vec![0; n],
         }
     }
 
@@ -862,25 +881,97 @@ impl<'a> Work<'a> {
     /// The best split of grid members `m` (total `w`) into two connected parts both at least
     /// the floor, if it scores better than the whole.
     fn split_in_two(&self, m: &[u32], w: i64) -> Option<Vec<u32>> {
-        let local: HashMap<u32, usize> = m.iter().enumerate().map(|(i, &v)| (v, i)).collect();
+        // The set's own edges by place in `m`, each member's in the order of its neighbours,
+        // so that the searches below look up no compound.
+        let local: NodeMap<u32> = m.iter().enumerate().map(|(i, &v)| (v, i as u32)).collect();
+        let mut off = Vec::with_capacity(m.len() + 1);
+        let mut adj: Vec<u32> = Vec::new();
+        off.push(0);
+        for &v in m {
+            adj.extend(self.p.nbrs(v).iter().filter_map(|u| local.get(u).copied()));
+            off.push(adj.len());
+        }
+        let set = LocalSet { off, adj };
+        // Where every piece of the set without its hub is below the floor, no two disjoint
+        // parts reach it: one misses the hub, so lies inside one such piece. Around a road
+        // parcel, this spares the 64 searches.
+        let branches = if m.len() >= HUB_STATS_MIN {
+            self.set_branches(m, &set)
+        } else {
+            None
+        };
+        if branches.as_ref().is_some_and(|b| !b.heavy.contains(&true)) {
+            if cfg!(debug_assertions) && m.len() <= 200 {
+                assert_eq!(
+                    self.split_in_two_by_search(m, w, &set, None),
+                    None,
+                    "a set without two parts at the floor split in two"
+                );
+            }
+            return None;
+        }
+        self.split_in_two_by_search(m, w, &set, branches.as_ref())
+    }
+
+    /// The branches of the connected set `m` (its own edges `set`) around its *hub*, the
+    /// member with the most neighbours in the set: the pieces of the set without it.
+    fn set_branches(&self, m: &[u32], set: &LocalSet) -> Option<SetBranches> {
+        let n = m.len();
+        let hub = (0..n).max_by_key(|&i| (set.nbrs(i).len(), usize::MAX - i))?;
+        let mut id = vec![NONE; n];
+        let mut heavy = Vec::new();
+        let mut stack: Vec<usize> = Vec::new();
+        for i in 0..n {
+            if i == hub || id[i] != NONE {
+                continue;
+            }
+            let b = heavy.len() as u32;
+            id[i] = b;
+            stack.push(i);
+            let mut w = 0;
+            while let Some(x) = stack.pop() {
+                w += self.p.h[m[x] as usize];
+                for &u in set.nbrs(x) {
+                    if u as usize != hub && id[u as usize] == NONE {
+                        id[u as usize] = b;
+                        stack.push(u as usize);
+                    }
+                }
+            }
+            heavy.push(w >= self.lo);
+        }
+        Some(SetBranches { hub, id, heavy })
+    }
+
+    /// [`Work::split_in_two`]: candidate parts are the prefixes of a breadth-first order from a
+    /// start (every member, or 64 spread over a larger set) whose remainder is connected.
+    /// With `branches` of the set, the remainders of a start that is the hub or in a light
+    /// branch are checked only where they can be connected ([`LocalSet::tail_connected`]).
+    fn split_in_two_by_search(
+        &self,
+        m: &[u32],
+        w: i64,
+        set: &LocalSet,
+        branches: Option<&SetBranches>,
+    ) -> Option<Vec<u32>> {
         let whole = self.score(w, false);
         let mut best: Option<(f64, Vec<u32>)> = None;
         // Every compound as a start on grids of usual size; on a huge one (hundreds of
         // compounds that could not be parted while growing) an even sample.
         let step = m.len().div_ceil(MAX_SPLIT_STARTS).max(1);
         let mut seen = vec![false; m.len()];
-        for &start in m.iter().step_by(step) {
+        let mut order: Vec<u32> = Vec::with_capacity(m.len());
+        for start in (0..m.len()).step_by(step) {
             seen.iter_mut().for_each(|s| *s = false);
-            seen[local[&start]] = true;
-            let mut order = vec![start];
+            seen[start] = true;
+            order.clear();
+            order.push(start as u32);
             let mut i = 0;
             while i < order.len() {
-                for &u in self.p.nbrs(order[i]) {
-                    if let Some(&j) = local.get(&u)
-                        && !seen[j]
-                    {
-                        seen[j] = true;
-                        order.push(u);
+                for &j in set.nbrs(order[i] as usize) {
+                    if !seen[j as usize] {
+                        seen[j as usize] = true;
+                        order.push(j);
                     }
                 }
                 i += 1;
@@ -888,65 +979,64 @@ impl<'a> Work<'a> {
             if order.len() != m.len() {
                 continue; // not connected: not a grid
             }
-            let rest_connected = self.suffixes_connected(&order, &local);
-            let mut wp = 0;
-            for k in 0..order.len() - 1 {
-                wp += self.p.h[order[k] as usize];
+            // The key of a part of `wp` households, if both parts reach the floor and it
+            // scores better than the whole.
+            let key = |wp: i64| {
                 let wr = w - wp;
-                if wp < self.lo || wr < self.lo || !rest_connected[k + 1] {
-                    continue;
+                if wp < self.lo || wr < self.lo {
+                    return None;
                 }
                 let gain = self.score(wp, false) + self.score(wr, false) - whole;
                 // The score counts over-ceiling grids and their excess in total, so splits into
                 // as many grids tie: take the one with a part nearest the ceiling, whose rest
                 // may split again (960 as 320 + 640, then 320 + 320; not 480 + 480).
                 let nearest = (wp - self.hi).max(0).min((wr - self.hi).max(0));
-                let key = gain - 1e-4 * nearest as f64 / self.hi as f64;
-                if gain <= 1e-9 || best.as_ref().is_some_and(|(b, _)| *b >= key) {
+                (gain > 1e-9).then(|| gain - 1e-4 * nearest as f64 / self.hi as f64)
+            };
+            let beats = |best: &Option<(f64, Vec<u32>)>, key: f64| {
+                best.as_ref().is_none_or(|(b, _)| *b < key)
+            };
+            // Whether the remainders are connected matters only if some prefix would beat the
+            // best part so far.
+            let mut wp = 0;
+            let mut any = false;
+            for &i in &order[..order.len() - 1] {
+                wp += self.p.h[m[i as usize] as usize];
+                if key(wp).is_some_and(|k| beats(&best, k)) {
+                    any = true;
+                    break;
+                }
+            }
+            if !any {
+                continue;
+            }
+            let rest_connected = match branches {
+                Some(b) if start == b.hub || !b.heavy[b.id[start] as usize] => {
+                    let tail = set.tail_connected(&order, b);
+                    if cfg!(debug_assertions) && m.len() <= 200 {
+                        let full = set.suffixes_connected(&order);
+                        let after = 1 + order.iter().position(|&i| i as usize == b.hub).unwrap();
+                        assert_eq!(tail[after..], full[after..], "tails around a hub");
+                    }
+                    tail
+                }
+                _ => set.suffixes_connected(&order),
+            };
+            let mut wp = 0;
+            for k in 0..order.len() - 1 {
+                wp += self.p.h[m[order[k] as usize] as usize];
+                if !rest_connected[k + 1] {
                     continue;
                 }
-                let mut p: Vec<u32> = order[..=k].to_vec();
+                let Some(key) = key(wp).filter(|&k| beats(&best, k)) else {
+                    continue;
+                };
+                let mut p: Vec<u32> = order[..=k].iter().map(|&i| m[i as usize]).collect();
                 p.sort_unstable();
                 best = Some((key, p));
             }
         }
         best.map(|(_, p)| p)
-    }
-
-    /// For each `k`, whether `order[k..]` is connected: the suffixes are built from the back
-    /// with a union-find, so all of them cost one pass over their edges.
-    fn suffixes_connected(&self, order: &[u32], local: &HashMap<u32, usize>) -> Vec<bool> {
-        let n = order.len();
-        let mut parent: Vec<usize> = (0..n).collect();
-        let mut added = vec![false; n];
-        fn root(parent: &mut [usize], mut x: usize) -> usize {
-            while parent[x] != x {
-                parent[x] = parent[parent[x]];
-                x = parent[x];
-            }
-            x
-        }
-        let mut out = vec![false; n + 1];
-        out[n] = true;
-        let mut components = 0usize;
-        for k in (0..n).rev() {
-            let a = local[&order[k]];
-            added[a] = true;
-            components += 1;
-            for &u in self.p.nbrs(order[k]) {
-                if let Some(&b) = local.get(&u)
-                    && added[b]
-                {
-                    let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
-                    if ra != rb {
-                        parent[ra] = rb;
-                        components -= 1;
-                    }
-                }
-            }
-            out[k] = components == 1;
-        }
-        out
     }
 
     fn new_grid(&mut self, m: Vec<u32>, locked: bool) -> u32 {
@@ -1023,32 +1113,67 @@ impl<'a> Work<'a> {
             }
             let k = members.len() as f64;
             let (gx, gy) = (sx / k, sy / k);
-            let mut best_finish: Option<(f64, u32)> = None;
-            let mut best_fill: Option<(f64, u32)> = None;
+            // The best compound that finishes the grid, and the best that fills it: (cost,
+            // place in the frontier, compound); the first of equal costs.
+            let mut best_finish: Option<(f64, usize, u32)> = None;
+            let mut best_fill: Option<(f64, usize, u32)> = None;
+            let beats = |best: Option<(f64, usize, u32)>, cost: f64, place: usize| {
+                best.is_none_or(|(b, bp, _)| cost < b || (cost == b && place < bp))
+            };
             let mut synced = false;
-            for &c in &frontier {
+            // A compound with many neighbours (a hub) is looked at after the others: counting
+            // its free neighbours costs thousands, and the cost without them (distance and
+            // noise; they only add) usually shows it cannot be the best.
+            let mut late: Vec<usize> = Vec::new();
+            let (mut i, mut li) = (0, 0);
+            loop {
+                let (place, first) = if i < frontier.len() {
+                    i += 1;
+                    (i - 1, true)
+                } else if li < late.len() {
+                    li += 1;
+                    (late[li - 1], false)
+                } else {
+                    break;
+                };
+                let c = frontier[place];
                 let cu = c as usize;
                 let nw = w + self.p.h[cu];
                 if nw > hi {
                     continue;
                 }
+                if first && self.p.nbrs(c).len() > HUB_STATS_MIN {
+                    late.push(place);
+                    continue;
+                }
                 let d2 = ((self.p.x[cu] - gx).powi(2) + (self.p.y[cu] - gy).powi(2)) / self.scale;
+                let noise = self.w_noise * self.noise(c);
+                // At most the cost (rounding is monotone): a candidate it does not beat with
+                // this cannot be the best.
+                let near = d2 + noise;
+                if nw >= lo {
+                    if !beats(best_finish, near, place) {
+                        continue;
+                    }
+                } else if best_finish.is_some() || !beats(best_fill, near, place) {
+                    // Which compound fills matters only when none finishes the grid.
+                    continue;
+                }
                 let free = self
                     .p
                     .nbrs(c)
                     .iter()
                     .filter(|&&u| self.avail[u as usize] == tok)
                     .count() as f64;
-                let base = d2 + self.w_free * free + self.w_noise * self.noise(c);
+                let base = d2 + self.w_free * free + noise;
                 if nw >= lo {
-                    if best_finish.is_none_or(|(b, _)| base < b) {
-                        best_finish = Some((base, c));
+                    if beats(best_finish, base, place) {
+                        best_finish = Some((base, place, c));
                     }
                 } else {
-                    // Which compound fills matters only when none finishes the grid, and one
-                    // whose cost before the look-ahead (which adds 0 or 2) is not below the
-                    // best fill's cannot be it: neither needs the look-ahead.
-                    if best_finish.is_some() || best_fill.is_some_and(|(b, _)| base >= b) {
+                    // One whose cost before the look-ahead (which adds 0 or 2) does not beat
+                    // the best fill's cannot be it: it needs no look-ahead.
+                    if !beats(best_fill, base, place) {
                         continue;
                     }
                     // Look-ahead: can the grid land in band with one more compound? Another
@@ -1073,14 +1198,18 @@ impl<'a> Work<'a> {
                                 && fits(u)
                         });
                     let cost = base + if ok { 0.0 } else { 2.0 };
-                    if best_fill.is_none_or(|(b, _)| cost < b) {
-                        best_fill = Some((cost, c));
+                    if beats(best_fill, cost, place) {
+                        best_fill = Some((cost, place, c));
                     }
                 }
             }
-            let Some((_, c)) = best_finish.or(best_fill) else {
+            let Some((_, _, c)) = best_finish.or(best_fill) else {
                 break;
             };
+            if c == self.grow_stop {
+                self.grow_stopped = true;
+                break;
+            }
             let cu = c as usize;
             self.avail[cu] = 0;
             members.push(c);
@@ -1319,55 +1448,64 @@ impl<'a> Work<'a> {
     /// a change here (starts, estimates, the order of the parts) must be made there too
     /// (debug builds check the two against each other).
     fn best_split(&mut self, set: &[u32], depth: u32) -> (f64, Vec<Vec<u32>>) {
+        self.best_split_known(set, depth, None)
+    }
+
+    /// [`Work::best_split`], where the caller may know which of the starts (in order; see
+    /// [`split_step`]) are light ([`Work::light_starts`]): `light[k]` for the `k`-th, around
+    /// `hub`.
+    fn best_split_known(
+        &mut self,
+        set: &[u32],
+        depth: u32,
+        light: Option<(&[bool], u32)>,
+    ) -> (f64, Vec<Vec<u32>>) {
         let total: i64 = set.iter().map(|&v| self.p.h[v as usize]).sum();
-        let single = (self.score(total, set.is_empty()), vec![set.to_vec()]);
+        let whole = self.score(total, set.is_empty());
         if total < 2 * self.lo || depth >= MAX_SPLIT_DEPTH {
-            return single;
+            return (whole, vec![set.to_vec()]);
         }
         let n = set.len();
-        let max_seeds = if depth == 0 { 16 } else { 8 };
-        let step = n.div_ceil(max_seeds).max(1);
+        let step = split_step(n, depth);
+        // Around a hub, the parts grown from most starts cannot beat the whole (see
+        // `Work::light_starts`): those are not grown.
+        let branches = light.is_none() && n >= HUB_STATS_MIN && self.light_starts(set, whole);
+        // Where the bound holds, a part from any start that takes the hub in cannot beat the
+        // whole either: its growing stops there.
+        let hub = match light {
+            Some((_, hub)) => hub,
+            None if branches => self.branch_hub,
+            None => NONE,
+        };
         // (estimate, part weight, part, remainder pieces)
         let mut cands: Vec<SplitCandidate> = Vec::new();
         let mut si = 0;
+        let mut k = 0;
         while si < n {
             let s = set[si];
             si += step;
-            let tok = Self::next(&mut self.tok, &mut self.avail);
-            for &v in set {
-                self.avail[v as usize] = tok;
-            }
-            let (p, pw) = self.grow(s, tok);
-            if pw < self.lo {
+            let skip = match light {
+                Some((light, _)) => light[k],
+                None => branches && !self.branch_heavy[self.branch[s as usize] as usize],
+            };
+            k += 1;
+            if skip {
+                if debug_checked(n)
+                    && let Some(c) = self.split_candidate(set, s, None, NONE)
+                {
+                    assert!(
+                        c.0 <= whole,
+                        "a part from a light start beats the whole: {} > {whole}",
+                        c.0,
+                    );
+                }
                 continue;
             }
-            // Pieces of the remainder.
-            let tok2 = Self::next(&mut self.tok, &mut self.avail);
-            let mut pieces: Vec<Vec<u32>> = Vec::new();
-            let mut est = self.score(pw, false);
-            for &v in set {
-                if self.avail[v as usize] != tok {
-                    continue;
-                }
-                self.avail[v as usize] = tok2;
-                let mut piece = vec![v];
-                let mut pw2 = 0;
-                let mut i = 0;
-                while i < piece.len() {
-                    let x = piece[i];
-                    pw2 += self.p.h[x as usize];
-                    i += 1;
-                    for &u in self.p.nbrs(x) {
-                        if self.avail[u as usize] == tok {
-                            self.avail[u as usize] = tok2;
-                            piece.push(u);
-                        }
-                    }
-                }
-                est += self.estimate(pw2);
-                pieces.push(piece);
+            // A candidate whose estimate is not above the whole's is never explored (below):
+            // its pieces need not all be listed.
+            if let Some(c) = self.split_candidate(set, s, Some((total, whole)), hub) {
+                cands.push(c);
             }
-            cands.push((est, pw, p, pieces));
         }
         cands.sort_by(|a, b| b.0.total_cmp(&a.0));
         let beam = match depth {
@@ -1375,7 +1513,8 @@ impl<'a> Work<'a> {
             1 => 2,
             _ => 1,
         };
-        let mut best = single;
+        // The set whole unless a split scores better (listed only then).
+        let mut best: (f64, Option<Vec<Vec<u32>>>) = (whole, None);
         let mut tried: Vec<Vec<u32>> = Vec::new();
         for (est, pw, mut p, pieces) in cands {
             if tried.len() >= beam || est <= best.0 {
@@ -1388,16 +1527,377 @@ impl<'a> Work<'a> {
             tried.push(p.clone());
             let mut sc = self.score(pw, false);
             let mut parts = vec![p];
-            for piece in pieces {
-                let (ps, pp) = self.best_split(&piece, depth + 1);
+            for piece in pieces.iter() {
+                let (ps, pp) = self.best_split(piece, depth + 1);
                 sc += ps;
                 parts.extend(pp);
             }
             if sc > best.0 + 1e-9 {
-                best = (sc, parts);
+                best = (sc, Some(parts));
             }
         }
-        best
+        (best.0, best.1.unwrap_or_else(|| vec![set.to_vec()]))
+    }
+
+    /// A part grown in `set` from `s`, if it reaches the floor, with the pieces of the
+    /// remainder and the estimate of the split ([`Work::best_split`]). With `drop`, the set's
+    /// households and the whole's score: `None` as soon as the estimate cannot end above the
+    /// whole's (the pieces not listed yet estimate at most their households / the floor), or
+    /// as soon as the part grown would take in `hub`, where the bound of
+    /// [`Work::light_starts`] holds around it (`NONE` otherwise).
+    fn split_candidate(
+        &mut self,
+        set: &[u32],
+        s: u32,
+        drop: Option<(i64, f64)>,
+        hub: u32,
+    ) -> Option<SplitCandidate> {
+        let tok = Self::next(&mut self.tok, &mut self.avail);
+        for &v in set {
+            self.avail[v as usize] = tok;
+        }
+        self.grow_stop = hub;
+        let (p, pw) = self.grow(s, tok);
+        self.grow_stop = NONE;
+        if std::mem::take(&mut self.grow_stopped) {
+            if debug_checked(set.len())
+                && let Some((_, whole)) = drop
+                && let Some(c) = self.split_candidate(set, s, None, NONE)
+            {
+                assert!(
+                    c.0 <= whole,
+                    "a part holding the hub beats the whole: {} > {whole}",
+                    c.0
+                );
+            }
+            return None;
+        }
+        if pw < self.lo {
+            return None;
+        }
+        // Pieces of the remainder.
+        let tok2 = Self::next(&mut self.tok, &mut self.avail);
+        let mut pieces = Pieces::default();
+        let mut est = self.score(pw, false);
+        let mut left = drop.map_or(0, |(total, _)| total - pw);
+        for &v in set {
+            if self.avail[v as usize] != tok {
+                continue;
+            }
+            self.avail[v as usize] = tok2;
+            let start = pieces.members.len();
+            pieces.members.push(v);
+            let mut pw2 = 0;
+            let mut i = start;
+            while i < pieces.members.len() {
+                let x = pieces.members[i];
+                pw2 += self.p.h[x as usize];
+                i += 1;
+                for &u in self.p.nbrs(x) {
+                    if self.avail[u as usize] == tok {
+                        self.avail[u as usize] = tok2;
+                        pieces.members.push(u);
+                    }
+                }
+            }
+            pieces.ends.push(pieces.members.len());
+            est += self.estimate(pw2);
+            if let Some((_, whole)) = drop {
+                left -= pw2;
+                // A margin far above the rounding of the sums.
+                let most = est + left as f64 / self.lo as f64;
+                if most + 1e-6 * (1.0 + pieces.ends.len() as f64) <= whole {
+                    return None;
+                }
+            }
+        }
+        Some((est, pw, p, pieces))
+    }
+
+    /// Whether, in `set` (whose whole scores `whole`), no part grown
+    /// from a start in a light branch around its hub can beat the whole, by the argument of
+    /// [`HubStats`] with branches for pendants. The *hub* is the member with the most
+    /// neighbours; the *branches* are the connected pieces of the set without it (a pendant is
+    /// a branch of one), light below the floor, heavy at or above it. Where the hub is not
+    /// over the ceiling, a part grown from the hub or from a light branch that reaches the
+    /// floor holds the hub (inside the branch it stays below the floor), so holds at most the
+    /// ceiling and scores at most 1. The remainder's pieces then each lie inside one branch:
+    /// the pieces of a light branch not wholly in the part estimate at most the branch's own
+    /// score (one piece below the floor scores less the lighter it is; two score below −5),
+    /// those of a heavy branch at most `households / floor` in all (a piece at or above the
+    /// floor estimates at most that). So the split's estimate is at most 1 + Σ heavy
+    /// branches' `households / floor` + Σ light branches' scores − the scores of the light
+    /// branches the part holds whole; those hold at most the ceiling less the hub, and the
+    /// most that term can be is taken by the lightest branches that fit. Where that bound is
+    /// at most the whole's score, such a part is never explored ([`Work::best_split`] stops
+    /// at the first estimate not above the best score, which starts at the whole's), and
+    /// only the starts in heavy branches need growing. Fills `branch` and `branch_heavy`.
+    fn light_starts(&mut self, set: &[u32], whole: f64) -> bool {
+        let (lo, hi) = (self.lo, self.hi);
+        let mut hub = set[0];
+        for &v in set {
+            if self.p.nbrs(v).len() > self.p.nbrs(hub).len() {
+                hub = v;
+            }
+        }
+        let hub_h = self.p.h[hub as usize];
+        if hub_h > hi {
+            return false;
+        }
+        self.branch_hub = hub;
+        let mt = Self::next(&mut self.mtok, &mut self.mark);
+        for &v in set {
+            self.mark[v as usize] = mt;
+        }
+        // Branch 0 is the hub itself (a start there grows a part holding it).
+        self.branch_heavy.clear();
+        self.branch_heavy.push(false);
+        self.branch[hub as usize] = 0;
+        self.mark[hub as usize] = 0;
+        let mut light: Vec<i64> = Vec::new();
+        let mut bound = 1.0;
+        let mut stack: Vec<u32> = Vec::new();
+        for &v in set {
+            if self.mark[v as usize] != mt {
+                continue;
+            }
+            let id = self.branch_heavy.len() as u32;
+            self.mark[v as usize] = 0;
+            self.branch[v as usize] = id;
+            stack.push(v);
+            let mut w = 0;
+            while let Some(x) = stack.pop() {
+                w += self.p.h[x as usize];
+                for &u in self.p.nbrs(x) {
+                    if self.mark[u as usize] == mt {
+                        self.mark[u as usize] = 0;
+                        self.branch[u as usize] = id;
+                        stack.push(u);
+                    }
+                }
+            }
+            self.branch_heavy.push(w >= lo);
+            if w >= lo {
+                bound += w as f64 / lo as f64;
+            } else {
+                bound += self.score(w, false);
+                light.push(w);
+            }
+        }
+        light.sort_unstable();
+        let mut room = hi - hub_h;
+        for w in light {
+            if w > room {
+                break;
+            }
+            room -= w;
+            bound -= self.score(w, false);
+        }
+        // A margin far above the rounding of the estimates' sums.
+        bound + 1e-6 * self.branch_heavy.len() as f64 <= whole
+    }
+
+    /// A branch's term in the bound of [`Work::light_starts`]: `households / floor` for a
+    /// heavy branch, its score for a light one.
+    fn branch_term(&self, w: i64) -> f64 {
+        if w >= self.lo {
+            w as f64 / self.lo as f64
+        } else {
+            self.score(w, false)
+        }
+    }
+
+    /// The branches of grid `g` around its member with the most neighbours.
+    fn grid_branches(&mut self, g: u32) -> GridBranches {
+        let len = self.grids[g as usize].m.len();
+        let mut hub = self.grids[g as usize].m[0];
+        for i in 0..len {
+            let v = self.grids[g as usize].m[i];
+            if self.p.nbrs(v).len() > self.p.nbrs(hub).len() {
+                hub = v;
+            }
+        }
+        let mt = Self::next(&mut self.mtok, &mut self.mark);
+        self.mark[hub as usize] = mt;
+        self.grid_branch[hub as usize] = NONE;
+        let (mut weights, mut light, mut terms) = (Vec::new(), Vec::new(), 0.0);
+        let mut stack: Vec<u32> = Vec::new();
+        for i in 0..len {
+            let v = self.grids[g as usize].m[i];
+            if self.mark[v as usize] == mt {
+                continue;
+            }
+            let id = weights.len() as u32;
+            self.mark[v as usize] = mt;
+            self.grid_branch[v as usize] = id;
+            stack.push(v);
+            let mut w = 0;
+            while let Some(x) = stack.pop() {
+                w += self.p.h[x as usize];
+                for &u in self.p.nbrs(x) {
+                    if self.part[u as usize] == g && self.mark[u as usize] != mt {
+                        self.mark[u as usize] = mt;
+                        self.grid_branch[u as usize] = id;
+                        stack.push(u);
+                    }
+                }
+            }
+            weights.push(w);
+            terms += self.branch_term(w);
+            if w < self.lo {
+                light.push(w);
+            }
+        }
+        light.sort_unstable();
+        let hub_h = self.p.h[hub as usize];
+        let mut room = hub_h.max(self.hi) - hub_h;
+        let mut fit = 0.0;
+        for w in light {
+            if w > room {
+                break;
+            }
+            room -= w;
+            fit -= self.score(w, false);
+        }
+        GridBranches {
+            hub,
+            hub_h,
+            weights,
+            terms,
+            fit,
+        }
+    }
+
+    /// Which starts of [`Work::best_split`]`(set, 0)` are light ([`Work::light_starts`]),
+    /// where `set` is grid `a`'s members followed by `b`'s (if any), and the bound shows it:
+    /// from the branches of the larger grid (kept in `cache`), the branches of the other
+    /// joined with those it touches, which cost only the other's members. `None` where the
+    /// bound does not hold.
+    fn union_light(
+        &mut self,
+        a: u32,
+        b: Option<u32>,
+        cache: &mut HashMap<u32, GridBranches>,
+    ) -> Option<(Vec<bool>, u32)> {
+        let (big, small) = match b {
+            Some(b) if self.grids[b as usize].m.len() > self.grids[a as usize].m.len() => {
+                (b, Some(a))
+            }
+            _ => (a, b),
+        };
+        match cache.get(&big) {
+            Some(gb) => {
+                if cfg!(debug_assertions) && self.grids[big as usize].m.len() <= 1_000 {
+                    let (hub, weights) = (gb.hub, gb.weights.clone());
+                    let fresh = self.grid_branches(big);
+                    assert!(
+                        fresh.hub == hub && fresh.weights == weights,
+                        "kept branches of grid {big} out of date"
+                    );
+                }
+            }
+            None => {
+                let gb = self.grid_branches(big);
+                cache.insert(big, gb);
+            }
+        }
+        let gb = &cache[&big];
+        let lo = self.lo;
+        let len_a = self.grids[a as usize].m.len();
+        let (len, total) = match b {
+            Some(b) => (
+                len_a + self.grids[b as usize].m.len(),
+                self.grids[a as usize].w + self.grids[b as usize].w,
+            ),
+            None => (len_a, self.grids[a as usize].w),
+        };
+        if gb.hub_h > self.hi || total < 2 * lo {
+            return None;
+        }
+        // Union-find over `small`'s members, then the branches of `big` they touch.
+        let xs: &[u32] = match small {
+            Some(x) => &self.grids[x as usize].m,
+            None => &[],
+        };
+        let local: NodeMap<usize> = xs.iter().enumerate().map(|(i, &v)| (v, i)).collect();
+        let mut touched: NodeMap<usize> = NodeMap::default();
+        let mut parent: Vec<usize> = (0..xs.len()).collect();
+        fn root(parent: &mut [usize], mut x: usize) -> usize {
+            while parent[x] != x {
+                parent[x] = parent[parent[x]];
+                x = parent[x];
+            }
+            x
+        }
+        for (i, &v) in xs.iter().enumerate() {
+            for &u in self.p.nbrs(v) {
+                let j = if let Some(&j) = local.get(&u) {
+                    j
+                } else if self.part[u as usize] == big && u != gb.hub {
+                    let b = self.grid_branch[u as usize];
+                    *touched.entry(b).or_insert_with(|| {
+                        parent.push(parent.len());
+                        parent.len() - 1
+                    })
+                } else {
+                    continue;
+                };
+                let (ri, rj) = (root(&mut parent, i), root(&mut parent, j));
+                if ri != rj {
+                    parent[ri] = rj;
+                }
+            }
+        }
+        // Households of each joined branch, by its root.
+        let mut joined = vec![0i64; parent.len()];
+        for (i, &v) in xs.iter().enumerate() {
+            joined[root(&mut parent, i)] += self.p.h[v as usize];
+        }
+        let mut bound = 1.0 + gb.terms + gb.fit;
+        for (&b, &j) in &touched {
+            let w = gb.weights[b as usize];
+            joined[root(&mut parent, j)] += w;
+            bound -= self.branch_term(w);
+        }
+        let mut branches = gb.weights.len() - touched.len();
+        for (j, &w) in joined.iter().enumerate() {
+            if root(&mut parent, j) != j {
+                continue;
+            }
+            branches += 1;
+            bound += self.branch_term(w);
+            if w < lo {
+                // Held whole by a part, it adds at most this to the light branches held.
+                bound -= self.score(w, false);
+            }
+        }
+        if bound + 1e-6 * (branches + 1) as f64 > self.score(total, false) {
+            return None;
+        }
+        let light = (0..len)
+            .step_by(split_step(len, 0))
+            .map(|i| {
+                let s = match (i.checked_sub(len_a), b) {
+                    (Some(j), Some(b)) => self.grids[b as usize].m[j],
+                    _ => self.grids[a as usize].m[i],
+                };
+                if s == gb.hub {
+                    return true;
+                }
+                let j = match local.get(&s) {
+                    Some(&j) => j,
+                    None => {
+                        let b = self.grid_branch[s as usize];
+                        match touched.get(&b) {
+                            Some(&j) => j,
+                            None => return gb.weights[b as usize] < lo,
+                        }
+                    }
+                };
+                joined[root(&mut parent, j)] < lo
+            })
+            .collect();
+        Some((light, gb.hub))
     }
 
     /// Optimistic-ish value of a connected piece of `w` households, for ranking splits.
@@ -1424,6 +1924,8 @@ impl<'a> Work<'a> {
         // Hub statistics of grids (by grid), and those of the unions evaluated for one grid.
         let mut hubs = HubCache::default();
         let mut derived: Vec<(u32, u32, HubStats)> = Vec::new();
+        // Branches of grids around their hubs (by grid), for the unions' splits.
+        let mut branches: HashMap<u32, GridBranches> = HashMap::new();
         while let Some(a) = queue.pop_front() {
             if budget == 0 {
                 break;
@@ -1489,9 +1991,33 @@ impl<'a> Work<'a> {
                         continue;
                     }
                 }
+                // Around a hub: which starts need growing, from the larger grid's branches;
+                // where none does, the union stays whole, known without listing it.
+                let len = self.grids[a as usize].m.len() + self.grids[b as usize].m.len();
+                let light = if len >= HUB_STATS_MIN {
+                    self.union_light(a, Some(b), &mut branches)
+                } else {
+                    None
+                };
+                let whole = light.as_ref().is_some_and(|(l, _)| l.iter().all(|&l| l));
+                if whole && !debug_checked(len) {
+                    let wu = self.grids[a as usize].w + self.grids[b as usize].w;
+                    let gain = self.score(wu, false) - sa - sb;
+                    if gain > best_gain {
+                        let mut set = self.grids[a as usize].m.clone();
+                        set.extend_from_slice(&self.grids[b as usize].m);
+                        best_gain = gain;
+                        best = Some(Move::Split(vec![a, b], vec![set]));
+                    }
+                    continue;
+                }
                 let mut set = self.grids[a as usize].m.clone();
                 set.extend_from_slice(&self.grids[b as usize].m);
-                let (sc, parts) = self.best_split(&set, 0);
+                let known = light.as_ref().map(|(l, hub)| (l.as_slice(), *hub));
+                let (sc, parts) = self.best_split_known(&set, 0, known);
+                if whole {
+                    assert_eq!(parts, vec![set], "a union around a hub split after all");
+                }
                 let gain = sc - sa - sb;
                 if gain > best_gain {
                     best_gain = gain;
@@ -1509,7 +2035,15 @@ impl<'a> Work<'a> {
                 };
                 let (sc, parts) = match known {
                     Some(split) => (split.score(), self.hub_split_parts(&members, split)),
-                    None => self.best_split(&members, 0),
+                    None => {
+                        let light = if members.len() >= HUB_STATS_MIN {
+                            self.union_light(a, None, &mut branches)
+                        } else {
+                            None
+                        };
+                        let known = light.as_ref().map(|(l, hub)| (l.as_slice(), *hub));
+                        self.best_split_known(&members, 0, known)
+                    }
                 };
                 let gain = sc - sa;
                 if gain > best_gain {
@@ -1530,10 +2064,13 @@ impl<'a> Work<'a> {
                         .map(|&(_, _, st)| st);
                     hubs.insert(*from, None);
                     hubs.insert(*to, st);
+                    branches.remove(from);
+                    branches.remove(to);
                 }
                 Some(Move::Split(olds, _)) => {
                     for &g in olds {
                         hubs.insert(g, None);
+                        branches.remove(&g);
                     }
                 }
             }
@@ -1806,8 +2343,166 @@ impl<'a> Work<'a> {
     }
 }
 
+/// A map from compounds, hashed by one multiplication (lookups only: nothing depends on
+/// its order). Looking compounds up in a set around a hub is most of splitting it.
+type NodeMap<V> = HashMap<u32, V, std::hash::BuildHasherDefault<NodeHasher>>;
+
+#[derive(Default)]
+struct NodeHasher(u64);
+
+impl std::hash::Hasher for NodeHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(u64::from(v));
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0 ^ v).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 29)
+    }
+}
+
+/// A set's own edges, its members numbered by their place in it ([`Work::split_in_two`]).
+struct LocalSet {
+    off: Vec<usize>,
+    adj: Vec<u32>,
+}
+
+/// The branches of a set around its hub ([`Work::set_branches`]), by place in the set.
+struct SetBranches {
+    hub: usize,
+    /// Each member's branch (`NONE` for the hub).
+    id: Vec<u32>,
+    /// Whether each branch reaches the floor.
+    heavy: Vec<bool>,
+}
+
+impl LocalSet {
+    fn nbrs(&self, i: usize) -> &[u32] {
+        &self.adj[self.off[i]..self.off[i + 1]]
+    }
+
+    /// [`Self::suffixes_connected`] where `order` (of the whole set, from a start that is the
+    /// hub of `b` or in a light branch) is cut only after the hub: the parts before it lie in
+    /// the start's branch, below the floor, so the answers there are not asked for and stay
+    /// `false`. After the hub, a remainder is connected only inside one branch (branches meet
+    /// only at the hub): only the longest tail of `order` inside one branch is searched.
+    fn tail_connected(&self, order: &[u32], b: &SetBranches) -> Vec<bool> {
+        let n = order.len();
+        let mut out = vec![false; n + 1];
+        out[n] = true;
+        let after = 1 + order.iter().position(|&i| i as usize == b.hub).unwrap_or(n);
+        let mut from = n;
+        if let Some(&last) = order.last()
+            && last as usize != b.hub
+        {
+            let id = b.id[last as usize];
+            while from > after && b.id[order[from - 1] as usize] == id {
+                from -= 1;
+            }
+        }
+        let local: NodeMap<usize> = order[from..]
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| (i, k))
+            .collect();
+        let mut parent: Vec<usize> = (0..n - from).collect();
+        fn root(parent: &mut [usize], mut x: usize) -> usize {
+            while parent[x] != x {
+                parent[x] = parent[parent[x]];
+                x = parent[x];
+            }
+            x
+        }
+        let mut components = 0usize;
+        for k in (from..n).rev() {
+            let a = k - from;
+            components += 1;
+            for &u in self.nbrs(order[k] as usize) {
+                if let Some(&c) = local.get(&u)
+                    && c > a
+                {
+                    let (ra, rc) = (root(&mut parent, a), root(&mut parent, c));
+                    if ra != rc {
+                        parent[ra] = rc;
+                        components -= 1;
+                    }
+                }
+            }
+            out[k] = components == 1;
+        }
+        out
+    }
+
+    /// For each `k`, whether `order[k..]` is connected: the suffixes are built from the back
+    /// with a union-find, so all of them cost one pass over their edges.
+    fn suffixes_connected(&self, order: &[u32]) -> Vec<bool> {
+        let n = order.len();
+        let mut parent: Vec<usize> = (0..n).collect();
+        let mut added = vec![false; n];
+        fn root(parent: &mut [usize], mut x: usize) -> usize {
+            while parent[x] != x {
+                parent[x] = parent[parent[x]];
+                x = parent[x];
+            }
+            x
+        }
+        let mut out = vec![false; n + 1];
+        out[n] = true;
+        let mut components = 0usize;
+        for k in (0..n).rev() {
+            let a = order[k] as usize;
+            added[a] = true;
+            components += 1;
+            for &b in self.nbrs(a) {
+                if added[b as usize] {
+                    let (ra, rb) = (root(&mut parent, a), root(&mut parent, b as usize));
+                    if ra != rb {
+                        parent[ra] = rb;
+                        components -= 1;
+                    }
+                }
+            }
+            out[k] = components == 1;
+        }
+        out
+    }
+}
+
 /// A first part grown inside a set: (estimated score, part households, part, remainder pieces).
-type SplitCandidate = (f64, i64, Vec<u32>, Vec<Vec<u32>>);
+type SplitCandidate = (f64, i64, Vec<u32>, Pieces);
+
+/// Connected pieces of a set, one after another in one list.
+#[derive(Default)]
+struct Pieces {
+    members: Vec<u32>,
+    /// Where each piece ends in `members`.
+    ends: Vec<usize>,
+}
+
+impl Pieces {
+    fn iter(&self) -> impl Iterator<Item = &[u32]> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(self.ends.iter().copied())
+            .map(|(a, b)| &self.members[a..b])
+    }
+}
+
+/// [`Work::best_split`] of a set of `n` members at `depth` grows a part from every
+/// `split_step`-th member, from the first on.
+fn split_step(n: usize, depth: u32) -> usize {
+    let max_seeds = if depth == 0 { 16 } else { 8 };
+    n.div_ceil(max_seeds).max(1)
+}
 
 /// Sets smaller than this are split by [`Work::best_split`] without looking at their hub
 /// statistics first (cheap, but rarely conclusive there). In debug builds nearly every set
@@ -1959,6 +2654,20 @@ impl HubCache {
             None => self.0.remove(&g),
         };
     }
+}
+
+/// The branches of a grid around its hub ([`Work::light_starts`]), kept through a repair so
+/// that the union of the grid with a small neighbouring grid costs the small grid's members
+/// ([`Work::union_light`]). Each member's branch is in `Work::grid_branch`.
+struct GridBranches {
+    hub: u32,
+    hub_h: i64,
+    /// Households of each branch.
+    weights: Vec<i64>,
+    /// The bound's terms summed over the branches ([`Work::branch_term`]).
+    terms: f64,
+    /// The most the light branches a part holds whole can add to the bound.
+    fit: f64,
 }
 
 enum Move {

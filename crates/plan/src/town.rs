@@ -519,6 +519,69 @@ pub fn star(compounds: usize, seed: u64) -> Input {
     }
 }
 
+/// A *hub ring* of `compounds` compounds (deterministic in `seed`): a road parcel (0
+/// households, kind `road`) in the middle, as in [`star`], but the compounds around it stand
+/// side by side along the road, so each also touches the next one round the ring (the last
+/// the first) — except every fourth pair, where a lane or a wall parts them (links 3, 7, 11,
+/// … of the ring are left out). Households are drawn as in the towns (log-normal, median 130,
+/// 3% new estates of 600–3,000): at 500–600, 91% of the compounds are below the floor, 2% in
+/// band on their own and 7% over the ceiling; at 200–300, 66%, 15% and 19% (seed 1, 10,000
+/// compounds). Compounds over the ceiling are grids of their own and cut the ring. One community. Unlike the
+/// star, the hub's neighbours are not pendants: a grid around the hub holds runs of the ring,
+/// and re-partitioning it is real work. The geometry places the compounds (30 m squares, 40 m
+/// apart) on a circle round the hub; like the star's, the adjacency is given, not derived
+/// from it.
+pub fn ring(compounds: usize, seed: u64) -> Input {
+    let mut rng = Rng(seed ^ 0x0052_1C6E_u64);
+    if compounds == 0 {
+        return Input::default();
+    }
+    let community = Some(community_code(0));
+    let compound = |id: String, r: Rect, households: i64, kind: &str| Compound {
+        id,
+        geometry: rect_geometry(&r),
+        households,
+        community: community.clone(),
+        kind: Some(kind.into()),
+        has_property_management: None,
+    };
+    let square = |x: f64, y: f64| Rect {
+        x0: x - 15.0,
+        y0: y - 15.0,
+        x1: x + 15.0,
+        y1: y + 15.0,
+    };
+    let mut out = Vec::with_capacity(compounds);
+    out.push(compound("hub".into(), square(0.0, 0.0), 0, "road"));
+    let m = compounds - 1;
+    let radius = (40.0 * m as f64 / std::f64::consts::TAU).max(60.0);
+    for k in 0..m {
+        let households = if rng.unit() < NEW_ESTATES {
+            (600.0 * 5f64.powf(rng.unit())).round() as i64
+        } else {
+            rng.lognormal(MEDIAN, SIGMA, 20.0, 3000.0)
+        };
+        let a = std::f64::consts::TAU * k as f64 / m as f64;
+        out.push(compound(
+            format!("r{}", k + 1),
+            square(radius * a.cos(), radius * a.sin()),
+            households,
+            "compound",
+        ));
+    }
+    let mut adjacency: Vec<(usize, usize)> = (1..=m).map(|i| (0, i)).collect();
+    // Link k joins ring compounds k and k + 1 (the last closes the ring, from three on).
+    let links = if m >= 3 { m } else { m.saturating_sub(1) };
+    for k in (0..links).filter(|k| k % 4 != 3) {
+        adjacency.push((1 + k, 1 + (k + 1) % m));
+    }
+    Input {
+        compounds: out,
+        adjacency,
+        ..Default::default()
+    }
+}
+
 /// File names written by [`write`] for a town called `name`:
 /// `(compounds, adjacency, barriers)`.
 pub fn file_names(name: &str) -> (String, String, String) {
@@ -582,5 +645,42 @@ mod tests {
         let ids: std::collections::HashSet<&str> =
             s.compounds.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids.len(), 500);
+    }
+
+    #[test]
+    fn a_ring_is_a_hub_and_a_ring_with_every_fourth_link_left_out() {
+        assert!(ring(0, 1).compounds.is_empty());
+        assert!(ring(1, 1).adjacency.is_empty());
+        assert_eq!(ring(3, 1).adjacency, vec![(0, 1), (0, 2), (1, 2)]);
+        let r = ring(9, 2);
+        assert_eq!(
+            r.adjacency,
+            vec![
+                (0, 1),
+                (0, 2),
+                (0, 3),
+                (0, 4),
+                (0, 5),
+                (0, 6),
+                (0, 7),
+                (0, 8),
+                (1, 2),
+                (2, 3),
+                (3, 4),
+                (5, 6),
+                (6, 7),
+                (7, 8),
+            ]
+        );
+        let r = ring(1_000, 3);
+        assert_eq!(r.compounds.len(), 1_000);
+        assert_eq!(r.compounds[0].households, 0);
+        assert_eq!(r.compounds[0].kind.as_deref(), Some("road"));
+        assert_eq!(ring(1_000, 3).compounds, r.compounds);
+        // 999 spokes, and 999 ring links less the 249 left out.
+        assert_eq!(r.adjacency.len(), 999 + 999 - 249);
+        let ids: std::collections::HashSet<&str> =
+            r.compounds.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids.len(), 1_000);
     }
 }

@@ -805,3 +805,33 @@ fn a_hub_star_plans_within_the_hard_constraints() {
         }
     }
 }
+
+#[test]
+fn a_hub_ring_plans_within_the_hard_constraints() {
+    // The same road parcel, its neighbours side by side along it, each touching the next
+    // (wangge_plan::town::ring, the benchmark's hub ring): every hard constraint holds, and
+    // re-planning the plan as the current grids keeps its grids in band. The small rings
+    // are planned where debug builds check the planner's shortcuts against growing.
+    for (n, seed) in [(301, 1), (61, 1), (61, 2), (97, 3)] {
+        let input = wangge_plan::town::ring(n, seed);
+        for band in [Band { min: 500, max: 600 }, Band { min: 200, max: 300 }] {
+            let p = plan_at(&input, band.min, band.max, 1);
+            check_hard_constraints(&input, band, &p).unwrap();
+            assert!(p.summary.in_band > 0);
+            let mut again = input.clone();
+            again.current = p
+                .grids
+                .iter()
+                .map(|g| CurrentGrid {
+                    code: g.code.clone(),
+                    compounds: g.compounds.clone(),
+                })
+                .collect();
+            let q = plan_at(&again, band.min, band.max, 1);
+            check_hard_constraints(&again, band, &q).unwrap();
+            for g in p.grids.iter().filter(|g| g.in_band) {
+                assert!(q.grids.iter().any(|h| h.compounds == g.compounds));
+            }
+        }
+    }
+}
