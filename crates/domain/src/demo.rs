@@ -405,6 +405,110 @@ pub fn police_grids(county: &DemoCounty) -> Vec<DemoDepartmentGrid> {
     out
 }
 
+/// A line the demo registers for a street (街路河界线): a road, railway or river that bounds
+/// one or more of its communities.
+pub struct DemoBarrier {
+    pub name: String,
+    /// 道路, 铁路 or 河流.
+    pub kind: &'static str,
+    /// A GeoJSON LineString or MultiLineString, in the coordinates of [`cell`].
+    pub geometry: String,
+}
+
+/// The roads, railways and rivers a 社区范围 names on one side ("北至恒信首府北、新城街…"
+/// names 新城街; landmarks such as 恒信首府北 are not lines), each with its kind.
+fn side_lines(side: &str) -> Vec<(&str, &'static str)> {
+    side.split(['、', '，', ','])
+        .map(str::trim)
+        .filter_map(|item| {
+            let kind = if item.ends_with('河') || item.ends_with("河道") {
+                "河流"
+            } else if item.ends_with("铁路") || item.ends_with("铁路线") {
+                "铁路"
+            } else if ["路", "街", "大道"].iter().any(|e| item.ends_with(e)) {
+                "道路"
+            } else {
+                return None;
+            };
+            Some((item, kind))
+        })
+        .collect()
+}
+
+/// A straight stretch of a line: its two ends.
+type Stretch = [[f64; 2]; 2];
+
+/// The lines around the demo's communities, street by street: every road, railway and river
+/// that 附件2's 社区范围 names as a community's east, north, west or south boundary, drawn
+/// along that side of the community's block (see [`cell`]; north is up), 10 m outside it. A
+/// line bounding several communities (北海路 west of 宝昌 and 三和) is one barrier of several
+/// stretches, as a GIS road layer has it. The demo places communities apart, so these lines
+/// frame communities on the maps; they cut no compound from another.
+pub fn boundary_lines(county: &DemoCounty) -> Vec<(StreetCode, Vec<DemoBarrier>)> {
+    county
+        .streets
+        .iter()
+        .map(|st| {
+            // (name, kind) → stretches, in the order first named.
+            let mut lines: Vec<(String, &'static str, Vec<Stretch>)> = Vec::new();
+            for (ci, c) in st.communities.iter().enumerate() {
+                let n = c.compounds.len();
+                if n == 0 {
+                    continue;
+                }
+                let [x0, y0, _, _] = cell(ci, 0, n);
+                let columns = (n as f64).sqrt().ceil().max(1.0) as usize;
+                let rows = n.div_ceil(columns);
+                let (x1, y1) = (x0 + columns as f64 * 100.0, y0 + rows as f64 * 100.0);
+                let m = 10.0;
+                let b = &c.boundary;
+                let sides = [
+                    (&b.east, [[x1 + m, y0 - m], [x1 + m, y1 + m]]),
+                    (&b.north, [[x0 - m, y1 + m], [x1 + m, y1 + m]]),
+                    (&b.west, [[x0 - m, y0 - m], [x0 - m, y1 + m]]),
+                    (&b.south, [[x0 - m, y0 - m], [x1 + m, y0 - m]]),
+                ];
+                for (text, stretch) in sides {
+                    let Some(text) = text else { continue };
+                    let named = side_lines(text);
+                    if named.is_empty() {
+                        continue;
+                    }
+                    let name = named.iter().map(|(n, _)| *n).collect::<Vec<_>>().join("、");
+                    let kind = named[0].1;
+                    match lines.iter_mut().find(|(n, k, _)| *n == name && *k == kind) {
+                        Some((_, _, s)) => s.push(stretch),
+                        None => lines.push((name, kind, vec![stretch])),
+                    }
+                }
+            }
+            let barriers = lines
+                .into_iter()
+                .map(|(name, kind, stretches)| {
+                    let coords: Vec<String> = stretches
+                        .iter()
+                        .map(|[a, b]| format!("[[{},{}],[{},{}]]", a[0], a[1], b[0], b[1]))
+                        .collect();
+                    let geometry = if coords.len() == 1 {
+                        format!("{{\"type\":\"LineString\",\"coordinates\":{}}}", coords[0])
+                    } else {
+                        format!(
+                            "{{\"type\":\"MultiLineString\",\"coordinates\":[{}]}}",
+                            coords.join(",")
+                        )
+                    };
+                    DemoBarrier {
+                        name,
+                        kind,
+                        geometry,
+                    }
+                })
+                .collect();
+            (st.code.clone(), barriers)
+        })
+        .collect()
+}
+
 /// 附件4's standard-grid counts per street (the rest of the urban grids are basic).
 const STANDARD_GRIDS: [usize; 2] = [29, 15];
 
@@ -909,6 +1013,45 @@ pub fn staff(
 mod tests {
     use super::*;
     use crate::annex2::Totals;
+
+    #[test]
+    fn the_lines_around_communities_are_the_roads_their_boundaries_name() {
+        assert_eq!(
+            side_lines("恒信首府北、新城街、北关创业园北"),
+            vec![("新城街", "道路")]
+        );
+        assert_eq!(side_lines("铁路线"), vec![("铁路线", "铁路")]);
+        assert_eq!(
+            side_lines("新昌路、小丹河"),
+            vec![("新昌路", "道路"), ("小丹河", "河流")]
+        );
+        assert!(side_lines("车站村东").is_empty());
+        let county = county();
+        let lines = boundary_lines(&county);
+        assert_eq!(lines.len(), 2);
+        let baodu = &lines[0].1;
+        // 北海路 is west of 宝昌 and of 三和: one barrier, two stretches.
+        let beihai = baodu.iter().find(|b| b.name == "北海路").unwrap();
+        assert_eq!(beihai.kind, "道路");
+        let g: serde_json::Value = serde_json::from_str(&beihai.geometry).unwrap();
+        assert_eq!(g["type"], "MultiLineString");
+        assert!(baodu.iter().any(|b| b.name == "铁路线" && b.kind == "铁路"));
+        for (_, barriers) in &lines {
+            assert!(!barriers.is_empty());
+            let mut names = std::collections::HashSet::new();
+            for b in barriers {
+                assert!(names.insert((&b.name, b.kind)), "{} once", b.name);
+                let g: serde_json::Value = serde_json::from_str(&b.geometry).unwrap();
+                crate::place::parse_line_geometry(&g).unwrap();
+            }
+        }
+        // 宝昌 (the first community): 北海路 runs along the west side of its block, 10 m out.
+        let first = &county.streets[0].communities[0];
+        let [x0, y0, _, _] = cell(0, 0, first.compounds.len());
+        let coords = &g["coordinates"][0];
+        assert_eq!(coords[0][0].as_f64(), Some(x0 - 10.0));
+        assert_eq!(coords[0][1].as_f64(), Some(y0 - 10.0));
+    }
 
     #[test]
     fn every_community_matches_its_row() {

@@ -196,6 +196,33 @@ impl Store {
         if st.street.valid_to.is_some() {
             return Err(StoreError::Conflict("该街道已撤销".into()));
         }
+        self.replace_barriers_any(street, items).await
+    }
+
+    /// The demo's lines around its communities (`domain::demo::boundary_lines`), street by
+    /// street. Nothing is checked: for loading the demo county only.
+    pub async fn load_demo_barriers(
+        &self,
+        lines: &[(
+            wangge_domain::code::StreetCode,
+            Vec<wangge_domain::demo::DemoBarrier>,
+        )],
+    ) -> Result<()> {
+        for (street, barriers) in lines {
+            let items: Vec<NewBarrier> = barriers
+                .iter()
+                .map(|b| NewBarrier {
+                    name: b.name.clone(),
+                    kind: b.kind.to_string(),
+                    geometry: b.geometry.clone(),
+                })
+                .collect();
+            self.replace_barriers_any(street.as_str(), &items).await?;
+        }
+        Ok(())
+    }
+
+    async fn replace_barriers_any(&self, street: &str, items: &[NewBarrier]) -> Result<usize> {
         let county: String = street.chars().take(6).collect();
         let tx = self.conn().begin().await?;
         // Two uploads at once replace one after the other (the street row is the lock).

@@ -38,6 +38,11 @@ pub async fn load_demo(store: &wangge_store::Store) -> Result<bool, String> {
             .load_demo_department_grids(wangge_domain::demo::POLICE, &grids)
             .await
             .map_err(|e| e.to_string())?;
+        // The roads, railways and rivers 附件2 names around each community.
+        store
+            .load_demo_barriers(&wangge_domain::demo::boundary_lines(&county))
+            .await
+            .map_err(|e| e.to_string())?;
     }
     Ok(loaded)
 }

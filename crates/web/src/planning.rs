@@ -483,7 +483,8 @@ const PALETTE: [&str; 12] = [
 /// point as a small square), coloured by its grid. A grid's label sits on the compound of the
 /// grid nearest to the mean of its compounds' centres (a grid in pieces would otherwise be
 /// labelled on another grid). Barriers are drawn over the compounds (the map is framed by the
-/// compounds; a barrier running beyond them is cut at the frame).
+/// compounds, with a margin when there are barriers; a barrier running beyond is cut at the
+/// frame).
 pub(crate) fn map(
     input: &Input,
     names: &[&str],
@@ -491,7 +492,13 @@ pub(crate) fn map(
     codes: &[String],
     barriers: &[(&wangge_store::Barrier, Vec<wangge_plan::Pt>)],
 ) -> MapView {
-    let bb = wangge_plan::bbox_of(&input.compounds);
+    let mut bb = wangge_plan::bbox_of(&input.compounds);
+    if !barriers.is_empty() {
+        // A margin, so that a road along the compounds' outer edge shows.
+        let m = 0.04 * bb.width().max(bb.height());
+        bb.min = [bb.min[0] - m, bb.min[1] - m];
+        bb.max = [bb.max[0] + m, bb.max[1] + m];
+    }
     let proj = wangge_plan::geom::Projection::for_bbox(&bb);
     let (lo, hi) = (proj.apply(bb.min), proj.apply(bb.max));
     let span = (hi[0] - lo[0]).max(hi[1] - lo[1]);

@@ -85,10 +85,12 @@ async fn every_baodu_community_gets_a_valid_plan_and_one_is_adopted() {
         }
     }
     assert_eq!(
-        text.matches("<path d=\"M").count(),
+        text.matches("<path d=\"M").count() - text.matches("class=\"barrier\"").count(),
         2 * compounds,
         "each compound once on each map"
     );
+    // The roads around the communities are drawn on both maps.
+    assert!(text.matches("<title>北海路（道路）</title>").count() >= 2);
     // Per community, every proposed grid is counted once; and the street's sums say what
     // adopting will do (the page's own check of the adoption).
     let count = |cell: &str, what: &str| -> usize {
@@ -1064,6 +1066,13 @@ async fn a_lane_may_be_crossed_when_asked_and_a_registered_road_never() {
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}");
         assert!(r.text().contains("相邻距离"), "{}", r.text());
     }
+    // The demo registers the roads 附件2 names around each community (北海路…): they frame
+    // communities and cut nothing inside one.
+    let demo_lines = app
+        .get(&format!("/api/streets/{street}/barriers"))
+        .await
+        .json();
+    assert!(!demo_lines["features"].as_array().unwrap().is_empty());
     // A barrier file with a bad feature: every problem named, nothing registered.
     let road =
         serde_json::json!({"type": "LineString", "coordinates": [[90106, 89000], [90106, 91000]]});
@@ -1084,7 +1093,11 @@ async fn a_lane_may_be_crossed_when_asked_and_a_registered_road_never() {
     assert_eq!(problems.as_array().unwrap().len(), 1, "{problems}");
     assert!(problems[0].as_str().unwrap().starts_with("第 1 个要素"));
     let listed = app.get(&format!("/api/streets/{street}/barriers")).await;
-    assert_eq!(listed.json()["features"], serde_json::json!([]));
+    assert_eq!(
+        listed.json()["features"],
+        demo_lines["features"],
+        "the demo's lines, unchanged"
+    );
     // The road registered (with one far away, in another community's part of the street):
     // even at 15 m the two are never in one grid.
     let good = serde_json::json!({"type": "FeatureCollection", "features": [
