@@ -1390,6 +1390,24 @@ async fn api_street_plans(
     .into_response())
 }
 
+/// The trail to a page of a street's: 总览 › the street › the page.
+fn street_crumbs(street: &wangge_store::Street, label: &str, href: String) -> Vec<Crumb> {
+    vec![
+        Crumb {
+            label: "总览".into(),
+            href: "/".into(),
+        },
+        Crumb {
+            label: street.name.clone(),
+            href: format!("/streets/{}", street.code),
+        },
+        Crumb {
+            label: label.into(),
+            href,
+        },
+    ]
+}
+
 /// Every community of a street planned at once: what would change where.
 async fn street_plans(
     State(s): State<SharedState>,
@@ -1437,20 +1455,7 @@ async fn street_plans(
     };
     Ok(crate::auth::render(&StreetPlanView {
         me: Me::of(&p),
-        crumbs: vec![
-            Crumb {
-                label: "总览".into(),
-                href: "/".into(),
-            },
-            Crumb {
-                label: st.street.name.clone(),
-                href: format!("/streets/{code}"),
-            },
-            Crumb {
-                label: "网格划分方案".into(),
-                href: format!("/plan/streets/{code}"),
-            },
-        ],
+        crumbs: street_crumbs(&st.street, "网格划分方案", format!("/plan/streets/{code}")),
         can_adopt,
         can_export: p.access.can(Permission::RegistryExport, &code),
         fingerprint: fingerprint(&plans),
@@ -1660,20 +1665,11 @@ async fn compare_page(
     let (st, rows, k) = comparison(&s, &p, &code, &q).await?;
     Ok(crate::auth::render(&CompareView {
         me: Me::of(&p),
-        crumbs: vec![
-            Crumb {
-                label: "总览".into(),
-                href: "/".into(),
-            },
-            Crumb {
-                label: st.street.name.clone(),
-                href: format!("/streets/{code}"),
-            },
-            Crumb {
-                label: "户数标准比选".into(),
-                href: format!("/plan/streets/{code}/compare"),
-            },
-        ],
+        crumbs: street_crumbs(
+            &st.street,
+            "户数标准比选",
+            format!("/plan/streets/{code}/compare"),
+        ),
         bands: rows
             .iter()
             .map(|r| format!("{}-{}", r.band.min, r.band.max))
