@@ -1865,6 +1865,29 @@ async fn a_grid_kept_as_asked_stays_as_it_is_through_the_plan_and_its_adoption()
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{keep}");
         assert!(r.text().contains(says), "{keep}: {}", r.text());
     }
+    // The JSON API takes the grids kept as a list of codes, and nothing else.
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/plan/communities/{community}/adopt"),
+            serde_json::json!({"min": 500, "max": 600, "keep": 2}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text().contains("keep 应为网格编码的数组"), "{}", r.text());
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/plan/communities/{community}/adopt"),
+            serde_json::json!({"min": 500, "max": 600, "keep": [kept, "999"], "plan": "0"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert!(
+        r.text().contains("999") && r.text().contains("不是现有网格"),
+        "{}",
+        r.text()
+    );
     // Adopted from the page as shown: 002 keeps its compounds and stays live.
     let seen = shown_plan(&page);
     let r = app
