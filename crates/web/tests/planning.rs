@@ -2095,7 +2095,12 @@ async fn household_standards_are_compared_over_a_street() {
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.text().contains("最多比较 8 个"));
-    // Reached from the street's plan.
-    let plan = app.get("/plan/streets/370725001").await.text();
-    assert!(plan.contains("href=\"/plan/streets/370725001/compare\""));
+    // Reached from the street's page and its plan.
+    for page in ["/streets/370725001", "/plan/streets/370725001"] {
+        let text = app.get(page).await.text();
+        assert!(
+            text.contains("href=\"/plan/streets/370725001/compare\""),
+            "{page}"
+        );
+    }
 }
