@@ -1751,7 +1751,7 @@ fn plan_sheets(title: &str, parts: &[(&str, PlanDiff)]) -> (Vec<Vec<String>>, Ve
                 if g.in_band { "是" } else { "否" }.to_string(),
                 g.reason.clone(),
                 g.compounds.len().to_string(),
-                g.compounds.join("、"),
+                names_cell(&g.compounds),
             ]);
         }
         for (grid, fate) in &d.fates {
@@ -1759,6 +1759,25 @@ fn plan_sheets(title: &str, parts: &[(&str, PlanDiff)]) -> (Vec<Vec<String>>, Ve
         }
     }
     (grids, fates)
+}
+
+/// Compound names for one cell: an Excel cell holds at most 32,767 characters, so a grid
+/// of thousands of compounds lists the first ones and how many more.
+fn names_cell(names: &[String]) -> String {
+    const LIMIT: usize = 30_000;
+    let (mut out, mut chars) = (String::new(), 0);
+    for (k, n) in names.iter().enumerate() {
+        let sep = if k == 0 { "" } else { "、" };
+        let more = sep.chars().count() + n.chars().count();
+        if chars + more > LIMIT {
+            out.push_str(&format!("……等共 {} 个", names.len()));
+            break;
+        }
+        out.push_str(sep);
+        out.push_str(n);
+        chars += more;
+    }
+    out
 }
 
 fn plan_workbook(sheets: &[wangge_sheets::OutSheet<'_>], name: &str) -> Result<Response, AppError> {
@@ -2282,6 +2301,16 @@ async fn api_barriers_clear(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_cell_of_compound_names_stays_within_excel_s_limit() {
+        let few: Vec<String> = vec!["甲院".into(), "乙院".into()];
+        assert_eq!(super::names_cell(&few), "甲院、乙院");
+        let many: Vec<String> = (0..5000).map(|k| format!("小区{k:05}")).collect();
+        let cell = super::names_cell(&many);
+        assert!(cell.chars().count() <= 30_020, "{}", cell.chars().count());
+        assert!(cell.starts_with("小区00000、小区00001") && cell.ends_with("……等共 5000 个"));
+    }
+
     use super::*;
     use wangge_store::PlanCompound;
 
