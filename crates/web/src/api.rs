@@ -774,6 +774,17 @@ pub fn openapi_document() -> Value {
         ),
     );
     add(
+        "/api/plan/compare".into(),
+        "get",
+        op(
+            "全县（区）户数标准比选：同街道的比选，范围为全县（区）各街道；bands 每项另有 streets，逐街道给出合计；keep 为 15 位网格编码",
+            "plan",
+            &["?bands", "?gap", "?keep"],
+            None,
+            ("200", obj()),
+        ),
+    );
+    add(
         "/api/plan/streets/{code}/compare".into(),
         "get",
         op(

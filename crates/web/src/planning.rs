@@ -38,6 +38,8 @@ pub(crate) fn routes() -> crate::Routes {
             &["GET"],
             get(api_compare),
         )
+        .route("/plan/compare", &["GET"], get(county_compare_page))
+        .route("/api/plan/compare", &["GET"], get(api_county_compare))
         .route("/plan/streets/{code}/adopt", &["POST"], post(adopt_street))
         .route(
             "/api/plan/streets/{code}/adopt",
@@ -242,10 +244,10 @@ impl Knobs {
                 _ => {
                     return Err(AppError::BadRequest(format!(
                         "保持不变的网格应为{}，收到「{token}」",
-                        if scope.len() == 12 {
-                            "本社区网格的编码（15 位，或其末 3 位）"
-                        } else {
-                            "本街道网格的 15 位编码"
+                        match scope.len() {
+                            12 => "本社区网格的编码（15 位，或其末 3 位）",
+                            9 => "本街道网格的 15 位编码",
+                            _ => "本县网格的 15 位编码",
                         }
                     )));
                 }
@@ -1591,18 +1593,30 @@ pub struct Compared {
     pub mean_households: i64,
     /// Communities whose plan could not be made (named in the street plan).
     pub problems: usize,
+    /// The sums street by street (one street when a street is compared).
+    pub streets: Vec<StreetSum>,
 }
 
+/// One street's sums under a band.
+#[derive(serde::Serialize)]
+pub struct StreetSum {
+    pub code: String,
+    pub name: String,
+    pub total: CommunityPlanRow,
+}
+
+/// Plans `streets` under every band asked for (or the policies' bands); `scope` is the code
+/// of the street or county compared.
 async fn comparison(
     s: &SharedState,
     p: &Principal,
-    code: &str,
+    scope: &str,
+    streets: &[wangge_store::StreetOverview],
     q: &CompareQuery,
-) -> Result<(wangge_store::StreetOverview, Vec<Compared>, Knobs), AppError> {
-    let st = s.store.street(&p.access, code).await?;
+) -> Result<(Vec<Compared>, Knobs), AppError> {
     let bands = match q.bands.as_deref().map(str::trim) {
         Some(raw) if !raw.is_empty() => parse_bands(raw)?,
-        _ => default_bands(s, &code[..6.min(code.len())]),
+        _ => default_bands(s, &scope[..6.min(scope.len())]),
     };
     let k = Knobs::of(
         &BandQuery {
@@ -1610,34 +1624,45 @@ async fn comparison(
             keep: q.keep.clone(),
             ..Default::default()
         },
-        code,
+        scope,
     )?;
     let mut out = Vec::with_capacity(bands.len());
     for band in bands {
-        let (rows, _, _) = street_rows(
-            s,
-            p,
-            &st,
-            Band {
-                min: band.min,
-                max: band.max,
-            },
-            &k,
-        )
-        .await?;
-        let total = CommunityPlanRow::total(&rows);
+        let mut all = Vec::new();
+        let mut sums = Vec::with_capacity(streets.len());
+        for st in streets {
+            let (rows, _, _) = street_rows(
+                s,
+                p,
+                st,
+                Band {
+                    min: band.min,
+                    max: band.max,
+                },
+                &k,
+            )
+            .await?;
+            sums.push(StreetSum {
+                code: st.street.code.clone(),
+                name: st.street.name.clone(),
+                total: CommunityPlanRow::total(&rows),
+            });
+            all.extend(rows);
+        }
+        let total = CommunityPlanRow::total(&all);
         out.push(Compared {
             mean_households: if total.proposed > 0 {
                 (total.households as f64 / total.proposed as f64).round() as i64
             } else {
                 0
             },
-            problems: rows.iter().filter(|r| r.problem.is_some()).count(),
+            problems: all.iter().filter(|r| r.problem.is_some()).count(),
             band,
             total,
+            streets: sums,
         });
     }
-    Ok((st, out, k))
+    Ok((out, k))
 }
 
 #[derive(Template)]
@@ -1645,7 +1670,11 @@ async fn comparison(
 struct CompareView {
     me: Me,
     crumbs: Vec<Crumb>,
-    street: wangge_store::Street,
+    /// The street's or the county's name, and the page's own address.
+    name: String,
+    action: String,
+    /// Whether the county is compared (a column per street).
+    county: bool,
     rows: Vec<Compared>,
     /// The bands as the form shows them.
     bands: String,
@@ -1662,7 +1691,8 @@ async fn compare_page(
     Path(code): Path<String>,
     Query(q): Query<CompareQuery>,
 ) -> Result<Response, PageError> {
-    let (st, rows, k) = comparison(&s, &p, &code, &q).await?;
+    let st = s.store.street(&p.access, &code).await?;
+    let (rows, k) = comparison(&s, &p, &code, std::slice::from_ref(&st), &q).await?;
     Ok(crate::auth::render(&CompareView {
         me: Me::of(&p),
         crumbs: street_crumbs(
@@ -1670,16 +1700,96 @@ async fn compare_page(
             "户数标准比选",
             format!("/plan/streets/{code}/compare"),
         ),
-        bands: rows
-            .iter()
-            .map(|r| format!("{}-{}", r.band.min, r.band.max))
-            .collect::<Vec<_>>()
-            .join(","),
+        name: st.street.name.clone(),
+        action: format!("/plan/streets/{code}/compare"),
+        county: false,
+        bands: bands_text(&rows),
         gap: k.gap_text(),
         keep: k.keep_text(&code),
-        street: st.street,
         rows,
     }))
+}
+
+impl CompareView {
+    /// The grids kept in one street, as its plan page takes them.
+    fn keep_in(&self, street: &str) -> String {
+        self.keep
+            .split(',')
+            .filter(|c| c.starts_with(street))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+/// The bands compared, as the form shows them.
+fn bands_text(rows: &[Compared]) -> String {
+    rows.iter()
+        .map(|r| format!("{}-{}", r.band.min, r.band.max))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The county's streets, for a reader of the whole county.
+async fn county_streets(
+    s: &SharedState,
+    p: &Principal,
+) -> Result<(wangge_store::County, Vec<wangge_store::StreetOverview>), AppError> {
+    let county = s
+        .store
+        .county()
+        .await?
+        .ok_or_else(|| AppError::NotFound("尚未建立县（区）".into()))?;
+    if !p.access.can(Permission::RegistryRead, &county.code) {
+        return Err(AppError::Forbidden("无权查看全县（区）".into()));
+    }
+    let o = s.store.overview(&p.access).await?;
+    Ok((county, o.streets))
+}
+
+/// The same over the whole county, street by street: the county chooses its standard.
+async fn county_compare_page(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Query(q): Query<CompareQuery>,
+) -> Result<Response, PageError> {
+    let (county, streets) = county_streets(&s, &p).await?;
+    let (rows, k) = comparison(&s, &p, &county.code, &streets, &q).await?;
+    Ok(crate::auth::render(&CompareView {
+        me: Me::of(&p),
+        crumbs: vec![
+            Crumb {
+                label: "总览".into(),
+                href: "/".into(),
+            },
+            Crumb {
+                label: "户数标准比选".into(),
+                href: "/plan/compare".into(),
+            },
+        ],
+        name: county.name.clone(),
+        action: "/plan/compare".into(),
+        county: true,
+        bands: bands_text(&rows),
+        gap: k.gap_text(),
+        keep: k.keep_text(&county.code),
+        rows,
+    }))
+}
+
+async fn api_county_compare(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Query(q): Query<CompareQuery>,
+) -> Result<Response, crate::error::ApiError> {
+    let (county, streets) = county_streets(&s, &p).await?;
+    let (rows, k) = comparison(&s, &p, &county.code, &streets, &q).await?;
+    Ok(axum::Json(serde_json::json!({
+        "county": county.code,
+        "gap": k.gap,
+        "keep": k.keep,
+        "bands": rows,
+    }))
+    .into_response())
 }
 
 /// The comparison as JSON: one item per band with its source, the street's sums and the mean
@@ -1690,7 +1800,8 @@ async fn api_compare(
     Path(code): Path<String>,
     Query(q): Query<CompareQuery>,
 ) -> Result<Response, crate::error::ApiError> {
-    let (_, rows, k) = comparison(&s, &p, &code, &q).await?;
+    let st = s.store.street(&p.access, &code).await?;
+    let (rows, k) = comparison(&s, &p, &code, std::slice::from_ref(&st), &q).await?;
     Ok(axum::Json(serde_json::json!({
         "street": code,
         "gap": k.gap,

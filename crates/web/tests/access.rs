@@ -785,6 +785,20 @@ fn cases(o: &Objects, n: usize) -> Vec<Case> {
         );
         add(
             "GET",
+            "/plan/compare",
+            "/plan/compare?bands=500-600".into(),
+            None,
+            On(RegistryRead, county.clone()),
+        );
+        add(
+            "GET",
+            "/api/plan/compare",
+            "/api/plan/compare?bands=500-600".into(),
+            None,
+            On(RegistryRead, county.clone()),
+        );
+        add(
+            "GET",
             "/plan/streets/{code}/compare",
             format!("/plan/streets/{st}/compare?bands=500-600"),
             None,

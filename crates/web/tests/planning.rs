@@ -2095,6 +2095,47 @@ async fn household_standards_are_compared_over_a_street() {
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.text().contains("最多比较 8 个"));
+    // The county: the streets' sums add up, street by street, and each links to its plan
+    // with only its own kept grids.
+    let county = app
+        .get("/api/plan/compare?bands=500-600&keep=370725001003002")
+        .await;
+    assert_eq!(county.status, StatusCode::OK, "{}", county.text());
+    let county = county.json();
+    let band = &county["bands"][0];
+    let streets = band["streets"].as_array().unwrap();
+    assert_eq!(streets.len(), 2);
+    let sum = |key: &str| -> i64 {
+        streets
+            .iter()
+            .map(|s| s["total"][key].as_i64().unwrap())
+            .sum()
+    };
+    assert_eq!(band["total"]["proposed"].as_i64().unwrap(), sum("proposed"));
+    assert_eq!(
+        band["total"]["households"].as_i64().unwrap(),
+        sum("households")
+    );
+    let baodu = app
+        .get("/api/plan/streets/370725001/compare?bands=500-600&keep=370725001003002")
+        .await
+        .json();
+    assert_eq!(streets[0]["total"], baodu["bands"][0]["total"]);
+    let page = app
+        .get("/plan/compare?bands=500-600&keep=370725001003002")
+        .await
+        .text();
+    assert!(
+        page.contains("其中宝都街道") && page.contains("其中宝城街道"),
+        "{page}"
+    );
+    assert!(page.contains(
+        "/plan/streets/370725001?min=500&amp;max=600&amp;gap=&amp;keep=370725001003002\">宝都街道"
+    ));
+    assert!(
+        page.contains("/plan/streets/370725002?min=500&amp;max=600&amp;gap=&amp;keep=\">宝城街道")
+    );
+    assert!(app.get("/").await.text().contains("href=\"/plan/compare\""));
     // Reached from the street's page and its plan.
     for page in ["/streets/370725001", "/plan/streets/370725001"] {
         let text = app.get(page).await.text();
