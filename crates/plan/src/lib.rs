@@ -373,7 +373,7 @@ pub enum PlanError {
         index: usize,
         count: usize,
     },
-    #[error("要求保持不变的网格 {code} 不是现有网格")]
+    #[error("要求保持不变的网格 {code} 不是有小区的现有网格")]
     UnknownFixed { code: String },
     #[error("要求保持不变的网格 {code} {problem}")]
     BadFixed { code: String, problem: String },

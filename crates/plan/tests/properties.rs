@@ -750,7 +750,7 @@ fn a_grid_kept_as_asked_stays_as_it_is_and_the_rest_is_planned_around_it() {
     .unwrap_err();
     assert_eq!(
         e.to_string(),
-        format!("要求保持不变的网格 {} 不是现有网格", code(9))
+        format!("要求保持不变的网格 {} 不是有小区的现有网格", code(9))
     );
     let mut overlapping = kept.clone();
     overlapping.current[0].compounds = vec![0, 1];

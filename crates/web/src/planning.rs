@@ -217,7 +217,7 @@ fn gap_param(value: Option<&str>) -> Result<Option<f64>, AppError> {
 
 /// How a plan is asked for besides its band: the distance across which compounds are
 /// neighbours, and the current grids kept as they are.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Knobs {
     gap: Option<f64>,
     /// Full grid codes, sorted.
@@ -260,6 +260,28 @@ impl Knobs {
             gap: gap_param(q.gap.as_deref())?,
             keep,
         })
+    }
+
+    /// Refuses a kept grid whose community is none of the streets' (a mistyped code would
+    /// otherwise be passed over, and the grid planned again).
+    fn keep_within(&self, streets: &[wangge_store::StreetOverview]) -> Result<(), AppError> {
+        for code in &self.keep {
+            let known = streets
+                .iter()
+                .flat_map(|st| &st.communities)
+                .any(|c| code.starts_with(&c.code));
+            if !known {
+                return Err(AppError::BadRequest(format!(
+                    "保持不变的网格 {code} 不在本{}的在册社区中",
+                    if streets.len() == 1 {
+                        "街道"
+                    } else {
+                        "县（区）"
+                    }
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// The gap as the form shows it.
@@ -658,6 +680,7 @@ pub struct Fate {
     pub grid: String,
     pub fate: String,
     pub kept: bool,
+    /// Empty for a grid without compounds, which cannot be kept.
     pub href: String,
 }
 
@@ -727,7 +750,7 @@ async fn adoption(
 /// (given), which compounds are grids of their own: under 涉农社区以居民小组为一个网格 every
 /// residents' group is, whatever the band asked for.
 fn run(
-    s: &SharedState,
+    s: &crate::AppState,
     src: &PlanSource,
     band: Band,
     k: &Knobs,
@@ -780,13 +803,19 @@ async fn propose(
                 keep.sort();
             }
             let others = Knobs { gap: k.gap, keep };
-            let href = format!(
-                "/plan/communities/{code}?min={}&max={}&gap={}&keep={}",
-                band.min,
-                band.max,
-                others.gap_text(),
-                others.keep_text(&code)
-            );
+            // A grid without compounds has nothing to keep (adopting retires it).
+            let keepable = kept || input.current.iter().any(|c| c.code == grid);
+            let href = if keepable {
+                format!(
+                    "/plan/communities/{code}?min={}&max={}&gap={}&keep={}",
+                    band.min,
+                    band.max,
+                    others.gap_text(),
+                    others.keep_text(&code)
+                )
+            } else {
+                String::new()
+            };
             Fate {
                 grid,
                 fate,
@@ -1231,6 +1260,7 @@ impl CommunityPlanRow {
             code: String::new(),
             name: "合计".into(),
             households: rows.iter().map(|r| r.households).sum(),
+            planned_households: rows.iter().map(|r| r.planned_households).sum(),
             current: sum(|r| r.current),
             proposed: sum(|r| r.proposed),
             in_band: sum(|r| r.in_band),
@@ -1252,7 +1282,10 @@ impl CommunityPlanRow {
 pub struct CommunityPlanRow {
     pub code: String,
     pub name: String,
+    /// As registered (附件2's figure where no compound is registered).
     pub households: i64,
+    /// The households of the compounds planned (0 where no plan could be made).
+    pub planned_households: i64,
     pub current: usize,
     pub proposed: usize,
     pub in_band: usize,
@@ -1323,48 +1356,80 @@ async fn street_rows(
     band: Band,
     k: &Knobs,
 ) -> Result<StreetPlans, AppError> {
+    k.keep_within(std::slice::from_ref(st))?;
     let mut rows = Vec::new();
     let mut plans = Vec::new();
     let mut planned = Vec::new();
-    for c in &st.communities {
-        let src = s.store.plan_source(&p.access, &c.code).await?;
-        let mut row = CommunityPlanRow {
-            code: c.code.clone(),
-            name: c.name.clone(),
-            households: c.figures.households,
-            current: src.live_grids.len(),
-            proposed: 0,
-            in_band: 0,
-            eligible: 0,
-            upper_bound: 0,
-            moved: 0,
-            kept: 0,
-            merged: 0,
-            split: 0,
-            created: 0,
-            retired: 0,
-            problem: None,
-        };
-        match run(s, &src, band, k) {
-            Ok((input, plan)) => {
-                row.proposed = plan.grids.len();
-                row.in_band = plan.summary.in_band;
-                row.eligible = plan.summary.eligible;
-                row.upper_bound = plan.summary.upper_bound;
-                let d = diff(&src, &plan, &input.fixed);
-                (row.moved, row.kept, row.merged, row.split, row.created) =
-                    (d.moved, d.kept, d.merged, d.split, d.created);
-                row.retired = d.retired.len();
-                if !src.compounds.is_empty() {
-                    plans.push((c.code.clone(), adopt_grids(&src, &plan)));
-                    planned.push((src, input, plan));
-                }
-            }
-            Err(e) => row.problem = Some(e.message()),
-        }
+    for (c, src) in street_sources(s, p, st).await? {
+        let (row, plan) = community_row(s, &c, src, band, k);
         rows.push(row);
+        if let Some((src, input, plan)) = plan {
+            plans.push((c.code.clone(), adopt_grids(&src, &plan)));
+            planned.push((src, input, plan));
+        }
     }
     Ok((rows, plans, planned))
+}
+
+/// The planner's view of every community of a street, read once.
+async fn street_sources(
+    s: &SharedState,
+    p: &Principal,
+    st: &wangge_store::StreetOverview,
+) -> Result<Vec<(wangge_store::Community, PlanSource)>, AppError> {
+    let mut out = Vec::with_capacity(st.communities.len());
+    for c in &st.communities {
+        out.push((c.clone(), s.store.plan_source(&p.access, &c.code).await?));
+    }
+    Ok(out)
+}
+
+/// One community planned for the street page: its row (or why it could not be planned), and
+/// the plan when it has compounds to adopt. CPU only.
+fn community_row(
+    s: &crate::AppState,
+    c: &wangge_store::Community,
+    src: PlanSource,
+    band: Band,
+    k: &Knobs,
+) -> (CommunityPlanRow, Option<(PlanSource, Input, Plan)>) {
+    let mut row = CommunityPlanRow {
+        code: c.code.clone(),
+        name: c.name.clone(),
+        households: c.figures.households,
+        planned_households: 0,
+        current: src.live_grids.len(),
+        proposed: 0,
+        in_band: 0,
+        eligible: 0,
+        upper_bound: 0,
+        moved: 0,
+        kept: 0,
+        merged: 0,
+        split: 0,
+        created: 0,
+        retired: 0,
+        problem: None,
+    };
+    match run(s, &src, band, k) {
+        Ok((input, plan)) => {
+            row.planned_households = plan.summary.households;
+            row.proposed = plan.grids.len();
+            row.in_band = plan.summary.in_band;
+            row.eligible = plan.summary.eligible;
+            row.upper_bound = plan.summary.upper_bound;
+            let d = diff(&src, &plan, &input.fixed);
+            (row.moved, row.kept, row.merged, row.split, row.created) =
+                (d.moved, d.kept, d.merged, d.split, d.created);
+            row.retired = d.retired.len();
+            let plan = (!src.compounds.is_empty()).then_some((src, input, plan));
+            (row, plan)
+        }
+        Err(e) => {
+            row.problem = Some(e.message());
+            (row, None)
+        }
+    }
 }
 
 /// The street's proposal as JSON: a row per community (or its problem), the sums, and the
@@ -1616,7 +1681,11 @@ async fn comparison(
 ) -> Result<(Vec<Compared>, Knobs), AppError> {
     let bands = match q.bands.as_deref().map(str::trim) {
         Some(raw) if !raw.is_empty() => parse_bands(raw)?,
-        _ => default_bands(s, &scope[..6.min(scope.len())]),
+        _ => {
+            let mut bands = default_bands(s, &scope[..6.min(scope.len())]);
+            bands.truncate(MAX_COMPARED);
+            bands
+        }
     };
     let k = Knobs::of(
         &BandQuery {
@@ -1626,43 +1695,72 @@ async fn comparison(
         },
         scope,
     )?;
-    let mut out = Vec::with_capacity(bands.len());
-    for band in bands {
-        let mut all = Vec::new();
-        let mut sums = Vec::with_capacity(streets.len());
-        for st in streets {
-            let (rows, _, _) = street_rows(
-                s,
-                p,
-                st,
-                Band {
+    k.keep_within(streets)?;
+    // Planning a county under several bands is seconds of CPU: one comparison at a time, off
+    // the async runtime, every community's source read once for all bands.
+    let _turn = COMPARING.acquire().await.map_err(|_| AppError::Internal)?;
+    let mut sources = Vec::with_capacity(streets.len());
+    for st in streets {
+        sources.push((st.street.clone(), street_sources(s, p, st).await?));
+    }
+    let state = s.clone();
+    let knobs = k.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        bands
+            .into_iter()
+            .map(|band| compare_band(&state, &sources, band, &knobs))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|_| AppError::Internal)?;
+    Ok((out, k))
+}
+
+/// One comparison runs at a time.
+static COMPARING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
+/// The streets planned under one band, summed street by street and over all.
+fn compare_band(
+    s: &crate::AppState,
+    sources: &[(
+        wangge_store::Street,
+        Vec<(wangge_store::Community, PlanSource)>,
+    )],
+    band: Candidate,
+    k: &Knobs,
+) -> Compared {
+    let mut all = Vec::new();
+    let mut sums = Vec::with_capacity(sources.len());
+    for (street, communities) in sources {
+        let rows: Vec<CommunityPlanRow> = communities
+            .iter()
+            .map(|(c, src)| {
+                let b = Band {
                     min: band.min,
                     max: band.max,
-                },
-                &k,
-            )
-            .await?;
-            sums.push(StreetSum {
-                code: st.street.code.clone(),
-                name: st.street.name.clone(),
-                total: CommunityPlanRow::total(&rows),
-            });
-            all.extend(rows);
-        }
-        let total = CommunityPlanRow::total(&all);
-        out.push(Compared {
-            mean_households: if total.proposed > 0 {
-                (total.households as f64 / total.proposed as f64).round() as i64
-            } else {
-                0
-            },
-            problems: all.iter().filter(|r| r.problem.is_some()).count(),
-            band,
-            total,
-            streets: sums,
+                };
+                community_row(s, c, src.clone(), b, k).0
+            })
+            .collect();
+        sums.push(StreetSum {
+            code: street.code.clone(),
+            name: street.name.clone(),
+            total: CommunityPlanRow::total(&rows),
         });
+        all.extend(rows);
     }
-    Ok((out, k))
+    let total = CommunityPlanRow::total(&all);
+    Compared {
+        mean_households: if total.proposed > 0 {
+            (total.planned_households as f64 / total.proposed as f64).round() as i64
+        } else {
+            0
+        },
+        problems: all.iter().filter(|r| r.problem.is_some()).count(),
+        band,
+        total,
+        streets: sums,
+    }
 }
 
 #[derive(Template)]

@@ -1855,7 +1855,7 @@ async fn a_grid_kept_as_asked_stays_as_it_is_through_the_plan_and_its_adoption()
     for (keep, says) in [
         ("abc", "保持不变的网格应为本社区网格的编码"),
         ("370725001001001", "保持不变的网格应为本社区网格的编码"),
-        ("999", "不是现有网格"),
+        ("999", "不是有小区的现有网格"),
     ] {
         let r = app
             .get(&format!(
@@ -1884,7 +1884,7 @@ async fn a_grid_kept_as_asked_stays_as_it_is_through_the_plan_and_its_adoption()
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
     assert!(
-        r.text().contains("999") && r.text().contains("不是现有网格"),
+        r.text().contains("999") && r.text().contains("不是有小区的现有网格"),
         "{}",
         r.text()
     );
@@ -1980,6 +1980,35 @@ async fn a_grid_kept_as_asked_stays_as_it_is_through_the_plan_and_its_adoption()
             .iter()
             .any(|r| r[2] == kept && r[1] == "故城社区")
     );
+    // A live grid without compounds has nothing to keep: no link, and a clear refusal.
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/communities/{community}/grids"),
+            serde_json::json!({"name": "空网格"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let empty = r.json()["key"].as_str().unwrap().to_string();
+    let free_page = app
+        .get(&format!("/plan/communities/{community}?min=500&max=600"))
+        .await
+        .text();
+    let row = free_page
+        .split(&format!("<tr><td>{empty}</td>"))
+        .nth(1)
+        .unwrap()
+        .split("</tr>")
+        .next()
+        .unwrap();
+    assert!(row.contains("<td>—</td>") && !row.contains("href"), "{row}");
+    let r = app
+        .get(&format!(
+            "/api/plan/communities/{community}?min=500&max=600&keep={empty}"
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text().contains("不是有小区的现有网格"), "{}", r.text());
     // The street's plan takes full codes only, and says which were kept.
     let street = app
         .get(&format!(
@@ -2004,6 +2033,21 @@ async fn a_grid_kept_as_asked_stays_as_it_is_through_the_plan_and_its_adoption()
     assert!(
         page.contains("/plan/communities/370725001001?min=500&amp;max=600&amp;gap=&amp;keep=\"")
     );
+    // A code in no community of the street (a mistyped community) is refused, not passed
+    // over.
+    for path in [
+        "/api/plan/streets/370725001?min=500&max=600&keep=370725001030002",
+        "/api/plan/streets/370725001/compare?bands=500-600&keep=370725001030002",
+        "/api/plan/compare?bands=500-600&keep=370725001030002",
+    ] {
+        let r = app.get(path).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}");
+        assert!(
+            r.text().contains("370725001030002 不在本"),
+            "{path}: {}",
+            r.text()
+        );
+    }
     let r = app
         .get("/api/plan/streets/370725001?min=500&max=600&keep=002")
         .await;
@@ -2050,7 +2094,7 @@ async fn household_standards_are_compared_over_a_street() {
             .json();
         assert_eq!(b["total"], plan["total"], "{min}–{max}");
         let (households, grids) = (
-            plan["total"]["households"].as_i64().unwrap(),
+            plan["total"]["planned_households"].as_i64().unwrap(),
             plan["total"]["proposed"].as_i64().unwrap(),
         );
         assert_eq!(
