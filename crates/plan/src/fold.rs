@@ -72,7 +72,7 @@ pub fn anchor(g: &Geometry) -> Pt {
 }
 
 /// Lattice points per side of a compound's box that [`place`] measures with (cell centres):
-/// shares are read to about 1%.
+/// up to 144 points inside a compound that fills its box, fewer for a thin or slanted one.
 const LATTICE: usize = 12;
 
 /// For each compound, the outlines (indices into `areas`) it is placed in: the one holding the
@@ -80,8 +80,11 @@ const LATTICE: usize = 12;
 /// that only grazes an outline drawn along its wall stays out). Parts are measured on a
 /// lattice of points inside the compound, with [`anchor`] among them (so that a compound too
 /// thin for the lattice is still placed); equal parts go to the outline holding the anchor,
-/// then to the first. A compound lying wholly inside several outlines (they overlap) is given
-/// all of them, for the caller to refuse. Outlines that are points hold nothing.
+/// then to the first. A compound lying mostly inside several outlines (more than half of it
+/// in each: they overlap there) is given all of them, for the caller to refuse. An outline
+/// none of whose edges comes near the compound holds all of it or none, as its anchor says,
+/// so only outlines whose boundary passes by are measured point by point. Outlines that are
+/// points hold nothing.
 pub fn place<'a>(
     areas: &[Geometry],
     compounds: impl IntoIterator<Item = &'a Geometry>,
@@ -99,19 +102,8 @@ pub fn place<'a>(
             Geometry::Point(_) => None,
         })
         .collect();
-    // The positions in `candidates` of the outlines that hold `q`.
-    let holding = |candidates: &[usize], q: Pt| -> Vec<usize> {
-        (0..candidates.len())
-            .filter(|&slot| {
-                boxes[candidates[slot]].as_ref().is_some_and(|(bb, polys)| {
-                    q[0] >= bb.min[0]
-                        && q[0] <= bb.max[0]
-                        && q[1] >= bb.min[1]
-                        && q[1] <= bb.max[1]
-                        && contains(polys, q)
-                })
-            })
-            .collect()
+    let meets = |a: &BBox, b: &BBox| {
+        a.min[0] <= b.max[0] && b.min[0] <= a.max[0] && a.min[1] <= b.max[1] && b.min[1] <= a.max[1]
     };
     compounds
         .into_iter()
@@ -121,22 +113,40 @@ pub fn place<'a>(
                 bb.add(*q);
             }
             // Only outlines whose box meets the compound's can hold any of it.
-            let candidates: Vec<usize> = (0..areas.len())
-                .filter(|&k| {
-                    boxes[k].as_ref().is_some_and(|(ob, _)| {
-                        ob.min[0] <= bb.max[0]
-                            && bb.min[0] <= ob.max[0]
-                            && ob.min[1] <= bb.max[1]
-                            && bb.min[1] <= ob.max[1]
-                    })
+            let candidates: Vec<(usize, &Polygons)> = boxes
+                .iter()
+                .enumerate()
+                .filter_map(|(k, b)| {
+                    let (ob, polys) = b.as_ref()?;
+                    meets(ob, &bb).then_some((k, *polys))
                 })
                 .collect();
             if candidates.is_empty() {
                 return Vec::new();
             }
             let a = anchor(g);
+            // Whether an edge of the outline may cross the compound (its box meets the
+            // compound's): if not, the compound is wholly inside or wholly outside.
+            let crossing: Vec<bool> = candidates
+                .iter()
+                .map(|(_, polys)| {
+                    polys.iter().flatten().any(|ring| {
+                        (0..ring.len()).any(|i| {
+                            let (p, q) = (ring[i], ring[(i + 1) % ring.len()]);
+                            let mut eb = BBox::empty();
+                            eb.add(p);
+                            eb.add(q);
+                            meets(&eb, &bb)
+                        })
+                    })
+                })
+                .collect();
+            let at_anchor: Vec<bool> = candidates
+                .iter()
+                .map(|(_, polys)| contains(polys, a))
+                .collect();
             let mut samples = vec![a];
-            if let Geometry::Polygons(p) = g {
+            if let (Geometry::Polygons(p), true) = (g, crossing.contains(&true)) {
                 let (w, h) = (bb.max[0] - bb.min[0], bb.max[1] - bb.min[1]);
                 for i in 0..LATTICE {
                     for j in 0..LATTICE {
@@ -150,36 +160,39 @@ pub fn place<'a>(
                     }
                 }
             }
-            let mut count = vec![0usize; candidates.len()];
-            let mut covered = 0;
-            for &q in &samples {
-                let held = holding(&candidates, q);
-                covered += usize::from(!held.is_empty());
-                for slot in held {
-                    count[slot] += 1;
-                }
-            }
+            // For each candidate, which samples it holds.
+            let held: Vec<Vec<bool>> = candidates
+                .iter()
+                .enumerate()
+                .map(|(slot, (_, polys))| {
+                    if crossing[slot] {
+                        samples.iter().map(|&q| contains(polys, q)).collect()
+                    } else {
+                        vec![at_anchor[slot]; samples.len()]
+                    }
+                })
+                .collect();
+            let count: Vec<usize> = held
+                .iter()
+                .map(|h| h.iter().filter(|&&x| x).count())
+                .collect();
+            let covered = (0..samples.len())
+                .filter(|&i| held.iter().any(|h| h[i]))
+                .count();
             if 2 * covered < samples.len() {
                 return Vec::new();
             }
-            let whole: Vec<usize> = (0..candidates.len())
-                .filter(|&slot| count[slot] == samples.len())
-                .map(|slot| candidates[slot])
+            let mostly: Vec<usize> = (0..candidates.len())
+                .filter(|&slot| 2 * count[slot] > samples.len())
+                .map(|slot| candidates[slot].0)
                 .collect();
-            if whole.len() > 1 {
-                return whole;
+            if mostly.len() > 1 {
+                return mostly;
             }
-            let at_anchor = holding(&candidates, a);
             (0..candidates.len())
                 .filter(|&slot| count[slot] > 0)
-                .max_by_key(|&slot| {
-                    (
-                        count[slot],
-                        at_anchor.contains(&slot),
-                        std::cmp::Reverse(slot),
-                    )
-                })
-                .map(|slot| candidates[slot])
+                .max_by_key(|&slot| (count[slot], at_anchor[slot], std::cmp::Reverse(slot)))
+                .map(|slot| candidates[slot].0)
                 .into_iter()
                 .collect()
         })
@@ -297,13 +310,43 @@ mod tests {
                 vec![]
             ]
         );
-        // Overlapping outlines that both hold a compound whole: both, for the caller to refuse.
+        // Overlapping outlines (the overlap is x = 100–300): a compound wholly or mostly in
+        // the overlap is in both, for the caller to refuse.
         let overlapping = vec![outline(0.0, 300.0), outline(100.0, 300.0)];
         assert_eq!(
-            place(&overlapping, &[compound(150.0, 50.0)]),
-            vec![vec![0, 1]]
+            place(
+                &overlapping,
+                &[compound(150.0, 50.0), compound(95.0, 100.0)]
+            ),
+            vec![vec![0, 1], vec![0, 1]]
         );
-        // Overlapping where one holds it whole and the other part: the whole one.
-        assert_eq!(place(&overlapping, &[compound(50.0, 100.0)]), vec![vec![0]]);
+        // Mostly outside the overlap (40% in it): the outline holding it whole.
+        assert_eq!(place(&overlapping, &[compound(40.0, 100.0)]), vec![vec![0]]);
+    }
+
+    #[test]
+    fn an_outline_whose_edges_pass_far_from_a_compound_holds_it_whole_or_not_at_all() {
+        // A detailed outline (a circle of 4,000 vertices): compounds well inside it, one
+        // outside its edge but inside its box, one just inside the edge.
+        let circle: Vec<Pt> = (0..=4000)
+            .map(|k| {
+                let t = std::f64::consts::TAU * k as f64 / 4000.0;
+                [1000.0 * t.cos(), 1000.0 * t.sin()]
+            })
+            .collect();
+        let areas = vec![Geometry::Polygons(vec![vec![circle]])];
+        let square = |x: f64, y: f64| Geometry::Polygons(vec![vec![square(x, y, 20.0)]]);
+        let got = place(
+            &areas,
+            &[
+                square(0.0, 0.0),
+                square(-500.0, 300.0),
+                square(900.0, 900.0),
+                square(960.0, -10.0),
+                // Across the edge, three quarters inside: measured, and inside.
+                square(985.0, -10.0),
+            ],
+        );
+        assert_eq!(got, vec![vec![0], vec![0], vec![], vec![0], vec![0]]);
     }
 }
