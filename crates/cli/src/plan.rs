@@ -104,7 +104,12 @@ pub fn plan(a: PlanArgs) -> Result<(), String> {
     if !a.keep.is_empty() && a.current.is_none() {
         return Err("--keep 指明要保持不变的现有网格，需同时用 --current 给出现有网格".into());
     }
-    input.fixed = a.keep.iter().map(|c| c.trim().to_string()).collect();
+    input.fixed = a
+        .keep
+        .iter()
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty())
+        .collect();
     if let Some(p) = &a.barriers {
         input.barriers = geojson::read_barriers_file(p).map_err(|e| e.to_string())?;
     }

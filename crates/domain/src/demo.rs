@@ -471,14 +471,21 @@ pub fn boundary_lines(county: &DemoCounty) -> Vec<(StreetCode, Vec<DemoBarrier>)
                 for (text, stretch) in sides {
                     let Some(text) = text else { continue };
                     let named = side_lines(text);
-                    if named.is_empty() {
-                        continue;
-                    }
-                    let name = named.iter().map(|(n, _)| *n).collect::<Vec<_>>().join("、");
-                    let kind = named[0].1;
-                    match lines.iter_mut().find(|(n, k, _)| *n == name && *k == kind) {
-                        Some((_, _, s)) => s.push(stretch),
-                        None => lines.push((name, kind, vec![stretch])),
+                    // A side naming a road and a river (新昌路、小丹河) has a line of each kind.
+                    for kind in ["道路", "铁路", "河流"] {
+                        let names: Vec<&str> = named
+                            .iter()
+                            .filter(|(_, k)| *k == kind)
+                            .map(|(n, _)| *n)
+                            .collect();
+                        if names.is_empty() {
+                            continue;
+                        }
+                        let name = names.join("、");
+                        match lines.iter_mut().find(|(n, k, _)| *n == name && *k == kind) {
+                            Some((_, _, s)) => s.push(stretch),
+                            None => lines.push((name, kind, vec![stretch])),
+                        }
                     }
                 }
             }
@@ -1036,6 +1043,8 @@ mod tests {
         let g: serde_json::Value = serde_json::from_str(&beihai.geometry).unwrap();
         assert_eq!(g["type"], "MultiLineString");
         assert!(baodu.iter().any(|b| b.name == "铁路线" && b.kind == "铁路"));
+        // 宝通: "东至新昌路、小丹河": the river is a line of its own kind.
+        assert!(baodu.iter().any(|b| b.name == "小丹河" && b.kind == "河流"));
         for (_, barriers) in &lines {
             assert!(!barriers.is_empty());
             let mut names = std::collections::HashSet::new();

@@ -100,7 +100,21 @@ pub fn decode(bytes: &[u8]) -> String {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
         Ok(s) => s.to_string(),
-        Err(_) => encoding_rs::GB18030.decode(bytes).0.into_owned(),
+        Err(_) => {
+            // A UTF-8 file with a stray bad byte stays UTF-8 (the byte replaced): read as GBK it
+            // would come out wholly garbled. GBK read as UTF-8 is nearly all bad sequences.
+            let lossy = String::from_utf8_lossy(bytes);
+            let bad = lossy.chars().filter(|&c| c == '\u{fffd}').count();
+            let good = lossy
+                .chars()
+                .filter(|&c| !c.is_ascii() && c != '\u{fffd}')
+                .count();
+            if good >= 4 * bad {
+                lossy.into_owned()
+            } else {
+                encoding_rs::GB18030.decode(bytes).0.into_owned()
+            }
+        }
     }
 }
 
@@ -776,6 +790,21 @@ mod tests {
             assert_eq!(input.compounds[0].community.as_deref(), Some("宝昌社区"));
         }
         std::fs::remove_dir_all(&dir).unwrap();
+        // A UTF-8 file with one stray bad byte is still read as UTF-8, not garbled as GBK.
+        let mut stray = "{\"name\":\"北海路\",\"kind\":\"道路\",\"note\":\"x"
+            .as_bytes()
+            .to_vec();
+        stray.extend_from_slice(&[0xFF, b'"', b'}']);
+        let text = decode(&stray);
+        assert!(text.contains("北海路") && text.contains("道路"), "{text}");
+        // GBK stays GBK.
+        assert_eq!(
+            decode(&encoding_rs::GBK.encode("北海路，道路").0),
+            "北海路，道路"
+        );
+        let text = fc(&format!(
+            r#"{{"type":"Feature","properties":{{"id":"宝昌一区","households":120,"community":"宝昌社区"}},"geometry":{SQ}}}"#
+        ));
         // Text a caller decoded itself may keep the mark.
         assert!(read_compounds(&format!("\u{feff}{text}"), "x.geojson").is_ok());
     }

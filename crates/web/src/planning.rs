@@ -1990,8 +1990,10 @@ fn names_cell(names: &[String]) -> String {
 }
 
 fn plan_workbook(sheets: &[wangge_sheets::OutSheet<'_>], name: &str) -> Result<Response, AppError> {
-    let bytes =
-        wangge_sheets::write_xlsx(sheets).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let bytes = wangge_sheets::write_xlsx(sheets).map_err(|e| {
+        tracing::error!(error = %e, "plan workbook");
+        AppError::Internal
+    })?;
     Ok(crate::pages::download_as(
         bytes,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -2045,7 +2047,7 @@ async fn export_community(
                 widths: FATE_WIDTHS,
             },
         ],
-        &format!("{}网格划分方案.xlsx", community.name),
+        &format!("{}（{code}）网格划分方案.xlsx", community.name),
     )?)
 }
 
@@ -2145,7 +2147,7 @@ async fn export_street(
                 widths: FATE_WIDTHS,
             },
         ],
-        &format!("{}网格划分方案.xlsx", st.street.name),
+        &format!("{}（{code}）网格划分方案.xlsx", st.street.name),
     )?)
 }
 
