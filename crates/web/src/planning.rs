@@ -1989,8 +1989,41 @@ fn names_cell(names: &[String]) -> String {
     out
 }
 
-fn plan_workbook(sheets: &[wangge_sheets::OutSheet<'_>], name: &str) -> Result<Response, AppError> {
-    let bytes = wangge_sheets::write_xlsx(sheets).map_err(|e| {
+/// The workbook: the street's summary first when there is one, then the proposed grids and
+/// where the current ones go.
+fn plan_workbook(
+    summary: Option<&[Vec<String>]>,
+    grids: &[Vec<String>],
+    fates: &[Vec<String>],
+    name: &str,
+) -> Result<Response, AppError> {
+    let mut sheets = Vec::with_capacity(3);
+    if let Some(rows) = summary {
+        sheets.push(wangge_sheets::OutSheet {
+            name: "社区汇总",
+            rows,
+            title_rows: 1,
+            numeric_columns: &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+            widths: &[
+                14.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0, 6.0, 6.0, 6.0, 6.0, 6.0, 40.0,
+            ],
+        });
+    }
+    sheets.push(wangge_sheets::OutSheet {
+        name: "网格划分方案",
+        rows: grids,
+        title_rows: 1,
+        numeric_columns: &[0, 4, 7],
+        widths: &[6.0, 14.0, 18.0, 22.0, 8.0, 12.0, 40.0, 8.0, 60.0],
+    });
+    sheets.push(wangge_sheets::OutSheet {
+        name: "现有网格去向",
+        rows: fates,
+        title_rows: 1,
+        numeric_columns: &[],
+        widths: &[14.0, 18.0, 40.0],
+    });
+    let bytes = wangge_sheets::write_xlsx(&sheets).map_err(|e| {
         tracing::error!(error = %e, "plan workbook");
         AppError::Internal
     })?;
@@ -2001,9 +2034,6 @@ fn plan_workbook(sheets: &[wangge_sheets::OutSheet<'_>], name: &str) -> Result<R
         "grid-plan",
     ))
 }
-
-const GRID_WIDTHS: &[f64] = &[6.0, 14.0, 18.0, 22.0, 8.0, 12.0, 40.0, 8.0, 60.0];
-const FATE_WIDTHS: &[f64] = &[14.0, 18.0, 40.0];
 
 /// A community's proposal as a workbook (方案表): every proposed grid, and where every
 /// current grid goes; the title says how it was asked for and carries the fingerprint that
@@ -2031,22 +2061,9 @@ async fn export_community(
     let d = diff(&src, &plan, &input.fixed);
     let (grids, fates) = plan_sheets(&title, &[(community.name.as_str(), d)]);
     Ok(plan_workbook(
-        &[
-            wangge_sheets::OutSheet {
-                name: "网格划分方案",
-                rows: &grids,
-                title_rows: 1,
-                numeric_columns: &[0, 4, 7],
-                widths: GRID_WIDTHS,
-            },
-            wangge_sheets::OutSheet {
-                name: "现有网格去向",
-                rows: &fates,
-                title_rows: 1,
-                numeric_columns: &[],
-                widths: FATE_WIDTHS,
-            },
-        ],
+        None,
+        &grids,
+        &fates,
         &format!("{}（{code}）网格划分方案.xlsx", community.name),
     )?)
 }
@@ -2122,31 +2139,9 @@ async fn export_street(
         .collect();
     let (grids, fates) = plan_sheets(&title, &parts);
     Ok(plan_workbook(
-        &[
-            wangge_sheets::OutSheet {
-                name: "社区汇总",
-                rows: &summary,
-                title_rows: 1,
-                numeric_columns: &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
-                widths: &[
-                    14.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0, 6.0, 6.0, 6.0, 6.0, 6.0, 40.0,
-                ],
-            },
-            wangge_sheets::OutSheet {
-                name: "网格划分方案",
-                rows: &grids,
-                title_rows: 1,
-                numeric_columns: &[0, 4, 7],
-                widths: GRID_WIDTHS,
-            },
-            wangge_sheets::OutSheet {
-                name: "现有网格去向",
-                rows: &fates,
-                title_rows: 1,
-                numeric_columns: &[],
-                widths: FATE_WIDTHS,
-            },
-        ],
+        Some(&summary),
+        &grids,
+        &fates,
         &format!("{}（{code}）网格划分方案.xlsx", st.street.name),
     )?)
 }
