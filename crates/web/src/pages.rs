@@ -149,6 +149,8 @@ struct OverviewPage {
     note: &'static str,
     bars: Vec<Bar>,
     people: Option<crate::care::PeopleSection>,
+    /// May compare household standards over the county (reads all of it).
+    can_compare: bool,
 }
 
 #[derive(Template)]
@@ -204,6 +206,10 @@ async fn overview(State(s): State<SharedState>, Extension(p): Extension<Principa
         } else {
             ""
         },
+        can_compare: p.access.can(
+            wangge_domain::access::Permission::RegistryRead,
+            &county.code,
+        ),
         o,
         bars,
         people,

@@ -1762,6 +1762,12 @@ async fn with_user(app: &mut TestApp, name: &str, grants: &str) {
 async fn lists_counts_searches_and_exports_hold_only_the_scope() {
     let mut app = TestApp::demo().await;
     with_user(&mut app, "street_only", "street_admin@370725001").await;
+    // The county's comparison is not offered to one who reads a street only.
+    let home = app.get("/").await.text();
+    assert!(
+        home.contains("宝都街道") && !home.contains("/plan/compare"),
+        "{home}"
+    );
     let o = app.overview().await;
     let streets: Vec<&str> = o["streets"]
         .as_array()
