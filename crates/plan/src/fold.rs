@@ -71,6 +71,89 @@ pub fn anchor(g: &Geometry) -> Pt {
         .unwrap_or(c)
 }
 
+/// One polygon of an outline with its edges filed by horizontal band, so that a point test
+/// or a "does an edge pass by this box" test looks at the edges near it only (a digitised
+/// beat has thousands of vertices).
+struct PolygonIndex {
+    bb: BBox,
+    y0: f64,
+    height: f64,
+    /// Every edge, in each band its height overlaps.
+    bands: Vec<Vec<(Pt, Pt)>>,
+}
+
+impl PolygonIndex {
+    fn new(rings: &[Vec<Pt>]) -> PolygonIndex {
+        let mut bb = BBox::empty();
+        let mut edges = Vec::new();
+        for ring in rings {
+            for i in 0..ring.len() {
+                let (a, b) = (ring[i], ring[(i + 1) % ring.len()]);
+                bb.add(a);
+                edges.push((a, b));
+            }
+        }
+        let n = (edges.len() / 4).clamp(1, 1024);
+        let (y0, height) = (bb.min[1], (bb.max[1] - bb.min[1]) / n as f64);
+        let mut bands = vec![Vec::new(); n];
+        for &(a, b) in &edges {
+            let (lo, hi) = (a[1].min(b[1]), a[1].max(b[1]));
+            let (first, last) = (Self::band(y0, height, n, lo), Self::band(y0, height, n, hi));
+            for band in &mut bands[first..=last] {
+                band.push((a, b));
+            }
+        }
+        PolygonIndex {
+            bb,
+            y0,
+            height,
+            bands,
+        }
+    }
+
+    fn band(y0: f64, height: f64, n: usize, y: f64) -> usize {
+        if height > 0.0 && height.is_finite() {
+            (((y - y0) / height).floor().max(0.0) as usize).min(n - 1)
+        } else {
+            0
+        }
+    }
+
+    /// Even-odd over the polygon's rings, as [`contains`].
+    fn contains(&self, p: Pt) -> bool {
+        if !(self.bb.min[0] <= p[0]
+            && p[0] <= self.bb.max[0]
+            && self.bb.min[1] <= p[1]
+            && p[1] <= self.bb.max[1])
+        {
+            return false;
+        }
+        let band = &self.bands[Self::band(self.y0, self.height, self.bands.len(), p[1])];
+        let mut inside = false;
+        for &(a, b) in band {
+            if (a[1] > p[1]) != (b[1] > p[1])
+                && p[0] < a[0] + (p[1] - a[1]) * (b[0] - a[0]) / (b[1] - a[1])
+            {
+                inside = !inside;
+            }
+        }
+        inside
+    }
+
+    /// Whether an edge's box meets `bb` (an edge that may cross it).
+    fn edge_near(&self, bb: &BBox) -> bool {
+        let n = self.bands.len();
+        let first = Self::band(self.y0, self.height, n, bb.min[1]);
+        let last = Self::band(self.y0, self.height, n, bb.max[1]);
+        self.bands[first..=last].iter().flatten().any(|&(a, b)| {
+            a[0].min(b[0]) <= bb.max[0]
+                && bb.min[0] <= a[0].max(b[0])
+                && a[1].min(b[1]) <= bb.max[1]
+                && bb.min[1] <= a[1].max(b[1])
+        })
+    }
+}
+
 /// Lattice points per side of a compound's box that [`place`] measures with (cell centres):
 /// up to 144 points inside a compound that fills its box, fewer for a thin or slanted one.
 const LATTICE: usize = 12;
@@ -89,7 +172,7 @@ pub fn place<'a>(
     areas: &[Geometry],
     compounds: impl IntoIterator<Item = &'a Geometry>,
 ) -> Vec<Vec<usize>> {
-    let boxes: Vec<Option<(BBox, &Polygons)>> = areas
+    let boxes: Vec<Option<(BBox, Vec<PolygonIndex>)>> = areas
         .iter()
         .map(|g| match g {
             Geometry::Polygons(p) => {
@@ -97,11 +180,12 @@ pub fn place<'a>(
                 for q in p.iter().flatten().flatten() {
                     bb.add(*q);
                 }
-                Some((bb, p.as_slice()))
+                Some((bb, p.iter().map(|rings| PolygonIndex::new(rings)).collect()))
             }
             Geometry::Point(_) => None,
         })
         .collect();
+    let inside = |polys: &[PolygonIndex], q: Pt| polys.iter().any(|p| p.contains(q));
     let meets = |a: &BBox, b: &BBox| {
         a.min[0] <= b.max[0] && b.min[0] <= a.max[0] && a.min[1] <= b.max[1] && b.min[1] <= a.max[1]
     };
@@ -113,12 +197,12 @@ pub fn place<'a>(
                 bb.add(*q);
             }
             // Only outlines whose box meets the compound's can hold any of it.
-            let candidates: Vec<(usize, &Polygons)> = boxes
+            let candidates: Vec<(usize, &[PolygonIndex])> = boxes
                 .iter()
                 .enumerate()
                 .filter_map(|(k, b)| {
                     let (ob, polys) = b.as_ref()?;
-                    meets(ob, &bb).then_some((k, *polys))
+                    meets(ob, &bb).then_some((k, polys.as_slice()))
                 })
                 .collect();
             if candidates.is_empty() {
@@ -129,21 +213,11 @@ pub fn place<'a>(
             // compound's): if not, the compound is wholly inside or wholly outside.
             let crossing: Vec<bool> = candidates
                 .iter()
-                .map(|(_, polys)| {
-                    polys.iter().flatten().any(|ring| {
-                        (0..ring.len()).any(|i| {
-                            let (p, q) = (ring[i], ring[(i + 1) % ring.len()]);
-                            let mut eb = BBox::empty();
-                            eb.add(p);
-                            eb.add(q);
-                            meets(&eb, &bb)
-                        })
-                    })
-                })
+                .map(|(_, polys)| polys.iter().any(|p| p.edge_near(&bb)))
                 .collect();
             let at_anchor: Vec<bool> = candidates
                 .iter()
-                .map(|(_, polys)| contains(polys, a))
+                .map(|(_, polys)| inside(polys, a))
                 .collect();
             let mut samples = vec![a];
             if let (Geometry::Polygons(p), true) = (g, crossing.contains(&true)) {
@@ -166,7 +240,7 @@ pub fn place<'a>(
                 .enumerate()
                 .map(|(slot, (_, polys))| {
                     if crossing[slot] {
-                        samples.iter().map(|&q| contains(polys, q)).collect()
+                        samples.iter().map(|&q| inside(polys, q)).collect()
                     } else {
                         vec![at_anchor[slot]; samples.len()]
                     }
@@ -322,6 +396,40 @@ mod tests {
         );
         // Mostly outside the overlap (40% in it): the outline holding it whole.
         assert_eq!(place(&overlapping, &[compound(40.0, 100.0)]), vec![vec![0]]);
+    }
+
+    #[test]
+    fn the_filed_edges_answer_as_the_plain_point_test() {
+        // A star-shaped ring of 997 vertices with a square hole, probed on a fine lattice
+        // (edges, vertices and the hole included).
+        let star: Vec<Pt> = (0..=996)
+            .map(|k| {
+                let t = std::f64::consts::TAU * k as f64 / 996.0;
+                let r = if k % 2 == 0 { 100.0 } else { 60.0 };
+                [r * t.cos(), r * t.sin()]
+            })
+            .collect();
+        let rings = vec![star, square(-10.0, -10.0, 20.0)];
+        let index = PolygonIndex::new(&rings);
+        let polygons = vec![rings];
+        let mut inside = 0;
+        for i in -120..=120 {
+            for j in -120..=120 {
+                let p = [i as f64 * 0.9, j as f64 * 0.9];
+                assert_eq!(index.contains(p), contains(&polygons, p), "{p:?}");
+                inside += usize::from(index.contains(p));
+            }
+        }
+        assert!(inside > 1000, "{inside}");
+        let near = |x: f64, y: f64, side: f64| {
+            let mut bb = BBox::empty();
+            bb.add([x, y]);
+            bb.add([x + side, y + side]);
+            index.edge_near(&bb)
+        };
+        assert!(!near(20.0, 20.0, 5.0), "between the hole and the points");
+        assert!(near(-12.0, -12.0, 4.0), "over the hole's corner");
+        assert!(near(95.0, -2.0, 10.0), "over a point of the star");
     }
 
     #[test]
