@@ -44,6 +44,16 @@ pub const SIZES: [usize; 3] = [300, 5_000, 50_000];
 struct Rng(u64);
 
 impl Rng {
+    /// A compound's households as the towns draw them: log-normal, and now and then a new
+    /// high-rise estate, log-uniform 600–3,000.
+    fn households(&mut self) -> i64 {
+        if self.unit() < NEW_ESTATES {
+            (600.0 * 5f64.powf(self.unit())).round() as i64
+        } else {
+            self.lognormal(MEDIAN, SIGMA, 20.0, 3000.0)
+        }
+    }
+
     fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
@@ -250,16 +260,7 @@ pub fn generate(compounds: usize, seed: u64) -> Town {
             let comm = *comm_ids.entry(key).or_insert(next_id);
             block_comm.insert((r, c), comm);
             let m = (1 + rng.below(8) as usize).min(n_urban - out.len());
-            let hs: Vec<i64> = (0..m)
-                .map(|_| {
-                    if rng.unit() < NEW_ESTATES {
-                        // A new high-rise estate: log-uniform 600–3,000 households.
-                        (600.0 * 5f64.powf(rng.unit())).round() as i64
-                    } else {
-                        rng.lognormal(MEDIAN, SIGMA, 20.0, 3000.0)
-                    }
-                })
-                .collect();
+            let hs: Vec<i64> = (0..m).map(|_| rng.households()).collect();
             let weights: Vec<f64> = hs.iter().map(|&h| (h as f64).powf(0.7) + 30.0).collect();
             let block = Rect {
                 x0: xs[c],
@@ -451,30 +452,11 @@ pub fn generate(compounds: usize, seed: u64) -> Town {
 /// this instance shows what that costs.
 pub fn star(compounds: usize, seed: u64) -> Input {
     let mut rng = Rng(seed ^ 0x0057_A400_u64);
-    let community = Some(community_code(0));
-    let compound = |id: String, r: Rect, households: i64, kind: &str| Compound {
-        id,
-        geometry: rect_geometry(&r),
-        households,
-        community: community.clone(),
-        kind: Some(kind.into()),
-        has_property_management: None,
-    };
     let mut out = Vec::with_capacity(compounds);
     if compounds == 0 {
         return Input::default();
     }
-    out.push(compound(
-        "hub".into(),
-        Rect {
-            x0: -15.0,
-            y0: -15.0,
-            x1: 15.0,
-            y1: 15.0,
-        },
-        0,
-        "road",
-    ));
+    out.push(hub_compound("hub".into(), [0.0, 0.0], 0, "road"));
     // Cells of a square spiral around the hub's cell.
     let (mut cx, mut cy, mut dx, mut dy) = (0i64, 0i64, 1i64, 0i64);
     let mut leg = 1;
@@ -492,21 +474,10 @@ pub fn star(compounds: usize, seed: u64) -> Input {
                 leg += 1;
             }
         }
-        let households = if rng.unit() < NEW_ESTATES {
-            (600.0 * 5f64.powf(rng.unit())).round() as i64
-        } else {
-            rng.lognormal(MEDIAN, SIGMA, 20.0, 3000.0)
-        };
-        let (x, y) = (cx as f64 * 40.0, cy as f64 * 40.0);
-        let r = Rect {
-            x0: x - 15.0,
-            y0: y - 15.0,
-            x1: x + 15.0,
-            y1: y + 15.0,
-        };
-        out.push(compound(
+        let households = rng.households();
+        out.push(hub_compound(
             format!("s{}", out.len()),
-            r,
+            [cx as f64 * 40.0, cy as f64 * 40.0],
             households,
             "compound",
         ));
@@ -536,35 +507,16 @@ pub fn ring(compounds: usize, seed: u64) -> Input {
     if compounds == 0 {
         return Input::default();
     }
-    let community = Some(community_code(0));
-    let compound = |id: String, r: Rect, households: i64, kind: &str| Compound {
-        id,
-        geometry: rect_geometry(&r),
-        households,
-        community: community.clone(),
-        kind: Some(kind.into()),
-        has_property_management: None,
-    };
-    let square = |x: f64, y: f64| Rect {
-        x0: x - 15.0,
-        y0: y - 15.0,
-        x1: x + 15.0,
-        y1: y + 15.0,
-    };
     let mut out = Vec::with_capacity(compounds);
-    out.push(compound("hub".into(), square(0.0, 0.0), 0, "road"));
+    out.push(hub_compound("hub".into(), [0.0, 0.0], 0, "road"));
     let m = compounds - 1;
     let radius = (40.0 * m as f64 / std::f64::consts::TAU).max(60.0);
     for k in 0..m {
-        let households = if rng.unit() < NEW_ESTATES {
-            (600.0 * 5f64.powf(rng.unit())).round() as i64
-        } else {
-            rng.lognormal(MEDIAN, SIGMA, 20.0, 3000.0)
-        };
+        let households = rng.households();
         let a = std::f64::consts::TAU * k as f64 / m as f64;
-        out.push(compound(
+        out.push(hub_compound(
             format!("r{}", k + 1),
-            square(radius * a.cos(), radius * a.sin()),
+            [radius * a.cos(), radius * a.sin()],
             households,
             "compound",
         ));
@@ -579,6 +531,24 @@ pub fn ring(compounds: usize, seed: u64) -> Input {
         compounds: out,
         adjacency,
         ..Default::default()
+    }
+}
+
+/// A compound of the hub instances ([`star`], [`ring`]): a 30 m square centred at `at`, in
+/// the one community.
+fn hub_compound(id: String, at: Pt, households: i64, kind: &str) -> Compound {
+    Compound {
+        id,
+        geometry: rect_geometry(&Rect {
+            x0: at[0] - 15.0,
+            y0: at[1] - 15.0,
+            x1: at[0] + 15.0,
+            y1: at[1] + 15.0,
+        }),
+        households,
+        community: Some(community_code(0)),
+        kind: Some(kind.into()),
+        has_property_management: None,
     }
 }
 
