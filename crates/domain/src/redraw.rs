@@ -119,20 +119,12 @@ pub fn heritage<'a>(
             .map(|((from, _), _)| *from);
         let kind = match from_most.and_then(|f| current.get(f)) {
             Some((kind, _)) => *kind,
-            None => {
-                let (mut rural, mut all) = (0i64, 0i64);
-                for m in moves.iter().filter(|m| m.to == g) {
-                    all += m.households.max(0);
-                    if matches!(m.kind, CompoundKind::Village | CompoundKind::ResidentsGroup) {
-                        rural += m.households.max(0);
-                    }
-                }
-                if all > 0 && 2 * rural > all {
-                    GridKind::Rural
-                } else {
-                    GridKind::Urban
-                }
-            }
+            None => crate::policy::needs::grid_kind_of(
+                moves
+                    .iter()
+                    .filter(|m| m.to == g)
+                    .map(|m| (m.kind, m.households)),
+            ),
         };
         let tier = heir
             .iter()

@@ -7,8 +7,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form};
 use serde::Deserialize;
+use wangge_domain::CompoundKind;
 use wangge_domain::access::Permission;
 use wangge_domain::policy::Policy;
+use wangge_domain::policy::needs::{Member, Needs};
 use wangge_plan::{Band, Compound, CurrentGrid, Input, Options, Plan, geojson};
 use wangge_store::{AdoptGrid, PlanSource};
 
@@ -662,6 +664,8 @@ struct PlanView {
     retired: Vec<String>,
     moved: usize,
     summary: String,
+    /// What the proposed grids need under the policy in force.
+    needs: Option<String>,
     upper_bound: usize,
     in_band: usize,
     eligible: usize,
@@ -744,6 +748,35 @@ async fn adoption(
         }
         Err(e) => Err(AppError::from(e).message()),
     }
+}
+
+/// What a plan's grids need under the policy in force for the community's county.
+fn plan_needs(s: &crate::AppState, community: &str, input: &Input, plan: &Plan) -> Needs {
+    let county = &community[..6.min(community.len())];
+    let Some(policy) = Policy::in_force(&s.policies, county, wangge_store::today()) else {
+        return Needs::default();
+    };
+    let mut out = Needs::default();
+    for g in &plan.grids {
+        let members: Vec<Member> = g
+            .compounds
+            .iter()
+            .map(|&i| {
+                let c = &input.compounds[i];
+                Member {
+                    households: c.households,
+                    kind: c
+                        .kind
+                        .as_deref()
+                        .and_then(|k| CompoundKind::parse(k).ok())
+                        .unwrap_or(CompoundKind::Compound),
+                    has_property_management: c.has_property_management.unwrap_or(false),
+                }
+            })
+            .collect();
+        out += policy.grid_needs(&members);
+    }
+    out
 }
 
 /// Plans the community of `src`. The policy in force for its county decides, besides the band
@@ -896,6 +929,7 @@ async fn propose(
                 String::new()
             }
         ),
+        needs: needs_text(&s, &code, &plan_needs(&s, &code, &input, &plan)),
         upper_bound: plan.summary.upper_bound,
         in_band: plan.summary.in_band,
         eligible: plan.summary.eligible,
@@ -1232,6 +1266,8 @@ async fn api_propose(
         "groups": plan.summary.groups,
         "proven_groups": plan.summary.proven_groups,
         "fixed": plan.summary.fixed,
+        "needs": plan_needs(&s, &code, &input, &plan),
+        "needs_policy": needs_policy(&s, &code),
         "band": [band.min, band.max],
         "gap": k.gap,
         "keep": k.keep,
@@ -1272,6 +1308,10 @@ impl CommunityPlanRow {
             split: sum(|r| r.split),
             created: sum(|r| r.created),
             retired: sum(|r| r.retired),
+            needs: rows.iter().fold(Needs::default(), |mut n, r| {
+                n += r.needs;
+                n
+            }),
             problem: None,
         }
     }
@@ -1298,6 +1338,9 @@ pub struct CommunityPlanRow {
     pub split: usize,
     pub created: usize,
     pub retired: usize,
+    /// What the proposed grids need under the policy in force (posts, workers, subsidies,
+    /// equipment, station area); zero without a policy.
+    pub needs: Needs,
     pub problem: Option<String>,
 }
 
@@ -1323,6 +1366,8 @@ struct StreetPlanView {
     rows: Vec<CommunityPlanRow>,
     /// The sums over the communities planned.
     total: CommunityPlanRow,
+    /// What the proposed grids need under the policy in force.
+    needs: Option<String>,
     can_adopt: bool,
     /// May download the plan as a workbook.
     can_export: bool,
@@ -1409,6 +1454,7 @@ fn community_row(
         split: 0,
         created: 0,
         retired: 0,
+        needs: Needs::default(),
         problem: None,
     };
     match run(s, &src, band, k) {
@@ -1422,6 +1468,7 @@ fn community_row(
             (row.moved, row.kept, row.merged, row.split, row.created) =
                 (d.moved, d.kept, d.merged, d.split, d.created);
             row.retired = d.retired.len();
+            row.needs = plan_needs(s, &src.community, &input, &plan);
             let plan = (!src.compounds.is_empty()).then_some((src, input, plan));
             (row, plan)
         }
@@ -1528,6 +1575,7 @@ async fn street_plans(
         fingerprint: fingerprint(&plans),
         adoption,
         total: CommunityPlanRow::total(&rows),
+        needs: needs_text(&s, &code, &CommunityPlanRow::total(&rows).needs),
         street: st.street,
         band,
         gap: k.gap_text(),
@@ -1778,6 +1826,8 @@ struct CompareView {
     bands: String,
     gap: String,
     keep: String,
+    /// The policy the grids' needs are reckoned under (the one in force), if any.
+    policy: Option<String>,
 }
 
 /// Several household standards planned over a street side by side: how many grids each
@@ -1804,11 +1854,52 @@ async fn compare_page(
         bands: bands_text(&rows),
         gap: k.gap_text(),
         keep: k.keep_text(&code),
+        policy: needs_policy(&s, &code),
         rows,
     }))
 }
 
+/// The policy in force where `code` lies, named as pages name it (昌乐县 2020 年), which
+/// [`plan_needs`] reckons under.
+fn needs_policy(s: &crate::AppState, code: &str) -> Option<String> {
+    Policy::in_force(
+        &s.policies,
+        &code[..6.min(code.len())],
+        wangge_store::today(),
+    )
+    .map(|p| format!("{} {} 年", p.jurisdiction_name(), p.effective_from().year()))
+}
+
+/// What a plan's grids need, as a sentence under the policy in force where `code` lies.
+fn needs_text(s: &crate::AppState, code: &str, n: &Needs) -> Option<String> {
+    let policy = needs_policy(s, code)?;
+    let wan = wangge_domain::policy::tables::wan_text;
+    let leaders = if n.leaders_required > 0 {
+        format!("应设网格长 {} 名", n.leaders_required)
+    } else {
+        format!("可设网格长的网格 {} 个", n.leaders_allowed)
+    };
+    Some(format!(
+        "按{policy}政策测算，方案 {} 个网格需网格指导员（街道干部）{} 名，{leaders}，按小区配备网格员 {} 名，网格员补贴每年 {} 万元，办公设施设备费用一次性 {} 万元（计补贴的网格 {} 个），网格服务站合计不少于 {} ㎡。",
+        n.grids,
+        n.instructors,
+        n.workers,
+        wan(n.worker_year_fen()),
+        wan(n.equipment_fen),
+        n.budgeted_grids,
+        n.station_m2,
+    ))
+}
+
 impl CompareView {
+    fn wan(&self, fen: &i64) -> String {
+        wangge_domain::policy::tables::wan_text(*fen)
+    }
+
+    fn wan_year(&self, n: &Needs) -> String {
+        wangge_domain::policy::tables::wan_text(n.worker_year_fen())
+    }
+
     /// The grids kept in one street, as its plan page takes them.
     fn keep_in(&self, street: &str) -> String {
         self.keep
@@ -1870,6 +1961,7 @@ async fn county_compare_page(
         bands: bands_text(&rows),
         gap: k.gap_text(),
         keep: k.keep_text(&county.code),
+        policy: needs_policy(&s, &county.code),
         rows,
     }))
 }
@@ -1885,6 +1977,7 @@ async fn api_county_compare(
         "county": county.code,
         "gap": k.gap,
         "keep": k.keep,
+        "needs_policy": needs_policy(&s, &county.code),
         "bands": rows,
     }))
     .into_response())
@@ -1904,6 +1997,7 @@ async fn api_compare(
         "street": code,
         "gap": k.gap,
         "keep": k.keep,
+        "needs_policy": needs_policy(&s, &code),
         "bands": rows,
     }))
     .into_response())
@@ -2003,9 +2097,10 @@ fn plan_workbook(
             name: "社区汇总",
             rows,
             title_rows: 1,
-            numeric_columns: &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+            numeric_columns: &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17],
             widths: &[
-                14.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0, 6.0, 6.0, 6.0, 6.0, 6.0, 40.0,
+                14.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0, 6.0, 6.0, 6.0, 6.0, 6.0, 8.0, 8.0, 8.0,
+                10.0, 10.0, 40.0,
             ],
         });
     }
@@ -2104,6 +2199,11 @@ async fn export_street(
             "拆分",
             "新建",
             "撤销",
+            "网格指导员",
+            "网格长（可设）",
+            "网格员",
+            "网格员补贴（万元/年）",
+            "办公设备（万元）",
             "不能生成的原因",
         ]
         .map(String::from)
@@ -2125,6 +2225,11 @@ async fn export_street(
             r.split.to_string(),
             r.created.to_string(),
             r.retired.to_string(),
+            r.needs.instructors.to_string(),
+            r.needs.leaders_allowed.to_string(),
+            r.needs.workers.to_string(),
+            wangge_domain::policy::tables::wan_text(r.needs.worker_year_fen()),
+            wangge_domain::policy::tables::wan_text(r.needs.equipment_fen),
             r.problem.clone().unwrap_or_default(),
         ]);
     }

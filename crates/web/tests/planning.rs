@@ -2189,3 +2189,102 @@ async fn household_standards_are_compared_over_a_street() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_standard_s_posts_and_money_are_reckoned_under_the_policy_in_force() {
+    let app = TestApp::demo().await;
+    let doc = app
+        .get("/api/plan/streets/370725001/compare?bands=500-600,200-300")
+        .await
+        .json();
+    assert_eq!(doc["needs_policy"], "昌乐县 2020 年");
+    let needs = |i: usize, key: &str| doc["bands"][i]["total"]["needs"][key].as_i64().unwrap();
+    for i in 0..2 {
+        let grids = doc["bands"][i]["total"]["proposed"].as_i64().unwrap();
+        // 昌乐: one instructor a grid, 5,000 元 of equipment and 15 m² of station a budgeted
+        // (urban) grid.
+        assert_eq!(needs(i, "grids"), grids);
+        assert_eq!(needs(i, "instructors"), grids);
+        assert_eq!(needs(i, "station_m2"), 15 * grids);
+        assert_eq!(
+            needs(i, "equipment_fen"),
+            500_000 * needs(i, "budgeted_grids")
+        );
+        assert!(needs(i, "budgeted_grids") <= grids && needs(i, "leaders_allowed") <= grids);
+        assert_eq!(needs(i, "leaders_required"), 0);
+    }
+    // Smaller grids: more instructors and equipment; the workers follow the compounds, so
+    // their number does not change (their subsidies only as far as grids turn urban or
+    // rural).
+    assert!(needs(1, "instructors") > needs(0, "instructors"));
+    assert!(needs(1, "equipment_fen") > needs(0, "equipment_fen"));
+    assert_eq!(needs(1, "workers"), needs(0, "workers"));
+    assert!(needs(0, "worker_monthly_fen") > 0 && needs(1, "worker_monthly_fen") > 0);
+
+    // A community's plan: the same figures, checked against its grids: every compound has a
+    // worker (two where the two-worker rule applies), a grid of two or more compounds may
+    // have a leader.
+    let street = app
+        .get("/api/plan/streets/370725001?min=500&max=600")
+        .await
+        .json();
+    let row = street["communities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "370725001002")
+        .unwrap()
+        .clone();
+    let plan = app
+        .get("/api/plan/communities/370725001002?min=500&max=600")
+        .await
+        .json();
+    assert_eq!(plan["summary"]["needs"], row["needs"]);
+    assert_eq!(plan["summary"]["needs_policy"], "昌乐县 2020 年");
+    let features = plan["features"].as_array().unwrap();
+    let compounds: usize = features
+        .iter()
+        .map(|f| f["properties"]["compounds"].as_array().unwrap().len())
+        .sum();
+    let multi = features
+        .iter()
+        .filter(|f| f["properties"]["compounds"].as_array().unwrap().len() >= 2)
+        .count() as i64;
+    let n = &plan["summary"]["needs"];
+    assert!(n["workers"].as_i64().unwrap() >= compounds as i64);
+    assert!(n["leaders_allowed"].as_i64().unwrap() >= multi);
+    assert_eq!(n["grids"].as_i64().unwrap(), features.len() as i64);
+
+    // The street's workbook carries them community by community.
+    let book = app
+        .get("/plan/streets/370725001/export.xlsx?min=500&max=600")
+        .await;
+    let sheets = wangge_sheets::read("街道.xlsx", &book.body).unwrap();
+    let head = &sheets[0].rows[1];
+    let col = |name: &str| head.iter().position(|h| h == name).unwrap();
+    let total = sheets[0].rows.last().unwrap();
+    let cell = |name: &str| total[col(name)].parse::<f64>().unwrap();
+    assert_eq!(cell("网格指导员") as i64, needs(0, "instructors"));
+    assert_eq!(cell("网格员") as i64, needs(0, "workers"));
+    assert_eq!(
+        (cell("办公设备（万元）") * 1_000_000.0).round() as i64,
+        needs(0, "equipment_fen")
+    );
+    // The pages say it in words, naming the policy.
+    let page = app
+        .get("/plan/streets/370725001/compare?bands=500-600,200-300")
+        .await
+        .text();
+    assert!(page.contains("按现行政策测算的人员和经费"), "{page}");
+    assert!(page.contains("按昌乐县 2020 年政策文件"), "{page}");
+    for url in [
+        "/plan/streets/370725001?min=500&max=600",
+        "/plan/communities/370725001002?min=500&max=600",
+    ] {
+        let text = app.get(url).await.text();
+        assert!(
+            text.contains("按昌乐县 2020 年政策测算") && text.contains("网格指导员"),
+            "{url}: {text}"
+        );
+    }
+}

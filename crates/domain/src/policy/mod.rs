@@ -6,6 +6,8 @@
 //! - [`evaluate`] takes a [`Snapshot`] of the registry, a policy and a year, and gives the
 //!   grid-staff subsidies (person → grid → community → street → county, by month and year, in
 //!   fen), each community's money and staff, and the compliance [`Finding`]s.
+//! - [`Policy::grid_needs`] says what a proposed grid needs (posts, workers, subsidies,
+//!   equipment, station area) before anyone is assigned, for weighing grid plans.
 //! - [`tables`] lays out 附件3 and 附件4 as cells and merge ranges for a spreadsheet writer.
 //!
 //! No policy number is a constant here: every one comes from the file.
@@ -13,6 +15,7 @@
 mod eval;
 pub mod format;
 mod input;
+pub mod needs;
 pub mod tables;
 mod validate;
 

@@ -1,0 +1,262 @@
+//! What a grid plan asks of a jurisdiction under its policy, before anyone is assigned: the
+//! posts every grid must or may have, the grid workers its compounds call for, their monthly
+//! subsidies, the office equipment and the service-station floor area. Used to weigh
+//! household standards against each other (a smaller band means more grids, so more
+//! instructors, leaders, equipment and stations; the workers follow the compounds).
+
+use std::ops::AddAssign;
+
+use serde::Serialize;
+
+use super::Policy;
+use super::format::GridStaffing;
+use crate::place::{CompoundKind, GridKind};
+
+/// A compound as a proposed grid holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Member {
+    pub households: i64,
+    pub kind: CompoundKind,
+    pub has_property_management: bool,
+}
+
+/// A new grid's kind, from what it holds: rural when villages and residents' groups hold
+/// more than half its households, urban otherwise.
+pub fn grid_kind_of(members: impl IntoIterator<Item = (CompoundKind, i64)>) -> GridKind {
+    let (mut rural, mut all) = (0i64, 0i64);
+    for (kind, households) in members {
+        all += households.max(0);
+        if matches!(kind, CompoundKind::Village | CompoundKind::ResidentsGroup) {
+            rural += households.max(0);
+        }
+    }
+    if all > 0 && 2 * rural > all {
+        GridKind::Rural
+    } else {
+        GridKind::Urban
+    }
+}
+
+/// The posts, money and space a set of grids needs under a policy; sums with `+=`.
+/// Money in fen; a figure the policy does not state stays 0.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Needs {
+    pub grids: i64,
+    /// Grids of a kind the policy budgets subsidies and equipment for (昌乐: urban grids).
+    pub budgeted_grids: i64,
+    /// 网格指导员 (street cadres): `instructors_per_grid` a grid.
+    pub instructors: i64,
+    /// 网格长 posts the policy requires (魏都: every grid).
+    pub leaders_required: i64,
+    /// Grids that may have a 网格长 (昌乐: 1,000 households, more than 2 workers or 2
+    /// compounds), required ones included.
+    pub leaders_allowed: i64,
+    /// 网格员: `workers_per_compound` a compound (2 where the two-worker rule covers it), at
+    /// least `min_staff_per_grid` a grid (魏都's "长四员" besides the leader).
+    pub workers: i64,
+    /// The workers' monthly subsidies in budgeted grids, by the compound each serves.
+    pub worker_monthly_fen: i64,
+    /// 办公设施设备费用, once per budgeted grid.
+    pub equipment_fen: i64,
+    /// 网格服务站 floor area the grids must have at least, m².
+    pub station_m2: i64,
+}
+
+impl Needs {
+    /// The workers' subsidies for a year.
+    pub fn worker_year_fen(&self) -> i64 {
+        self.worker_monthly_fen * 12
+    }
+}
+
+impl AddAssign for Needs {
+    fn add_assign(&mut self, o: Needs) {
+        self.grids += o.grids;
+        self.budgeted_grids += o.budgeted_grids;
+        self.instructors += o.instructors;
+        self.leaders_required += o.leaders_required;
+        self.leaders_allowed += o.leaders_allowed;
+        self.workers += o.workers;
+        self.worker_monthly_fen += o.worker_monthly_fen;
+        self.equipment_fen += o.equipment_fen;
+        self.station_m2 += o.station_m2;
+    }
+}
+
+impl Policy {
+    /// What one proposed grid of `members` needs under this policy.
+    pub fn grid_needs(&self, members: &[Member]) -> Needs {
+        let doc = self.doc();
+        let kind = grid_kind_of(members.iter().map(|m| (m.kind, m.households)));
+        let households: i64 = members.iter().map(|m| m.households.max(0)).sum();
+        let subsidy = doc.grid_subsidy.as_ref();
+        let budgeted = subsidy.is_some_and(|s| s.grid_kinds.contains(&kind));
+        let mut n = Needs {
+            grids: 1,
+            budgeted_grids: i64::from(budgeted),
+            ..Needs::default()
+        };
+        let staffing = doc.grid_staffing.as_ref();
+        let mut workers = 0;
+        for m in members {
+            let two = self.two_workers_cover(m.has_property_management, m.households);
+            let w = match (two, staffing.and_then(|s| s.workers_per_compound)) {
+                (Some(t), _) => t.workers,
+                (None, Some(k)) => k,
+                (None, None) => 0,
+            };
+            workers += w;
+            if budgeted
+                && w > 0
+                && let Some(tier) = self.worker_tier(m.has_property_management, m.households)
+            {
+                n.worker_monthly_fen += tier.monthly_fen * w;
+            }
+        }
+        if let Some(s) = staffing {
+            n.workers = workers.max(s.min_staff_per_grid.unwrap_or(0));
+            n.instructors = s.instructors_per_grid.unwrap_or(0);
+            n.leaders_required = i64::from(s.leader_required);
+            n.leaders_allowed =
+                i64::from(s.leader_required || leader_allowed(s, households, workers, members));
+        }
+        if budgeted {
+            n.equipment_fen = subsidy
+                .and_then(|s| s.equipment_per_grid_yuan)
+                .map_or(0, |y| y * super::FEN_PER_YUAN);
+        }
+        n.station_m2 = doc
+            .venues
+            .as_ref()
+            .and_then(|v| v.grid_station_min_m2)
+            .unwrap_or(0);
+        n
+    }
+}
+
+/// Whether a grid may have a leader: any stated condition holds, or none is stated.
+fn leader_allowed(s: &GridStaffing, households: i64, workers: i64, members: &[Member]) -> bool {
+    let conds = [
+        s.leader_if_households_at_least.map(|x| households >= x),
+        s.leader_if_workers_more_than.map(|x| workers > x),
+        s.leader_if_compounds_at_least
+            .map(|x| members.len() as i64 >= x),
+    ];
+    conds.iter().all(Option::is_none) || conds.contains(&Some(true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(file: &str) -> Policy {
+        let path = format!("{}/../../policies/{file}", env!("CARGO_MANIFEST_DIR"));
+        Policy::parse(file, &std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    fn compound(households: i64, pm: bool) -> Member {
+        Member {
+            households,
+            kind: CompoundKind::Compound,
+            has_property_management: pm,
+        }
+    }
+
+    #[test]
+    fn changle_needs_follow_the_compounds_and_the_grid() {
+        let p = policy("370725-changle-2020.toml");
+        // Two compounds: 300 without property management (600 元), 250 with (400 元).
+        let n = p.grid_needs(&[compound(300, false), compound(250, true)]);
+        assert_eq!(
+            n,
+            Needs {
+                grids: 1,
+                budgeted_grids: 1,
+                instructors: 1,
+                leaders_required: 0,
+                leaders_allowed: 1,
+                workers: 2,
+                worker_monthly_fen: 100_000,
+                equipment_fen: 500_000,
+                station_m2: 15,
+            }
+        );
+        // One compound of 560 with property management: one worker at 500 元, no leader.
+        let one = p.grid_needs(&[compound(560, true)]);
+        assert_eq!(
+            (one.workers, one.worker_monthly_fen, one.leaders_allowed),
+            (1, 50_000, 0)
+        );
+        // 1,000 households with property management: two workers at 500 元, a leader allowed.
+        let big = p.grid_needs(&[compound(1_000, true)]);
+        assert_eq!(
+            (big.workers, big.worker_monthly_fen, big.leaders_allowed),
+            (2, 100_000, 1)
+        );
+        // Without property management the two-worker rule does not apply.
+        let plain = p.grid_needs(&[compound(1_000, false)]);
+        assert_eq!((plain.workers, plain.worker_monthly_fen), (1, 60_000));
+        // A rural grid is staffed but not budgeted.
+        let village = Member {
+            households: 240,
+            kind: CompoundKind::Village,
+            has_property_management: false,
+        };
+        let rural = p.grid_needs(&[village, compound(100, false)]);
+        assert_eq!(
+            (
+                rural.budgeted_grids,
+                rural.workers,
+                rural.worker_monthly_fen,
+                rural.equipment_fen,
+                rural.instructors
+            ),
+            (0, 2, 0, 0, 1)
+        );
+        let mut sum = n;
+        sum += big;
+        sum += rural;
+        assert_eq!(
+            (
+                sum.grids,
+                sum.budgeted_grids,
+                sum.workers,
+                sum.equipment_fen
+            ),
+            (3, 2, 6, 1_000_000)
+        );
+        assert_eq!(sum.worker_year_fen(), 12 * 200_000);
+    }
+
+    #[test]
+    fn weidu_grids_have_a_leader_and_four_staff() {
+        let p = policy("411002-weidu-2017.toml");
+        let n = p.grid_needs(&[compound(120, true), compound(130, false)]);
+        assert_eq!(
+            (
+                n.leaders_required,
+                n.leaders_allowed,
+                n.workers,
+                n.instructors,
+                n.worker_monthly_fen,
+                n.equipment_fen
+            ),
+            (1, 1, 4, 0, 0, 0)
+        );
+    }
+
+    #[test]
+    fn rural_when_villages_hold_more_than_half() {
+        use CompoundKind::*;
+        assert_eq!(
+            grid_kind_of([(Village, 51), (Compound, 49)]),
+            GridKind::Rural
+        );
+        assert_eq!(
+            grid_kind_of([(ResidentsGroup, 50), (Compound, 50)]),
+            GridKind::Urban
+        );
+        assert_eq!(grid_kind_of([]), GridKind::Urban);
+    }
+}
