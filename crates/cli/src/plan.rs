@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use wangge_domain::policy::GridDivision;
+use wangge_domain::policy::Policy;
+use wangge_domain::policy::needs::Member;
 use wangge_plan::{Band, Options, bench as pbench, geojson, plan_with_progress, town};
 
 #[derive(Args)]
@@ -46,36 +47,38 @@ pub struct PlanArgs {
     out: PathBuf,
 }
 
-/// The band, and the policy's grid division when a policy file is given.
-fn band(a: &PlanArgs) -> Result<(Band, Option<GridDivision>), String> {
-    let division = match &a.policy {
+/// The band, and the policy when a policy file is given.
+fn band(a: &PlanArgs) -> Result<(Band, Option<Policy>), String> {
+    let policy = match &a.policy {
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .map_err(|e| format!("无法读取政策文件 {}：{e}", p.display()))?;
-            let policy = wangge_domain::policy::Policy::parse(&p.display().to_string(), &text)
-                .map_err(|e| e.to_string())?;
-            let d = policy
-                .doc()
-                .grid_division
-                .as_ref()
-                .ok_or_else(|| format!("{} 没有 grid_division（网格划分）一节", p.display()))?;
-            Some(d.clone())
+            let policy =
+                Policy::parse(&p.display().to_string(), &text).map_err(|e| e.to_string())?;
+            if policy.doc().grid_division.is_none() {
+                return Err(format!(
+                    "{} 没有 grid_division（网格划分）一节",
+                    p.display()
+                ));
+            }
+            Some(policy)
         }
         None => None,
     };
-    let min = a.min.or(division.as_ref().map(|d| d.household_floor));
-    let max = a.max.or(division.as_ref().map(|d| d.household_ceiling));
+    let division = policy.as_ref().and_then(|p| p.doc().grid_division.as_ref());
+    let min = a.min.or(division.map(|d| d.household_floor));
+    let max = a.max.or(division.map(|d| d.household_ceiling));
     match (min, max) {
-        (Some(min), Some(max)) if min > 0 && min <= max => Ok((Band { min, max }, division)),
+        (Some(min), Some(max)) if min > 0 && min <= max => Ok((Band { min, max }, policy)),
         (Some(min), Some(max)) => Err(format!("户数区间无效：下限 {min}，上限 {max}")),
         _ => Err("请用 --min 和 --max（或 --policy 政策文件）给出每个网格的户数区间".into()),
     }
 }
 
 pub fn plan(a: PlanArgs) -> Result<(), String> {
-    let (band, division) = band(&a)?;
+    let (band, policy) = band(&a)?;
     let mut input = geojson::read_compounds_file(&a.input).map_err(|e| e.to_string())?;
-    if let Some(d) = &division {
+    if let Some(d) = policy.as_ref().and_then(|p| p.doc().grid_division.as_ref()) {
         input.alone = d.own_grids(input.compounds.iter().map(|c| c.kind.as_deref()));
     }
     if let Some(g) = a.gap
@@ -125,6 +128,15 @@ pub fn plan(a: PlanArgs) -> Result<(), String> {
     bar.finish_and_clear();
     let plan = result.map_err(|e| e.to_string())?;
     print!("{}", plan.summary);
+    if let Some(p) = &policy {
+        let needs = p.plan_needs(plan.grids.iter().map(|g| {
+            g.compounds.iter().map(|&i| {
+                let c = &input.compounds[i];
+                Member::of(c.households, c.kind.as_deref(), c.has_property_management)
+            })
+        }));
+        println!("{}", needs.sentence(&p.short_name()));
+    }
     for w in &plan.warnings {
         eprintln!("{w}");
     }

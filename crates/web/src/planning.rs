@@ -7,7 +7,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form};
 use serde::Deserialize;
-use wangge_domain::CompoundKind;
 use wangge_domain::access::Permission;
 use wangge_domain::policy::Policy;
 use wangge_domain::policy::needs::{Member, Needs};
@@ -756,27 +755,12 @@ fn plan_needs(s: &crate::AppState, community: &str, input: &Input, plan: &Plan) 
     let Some(policy) = Policy::in_force(&s.policies, county, wangge_store::today()) else {
         return Needs::default();
     };
-    let mut out = Needs::default();
-    for g in &plan.grids {
-        let members: Vec<Member> = g
-            .compounds
-            .iter()
-            .map(|&i| {
-                let c = &input.compounds[i];
-                Member {
-                    households: c.households,
-                    kind: c
-                        .kind
-                        .as_deref()
-                        .and_then(|k| CompoundKind::parse(k).ok())
-                        .unwrap_or(CompoundKind::Compound),
-                    has_property_management: c.has_property_management.unwrap_or(false),
-                }
-            })
-            .collect();
-        out += policy.grid_needs(&members);
-    }
-    out
+    policy.plan_needs(plan.grids.iter().map(|g| {
+        g.compounds.iter().map(|&i| {
+            let c = &input.compounds[i];
+            Member::of(c.households, c.kind.as_deref(), c.has_property_management)
+        })
+    }))
 }
 
 /// Plans the community of `src`. The policy in force for its county decides, besides the band
@@ -1627,7 +1611,7 @@ fn default_bands(s: &SharedState, county: &str) -> Vec<Candidate> {
         let Some(d) = p.doc().grid_division.as_ref() else {
             continue;
         };
-        let name = format!("{} {} 年", p.jurisdiction_name(), p.effective_from().year());
+        let name = p.short_name();
         let mut add = |min: i64, max: i64, source: String| {
             if !out.iter().any(|c| c.min == min && c.max == max) {
                 out.push(Candidate { min, max, source });
@@ -1867,28 +1851,12 @@ fn needs_policy(s: &crate::AppState, code: &str) -> Option<String> {
         &code[..6.min(code.len())],
         wangge_store::today(),
     )
-    .map(|p| format!("{} {} 年", p.jurisdiction_name(), p.effective_from().year()))
+    .map(Policy::short_name)
 }
 
 /// What a plan's grids need, as a sentence under the policy in force where `code` lies.
 fn needs_text(s: &crate::AppState, code: &str, n: &Needs) -> Option<String> {
-    let policy = needs_policy(s, code)?;
-    let wan = wangge_domain::policy::tables::wan_text;
-    let leaders = if n.leaders_required > 0 {
-        format!("应设网格长 {} 名", n.leaders_required)
-    } else {
-        format!("可设网格长的网格 {} 个", n.leaders_allowed)
-    };
-    Some(format!(
-        "按{policy}政策测算，方案 {} 个网格需网格指导员（街道干部）{} 名，{leaders}，按小区配备网格员 {} 名，网格员补贴每年 {} 万元，办公设施设备费用一次性 {} 万元（计补贴的网格 {} 个），网格服务站合计不少于 {} ㎡。",
-        n.grids,
-        n.instructors,
-        n.workers,
-        wan(n.worker_year_fen()),
-        wan(n.equipment_fen),
-        n.budgeted_grids,
-        n.station_m2,
-    ))
+    needs_policy(s, code).map(|p| n.sentence(&p))
 }
 
 impl CompareView {

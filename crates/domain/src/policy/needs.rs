@@ -20,6 +20,24 @@ pub struct Member {
     pub has_property_management: bool,
 }
 
+impl Member {
+    /// A compound as a planner's input gives it: its kind by key or label (unknown: 小区),
+    /// property management when known (unknown: without).
+    pub fn of(
+        households: i64,
+        kind: Option<&str>,
+        has_property_management: Option<bool>,
+    ) -> Member {
+        Member {
+            households,
+            kind: kind
+                .and_then(|k| CompoundKind::parse(k).ok())
+                .unwrap_or(CompoundKind::Compound),
+            has_property_management: has_property_management.unwrap_or(false),
+        }
+    }
+}
+
 /// A new grid's kind, from what it holds: rural when villages and residents' groups hold
 /// more than half its households, urban otherwise.
 pub fn grid_kind_of(members: impl IntoIterator<Item = (CompoundKind, i64)>) -> GridKind {
@@ -52,8 +70,8 @@ pub struct Needs {
     /// Grids that may have a 网格长 (昌乐: 1,000 households, more than 2 workers or 2
     /// compounds), required ones included.
     pub leaders_allowed: i64,
-    /// 网格员: `workers_per_compound` a compound (2 where the two-worker rule covers it), at
-    /// least `min_staff_per_grid` a grid (魏都's "长四员" besides the leader).
+    /// 网格员 (grid staff besides the leader): `workers_per_compound` a compound (2 where the
+    /// two-worker rule covers it), at least `min_staff_per_grid` a grid (魏都's "长四员").
     pub workers: i64,
     /// The workers' monthly subsidies in budgeted grids, by the compound each serves.
     pub worker_monthly_fen: i64,
@@ -67,6 +85,48 @@ impl Needs {
     /// The workers' subsidies for a year.
     pub fn worker_year_fen(&self) -> i64 {
         self.worker_monthly_fen * 12
+    }
+
+    /// The figures in a sentence, for a plan reckoned under the policy named `policy`
+    /// (e.g. 昌乐县 2020 年); what the policy does not state (a zero) is left out.
+    pub fn sentence(&self, policy: &str) -> String {
+        let wan = super::tables::wan_text;
+        let mut parts = Vec::new();
+        if self.instructors > 0 {
+            parts.push(format!("网格指导员（街道干部）{} 名", self.instructors));
+        }
+        if self.leaders_required > 0 {
+            parts.push(format!("应设网格长 {} 名", self.leaders_required));
+        } else if self.leaders_allowed > 0 {
+            parts.push(format!("可设网格长的网格 {} 个", self.leaders_allowed));
+        }
+        if self.workers > 0 {
+            parts.push(format!("网格员 {} 名", self.workers));
+        }
+        if self.worker_monthly_fen > 0 {
+            parts.push(format!(
+                "网格员补贴每年 {} 万元",
+                wan(self.worker_year_fen())
+            ));
+        }
+        if self.equipment_fen > 0 {
+            parts.push(format!(
+                "办公设施设备费用一次性 {} 万元（计补贴的网格 {} 个）",
+                wan(self.equipment_fen),
+                self.budgeted_grids
+            ));
+        }
+        if self.station_m2 > 0 {
+            parts.push(format!("网格服务站合计不少于 {} ㎡", self.station_m2));
+        }
+        if parts.is_empty() {
+            return format!("{policy}政策未规定网格的人员和经费。");
+        }
+        format!(
+            "按{policy}政策测算，方案 {} 个网格需{}。",
+            self.grids,
+            parts.join("，")
+        )
     }
 }
 
@@ -85,6 +145,28 @@ impl AddAssign for Needs {
 }
 
 impl Policy {
+    /// The policy as pages name it: 昌乐县 2020 年.
+    pub fn short_name(&self) -> String {
+        format!(
+            "{} {} 年",
+            self.jurisdiction_name(),
+            self.effective_from().year()
+        )
+    }
+
+    /// What the grids of a plan need, each given by its compounds.
+    pub fn plan_needs<G: IntoIterator<Item = Member>>(
+        &self,
+        grids: impl IntoIterator<Item = G>,
+    ) -> Needs {
+        let mut out = Needs::default();
+        for g in grids {
+            let members: Vec<Member> = g.into_iter().collect();
+            out += self.grid_needs(&members);
+        }
+        out
+    }
+
     /// What one proposed grid of `members` needs under this policy.
     pub fn grid_needs(&self, members: &[Member]) -> Needs {
         let doc = self.doc();
@@ -227,6 +309,10 @@ mod tests {
             (3, 2, 6, 1_000_000)
         );
         assert_eq!(sum.worker_year_fen(), 12 * 200_000);
+        assert_eq!(
+            sum.sentence("昌乐县 2020 年"),
+            "按昌乐县 2020 年政策测算，方案 3 个网格需网格指导员（街道干部）3 名，可设网格长的网格 3 个，网格员 6 名，网格员补贴每年 2.4 万元，办公设施设备费用一次性 1 万元（计补贴的网格 2 个），网格服务站合计不少于 45 ㎡。"
+        );
     }
 
     #[test]
