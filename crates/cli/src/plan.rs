@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use wangge_domain::policy::Policy;
-use wangge_domain::policy::needs::Member;
+use wangge_domain::policy::needs::{Member, grid_kind_of};
 use wangge_plan::{Band, Options, bench as pbench, geojson, plan_with_progress, town};
 
 #[derive(Args)]
@@ -129,11 +129,21 @@ pub fn plan(a: PlanArgs) -> Result<(), String> {
     let plan = result.map_err(|e| e.to_string())?;
     print!("{}", plan.summary);
     if let Some(p) = &policy {
+        // No registry here: a grid is rural when villages and residents' groups hold most of
+        // its households.
         let needs = p.plan_needs(plan.grids.iter().map(|g| {
-            g.compounds.iter().map(|&i| {
-                let c = &input.compounds[i];
-                Member::of(c.households, c.kind.as_deref(), c.has_property_management)
-            })
+            let members: Vec<Member> = g
+                .compounds
+                .iter()
+                .map(|&i| {
+                    let c = &input.compounds[i];
+                    Member::of(c.households, c.kind.as_deref(), c.has_property_management)
+                })
+                .collect();
+            (
+                grid_kind_of(members.iter().map(|m| (m.kind, m.households))),
+                members,
+            )
         }));
         println!("{}", needs.sentence(&p.short_name()));
     }

@@ -432,7 +432,7 @@ fn a_policy_that_makes_each_residents_group_a_grid_is_followed() {
     assert!(stdout.contains("| 按政策单独成格 | 3 |"), "{stdout}");
     // And what the plan needs under it: every grid a leader and four staff ("长四员").
     assert!(
-        stdout.contains("按魏都区 2017 年政策测算，方案 4 个网格需应设网格长 4 名，网格员 16 名"),
+        stdout.contains("按魏都区 2017 年政策测算，方案 4 个网格需网格长 4 名（每个网格应设）；网格长以外的网格工作人员 16 名。"),
         "{stdout}"
     );
 }

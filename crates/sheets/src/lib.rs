@@ -132,7 +132,7 @@ pub struct OutSheet<'a> {
     pub name: &'a str,
     pub rows: &'a [Vec<String>],
     pub title_rows: usize,
-    /// Columns whose cells are written as numbers when they parse as integers.
+    /// Columns whose cells are written as numbers when they are plain integers or decimals.
     pub numeric_columns: &'a [usize],
     pub widths: &'a [f64],
 }
@@ -175,10 +175,9 @@ pub fn write_xlsx(sheets: &[OutSheet<'_>]) -> Result<Vec<u8>, SheetError> {
             let fmt = if r == s.title_rows { &header } else { &body };
             for (c, cell) in row.iter().enumerate() {
                 let c16 = c as u16;
-                match cell.parse::<i64>() {
-                    Ok(n) if s.numeric_columns.contains(&c) && r > s.title_rows => {
-                        ws.write_number_with_format(r32, c16, n as f64, fmt)
-                            .map_err(err)?;
+                match plain_number(cell) {
+                    Some(n) if s.numeric_columns.contains(&c) && r > s.title_rows => {
+                        ws.write_number_with_format(r32, c16, n, fmt).map_err(err)?;
                     }
                     _ => {
                         ws.write_string_with_format(r32, c16, cell, fmt)
@@ -189,6 +188,22 @@ pub fn write_xlsx(sheets: &[OutSheet<'_>]) -> Result<Vec<u8>, SheetError> {
         }
     }
     wb.save_to_buffer().map_err(err)
+}
+
+/// A cell's text as a number when it is a plain integer or decimal (`12`, `-3`, `112.68`,
+/// as wangge writes 万元), not `1e3`, `inf` or `NaN`.
+fn plain_number(cell: &str) -> Option<f64> {
+    let digits = cell.strip_prefix('-').unwrap_or(cell);
+    let plain = !digits.is_empty()
+        && !digits.starts_with('.')
+        && !digits.ends_with('.')
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && digits.matches('.').count() <= 1;
+    if plain {
+        cell.parse::<f64>().ok()
+    } else {
+        None
+    }
 }
 
 /// Excel sheet names: at most 31 characters, none of []:*?/\.
@@ -420,6 +435,36 @@ mod tests {
         assert_eq!(sheets[0].name.as_deref(), Some("宝城街道"));
         assert_eq!(sheets[0].rows[2], vec!["1", "7633"]);
         assert_eq!(sheets[0].rows[0][0], "社区基本情况表（宝城）");
+    }
+
+    #[test]
+    fn plain_decimals_are_numbers_in_numeric_columns() {
+        let rows = vec![
+            vec!["方案表".to_string()],
+            vec!["名称".into(), "万元".into()],
+            vec!["合计".into(), "112.68".into()],
+            vec!["甲".into(), "-3".into()],
+            vec!["乙".into(), "1e3".into()],
+            vec!["丙".into(), "12.".into()],
+        ];
+        let bytes = write_xlsx(&[OutSheet {
+            name: "汇总",
+            rows: &rows,
+            title_rows: 1,
+            numeric_columns: &[1],
+            widths: &[],
+        }])
+        .unwrap();
+        let mut wb = open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).unwrap();
+        let range = wb.worksheet_range("汇总").unwrap();
+        let cell = |r: u32| range.get_value((r, 1)).cloned().unwrap();
+        assert_eq!(cell(2), Data::Float(112.68));
+        assert_eq!(cell(3), Data::Float(-3.0));
+        assert_eq!(cell(4), Data::String("1e3".into()));
+        assert_eq!(cell(5), Data::String("12.".into()));
+        // The header row and other columns stay text.
+        assert_eq!(cell(1), Data::String("万元".into()));
+        assert_eq!(range.get_value((2, 0)), Some(&Data::String("合计".into())));
     }
 
     #[test]

@@ -37,6 +37,9 @@ pub struct PlanSource {
     pub used_codes: Vec<String>,
     /// The live grids' codes and names.
     pub live_grids: Vec<(String, String)>,
+    /// The live grids' kinds and tiers (建设标准), by code.
+    #[serde(skip)]
+    pub live_traits: HashMap<String, Traits>,
     /// The street's barriers (lines a grid must not cross).
     pub barriers: Vec<Barrier>,
 }
@@ -126,16 +129,18 @@ impl Store {
             .collect::<Result<Vec<_>>>()?;
         let grids = all(
             self.conn(),
-            "SELECT code, name, valid_to FROM grid WHERE community_code = ? ORDER BY code",
+            "SELECT code, name, kind, tier, valid_to FROM grid WHERE community_code = ? ORDER BY code",
             vec![community.into()],
         )
         .await?;
         let mut used_codes = Vec::new();
         let mut live_grids = Vec::new();
+        let mut live_traits = HashMap::new();
         for r in &grids {
             let code: String = get(r, "code")?;
             if get::<Option<String>>(r, "valid_to")?.is_none() {
                 live_grids.push((code.clone(), get(r, "name")?));
+                live_traits.insert(code.clone(), traits_of(r)?);
             }
             used_codes.push(code);
         }
@@ -146,6 +151,7 @@ impl Store {
             compounds,
             used_codes,
             live_grids,
+            live_traits,
             barriers,
         })
     }
@@ -409,9 +415,7 @@ async fn apply_plan(
     .await?;
     let mut current: Vec<(String, Traits)> = Vec::with_capacity(rows.len());
     for r in &rows {
-        let kind = GridKind::parse(&get::<String>(r, "kind")?).unwrap_or(GridKind::Urban);
-        let tier = get::<Option<String>>(r, "tier")?.and_then(|t| Tier::parse(&t).ok());
-        current.push((get(r, "code")?, (kind, tier)));
+        current.push((get(r, "code")?, traits_of(r)?));
     }
     let moved = moves(source, grids);
     let inherited = redraw::heritage(
@@ -621,6 +625,36 @@ async fn post_again(
 }
 
 /// The plan's compounds, where they are and where they go (see [`wangge_domain::redraw`]).
+/// A grid row's kind and tier.
+fn traits_of(r: &sea_orm::QueryResult) -> Result<Traits> {
+    let kind = GridKind::parse(&get::<String>(r, "kind")?).unwrap_or(GridKind::Urban);
+    let tier = get::<Option<String>>(r, "tier")?.and_then(|t| Tier::parse(&t).ok());
+    Ok((kind, tier))
+}
+
+impl PlanSource {
+    /// The kind each grid of a plan would have once adopted: a live grid kept keeps its own, a
+    /// new grid takes it from the grids it replaces ([`redraw::heritage`], as adopting does).
+    pub fn kinds_after(&self, grids: &[AdoptGrid]) -> HashMap<String, GridKind> {
+        let current: HashMap<&str, Traits> = self
+            .live_traits
+            .iter()
+            .map(|(c, t)| (c.as_str(), *t))
+            .collect();
+        let inherited = redraw::heritage(&moves(self, grids), &current);
+        grids
+            .iter()
+            .map(|g| {
+                let kind = current
+                    .get(g.code.as_str())
+                    .or_else(|| inherited.get(g.code.as_str()))
+                    .map_or(GridKind::Urban, |t| t.0);
+                (g.code.clone(), kind)
+            })
+            .collect()
+    }
+}
+
 fn moves<'a>(source: &'a PlanSource, grids: &'a [AdoptGrid]) -> Vec<Moved<'a>> {
     let by_id: HashMap<&str, &PlanCompound> = source
         .compounds

@@ -7,9 +7,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form};
 use serde::Deserialize;
+use wangge_domain::GridKind;
 use wangge_domain::access::Permission;
 use wangge_domain::policy::Policy;
 use wangge_domain::policy::needs::{Member, Needs};
+use wangge_domain::policy::tables::wan_text;
 use wangge_plan::{Band, Compound, CurrentGrid, Input, Options, Plan, geojson};
 use wangge_store::{AdoptGrid, PlanSource};
 
@@ -749,17 +751,21 @@ async fn adoption(
     }
 }
 
-/// What a plan's grids need under the policy in force for the community's county.
-fn plan_needs(s: &crate::AppState, community: &str, input: &Input, plan: &Plan) -> Needs {
-    let county = &community[..6.min(community.len())];
+/// What a plan's grids need under the policy in force for the community's county, each grid
+/// of the kind adopting would give it.
+fn plan_needs(s: &crate::AppState, src: &PlanSource, input: &Input, plan: &Plan) -> Needs {
+    let county = &src.community[..6.min(src.community.len())];
     let Some(policy) = Policy::in_force(&s.policies, county, wangge_store::today()) else {
         return Needs::default();
     };
+    let kinds = src.kinds_after(&adopt_grids(src, plan));
     policy.plan_needs(plan.grids.iter().map(|g| {
-        g.compounds.iter().map(|&i| {
+        let kind = kinds.get(&g.code).copied().unwrap_or(GridKind::Urban);
+        let members = g.compounds.iter().map(|&i| {
             let c = &input.compounds[i];
             Member::of(c.households, c.kind.as_deref(), c.has_property_management)
-        })
+        });
+        (kind, members)
     }))
 }
 
@@ -913,7 +919,7 @@ async fn propose(
                 String::new()
             }
         ),
-        needs: needs_text(&s, &code, &plan_needs(&s, &code, &input, &plan)),
+        needs: needs_text(&s, &code, &plan_needs(&s, &src, &input, &plan)),
         upper_bound: plan.summary.upper_bound,
         in_band: plan.summary.in_band,
         eligible: plan.summary.eligible,
@@ -1250,7 +1256,7 @@ async fn api_propose(
         "groups": plan.summary.groups,
         "proven_groups": plan.summary.proven_groups,
         "fixed": plan.summary.fixed,
-        "needs": plan_needs(&s, &code, &input, &plan),
+        "needs": plan_needs(&s, &src, &input, &plan),
         "needs_policy": needs_policy(&s, &code),
         "band": [band.min, band.max],
         "gap": k.gap,
@@ -1452,7 +1458,7 @@ fn community_row(
             (row.moved, row.kept, row.merged, row.split, row.created) =
                 (d.moved, d.kept, d.merged, d.split, d.created);
             row.retired = d.retired.len();
-            row.needs = plan_needs(s, &src.community, &input, &plan);
+            row.needs = plan_needs(s, &src, &input, &plan);
             let plan = (!src.compounds.is_empty()).then_some((src, input, plan));
             (row, plan)
         }
@@ -1854,18 +1860,29 @@ fn needs_policy(s: &crate::AppState, code: &str) -> Option<String> {
     .map(Policy::short_name)
 }
 
+/// A figure the policy may leave unstated, shown as “—” then.
+fn unstated<T>(v: Option<T>, show: fn(T) -> String) -> String {
+    v.map_or_else(|| "—".to_string(), show)
+}
+
 /// What a plan's grids need, as a sentence under the policy in force where `code` lies.
 fn needs_text(s: &crate::AppState, code: &str, n: &Needs) -> Option<String> {
     needs_policy(s, code).map(|p| n.sentence(&p))
 }
 
 impl CompareView {
-    fn wan(&self, fen: &i64) -> String {
-        wangge_domain::policy::tables::wan_text(*fen)
+    /// A sum the policy may leave unstated (—).
+    fn wan(&self, fen: &Option<i64>) -> String {
+        unstated(*fen, wan_text)
     }
 
     fn wan_year(&self, n: &Needs) -> String {
-        wangge_domain::policy::tables::wan_text(n.worker_year_fen())
+        self.wan(&n.worker_year_fen())
+    }
+
+    /// The station area every grid needs, when the policy in force states it.
+    fn station(&self) -> Option<i64> {
+        self.rows.first().and_then(|r| r.total.needs.station_min_m2)
     }
 
     /// The grids kept in one street, as its plan page takes them.
@@ -2065,10 +2082,12 @@ fn plan_workbook(
             name: "社区汇总",
             rows,
             title_rows: 1,
-            numeric_columns: &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17],
+            numeric_columns: &[
+                1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
+            ],
             widths: &[
-                14.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0, 6.0, 6.0, 6.0, 6.0, 6.0, 8.0, 8.0, 8.0,
-                10.0, 10.0, 40.0,
+                14.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0, 6.0, 6.0, 6.0, 6.0, 6.0, 8.0, 10.0, 12.0,
+                8.0, 10.0, 10.0, 40.0,
             ],
         });
     }
@@ -2151,8 +2170,12 @@ async fn export_street(
         st.street.name,
         asked(band, &k, &code, &fingerprint(&plans))
     );
+    let summary_title = match needs_policy(&s, &code) {
+        Some(policy) => format!("{title}；人员和经费按{policy}政策测算，“—”为政策未规定"),
+        None => title.clone(),
+    };
     let mut summary = vec![
-        vec![title.clone()],
+        vec![summary_title],
         [
             "社区",
             "户数",
@@ -2167,11 +2190,12 @@ async fn export_street(
             "拆分",
             "新建",
             "撤销",
-            "网格指导员",
-            "网格长（可设）",
-            "网格员",
+            "网格指导员岗位",
+            "可设网格长的网格（含应设）",
+            "网格员（网格长以外的网格工作人员）",
+            "计补贴的网格",
             "网格员补贴（万元/年）",
-            "办公设备（万元）",
+            "办公设施设备费用（万元）",
             "不能生成的原因",
         ]
         .map(String::from)
@@ -2193,11 +2217,12 @@ async fn export_street(
             r.split.to_string(),
             r.created.to_string(),
             r.retired.to_string(),
-            r.needs.instructors.to_string(),
+            unstated(r.needs.instructors, |n| n.to_string()),
             r.needs.leaders_allowed.to_string(),
             r.needs.workers.to_string(),
-            wangge_domain::policy::tables::wan_text(r.needs.worker_year_fen()),
-            wangge_domain::policy::tables::wan_text(r.needs.equipment_fen),
+            r.needs.budgeted_grids.to_string(),
+            unstated(r.needs.worker_year_fen(), wan_text),
+            unstated(r.needs.equipment_fen, wan_text),
             r.problem.clone().unwrap_or_default(),
         ]);
     }
@@ -2633,6 +2658,7 @@ mod tests {
                 compound("e", Some(g3)),
             ],
             used_codes: vec![g1.into(), g2.into(), g3.into()],
+            live_traits: Default::default(),
             live_grids: vec![
                 (g1.into(), "一".into()),
                 (g2.into(), "二".into()),

@@ -2201,11 +2201,11 @@ async fn a_standard_s_posts_and_money_are_reckoned_under_the_policy_in_force() {
     let needs = |i: usize, key: &str| doc["bands"][i]["total"]["needs"][key].as_i64().unwrap();
     for i in 0..2 {
         let grids = doc["bands"][i]["total"]["proposed"].as_i64().unwrap();
-        // 昌乐: one instructor a grid, 5,000 元 of equipment and 15 m² of station a budgeted
-        // (urban) grid.
+        // 昌乐: one instructor a grid, 5,000 元 of equipment a budgeted (urban) grid, a station
+        // of 15 m² at least.
         assert_eq!(needs(i, "grids"), grids);
         assert_eq!(needs(i, "instructors"), grids);
-        assert_eq!(needs(i, "station_m2"), 15 * grids);
+        assert_eq!(needs(i, "station_min_m2"), 15);
         assert_eq!(
             needs(i, "equipment_fen"),
             500_000 * needs(i, "budgeted_grids")
@@ -2264,11 +2264,43 @@ async fn a_standard_s_posts_and_money_are_reckoned_under_the_policy_in_force() {
     let col = |name: &str| head.iter().position(|h| h == name).unwrap();
     let total = sheets[0].rows.last().unwrap();
     let cell = |name: &str| total[col(name)].parse::<f64>().unwrap();
-    assert_eq!(cell("网格指导员") as i64, needs(0, "instructors"));
-    assert_eq!(cell("网格员") as i64, needs(0, "workers"));
+    assert_eq!(cell("网格指导员岗位") as i64, needs(0, "instructors"));
     assert_eq!(
-        (cell("办公设备（万元）") * 1_000_000.0).round() as i64,
+        cell("网格员（网格长以外的网格工作人员）") as i64,
+        needs(0, "workers")
+    );
+    assert_eq!(cell("计补贴的网格") as i64, needs(0, "budgeted_grids"));
+    assert!(sheets[0].rows[0][0].contains("人员和经费按昌乐县 2020 年政策测算"));
+    assert_eq!(
+        (cell("办公设施设备费用（万元）") * 1_000_000.0).round() as i64,
         needs(0, "equipment_fen")
+    );
+    // Adopted, the grids are budgeted as reckoned: next year's budget (the old grids
+    // retired) has as many subsidised grids, and as much equipment, as the plan said.
+    let predicted = &street["total"]["needs"];
+    let r = app
+        .json(
+            "POST",
+            "/api/plan/streets/370725001/adopt",
+            serde_json::json!({"min": 500, "max": 600}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let next_year = wangge_store::today().year() + 1;
+    let budget = app
+        .get(&format!("/api/budget?year={next_year}"))
+        .await
+        .json();
+    let baodu = budget["streets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["code"] == "370725001")
+        .unwrap();
+    assert_eq!(baodu["subsidy"]["grids"], predicted["budgeted_grids"]);
+    assert_eq!(
+        baodu["subsidy"]["equipment_fen"],
+        predicted["equipment_fen"]
     );
     // The pages say it in words, naming the policy.
     let page = app
