@@ -774,6 +774,17 @@ pub fn openapi_document() -> Value {
         ),
     );
     add(
+        "/api/plan/streets/{code}/geojson".into(),
+        "get",
+        op(
+            "街道内全部社区的网格划分方案，合为一个 GeoJSON FeatureCollection（每个方案网格一个要素，属性同社区方案，另有 community、community_name），供在 GIS 中核对；summary 给出户数标准、相邻距离、保持不变的网格、方案指纹和不能生成方案的社区（not_planned）",
+            "plan",
+            &["code", "?min", "?max", "?gap", "?keep"],
+            None,
+            ("200", obj()),
+        ),
+    );
+    add(
         "/api/plan/compare".into(),
         "get",
         op(

@@ -35,6 +35,11 @@ pub(crate) fn routes() -> crate::Routes {
             get(export_street),
         )
         .route("/api/plan/streets/{code}", &["GET"], get(api_street_plans))
+        .route(
+            "/api/plan/streets/{code}/geojson",
+            &["GET"],
+            get(api_street_geojson),
+        )
         .route("/plan/streets/{code}/compare", &["GET"], get(compare_page))
         .route(
             "/api/plan/streets/{code}/compare",
@@ -1490,6 +1495,53 @@ async fn api_street_plans(
         "total": CommunityPlanRow::total(&rows),
         "communities": rows,
         "plan": fingerprint(&plans),
+    }))
+    .into_response())
+}
+
+/// The street's proposal as one GeoJSON FeatureCollection, for checking in GIS: a feature per
+/// proposed grid of every community planned (properties as the community's plan gives them,
+/// with `community` and `community_name`), and in `summary` the band, the knobs, the
+/// fingerprint and the communities that could not be planned.
+async fn api_street_geojson(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+    Query(q): Query<BandQuery>,
+) -> Result<Response, crate::error::ApiError> {
+    let st = s.store.street(&p.access, &code).await?;
+    let band = band(&s, &code[..6.min(code.len())], &q)?;
+    let k = Knobs::of(&q, &code)?;
+    let (rows, plans, planned) = street_rows(&s, &p, &st, band, &k).await?;
+    let mut features = Vec::new();
+    for (src, input, plan) in &planned {
+        let doc = geojson::plan_to_geojson(input, plan);
+        for mut f in doc["features"].as_array().cloned().unwrap_or_default() {
+            f["properties"]["community"] = serde_json::json!(src.community);
+            f["properties"]["community_name"] = serde_json::json!(src.community_name);
+            features.push(f);
+        }
+    }
+    let not_planned: Vec<serde_json::Value> = rows
+        .iter()
+        .filter_map(|r| {
+            r.problem
+                .as_ref()
+                .map(|e| serde_json::json!({"code": r.code, "name": r.name, "problem": e}))
+        })
+        .collect();
+    Ok(axum::Json(serde_json::json!({
+        "type": "FeatureCollection",
+        "features": features,
+        "summary": {
+            "street": code,
+            "band": [band.min, band.max],
+            "gap": k.gap,
+            "keep": k.keep,
+            "grids": features.len(),
+            "not_planned": not_planned,
+            "plan": fingerprint(&plans),
+        },
     }))
     .into_response())
 }

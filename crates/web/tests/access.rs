@@ -785,6 +785,13 @@ fn cases(o: &Objects, n: usize) -> Vec<Case> {
         );
         add(
             "GET",
+            "/api/plan/streets/{code}/geojson",
+            format!("/api/plan/streets/{st}/geojson?min=500&max=600"),
+            None,
+            On(RegistryRead, st.clone()),
+        );
+        add(
+            "GET",
             "/plan/compare",
             "/plan/compare?bands=500-600".into(),
             None,

@@ -2320,3 +2320,67 @@ async fn a_standard_s_posts_and_money_are_reckoned_under_the_policy_in_force() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_street_s_plan_downloads_as_one_geojson() {
+    let app = TestApp::demo().await;
+    let q = "min=500&max=600&keep=370725001003002";
+    let doc = app
+        .get(&format!("/api/plan/streets/370725001/geojson?{q}"))
+        .await;
+    assert_eq!(doc.status, StatusCode::OK, "{}", doc.text());
+    let doc = doc.json();
+    assert_eq!(doc["type"], "FeatureCollection");
+    let street = app
+        .get(&format!("/api/plan/streets/370725001?{q}"))
+        .await
+        .json();
+    // One feature per proposed grid of the street, the same fingerprint as the street's plan.
+    let features = doc["features"].as_array().unwrap();
+    assert_eq!(
+        features.len() as i64,
+        street["total"]["proposed"].as_i64().unwrap()
+    );
+    assert_eq!(doc["summary"]["plan"], street["plan"]);
+    assert_eq!(doc["summary"]["keep"][0], "370725001003002");
+    assert!(doc["summary"]["not_planned"].as_array().unwrap().is_empty());
+    // Each community's features are its own plan's, named.
+    for row in street["communities"].as_array().unwrap() {
+        let code = row["code"].as_str().unwrap();
+        let keep = if code == "370725001003" { "002" } else { "" };
+        let own = app
+            .get(&format!(
+                "/api/plan/communities/{code}?min=500&max=600&keep={keep}"
+            ))
+            .await
+            .json();
+        let mine: Vec<&serde_json::Value> = features
+            .iter()
+            .filter(|f| f["properties"]["community"] == code)
+            .collect();
+        let theirs = own["features"].as_array().unwrap();
+        assert_eq!(mine.len(), theirs.len(), "{code}");
+        for (a, b) in mine.iter().zip(theirs) {
+            assert_eq!(a["properties"]["code"], b["properties"]["code"]);
+            assert_eq!(a["properties"]["compounds"], b["properties"]["compounds"]);
+            assert_eq!(a["geometry"], b["geometry"]);
+            assert_eq!(a["properties"]["community_name"], row["name"]);
+        }
+    }
+    // The street's plan page links to it with the same query.
+    let page = app
+        .get(&format!("/plan/streets/370725001?{q}"))
+        .await
+        .text();
+    assert!(
+        page.contains(
+            "/api/plan/streets/370725001/geojson?min=500&amp;max=600&amp;gap=&amp;keep=370725001003002"
+        ),
+        "{page}"
+    );
+    // Bad input is refused as on the plan page.
+    let r = app
+        .get("/api/plan/streets/370725001/geojson?min=600&max=500")
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+}
