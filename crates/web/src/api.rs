@@ -755,7 +755,7 @@ pub fn openapi_document() -> Value {
         "/api/plan/communities/{code}".into(),
         "get",
         op(
-            "生成社区网格划分方案（GeoJSON：每个网格一个要素，含 code、households、compounds、in_band、reason；summary.plan 为方案指纹，采用时传回）；户数区间默认取适用的政策文件；gap 为相邻距离（米，0–200，缺省为边界相接才相邻）；keep 为保持不变的现有网格（编码或其末 3 位，以逗号分隔：原样保留，reason 为 fixed，其余小区绕开它们划分）；网格不跨越街道登记的街路河界线",
+            "生成社区网格划分方案（GeoJSON：每个网格一个要素，含 code、households、compounds、in_band、reason；summary.plan 为方案指纹，采用时传回）；户数区间默认取适用的政策文件；gap 为相邻距离（米，0–200，缺省为边界相接才相邻）；keep 为保持不变的现有网格（编码或其末 3 位，以逗号分隔：原样保留，reason 为 fixed，其余小区绕开它们划分）；网格不跨越街道登记的街路河界线；summary.needs 为按现行政策（summary.needs_policy）测算的人员和经费：网格指导员岗位、应设 / 可设网格长、网格员、计补贴的网格、网格员月补贴和办公设施设备费用（分）、网格服务站最小面积，政策未规定的为 null",
             "plan",
             &["code", "?min", "?max", "?gap", "?keep"],
             None,
@@ -766,7 +766,7 @@ pub fn openapi_document() -> Value {
         "/api/plan/streets/{code}".into(),
         "get",
         op(
-            "生成街道内全部社区的网格划分方案：communities 每个社区一行（方案网格、在区间内 / 可计入、理论上限、移动小区、保留 / 合并 / 拆分 / 新建 / 撤销，或 problem 说明不能生成的原因），total 为合计，plan 为方案指纹（一次采用全部方案时传回）；keep 为保持不变的现有网格（15 位编码，以逗号分隔）",
+            "生成街道内全部社区的网格划分方案：communities 每个社区一行（方案网格、在区间内 / 可计入、理论上限、移动小区、保留 / 合并 / 拆分 / 新建 / 撤销，或 problem 说明不能生成的原因），total 为合计（needs 为按现行政策测算的人员和经费），plan 为方案指纹（一次采用全部方案时传回）；keep 为保持不变的现有网格（15 位编码，以逗号分隔）",
             "plan",
             &["code", "?min", "?max", "?gap", "?keep"],
             None,
@@ -799,7 +799,7 @@ pub fn openapi_document() -> Value {
         "/api/plan/streets/{code}/compare".into(),
         "get",
         op(
-            "户数标准比选：按几个网格户数标准（bands，如 500-600,300-500；缺省为各政策文件中的网格规模，现行的在前）分别划分街道内全部社区，bands 每项给出标准及其来源、合计（方案网格、在区间内、可计入、理论上限、移动小区、保留 / 合并 / 拆分 / 新建 / 撤销）、平均每格户数和不能生成方案的社区数；只作比较，不作修改",
+            "户数标准比选：按几个网格户数标准（bands，如 500-600,300-500；缺省为各政策文件中的网格规模，现行的在前）分别划分街道内全部社区，bands 每项给出标准及其来源、合计（方案网格、在区间内、可计入、理论上限、移动小区、保留 / 合并 / 拆分 / 新建 / 撤销）、平均每格户数和不能生成方案的社区数，total.needs 为按现行政策（needs_policy）测算的人员和经费；只作比较，不作修改",
             "plan",
             &["code", "?bands", "?gap", "?keep"],
             None,
