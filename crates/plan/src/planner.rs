@@ -224,7 +224,11 @@ pub fn plan_with_progress(
             upper_bound += opt;
             continue;
         }
-        let big = comp.iter().filter(|&&v| prep.h[v as usize] >= lo).count();
+        // A compound over the ceiling is a grid of its own, never in band.
+        let big = comp
+            .iter()
+            .filter(|&&v| (lo..=hi).contains(&prep.h[v as usize]))
+            .count();
         let small: i64 = comp
             .iter()
             .map(|&v| prep.h[v as usize])
@@ -1267,7 +1271,9 @@ impl<'a> Work<'a> {
             }
             return Some(0);
         }
-        if total <= self.hi {
+        // Under the ceiling and too small for two grids: the whole group is the one grid in
+        // band. (Under a wide band, 500–3,000 say, a group of 2,664 may make five.)
+        if total <= self.hi && total < 2 * self.lo {
             self.new_grid(comp.to_vec(), false);
             return Some(1);
         }
@@ -1275,7 +1281,7 @@ impl<'a> Work<'a> {
         // Upper bound for this group: stop as soon as an attempt reaches it.
         let big = comp
             .iter()
-            .filter(|&&v| self.p.h[v as usize] >= self.lo)
+            .filter(|&&v| (self.lo..=self.hi).contains(&self.p.h[v as usize]))
             .count();
         let small: i64 = comp
             .iter()

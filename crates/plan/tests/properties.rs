@@ -819,3 +819,156 @@ fn a_hub_ring_plans_within_the_hard_constraints() {
         hub_plans_hold(&wangge_plan::town::ring(n, seed));
     }
 }
+
+/// The most in-band grids any plan within the hard constraints can have, by trying every
+/// partition of every connected group into connected parts (a part below the floor only as
+/// the whole group). Small instances only.
+fn brute_optimum(input: &Input, band: Band) -> usize {
+    let adj = graph(input, band);
+    let n = input.compounds.len();
+    let all: HashSet<usize> = (0..n).collect();
+    let mut seen = HashSet::new();
+    let mut total = 0;
+    for v in 0..n {
+        if seen.contains(&v) {
+            continue;
+        }
+        let mut comp: Vec<usize> = reach(&adj, v, &all).into_iter().collect();
+        comp.sort();
+        seen.extend(comp.iter().copied());
+        total += best_partition(input, band, &adj, &comp);
+    }
+    total
+}
+
+fn best_partition(input: &Input, band: Band, adj: &[Vec<usize>], comp: &[usize]) -> usize {
+    let h = |v: usize| input.compounds[v].households;
+    let whole: i64 = comp.iter().map(|&v| h(v)).sum();
+    // Restricted growth strings: label[i] is the part of comp[i].
+    fn go(
+        i: usize,
+        labels: &mut Vec<usize>,
+        parts: usize,
+        comp: &[usize],
+        check: &dyn Fn(&[usize], usize) -> Option<usize>,
+        best: &mut Option<usize>,
+    ) {
+        if i == comp.len() {
+            if let Some(k) = check(labels, parts) {
+                *best = Some(best.map_or(k, |b| b.max(k)));
+            }
+            return;
+        }
+        for l in 0..=parts {
+            labels.push(l);
+            go(i + 1, labels, parts.max(l + 1), comp, check, best);
+            labels.pop();
+        }
+    }
+    let check = |labels: &[usize], parts: usize| -> Option<usize> {
+        let mut in_band = 0;
+        for part in 0..parts {
+            let members: HashSet<usize> = comp
+                .iter()
+                .zip(labels)
+                .filter(|(_, l)| **l == part)
+                .map(|(&v, _)| v)
+                .collect();
+            let first = *members.iter().next()?;
+            if reach(adj, first, &members).len() != members.len() {
+                return None;
+            }
+            let w: i64 = members.iter().map(|&v| h(v)).sum();
+            if w < band.min && !(parts == 1 && w == whole) {
+                return None;
+            }
+            if band.min <= w && w <= band.max {
+                in_band += 1;
+            }
+        }
+        Some(in_band)
+    };
+    let mut best = None;
+    go(0, &mut Vec::new(), 0, comp, &check, &mut best);
+    best.unwrap_or(0)
+}
+
+/// Tiny instances (up to 9 compounds, one community) under bands narrow and wide.
+fn tiny() -> impl Strategy<Value = (Input, Band)> {
+    (1usize..4, 1usize..4, any::<u64>(), 50i64..400, 0i64..3000).prop_map(
+        |(w, hgt, bits, lo, width)| {
+            let mut rng = bits | 1;
+            let mut next = move || {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                rng
+            };
+            let n = w * hgt;
+            let compounds = (0..n)
+                .map(|i| {
+                    let households = if next() % 10 == 0 {
+                        (next() % 1500) as i64
+                    } else {
+                        (next() % 300) as i64
+                    };
+                    let mut c = pt(&format!("c{i}"), (i % w) as f64 * 100.0, households);
+                    c.geometry = Geometry::Point([(i % w) as f64 * 100.0, (i / w) as f64 * 100.0]);
+                    c
+                })
+                .collect();
+            let mut adjacency = Vec::new();
+            for i in 0..n {
+                if i % w + 1 < w && next() % 4 != 0 {
+                    adjacency.push((i, i + 1));
+                }
+                if i / w + 1 < hgt && next() % 4 != 0 {
+                    adjacency.push((i, i + w));
+                }
+            }
+            let input = Input {
+                compounds,
+                adjacency,
+                ..Default::default()
+            };
+            (
+                input,
+                Band {
+                    min: lo,
+                    max: lo + width,
+                },
+            )
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// The upper bound is one: no plan has more grids in band; where every group is proven,
+    /// the plan reaches the optimum and the bound is it.
+    #[test]
+    fn the_upper_bound_holds_and_proven_means_optimal((input, band) in tiny()) {
+        let p = plan(&input, &Options { band, seed: 1 }).unwrap();
+        check_hard_constraints(&input, band, &p)?;
+        let best = brute_optimum(&input, band);
+        prop_assert!(p.summary.in_band <= best);
+        prop_assert!(
+            p.summary.upper_bound >= best,
+            "upper bound {} below the optimum {best}", p.summary.upper_bound
+        );
+        if p.summary.proven_groups == p.summary.groups {
+            prop_assert_eq!(p.summary.in_band, best, "proven, but not optimal");
+            prop_assert_eq!(p.summary.upper_bound, best);
+        }
+    }
+}
+
+#[test]
+fn a_group_under_the_ceiling_still_splits_into_grids_in_band() {
+    // 2,664 households in a row at 500–3,000: one grid would be in band, but five can be.
+    let input = row(&[570, 609, 659, 826]);
+    let p = plan_at(&input, 500, 3_000, 1);
+    assert_eq!(p.summary.in_band, 4, "{:?}", p.grids);
+    assert_eq!(p.summary.upper_bound, 4);
+}
