@@ -425,8 +425,10 @@ pub fn derive_adjacency(compounds: &[Compound], tolerance: Option<f64>) -> Vec<(
         list.sort_unstable();
         list.dedup();
     }
-    // Contact points: a vertex of one compound within `tol` of an edge of another.
-    let mut contacts: Vec<(u32, u32, Pt)> = Vec::new();
+    // Contact points: a vertex of one compound within `tol` of an edge of another, kept as
+    // the nearest point of that edge, and which of the two compounds the vertex is on.
+    let mut contacts: Vec<(u32, u32, bool, Pt)> = Vec::new();
+    let mut near: Vec<(u32, f64, Pt)> = Vec::new();
     let mut stamp: Vec<u32> = vec![0; edges.len()];
     let mut tok = 0u32;
     for (i, c) in compounds.iter().enumerate() {
@@ -435,6 +437,8 @@ pub fn derive_adjacency(compounds: &[Compound], tolerance: Option<f64>) -> Vec<(
         };
         let i = i as u32;
         for &q in p.iter().flatten().flatten() {
+            // The nearest point of each other compound within `tol`: (compound, distance², point).
+            near.clear();
             tok = tok.wrapping_add(1);
             if tok == 0 {
                 stamp.iter_mut().for_each(|s| *s = 0);
@@ -459,28 +463,41 @@ pub fn derive_adjacency(compounds: &[Compound], tolerance: Option<f64>) -> Vec<(
                         }
                         stamp[k as usize] = tok;
                         let (_, a, b) = edges[k as usize];
-                        if near_segment(q, a, b, tol) {
-                            contacts.push((i.min(j), i.max(j), q));
+                        if let Some((d2, p)) = near_segment(q, a, b, tol) {
+                            match near.iter_mut().find(|n| n.0 == j) {
+                                Some(n) if d2 < n.1 => *n = (j, d2, p),
+                                Some(_) => {}
+                                None => near.push((j, d2, p)),
+                            }
                         }
                     }
                 }
             }
+            for &(j, _, p) in &near {
+                contacts.push((i.min(j), i.max(j), i < j, p));
+            }
         }
     }
-    // Adjacent: the contacts of a pair spread over more than twice the tolerance, i.e. a
-    // stretch of shared boundary, not one corner seen from both sides.
+    // Adjacent: the nearest points of one compound's boundary to the other's vertices that
+    // come near it spread along it (a stretch of boundary faces the other compound), more than twice the
+    // drawing tolerance. Across one corner they all fall on that corner, however wide the
+    // gap: a gap as wide as the compounds themselves still tells a side from a corner.
     contacts.sort_unstable_by_key(|c| (c.0, c.1));
+    let spread = |bb: &crate::geom::BBox| (bb.max[0] - bb.min[0]).max(bb.max[1] - bb.min[1]);
     let mut pairs: Vec<(usize, usize)> = Vec::new();
     let mut start = 0;
     while start < contacts.len() {
         let pair = (contacts[start].0, contacts[start].1);
         let mut end = start;
-        let mut bb = crate::geom::BBox::empty();
+        let mut on = [crate::geom::BBox::empty(), crate::geom::BBox::empty()];
         while end < contacts.len() && (contacts[end].0, contacts[end].1) == pair {
-            bb.add(contacts[end].2);
+            on[usize::from(contacts[end].2)].add(contacts[end].3);
             end += 1;
         }
-        if (bb.max[0] - bb.min[0]).max(bb.max[1] - bb.min[1]) > 2.0 * tol {
+        if on
+            .iter()
+            .any(|bb| !bb.is_empty() && spread(bb) > 2.0 * default)
+        {
             pairs.push((pair.0 as usize, pair.1 as usize));
         }
         start = end;
@@ -488,8 +505,9 @@ pub fn derive_adjacency(compounds: &[Compound], tolerance: Option<f64>) -> Vec<(
     pairs
 }
 
-/// Whether `q` lies within `tol` of the segment `a`–`b`.
-fn near_segment(q: Pt, a: Pt, b: Pt, tol: f64) -> bool {
+/// The point of the segment `a`–`b` nearest to `q` and its squared distance, if `q` lies
+/// within `tol` of it.
+fn near_segment(q: Pt, a: Pt, b: Pt, tol: f64) -> Option<(f64, Pt)> {
     let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
     let len2 = dx * dx + dy * dy;
     let t = if len2 > 0.0 {
@@ -497,8 +515,10 @@ fn near_segment(q: Pt, a: Pt, b: Pt, tol: f64) -> bool {
     } else {
         0.0
     };
-    let (px, py) = (a[0] + t * dx - q[0], a[1] + t * dy - q[1]);
-    px * px + py * py <= tol * tol
+    let p = [a[0] + t * dx, a[1] + t * dy];
+    let (px, py) = (p[0] - q[0], p[1] - q[1]);
+    let d2 = px * px + py * py;
+    (d2 <= tol * tol).then_some((d2, p))
 }
 
 /// Parses current grids (the plan output format: `code`, `compounds`) against `compounds`.
@@ -942,6 +962,39 @@ mod tests {
         assert!(derive_adjacency(&lane, Some(8.0)).is_empty());
         assert_eq!(derive_adjacency(&lane, Some(15.0)), vec![(0, 1)]);
         assert_eq!(metres_to_units(&lane, 15.0), 15.0);
+        // A gap as wide as half the compounds, or wider, still finds the side by side (the
+        // demo's compounds are 100 m squares; 50 m and more used to find none).
+        for gap in [49.0, 50.0, 60.0, 150.0, 200.0] {
+            assert_eq!(derive_adjacency(&lane, Some(gap)), vec![(0, 1)], "{gap}");
+        }
+        // …and still not a corner across a crossing, with few vertices or many.
+        let diagonal = vec![mk("a", sq(0.0)), mk("b", square(112.0, 112.0, 100.0))];
+        let dense = |x: f64, y: f64| {
+            let mut ring = Vec::new();
+            for k in 0..100 {
+                ring.push([x + k as f64, y]);
+            }
+            for k in 0..100 {
+                ring.push([x + 100.0, y + k as f64]);
+            }
+            for k in 0..100 {
+                ring.push([x + 100.0 - k as f64, y + 100.0]);
+            }
+            for k in 0..100 {
+                ring.push([x, y + 100.0 - k as f64]);
+            }
+            Geometry::Polygons(vec![vec![ring]])
+        };
+        let dense_diagonal = vec![mk("a", dense(0.0, 0.0)), mk("b", dense(112.0, 112.0))];
+        for gap in [20.0, 60.0, 150.0] {
+            assert!(derive_adjacency(&diagonal, Some(gap)).is_empty(), "{gap}");
+            assert!(
+                derive_adjacency(&dense_diagonal, Some(gap)).is_empty(),
+                "dense, {gap}"
+            );
+        }
+        let dense_lane = vec![mk("a", dense(0.0, 0.0)), mk("b", dense(112.0, 0.0))];
+        assert_eq!(derive_adjacency(&dense_lane, Some(60.0)), vec![(0, 1)]);
     }
 
     #[test]

@@ -2384,3 +2384,64 @@ async fn a_street_s_plan_downloads_as_one_geojson() {
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn wider_bands_and_wider_gaps_never_make_a_plan_worse() {
+    let app = TestApp::demo().await;
+    let summary = |doc: &serde_json::Value, key: &str| doc["summary"][key].as_i64().unwrap();
+    for community in ["370725001001", "370725001002", "370725001003"] {
+        // A plan in band at 500–1,000 is a plan at 500–3,000 too: the wider band's plan has
+        // at least as many grids in band, and its bound is no lower.
+        let narrow = app
+            .get(&format!(
+                "/api/plan/communities/{community}?min=500&max=1000"
+            ))
+            .await
+            .json();
+        let wide = app
+            .get(&format!(
+                "/api/plan/communities/{community}?min=500&max=3000"
+            ))
+            .await
+            .json();
+        assert!(
+            summary(&wide, "in_band") >= summary(&narrow, "in_band"),
+            "{community}: {} < {}",
+            summary(&wide, "in_band"),
+            summary(&narrow, "in_band")
+        );
+        assert!(summary(&wide, "upper_bound") >= summary(&narrow, "in_band"));
+        // The demo's compounds are 100 m squares: a neighbour distance of half a side or more
+        // joins at least what touching does (it used to part them all, each compound a
+        // small group of its own).
+        let touching = app
+            .get(&format!(
+                "/api/plan/communities/{community}?min=500&max=600"
+            ))
+            .await
+            .json();
+        for gap in [49, 50, 60, 150] {
+            let near = app
+                .get(&format!(
+                    "/api/plan/communities/{community}?min=500&max=600&gap={gap}"
+                ))
+                .await
+                .json();
+            // More neighbours only ever join groups too small for a grid: never more of them.
+            let small = |doc: &serde_json::Value| {
+                doc["features"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|f| f["properties"]["reason"] == "small_group")
+                    .count()
+            };
+            assert!(
+                small(&near) <= small(&touching),
+                "{community} at {gap} m: {} small groups, touching {}",
+                small(&near),
+                small(&touching)
+            );
+        }
+    }
+}
