@@ -114,6 +114,16 @@ impl BandQuery {
                 "请求体应为 JSON 对象，如 {\"min\": 500, \"max\": 600}".into(),
             ));
         }
+        const KEYS: [&str; 6] = ["min", "max", "gap", "keep", "plan", "staff_follow"];
+        if let Some(k) = v
+            .as_object()
+            .and_then(|o| o.keys().find(|k| !KEYS.contains(&k.as_str())))
+        {
+            return Err(AppError::BadRequest(format!(
+                "不认识的字段「{k}」，可用的字段：{}",
+                KEYS.join("、")
+            )));
+        }
         let field = |key: &str, decimals: bool| -> Result<Option<String>, AppError> {
             match &v[key] {
                 serde_json::Value::Null => Ok(None),
@@ -184,6 +194,9 @@ fn households_param(label: &str, value: Option<&str>) -> Result<Option<i64>, App
     }
     match text.parse::<i64>() {
         Ok(n) if n > 0 => Ok(Some(n)),
+        Err(e) if *e.kind() == std::num::IntErrorKind::PosOverflow => Err(AppError::BadRequest(
+            format!("户数{label}过大，收到「{raw}」"),
+        )),
         _ => Err(AppError::BadRequest(format!(
             "户数{label}应为正整数（户），收到「{raw}」"
         ))),
@@ -214,7 +227,8 @@ fn gap_param(value: Option<&str>) -> Result<Option<f64>, AppError> {
     if text.is_empty() {
         return Ok(None);
     }
-    match text.parse::<f64>() {
+    // Centimetres are as fine as boundaries are drawn; less is touching.
+    match text.parse::<f64>().map(|m| (m * 100.0).round() / 100.0) {
         Ok(0.0) => Ok(None),
         Ok(m) if m > 0.0 && m <= MAX_GAP_METRES => Ok(Some(m)),
         _ => Err(AppError::BadRequest(format!(
@@ -286,6 +300,32 @@ impl Knobs {
                     } else {
                         "县（区）"
                     }
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses a kept grid that is not a live grid with compounds of its community, as the
+    /// community's own page does: a street or county plan would otherwise set that
+    /// community aside and sum the rest.
+    fn keep_live<'a>(
+        &self,
+        sources: impl IntoIterator<Item = &'a (wangge_store::Community, PlanSource)>,
+    ) -> Result<(), AppError> {
+        let sources: Vec<_> = sources.into_iter().collect();
+        for code in &self.keep {
+            let live = sources.iter().any(|(c, src)| {
+                code.starts_with(&c.code)
+                    && src.live_grids.iter().any(|(g, _)| g == code)
+                    && src
+                        .compounds
+                        .iter()
+                        .any(|m| m.grid_code.as_deref() == Some(code.as_str()))
+            });
+            if !live {
+                return Err(AppError::BadRequest(format!(
+                    "保持不变的网格 {code} 不是有小区的现有网格"
                 )));
             }
         }
@@ -681,7 +721,7 @@ struct PlanView {
     /// The plan's fingerprint, sent back by the adopt form.
     fingerprint: String,
     /// What adopting would do, or why it would be refused (checked without writing).
-    adoption: Result<String, String>,
+    adoption: Adoption,
 }
 
 /// A current grid on the plan page: where its compounds go, whether it is kept as it is (the
@@ -696,20 +736,19 @@ pub struct Fate {
 
 /// What adopting would do, in words, or why the store would refuse it — checked by adopting
 /// in a transaction that is rolled back, so the page never offers a plan that cannot be taken.
-async fn adoption(
-    s: &SharedState,
-    p: &Principal,
-    plans: &[(String, Vec<AdoptGrid>)],
-) -> Result<String, String> {
+async fn adoption(s: &SharedState, p: &Principal, plans: &[(String, Vec<AdoptGrid>)]) -> Adoption {
     // Checked as if the staff followed, which also says who would end without a successor.
     match s
         .store
         .try_plans(&p.access, plans, wangge_store::StaffOnRetired::Follow)
         .await
     {
+        Ok(a) if a.created == 0 && a.retired == 0 && a.moved == 0 && a.households_moved == 0 => {
+            Adoption::Unchanged
+        }
         Ok(a) => {
             let mut what = format!(
-                "采用后：保留网格 {} 个，新建 {} 个，撤销 {} 个；{} 个小区、{} 户住户调整所属网格。",
+                "采用后：保留网格 {} 个，启用新编码的网格 {} 个（合并、拆分和新建的），撤销 {} 个；{} 个小区、{} 户住户调整所属网格。",
                 a.kept, a.created, a.retired, a.moved, a.households_moved
             );
             let list = |items: &[String]| {
@@ -744,16 +783,26 @@ async fn adoption(
                     list(&a.staff_ended)
                 ));
             }
-            Ok(what)
+            Adoption::Offer(what)
         }
         // The database busy with another write (a lock), not a reason to refuse the plan:
         // adopting checks everything again.
         Err(wangge_store::StoreError::Db(e)) => {
             tracing::warn!(error = %e, "plan pre-check not run");
-            Ok("（预先检查暂未完成，采用时会再次检查。）".into())
+            Adoption::Offer("（预先检查暂未完成，采用时会再次检查。）".into())
         }
-        Err(e) => Err(AppError::from(e).message()),
+        Err(e) => Adoption::Refused(AppError::from(e).message()),
     }
+}
+
+/// What the page says about adopting the plan shown.
+enum Adoption {
+    /// It may be adopted; what adopting will do.
+    Offer(String),
+    /// The plan is the registry as it is: adopting would change nothing.
+    Unchanged,
+    /// Why it cannot be adopted.
+    Refused(String),
 }
 
 /// What a plan's grids need under the policy in force for the community's county, each grid
@@ -857,24 +906,11 @@ async fn propose(
     let adoption = if can_adopt {
         adoption(&s, &p, &plans).await
     } else {
-        Err(String::new())
+        Adoption::Refused(String::new())
     };
     Ok(crate::auth::render(&PlanView {
         me: Me::of(&p),
-        crumbs: vec![
-            Crumb {
-                label: "总览".into(),
-                href: "/".into(),
-            },
-            Crumb {
-                label: community.name.clone(),
-                href: format!("/communities/{code}"),
-            },
-            Crumb {
-                label: "网格划分方案".into(),
-                href: format!("/plan/communities/{code}"),
-            },
-        ],
+        crumbs: community_plan_crumbs(&p, &community),
         can_adopt,
         can_export: p.access.can(Permission::RegistryExport, &code),
         fingerprint: fingerprint(&plans),
@@ -1171,6 +1207,20 @@ async fn adopt_with(
     Ok(s.store.adopt_plans(&p.access, &plans, q.staff()).await?)
 }
 
+/// What adopting did, as JSON, with the band it was planned under (the policy's when none
+/// was asked).
+fn adopted_json(
+    s: &SharedState,
+    code: &str,
+    q: &BandQuery,
+    summary: wangge_store::AdoptSummary,
+) -> Result<Response, crate::error::ApiError> {
+    let band = band(s, &code[..6.min(code.len())], q)?;
+    let mut doc = serde_json::to_value(summary).map_err(|_| AppError::Internal)?;
+    doc["band"] = serde_json::json!([band.min, band.max]);
+    Ok(axum::Json(doc).into_response())
+}
+
 /// A plan as the store adopts it: grid codes and compound ids.
 fn adopt_grids(src: &PlanSource, plan: &Plan) -> Vec<AdoptGrid> {
     plan.grids
@@ -1233,7 +1283,7 @@ async fn api_adopt_street(
 ) -> Result<Response, crate::error::ApiError> {
     let q = BandQuery::from_json(&f)?;
     let summary = adopt_street_with(&s, &p, &code, &q).await?;
-    Ok(axum::Json(summary).into_response())
+    adopted_json(&s, &code, &q, summary)
 }
 
 /// The proposal as GeoJSON: one feature per grid with `code`, `households`, `compounds` (ids),
@@ -1280,7 +1330,7 @@ async fn api_adopt(
 ) -> Result<Response, crate::error::ApiError> {
     let q = BandQuery::from_json(&f)?;
     let summary = adopt_with(&s, &p, &code, &q).await?;
-    Ok(axum::Json(summary).into_response())
+    adopted_json(&s, &code, &q, summary)
 }
 
 impl CommunityPlanRow {
@@ -1367,7 +1417,7 @@ struct StreetPlanView {
     /// May download the plan as a workbook.
     can_export: bool,
     fingerprint: String,
-    adoption: Result<String, String>,
+    adoption: Adoption,
 }
 
 impl StreetPlanView {
@@ -1400,7 +1450,9 @@ async fn street_rows(
     let mut rows = Vec::new();
     let mut plans = Vec::new();
     let mut planned = Vec::new();
-    for (c, src) in street_sources(s, p, st).await? {
+    let sources = street_sources(s, p, st).await?;
+    k.keep_live(&sources)?;
+    for (c, src) in sources {
         let (row, plan) = community_row(s, &c, src, band, k);
         rows.push(row);
         if let Some((src, input, plan)) = plan {
@@ -1546,6 +1598,32 @@ async fn api_street_geojson(
     .into_response())
 }
 
+/// The trail to a community's plan: 总览 › the street's plan (for those who may read the
+/// street) › the community › 网格划分方案.
+fn community_plan_crumbs(p: &Principal, community: &wangge_store::Community) -> Vec<Crumb> {
+    let mut crumbs = vec![Crumb {
+        label: "总览".into(),
+        href: "/".into(),
+    }];
+    if p.access
+        .can(Permission::RegistryRead, &community.street_code)
+    {
+        crumbs.push(Crumb {
+            label: format!("{}网格划分方案", community.street_name),
+            href: format!("/plan/streets/{}", community.street_code),
+        });
+    }
+    crumbs.push(Crumb {
+        label: community.name.clone(),
+        href: format!("/communities/{}", community.code),
+    });
+    crumbs.push(Crumb {
+        label: "网格划分方案".into(),
+        href: format!("/plan/communities/{}", community.code),
+    });
+    crumbs
+}
+
 /// The trail to a page of a street's: 总览 › the street › the page.
 fn street_crumbs(street: &wangge_store::Street, label: &str, href: String) -> Vec<Crumb> {
     vec![
@@ -1607,7 +1685,7 @@ async fn street_plans(
     let adoption = if can_adopt {
         adoption(&s, &p, &plans).await
     } else {
-        Err(String::new())
+        Adoption::Refused(String::new())
     };
     Ok(crate::auth::render(&StreetPlanView {
         me: Me::of(&p),
@@ -1693,8 +1771,28 @@ fn default_bands(s: &SharedState, county: &str) -> Vec<Candidate> {
 }
 
 fn parse_bands(raw: &str) -> Result<Vec<Candidate>, AppError> {
+    const DASHES: [char; 6] = ['-', '–', '—', '~', '～', '－'];
+    // "500 - 600" is one band: spaces around a dash go before splitting on spaces.
+    let chars: Vec<char> = raw.chars().collect();
+    let next_solid = |i: usize, step: isize| {
+        let mut j = i as isize + step;
+        while j >= 0 && (j as usize) < chars.len() && chars[j as usize].is_whitespace() {
+            j += step;
+        }
+        (j >= 0 && (j as usize) < chars.len()).then(|| chars[j as usize])
+    };
+    let joined: String = chars
+        .iter()
+        .enumerate()
+        .filter(|&(i, c)| {
+            !c.is_whitespace()
+                || !(next_solid(i, 1).is_some_and(|n| DASHES.contains(&n))
+                    || next_solid(i, -1).is_some_and(|p| DASHES.contains(&p)))
+        })
+        .map(|(_, c)| *c)
+        .collect();
     let mut out: Vec<Candidate> = Vec::new();
-    for item in raw
+    for item in joined
         .split([',', '，', '、', ';', '；', ' ', '\u{3000}'])
         .map(half_width)
         .filter(|t| !t.is_empty())
@@ -1704,9 +1802,7 @@ fn parse_bands(raw: &str) -> Result<Vec<Candidate>, AppError> {
                 "户数标准应写成“下限-上限”（如 500-600），多个以逗号分隔，收到「{item}」"
             ))
         };
-        let (lo, hi) = item
-            .split_once(['-', '–', '—', '~', '～', '－'])
-            .ok_or_else(bad)?;
+        let (lo, hi) = item.split_once(DASHES).ok_or_else(bad)?;
         let (lo, hi) = (
             lo.trim().parse::<i64>().map_err(|_| bad())?,
             hi.trim().parse::<i64>().map_err(|_| bad())?,
@@ -1793,6 +1889,7 @@ async fn comparison(
     for st in streets {
         sources.push((st.street.clone(), street_sources(s, p, st).await?));
     }
+    k.keep_live(sources.iter().flat_map(|(_, own)| own))?;
     let state = s.clone();
     let knobs = k.clone();
     let out = tokio::task::spawn_blocking(move || {

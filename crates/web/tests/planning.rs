@@ -140,7 +140,7 @@ async fn every_baodu_community_gets_a_valid_plan_and_one_is_adopted() {
     );
     assert!(
         text.contains(&format!(
-            "采用后：保留网格 {kept} 个，新建 {created} 个，撤销 {retired} 个"
+            "采用后：保留网格 {kept} 个，启用新编码的网格 {created} 个（合并、拆分和新建的），撤销 {retired} 个"
         )),
         "the street's sums agree with what adopting does: 保留 {kept} 新建 {created} 撤销 {retired}"
     );
@@ -1928,9 +1928,16 @@ async fn a_grid_kept_as_asked_stays_as_it_is_through_the_plan_and_its_adoption()
     assert_eq!(sheets[1].name.as_deref(), Some("现有网格去向"));
     let rows = &sheets[0].rows;
     assert!(rows[0][0].starts_with("故城社区网格划分方案（每格 500–600 户，保持不变：002；"));
+    // The plan is now the registry as it is: no form, but the page still shows its
+    // fingerprint, the one the workbook's title carries.
+    let fp = rows[0][0]
+        .rsplit("方案指纹 ")
+        .next()
+        .unwrap()
+        .trim_end_matches('）');
     assert!(
-        rows[0][0].contains(&shown_plan(&page)),
-        "the fingerprint adopting checks"
+        page.contains(&format!("方案指纹 <code>{fp}</code>")),
+        "the fingerprint adopting checks: {fp}"
     );
     assert_eq!(rows[1][2], "网格编码");
     let listed: Vec<&str> = rows[2..].iter().map(|r| r[2].as_str()).collect();
@@ -2184,7 +2191,7 @@ async fn household_standards_are_compared_over_a_street() {
     for page in ["/streets/370725001", "/plan/streets/370725001"] {
         let text = app.get(page).await.text();
         assert!(
-            text.contains("href=\"/plan/streets/370725001/compare\""),
+            text.contains("href=\"/plan/streets/370725001/compare"),
             "{page}"
         );
     }
@@ -2444,4 +2451,116 @@ async fn wider_bands_and_wider_gaps_never_make_a_plan_worse() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn what_planners_type_is_read_or_refused_plainly() {
+    let app = TestApp::demo().await;
+    // A mistyped field in the adopt API is refused, not passed over for the policy's band.
+    let r = app
+        .json(
+            "POST",
+            "/api/plan/communities/370725001006/adopt",
+            serde_json::json!({"minimum": 200, "maximum": 300}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.text().contains("不认识的字段「maximum」")
+            || r.text().contains("不认识的字段「minimum」")
+    );
+    let before = app.get("/api/communities/370725001006").await.json();
+    assert!(
+        before["retired_grids"].as_array().unwrap().is_empty(),
+        "nothing adopted"
+    );
+
+    // A kept grid that is no live grid with compounds is refused on street and county pages
+    // as on the community's (it used to set the community aside and sum the rest).
+    for url in [
+        "/api/plan/streets/370725001?min=500&max=600&keep=370725001002099",
+        "/plan/streets/370725001?min=500&max=600&keep=370725001002099",
+        "/api/plan/streets/370725001/compare?bands=500-600&keep=370725001002099",
+        "/api/plan/compare?bands=500-600&keep=370725001002099",
+        "/api/plan/streets/370725001/geojson?min=500&max=600&keep=370725001002099",
+    ] {
+        let r = app.get(url).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{url}");
+        assert!(
+            r.text().contains("370725001002099 不是有小区的现有网格"),
+            "{url}"
+        );
+    }
+    // A grid of the other street is fine on the county's comparison.
+    let r = app
+        .get("/api/plan/compare?bands=500-600&keep=370725002001001")
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+
+    // Bands with spaces round the dash; a count too large to be one says so; a gap finer
+    // than a centimetre is touching.
+    let r = app
+        .get("/api/plan/streets/370725001/compare?bands=500%20-%20600,%20200%20-300")
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let bands: Vec<i64> = r.json()["bands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|b| {
+            [
+                b["band"]["min"].as_i64().unwrap(),
+                b["band"]["max"].as_i64().unwrap(),
+            ]
+        })
+        .collect();
+    assert_eq!(bands, vec![500, 600, 200, 300]);
+    let r = app
+        .get("/api/plan/communities/370725001002?min=500&max=99999999999999999999")
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text().contains("户数上限过大"), "{}", r.text());
+    let r = app
+        .get("/api/plan/communities/370725001002?min=500&max=600&gap=1e-300")
+        .await
+        .json();
+    assert!(r["summary"]["gap"].is_null(), "{}", r["summary"]);
+
+    // The community's plan page leads back to the street's plan, and the street's plan to
+    // the comparison with its gap and kept grids.
+    let page = app
+        .get("/plan/communities/370725001002?min=500&max=600")
+        .await
+        .text();
+    assert!(
+        page.contains("href=\"/plan/streets/370725001\">宝都街道网格划分方案</a>"),
+        "{page}"
+    );
+    let page = app
+        .get("/plan/streets/370725001?min=500&max=600&gap=15&keep=370725001003002")
+        .await
+        .text();
+    assert!(page.contains(
+        "/plan/streets/370725001/compare?gap=15&amp;keep=370725001003002\">比较不同户数标准"
+    ));
+
+    // Adopted, the same plan is offered no more: the page says it is the registry as it is.
+    let r = app
+        .json(
+            "POST",
+            "/api/plan/communities/370725001002/adopt",
+            serde_json::json!({"min": 500, "max": 600}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["band"], serde_json::json!([500, 600]));
+    let page = app
+        .get("/plan/communities/370725001002?min=500&max=600")
+        .await
+        .text();
+    assert!(
+        page.contains("方案与现有网格一致，采用不会改变任何登记"),
+        "{page}"
+    );
+    assert!(!page.contains("action=\"/plan/communities/370725001002/adopt\""));
 }
