@@ -147,10 +147,15 @@ pub fn framework_error(api: bool, status: StatusCode, detail: &str) -> Response 
     } else {
         "请求有误"
     };
-    let message = if detail.is_empty() {
-        head.to_string()
-    } else {
-        format!("{head}（{detail}）")
+    // The one cause a person can act on without reading serde: a parameter given twice.
+    let repeated = detail
+        .split_once("duplicate field `")
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map(|(name, _)| format!("参数「{name}」出现了不止一次"));
+    let message = match (repeated, detail.is_empty()) {
+        (Some(why), _) => format!("{head}：{why}"),
+        (None, true) => head.to_string(),
+        (None, false) => format!("{head}（{detail}）"),
     };
     let mut res = if api {
         Json(json!({ "error": message })).into_response()

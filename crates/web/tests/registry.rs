@@ -517,6 +517,15 @@ async fn malformed_requests_and_unknown_addresses_are_answered_in_chinese() {
             .unwrap()
             .starts_with("地址中的参数有误")
     );
+    // A parameter given twice is named, in Chinese.
+    let r = app
+        .get("/api/plan/communities/370725001002?min=500&max=600&min=400")
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.json()["error"],
+        "地址中的参数有误：参数「min」出现了不止一次"
+    );
     // A JSON body that is not JSON.
     let r = app
         .send_bytes(
