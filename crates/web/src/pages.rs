@@ -269,12 +269,48 @@ struct StreetPage {
     s: StreetOverview,
     bars: Vec<Bar>,
     people: Option<crate::care::PeopleSection>,
+    /// What adopting the street's grid plans just did.
+    notice: Option<String>,
+}
+
+/// What a page says after a grid plan was adopted and the browser sent back to it
+/// (`?adopted=kept,created,retired,compounds,households`, as the adopt form's redirect
+/// writes it).
+#[derive(serde::Deserialize, Default)]
+pub(crate) struct AdoptedQuery {
+    adopted: Option<String>,
+}
+
+impl AdoptedQuery {
+    fn notice(&self) -> Option<String> {
+        let n: Vec<u64> = self
+            .adopted
+            .as_deref()?
+            .split(',')
+            .map(|x| x.trim().parse().ok())
+            .collect::<Option<_>>()?;
+        let [kept, created, retired, moved, households] = n[..] else {
+            return None;
+        };
+        Some(format!(
+            "网格划分方案已采用：保留网格 {kept} 个，启用新编码的网格 {created} 个，撤销 {retired} 个；{moved} 个小区、{households} 户住户调整了所属网格。被撤销的网格列在“历史网格”中。"
+        ))
+    }
+
+    /// The query for a page to show what adopting did.
+    pub(crate) fn of(a: &wangge_store::AdoptSummary) -> String {
+        format!(
+            "adopted={},{},{},{},{}",
+            a.kept, a.created, a.retired, a.moved, a.households_moved
+        )
+    }
 }
 
 async fn street(
     State(s): State<SharedState>,
     Extension(p): Extension<Principal>,
     Path(code): Path<String>,
+    Query(q): Query<AdoptedQuery>,
 ) -> PageResult {
     let st = s.store.street(&p.access, &code).await?;
     let bars = bars(
@@ -307,6 +343,7 @@ async fn street(
         s: st,
         bars,
         people,
+        notice: q.notice(),
     }))
 }
 
@@ -320,6 +357,8 @@ struct CommunityView {
     roles: Vec<(&'static str, &'static str)>,
     can_write: bool,
     staff_error: Option<String>,
+    /// What adopting a grid plan just did here.
+    notice: Option<String>,
     people: Option<crate::care::PeopleSection>,
 }
 
@@ -327,8 +366,9 @@ async fn community(
     State(s): State<SharedState>,
     Extension(p): Extension<Principal>,
     Path(code): Path<String>,
+    Query(q): Query<AdoptedQuery>,
 ) -> PageResult {
-    community_view(&s, &p, &code, None).await
+    community_view(&s, &p, &code, None, q.notice()).await
 }
 
 async fn community_view(
@@ -336,6 +376,7 @@ async fn community_view(
     p: &Principal,
     code: &str,
     staff_error: Option<String>,
+    notice: Option<String>,
 ) -> PageResult {
     let c = s.store.community_page(&p.access, code).await?;
     let staff = s.store.community_staff(&p.access, code).await?;
@@ -360,6 +401,7 @@ async fn community_view(
             .collect(),
         staff,
         staff_error,
+        notice,
         people,
         c,
     });
@@ -377,14 +419,14 @@ async fn add_staff(
         Ok(i) => i,
         Err(e) => {
             let msg = e.values().cloned().collect::<Vec<_>>().join("；");
-            return community_view(&s, &p, &code, Some(msg)).await;
+            return community_view(&s, &p, &code, Some(msg), None).await;
         }
     };
     match s.store.add_staff(&p.access, &code, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/communities/{code}")).into_response()),
         Err(wangge_store::StoreError::Invalid(e)) => {
             let msg = e.values().cloned().collect::<Vec<_>>().join("；");
-            community_view(&s, &p, &code, Some(msg)).await
+            community_view(&s, &p, &code, Some(msg), None).await
         }
         Err(e) => Err(e.into()),
     }

@@ -1186,7 +1186,11 @@ async fn adopt(
 ) -> Result<Response, PageError> {
     let summary = adopt_with(&s, &p, &code, &q).await?;
     tracing::info!(user = %p.username, community = %code, ?summary, "plan adopted");
-    Ok(Redirect::to(&format!("/communities/{code}")).into_response())
+    Ok(Redirect::to(&format!(
+        "/communities/{code}?{}",
+        crate::pages::AdoptedQuery::of(&summary)
+    ))
+    .into_response())
 }
 
 /// Runs the planner again on the registry as it is (deterministic: the plan shown) and adopts it.
@@ -1272,7 +1276,11 @@ async fn adopt_street(
 ) -> Result<Response, PageError> {
     let summary = adopt_street_with(&s, &p, &code, &q).await?;
     tracing::info!(user = %p.username, street = %code, ?summary, "street plans adopted");
-    Ok(Redirect::to(&format!("/streets/{code}")).into_response())
+    Ok(Redirect::to(&format!(
+        "/streets/{code}?{}",
+        crate::pages::AdoptedQuery::of(&summary)
+    ))
+    .into_response())
 }
 
 async fn api_adopt_street(

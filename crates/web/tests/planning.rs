@@ -180,6 +180,14 @@ async fn every_baodu_community_gets_a_valid_plan_and_one_is_adopted() {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    // Back on the community's page, which says what adopting did.
+    let to = r.headers["location"].to_str().unwrap().to_string();
+    assert!(
+        to.starts_with(&format!("/communities/{code}?adopted=")),
+        "{to}"
+    );
+    let page = app.get(&to).await.text();
+    assert!(page.contains("网格划分方案已采用：保留网格"), "{page}");
     let after = app.get(&format!("/api/communities/{code}")).await.json();
     let live: HashSet<String> = after["grids"]
         .as_array()
@@ -431,6 +439,13 @@ async fn a_street_adopts_every_plan_at_once_and_people_follow_their_grids() {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let back = r.headers["location"].to_str().unwrap().to_string();
+    let page = app.get(&back).await.text();
+    assert!(
+        back.starts_with(&format!("/streets/{street}?adopted="))
+            && page.contains("网格划分方案已采用"),
+        "{back}"
+    );
     for ((c, _), planned) in communities.iter().zip(shown) {
         let live = live_grids(&app, c).await;
         assert_eq!(live, planned, "{c}: the live grids are the plan's");
