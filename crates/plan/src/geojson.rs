@@ -425,10 +425,12 @@ pub fn derive_adjacency(compounds: &[Compound], tolerance: Option<f64>) -> Vec<(
         list.sort_unstable();
         list.dedup();
     }
-    // Contact points: a vertex of one compound within `tol` of an edge of another, kept as
-    // the nearest point of that edge, and which of the two compounds the vertex is on.
+    // Facing points, by pair (lower, higher compound) and the compound whose boundary the
+    // point is on (`true`: the lower): where a vertex of one compound within `tol` of the
+    // other finds that compound's nearest point, that point; and the vertex itself when that
+    // point lies inside an edge (the vertex faces a side, not a corner).
     let mut contacts: Vec<(u32, u32, bool, Pt)> = Vec::new();
-    let mut near: Vec<(u32, f64, Pt)> = Vec::new();
+    let mut near: Vec<(u32, f64, Pt, bool)> = Vec::new();
     let mut stamp: Vec<u32> = vec![0; edges.len()];
     let mut tok = 0u32;
     for (i, c) in compounds.iter().enumerate() {
@@ -437,7 +439,8 @@ pub fn derive_adjacency(compounds: &[Compound], tolerance: Option<f64>) -> Vec<(
         };
         let i = i as u32;
         for &q in p.iter().flatten().flatten() {
-            // The nearest point of each other compound within `tol`: (compound, distance², point).
+            // The nearest point of each other compound within `tol`: (compound, distance²,
+            // point, whether inside an edge).
             near.clear();
             tok = tok.wrapping_add(1);
             if tok == 0 {
@@ -463,25 +466,28 @@ pub fn derive_adjacency(compounds: &[Compound], tolerance: Option<f64>) -> Vec<(
                         }
                         stamp[k as usize] = tok;
                         let (_, a, b) = edges[k as usize];
-                        if let Some((d2, p)) = near_segment(q, a, b, tol) {
+                        if let Some((d2, p, inside)) = near_segment(q, a, b, tol) {
                             match near.iter_mut().find(|n| n.0 == j) {
-                                Some(n) if d2 < n.1 => *n = (j, d2, p),
+                                Some(n) if d2 < n.1 => *n = (j, d2, p, inside),
                                 Some(_) => {}
-                                None => near.push((j, d2, p)),
+                                None => near.push((j, d2, p, inside)),
                             }
                         }
                     }
                 }
             }
-            for &(j, _, p) in &near {
-                contacts.push((i.min(j), i.max(j), i < j, p));
+            for &(j, _, p, inside) in &near {
+                contacts.push((i.min(j), i.max(j), j < i, p));
+                if inside {
+                    contacts.push((i.min(j), i.max(j), i < j, q));
+                }
             }
         }
     }
-    // Adjacent: the nearest points of one compound's boundary to the other's vertices that
-    // come near it spread along it (a stretch of boundary faces the other compound), more than twice the
-    // drawing tolerance. Across one corner they all fall on that corner, however wide the
-    // gap: a gap as wide as the compounds themselves still tells a side from a corner.
+    // Adjacent: the facing points on one compound's boundary spread along it (a stretch of
+    // it faces the other compound) over more than twice the drawing tolerance. Across one
+    // corner they all fall on that corner, however wide the gap: a gap as wide as the
+    // compounds themselves still tells a side from a corner.
     contacts.sort_unstable_by_key(|c| (c.0, c.1));
     let spread = |bb: &crate::geom::BBox| (bb.max[0] - bb.min[0]).max(bb.max[1] - bb.min[1]);
     let mut pairs: Vec<(usize, usize)> = Vec::new();
@@ -505,9 +511,9 @@ pub fn derive_adjacency(compounds: &[Compound], tolerance: Option<f64>) -> Vec<(
     pairs
 }
 
-/// The point of the segment `a`–`b` nearest to `q` and its squared distance, if `q` lies
-/// within `tol` of it.
-fn near_segment(q: Pt, a: Pt, b: Pt, tol: f64) -> Option<(f64, Pt)> {
+/// The point of the segment `a`–`b` nearest to `q`, its squared distance and whether it lies
+/// strictly inside the segment, if `q` lies within `tol` of it.
+fn near_segment(q: Pt, a: Pt, b: Pt, tol: f64) -> Option<(f64, Pt, bool)> {
     let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
     let len2 = dx * dx + dy * dy;
     let t = if len2 > 0.0 {
@@ -518,7 +524,7 @@ fn near_segment(q: Pt, a: Pt, b: Pt, tol: f64) -> Option<(f64, Pt)> {
     let p = [a[0] + t * dx, a[1] + t * dy];
     let (px, py) = (p[0] - q[0], p[1] - q[1]);
     let d2 = px * px + py * py;
-    (d2 <= tol * tol).then_some((d2, p))
+    (d2 <= tol * tol).then_some((d2, p, t > 0.0 && t < 1.0))
 }
 
 /// Parses current grids (the plan output format: `code`, `compounds`) against `compounds`.
@@ -995,6 +1001,22 @@ mod tests {
         }
         let dense_lane = vec![mk("a", dense(0.0, 0.0)), mk("b", dense(112.0, 0.0))];
         assert_eq!(derive_adjacency(&dense_lane, Some(60.0)), vec![(0, 1)]);
+        // Staggered across the lane, 25 m face to face, each with one corner on the other's
+        // side: neighbours under a narrow gap and a wide one.
+        let rect = |x0: f64, y0: f64, x1: f64, y1: f64| {
+            Geometry::Polygons(vec![vec![vec![[x0, y0], [x1, y0], [x1, y1], [x0, y1]]]])
+        };
+        let staggered = vec![
+            mk("a", rect(0.0, 0.0, 100.0, 50.0)),
+            mk("b", rect(112.0, 25.0, 212.0, 75.0)),
+        ];
+        for gap in [15.0, 60.0] {
+            assert_eq!(
+                derive_adjacency(&staggered, Some(gap)),
+                vec![(0, 1)],
+                "{gap}"
+            );
+        }
     }
 
     #[test]
