@@ -362,8 +362,9 @@ pub fn metres_to_units(compounds: &[Compound], metres: f64) -> f64 {
 /// the side of the other), and refuses compounds that touch only at a corner: a grid joined
 /// through a corner point is not one piece on the ground. The tolerance is at least about
 /// 0.5 m (`None` picks that): 5e-6 degrees for longitude/latitude input, 0.5 otherwise. Point compounds get no edges.
-/// Boundaries touching only at a point seen from both sides within the tolerance (contacts
-/// spread over no more than twice it) are a corner, not a side. Edges are walked through a
+/// Two compounds are neighbours when, within some distance up to the tolerance, a stretch of
+/// one's boundary longer than that distance faces the other (see the code); boundaries that
+/// meet only at a corner are not, however wide the tolerance. Edges are walked through a
 /// uniform grid of cells about twice the mean edge length (larger when one long edge would
 /// fill too many), so the work is linear in the number of vertices for ordinary parcels.
 pub fn derive_adjacency(compounds: &[Compound], tolerance: Option<f64>) -> Vec<(usize, usize)> {
@@ -429,7 +430,7 @@ pub fn derive_adjacency(compounds: &[Compound], tolerance: Option<f64>) -> Vec<(
     // point is on (`true`: the lower): where a vertex of one compound within `tol` of the
     // other finds that compound's nearest point, that point; and the vertex itself when that
     // point lies inside an edge (the vertex faces a side, not a corner).
-    let mut contacts: Vec<(u32, u32, bool, Pt)> = Vec::new();
+    let mut contacts: Vec<(u32, u32, bool, Pt, f64)> = Vec::new();
     let mut near: Vec<(u32, f64, Pt, bool)> = Vec::new();
     let mut stamp: Vec<u32> = vec![0; edges.len()];
     let mut tok = 0u32;
@@ -476,19 +477,22 @@ pub fn derive_adjacency(compounds: &[Compound], tolerance: Option<f64>) -> Vec<(
                     }
                 }
             }
-            for &(j, _, p, inside) in &near {
-                contacts.push((i.min(j), i.max(j), j < i, p));
+            for &(j, d2, p, inside) in &near {
+                let d = d2.sqrt();
+                contacts.push((i.min(j), i.max(j), j < i, p, d));
                 if inside {
-                    contacts.push((i.min(j), i.max(j), i < j, q));
+                    contacts.push((i.min(j), i.max(j), i < j, q, d));
                 }
             }
         }
     }
-    // Adjacent: the facing points on one compound's boundary spread along it (a stretch of
-    // it faces the other compound) over more than twice the drawing tolerance. Across one
-    // corner they all fall on that corner, however wide the gap: a gap as wide as the
-    // compounds themselves still tells a side from a corner.
-    contacts.sort_unstable_by_key(|c| (c.0, c.1));
+    // Adjacent: at some distance `s` up to the tolerance, the facing points found within `s`
+    // spread along one compound's boundary over more than `s` (and more than twice the
+    // drawing tolerance): a stretch of it faces the other compound, longer than the gap it
+    // faces it across. Across a corner they gather at the corner; across a wide gap, a
+    // compound narrower than the gap does not face its neighbour's neighbour. A wider
+    // tolerance only adds distances to try, so it only ever adds neighbours.
+    contacts.sort_unstable_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)).then(x.4.total_cmp(&y.4)));
     let spread = |bb: &crate::geom::BBox| (bb.max[0] - bb.min[0]).max(bb.max[1] - bb.min[1]);
     let mut pairs: Vec<(usize, usize)> = Vec::new();
     let mut start = 0;
@@ -496,14 +500,20 @@ pub fn derive_adjacency(compounds: &[Compound], tolerance: Option<f64>) -> Vec<(
         let pair = (contacts[start].0, contacts[start].1);
         let mut end = start;
         let mut on = [crate::geom::BBox::empty(), crate::geom::BBox::empty()];
+        let mut found = false;
         while end < contacts.len() && (contacts[end].0, contacts[end].1) == pair {
-            on[usize::from(contacts[end].2)].add(contacts[end].3);
+            let (_, _, side, p, d) = contacts[end];
+            on[usize::from(side)].add(p);
             end += 1;
+            let last_at_d = end == contacts.len()
+                || (contacts[end].0, contacts[end].1) != pair
+                || contacts[end].4 > d;
+            let need = (2.0 * default).max(d);
+            if !found && last_at_d && on.iter().any(|bb| !bb.is_empty() && spread(bb) > need) {
+                found = true;
+            }
         }
-        if on
-            .iter()
-            .any(|bb| !bb.is_empty() && spread(bb) > 2.0 * default)
-        {
+        if found {
             pairs.push((pair.0 as usize, pair.1 as usize));
         }
         start = end;
@@ -1016,6 +1026,50 @@ mod tests {
                 vec![(0, 1)],
                 "{gap}"
             );
+        }
+        // Corners cut at a crossing 10 m wide face each other along the cuts, 5 m long,
+        // across 21 m: a corner still, at any gap.
+        let poly = |pts: &[[f64; 2]]| Geometry::Polygons(vec![vec![pts.to_vec()]]);
+        let chamfered = vec![
+            mk(
+                "a",
+                poly(&[
+                    [0.0, 0.0],
+                    [100.0, 0.0],
+                    [100.0, 95.0],
+                    [95.0, 100.0],
+                    [0.0, 100.0],
+                ]),
+            ),
+            mk(
+                "b",
+                poly(&[
+                    [110.0, 115.0],
+                    [115.0, 110.0],
+                    [210.0, 110.0],
+                    [210.0, 210.0],
+                    [110.0, 210.0],
+                ]),
+            ),
+        ];
+        for gap in [15.0, 30.0, 60.0, 200.0] {
+            assert!(derive_adjacency(&chamfered, Some(gap)).is_empty(), "{gap}");
+        }
+        // A row of 50 m compounds with 10 m lanes: under a 75 m gap each is its neighbours'
+        // neighbour, not the one beyond (70 m off, facing it along 50 m only).
+        let row: Vec<Compound> = (0..3)
+            .map(|k| mk(&format!("r{k}"), square(60.0 * k as f64, 0.0, 50.0)))
+            .collect();
+        assert_eq!(derive_adjacency(&row, Some(75.0)), vec![(0, 1), (1, 2)]);
+        // And a wider gap never takes a neighbour away.
+        let mut before: Vec<(usize, usize)> = Vec::new();
+        for gap in [1.0, 5.0, 10.0, 12.0, 20.0, 50.0, 100.0, 200.0] {
+            let now = derive_adjacency(&row, Some(gap));
+            assert!(
+                before.iter().all(|e| now.contains(e)),
+                "{gap}: {before:?} → {now:?}"
+            );
+            before = now;
         }
     }
 
