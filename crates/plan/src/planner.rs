@@ -206,13 +206,24 @@ pub fn plan_with_progress(
     work.split_over_ceiling();
 
     // Upper bound over full groups: the proven optimum where the groups planned are the full
-    // groups (no current grid kept) and it is known, else `B + ⌊S / min⌋`.
+    // groups (no current grid kept) and it is known, else `B + ⌊S / min⌋`. Grids kept as
+    // the user asked are as they are (in pieces, or holding a compound the policy makes a
+    // grid of its own, if so): they count as they stand, and the groups are what is left.
+    let mut fixed_member = vec![false; n];
+    let mut fixed_in_band = 0usize;
+    for cg in current.iter().filter(|c| c.valid && c.fixed) {
+        let w: i64 = cg.members.iter().map(|&v| prep.h[v as usize]).sum();
+        fixed_in_band += usize::from(lo <= w && w <= hi);
+        for &v in &cg.members {
+            fixed_member[v as usize] = true;
+        }
+    }
     let full_comps = if whole_groups {
         free_comps
     } else {
-        components(&prep, |v| !prep.alone[v])
+        components(&prep, |v| !prep.alone[v] && !fixed_member[v])
     };
-    let (mut upper_bound, mut groups, mut proven_groups) = (0usize, 0usize, 0usize);
+    let (mut upper_bound, mut groups, mut proven_groups) = (fixed_in_band, 0usize, 0usize);
     for (i, comp) in full_comps.iter().enumerate() {
         let total: i64 = comp.iter().map(|&v| prep.h[v as usize]).sum();
         if total < lo {
