@@ -355,18 +355,17 @@ pub fn metres_to_units(compounds: &[Compound], metres: f64) -> f64 {
     if lonlat { metres / 111_320.0 } else { metres }
 }
 
-/// Derives adjacency from shared polygon boundaries: two compounds are adjacent when their
-/// boundaries touch in at least two distinct points — a vertex of one lying on the other's
-/// boundary, within `tolerance` (coordinate units) — i.e. when they share a stretch of
-/// boundary. This finds neighbours whose shared side ends at a T-junction (a corner of one on
-/// the side of the other), and refuses compounds that touch only at a corner: a grid joined
-/// through a corner point is not one piece on the ground. The tolerance is at least about
-/// 0.5 m (`None` picks that): 5e-6 degrees for longitude/latitude input, 0.5 otherwise. Point compounds get no edges.
-/// Two compounds are neighbours when, within some distance up to the tolerance, a stretch of
-/// one's boundary longer than that distance faces the other (see the code); boundaries that
-/// meet only at a corner are not, however wide the tolerance. Edges are walked through a
-/// uniform grid of cells about twice the mean edge length (larger when one long edge would
-/// fill too many), so the work is linear in the number of vertices for ordinary parcels.
+/// Derives adjacency from polygon boundaries: two compounds are neighbours when, within some
+/// distance up to `tolerance` (coordinate units), a stretch of one's boundary longer than
+/// that distance (and than about 1 m) faces the other — a shared side, a side across a lane
+/// no wider than the tolerance, or one ending at a T-junction (a corner of one on the side of
+/// the other). Compounds that meet only at a corner are not neighbours, however wide the
+/// tolerance: a grid joined through a corner is not one piece on the ground. A wider
+/// tolerance only adds neighbours. The tolerance is at least about 0.5 m (`None` picks
+/// that): 5e-6 degrees for longitude/latitude input, 0.5 otherwise. Point compounds get no
+/// edges. Edges are walked through a uniform grid of cells about twice the mean edge length
+/// (larger when one long edge would fill too many), so the work is linear in the number of
+/// vertices for ordinary parcels.
 pub fn derive_adjacency(compounds: &[Compound], tolerance: Option<f64>) -> Vec<(usize, usize)> {
     let lonlat = compounds
         .iter()

@@ -1801,7 +1801,9 @@ fn parse_bands(raw: &str) -> Result<Vec<Candidate>, AppError> {
         .collect();
     let mut out: Vec<Candidate> = Vec::new();
     for item in joined
-        .split([',', '，', '、', ';', '；', ' ', '\u{3000}'])
+        .split([
+            ',', '，', '、', ';', '；', ' ', '\u{3000}', '\n', '\r', '\t',
+        ])
         .map(half_width)
         .filter(|t| !t.is_empty())
     {

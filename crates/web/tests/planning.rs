@@ -2530,6 +2530,12 @@ async fn what_planners_type_is_read_or_refused_plainly() {
         })
         .collect();
     assert_eq!(bands, vec![500, 600, 200, 300]);
+    // One band a line, as pasted from a list.
+    let r = app
+        .get("/api/plan/streets/370725001/compare?bands=500-600%0D%0A200-300")
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["bands"].as_array().unwrap().len(), 2);
     let r = app
         .get("/api/plan/communities/370725001002?min=500&max=99999999999999999999")
         .await;

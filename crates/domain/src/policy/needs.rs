@@ -242,7 +242,7 @@ impl Policy {
         if let Some(s) = staffing {
             n.leaders_required = i64::from(s.leader_required);
             n.leaders_allowed =
-                i64::from(s.leader_required || leader_allowed(s, households, n.workers, members));
+                i64::from(s.leader_required || leader_allowed(s, households, workers, members));
         }
         n
     }
