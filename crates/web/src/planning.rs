@@ -1447,6 +1447,21 @@ type StreetPlans = (
     Vec<(PlanSource, Input, Plan)>,
 );
 
+/// A street's plans as a page or API asks for them: the street, the band (the policy's when
+/// none is asked), the knobs, and every community planned.
+async fn street_as_asked(
+    s: &SharedState,
+    p: &Principal,
+    code: &str,
+    q: &BandQuery,
+) -> Result<(wangge_store::StreetOverview, Band, Knobs, StreetPlans), AppError> {
+    let st = s.store.street(&p.access, code).await?;
+    let band = band(s, &code[..6.min(code.len())], q)?;
+    let k = Knobs::of(q, code)?;
+    let plans = street_rows(s, p, &st, band, &k).await?;
+    Ok((st, band, k, plans))
+}
+
 async fn street_rows(
     s: &SharedState,
     p: &Principal,
@@ -1542,10 +1557,7 @@ async fn api_street_plans(
     Path(code): Path<String>,
     Query(q): Query<BandQuery>,
 ) -> Result<Response, crate::error::ApiError> {
-    let st = s.store.street(&p.access, &code).await?;
-    let band = band(&s, &code[..6.min(code.len())], &q)?;
-    let k = Knobs::of(&q, &code)?;
-    let (rows, plans, _) = street_rows(&s, &p, &st, band, &k).await?;
+    let (_, band, k, (rows, plans, _)) = street_as_asked(&s, &p, &code, &q).await?;
     Ok(axum::Json(serde_json::json!({
         "street": code,
         "band": [band.min, band.max],
@@ -1569,10 +1581,7 @@ async fn api_street_geojson(
     Path(code): Path<String>,
     Query(q): Query<BandQuery>,
 ) -> Result<Response, crate::error::ApiError> {
-    let st = s.store.street(&p.access, &code).await?;
-    let band = band(&s, &code[..6.min(code.len())], &q)?;
-    let k = Knobs::of(&q, &code)?;
-    let (rows, plans, planned) = street_rows(&s, &p, &st, band, &k).await?;
+    let (_, band, k, (rows, plans, planned)) = street_as_asked(&s, &p, &code, &q).await?;
     let mut features = Vec::new();
     for (src, input, plan) in &planned {
         let doc = geojson::plan_to_geojson(input, plan);
@@ -1657,10 +1666,7 @@ async fn street_plans(
     Path(code): Path<String>,
     Query(q): Query<BandQuery>,
 ) -> Result<Response, PageError> {
-    let st = s.store.street(&p.access, &code).await?;
-    let band = band(&s, &code[..6.min(code.len())], &q)?;
-    let k = Knobs::of(&q, &code)?;
-    let (rows, plans, planned) = street_rows(&s, &p, &st, band, &k).await?;
+    let (st, band, k, (rows, plans, planned)) = street_as_asked(&s, &p, &code, &q).await?;
     let parts: Vec<(&PlanSource, &Input, &Plan)> =
         planned.iter().map(|(s, i, p)| (s, i, p)).collect();
     // One map for the street needs one coordinate system (each community's plan checks its
@@ -2320,10 +2326,7 @@ async fn export_street(
     if !p.access.can(Permission::RegistryExport, &code) {
         return Err(AppError::Forbidden("无权导出该街道的网格划分方案".into()).into());
     }
-    let st = s.store.street(&p.access, &code).await?;
-    let band = band(&s, &code[..6.min(code.len())], &q)?;
-    let k = Knobs::of(&q, &code)?;
-    let (rows, plans, planned) = street_rows(&s, &p, &st, band, &k).await?;
+    let (st, band, k, (rows, plans, planned)) = street_as_asked(&s, &p, &code, &q).await?;
     let title = format!(
         "{}网格划分方案（{}）",
         st.street.name,
