@@ -5,6 +5,17 @@ use std::collections::{HashMap, HashSet};
 use proptest::prelude::*;
 use wangge_plan::{Band, Compound, CurrentGrid, Geometry, Input, Options, Plan, Reason, plan};
 
+/// A deterministic stream of numbers from a proptest seed.
+fn xorshift(bits: u64) -> impl FnMut() -> u64 {
+    let mut rng = bits | 1;
+    move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    }
+}
+
 /// A random instance: a w×h lattice of point compounds with some edges removed, one or two
 /// communities (split by column), heavy-ish households; in half the instances about one
 /// compound in eight is made a grid of its own by the policy ([`Input::alone`]).
@@ -19,13 +30,7 @@ fn instance() -> impl Strategy<Value = (Input, Band)> {
         any::<bool>(),
     )
         .prop_map(|(w, h, bits, lo, width, ncomm, with_alone)| {
-            let mut rng = bits | 1;
-            let mut next = move || {
-                rng ^= rng << 13;
-                rng ^= rng >> 7;
-                rng ^= rng << 17;
-                rng
-            };
+            let mut next = xorshift(bits);
             let n = w * h;
             let split = if ncomm == 2 { (w / 2).max(1) } else { w };
             let compounds: Vec<Compound> = (0..n)
@@ -59,15 +64,15 @@ fn instance() -> impl Strategy<Value = (Input, Band)> {
             let mut adjacency = Vec::new();
             for i in 0..n {
                 let (x, y) = (i % w, i / w);
-                if x + 1 < w && next() % 5 != 0 {
+                if x + 1 < w && !next().is_multiple_of(5) {
                     adjacency.push((i, i + 1));
                 }
-                if y + 1 < h && next() % 5 != 0 {
+                if y + 1 < h && !next().is_multiple_of(5) {
                     adjacency.push((i, i + w));
                 }
             }
             let alone = if with_alone {
-                (0..n).filter(|_| next() % 8 == 0).collect()
+                (0..n).filter(|_| next().is_multiple_of(8)).collect()
             } else {
                 Vec::new()
             };
@@ -914,17 +919,11 @@ fn best_partition(input: &Input, band: Band, adj: &[Vec<usize>], comp: &[usize])
 fn tiny() -> impl Strategy<Value = (Input, Band)> {
     (1usize..4, 1usize..4, any::<u64>(), 50i64..400, 0i64..3000).prop_map(
         |(w, hgt, bits, lo, width)| {
-            let mut rng = bits | 1;
-            let mut next = move || {
-                rng ^= rng << 13;
-                rng ^= rng >> 7;
-                rng ^= rng << 17;
-                rng
-            };
+            let mut next = xorshift(bits);
             let n = w * hgt;
             let compounds = (0..n)
                 .map(|i| {
-                    let households = if next() % 10 == 0 {
+                    let households = if next().is_multiple_of(10) {
                         (next() % 1500) as i64
                     } else {
                         (next() % 300) as i64
@@ -936,15 +935,15 @@ fn tiny() -> impl Strategy<Value = (Input, Band)> {
                 .collect();
             let mut adjacency = Vec::new();
             for i in 0..n {
-                if i % w + 1 < w && next() % 4 != 0 {
+                if i % w + 1 < w && !next().is_multiple_of(4) {
                     adjacency.push((i, i + 1));
                 }
-                if i / w + 1 < hgt && next() % 4 != 0 {
+                if i / w + 1 < hgt && !next().is_multiple_of(4) {
                     adjacency.push((i, i + w));
                 }
             }
-            let kept: Vec<usize> = (0..n).filter(|_| next() % 3 == 0).collect();
-            let (current, fixed) = if next() % 2 == 0 && !kept.is_empty() {
+            let kept: Vec<usize> = (0..n).filter(|_| next().is_multiple_of(3)).collect();
+            let (current, fixed) = if next().is_multiple_of(2) && !kept.is_empty() {
                 let code = "370725001001001".to_string();
                 (
                     vec![CurrentGrid {
