@@ -95,6 +95,22 @@ impl IntoResponse for ApiError {
 struct ErrorPage {
     title: String,
     message: String,
+    /// A page to try again from, and what the link says.
+    again: Option<(String, String)>,
+}
+
+/// A page refused for what was typed into it: why, and a link to the page as it starts.
+pub fn retry_page(why: &str, again: &str) -> Response {
+    let mut res = crate::auth::render(&ErrorPage {
+        title: "请求有误".into(),
+        message: why.to_string(),
+        again: Some((
+            again.to_string(),
+            "重新填写（按现行政策的默认值打开）".into(),
+        )),
+    });
+    *res.status_mut() = StatusCode::BAD_REQUEST;
+    res
 }
 
 /// The browser's form of an error: a page that says what happened and where to go.
@@ -118,6 +134,7 @@ impl IntoResponse for PageError {
         let mut res = crate::auth::render(&ErrorPage {
             title: title.into(),
             message: self.0.message(),
+            again: None,
         });
         *res.status_mut() = self.0.status();
         res
@@ -168,6 +185,7 @@ pub fn framework_error(api: bool, status: StatusCode, detail: &str) -> Response 
         crate::auth::render(&ErrorPage {
             title: title.into(),
             message,
+            again: None,
         })
     };
     *res.status_mut() = status;

@@ -856,6 +856,25 @@ async fn propose(
     Path(code): Path<String>,
     Query(q): Query<BandQuery>,
 ) -> Result<Response, PageError> {
+    let again = format!("/plan/communities/{code}");
+    retry_on_bad_input(propose_as_asked(s, p, code, q).await, &again)
+}
+
+/// A plan page whose query could not be read (a band, gap or kept grid typed wrong) says why
+/// and offers the page again as the policy would have it, instead of a dead end.
+fn retry_on_bad_input(r: Result<Response, PageError>, again: &str) -> Result<Response, PageError> {
+    match r {
+        Err(PageError(AppError::BadRequest(why))) => Ok(crate::error::retry_page(&why, again)),
+        other => other,
+    }
+}
+
+async fn propose_as_asked(
+    s: SharedState,
+    p: Principal,
+    code: String,
+    q: BandQuery,
+) -> Result<Response, PageError> {
     let community = s.store.community(&p.access, &code).await?;
     let src = s.store.plan_source(&p.access, &code).await?;
     let band = band(&s, &code[..6.min(code.len())], &q)?;
@@ -1666,6 +1685,16 @@ async fn street_plans(
     Path(code): Path<String>,
     Query(q): Query<BandQuery>,
 ) -> Result<Response, PageError> {
+    let again = format!("/plan/streets/{code}");
+    retry_on_bad_input(street_plans_as_asked(s, p, code, q).await, &again)
+}
+
+async fn street_plans_as_asked(
+    s: SharedState,
+    p: Principal,
+    code: String,
+    q: BandQuery,
+) -> Result<Response, PageError> {
     let (st, band, k, (rows, plans, planned)) = street_as_asked(&s, &p, &code, &q).await?;
     let parts: Vec<(&PlanSource, &Input, &Plan)> =
         planned.iter().map(|(s, i, p)| (s, i, p)).collect();
@@ -1994,6 +2023,16 @@ async fn compare_page(
     Path(code): Path<String>,
     Query(q): Query<CompareQuery>,
 ) -> Result<Response, PageError> {
+    let again = format!("/plan/streets/{code}/compare");
+    retry_on_bad_input(compare_page_as_asked(s, p, code, q).await, &again)
+}
+
+async fn compare_page_as_asked(
+    s: SharedState,
+    p: Principal,
+    code: String,
+    q: CompareQuery,
+) -> Result<Response, PageError> {
     let st = s.store.street(&p.access, &code).await?;
     let (rows, k) = comparison(&s, &p, &code, std::slice::from_ref(&st), &q).await?;
     Ok(crate::auth::render(&CompareView {
@@ -2090,6 +2129,14 @@ async fn county_compare_page(
     State(s): State<SharedState>,
     Extension(p): Extension<Principal>,
     Query(q): Query<CompareQuery>,
+) -> Result<Response, PageError> {
+    retry_on_bad_input(county_compare_as_asked(s, p, q).await, "/plan/compare")
+}
+
+async fn county_compare_as_asked(
+    s: SharedState,
+    p: Principal,
+    q: CompareQuery,
 ) -> Result<Response, PageError> {
     let (county, streets) = county_streets(&s, &p).await?;
     let (rows, k) = comparison(&s, &p, &county.code, &streets, &q).await?;

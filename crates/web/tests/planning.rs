@@ -2547,6 +2547,29 @@ async fn what_planners_type_is_read_or_refused_plainly() {
         .json();
     assert!(r["summary"]["gap"].is_null(), "{}", r["summary"]);
 
+    // A plan page refused for what was typed says why and offers the page afresh.
+    for (url, again) in [
+        (
+            "/plan/communities/370725001002?min=600&max=500",
+            "/plan/communities/370725001002",
+        ),
+        ("/plan/streets/370725001?gap=abc", "/plan/streets/370725001"),
+        (
+            "/plan/streets/370725001/compare?bands=x",
+            "/plan/streets/370725001/compare",
+        ),
+        ("/plan/compare?keep=1", "/plan/compare"),
+    ] {
+        let r = app.get(url).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{url}");
+        assert!(
+            r.text().contains(&format!(
+                "<a href=\"{again}\">重新填写（按现行政策的默认值打开）</a>"
+            )),
+            "{url}: {}",
+            r.text()
+        );
+    }
     // The community's plan page leads back to the street's plan, and the street's plan to
     // the comparison with its gap and kept grids.
     let page = app
