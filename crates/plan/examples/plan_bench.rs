@@ -59,6 +59,13 @@ fn main() {
     let ring_sizes = take_sizes(&mut args, "--ring-sizes", "环形", &bench::RING_SIZES);
     let derive = args.iter().any(|a| a == "--derive");
     args.retain(|a| a != "--derive");
+    // `--derive-gap METRES`: derive with that neighbour distance instead of touching only.
+    let derive_gap: Option<f64> = take_dir(&mut args, "--derive-gap").map(|g| {
+        g.to_str().and_then(|t| t.parse().ok()).unwrap_or_else(|| {
+            eprintln!("--derive-gap 需要米数");
+            std::process::exit(2);
+        })
+    });
     let mut sizes: Vec<usize> = Vec::new();
     for a in &args {
         match a.parse() {
@@ -92,9 +99,12 @@ fn main() {
                 if derive {
                     // Timing of boundary-derived adjacency (not used for planning here).
                     let t = std::time::Instant::now();
-                    let e = geojson::derive_adjacency(&input.compounds, None);
+                    let tolerance =
+                        derive_gap.map(|g| geojson::metres_to_units(&input.compounds, g));
+                    let e = geojson::derive_adjacency(&input.compounds, tolerance);
                     eprintln!(
-                        "derive_adjacency: {} edges in {:.3} s",
+                        "derive_adjacency{}: {} edges in {:.3} s",
+                        derive_gap.map_or(String::new(), |g| format!(" (gap {g} m)")),
                         e.len(),
                         t.elapsed().as_secs_f64()
                     );
