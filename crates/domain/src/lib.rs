@@ -12,6 +12,7 @@ pub mod place;
 pub mod policy;
 pub mod redraw;
 pub mod registry;
+pub mod text;
 
 pub use code::{CodeError, CommunityCode, CountyCode, GridCode, StreetCode};
 pub use place::{

@@ -94,29 +94,8 @@ fn read_text(path: &Path) -> Result<(String, String), GeoJsonError> {
     Ok((decode(&bytes), name))
 }
 
-/// A file's text: UTF-8 (a byte-order mark dropped) or, when the bytes are not UTF-8,
-/// GB18030, a superset of the GBK that GIS tools on Chinese Windows still write.
-pub fn decode(bytes: &[u8]) -> String {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_string(),
-        Err(_) => {
-            // A UTF-8 file with a stray bad byte stays UTF-8 (the byte replaced): read as GBK it
-            // would come out wholly garbled. GBK read as UTF-8 is nearly all bad sequences.
-            let lossy = String::from_utf8_lossy(bytes);
-            let bad = lossy.chars().filter(|&c| c == '\u{fffd}').count();
-            let good = lossy
-                .chars()
-                .filter(|&c| !c.is_ascii() && c != '\u{fffd}')
-                .count();
-            if good >= 4 * bad {
-                lossy.into_owned()
-            } else {
-                encoding_rs::GB18030.decode(bytes).0.into_owned()
-            }
-        }
-    }
-}
+/// A file's text, UTF-8 or GBK (see [`wangge_domain::text::decode`]).
+pub use wangge_domain::text::decode;
 
 fn parse_json(text: &str, file: &str) -> Result<Value, GeoJsonError> {
     // Text handed over by a caller may still start with a byte-order mark.

@@ -102,29 +102,8 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>, String> {
     Ok(rows)
 }
 
-/// UTF-8 when the bytes are UTF-8 (a stray bad byte replaced), else GB18030 (a superset of
-/// GBK): the rule of `wangge_plan::geojson::decode`, for tables.
-pub fn decode(bytes: &[u8]) -> String {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_string(),
-        Err(_) => {
-            // A UTF-8 file with a stray bad byte stays UTF-8 (the byte replaced): read as GBK it
-            // would come out wholly garbled. GBK read as UTF-8 is nearly all bad sequences.
-            let lossy = String::from_utf8_lossy(bytes);
-            let bad = lossy.chars().filter(|&c| c == '\u{fffd}').count();
-            let good = lossy
-                .chars()
-                .filter(|&c| !c.is_ascii() && c != '\u{fffd}')
-                .count();
-            if good >= 4 * bad {
-                lossy.into_owned()
-            } else {
-                encoding_rs::GB18030.decode(bytes).0.into_owned()
-            }
-        }
-    }
-}
+/// A table file's text, UTF-8 or GBK (see [`wangge_domain::text::decode`]).
+pub use wangge_domain::text::decode;
 
 /// How a sheet is written: the first `title_rows` rows are titles merged across the table,
 /// the next row is the header.
