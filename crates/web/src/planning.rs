@@ -1380,10 +1380,7 @@ impl CommunityPlanRow {
             split: sum(|r| r.split),
             created: sum(|r| r.created),
             retired: sum(|r| r.retired),
-            needs: rows.iter().fold(Needs::default(), |mut n, r| {
-                n += r.needs;
-                n
-            }),
+            needs: rows.iter().map(|r| r.needs).sum(),
             problem: None,
         }
     }
@@ -1815,30 +1812,24 @@ fn default_bands(s: &SharedState, county: &str) -> Vec<Candidate> {
 
 fn parse_bands(raw: &str) -> Result<Vec<Candidate>, AppError> {
     const DASHES: [char; 6] = ['-', '–', '—', '~', '～', '－'];
-    // "500 - 600" is one band: spaces around a dash go before splitting on spaces.
-    let chars: Vec<char> = raw.chars().collect();
-    let next_solid = |i: usize, step: isize| {
-        let mut j = i as isize + step;
-        while j >= 0 && (j as usize) < chars.len() && chars[j as usize].is_whitespace() {
-            j += step;
-        }
-        (j >= 0 && (j as usize) < chars.len()).then(|| chars[j as usize])
-    };
-    let joined: String = chars
-        .iter()
-        .enumerate()
-        .filter(|&(i, c)| {
-            !c.is_whitespace()
-                || !(next_solid(i, 1).is_some_and(|n| DASHES.contains(&n))
-                    || next_solid(i, -1).is_some_and(|p| DASHES.contains(&p)))
-        })
-        .map(|(_, c)| *c)
+    // Any space is a separator, except round a dash: "500 - 600" is one band.
+    let mut joined: String = raw
+        .chars()
+        .map(|c| if c.is_whitespace() { ' ' } else { c })
         .collect();
+    for d in DASHES {
+        for (spaced, bare) in [
+            (format!(" {d}"), d.to_string()),
+            (format!("{d} "), d.to_string()),
+        ] {
+            while joined.contains(&spaced) {
+                joined = joined.replace(&spaced, &bare);
+            }
+        }
+    }
     let mut out: Vec<Candidate> = Vec::new();
     for item in joined
-        .split([
-            ',', '，', '、', ';', '；', ' ', '\u{3000}', '\n', '\r', '\t',
-        ])
+        .split([',', '，', '、', ';', '；', ' '])
         .map(half_width)
         .filter(|t| !t.is_empty())
     {

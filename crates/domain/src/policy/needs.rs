@@ -174,6 +174,15 @@ impl AddAssign for Needs {
     }
 }
 
+impl std::iter::Sum for Needs {
+    fn sum<I: Iterator<Item = Needs>>(iter: I) -> Needs {
+        iter.fold(Needs::default(), |mut total, n| {
+            total += n;
+            total
+        })
+    }
+}
+
 impl Policy {
     /// The policy as pages name it: 昌乐县 2020 年.
     pub fn short_name(&self) -> String {
@@ -189,12 +198,10 @@ impl Policy {
         &self,
         grids: impl IntoIterator<Item = (GridKind, G)>,
     ) -> Needs {
-        let mut out = Needs::default();
-        for (kind, g) in grids {
-            let members: Vec<Member> = g.into_iter().collect();
-            out += self.grid_needs(kind, &members);
-        }
-        out
+        grids
+            .into_iter()
+            .map(|(kind, g)| self.grid_needs(kind, &g.into_iter().collect::<Vec<_>>()))
+            .sum()
     }
 
     /// What one proposed grid of `kind` holding `members` needs under this policy, counted
