@@ -93,12 +93,7 @@ pub fn plan(a: PlanArgs) -> Result<(), String> {
         (Some(p), None) => {
             geojson::read_adjacency_file(p, &input.compounds).map_err(|e| e.to_string())?
         }
-        (None, gap) => {
-            let tolerance = gap
-                .filter(|g| *g > 0.0)
-                .map(|g| geojson::metres_to_units(&input.compounds, g));
-            geojson::derive_adjacency(&input.compounds, tolerance)
-        }
+        (None, gap) => geojson::derive_adjacency(&input.compounds, gap),
     };
     if let Some(p) = &a.current {
         input.current =

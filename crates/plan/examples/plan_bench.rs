@@ -99,9 +99,7 @@ fn main() {
                 if derive {
                     // Timing of boundary-derived adjacency (not used for planning here).
                     let t = std::time::Instant::now();
-                    let tolerance =
-                        derive_gap.map(|g| geojson::metres_to_units(&input.compounds, g));
-                    let e = geojson::derive_adjacency(&input.compounds, tolerance);
+                    let e = geojson::derive_adjacency(&input.compounds, derive_gap);
                     eprintln!(
                         "derive_adjacency{}: {} edges in {:.3} s",
                         derive_gap.map_or(String::new(), |g| format!(" (gap {g} m)")),

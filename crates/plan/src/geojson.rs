@@ -323,36 +323,24 @@ pub fn read_adjacency_file(
     read_adjacency(&text, &name, compounds)
 }
 
-/// A distance in metres in the compounds' coordinate units: unchanged for planar input,
-/// degrees for longitude/latitude (111,320 m a degree of latitude; a degree of longitude is
-/// shorter, so across east–west gaps the distance reached is a little less).
-pub fn metres_to_units(compounds: &[Compound], metres: f64) -> f64 {
-    let lonlat = compounds
-        .iter()
-        .filter(|c| matches!(c.geometry, Geometry::Polygons(_)))
-        .all(|c| c.geometry.looks_lonlat());
-    if lonlat { metres / 111_320.0 } else { metres }
-}
-
 /// Derives adjacency from polygon boundaries: two compounds are neighbours when, within some
-/// distance up to `tolerance` (coordinate units), a stretch of one's boundary longer than
-/// that distance (and than about 1 m) faces the other — a shared side, a side across a lane
-/// no wider than the tolerance, or one ending at a T-junction (a corner of one on the side of
-/// the other). Compounds that meet only at a corner are not neighbours, however wide the
-/// tolerance: a grid joined through a corner is not one piece on the ground. A wider
-/// tolerance only adds neighbours. The tolerance is at least about 0.5 m (`None` picks
-/// that): 5e-6 degrees for longitude/latitude input, 0.5 otherwise. Point compounds get no
+/// distance up to `gap` metres, a stretch of one's boundary longer than that distance (and
+/// than 1 m) faces the other — a shared side, a side across a lane no wider than the gap,
+/// or one ending at a T-junction (a corner of one on the side of the other). Compounds that
+/// meet only at a corner are not neighbours, however wide the gap: a grid joined through a
+/// corner is not one piece on the ground. A wider gap only adds neighbours. The gap is at
+/// least 0.5 m (`None` picks that), so boundaries that touch as drawn stay neighbours.
+/// Planar coordinates are taken as metres; longitude/latitude are first projected to local
+/// metres (east–west distances shrink by the cosine of the latitude), so a gap reaches as
+/// far across a north–south lane as across an east–west one. Point compounds get no
 /// edges. Edges are walked through a uniform grid of cells about twice the mean edge length
 /// (larger when one long edge would fill too many), so the work is linear in the number of
 /// vertices for ordinary parcels.
-pub fn derive_adjacency(compounds: &[Compound], tolerance: Option<f64>) -> Vec<(usize, usize)> {
-    let lonlat = compounds
-        .iter()
-        .filter(|c| matches!(c.geometry, Geometry::Polygons(_)))
-        .all(|c| c.geometry.looks_lonlat());
+pub fn derive_adjacency(compounds: &[Compound], gap: Option<f64>) -> Vec<(usize, usize)> {
+    let to_metres = metres_of(compounds);
     // A tolerance below the default would part boundaries that touch as drawn.
-    let default = if lonlat { 5e-6 } else { 0.5 };
-    let tol = tolerance
+    let default = 0.5;
+    let tol = gap
         .filter(|t| t.is_finite())
         .map_or(default, |t| t.max(default));
     // Every boundary edge, with its compound.
@@ -367,7 +355,7 @@ pub fn derive_adjacency(compounds: &[Compound], tolerance: Option<f64>) -> Vec<(
                 };
                 for w in ring.windows(2).map(|w| [w[0], w[1]]).chain(closing) {
                     if w[0] != w[1] {
-                        edges.push((i as u32, w[0], w[1]));
+                        edges.push((i as u32, to_metres(w[0]), to_metres(w[1])));
                     }
                 }
             }
@@ -417,7 +405,7 @@ pub fn derive_adjacency(compounds: &[Compound], tolerance: Option<f64>) -> Vec<(
             continue;
         };
         let i = i as u32;
-        for &q in p.iter().flatten().flatten() {
+        for q in p.iter().flatten().flatten().map(|&q| to_metres(q)) {
             // The nearest point of each other compound within `tol`: (compound, distance²,
             // point, whether inside an edge).
             near.clear();
@@ -497,6 +485,31 @@ pub fn derive_adjacency(compounds: &[Compound], tolerance: Option<f64>) -> Vec<(
         start = end;
     }
     pairs
+}
+
+/// Maps the compounds' coordinates to metres: planar ones as they are; longitude/latitude
+/// (when every outline could be) to local metres about the outlines' middle latitude
+/// (111,320 m a degree of latitude, that times the latitude's cosine a degree of longitude;
+/// within a county the error is well under one per cent).
+fn metres_of(compounds: &[Compound]) -> impl Fn(Pt) -> Pt {
+    let polygons = || {
+        compounds
+            .iter()
+            .filter(|c| matches!(c.geometry, Geometry::Polygons(_)))
+    };
+    let lonlat = polygons().all(|c| c.geometry.looks_lonlat());
+    let mut bb = crate::geom::BBox::empty();
+    for p in polygons().flat_map(|c| c.geometry.points()) {
+        bb.add(*p);
+    }
+    const DEGREE: f64 = 111_320.0;
+    let (kx, ky) = if lonlat && !bb.is_empty() {
+        let x = crate::geom::Projection::for_bbox(&bb).x_scale;
+        (x * DEGREE, DEGREE)
+    } else {
+        (1.0, 1.0)
+    };
+    move |q: Pt| [q[0] * kx, q[1] * ky]
 }
 
 /// The point of the segment `a`–`b` nearest to `q`, its squared distance and whether it lies
@@ -944,6 +957,33 @@ mod tests {
     }
 
     #[test]
+    fn a_gap_in_longitude_latitude_is_metres_both_ways() {
+        // 100 m compounds at 昌乐's latitude, 10 m lanes between a and b (east–west) and a and
+        // c (north–south). In raw degrees the east–west lane is 12.5 m wide, so an 11 m gap
+        // used to find only the north–south neighbour.
+        let (lat, m_lat) = (36.7_f64, 1.0 / 111_320.0);
+        let m_lon = m_lat / lat.to_radians().cos();
+        let at = |east: f64, north: f64| {
+            let (x, y) = (118.8 + east * m_lon, lat + north * m_lat);
+            Geometry::Polygons(vec![vec![vec![
+                [x, y],
+                [x + 100.0 * m_lon, y],
+                [x + 100.0 * m_lon, y + 100.0 * m_lat],
+                [x, y + 100.0 * m_lat],
+                [x, y],
+            ]]])
+        };
+        let cs = vec![
+            mk("a", at(0.0, 0.0)),
+            mk("b", at(110.0, 0.0)),
+            mk("c", at(0.0, 110.0)),
+        ];
+        assert!(derive_adjacency(&cs, None).is_empty());
+        assert!(derive_adjacency(&cs, Some(9.0)).is_empty());
+        assert_eq!(derive_adjacency(&cs, Some(11.0)), vec![(0, 1), (0, 2)]);
+    }
+
+    #[test]
     fn a_gap_only_ever_adds_neighbours() {
         let sq = |x: f64| square(x, 0.0, 100.0);
         // 0.4 apart: touching as drawn (within the default 0.5).
@@ -955,7 +995,6 @@ mod tests {
         assert!(derive_adjacency(&lane, None).is_empty());
         assert!(derive_adjacency(&lane, Some(8.0)).is_empty());
         assert_eq!(derive_adjacency(&lane, Some(15.0)), vec![(0, 1)]);
-        assert_eq!(metres_to_units(&lane, 15.0), 15.0);
         // A gap as wide as half the compounds, or wider, still finds the side by side (the
         // demo's compounds are 100 m squares; 50 m and more used to find none).
         for gap in [49.0, 50.0, 60.0, 150.0, 200.0] {
@@ -1034,9 +1073,15 @@ mod tests {
             assert!(derive_adjacency(&chamfered, Some(gap)).is_empty(), "{gap}");
         }
         // A row of 50 m compounds with 10 m lanes: under a 75 m gap each is its neighbours'
-        // neighbour, not the one beyond (70 m off, facing it along 50 m only).
+        // neighbour, not the one beyond (70 m off, facing it along 50 m only). (From x = 1000,
+        // so that the coordinates cannot be longitude and latitude.)
         let row: Vec<Compound> = (0..3)
-            .map(|k| mk(&format!("r{k}"), square(60.0 * k as f64, 0.0, 50.0)))
+            .map(|k| {
+                mk(
+                    &format!("r{k}"),
+                    square(1000.0 + 60.0 * k as f64, 0.0, 50.0),
+                )
+            })
             .collect();
         assert_eq!(derive_adjacency(&row, Some(75.0)), vec![(0, 1), (1, 2)]);
         // And a wider gap never takes a neighbour away.

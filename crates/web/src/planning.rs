@@ -450,8 +450,7 @@ fn input_of(src: &PlanSource, gap: Option<f64>) -> Result<Input, AppError> {
         .cloned()
         .collect();
     let lonlat = planar.is_empty();
-    let tolerance = gap.map(|m| geojson::metres_to_units(&compounds, m));
-    let adjacency = geojson::derive_adjacency(&compounds, tolerance);
+    let adjacency = geojson::derive_adjacency(&compounds, gap);
     let lines = barrier_lines(src);
     for (b, line) in &lines {
         let in_lonlat = line.iter().all(wangge_plan::geom::looks_lonlat);
