@@ -240,3 +240,19 @@ fn wan_text_trims() {
     assert_eq!(wan_text(1), "0.000001");
     assert_eq!(wan_text(0), "0");
 }
+
+#[test]
+fn annex3_spans_the_funding_programme_whichever_of_its_years_is_asked() {
+    // 昌乐 pays 社区工作经费 for 2020–2022: 附件3 of any of those years lays out all three, as
+    // the source does (asking for 2020 used to give 2019–2021 and drop 2022's 269.4万).
+    for year in 2020..=2022 {
+        assert_eq!(
+            changle().annex_years(year),
+            vec![2020, 2021, 2022],
+            "{year}"
+        );
+    }
+    // Outside the programme: the year between the one before and the one after.
+    assert_eq!(changle().annex_years(2023), vec![2022, 2023, 2024]);
+    assert_eq!(changle().annex_years(2019), vec![2018, 2019, 2020]);
+}

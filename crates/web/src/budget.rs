@@ -365,8 +365,7 @@ pub fn workbook_bytes(
     e: &Evaluation,
     csv: Option<bool>,
 ) -> Result<Vec<u8>, String> {
-    let years: Vec<i32> = (e.year - 1..=e.year + 1).collect();
-    let (a3, a4) = annex_tables(policy, &snapshot.streets, e, &years);
+    let (a3, a4) = annex_tables(policy, &snapshot.streets, e, &policy.annex_years(e.year));
     let tables: Vec<&wangge_domain::policy::tables::Table> = a3.iter().chain(a4.iter()).collect();
     match csv {
         None => wangge_sheets::policy_tables_xlsx(&tables),

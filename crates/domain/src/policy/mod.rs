@@ -151,6 +151,22 @@ impl Policy {
         self.doc.meta.effective_from
     }
 
+    /// The years 附件3 lays side by side for `year`: the county's funding programme that pays
+    /// in that year (the first `county_funds` line whose years include it: 2020–2022 for
+    /// 昌乐's 500万 a year over three years, whichever of them is asked), else the year with
+    /// the one before and the one after.
+    pub fn annex_years(&self, year: i32) -> Vec<i32> {
+        self.doc
+            .community_money
+            .iter()
+            .flat_map(|m| &m.county_funds)
+            .find(|f| (f.first_year..f.first_year + f.years).contains(&year))
+            .map_or_else(
+                || (year - 1..=year + 1).collect(),
+                |f| (f.first_year..f.first_year + f.years).collect(),
+            )
+    }
+
     /// The grid-worker tier for a compound (or grid) of `households`, with or without
     /// property management; `None` if the policy gives no such table.
     pub fn worker_tier(&self, has_property_management: bool, households: i64) -> Option<TierHit> {
