@@ -564,6 +564,14 @@ CREATE TABLE department_grid_compound (
 CREATE INDEX department_grid_compound_compound ON department_grid_compound(county_code, compound_id);
 "#,
     ),
+    (
+        10,
+        // The masked ID number kept its last four digits, which with the birth date beside it
+        // in every list made the whole number. It now shows only the issuing place.
+        r#"
+UPDATE resident SET id_masked = substr(id_masked, 1, 6) || '************'
+"#,
+    ),
 ];
 
 /// Permissions added after the first migration, with the version that grants their

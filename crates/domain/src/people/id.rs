@@ -223,10 +223,11 @@ impl IdNumber {
         calendar::years_between((y, m, d), on)
     }
 
-    /// First 6 and last 4 characters, 8 stars between: `370725********123X`.
+    /// The first 6 characters (the issuing place), 12 stars after: `370725************`.
+    /// Lists show the birth date and sex beside it, so the mask hides the sequence and check
+    /// digits too: the usual `370725********123X` plus the birth date is the whole number.
     pub fn mask(&self) -> String {
-        let s = self.as_str();
-        format!("{}********{}", &s[..6], &s[14..])
+        format!("{}************", &self.as_str()[..6])
     }
 }
 
@@ -255,8 +256,8 @@ mod tests {
         assert_eq!(id.birth_date().to_string(), "1949-12-31");
         assert_eq!(id.sex(), Sex::Female);
         assert_eq!(id.region_code(), "110105");
-        assert_eq!(id.mask(), "110105********002X");
-        assert_eq!(format!("{id:?}"), "IdNumber(110105********002X)");
+        assert_eq!(id.mask(), "110105************");
+        assert_eq!(format!("{id:?}"), "IdNumber(110105************)");
         let lower = IdNumber::parse(" 11010519491231002x ").unwrap();
         assert_eq!(lower.as_str(), "11010519491231002X");
         assert_eq!(
