@@ -205,7 +205,11 @@ pub fn write_csv(rows: &[Vec<String>], gbk: bool) -> Result<Vec<u8>, SheetError>
         .flexible(true)
         .from_writer(Vec::new());
     for r in rows {
-        w.write_record(r)
+        for c in r {
+            w.write_field(defused(c).as_bytes())
+                .map_err(|e| SheetError::Write(e.to_string()))?;
+        }
+        w.write_record(None::<&[u8]>)
             .map_err(|e| SheetError::Write(e.to_string()))?;
     }
     let bytes = w
@@ -224,6 +228,22 @@ pub fn write_csv(rows: &[Vec<String>], gbk: bool) -> Result<Vec<u8>, SheetError>
         let mut out = b"\xEF\xBB\xBF".to_vec();
         out.extend(bytes);
         Ok(out)
+    }
+}
+
+/// A cell as a spreadsheet will take it as text: one that Excel or WPS would run as a formula
+/// (starting with `=`, `@`, a tab or a line break, or `+`/`-` not before a number: a user
+/// name typed as `=HYPERLINK(…)`, say) gets a leading `'`. Numbers stay numbers.
+fn defused(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = match cell.chars().next() {
+        Some('=' | '@' | '\t' | '\r' | '\n') => true,
+        Some('+' | '-') => cell[1..].parse::<f64>().is_err(),
+        _ => false,
+    };
+    if risky {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
     }
 }
 
@@ -383,6 +403,26 @@ pub fn policy_tables_csv(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_cells_that_would_run_as_formulas_are_written_as_text() {
+        let rows = vec![vec![
+            "=HYPERLINK(\"http://x\",\"点此\")".to_string(),
+            "@SUM(A1)".into(),
+            "+1+1".into(),
+            "-A1".into(),
+            "-12.5".into(),
+            "+86".into(),
+            "王 = 李".into(),
+            "".into(),
+        ]];
+        let bytes = write_csv(&rows, false).unwrap();
+        let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+        assert_eq!(
+            text.trim_end(),
+            "\"'=HYPERLINK(\"\"http://x\"\",\"\"点此\"\")\",'@SUM(A1),'+1+1,'-A1,-12.5,+86,王 = 李,"
+        );
+    }
 
     #[test]
     fn csv_in_gbk_and_utf8() {

@@ -282,20 +282,29 @@ impl Store {
     }
 
     /// Records a failed login; locks the account for `lock_secs` after `max` failures in a row.
-    pub async fn login_failed(&self, user_id: &str, max: i64, lock_secs: i64) -> Result<()> {
-        exec(
+    /// Counts a login attempt as failed before its password is checked, and locks the
+    /// account for `lock_secs` at the `max`-th since the last success or lock; false when
+    /// the account is locked already (nothing counted). Count and check are one statement,
+    /// so requests sent at once cannot all pass a check made before any was counted: at most
+    /// `max` passwords are tried in a lock's length. [`Store::login_succeeded`] clears it.
+    pub async fn login_attempt(&self, user_id: &str, max: i64, lock_secs: i64) -> Result<bool> {
+        let now = now_secs();
+        let n = exec(
             self.conn(),
-            "UPDATE app_user SET failed_logins = failed_logins + 1 WHERE id = ?",
-            vec![user_id.into()],
+            "UPDATE app_user SET \
+             locked_until = CASE WHEN failed_logins + 1 >= ? THEN ? ELSE locked_until END, \
+             failed_logins = CASE WHEN failed_logins + 1 >= ? THEN 0 ELSE failed_logins + 1 END \
+             WHERE id = ? AND locked_until <= ?",
+            vec![
+                max.into(),
+                (now + lock_secs).into(),
+                max.into(),
+                user_id.into(),
+                now.into(),
+            ],
         )
         .await?;
-        exec(
-            self.conn(),
-            "UPDATE app_user SET locked_until = ?, failed_logins = 0 WHERE id = ? AND failed_logins >= ?",
-            vec![(now_secs() + lock_secs).into(), user_id.into(), max.into()],
-        )
-        .await?;
-        Ok(())
+        Ok(n == 1)
     }
 
     pub async fn login_succeeded(&self, user_id: &str) -> Result<()> {
@@ -463,6 +472,18 @@ impl Store {
     }
 
     /// Logout everywhere: ends every session of the user.
+    /// Ends every session of a user but the one with this CSRF token (each session has its
+    /// own): after a password change, a session opened with the old password is over.
+    pub async fn end_other_sessions(&self, user_id: &str, csrf_token: &str) -> Result<()> {
+        exec(
+            self.conn(),
+            "DELETE FROM user_session WHERE user_id = ? AND csrf_token <> ?",
+            vec![user_id.into(), csrf_token.into()],
+        )
+        .await?;
+        Ok(())
+    }
+
     pub async fn end_sessions(&self, user_id: &str) -> Result<()> {
         exec(
             self.conn(),

@@ -257,9 +257,32 @@ async fn change_password(
     Form(f): Form<PasswordForm>,
 ) -> Result<Response, PageError> {
     let user = s.store.user(&p.user_id).await?;
+    // Wrong current passwords count as failed logins do: whoever holds a session gets no
+    // more guesses here than at the login page.
+    if !s
+        .store
+        .login_attempt(
+            &p.user_id,
+            crate::auth::MAX_FAILURES,
+            crate::auth::LOCK_SECS,
+        )
+        .await?
+    {
+        return password_view(
+            &s,
+            &p,
+            None,
+            Some(format!(
+                "当前密码错误次数过多，请 {} 分钟后再试",
+                crate::auth::LOCK_SECS / 60
+            )),
+        )
+        .await;
+    }
     if !verify_password(&f.current, &user.password_hash) {
         return password_view(&s, &p, None, Some("当前密码不正确".into())).await;
     }
+    s.store.login_succeeded(&p.user_id).await?;
     // The current password is right, so a new one equal to it is the current one.
     if f.new == f.current {
         return password_view(&s, &p, None, Some("新密码不能与当前密码相同".into())).await;
@@ -269,7 +292,17 @@ async fn change_password(
     }
     let hash = hash_password(&f.new).map_err(|_| AppError::Internal)?;
     s.store.set_password(&p.user_id, &hash, false).await?;
-    password_view(&s, &p, Some("密码已修改".into()), None).await
+    // Sessions opened elsewhere with the old password end; this one goes on.
+    s.store
+        .end_other_sessions(&p.user_id, &p.csrf_token)
+        .await?;
+    password_view(
+        &s,
+        &p,
+        Some("密码已修改，其他设备上的登录已退出".into()),
+        None,
+    )
+    .await
 }
 
 /// Starts enrolment: a new secret, shown once, not yet in force.

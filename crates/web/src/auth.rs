@@ -62,11 +62,34 @@ pub struct LoginLimiter {
 }
 
 impl LoginLimiter {
-    fn blocked(&self, client: &str, now: i64) -> bool {
-        let Ok(m) = self.clients.lock() else {
-            return false;
+    /// Counts a login attempt from `client` as failed before it is checked (see
+    /// [`LoginLimiter::succeeded`]); false, counting nothing, when the client has failed
+    /// too often in the window. Check and count are one step, so attempts sent at once
+    /// cannot all pass the check.
+    fn attempt(&self, client: &str, now: i64) -> bool {
+        let Ok(mut m) = self.clients.lock() else {
+            return true;
         };
-        matches!(m.get(client), Some((n, start)) if *n >= MAX_FAILURES_PER_CLIENT && now - start < CLIENT_WINDOW_SECS)
+        let e = m.entry(client.to_string()).or_insert((0, now));
+        if now - e.1 >= CLIENT_WINDOW_SECS {
+            *e = (0, now);
+        }
+        if e.0 >= MAX_FAILURES_PER_CLIENT {
+            return false;
+        }
+        e.0 += 1;
+        if m.len() > 100_000 {
+            m.retain(|_, (_, start)| now - *start < CLIENT_WINDOW_SECS);
+        }
+        true
+    }
+    /// Takes back the count of an attempt that succeeded.
+    fn succeeded(&self, client: &str) {
+        if let Ok(mut m) = self.clients.lock()
+            && let Some(e) = m.get_mut(client)
+        {
+            e.0 = e.0.saturating_sub(1);
+        }
     }
     /// Until when an unknown username is "locked" (0 when not), as an account would be.
     fn unknown_locked_until(&self, name: &str) -> i64 {
@@ -76,7 +99,7 @@ impl LoginLimiter {
             .and_then(|m| m.0.get(name).map(|e| e.2))
             .unwrap_or(0)
     }
-    /// A failed login with an unknown username, counted as `Store::login_failed` counts an
+    /// A failed login with an unknown username, counted as `Store::login_attempt` counts an
     /// account's. Names no account can have (longer than 32 characters) are not kept; a
     /// name is forgotten a lock's length after its last failure; and at most
     /// [`MAX_UNKNOWN_NAMES`] are kept (a name past that is not counted, which an attacker
@@ -103,18 +126,6 @@ impl LoginLimiter {
             e.1 = now;
             if e.0 >= MAX_FAILURES {
                 *e = (0, now, now + LOCK_SECS);
-            }
-        }
-    }
-    fn failed(&self, client: &str, now: i64) {
-        if let Ok(mut m) = self.clients.lock() {
-            let e = m.entry(client.to_string()).or_insert((0, now));
-            if now - e.1 >= CLIENT_WINDOW_SECS {
-                *e = (0, now);
-            }
-            e.0 += 1;
-            if m.len() > 100_000 {
-                m.retain(|_, (_, start)| now - *start < CLIENT_WINDOW_SECS);
             }
         }
     }
@@ -392,7 +403,16 @@ fn url_escape(s: &str) -> String {
 /// Only local paths are followed after login.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        // A browser drops tabs and line breaks from a location, so "/\t/evil.example" would
+        // go to another site: no control characters or spaces at all.
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(|c| c.is_control() || c.is_whitespace()) =>
+        {
+            n.to_string()
+        }
         _ => "/".to_string(),
     }
 }
@@ -574,8 +594,14 @@ async fn login(State(s): State<SharedState>, req: Request) -> Response {
         Err(e) => return (StatusCode::BAD_REQUEST, format!("登录表单有误：{e}")).into_response(),
     };
     let now = wangge_store::now_secs();
+    // The name as typed goes to the audit log, cut to what an account name can be (a
+    // megabyte typed there would otherwise be kept for good).
     let audit = |result: &str, user: &str| AuditEntry {
-        user: user.to_string(),
+        user: if user.chars().count() > MAX_USERNAME_CHARS {
+            user.chars().take(MAX_USERNAME_CHARS).chain(['…']).collect()
+        } else {
+            user.to_string()
+        },
         roles: String::new(),
         action: "login".into(),
         object: "/login".into(),
@@ -596,7 +622,7 @@ async fn login(State(s): State<SharedState>, req: Request) -> Response {
         let _ = s.store.audit(&audit("cross-site", &username)).await;
         return refuse(StatusCode::FORBIDDEN, "拒绝跨站登录请求", &f);
     }
-    if s.limiter.blocked(&client, now) {
+    if !s.limiter.attempt(&client, now) {
         let _ = s.store.audit(&audit("client-blocked", &username)).await;
         return refuse(
             StatusCode::TOO_MANY_REQUESTS,
@@ -627,19 +653,34 @@ async fn login(State(s): State<SharedState>, req: Request) -> Response {
             let _ = s.store.audit(&audit("locked", &username)).await;
             return locked(until, &f);
         }
-        let _ = verify_password(&f.password, DUMMY_HASH);
-        s.limiter.failed(&client, now);
-        s.limiter.unknown_failed(&username, now);
-        // The write a real account's failure costs, so that time does not tell them apart.
-        if let Err(e) = s.store.login_failed("", MAX_FAILURES, LOCK_SECS).await {
+        // The write a real account's attempt costs, so that time does not tell them apart.
+        if let Err(e) = s.store.login_attempt("", MAX_FAILURES, LOCK_SECS).await {
             tracing::error!(error = %e, "login failure not recorded");
         }
+        let _ = verify_password(&f.password, DUMMY_HASH);
+        s.limiter.unknown_failed(&username, now);
         let _ = s.store.audit(&audit("failed", &username)).await;
         return refuse(StatusCode::UNAUTHORIZED, BAD_CREDENTIALS, &f);
     };
     if user.locked_until > now {
         let _ = s.store.audit(&audit("locked", &username)).await;
         return locked(user.locked_until, &f);
+    }
+    // Counted as failed before the password is checked; a success clears it.
+    match s
+        .store
+        .login_attempt(&user.id, MAX_FAILURES, LOCK_SECS)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            let _ = s.store.audit(&audit("locked", &username)).await;
+            return locked(now + LOCK_SECS, &f);
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "login attempt not recorded");
+            return (StatusCode::INTERNAL_SERVER_ERROR, "服务暂时不可用").into_response();
+        }
     }
     let password_ok = verify_password(&f.password, &user.password_hash);
     // The code is spent only by a login that has the password too.
@@ -662,14 +703,6 @@ async fn login(State(s): State<SharedState>, req: Request) -> Response {
         return refuse(StatusCode::FORBIDDEN, "该账号已停用，请联系系统管理员", &f);
     }
     if !password_ok || !totp_ok {
-        s.limiter.failed(&client, now);
-        if let Err(e) = s
-            .store
-            .login_failed(&user.id, MAX_FAILURES, LOCK_SECS)
-            .await
-        {
-            tracing::error!(error = %e, "login failure not recorded");
-        }
         let _ = s.store.audit(&audit("failed", &username)).await;
         return refuse(StatusCode::UNAUTHORIZED, BAD_CREDENTIALS, &f);
     }
@@ -694,6 +727,7 @@ async fn login(State(s): State<SharedState>, req: Request) -> Response {
         tracing::error!(error = %e, "session create failed");
         return (StatusCode::INTERNAL_SERVER_ERROR, "服务暂时不可用").into_response();
     }
+    s.limiter.succeeded(&client);
     let cookie = format!(
         "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
         SESSIONS.absolute_secs,
@@ -764,6 +798,29 @@ pub type Limiter = Arc<LoginLimiter>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn after_login_only_local_paths_are_followed() {
+        for ok in [
+            "/",
+            "/grids/370725001001001?page=2",
+            "/people/search?q=%E7%8E%8B",
+        ] {
+            assert_eq!(safe_next(Some(ok)), ok);
+        }
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/ /evil.example",
+            "https://evil.example",
+            "evil",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
 
     #[test]
     fn unknown_names_lock_like_accounts_and_are_forgotten() {

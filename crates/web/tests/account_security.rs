@@ -328,3 +328,134 @@ async fn a_refused_login_does_not_tell_which_usernames_exist() {
     assert!(sixth[0].contains("账号已锁定"), "{sixth:?}");
     assert_eq!(sixth[0], sixth[1], "a lock does not tell which name exists");
 }
+
+/// A user with a password and no second factor, logged in on `app`.
+async fn user_logged_in(app: &mut TestApp, name: &str) {
+    let hash = wangge_web::hash_password(NEW_PW).unwrap();
+    let id = app
+        .store
+        .create_user(name, None, &hash, false)
+        .await
+        .unwrap();
+    app.store
+        .set_grants(
+            &id,
+            &wangge_web::admin::parse_grants("community_staff@370725001001").unwrap(),
+        )
+        .await
+        .unwrap();
+    app.login_as(name, NEW_PW, "").await;
+}
+
+#[tokio::test]
+async fn a_password_change_ends_the_other_sessions_and_guessing_the_current_one_is_limited() {
+    let mut app = TestApp::demo_logged_out().await;
+    user_logged_in(&mut app, "zhao").await;
+    // A second login elsewhere (a lost phone, say), then the change from the first.
+    let first = (app.cookie.clone(), app.csrf.clone());
+    app.login_as("zhao", NEW_PW, "").await;
+    let elsewhere = app.cookie.clone();
+    (app.cookie, app.csrf) = first;
+    let r = app
+        .form(
+            "/account/password",
+            &[("current", NEW_PW), ("new", "Ganz-Neues-Wort-7")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.text().contains("其他设备上的登录已退出"));
+    assert_eq!(app.get("/api/session").await.status, StatusCode::OK);
+    let mine = app.cookie.clone();
+    app.cookie = elsewhere;
+    assert_eq!(
+        app.get("/api/session").await.status,
+        StatusCode::UNAUTHORIZED,
+        "the other session is over"
+    );
+    app.cookie = mine;
+
+    // Whoever holds the session gets five guesses at the current password, as at login.
+    for _ in 0..5 {
+        let r = app
+            .form(
+                "/account/password",
+                &[("current", "not-it-123"), ("new", "Noch-Ein-Wort-8")],
+            )
+            .await;
+        assert!(r.text().contains("当前密码不正确"), "{}", r.text());
+    }
+    let r = app
+        .form(
+            "/account/password",
+            &[("current", "Ganz-Neues-Wort-7"), ("new", "Noch-Ein-Wort-8")],
+        )
+        .await;
+    assert!(r.text().contains("错误次数过多"), "{}", r.text());
+    app.cookie = None;
+    let r = app
+        .form_raw("/login", &login_form("zhao", "Noch-Ein-Wort-8", ""))
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the account is locked, unchanged"
+    );
+}
+
+#[tokio::test]
+async fn logins_sent_at_once_try_no_more_passwords_than_the_lock_allows() {
+    let mut app = TestApp::demo_logged_out().await;
+    user_logged_in(&mut app, "sun").await;
+    app.cookie = None;
+    let tries: Vec<_> = (0..12)
+        .map(|i| {
+            let app = &app;
+            async move {
+                let pw = format!("guess-{i}-xyz");
+                app.form_raw("/login", &login_form("sun", &pw, ""))
+                    .await
+                    .status
+            }
+        })
+        .collect();
+    let statuses = futures_util::future::join_all(tries).await;
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let locked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((checked, locked), (5, 7), "{statuses:?}");
+}
+
+#[tokio::test]
+async fn a_huge_username_is_cut_in_the_audit_log_and_a_formula_is_defused_in_its_export() {
+    let app = TestApp::demo_logged_out().await;
+    let huge = format!("=HYPERLINK(\"http://evil.example\"){}", "x".repeat(100_000));
+    let r = app
+        .form_raw("/login", &login_form(&huge, "whatever", ""))
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let rows = app
+        .store
+        .audit_rows(&wangge_store::AuditFilter {
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let row = rows
+        .iter()
+        .find(|r| r.user.starts_with("=HYPERLINK"))
+        .expect("the failed login is audited");
+    assert_eq!(
+        row.user.chars().count(),
+        33,
+        "32 characters and an ellipsis"
+    );
+    // The audit export writes its cells with write_csv, which keeps this one text.
+    let csv = wangge_sheets::write_csv(&[vec![row.user.clone()]], false).unwrap();
+    assert!(String::from_utf8_lossy(&csv).contains("'=HYPERLINK"));
+}
