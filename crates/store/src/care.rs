@@ -544,6 +544,12 @@ impl Store {
                 .as_deref()
                 .and_then(|k| SpecialGroupKind::parse(k).ok())
                 .is_some_and(|k| may_see_kind(a, k, &now_in));
+            // A visit that followed up a record of a class the user may not see is not shown
+            // at all: its notes are that record's follow-up, and even a blanked row would
+            // tell that the household has someone in that class. (Counts still include it.)
+            if kind.is_some() && !visible {
+                continue;
+            }
             out.push(VisitView {
                 id: get(r, "id")?,
                 household_id: get(r, "household_id")?,
@@ -660,7 +666,8 @@ impl Store {
         }
         let kind = HouseholdKind::parse(&get::<String>(&h, "kind")?)
             .map_err(|e| StoreError::Conflict(e.to_string()))?;
-        // 人户分离: registered here, living in another household (by number).
+        // 人户分离: registered here, living in another household (by number) that the user
+        // may register people in — one outside that is answered as one that does not exist.
         let living = match input.residing_household.as_deref() {
             Some(n) if n != household && kind == HouseholdKind::Registered => {
                 let r = one(
@@ -669,7 +676,15 @@ impl Store {
                     vec![n.into(), n.into()],
                 )
                 .await?
-                .ok_or_else(|| invalid("residing_household", format!("没有户号为“{n}”的在册户")))?;
+                .filter(|r| {
+                    get::<String>(r, "grid_code").is_ok_and(|g| a.can(Permission::PersonWrite, &g))
+                })
+                .ok_or_else(|| {
+                    invalid(
+                        "residing_household",
+                        format!("在您可登记的网格中没有户号为“{n}”的在册户"),
+                    )
+                })?;
                 let id: String = get(&r, "id")?;
                 (id != household).then_some((id, get::<String>(&r, "grid_code")?))
             }
@@ -1245,6 +1260,11 @@ impl Store {
         if !a.can(Permission::PersonRead, code) {
             return Err(StoreError::Forbidden("无权查看该地的人员统计".into()));
         }
+        if !is_place_code(code) {
+            return Err(StoreError::NotFound(format!(
+                "“{code}”不是县（6 位）、街道（9 位）、社区（12 位）或网格（15 位）编码"
+            )));
+        }
         let part_len: usize = match code.len() {
             6 => 9,
             9 => 12,
@@ -1287,14 +1307,24 @@ impl Store {
         // households are found directly.
         let on = today().to_string();
         let month_start = format!("{}-01", &on[..7]);
+        // A visit that followed up a record of a class the user may not see on the place is
+        // not counted, as it is not listed.
         let (cond, mut keys) = within(code, if exact { "h.grid_code" } else { "v.grid_code" });
         keys.push(month_start.into());
+        keys.extend(visible.iter().map(|k| Value::from(k.key())));
+        let of_visible = if visible.is_empty() {
+            String::new()
+        } else {
+            format!(" OR s.kind IN ({})", vec!["?"; visible.len()].join(", "))
+        };
         let rows = all(
             self.conn(),
             &format!(
                 "SELECT SUBSTR(h.grid_code, 1, {part_len}) AS part, COUNT(*) AS n FROM visit v \
                  JOIN household h ON h.county_code = v.county_code AND h.id = v.household_id \
-                 WHERE {cond} AND v.date >= ? GROUP BY SUBSTR(h.grid_code, 1, {part_len})"
+                 LEFT JOIN special_record s ON s.county_code = v.county_code AND s.id = v.special_record_id \
+                 WHERE {cond} AND v.date >= ? AND (v.special_record_id IS NULL{of_visible}) \
+                 GROUP BY SUBSTR(h.grid_code, 1, {part_len})"
             ),
             keys,
         )
@@ -1579,9 +1609,18 @@ pub(crate) async fn people_changed<C: sea_orm::ConnectionTrait>(
     Ok(())
 }
 
+/// Whether `code` is a place code: 6, 9, 12 or 15 digits.
+fn is_place_code(code: &str) -> bool {
+    matches!(code.len(), 6 | 9 | 12 | 15) && code.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// The condition "`column` lies in the place `code`" as an index range (codes are digits, so
-/// the range ends where the prefix's last non-9 digit goes up by one), and its values.
+/// the range ends where the prefix's last non-9 digit goes up by one), and its values. A code
+/// that is not all digits matches nothing: an open range from it would run past its place.
 fn within(code: &str, column: &str) -> (String, Vec<Value>) {
+    if code.is_empty() || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return ("1 = 0".to_string(), Vec::new());
+    }
     if code.len() >= 15 {
         return (format!("{column} = ?"), vec![code.into()]);
     }

@@ -229,10 +229,11 @@ impl Store {
             let mut values: Vec<Value> = vec![county.clone().into()];
             values.extend(chunk.iter().map(|n| Value::from(n.to_string())));
             for r in all(self.conn(), &sql, values).await? {
-                living.insert(
-                    get(&r, "number")?,
-                    (Some(get(&r, "id")?), get(&r, "grid_code")?),
-                );
+                // One the user may not register people in is as if it were not registered.
+                let grid: String = get(&r, "grid_code")?;
+                if a.can(Permission::PersonWrite, &grid) {
+                    living.insert(get(&r, "number")?, (Some(get(&r, "id")?), grid));
+                }
             }
         }
         for (i, r) in rows.iter().enumerate() {
@@ -245,7 +246,7 @@ impl Store {
                 errors.push((
                     i,
                     "现居住户号",
-                    format!("现居住户号“{n}”既不在本表中，也没有在册"),
+                    format!("现居住户号“{n}”既不在本表中，也不是您可登记的网格中的在册户"),
                 ));
             } else if n == r.household {
                 errors.push((i, "现居住户号", "现居住户号与户号相同，无需填写".into()));
@@ -415,7 +416,10 @@ impl Store {
                 grid.into(),
                 grid.into(),
                 (Self::PAGE as i64).into(),
-                ((page * Self::PAGE) as i64).into(),
+                // Past every row (a page number too large to multiply) reads nothing.
+                i64::try_from(page.saturating_mul(Self::PAGE))
+                    .unwrap_or(i64::MAX)
+                    .into(),
             ],
         )
         .await?;

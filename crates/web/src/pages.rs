@@ -494,7 +494,10 @@ async fn grid(
         crumbs,
         g,
         more: people.as_ref().is_some_and(|c| {
-            (page.page + 1) * wangge_store::Store::PAGE < c.total.residents as usize
+            page.page
+                .saturating_add(1)
+                .saturating_mul(wangge_store::Store::PAGE)
+                < c.total.residents as usize
         }),
         page: page.page,
         people,

@@ -198,16 +198,28 @@ async fn reveal(
     }
     let reason: String = reason.chars().take(100).collect();
     let result = s.store.reveal(&p.access, id).await;
+    audit_reveal(s, p, id, &reason, result.is_ok()).await?;
+    Ok(result?)
+}
+
+/// The audit row of a reveal, granted or refused (reveals are not in the request audit).
+async fn audit_reveal(
+    s: &SharedState,
+    p: &Principal,
+    id: &str,
+    reason: &str,
+    ok: bool,
+) -> Result<(), AppError> {
     let entry = AuditEntry {
         user: p.username.clone(),
         roles: p.roles(),
         action: "reveal".into(),
         object: format!("resident:{id} 理由：{reason}"),
         client: p.client.clone(),
-        result: if result.is_ok() { "ok" } else { "denied" }.into(),
+        result: if ok { "ok" } else { "denied" }.into(),
     };
     s.store.audit(&entry).await?;
-    Ok(result?)
+    Ok(())
 }
 
 async fn reveal_page(
@@ -216,7 +228,13 @@ async fn reveal_page(
     Path(id): Path<String>,
     Form(f): Form<RevealForm>,
 ) -> Result<Response, PageError> {
-    s.store.resident(&p.access, &id).await?;
+    // A person the user may not read is refused here, before the reason is looked at, and
+    // that refusal is audited as the API's is.
+    if let Err(e) = s.store.resident(&p.access, &id).await {
+        let reason: String = f.reason.trim().chars().take(100).collect();
+        audit_reveal(&s, &p, &id, &reason, false).await?;
+        return Err(AppError::from(e).into());
+    }
     match reveal(&s, &p, &id, &f.reason).await {
         Ok(v) => resident_render(&s, &p, &id, Some(v), None, Default::default()).await,
         Err(AppError::Invalid(e)) => {

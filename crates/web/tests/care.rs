@@ -204,13 +204,21 @@ async fn a_visit_from_the_phone_page_is_counted_and_follows_a_record_up() {
         app.get(&format!("/api/people/stats/{GRID}")).await.json()["total"]["visits_this_month"]
             .as_i64()
             .unwrap();
-    let community_before = app
-        .store
-        .people_stats(&operator(&app).await, "370725001001")
-        .await
-        .unwrap()
-        .total
-        .visits_this_month;
+    // The community's figure as its staff (who see care records) and as the county
+    // administrator (who does not) read it.
+    let community = |a| {
+        let store = app.store.clone();
+        async move {
+            store
+                .people_stats(&a, "370725001001")
+                .await
+                .unwrap()
+                .total
+                .visits_this_month
+        }
+    };
+    let community_before = community(staff_access("community_staff", "370725001001")).await;
+    let county_before = community(operator(&app).await).await;
 
     // The phone page: one column, the household's open records to follow up.
     let page = app.get(&format!("/households/{household}/visit")).await;
@@ -254,14 +262,11 @@ async fn a_visit_from_the_phone_page_is_counted_and_follows_a_record_up() {
             .as_i64()
             .unwrap();
     assert_eq!(after, before + 1);
-    let community_after = app
-        .store
-        .people_stats(&operator(&app).await, "370725001001")
-        .await
-        .unwrap()
-        .total
-        .visits_this_month;
+    let community_after = community(staff_access("community_staff", "370725001001")).await;
     assert_eq!(community_after, community_before + 1);
+    // A follow-up of a care record is not counted for whom care records are closed, as it
+    // is not listed for him.
+    assert_eq!(community(operator(&app).await).await, county_before);
     // On the household, the grid page, and as the record's latest follow-up.
     assert!(
         app.get(&format!("/households/{household}"))
@@ -332,6 +337,59 @@ impl Elsewhere for TestApp {
         self.store.grid_residents(&a, other, 0).await.unwrap()[0]
             .household_id
             .clone()
+    }
+}
+
+#[tokio::test]
+async fn a_key_persons_follow_up_visit_is_not_shown_to_whom_the_class_is_closed() {
+    let mut app = demo().await;
+    login_as(&mut app, "grid_wu", &format!("grid_worker@{GRID}")).await;
+    let records = app
+        .get(&format!("/api/grids/{GRID}/special-records"))
+        .await
+        .json();
+    let key = records
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| {
+            SpecialGroupKind::parse(r["kind"].as_str().unwrap()).is_ok_and(|k| k.is_key_person())
+        })
+        .expect("the demo's first grid has a key person")
+        .clone();
+    let person = app
+        .get(&format!(
+            "/api/residents/{}",
+            key["resident_id"].as_str().unwrap()
+        ))
+        .await
+        .json();
+    let household = person["household_id"].as_str().unwrap().to_string();
+    let saved = app
+        .form(
+            &format!("/households/{household}/visits"),
+            &[
+                ("met", "本人"),
+                ("findings", "情绪稳定，按时报到"),
+                ("follow_up", "下周再访"),
+                ("special_record", key["id"].as_str().unwrap()),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
+    let seen = |v: &Value| v.to_string().contains("情绪稳定，按时报到");
+    assert!(seen(
+        &app.get(&format!("/api/grids/{GRID}/visits")).await.json()
+    ));
+    // The street's administrator reads people but not key persons (special.security).
+    login_as(&mut app, "street_feng", "street_admin@370725001").await;
+    assert!(!seen(
+        &app.get(&format!("/api/grids/{GRID}/visits")).await.json()
+    ));
+    for path in [format!("/grids/{GRID}"), format!("/households/{household}")] {
+        let page = app.get(&path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert!(!page.text().contains("情绪稳定，按时报到"), "{path}");
     }
 }
 
@@ -644,6 +702,54 @@ async fn new_members_are_registered_with_their_move() {
 }
 
 #[tokio::test]
+async fn a_person_cannot_be_put_to_live_in_a_household_of_another_grid() {
+    let mut app = demo().await;
+    // A household of the next grid, which this grid's worker may not register people in.
+    let other = "370725001001002";
+    let theirs = app
+        .store
+        .grid_residents(&operator_access(), other, 0)
+        .await
+        .unwrap()[0]
+        .household
+        .clone();
+    login_as(&mut app, "grid_qian", &format!("grid_worker@{GRID}")).await;
+    let list = app
+        .get(&format!("/api/grids/{GRID}/residents"))
+        .await
+        .json();
+    let registered = wangge_domain::people::HouseholdKind::Registered.label();
+    let mine = list["residents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["household_kind"] == registered)
+        .unwrap();
+    let household = mine["household_id"].as_str().unwrap();
+    let who =
+        IdNumber::from_parts("370725", wangge_domain::Date::new(1990, 3, 3).unwrap(), 905).unwrap();
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/households/{household}/residents"),
+            json!({"name": "某甲", "id_number": who.as_str(), "residing_household": theirs}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(
+        r.json()["fields"]["residing_household"],
+        format!("在您可登记的网格中没有户号为“{theirs}”的在册户")
+    );
+    // Nobody was written: the other grid shows no such person.
+    let there = app
+        .store
+        .grid_residents(&operator_access(), other, 0)
+        .await
+        .unwrap();
+    assert!(there.iter().all(|p| p.name != "某甲"));
+}
+
+#[tokio::test]
 async fn statistics_add_up_from_grids_to_the_county() {
     let app = demo().await;
     // The county administrator reads people in the whole county (masked), not special groups.
@@ -692,6 +798,36 @@ async fn statistics_add_up_from_grids_to_the_county() {
         assert!(page.contains("80岁及以上"), "{path}");
         assert!(page.contains("本月走访"), "{path}");
     }
+}
+
+#[tokio::test]
+async fn odd_codes_and_pages_read_nothing_outside_the_scope() {
+    let mut app = demo().await;
+    // Community staff of 宝都's first community. Their code with a letter after it passes
+    // the prefix check; it used to count every later community and street in the county.
+    login_as(&mut app, "c_li", "community_staff@370725001001").await;
+    let own = app.get("/api/people/stats/370725001001").await.json();
+    assert!(own["total"]["residents"].as_i64().unwrap() > 0);
+    for path in [
+        "/api/people/stats/370725001001a".to_string(),
+        "/api/people/stats/370725001001001x".to_string(),
+        "/api/grids/370725001001001x/residents".to_string(),
+    ] {
+        let r = app.get(&path).await;
+        assert!(r.status.is_client_error(), "{path}: {}", r.status);
+        assert!(!r.text().contains("370725001002"), "{path}");
+        assert!(!r.text().contains("370725002"), "{path}");
+    }
+    // A page number too large to multiply is an empty page, not a crash.
+    let far = u64::MAX;
+    let r = app
+        .get(&format!("/api/grids/{GRID}/residents?page={far}"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["residents"], json!([]));
+    let r = app.get(&format!("/grids/{GRID}?page={far}")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(!r.text().contains("下一页"));
 }
 
 #[tokio::test]
@@ -821,6 +957,12 @@ async fn an_import_is_placed_by_compound_and_building_and_counts_separation() {
 async fn operator(app: &TestApp) -> wangge_domain::access::Access {
     let _ = app;
     operator_access()
+}
+
+/// The access of a role (its key) on a place, with the default permissions.
+fn staff_access(role: &str, code: &str) -> wangge_domain::access::Access {
+    let grants = wangge_web::admin::parse_grants(&format!("{role}@{code}")).unwrap();
+    wangge_domain::access::Access::new(grants, &wangge_domain::access::default_permissions())
 }
 
 fn operator_access() -> wangge_domain::access::Access {

@@ -222,6 +222,20 @@ async fn a_grid_worker_sees_only_his_grid() {
         .iter()
         .find(|r| r.grid.as_deref() != Some(mine.as_str()))
         .unwrap();
+    // The other person's id, as the county administrator sees it.
+    let theirs = other.grid.clone().unwrap();
+    let other_id = app
+        .get(&format!("/api/grids/{theirs}/residents"))
+        .await
+        .json()["residents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == other.name.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let hash = wangge_web::hash_password("People-Pass-42").unwrap();
     let uid = app
         .store
@@ -256,7 +270,33 @@ async fn a_grid_worker_sees_only_his_grid() {
     assert_eq!(sheets[0].rows.len() - 1, expected);
     assert!(sheets[0].rows[1..].iter().all(|r| r[0] == mine));
     assert!(!String::from_utf8_lossy(&csv.body).contains(rows[0].id_number.as_str()));
-    let theirs = other.grid.clone().unwrap();
+    // Asking to reveal someone outside his grid, from the page: refused, and the refusal is
+    // in the audit log as the API's is.
+    let r = app
+        .form(
+            &format!("/residents/{other_id}/reveal"),
+            &[("reason", "核实身份")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(!r.text().contains(other.id_number.as_str()));
+    let last = &app
+        .store
+        .audit_rows(&wangge_store::AuditFilter {
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap()[0];
+    assert_eq!(
+        (
+            last.user.as_str(),
+            last.action.as_str(),
+            last.result.as_str()
+        ),
+        ("wang", "reveal", "denied")
+    );
+    assert!(last.object.contains(&other_id));
     assert_eq!(
         app.get(&format!("/api/grids/{theirs}/residents"))
             .await
