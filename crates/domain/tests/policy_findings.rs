@@ -109,6 +109,28 @@ fn compound_split_across_grids() {
     assert_eq!(f.compound.as_deref(), Some("x"));
     assert_eq!(f.actual, Some(2));
     assert_eq!(f.rule, "grid_division.one_compound_one_grid");
+    // “原则上一个小区划分一个网格，不再拆分”: a notice.
+    assert_eq!(f.severity, Severity::Notice);
+}
+
+#[test]
+fn in_principle_names_only_rules_that_can_be_broken() {
+    let text = CHANGLE_2020.replace(
+        "in_principle = [\"grid_division.one_compound_one_grid\"]",
+        "in_principle = [\"grid_division.one_compound_one_grid\", \"grid_divison.household_floor\", \"grid_division.one_compound_one_grid\"]",
+    );
+    assert_ne!(text, CHANGLE_2020);
+    let e = wangge_domain::policy::Policy::parse("370725-changle-2020.toml", &text).unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.contains("in_principle[1]")
+            && text.contains("“grid_divison.household_floor”不是可写作“原则上”的规则"),
+        "{text}"
+    );
+    assert!(
+        text.contains("in_principle[2]") && text.contains("重复"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -243,6 +265,13 @@ fn weidu_rules() {
     let e17 = evaluate(&w17, &s, 2017);
     let over = find(&e17, FindingKind::GridOverCeiling);
     assert_eq!((over.actual, over.limit), (Some(420), Some(300)));
+    // “原则上以 200 户至 300 户为一个网格”: a notice, saying why.
+    assert_eq!(over.severity, Severity::Notice);
+    assert!(
+        over.message.ends_with("（政策原文为“原则上”，列为提示）"),
+        "{}",
+        over.message
+    );
     assert_eq!(
         find(&e17, FindingKind::RuralGridNotOneGroup).actual,
         Some(2)
@@ -272,10 +301,10 @@ fn weidu_rules() {
             .iter()
             .any(|f| f.kind == FindingKind::GridOverCeiling && f.grid.as_deref() == Some("u"))
     );
-    assert_eq!(
-        find(&e13, FindingKind::GridUnderFloor).grid.as_deref(),
-        Some("r")
-    );
+    let under = find(&e13, FindingKind::GridUnderFloor);
+    assert_eq!(under.grid.as_deref(), Some("r"));
+    // 2013's “以 300 户至 500 户为标准” is firm.
+    assert_eq!(under.severity, Severity::Violation);
     assert_eq!(e13.money.funds_fen, 12_000 * FEN_PER_YUAN);
 }
 

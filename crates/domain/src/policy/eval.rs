@@ -276,6 +276,8 @@ impl At {
 
 struct Out {
     findings: Vec<Finding>,
+    /// The policy's rules stated "in principle": their violations are notices.
+    in_principle: Vec<String>,
 }
 
 impl Out {
@@ -289,8 +291,18 @@ impl Out {
         compound: Option<&str>,
         actual: Option<i64>,
         limit: Option<i64>,
-        message: String,
+        mut message: String,
     ) {
+        let mut severity = severity;
+        if severity == Severity::Violation
+            && self.in_principle.iter().any(|r| {
+                rule.strip_prefix(r.as_str())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('['))
+            })
+        {
+            severity = Severity::Notice;
+            message.push_str("（政策原文为“原则上”，列为提示）");
+        }
         self.findings.push(Finding {
             severity,
             kind,
@@ -349,6 +361,7 @@ pub fn evaluate(policy: &Policy, snapshot: &Snapshot, year: i32) -> Evaluation {
     let doc = policy.doc();
     let mut out = Out {
         findings: Vec::new(),
+        in_principle: doc.in_principle.clone(),
     };
 
     // Assignments in force in the year, by post, in snapshot order.

@@ -15,6 +15,11 @@ use crate::place::{CommunityKind, CompoundKind, Date, GridKind};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyDoc {
+    /// Rules the source states "in principle" (原则上), by the key findings cite (e.g.
+    /// `grid_division.household_ceiling`): breaking one is a notice (提示), not a violation
+    /// (不符合). Only the keys in [`IN_PRINCIPLE_RULES`].
+    #[serde(default)]
+    pub in_principle: Vec<String>,
     pub meta: Meta,
     pub grid_division: Option<GridDivision>,
     pub grid_staffing: Option<GridStaffing>,
@@ -26,6 +31,27 @@ pub struct PolicyDoc {
     #[serde(default)]
     pub minimum_wage: Vec<MinimumWage>,
 }
+
+/// The rules that can be stated "in principle" ([`PolicyDoc::in_principle`]): every rule
+/// whose breach is otherwise a violation.
+pub const IN_PRINCIPLE_RULES: &[&str] = &[
+    "grid_division.household_floor",
+    "grid_division.household_ceiling",
+    "grid_division.one_compound_one_grid",
+    "grid_division.residents_group_is_grid",
+    "grid_staffing.instructors_per_grid",
+    "grid_staffing.leader_required",
+    "grid_staffing.leader_if_households_at_least",
+    "grid_staffing.min_staff_per_grid",
+    "grid_staffing.police_assistant_held_by",
+    "grid_subsidy.two_workers.workers",
+    "community_staff.general_social_worker.per_used",
+    "venues.service_centre_min_m2",
+    "venues.service_hall_min_m2",
+    "venues.grid_station_min_m2",
+    "venues.required_rooms",
+    "venues.new_compound_service_space.community_permille",
+];
 
 /// Whose policy, from when, from what.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -53,6 +53,19 @@ impl Checker {
 
 pub(crate) fn check(doc: &PolicyDoc) -> Vec<KeyError> {
     let mut c = Checker::default();
+    for (i, rule) in doc.in_principle.iter().enumerate() {
+        if !IN_PRINCIPLE_RULES.contains(&rule.as_str()) {
+            c.err(
+                format!("in_principle[{i}]"),
+                format!(
+                    "“{rule}”不是可写作“原则上”的规则，可用：{}",
+                    IN_PRINCIPLE_RULES.join("、")
+                ),
+            );
+        } else if doc.in_principle[..i].contains(rule) {
+            c.err(format!("in_principle[{i}]"), format!("“{rule}”重复"));
+        }
+    }
     c.not_empty("meta.jurisdiction_name", &doc.meta.jurisdiction_name);
     c.not_empty("meta.source", &doc.meta.source);
 
