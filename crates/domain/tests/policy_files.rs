@@ -20,10 +20,14 @@ fn shipped_files_load() {
         w17.doc().grid_division.as_ref().unwrap().household_ceiling,
         300
     );
+    let w14 = Policy::parse("411002-weidu-2014.toml", WEIDU_2014).unwrap();
+    let w15 = Policy::parse("411002-weidu-2015.toml", WEIDU_2015).unwrap();
     // The policy in force picks the latest effective on or before the date.
-    let all = vec![c, w13, w17];
-    let p = Policy::in_force(&all, "411002", date("2016-06-30")).unwrap();
+    let all = vec![c, w13, w14, w15, w17];
+    let p = Policy::in_force(&all, "411002", date("2013-12-31")).unwrap();
     assert_eq!(p.file(), "411002-weidu-2013.toml");
+    let p = Policy::in_force(&all, "411002", date("2016-06-30")).unwrap();
+    assert_eq!(p.file(), "411002-weidu-2015.toml");
     let p = Policy::in_force(&all, "411002", date("2017-06-30")).unwrap();
     assert_eq!(p.file(), "411002-weidu-2017.toml");
     assert!(Policy::in_force(&all, "370725", date("2019-12-31")).is_none());

@@ -308,6 +308,48 @@ fn weidu_rules() {
     assert_eq!(e13.money.funds_fen, 12_000 * FEN_PER_YUAN);
 }
 
+#[test]
+fn weidu_funds_rise_in_2015_and_the_500_m2_standard_holds_from_2014() {
+    let all: Vec<Policy> = [
+        ("411002-weidu-2013.toml", WEIDU_2013),
+        ("411002-weidu-2014.toml", WEIDU_2014),
+        ("411002-weidu-2015.toml", WEIDU_2015),
+        ("411002-weidu-2017.toml", WEIDU_2017),
+    ]
+    .into_iter()
+    .map(|(f, t)| Policy::parse(f, t).unwrap())
+    .collect();
+    let mut c = community("c", vec![grid("g", vec![compound("a", 400, false)])]);
+    c.service_centre_area_m2 = Some(420);
+    let s = snapshot(vec![street("s", vec![c])], vec![]);
+    let year = |y: i32| {
+        let day = wangge_domain::Date::new(y, 12, 31).unwrap();
+        evaluate(Policy::in_force(&all, "411002", day).unwrap(), &s, y)
+    };
+    // “2015 城市社区服务群众工作经费每年 12 万元”: 1.2万 until 2014, 12万 from 2015 (2016
+    // used to fall back to 2013's 1.2万).
+    let funds: Vec<i64> = (2013..=2017)
+        .map(|y| year(y).money.funds_fen / FEN_PER_YUAN)
+        .collect();
+    assert_eq!(funds, [12_000, 12_000, 120_000, 120_000, 120_000]);
+    // “2014 社区办公服务用房面积原则上不少于 500 平方米”: a notice from 2014 on, none in 2013.
+    assert!(
+        !year(2013)
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::ServiceCentreTooSmall)
+    );
+    for y in [2014, 2016] {
+        let e = year(y);
+        let f = find(&e, FindingKind::ServiceCentreTooSmall);
+        assert_eq!(
+            (f.actual, f.limit, f.severity),
+            (Some(420), Some(500), Severity::Notice),
+            "{y}"
+        );
+    }
+}
+
 /// Only the policy text changes, and findings and budgets follow.
 #[test]
 fn changing_the_policy_text_changes_findings_and_budgets() {

@@ -60,6 +60,14 @@ pub fn shipped_policies() -> Vec<Policy> {
             include_str!("../../../policies/411002-weidu-2013.toml"),
         ),
         (
+            "411002-weidu-2014.toml",
+            include_str!("../../../policies/411002-weidu-2014.toml"),
+        ),
+        (
+            "411002-weidu-2015.toml",
+            include_str!("../../../policies/411002-weidu-2015.toml"),
+        ),
+        (
             "411002-weidu-2017.toml",
             include_str!("../../../policies/411002-weidu-2017.toml"),
         ),

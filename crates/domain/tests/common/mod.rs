@@ -6,6 +6,8 @@ use wangge_domain::{CommunityKind, CompoundKind, Date, GridKind, Tier};
 
 pub const CHANGLE_2020: &str = include_str!("../../../../policies/370725-changle-2020.toml");
 pub const WEIDU_2013: &str = include_str!("../../../../policies/411002-weidu-2013.toml");
+pub const WEIDU_2014: &str = include_str!("../../../../policies/411002-weidu-2014.toml");
+pub const WEIDU_2015: &str = include_str!("../../../../policies/411002-weidu-2015.toml");
 pub const WEIDU_2017: &str = include_str!("../../../../policies/411002-weidu-2017.toml");
 
 pub fn changle() -> Policy {
