@@ -14,7 +14,7 @@ use wangge_domain::access::{Grant, Permission, Role, Scope, ScopeKind};
 use wangge_domain::registry::FieldErrors;
 use wangge_store::{AuditCheck, AuditFilter, AuditRow, User};
 
-use crate::auth::{check_password, hash_password, random_hex, render, verify_password};
+use crate::auth::{check_password, hash_password, random_hex, render, verify_password_async};
 use crate::error::{ApiError, AppError, PageError};
 use crate::pages::{Crumb, Me};
 use crate::{Principal, SharedState};
@@ -279,7 +279,7 @@ async fn change_password(
         )
         .await;
     }
-    if !verify_password(&f.current, &user.password_hash) {
+    if !verify_password_async(&f.current, &user.password_hash).await {
         return password_view(&s, &p, None, Some("当前密码不正确".into())).await;
     }
     s.store.login_succeeded(&p.user_id).await?;

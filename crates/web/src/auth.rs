@@ -175,6 +175,21 @@ pub fn hash_password(password: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
+/// [`verify_password`] on the blocking pool, at most four at a time: an argon2 check takes
+/// tens of milliseconds and 19 MiB, so a flood of logins on the async workers would stall
+/// every other request (two workers on a two-core server), and unbounded on the blocking
+/// pool would take gigabytes.
+pub(crate) async fn verify_password_async(password: &str, hash: &str) -> bool {
+    static SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+    let Ok(_slot) = SLOTS.acquire().await else {
+        return false;
+    };
+    let (password, hash) = (password.to_string(), hash.to_string());
+    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .unwrap_or(false)
+}
+
 pub(crate) fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
         .map(|h| {
@@ -657,7 +672,7 @@ async fn login(State(s): State<SharedState>, req: Request) -> Response {
         if let Err(e) = s.store.login_attempt("", MAX_FAILURES, LOCK_SECS).await {
             tracing::error!(error = %e, "login failure not recorded");
         }
-        let _ = verify_password(&f.password, DUMMY_HASH);
+        let _ = verify_password_async(&f.password, DUMMY_HASH).await;
         s.limiter.unknown_failed(&username, now);
         let _ = s.store.audit(&audit("failed", &username)).await;
         return refuse(StatusCode::UNAUTHORIZED, BAD_CREDENTIALS, &f);
@@ -682,7 +697,7 @@ async fn login(State(s): State<SharedState>, req: Request) -> Response {
             return (StatusCode::INTERNAL_SERVER_ERROR, "服务暂时不可用").into_response();
         }
     }
-    let password_ok = verify_password(&f.password, &user.password_hash);
+    let password_ok = verify_password_async(&f.password, &user.password_hash).await;
     // The code is spent only by a login that has the password too.
     let totp_ok = match (&user.totp_secret, user.totp_enabled) {
         (Some(secret), true) if password_ok => {
