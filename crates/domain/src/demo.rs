@@ -924,21 +924,26 @@ pub fn staff(
     let from = crate::Date::new(STAFF_FROM.0, STAFF_FROM.1, STAFF_FROM.2).expect("date");
     let mut out = Vec::new();
     let mut n = 0usize;
-    let mut person = |out: &mut Vec<Assignment>, roles: &[StaffRole], post: Post| {
-        n += 1;
-        let id = format!("demo-staff-{n:04}");
-        for role in roles {
-            out.push(Assignment {
-                person_id: id.clone(),
-                person_name: person_name(n),
-                role: *role,
-                post: post.clone(),
-                compound_id: None,
-                from,
-                to: None,
-            });
-        }
-    };
+    // A person in `roles` at `post` from `from` (the demo's start when `None`) to `to`.
+    let mut person =
+        |out: &mut Vec<Assignment>,
+         roles: &[StaffRole],
+         post: Post,
+         (start, to): (Option<crate::Date>, Option<crate::Date>)| {
+            n += 1;
+            let id = format!("demo-staff-{n:04}");
+            for role in roles {
+                out.push(Assignment {
+                    person_id: id.clone(),
+                    person_name: person_name(n),
+                    role: *role,
+                    post: post.clone(),
+                    compound_id: None,
+                    from: start.unwrap_or(from),
+                    to,
+                });
+            }
+        };
     for (si, street) in county.streets.iter().enumerate() {
         if si == 0 {
             // Urban grids, and those whose whole-grid tier is 600 a month.
@@ -969,6 +974,7 @@ pub fn staff(
                     &mut out,
                     &[StaffRole::ExistingPoliceAssistant],
                     Post::Grid(g.clone()),
+                    (None, None),
                 );
             }
             for i in 0..198 {
@@ -978,7 +984,7 @@ pub fn staff(
                 } else {
                     &[StaffRole::GridWorker]
                 };
-                person(&mut out, roles, Post::Grid(g.clone()));
+                person(&mut out, roles, Post::Grid(g.clone()), (None, None));
             }
             for c in &street.communities {
                 let down = BAODU_ANNEX3
@@ -991,8 +997,27 @@ pub fn staff(
                         &mut out,
                         &[StaffRole::StaffSentDown],
                         Post::Community(c.code.to_string()),
+                        (None, None),
                     );
                 }
+            }
+            // The 全科社工 the street recruited (附件3 社会招聘人员), each at a community: 11 in
+            // 2020, 64 in 2021, 63 in 2022 (one leaves at the end of 2021), so that the
+            // registry holds the people the table counts.
+            let posts = recruit_posts(street, policy, BAODU_RECRUITED[1].1);
+            let y2021 = crate::Date::new(2021, 1, 1).expect("date");
+            let end2021 = crate::Date::new(2021, 12, 31).expect("date");
+            for (k, code) in posts.into_iter().enumerate() {
+                let k = k as i64;
+                person(
+                    &mut out,
+                    &[StaffRole::GeneralSocialWorker],
+                    Post::Community(code),
+                    (
+                        (k >= BAODU_RECRUITED[0].1).then_some(y2021),
+                        (k >= BAODU_RECRUITED[2].1).then_some(end2021),
+                    ),
+                );
             }
         } else {
             let grids: Vec<String> = street
@@ -1005,11 +1030,52 @@ pub fn staff(
                     &mut out,
                     &[StaffRole::GridLeader, StaffRole::PoliceAssistant],
                     Post::Grid(g.clone()),
+                    (None, None),
                 );
             }
             for i in 0..34 {
                 let g = &grids[i % grids.len()];
-                person(&mut out, &[StaffRole::GridWorker], Post::Grid(g.clone()));
+                person(
+                    &mut out,
+                    &[StaffRole::GridWorker],
+                    Post::Grid(g.clone()),
+                    (None, None),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// The communities of `count` recruited general social workers, one entry a person: shared
+/// out by each community's need under the policy (⌈households ÷ per_used⌉, largest
+/// remainder), and ordered round by round so that the first hired are spread over the
+/// communities.
+fn recruit_posts(street: &DemoStreet, policy: &crate::policy::Policy, count: i64) -> Vec<String> {
+    let per = policy
+        .doc()
+        .community_staff
+        .as_ref()
+        .and_then(|s| s.general_social_worker.as_ref())
+        .map_or(400, |g| g.per_used.max(1));
+    let need: Vec<i64> = street
+        .communities
+        .iter()
+        .map(|c| (c.basics.households + per - 1) / per)
+        .collect();
+    let total: i64 = need.iter().sum::<i64>().max(1);
+    let mut quota: Vec<i64> = need.iter().map(|n| count * n / total).collect();
+    let mut rest: Vec<usize> = (0..need.len()).collect();
+    rest.sort_by_key(|&i| (std::cmp::Reverse((count * need[i]) % total), i));
+    let short = count - quota.iter().sum::<i64>();
+    for &i in rest.iter().take(short.max(0) as usize) {
+        quota[i] += 1;
+    }
+    let mut out = Vec::new();
+    for round in 0..quota.iter().copied().max().unwrap_or(0) {
+        for (c, q) in street.communities.iter().zip(&quota) {
+            if round < *q {
+                out.push(c.code.to_string());
             }
         }
     }

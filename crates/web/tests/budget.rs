@@ -6,6 +6,33 @@ use axum::http::StatusCode;
 use common::TestApp;
 
 #[tokio::test]
+async fn the_streets_recruited_social_workers_are_at_its_communities() {
+    let app = TestApp::demo().await;
+    // 附件3 宝都 社会招聘人员: 11 in 2020, 64 in 2021, 63 in 2022 — the people the registry
+    // holds at its communities, counted against each community's need.
+    for (year, recruited) in [(2020, 11), (2021, 64), (2022, 63)] {
+        let e = app.get(&format!("/api/budget?year={year}")).await.json();
+        let baodu = &e["streets"][0];
+        assert_eq!(baodu["money"]["social_workers_present"], recruited, "{year}");
+        let communities = baodu["communities"].as_array().unwrap();
+        let present: i64 = communities
+            .iter()
+            .map(|c| c["money"]["social_workers_present"].as_i64().unwrap())
+            .sum();
+        assert_eq!(present, recruited, "{year}");
+        if year == 2021 {
+            // Shared out by need: no community with none while another has more than it needs.
+            assert!(
+                communities
+                    .iter()
+                    .all(|c| c["money"]["social_workers_present"].as_i64().unwrap() > 0),
+                "every community has its social workers"
+            );
+        }
+    }
+}
+
+#[tokio::test]
 async fn the_demo_budget_shows_annex4s_figures() {
     let app = TestApp::demo().await;
     let e = app.get("/api/budget?year=2021").await.json();
