@@ -129,9 +129,17 @@ pub fn now_secs() -> i64 {
         .unwrap_or(0)
 }
 
-/// Today's date (UTC).
+/// Today's date in China (UTC+8, the one time the whole country keeps), whatever the
+/// server's clock zone: a visit made after midnight in the county is of the new day, and
+/// "this month" turns at midnight there, not at 08:00.
 pub fn today() -> Date {
-    Date::from_unix_days(now_secs().div_euclid(86_400))
+    date_in_china(now_secs())
+}
+
+/// The date in China at a Unix time (seconds).
+pub fn date_in_china(secs: i64) -> Date {
+    const CHINA: i64 = 8 * 3600;
+    Date::from_unix_days((secs + CHINA).div_euclid(86_400))
 }
 
 pub(crate) fn new_id() -> String {
@@ -173,5 +181,20 @@ pub mod scratch {
             .await?;
         admin.close().await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_day_turns_at_midnight_in_china() {
+        // 2026-11-24 16:00 UTC is 2026-11-25 00:00 in Beijing; a second before is still the 24th.
+        let midnight = 1_795_536_000;
+        assert_eq!(super::date_in_china(midnight).to_string(), "2026-11-25");
+        assert_eq!(super::date_in_china(midnight - 1).to_string(), "2026-11-24");
+        assert_eq!(
+            super::date_in_china(midnight - 8 * 3600).to_string(),
+            "2026-11-24"
+        );
     }
 }
