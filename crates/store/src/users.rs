@@ -180,8 +180,43 @@ impl Store {
 
     /// Replaces a user's roles. The audit administrator holds no other role.
     pub async fn set_grants(&self, user_id: &str, grants: &[Grant]) -> Result<()> {
+        // The same line twice is one grant.
+        let mut seen = std::collections::HashSet::new();
+        let grants: Vec<Grant> = grants
+            .iter()
+            .filter(|g| seen.insert((g.role, g.scope.kind, g.scope.key.clone())))
+            .cloned()
+            .collect();
+        let grants = grants.as_slice();
         check_separation(grants).map_err(|m| StoreError::field("grants", m))?;
         self.user(user_id).await?;
+        // Every place and department named is one of the registry's.
+        for g in grants {
+            let table = match g.scope.kind {
+                ScopeKind::County => "county WHERE code = ?",
+                ScopeKind::Street => "street WHERE code = ?",
+                ScopeKind::Community => "community WHERE code = ?",
+                ScopeKind::Grid => "grid WHERE code = ?",
+                ScopeKind::Department => "department WHERE id = ?",
+            };
+            let found = scalar_i64(
+                self.conn(),
+                &format!("SELECT COUNT(*) FROM {table}"),
+                vec![g.scope.key.clone().into()],
+            )
+            .await?;
+            if found == 0 {
+                return Err(StoreError::field(
+                    "grants",
+                    format!(
+                        "“{}@{}”：没有这个{}",
+                        g.role.key(),
+                        g.scope.key,
+                        g.scope.kind.label()
+                    ),
+                ));
+            }
+        }
         let tx = self.conn().begin().await?;
         exec(
             &tx,

@@ -459,3 +459,52 @@ async fn a_huge_username_is_cut_in_the_audit_log_and_a_formula_is_defused_in_its
     let csv = wangge_sheets::write_csv(&[vec![row.user.clone()]], false).unwrap();
     assert!(String::from_utf8_lossy(&csv).contains("'=HYPERLINK"));
 }
+
+#[tokio::test]
+async fn roles_name_only_places_and_departments_there_are_and_a_repeat_is_one() {
+    let app = TestApp::demo().await;
+    let r = app
+        .json("POST", "/api/users", json!({"username": "qian"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let path = format!("/api/users/{id}/roles");
+    // The same line twice: one grant (it used to fail on the database's unique key, 500).
+    let r = app
+        .json(
+            "PUT",
+            &path,
+            json!({"grants": "community_staff@370725001001\ncommunity_staff@370725001001"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(
+        r.json()["grants"].as_array().unwrap().len(),
+        1,
+        "{}",
+        r.text()
+    );
+    // A street, grid or department that is not in the registry is refused, named.
+    for (grants, says) in [
+        (
+            "street_admin@370725009",
+            "“street_admin@370725009”：没有这个街道",
+        ),
+        ("grid_worker@370725001001999", "没有这个网格"),
+        (
+            "department_staff@县人社局",
+            "“department_staff@县人社局”：没有这个部门",
+        ),
+    ] {
+        let r = app.json("PUT", &path, json!({ "grants": grants })).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{grants}: {}",
+            r.text()
+        );
+        assert!(r.text().contains(says), "{grants}: {}", r.text());
+    }
+    let user = app.store.user(&id).await.unwrap();
+    assert_eq!(user.grants.len(), 1, "nothing changed by a refused list");
+}

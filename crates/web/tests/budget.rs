@@ -13,7 +13,10 @@ async fn the_streets_recruited_social_workers_are_at_its_communities() {
     for (year, recruited) in [(2020, 11), (2021, 64), (2022, 63)] {
         let e = app.get(&format!("/api/budget?year={year}")).await.json();
         let baodu = &e["streets"][0];
-        assert_eq!(baodu["money"]["social_workers_present"], recruited, "{year}");
+        assert_eq!(
+            baodu["money"]["social_workers_present"], recruited,
+            "{year}"
+        );
         let communities = baodu["communities"].as_array().unwrap();
         let present: i64 = communities
             .iter()
