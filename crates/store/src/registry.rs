@@ -1301,6 +1301,8 @@ impl Store {
         let m = self.compound_any(id).await?;
         live(&m.valid_to, "小区")?;
         let county = county_of(&m.community_code);
+        self.no_households_in("compound_id", &county, id, &format!("小区“{}”", m.name))
+            .await?;
         let tx = self.db.begin().await?;
         exec(
             &tx,
@@ -1382,7 +1384,41 @@ impl Store {
     pub(crate) async fn retire_building_any(&self, id: &str, on: Option<Date>) -> Result<()> {
         let b = self.building_any(id).await?;
         live(&b.valid_to, "楼栋")?;
+        let county = self.require_county().await?.code;
+        self.no_households_in("building_id", &county, id, &format!("楼栋“{}”", b.name))
+            .await?;
         self.set_valid_to("building", "id", id, on).await
+    }
+
+    /// Refuses to retire a compound or building (`column` of household: `compound_id` or
+    /// `building_id`) while households are registered in it: they would name a place that
+    /// is gone, and the grid would count people in no compound.
+    async fn no_households_in(
+        &self,
+        column: &str,
+        county: &str,
+        id: &str,
+        what: &str,
+    ) -> Result<()> {
+        let n = scalar_i64(
+            &self.db,
+            &format!(
+                "SELECT COUNT(*) FROM household WHERE county_code = ? AND {column} = ? AND valid_to IS NULL"
+            ),
+            vec![county.into(), id.into()],
+        )
+        .await?;
+        if n > 0 {
+            return Err(StoreError::Conflict(format!(
+                "{what}还有 {n} 户在册，请先把这些户改到其他{}或办理迁出，再撤销",
+                if column == "compound_id" {
+                    "小区"
+                } else {
+                    "楼栋"
+                }
+            )));
+        }
+        Ok(())
     }
 
     pub(crate) async fn create_department_any(&self, input: &DepartmentInput) -> Result<String> {

@@ -750,6 +750,52 @@ async fn a_person_cannot_be_put_to_live_in_a_household_of_another_grid() {
 }
 
 #[tokio::test]
+async fn a_compound_or_building_with_households_is_not_retired() {
+    let app = demo().await;
+    let list = app
+        .get(&format!("/api/grids/{GRID}/residents"))
+        .await
+        .json();
+    let household = list["residents"][0]["household_id"].as_str().unwrap();
+    // Put the household in one of its grid's compounds.
+    let community = app.get("/api/communities/370725001001").await.json();
+    let compound = community["compounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["grid_code"] == GRID)
+        .unwrap_or_else(|| panic!("a compound of {GRID} in {community}"));
+    let (id, name) = (
+        compound["id"].as_str().unwrap(),
+        compound["name"].as_str().unwrap(),
+    );
+    let r = app
+        .form(
+            &format!("/households/{household}/place"),
+            &[("compound", id)],
+        )
+        .await;
+    assert!(r.status.is_redirection(), "{}", r.text());
+    let r = app.form(&format!("/retire/compounds/{id}"), &[]).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert!(
+        r.text().contains(&format!("小区“{name}”还有")),
+        "{}",
+        r.text()
+    );
+    assert!(r.text().contains("户在册"), "{}", r.text());
+    // Still there, with its buildings.
+    let after = app.get("/api/communities/370725001001").await.json();
+    assert!(
+        after["compounds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == id)
+    );
+}
+
+#[tokio::test]
 async fn statistics_add_up_from_grids_to_the_county() {
     let app = demo().await;
     // The county administrator reads people in the whole county (masked), not special groups.
