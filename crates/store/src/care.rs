@@ -1340,6 +1340,16 @@ impl Store {
         }
         if exact {
             parts.clear();
+        } else {
+            // People are counted once for the whole place: one registered in one of its parts
+            // and living in another is one resident here (and not 人户分离 here), where the
+            // parts' sum counts him in each.
+            let whole = self
+                .resident_counts(code, code.len())
+                .await?
+                .remove(code)
+                .unwrap_or_default();
+            total.set_people(&whole);
         }
         Ok(PeopleBreakdown {
             code: code.to_string(),
@@ -1377,7 +1387,10 @@ impl Store {
                 for r in &streets {
                     let street: String = get(r, "code")?;
                     let version = (county_version, get(r, "people_version")?);
-                    parts.extend(self.street_counts(&street, 9, version).await?);
+                    // By street (part_len 9), or the county as one (6): streets add up.
+                    for (k, v) in self.street_counts(&street, part_len, version).await? {
+                        parts.entry(k).or_insert_with(PeopleStats::default).add(&v);
+                    }
                 }
                 Ok(parts)
             }

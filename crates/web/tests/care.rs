@@ -796,6 +796,98 @@ async fn a_compound_or_building_with_households_is_not_retired() {
 }
 
 #[tokio::test]
+async fn a_person_living_in_another_grid_of_the_community_counts_once_there() {
+    let app = demo().await;
+    let community = "370725001001";
+    let figures = |v: &Value| {
+        let t = &v["total"];
+        (
+            t["residents"].as_i64().unwrap(),
+            t["separated"].as_i64().unwrap(),
+        )
+    };
+    let street_row = |v: &Value| {
+        v["parts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p[0] == community)
+            .map(|p| p[1]["residents"].as_i64().unwrap())
+            .unwrap()
+    };
+    let before = figures(
+        &app.get(&format!("/api/people/stats/{community}"))
+            .await
+            .json(),
+    );
+    // Registered in a household of the first grid, living in one of the second.
+    let registered = wangge_domain::people::HouseholdKind::Registered.label();
+    let first = app
+        .get(&format!("/api/grids/{GRID}/residents"))
+        .await
+        .json();
+    let household = first["residents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["household_kind"] == registered)
+        .unwrap()["household_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let there = app.get("/api/grids/370725001001002/residents").await.json();
+    let living = there["residents"][0]["household"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let who =
+        IdNumber::from_parts("370725", wangge_domain::Date::new(1985, 6, 6).unwrap(), 907).unwrap();
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/households/{household}/residents"),
+            json!({"kind": "move_in", "name": "某乙", "id_number": who.as_str(), "residing_household": living}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.text());
+    // One more resident of the community, not 人户分离 there (both households are in it); the
+    // street's row for the community says the same.
+    let after = figures(
+        &app.get(&format!("/api/people/stats/{community}"))
+            .await
+            .json(),
+    );
+    assert_eq!(
+        after,
+        (before.0 + 1, before.1),
+        "counted once in the community"
+    );
+    let street = app.get("/api/people/stats/370725001").await.json();
+    assert_eq!(street_row(&street), after.0);
+    // The grids each count him, as registered there or living there.
+    let grid_separated = |code: &str| {
+        let app = &app;
+        let code = code.to_string();
+        async move {
+            app.get(&format!("/api/people/stats/{code}")).await.json()["total"]["separated"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    assert!(grid_separated(GRID).await > 0);
+    assert!(grid_separated("370725001001002").await > 0);
+    // And the county counts everyone once: its total is its streets' sum.
+    let county = app.get("/api/people/stats/370725").await.json();
+    let streets: i64 = county["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p[1]["residents"].as_i64().unwrap())
+        .sum();
+    assert_eq!(county["total"]["residents"].as_i64().unwrap(), streets);
+}
+
+#[tokio::test]
 async fn statistics_add_up_from_grids_to_the_county() {
     let app = demo().await;
     // The county administrator reads people in the whole county (masked), not special groups.

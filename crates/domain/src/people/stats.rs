@@ -90,6 +90,19 @@ impl PeopleStats {
         self.visits_this_month += o.visits_this_month;
     }
 
+    /// The people counters (residents, registered, living, 人户分离, sex, age) of `o`, the
+    /// place counted as one; households, special groups and visits stay as they are (each is
+    /// in one part only, so the parts' sum is right for them).
+    pub fn set_people(&mut self, o: &PeopleStats) {
+        self.residents = o.residents;
+        self.registered_residents = o.registered_residents;
+        self.living_residents = o.living_residents;
+        self.separated = o.separated;
+        self.male = o.male;
+        self.female = o.female;
+        self.age_bands = o.age_bands;
+    }
+
     pub fn add_households(&mut self, kind: HouseholdKind, n: i64) {
         self.households += n;
         match kind {
