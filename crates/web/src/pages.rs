@@ -151,6 +151,33 @@ struct OverviewPage {
     people: Option<crate::care::PeopleSection>,
     /// May compare household standards over the county (reads all of it).
     can_compare: bool,
+    /// May create a street (write on the county) / export 附件2.
+    can_create_street: bool,
+    can_export: bool,
+    /// The places and departments the user works in, below the county: (what, link).
+    mine: Vec<(String, String)>,
+}
+
+/// The user's places and departments below the county, as links: a grid worker's grid, a
+/// community's staff their community, a department's staff its grids.
+fn my_places(p: &Principal) -> Vec<(String, String)> {
+    use wangge_domain::access::ScopeKind;
+    let mut out: Vec<(String, String)> = Vec::new();
+    for g in p.access.grants() {
+        let key = &g.scope.key;
+        let href = match g.scope.kind {
+            ScopeKind::County => continue,
+            ScopeKind::Street => format!("/streets/{key}"),
+            ScopeKind::Community => format!("/communities/{key}"),
+            ScopeKind::Grid => format!("/grids/{key}"),
+            ScopeKind::Department => format!("/departments/{key}/grids"),
+        };
+        let label = format!("{}：{} {key}", g.role.label(), g.scope.kind.label());
+        if !out.iter().any(|(_, h)| *h == href) {
+            out.push((label, href));
+        }
+    }
+    out
 }
 
 #[derive(Template)]
@@ -210,6 +237,9 @@ async fn overview(State(s): State<SharedState>, Extension(p): Extension<Principa
             wangge_domain::access::Permission::RegistryRead,
             &county.code,
         ),
+        can_create_street: p.access.can(Permission::RegistryWrite, &county.code),
+        can_export: p.access.can_somewhere(Permission::RegistryExport),
+        mine: my_places(&p),
         o,
         bars,
         people,

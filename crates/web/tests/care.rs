@@ -939,6 +939,32 @@ async fn statistics_add_up_from_grids_to_the_county() {
 }
 
 #[tokio::test]
+async fn the_home_page_leads_a_grid_worker_to_his_grid_and_offers_nothing_he_may_not_do() {
+    let mut app = demo().await;
+    login_as(&mut app, "grid_zheng", &format!("grid_worker@{GRID}")).await;
+    let home = app.get("/").await.text();
+    assert!(home.contains("我的工作范围"), "{home}");
+    assert!(home.contains(&format!("href=\"/grids/{GRID}\"")), "{home}");
+    for refused in [
+        "/new/streets",
+        "/export/communities.xlsx",
+        "/export/communities.csv",
+    ] {
+        assert!(!home.contains(refused), "{refused} is offered");
+        assert!(app.get(refused).await.status.is_client_error(), "{refused}");
+    }
+    assert_eq!(
+        app.get(&format!("/grids/{GRID}")).await.status,
+        StatusCode::OK
+    );
+    // A street's administrator: his street, and the export he may make.
+    login_as(&mut app, "street_wu", "street_admin@370725001").await;
+    let home = app.get("/").await.text();
+    assert!(home.contains("href=\"/streets/370725001\""), "{home}");
+    assert!(home.contains("/export/communities.xlsx") && !home.contains("/new/streets"));
+}
+
+#[tokio::test]
 async fn odd_codes_and_pages_read_nothing_outside_the_scope() {
     let mut app = demo().await;
     // Community staff of 宝都's first community. Their code with a letter after it passes
