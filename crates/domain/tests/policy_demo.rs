@@ -79,6 +79,7 @@ fn demo_snapshot() -> Snapshot {
         county_name: county.name.to_string(),
         streets,
         assignments: vec![],
+        partial: false,
     }
 }
 

@@ -515,6 +515,7 @@ impl Store {
             });
         }
         Ok(Snapshot {
+            partial: !a.can(Permission::BudgetRead, &county.code),
             county_code: county.code,
             county_name: county.name,
             streets,

@@ -102,6 +102,24 @@ fn crumbs(items: &[(&str, String)]) -> Vec<Crumb> {
     v
 }
 
+/// The trail with the links the user may not follow (a street, community or grid outside
+/// what he may read) left as plain text: a grid worker's trail names his community and
+/// street without leading to pages that would refuse him.
+pub(crate) fn readable_trail(p: &Principal, mut trail: Vec<Crumb>) -> Vec<Crumb> {
+    for c in &mut trail {
+        let code = ["/streets/", "/communities/", "/grids/"]
+            .iter()
+            .find_map(|prefix| c.href.strip_prefix(prefix));
+        if let Some(code) = code
+            && !code.contains(['/', '?'])
+            && !p.access.can(Permission::RegistryRead, code)
+        {
+            c.href.clear();
+        }
+    }
+    trail
+}
+
 fn street_crumbs(code: &str, name: &str) -> Vec<Crumb> {
     crumbs(&[(name, format!("/streets/{code}"))])
 }
@@ -301,6 +319,8 @@ struct StreetPage {
     people: Option<crate::care::PeopleSection>,
     /// What adopting the street's grid plans just did.
     notice: Option<String>,
+    /// May add communities, edit or retire the street.
+    can_write: bool,
 }
 
 /// What a page says after a grid plan was adopted and the browser sent back to it
@@ -374,6 +394,7 @@ async fn street(
         bars,
         people,
         notice: q.notice(),
+        can_write: p.access.can(Permission::RegistryWrite, &code),
     }))
 }
 
@@ -423,7 +444,10 @@ async fn community_view(
     };
     let mut res = render(&CommunityView {
         me: Me::of(p),
-        crumbs: street_crumbs(&c.community.street_code, &c.community.street_name),
+        crumbs: readable_trail(
+            p,
+            street_crumbs(&c.community.street_code, &c.community.street_name),
+        ),
         can_write: p.access.can(Permission::RegistryWrite, code),
         roles: wangge_domain::policy::StaffRole::ALL
             .iter()
@@ -495,6 +519,8 @@ struct GridView {
     visits: Vec<wangge_store::VisitView>,
     page: usize,
     more: bool,
+    /// May edit or retire the grid.
+    can_write: bool,
 }
 
 async fn grid(
@@ -505,10 +531,13 @@ async fn grid(
 ) -> PageResult {
     let g = s.store.grid_page(&p.access, &code).await?;
     let c = &g.community;
-    let crumbs = crumbs(&[
-        (&c.street_name, format!("/streets/{}", c.street_code)),
-        (&c.name, format!("/communities/{}", c.code)),
-    ]);
+    let crumbs = readable_trail(
+        &p,
+        crumbs(&[
+            (&c.street_name, format!("/streets/{}", c.street_code)),
+            (&c.name, format!("/communities/{}", c.code)),
+        ]),
+    );
     let people = crate::care::PeopleSection::load(&s, &p, &code, &[]).await?;
     let (residents, records, visits) = if people.is_some() {
         (
@@ -530,6 +559,7 @@ async fn grid(
                 < c.total.residents as usize
         }),
         page: page.page,
+        can_write: p.access.can(Permission::RegistryWrite, &code),
         people,
         residents,
         records,
@@ -547,6 +577,8 @@ struct CompoundView {
     households: Option<Vec<wangge_store::HouseholdRow>>,
     can_add_household: bool,
     household_error: Option<String>,
+    /// May add buildings, edit or retire the compound.
+    can_write: bool,
 }
 
 async fn compound(
@@ -590,7 +622,8 @@ pub(crate) async fn compound_view(
     if let Some(g) = &m.grid {
         trail.push((g.name.as_str(), format!("/grids/{}", g.code)));
     }
-    let crumbs = crumbs(&trail);
+    let crumbs = readable_trail(p, crumbs(&trail));
+    let can_write = p.access.can(Permission::RegistryWrite, &c.code);
     let status = if household_error.is_some() {
         axum::http::StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -603,6 +636,7 @@ pub(crate) async fn compound_view(
         households,
         can_add_household,
         household_error,
+        can_write,
     });
     *res.status_mut() = status;
     Ok(res)
@@ -640,6 +674,8 @@ struct SearchView {
     crumbs: Vec<Crumb>,
     q: String,
     hits: Vec<SearchHit>,
+    /// More matched than are listed.
+    more: bool,
 }
 
 pub fn hit_href(h: &SearchHit) -> String {
@@ -656,12 +692,17 @@ async fn search(
     Extension(p): Extension<Principal>,
     Query(q): Query<SearchQuery>,
 ) -> PageResult {
-    let hits = s.store.search(&p.access, &q.q, 100).await?;
+    // One more than shown, to know whether there are more.
+    const SHOWN: usize = 100;
+    let mut hits = s.store.search(&p.access, &q.q, SHOWN as u64 + 1).await?;
+    let more = hits.len() > SHOWN;
+    hits.truncate(SHOWN);
     Ok(render(&SearchView {
         me: Me::of(&p),
         crumbs: crumbs(&[("搜索", "/search".into())]),
         q: q.q,
         hits,
+        more,
     }))
 }
 

@@ -436,3 +436,39 @@ async fn staff_start_no_earlier_than_their_grid_and_its_start_can_be_corrected()
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
 }
+
+#[tokio::test]
+async fn a_county_wide_rule_is_not_checked_on_one_streets_part() {
+    let mut app = TestApp::demo().await;
+    let county = |e: &serde_json::Value| {
+        e.as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["kind"] == "demonstration_grids_out_of_range")
+            .count()
+    };
+    // The county's 29 示范 grids against "10—20": one notice, for the county.
+    let all = app.get("/api/budget/findings?year=2021").await.json();
+    assert_eq!(county(&all), 1, "{all}");
+    // 宝城's administrator sees his 5 only: no false "全县示范网格 5 个" about the county.
+    let hash = wangge_web::hash_password("Budget-Pass-42").unwrap();
+    let id = app
+        .store
+        .create_user("jd2", None, &hash, false)
+        .await
+        .unwrap();
+    app.store
+        .set_grants(
+            &id,
+            &wangge_web::admin::parse_grants("street_admin@370725002").unwrap(),
+        )
+        .await
+        .unwrap();
+    app.login_as("jd2", "Budget-Pass-42", "").await;
+    let mine = app.get("/api/budget/findings?year=2021").await.json();
+    assert!(
+        !mine.as_array().unwrap().is_empty(),
+        "his own findings are there"
+    );
+    assert_eq!(county(&mine), 0, "{mine}");
+}

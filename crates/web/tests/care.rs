@@ -953,10 +953,19 @@ async fn the_home_page_leads_a_grid_worker_to_his_grid_and_offers_nothing_he_may
         assert!(!home.contains(refused), "{refused} is offered");
         assert!(app.get(refused).await.status.is_client_error(), "{refused}");
     }
-    assert_eq!(
-        app.get(&format!("/grids/{GRID}")).await.status,
-        StatusCode::OK
-    );
+    // His grid's page names its community and street without linking to pages that would
+    // refuse him, and offers no edit he may not make.
+    let page = app.get(&format!("/grids/{GRID}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let page = page.text();
+    assert!(page.contains("宝昌社区"), "the trail names the community");
+    for refused in [
+        "href=\"/communities/370725001001\"",
+        "href=\"/streets/370725001\"",
+        "/edit/grids/",
+    ] {
+        assert!(!page.contains(refused), "{refused} on the grid page");
+    }
     // A street's administrator: his street, and the export he may make.
     login_as(&mut app, "street_wu", "street_admin@370725001").await;
     let home = app.get("/").await.text();

@@ -599,3 +599,21 @@ async fn after_grid_999_new_grids_take_the_lowest_code_never_used() {
         assert_eq!(g["properties"]["code"].as_str().unwrap().len(), 15);
     }
 }
+
+#[tokio::test]
+async fn a_search_that_finds_more_than_it_lists_says_so() {
+    let app = TestApp::demo().await;
+    // "网格" is in every grid's name: 152 of them, more than a page lists.
+    let page = app.get("/search?q=%E7%BD%91%E6%A0%BC").await.text();
+    assert!(page.contains("只列出前 100 条"), "{page}");
+    assert_eq!(
+        page.matches("<tr").count() - 1,
+        100,
+        "a header row and 100 results"
+    );
+    let page = app.get("/search?q=%E5%AE%9D%E6%98%8C").await.text();
+    assert!(
+        page.contains("找到 ") && !page.contains("只列出前"),
+        "{page}"
+    );
+}

@@ -533,8 +533,8 @@ pub fn evaluate(policy: &Policy, snapshot: &Snapshot, year: i32) -> Evaluation {
         );
     }
 
-    // County-level rules.
-    if let Some(v) = &doc.venues {
+    // County-level rules, on the whole county only.
+    if let Some(v) = doc.venues.as_ref().filter(|_| !snapshot.partial) {
         let lo = v.demonstration_grids_min;
         let hi = v.demonstration_grids_max;
         let n = demonstration_grids;

@@ -15,6 +15,10 @@ pub struct Snapshot {
     pub streets: Vec<SnapshotStreet>,
     /// Every staff assignment of the county; the evaluation keeps those in force in the year.
     pub assignments: Vec<Assignment>,
+    /// Only the part of the county a reader may see (a street's administrator's budget):
+    /// rules over the whole county (the number of 示范 grids) are not checked on it.
+    #[serde(default)]
+    pub partial: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

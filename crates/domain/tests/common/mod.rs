@@ -93,6 +93,7 @@ pub fn snapshot(streets: Vec<SnapshotStreet>, assignments: Vec<Assignment>) -> S
         county_name: "昌乐县".into(),
         streets,
         assignments,
+        partial: false,
     }
 }
 
