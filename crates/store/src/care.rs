@@ -695,7 +695,9 @@ impl Store {
         if self.id_taken(&index).await? {
             return Err(invalid(
                 "id_number",
-                "该公民身份号码已登记（同一人不能重复登记）",
+                "该公民身份号码已登记（同一人不能重复登记）：此人如从本县其他户迁来，\
+                 请在“查找居民”中按身份证号找到此人办理迁移；不在您的管辖范围内的，\
+                 请其原所在社区先办理迁出",
             ));
         }
         if how == MoveKind::Birth

@@ -81,7 +81,7 @@ fn need(p: &Principal, perm: Permission) -> Result<(), AppError> {
 fn crumbs(label: &str, href: &str) -> Vec<Crumb> {
     vec![
         Crumb {
-            label: "首页".into(),
+            label: "总览".into(),
             href: "/".into(),
         },
         Crumb {

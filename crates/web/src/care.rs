@@ -109,7 +109,7 @@ fn field_label(k: &str) -> &str {
     match k {
         "kind" => "类别",
         "helper" => "帮扶责任人",
-        "helper_phone" => "帮扶人电话",
+        "helper_phone" => "帮扶责任人电话",
         "difficulties" => "困难",
         "requests" => "诉求",
         "risk" => "风险等级",
