@@ -98,47 +98,18 @@ fn today() -> wangge_domain::Date {
 }
 
 fn first_error(e: &FieldErrors) -> String {
-    e.iter()
-        .map(|(k, v)| format!("{}：{v}", field_label(k)))
-        .collect::<Vec<_>>()
-        .join("；")
+    crate::error::describe_with(e, person_label)
 }
 
-/// Field names as users read them in error messages.
-fn field_label(k: &str) -> &str {
+/// The people forms' own readings of fields named alike elsewhere.
+fn person_label(k: &str) -> &str {
     match k {
-        "kind" => "类别",
-        "helper" => "帮扶责任人",
-        "helper_phone" => "帮扶责任人电话",
-        "difficulties" => "困难",
-        "requests" => "诉求",
-        "risk" => "风险等级",
-        "since" => "列管日期",
-        "until" => "解除日期",
-        "note" => "备注",
-        "date" => "日期",
-        "content" => "跟进内容",
-        "met" => "见到的人",
-        "findings" => "走访情况",
-        "follow_up" => "后续事项",
-        "special_record" => "跟进对象",
         "name" => "姓名",
-        "id_number" => "公民身份号码",
-        "phone" => "联系电话",
-        "relation" => "与户主关系",
-        "ethnicity" => "民族",
-        "political_status" => "政治面貌",
-        "employment" => "就业状况",
-        "moved_in" => "迁入日期",
-        "residing_household" => "现居住户号",
-        "registered_household" => "户籍户",
         "household" => "迁入户户号",
         "place" => "迁往（来自）",
-        "building" => "楼栋",
         "number" => "户号",
         "address" => "门牌",
-        "reason" => "原因",
-        other => other,
+        other => crate::error::field_label(other),
     }
 }
 

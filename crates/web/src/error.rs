@@ -56,10 +56,7 @@ impl AppError {
             | AppError::Conflict(m)
             | AppError::BadRequest(m)
             | AppError::Forbidden(m) => m.clone(),
-            AppError::Invalid(f) => {
-                let parts: Vec<String> = f.iter().map(|(k, v)| format!("{k}：{v}")).collect();
-                format!("输入有误：{}", parts.join("；"))
-            }
+            AppError::Invalid(f) => format!("输入有误：{}", describe(f)),
             AppError::Cells(c) => format!("表格有 {} 处错误，未导入任何数据", c.len()),
             AppError::Internal => "服务器内部错误，请稍后重试或联系管理员".into(),
         }
@@ -190,4 +187,67 @@ pub fn framework_error(api: bool, status: StatusCode, detail: &str) -> Response 
     };
     *res.status_mut() = status;
     res
+}
+
+/// Field names as users read them in error messages.
+pub(crate) fn field_label(k: &str) -> &str {
+    match k {
+        "kind" => "类别",
+        "helper" => "帮扶责任人",
+        "helper_phone" => "帮扶责任人电话",
+        "difficulties" => "困难",
+        "requests" => "诉求",
+        "risk" => "风险等级",
+        "since" => "列管日期",
+        "until" => "解除日期",
+        "note" => "备注",
+        "date" => "日期",
+        "content" => "跟进内容",
+        "met" => "见到的人",
+        "findings" => "走访情况",
+        "follow_up" => "后续事项",
+        "special_record" => "跟进对象",
+        "id_number" => "公民身份号码",
+        "phone" => "联系电话",
+        "relation" => "与户主关系",
+        "ethnicity" => "民族",
+        "political_status" => "政治面貌",
+        "employment" => "就业状况",
+        "moved_in" => "迁入日期",
+        "residing_household" => "现居住户号",
+        "registered_household" => "户籍户",
+        "building" => "楼栋",
+        "reason" => "原因",
+        // Budget entries, staff, households' places, roles, the registry's dates.
+        "name" => "名称",
+        "year" => "年份",
+        "amount_wan" => "投资额（万元）",
+        "social_workers" => "招聘人数",
+        "compound" => "小区",
+        "person_name" => "姓名",
+        "role" => "岗位",
+        "grid" => "网格",
+        "from" => "起始日期",
+        "to" => "截止日期",
+        "also_police_assistant" => "兼任警务助理",
+        "grants" => "角色",
+        "permission" => "权限",
+        "code" => "编码",
+        "valid_from" => "生效日期",
+        "valid_to" => "撤销日期",
+        other => other,
+    }
+}
+
+/// Field errors as a user reads them: "label：message；…", the field named in Chinese.
+pub(crate) fn describe(f: &FieldErrors) -> String {
+    describe_with(f, field_label)
+}
+
+/// [`describe`] with the labels of a form whose fields read otherwise.
+pub(crate) fn describe_with(f: &FieldErrors, label: fn(&str) -> &str) -> String {
+    f.iter()
+        .map(|(k, v)| format!("{}：{v}", label(k)))
+        .collect::<Vec<_>>()
+        .join("；")
 }

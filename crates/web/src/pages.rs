@@ -472,14 +472,14 @@ async fn add_staff(
     let input = match wangge_domain::registry::StaffInput::parse(&values) {
         Ok(i) => i,
         Err(e) => {
-            let msg = e.values().cloned().collect::<Vec<_>>().join("；");
+            let msg = crate::error::describe(&e);
             return community_view(&s, &p, &code, Some(msg), None).await;
         }
     };
     match s.store.add_staff(&p.access, &code, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/communities/{code}")).into_response()),
         Err(wangge_store::StoreError::Invalid(e)) => {
-            let msg = e.values().cloned().collect::<Vec<_>>().join("；");
+            let msg = crate::error::describe(&e);
             community_view(&s, &p, &code, Some(msg), None).await
         }
         Err(e) => Err(e.into()),

@@ -472,3 +472,33 @@ async fn a_county_wide_rule_is_not_checked_on_one_streets_part() {
     );
     assert_eq!(county(&mine), 0, "{mine}");
 }
+
+#[tokio::test]
+async fn entry_errors_name_the_field_in_chinese() {
+    let app = TestApp::demo().await;
+    let r = app
+        .form(
+            "/budget/streets/370725002/recruitment",
+            &[("year", "2022"), ("social_workers", "abc")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let text = r.text();
+    assert!(text.contains("招聘人数"), "{text}");
+    assert!(!text.contains("social_workers："), "{text}");
+    // The staff form on a community page names each field it refuses.
+    let r = app
+        .form(
+            "/communities/370725001001/staff",
+            &[
+                ("person_name", ""),
+                ("role", "grid_worker"),
+                ("grid", ""),
+                ("from", "2026-13-01"),
+            ],
+        )
+        .await;
+    let text = r.text();
+    assert!(text.contains("起始日期：应为日期"), "{text}");
+    assert!(text.contains("姓名："), "{text}");
+}
