@@ -141,6 +141,8 @@ pub struct BudgetQuery {
     street: Option<String>,
     kind: Option<String>,
     severity: Option<String>,
+    /// Set by the redirect after an entry was saved.
+    saved: Option<String>,
 }
 
 fn default_year() -> i32 {
@@ -187,11 +189,37 @@ struct BudgetView {
     year: i32,
     violations: usize,
     notices: usize,
+    /// Recruited social workers as recorded, by street and year.
+    recruited: std::collections::HashMap<String, std::collections::BTreeMap<i32, i64>>,
+    /// Streets whose entries the user may save.
+    writable: Vec<String>,
+    saved: bool,
 }
 
 impl BudgetView {
     fn wan(&self, fen: &i64) -> String {
         wan(fen)
+    }
+    /// "2020 年 11 人，2021 年 64 人" as recorded for the street, or "尚无记录".
+    fn recruited_text(&self, street: &String) -> String {
+        match self.recruited.get(street) {
+            Some(m) if !m.is_empty() => m
+                .iter()
+                .map(|(y, n)| format!("{y} 年 {n} 人"))
+                .collect::<Vec<_>>()
+                .join("，"),
+            _ => "尚无记录".into(),
+        }
+    }
+    /// The number recorded for the page's year, to fill the form with.
+    fn recruited_now(&self, street: &String) -> String {
+        self.recruited
+            .get(street)
+            .and_then(|m| m.get(&self.year))
+            .map_or(String::new(), |n| n.to_string())
+    }
+    fn may_write(&self, street: &String) -> bool {
+        self.writable.contains(street)
     }
 }
 
@@ -213,10 +241,21 @@ async fn budget_page(
     Query(q): Query<BudgetQuery>,
 ) -> Result<Response, PageError> {
     let year = q.year.unwrap_or_else(default_year);
-    let (mut e, _, _) = evaluation(&s, &p, year).await?;
+    let (mut e, _, snapshot) = evaluation(&s, &p, year).await?;
     if let Some(st) = q.street.as_deref().filter(|x| !x.is_empty()) {
         e.streets.retain(|x| x.code == st);
     }
+    let recruited = snapshot
+        .streets
+        .iter()
+        .map(|st| (st.code.clone(), st.recruited_social_workers.clone()))
+        .collect();
+    let writable = e
+        .streets
+        .iter()
+        .filter(|st| p.access.can(Permission::RegistryWrite, &st.code))
+        .map(|st| st.code.clone())
+        .collect();
     let violations = e
         .findings
         .iter()
@@ -230,6 +269,9 @@ async fn budget_page(
         year,
         violations,
         notices,
+        recruited,
+        writable,
+        saved: q.saved.is_some(),
     }))
 }
 
@@ -242,6 +284,10 @@ struct CommunityView {
     street: String,
     year: i32,
     findings: Vec<Finding>,
+    /// The upgrade investment recorded, by year (万元 text).
+    investments: Vec<(i32, String)>,
+    can_write: bool,
+    saved: bool,
 }
 
 impl CommunityView {
@@ -260,7 +306,19 @@ async fn community_page(
     if !p.access.can(Permission::BudgetRead, &code) {
         return Err(AppError::Forbidden("无权查看该社区的预算".into()).into());
     }
-    let (e, _, _) = evaluation(&s, &p, year).await?;
+    let (e, _, snapshot) = evaluation(&s, &p, year).await?;
+    let investments = snapshot
+        .streets
+        .iter()
+        .flat_map(|st| &st.communities)
+        .find(|c| c.code == code)
+        .map(|c| {
+            c.investment_fen
+                .iter()
+                .map(|(y, fen)| (*y, wan(fen)))
+                .collect()
+        })
+        .unwrap_or_default();
     let Some((street, c)) = e.streets.iter().find_map(|st| {
         st.communities
             .iter()
@@ -285,6 +343,9 @@ async fn community_page(
         street,
         year,
         findings,
+        investments,
+        can_write: p.access.can(Permission::RegistryWrite, &code),
+        saved: q.saved.is_some(),
     }))
 }
 
@@ -479,7 +540,7 @@ async fn investment_page(
 ) -> Result<Response, PageError> {
     let year = set_investment(&s, &p, &code, &f).await?;
     Ok(
-        axum::response::Redirect::to(&format!("/budget/communities/{code}?year={year}"))
+        axum::response::Redirect::to(&format!("/budget/communities/{code}?year={year}&saved=1"))
             .into_response(),
     )
 }
@@ -491,7 +552,10 @@ async fn recruitment_page(
     axum::Form(f): axum::Form<wangge_domain::registry::Fields>,
 ) -> Result<Response, PageError> {
     let year = set_recruitment(&s, &p, &code, &f).await?;
-    Ok(axum::response::Redirect::to(&format!("/budget?year={year}&street={code}")).into_response())
+    Ok(
+        axum::response::Redirect::to(&format!("/budget?year={year}&street={code}&saved=1"))
+            .into_response(),
+    )
 }
 
 /// A JSON object of scalars as text fields.

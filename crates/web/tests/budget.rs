@@ -502,3 +502,61 @@ async fn entry_errors_name_the_field_in_chinese() {
     assert!(text.contains("起始日期：应为日期"), "{text}");
     assert!(text.contains("姓名："), "{text}");
 }
+
+#[tokio::test]
+async fn a_saved_entry_says_so_and_is_shown_on_its_page() {
+    let mut app = TestApp::demo().await;
+    let r = app
+        .form(
+            "/budget/communities/370725001002/investment",
+            &[("year", "2021"), ("amount_wan", "33.3")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let page = app.get(&r.location()).await.text();
+    assert!(page.contains("已保存"), "{page}");
+    assert!(page.contains("2021 年 33.3 万元"), "{page}");
+    // 宝都's recruitment as recorded from 附件3, then a change to 2022's.
+    let page = app.get("/budget?year=2022").await.text();
+    assert!(
+        page.contains("2020 年 11 人，2021 年 64 人，2022 年 63 人"),
+        "{page}"
+    );
+    let r = app
+        .form(
+            "/budget/streets/370725001/recruitment",
+            &[("year", "2022"), ("social_workers", "60")],
+        )
+        .await;
+    let page = app.get(&r.location()).await.text();
+    assert!(
+        page.contains("已保存") && page.contains("2022 年 60 人"),
+        "{page}"
+    );
+    assert!(
+        page.contains("name=\"social_workers\" value=\"60\""),
+        "{page}"
+    );
+    // An observer reads the figures and is offered no form to change them.
+    let hash = wangge_web::hash_password("Budget-Pass-42").unwrap();
+    let id = app
+        .store
+        .create_user("ob1", None, &hash, false)
+        .await
+        .unwrap();
+    app.store
+        .set_grants(
+            &id,
+            &wangge_web::admin::parse_grants("observer@370725").unwrap(),
+        )
+        .await
+        .unwrap();
+    app.login_as("ob1", "Budget-Pass-42", "").await;
+    let page = app.get("/budget?year=2022").await.text();
+    assert!(page.contains("2022 年 60 人") && !page.contains("name=\"social_workers\""));
+    let page = app
+        .get("/budget/communities/370725001002?year=2021")
+        .await
+        .text();
+    assert!(page.contains("2021 年 33.3 万元") && !page.contains("name=\"amount_wan\""));
+}
