@@ -1754,15 +1754,7 @@ async fn authorization_matrix_over_every_route() {
 }
 
 async fn with_user(app: &mut TestApp, name: &str, grants: &str) {
-    let hash = wangge_web::hash_password(PW).unwrap();
-    let id = app
-        .store
-        .create_user(name, None, &hash, false)
-        .await
-        .unwrap();
-    let grants = wangge_web::admin::parse_grants(grants).unwrap();
-    app.store.set_grants(&id, &grants).await.unwrap();
-    app.login_as(name, PW, "").await;
+    app.login_new(name, PW, grants).await;
 }
 
 #[tokio::test]

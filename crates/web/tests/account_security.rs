@@ -331,20 +331,8 @@ async fn a_refused_login_does_not_tell_which_usernames_exist() {
 
 /// A user with a password and no second factor, logged in on `app`.
 async fn user_logged_in(app: &mut TestApp, name: &str) {
-    let hash = wangge_web::hash_password(NEW_PW).unwrap();
-    let id = app
-        .store
-        .create_user(name, None, &hash, false)
-        .await
-        .unwrap();
-    app.store
-        .set_grants(
-            &id,
-            &wangge_web::admin::parse_grants("community_staff@370725001001").unwrap(),
-        )
-        .await
-        .unwrap();
-    app.login_as(name, NEW_PW, "").await;
+    app.login_new(name, NEW_PW, "community_staff@370725001001")
+        .await;
 }
 
 #[tokio::test]

@@ -451,20 +451,8 @@ async fn a_county_wide_rule_is_not_checked_on_one_streets_part() {
     let all = app.get("/api/budget/findings?year=2021").await.json();
     assert_eq!(county(&all), 1, "{all}");
     // 宝城's administrator sees his 5 only: no false "全县示范网格 5 个" about the county.
-    let hash = wangge_web::hash_password("Budget-Pass-42").unwrap();
-    let id = app
-        .store
-        .create_user("jd2", None, &hash, false)
-        .await
-        .unwrap();
-    app.store
-        .set_grants(
-            &id,
-            &wangge_web::admin::parse_grants("street_admin@370725002").unwrap(),
-        )
-        .await
-        .unwrap();
-    app.login_as("jd2", "Budget-Pass-42", "").await;
+    app.login_new("jd2", "Budget-Pass-42", "street_admin@370725002")
+        .await;
     let mine = app.get("/api/budget/findings?year=2021").await.json();
     assert!(
         !mine.as_array().unwrap().is_empty(),
@@ -538,20 +526,8 @@ async fn a_saved_entry_says_so_and_is_shown_on_its_page() {
         "{page}"
     );
     // An observer reads the figures and is offered no form to change them.
-    let hash = wangge_web::hash_password("Budget-Pass-42").unwrap();
-    let id = app
-        .store
-        .create_user("ob1", None, &hash, false)
-        .await
-        .unwrap();
-    app.store
-        .set_grants(
-            &id,
-            &wangge_web::admin::parse_grants("observer@370725").unwrap(),
-        )
-        .await
-        .unwrap();
-    app.login_as("ob1", "Budget-Pass-42", "").await;
+    app.login_new("ob1", "Budget-Pass-42", "observer@370725")
+        .await;
     let page = app.get("/budget?year=2022").await.text();
     assert!(page.contains("2022 年 60 人") && !page.contains("name=\"social_workers\""));
     let page = app

@@ -24,17 +24,7 @@ async fn demo() -> TestApp {
 
 /// Creates a user with these grants ("role@scope, …") and logs in as him.
 async fn login_as(app: &mut TestApp, name: &str, grants: &str) {
-    let hash = wangge_web::hash_password(PW).unwrap();
-    let uid = app
-        .store
-        .create_user(name, None, &hash, false)
-        .await
-        .unwrap();
-    app.store
-        .set_grants(&uid, &wangge_web::admin::parse_grants(grants).unwrap())
-        .await
-        .unwrap();
-    app.login_as(name, PW, "").await;
+    app.login_new(name, PW, grants).await;
 }
 
 fn kinds(records: &Value) -> Vec<String> {

@@ -1388,20 +1388,12 @@ async fn visits_count_in_the_grid_that_took_their_household() {
     let street = "370725001";
     // The street's administrator, who sees the care records the demo's visits follow up
     // (a follow-up of a class closed to the reader is neither listed nor counted).
-    let hash = wangge_web::hash_password("Street-Pass-42").unwrap();
-    let id = app
-        .store
-        .create_user("street_he", None, &hash, false)
-        .await
-        .unwrap();
-    app.store
-        .set_grants(
-            &id,
-            &wangge_web::admin::parse_grants(&format!("street_admin@{street}")).unwrap(),
-        )
-        .await
-        .unwrap();
-    app.login_as("street_he", "Street-Pass-42", "").await;
+    app.login_new(
+        "street_he",
+        "Street-Pass-42",
+        &format!("street_admin@{street}"),
+    )
+    .await;
     let visits = |v: &serde_json::Value| v["total"]["visits_this_month"].as_i64().unwrap();
     let street_before = visits(&app.get(&format!("/api/people/stats/{street}")).await.json());
     assert!(street_before > 0, "the demo has visits this month");

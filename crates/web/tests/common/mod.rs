@@ -157,6 +157,22 @@ impl TestApp {
         self.csrf = session["csrf_token"].as_str().map(str::to_string);
     }
 
+    /// Creates a user with this password and these grants ("role@scope, …", as the roles
+    /// form takes them), and logs in as him.
+    pub async fn login_new(&mut self, name: &str, password: &str, grants: &str) {
+        let hash = wangge_web::hash_password(password).unwrap();
+        let id = self
+            .store
+            .create_user(name, None, &hash, false)
+            .await
+            .unwrap();
+        self.store
+            .set_grants(&id, &wangge_web::admin::parse_grants(grants).unwrap())
+            .await
+            .unwrap();
+        self.login_as(name, password, "").await;
+    }
+
     pub async fn send(
         &self,
         method: &str,
