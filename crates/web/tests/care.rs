@@ -27,6 +27,31 @@ async fn login_as(app: &mut TestApp, name: &str, grants: &str) {
     app.login_new(name, PW, grants).await;
 }
 
+/// The first special-group record of the demo's first grid that `pick` takes, and the id of
+/// its person's household.
+async fn record_and_household(app: &TestApp, pick: impl Fn(&Value) -> bool) -> (Value, String) {
+    let records = app
+        .get(&format!("/api/grids/{GRID}/special-records"))
+        .await
+        .json();
+    let record = records
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| pick(r))
+        .expect("the demo's first grid has such a record")
+        .clone();
+    let person = app
+        .get(&format!(
+            "/api/residents/{}",
+            record["resident_id"].as_str().unwrap()
+        ))
+        .await
+        .json();
+    let household = person["household_id"].as_str().unwrap().to_string();
+    (record, household)
+}
+
 fn kinds(records: &Value) -> Vec<String> {
     records
         .as_array()
@@ -170,26 +195,8 @@ async fn special_groups_are_visible_only_to_the_roles_the_table_names() {
 async fn a_visit_from_the_phone_page_is_counted_and_follows_a_record_up() {
     let mut app = demo().await;
     login_as(&mut app, "grid_zhao", &format!("grid_worker@{GRID}")).await;
-    let records = app
-        .get(&format!("/api/grids/{GRID}/special-records"))
-        .await
-        .json();
-    let care = records
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["kind"] != "released")
-        .unwrap()
-        .clone();
+    let (care, household) = record_and_household(&app, |r| r["kind"] != "released").await;
     let rid = care["id"].as_str().unwrap();
-    let person = app
-        .get(&format!(
-            "/api/residents/{}",
-            care["resident_id"].as_str().unwrap()
-        ))
-        .await
-        .json();
-    let household = person["household_id"].as_str().unwrap().to_string();
     let before =
         app.get(&format!("/api/people/stats/{GRID}")).await.json()["total"]["visits_this_month"]
             .as_i64()
@@ -334,27 +341,10 @@ impl Elsewhere for TestApp {
 async fn a_key_persons_follow_up_visit_is_not_shown_to_whom_the_class_is_closed() {
     let mut app = demo().await;
     login_as(&mut app, "grid_wu", &format!("grid_worker@{GRID}")).await;
-    let records = app
-        .get(&format!("/api/grids/{GRID}/special-records"))
-        .await
-        .json();
-    let key = records
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| {
-            SpecialGroupKind::parse(r["kind"].as_str().unwrap()).is_ok_and(|k| k.is_key_person())
-        })
-        .expect("the demo's first grid has a key person")
-        .clone();
-    let person = app
-        .get(&format!(
-            "/api/residents/{}",
-            key["resident_id"].as_str().unwrap()
-        ))
-        .await
-        .json();
-    let household = person["household_id"].as_str().unwrap().to_string();
+    let (key, household) = record_and_household(&app, |r| {
+        SpecialGroupKind::parse(r["kind"].as_str().unwrap()).is_ok_and(|k| k.is_key_person())
+    })
+    .await;
     let saved = app
         .form(
             &format!("/households/{household}/visits"),
