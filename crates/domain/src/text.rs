@@ -26,8 +26,71 @@ pub fn decode(bytes: &[u8]) -> String {
     }
 }
 
+/// Orders names as people count: runs of digits by their value, so 2号楼 comes before
+/// 10号楼 (text order puts 10号楼, 11号楼 … 19号楼 before 1号楼 and 2号楼).
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (mut x, mut y) = (a.chars().peekable(), b.chars().peekable());
+    loop {
+        match (x.peek().copied(), y.peek().copied()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(p), Some(q)) if p.is_ascii_digit() && q.is_ascii_digit() => {
+                let run = |it: &mut std::iter::Peekable<std::str::Chars>| {
+                    let mut s = String::new();
+                    while let Some(c) = it.peek().copied().filter(char::is_ascii_digit) {
+                        s.push(c);
+                        it.next();
+                    }
+                    s
+                };
+                let (m, n) = (run(&mut x), run(&mut y));
+                let (m, n) = (m.trim_start_matches('0'), n.trim_start_matches('0'));
+                let by_value = m.len().cmp(&n.len()).then_with(|| m.cmp(n));
+                if by_value != Ordering::Equal {
+                    return by_value;
+                }
+            }
+            (Some(p), Some(q)) => {
+                if p != q {
+                    return p.cmp(&q);
+                }
+                x.next();
+                y.next();
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn names_order_by_the_numbers_in_them() {
+        let mut names = vec![
+            "10号楼",
+            "2号楼",
+            "1号楼",
+            "19号楼",
+            "2号楼2单元",
+            "商铺",
+            "02号楼",
+        ];
+        names.sort_by(|a, b| super::natural_cmp(a, b).then(a.cmp(b)));
+        assert_eq!(
+            names,
+            [
+                "1号楼",
+                "02号楼",
+                "2号楼",
+                "2号楼2单元",
+                "10号楼",
+                "19号楼",
+                "商铺"
+            ]
+        );
+    }
+
     use super::decode;
 
     #[test]

@@ -707,7 +707,8 @@ impl Store {
             vec![county_of(&compound.community_code).into(), id.into()],
         )
         .await?;
-        let buildings = rows.iter().map(building_of).collect::<Result<_>>()?;
+        let mut buildings: Vec<Building> = rows.iter().map(building_of).collect::<Result<_>>()?;
+        buildings.sort_by(|a, b| wangge_domain::text::natural_cmp(&a.name, &b.name));
         Ok(CompoundPage {
             compound,
             community,
