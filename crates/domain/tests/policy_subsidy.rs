@@ -240,7 +240,7 @@ fn one_grid(compounds: Vec<SnapshotCompound>, assignments: Vec<Assignment>) -> E
         )],
         assignments,
     );
-    evaluate(&changle(), &s, 2020)
+    evaluate(&changle(), &s, 2021)
 }
 
 fn person(e: &Evaluation, id: &str) -> PersonSubsidy {
@@ -304,10 +304,43 @@ fn police_assistant_amounts() {
 }
 
 #[test]
+fn no_month_is_paid_before_the_policy_takes_effect() {
+    // 昌乐's policy takes effect on 2020-05-31; a worker in post all 2020 is paid under it
+    // from May (in post on its last day) under "any day", from June under "whole month".
+    let s = snapshot(
+        vec![street(
+            "s",
+            vec![community(
+                "c",
+                vec![grid("g", vec![compound("a", 80, false)])],
+            )],
+        )],
+        vec![at_grid("w", StaffRole::GridWorker, "g")],
+    );
+    let e = evaluate(&changle(), &s, 2020);
+    let p = &e.streets[0].communities[0].grids[0].persons[0];
+    assert_eq!(p.months, 8);
+    assert_eq!(&p.monthly_fen[..4], &[0; 4]);
+    assert_eq!(p.year_fen, 8 * 400 * FEN_PER_YUAN);
+    let whole = changle_with(
+        "month_paid_if = \"any_day\"",
+        "month_paid_if = \"whole_month\"",
+    );
+    assert_eq!(
+        evaluate(&whole, &s, 2020).subsidy.year_fen,
+        7 * 400 * FEN_PER_YUAN
+    );
+    assert_eq!(
+        evaluate(&changle(), &s, 2021).subsidy.year_fen,
+        12 * 400 * FEN_PER_YUAN
+    );
+}
+
+#[test]
 fn months_follow_the_dates() {
     let mut a = at_grid("w", StaffRole::GridWorker, "g");
-    a.from = date("2020-03-15");
-    a.to = Some(date("2020-06-10"));
+    a.from = date("2021-03-15");
+    a.to = Some(date("2021-06-10"));
     let e = one_grid(vec![compound("a", 80, false)], vec![a.clone()]);
     let p = person(&e, "w");
     assert_eq!(p.months, 4);
@@ -326,7 +359,7 @@ fn months_follow_the_dates() {
         )],
         vec![a],
     );
-    let e = evaluate(&policy, &s, 2020);
+    let e = evaluate(&policy, &s, 2021);
     assert_eq!(e.subsidy.year_fen, 2 * 400 * FEN_PER_YUAN);
     // Not in force in 2021.
     let mut b = at_grid("w", StaffRole::GridWorker, "g");

@@ -804,6 +804,13 @@ fn grid_budget(
         if let (true, Some(s)) = (budgeted, sub) {
             for m in 1..=12u8 {
                 let (first, last) = month_bounds(year, m);
+                // Months before the policy took effect are not paid under it; the month it
+                // takes effect in is, as far as the month rule allows from that day on.
+                let from = policy.effective_from();
+                if last < from || (first < from && s.month_paid_if == MonthRule::WholeMonth) {
+                    continue;
+                }
+                let first = first.max(from);
                 let mut held = Held::default();
                 let mut compound_id = None;
                 for a in list
