@@ -163,6 +163,17 @@ impl Store {
 
     /// Departments: everyone who reads the registry sees the list; department staff see
     /// their own department.
+    /// Every department's name by id, retired ones too: what account pages show for a role
+    /// bound to a department (names of offices are not personal data).
+    pub async fn department_names(&self) -> Result<std::collections::HashMap<String, String>> {
+        Ok(self
+            .departments_any()
+            .await?
+            .into_iter()
+            .map(|d| (d.id, d.name))
+            .collect())
+    }
+
     pub async fn departments(&self, a: &Access) -> Result<Vec<Department>> {
         let all = self.departments_any().await?;
         if a.can_somewhere(Permission::RegistryRead) {

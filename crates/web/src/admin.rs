@@ -2,6 +2,8 @@
 //! the audit log (audit administrator), and each user's own account: password, two-factor
 //! enrolment, logout everywhere. Pages and their JSON twins.
 
+use std::collections::HashMap;
+
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
@@ -143,6 +145,31 @@ pub fn parse_grants(text: &str) -> Result<Vec<Grant>, AppError> {
     Ok(out)
 }
 
+/// Where a role applies, as a user reads it: a place's kind and code, or a department's name.
+fn scope_text(g: &Grant, departments: &HashMap<String, String>) -> String {
+    match g.scope.kind {
+        ScopeKind::Department => format!(
+            "部门 {}",
+            departments
+                .get(&g.scope.key)
+                .map_or(g.scope.key.as_str(), String::as_str)
+        ),
+        kind => format!("{} {}", kind.label(), g.scope.key),
+    }
+}
+
+impl UsersView {
+    fn scope(&self, g: &Grant) -> String {
+        scope_text(g, &self.departments)
+    }
+}
+
+impl AccountView {
+    fn scope(&self, g: &Grant) -> String {
+        scope_text(g, &self.departments)
+    }
+}
+
 fn grants_text(grants: &[Grant]) -> String {
     grants
         .iter()
@@ -159,6 +186,7 @@ struct AccountView {
     me: Me,
     crumbs: Vec<Crumb>,
     user: User,
+    departments: HashMap<String, String>,
     needs_second_factor: bool,
     enrol_secret: Option<String>,
     enrol_uri: Option<String>,
@@ -188,6 +216,7 @@ async fn account_view(
             .map(|sec| crate::totp::otpauth_uri(sec, &user.username)),
         enrol_secret: enrol,
         user,
+        departments: s.store.department_names().await?,
         message,
         error,
     });
@@ -381,6 +410,7 @@ struct UsersView {
     me: Me,
     crumbs: Vec<Crumb>,
     users: Vec<User>,
+    departments: HashMap<String, String>,
     error: Option<String>,
     created: Option<(String, String)>,
     username: String,
@@ -398,6 +428,7 @@ async fn users_view(
         me: Me::of(p),
         crumbs: crumbs("账号", "/users"),
         users: s.store.users().await?,
+        departments: s.store.department_names().await?,
         created,
         error: error.clone(),
         username,
@@ -493,6 +524,8 @@ struct UserView {
     me: Me,
     crumbs: Vec<Crumb>,
     user: User,
+    /// (name, id) of each department, for department_staff@id lines.
+    department_ids: Vec<(String, String)>,
     grants: String,
     roles: Vec<(String, String, String)>,
     error: Option<String>,
@@ -517,6 +550,17 @@ async fn user_view(
         me: Me::of(p),
         crumbs: crumbs("账号", "/users"),
         grants: grants.unwrap_or_else(|| grants_text(&user.grants)),
+        department_ids: {
+            let mut v: Vec<(String, String)> = s
+                .store
+                .department_names()
+                .await?
+                .into_iter()
+                .map(|(id, name)| (name, id))
+                .collect();
+            v.sort();
+            v
+        },
         roles: Role::ALL
             .iter()
             .map(|r| {

@@ -496,3 +496,27 @@ async fn roles_name_only_places_and_departments_there_are_and_a_repeat_is_one() 
     let user = app.store.user(&id).await.unwrap();
     assert_eq!(user.grants.len(), 1, "nothing changed by a refused list");
 }
+
+#[tokio::test]
+async fn a_role_bound_to_a_department_shows_its_name() {
+    let app = TestApp::demo().await;
+    let names = app.store.department_names().await.unwrap();
+    let (id, name) = names.iter().next().expect("the demo has departments");
+    let r = app
+        .json("POST", "/api/users", json!({"username": "bm1"}))
+        .await;
+    let user = r.json()["id"].as_str().unwrap().to_string();
+    let r = app
+        .json(
+            "PUT",
+            &format!("/api/users/{user}/roles"),
+            json!({ "grants": format!("department_staff@{id}") }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let users = app.get("/users").await.text();
+    assert!(users.contains(&format!("部门工作人员（部门 {name}）")), "{users}");
+    // The roles form lists the departments' numbers to bind to.
+    let page = app.get(&format!("/users/{user}")).await.text();
+    assert!(page.contains(&format!("{name} <code>{id}</code>")), "{page}");
+}
