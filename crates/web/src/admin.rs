@@ -761,14 +761,24 @@ struct AuditQuery {
 }
 
 impl AuditQuery {
-    fn filter(&self, limit: u64) -> AuditFilter {
-        AuditFilter {
+    /// The filter, with its dates read as dates (2026-11-24, 2026/11/24): a mistyped one is
+    /// refused, named, instead of matching nothing.
+    fn filter(&self, limit: u64) -> Result<AuditFilter, AppError> {
+        let date = |key: &str, v: &Option<String>| -> Result<Option<String>, AppError> {
+            match v.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+                None => Ok(None),
+                Some(t) => wangge_domain::Date::parse(t)
+                    .map(|d| Some(d.to_string()))
+                    .map_err(|e| field_error(key, e.to_string())),
+            }
+        };
+        Ok(AuditFilter {
             user: self.user.clone(),
             action: self.action.clone(),
-            from: self.from.clone(),
-            to: self.to.clone(),
+            from: date("from", &self.from)?,
+            to: date("to", &self.to)?,
             limit,
-        }
+        })
     }
 }
 
@@ -791,7 +801,7 @@ async fn audit(
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, PageError> {
     need(&p, Permission::AuditRead)?;
-    let rows = s.store.audit_rows(&q.filter(500)).await?;
+    let rows = s.store.audit_rows(&q.filter(500)?).await?;
     let check = match s.store.verify_audit().await? {
         AuditCheck::Intact { rows } => format!("完整：共 {rows} 行，哈希链校验通过"),
         AuditCheck::Broken { seq, reason } => format!("警告：第 {seq} 行校验失败（{reason}）"),
@@ -814,7 +824,7 @@ async fn audit_export(
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, PageError> {
     need(&p, Permission::AuditRead)?;
-    let rows = s.store.audit_rows(&q.filter(100_000)).await?;
+    let rows = s.store.audit_rows(&q.filter(100_000)?).await?;
     let mut table = vec![
         vec![
             "序号",
@@ -994,7 +1004,7 @@ async fn api_audit(
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, ApiError> {
     need(&p, Permission::AuditRead)?;
-    Ok(Json(s.store.audit_rows(&q.filter(1000)).await?).into_response())
+    Ok(Json(s.store.audit_rows(&q.filter(1000)?).await?).into_response())
 }
 
 async fn api_audit_verify(

@@ -2129,6 +2129,16 @@ async fn the_audit_log_is_a_chain_the_database_guards() {
     assert!(page.contains("第 2 行校验失败"), "{page}");
     let csv = app.get("/audit/export.csv").await;
     assert_eq!(csv.status, StatusCode::OK);
+    // A mistyped date is refused, named, not read as "no rows"; 2026/11/24 is a date.
+    let r = app.get("/audit?from=2026-13-01").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("起始日期"), "{}", r.text());
+    let r = app.get("/api/audit?to=2026-13-01").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.get("/audit?from=2020%2F1%2F1").await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]

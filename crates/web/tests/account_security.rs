@@ -515,8 +515,14 @@ async fn a_role_bound_to_a_department_shows_its_name() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let users = app.get("/users").await.text();
-    assert!(users.contains(&format!("部门工作人员（部门 {name}）")), "{users}");
+    assert!(
+        users.contains(&format!("部门工作人员（部门 {name}）")),
+        "{users}"
+    );
     // The roles form lists the departments' numbers to bind to.
     let page = app.get(&format!("/users/{user}")).await.text();
-    assert!(page.contains(&format!("{name} <code>{id}</code>")), "{page}");
+    assert!(
+        page.contains(&format!("{name} <code>{id}</code>")),
+        "{page}"
+    );
 }
