@@ -522,9 +522,10 @@ impl Store {
             self.conn(),
             &format!(
                 "SELECT v.id, v.household_id, h.number, v.grid_code, h.grid_code AS household_grid, v.date, v.met, v.findings, v.follow_up, \
-                 v.special_record_id, s.kind AS record_kind, v.recorded_by FROM visit v \
+                 v.special_record_id, s.kind AS record_kind, v.recorded_by, u.display_name AS recorder_name FROM visit v \
                  JOIN household h ON h.county_code = v.county_code AND h.id = v.household_id \
                  LEFT JOIN special_record s ON s.county_code = v.county_code AND s.id = v.special_record_id \
+                 LEFT JOIN app_user u ON u.username = v.recorded_by \
                  WHERE {cond} ORDER BY v.date DESC, v.recorded_at DESC LIMIT ?"
             ),
             vec![key.into(), limit.into()],
@@ -563,7 +564,16 @@ impl Store {
                 } else {
                     None
                 },
-                recorded_by: get(r, "recorded_by")?,
+                // The recorder as people know him: his name, with the account name after it.
+                recorded_by: {
+                    let account: String = get(r, "recorded_by")?;
+                    match get::<Option<String>>(r, "recorder_name")?
+                        .filter(|n| !n.trim().is_empty())
+                    {
+                        Some(name) => format!("{name}（{account}）"),
+                        None => account,
+                    }
+                },
                 grid_code: grid,
             });
         }

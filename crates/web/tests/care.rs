@@ -374,6 +374,45 @@ async fn a_key_persons_follow_up_visit_is_not_shown_to_whom_the_class_is_closed(
 }
 
 #[tokio::test]
+async fn a_visit_names_who_made_it() {
+    let mut app = demo().await;
+    let hash = wangge_web::hash_password(PW).unwrap();
+    let id = app
+        .store
+        .create_user("wg_li", Some("李网格"), &hash, false)
+        .await
+        .unwrap();
+    app.store
+        .set_grants(
+            &id,
+            &wangge_web::admin::parse_grants(&format!("grid_worker@{GRID}")).unwrap(),
+        )
+        .await
+        .unwrap();
+    app.login_as("wg_li", PW, "").await;
+    let list = app
+        .get(&format!("/api/grids/{GRID}/residents"))
+        .await
+        .json();
+    let household = list["residents"][0]["household_id"].as_str().unwrap();
+    let r = app
+        .form(
+            &format!("/households/{household}/visits"),
+            &[("met", "户主"), ("findings", "宣传防汛知识")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let visits = app.get(&format!("/api/grids/{GRID}/visits")).await.json();
+    let mine = visits
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["findings"] == "宣传防汛知识")
+        .unwrap();
+    assert_eq!(mine["recorded_by"], "李网格（wg_li）");
+}
+
+#[tokio::test]
 async fn follow_ups_reassess_risk_and_set_the_next_due_date() {
     let mut app = demo().await;
     login_as(&mut app, "grid_sun", &format!("grid_worker@{GRID}")).await;
