@@ -157,7 +157,9 @@ impl Store {
                             format!("{}号楼", k + 1).into(),
                             Some(2i64).into(),
                             Some(6 + (k % 12) as i64).into(),
-                            Some((m.households / i64::from(m.buildings.max(1))).max(1)).into(),
+                            // The compound's households shared out whole: the
+                            // buildings add up to the compound.
+                            Some(share(m.households, m.buildings, k)).into(),
                             since.clone().into(),
                         ]);
                     }
@@ -524,5 +526,25 @@ fn input_of(r: &CommunityRow) -> CommunityInput {
             .map(Boundary::parse)
             .unwrap_or_default(),
         valid_from: None,
+    }
+}
+
+/// The `k`-th of `n` shares of `total`, as even as whole numbers allow (the first ones take
+/// the remainder), so the shares add up to `total`.
+fn share(total: i64, n: u32, k: u32) -> i64 {
+    let n = i64::from(n.max(1));
+    total / n + i64::from(i64::from(k) < total % n)
+}
+
+#[cfg(test)]
+mod share_tests {
+    #[test]
+    fn shares_add_up() {
+        for (total, n) in [(2275, 38), (10, 3), (2, 5), (0, 4)] {
+            let sum: i64 = (0..n).map(|k| super::share(total, n, k)).sum();
+            assert_eq!(sum, total, "{total} / {n}");
+        }
+        assert_eq!(super::share(2275, 38, 0), 60);
+        assert_eq!(super::share(2275, 38, 37), 59);
     }
 }
