@@ -176,13 +176,20 @@ struct OverviewPage {
     mine: Vec<(String, String)>,
 }
 
-/// The user's places and departments below the county, as links: a grid worker's grid, a
-/// community's staff their community, a department's staff its grids.
+/// The user's places and departments below the county that he may open, as links: a grid
+/// worker's grid, a community's staff their community, a department's staff its grids.
 fn my_places(p: &Principal) -> Vec<(String, String)> {
     use wangge_domain::access::ScopeKind;
     let mut out: Vec<(String, String)> = Vec::new();
     for g in p.access.grants() {
         let key = &g.scope.key;
+        let readable = match g.scope.kind {
+            ScopeKind::Department => p.access.can_in_department(Permission::RegistryRead, key),
+            _ => p.access.can(Permission::RegistryRead, key),
+        };
+        if !readable {
+            continue;
+        }
         let href = match g.scope.kind {
             ScopeKind::County => continue,
             ScopeKind::Street => format!("/streets/{key}"),
