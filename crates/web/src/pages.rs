@@ -174,11 +174,16 @@ struct OverviewPage {
     can_export: bool,
     /// The places and departments the user works in, below the county: (what, link).
     mine: Vec<(String, String)>,
+    /// The streets whose pages the user may open.
+    open_streets: Vec<String>,
 }
 
 /// The user's places and departments below the county that he may open, as links: a grid
 /// worker's grid, a community's staff their community, a department's staff its grids.
-fn my_places(p: &Principal) -> Vec<(String, String)> {
+fn my_places(
+    p: &Principal,
+    departments: &std::collections::HashMap<String, String>,
+) -> Vec<(String, String)> {
     use wangge_domain::access::ScopeKind;
     let mut out: Vec<(String, String)> = Vec::new();
     for g in p.access.grants() {
@@ -197,7 +202,12 @@ fn my_places(p: &Principal) -> Vec<(String, String)> {
             ScopeKind::Grid => format!("/grids/{key}"),
             ScopeKind::Department => format!("/departments/{key}/grids"),
         };
-        let label = format!("{}：{} {key}", g.role.label(), g.scope.kind.label());
+        let label = match departments.get(key.as_str()) {
+            Some(name) if g.scope.kind == ScopeKind::Department => {
+                format!("{}：{name}", g.role.label())
+            }
+            _ => format!("{}：{} {key}", g.role.label(), g.scope.kind.label()),
+        };
         if !out.iter().any(|(_, h)| *h == href) {
             out.push((label, href));
         }
@@ -238,6 +248,12 @@ async fn overview(State(s): State<SharedState>, Extension(p): Extension<Principa
         })
         .collect();
     let people = crate::care::PeopleSection::load(&s, &p, &county.code, &names).await?;
+    let open_streets: Vec<String> = o
+        .streets
+        .iter()
+        .map(|st| st.street.code.clone())
+        .filter(|c| p.access.can(Permission::RegistryRead, c))
+        .collect();
     let bars = bars(
         &o.streets
             .iter()
@@ -245,7 +261,11 @@ async fn overview(State(s): State<SharedState>, Extension(p): Extension<Principa
                 (
                     st.street.name.clone(),
                     st.street.figures.households,
-                    format!("/streets/{}", st.street.code),
+                    if open_streets.contains(&st.street.code) {
+                        format!("/streets/{}", st.street.code)
+                    } else {
+                        String::new()
+                    },
                 )
             })
             .collect::<Vec<_>>(),
@@ -264,7 +284,8 @@ async fn overview(State(s): State<SharedState>, Extension(p): Extension<Principa
         ),
         can_create_street: p.access.can(Permission::RegistryWrite, &county.code),
         can_export: p.access.can_somewhere(Permission::RegistryExport),
-        mine: my_places(&p),
+        mine: my_places(&p, &s.store.department_names().await?),
+        open_streets,
         o,
         bars,
         people,
@@ -655,16 +676,24 @@ struct DepartmentsView {
     me: Me,
     crumbs: Vec<Crumb>,
     departments: Vec<Department>,
+    /// May create and edit departments (write on the county).
+    can_write: bool,
 }
 
 async fn departments(
     State(s): State<SharedState>,
     Extension(p): Extension<Principal>,
 ) -> PageResult {
+    let can_write = s
+        .store
+        .county()
+        .await?
+        .is_some_and(|c| p.access.can(Permission::RegistryWrite, &c.code));
     Ok(render(&DepartmentsView {
         me: Me::of(&p),
         crumbs: crumbs(&[("职能部门", "/departments".into())]),
         departments: s.store.departments(&p.access).await?,
+        can_write,
     }))
 }
 

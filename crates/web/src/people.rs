@@ -60,6 +60,8 @@ struct ResidentPage {
     me: Me,
     crumbs: Vec<Crumb>,
     r: ResidentView,
+    /// The grids (own, lived in) the user may open.
+    open_grids: Vec<String>,
     can_reveal: bool,
     can_write: bool,
     revealed: Option<Revealed>,
@@ -159,6 +161,11 @@ async fn resident_render(
         .map(|k| (k.key(), k.label()))
         .collect(),
         today: wangge_store::today().to_string(),
+        open_grids: std::iter::once(&r.grid_code)
+            .chain(&r.living_grid_code)
+            .filter(|g| p.access.can(Permission::RegistryRead, g))
+            .cloned()
+            .collect(),
         r,
         revealed,
         error,

@@ -964,6 +964,10 @@ async fn the_home_page_leads_a_grid_worker_to_his_grid_and_offers_nothing_he_may
     let home = app.get("/").await.text();
     assert!(home.contains("我的工作范围"), "{home}");
     assert!(home.contains(&format!("href=\"/grids/{GRID}\"")), "{home}");
+    assert!(
+        !home.contains("<dt>街道</dt><dd>0</dd>"),
+        "no county of zeros: {home}"
+    );
     for refused in [
         "/new/streets",
         "/export/communities.xlsx",
@@ -985,6 +989,15 @@ async fn the_home_page_leads_a_grid_worker_to_his_grid_and_offers_nothing_he_may
     ] {
         assert!(!page.contains(refused), "{refused} on the grid page");
     }
+    // A community's staff: the street's name, not a link to its page that would refuse them;
+    // buildings and departments without edit links.
+    login_as(&mut app, "sq_wu", "community_staff@370725001001").await;
+    let home = app.get("/").await.text();
+    assert!(home.contains("宝都街道") && !home.contains("href=\"/streets/370725001\""));
+    let departments = app.get("/departments").await.text();
+    assert!(
+        !departments.contains("/edit/departments/") && !departments.contains("/new/departments")
+    );
     // A street's administrator: his street, and the export he may make.
     login_as(&mut app, "street_wu", "street_admin@370725001").await;
     let home = app.get("/").await.text();
