@@ -214,8 +214,12 @@ pub fn parse_geometry(s: &str) -> Result<String, FieldError> {
             "边界应为 GeoJSON 多边形（Polygon 或 MultiPolygon）：{m}"
         ))
     };
-    let v: Value =
-        serde_json::from_str(s.trim()).map_err(|e| bad(&format!("不是有效的 JSON（{e}）")))?;
+    let v: Value = serde_json::from_str(s.trim()).map_err(|e| {
+        bad(&format!(
+            "不是有效的 JSON（{}）",
+            crate::text::json_error(&e)
+        ))
+    })?;
     let g = match v.get("type").and_then(Value::as_str) {
         Some("Feature") => v.get("geometry").cloned().unwrap_or(Value::Null),
         _ => v,
@@ -359,8 +363,12 @@ fn read_features<T>(
 /// text is not one.
 fn feature_collection(text: &str) -> Result<Vec<serde_json::Value>, Vec<String>> {
     use serde_json::Value;
-    let v: Value = serde_json::from_str(text.trim_start_matches('\u{feff}'))
-        .map_err(|e| vec![format!("文件不是有效的 JSON：{e}")])?;
+    let v: Value = serde_json::from_str(text.trim_start_matches('\u{feff}')).map_err(|e| {
+        vec![format!(
+            "文件不是有效的 JSON：{}",
+            crate::text::json_error(&e)
+        )]
+    })?;
     let features = match v {
         Value::Object(mut o)
             if o.get("type").and_then(Value::as_str) == Some("FeatureCollection") =>

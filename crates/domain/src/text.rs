@@ -26,6 +26,19 @@ pub fn decode(bytes: &[u8]) -> String {
     }
 }
 
+/// Where a JSON text goes wrong, in Chinese for users: "第 1 行第 17 列：文件在此处中断，内容不完整"
+/// (serde_json's own message is English).
+pub fn json_error(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Eof => "内容在此处中断，不完整",
+        Category::Syntax => "此处不是 JSON 的写法（缺少引号、逗号或括号？）",
+        Category::Data => "内容的类型不符合要求",
+        Category::Io => "读取出错",
+    };
+    format!("第 {} 行第 {} 列：{what}", e.line(), e.column())
+}
+
 /// Orders names as people count: runs of digits by their value, so 2号楼 comes before
 /// 10号楼 (text order puts 10号楼, 11号楼 … 19号楼 before 1号楼 and 2号楼).
 pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
@@ -65,6 +78,17 @@ pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn json_errors_say_where_in_chinese() {
+        let e = serde_json::from_str::<serde_json::Value>("{\"type\":\"Polygon\"").unwrap_err();
+        assert_eq!(
+            super::json_error(&e),
+            "第 1 行第 17 列：内容在此处中断，不完整"
+        );
+        let e = serde_json::from_str::<serde_json::Value>("abc").unwrap_err();
+        assert!(super::json_error(&e).starts_with("第 1 行第 1 列：此处不是 JSON 的写法"));
+    }
+
     #[test]
     fn names_order_by_the_numbers_in_them() {
         let mut names = vec![

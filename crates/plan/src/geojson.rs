@@ -102,7 +102,7 @@ fn parse_json(text: &str, file: &str) -> Result<Value, GeoJsonError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     serde_json::from_str(text).map_err(|e| GeoJsonError::Json {
         file: file.to_string(),
-        detail: format!("第 {} 行第 {} 列：{}", e.line(), e.column(), e),
+        detail: wangge_domain::text::json_error(&e),
     })
 }
 
@@ -886,6 +886,10 @@ mod tests {
 
         let e = read_compounds("{", "c.geojson").unwrap_err().to_string();
         assert!(e.starts_with("c.geojson 不是有效的 JSON"), "{e}");
+        assert!(
+            e.contains("内容在此处中断，不完整") && !e.contains("EOF"),
+            "{e}"
+        );
         let e = read_compounds(r#"{"type":"Feature"}"#, "c.geojson")
             .unwrap_err()
             .to_string();

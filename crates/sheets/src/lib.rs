@@ -56,8 +56,12 @@ pub fn read(file: &str, bytes: &[u8]) -> Result<Vec<Sheet>, SheetError> {
             rows: read_csv(bytes).map_err(unreadable)?,
         }]),
         _ => {
-            let mut wb = open_workbook_auto_from_rs(Cursor::new(bytes))
-                .map_err(|e| unreadable(format!("不是有效的 Excel 文件（{e}）")))?;
+            let mut wb = open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|_| {
+                unreadable(
+                    "不是有效的 Excel 文件：无法读取，请确认是 .xlsx、.xls 或 .csv 文件且未损坏"
+                        .into(),
+                )
+            })?;
             let mut sheets = Vec::new();
             for name in wb.sheet_names() {
                 let range = wb
@@ -488,7 +492,14 @@ mod tests {
 
     #[test]
     fn a_broken_workbook_is_named() {
-        let e = read("坏.xlsx", b"PK\x03\x04garbage").unwrap_err();
-        assert!(e.to_string().starts_with("文件“坏.xlsx”无法读取"));
+        let e = read("坏.xlsx", b"PK\x03\x04garbage")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("文件“坏.xlsx”无法读取"), "{e}");
+        // In Chinese, not the reader library's English.
+        assert!(
+            e.contains("不是有效的 Excel 文件") && !e.is_ascii() && !e.contains("Cannot"),
+            "{e}"
+        );
     }
 }

@@ -129,8 +129,12 @@ fn parse_body(body: &Bytes) -> Result<Value, ApiError> {
     if body.is_empty() {
         return Ok(Value::Object(Map::new()));
     }
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError(AppError::BadRequest(format!("请求体不是有效的 JSON：{e}"))))
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError(AppError::BadRequest(format!(
+            "请求体不是有效的 JSON：{}",
+            wangge_domain::text::json_error(&e)
+        )))
+    })
 }
 
 async fn overview(State(s): State<SharedState>, Extension(p): Extension<Principal>) -> ApiResult {
