@@ -194,6 +194,8 @@ struct BudgetView {
     /// Streets whose entries the user may save.
     writable: Vec<String>,
     saved: bool,
+    /// What the figures cover: the county, or the streets the user may read.
+    title: String,
 }
 
 impl BudgetView {
@@ -242,6 +244,15 @@ async fn budget_page(
 ) -> Result<Response, PageError> {
     let year = q.year.unwrap_or_else(default_year);
     let (mut e, _, snapshot) = evaluation(&s, &p, year).await?;
+    let title = if snapshot.partial {
+        e.streets
+            .iter()
+            .map(|st| st.name.as_str())
+            .collect::<Vec<_>>()
+            .join("、")
+    } else {
+        e.county_name.clone()
+    };
     if let Some(st) = q.street.as_deref().filter(|x| !x.is_empty()) {
         e.streets.retain(|x| x.code == st);
     }
@@ -272,6 +283,7 @@ async fn budget_page(
         recruited,
         writable,
         saved: q.saved.is_some(),
+        title,
     }))
 }
 
@@ -528,6 +540,14 @@ async fn set_recruitment(
     let n = f.get("social_workers").map(String::as_str).unwrap_or("");
     let n =
         wangge_domain::place::parse_count(n).map_err(|e| field("social_workers", e.to_string()))?;
+    // A street recruits dozens, not billions: a slip of the keyboard is refused.
+    const MOST: i64 = 10_000;
+    if n > MOST {
+        return Err(field(
+            "social_workers",
+            format!("{n} 人不合常理，一个街道一年的招聘人数应不超过 {MOST} 人"),
+        ));
+    }
     s.store.set_recruitment(&p.access, code, year, n).await?;
     Ok(year)
 }

@@ -459,6 +459,12 @@ async fn a_county_wide_rule_is_not_checked_on_one_streets_part() {
         "his own findings are there"
     );
     assert_eq!(county(&mine), 0, "{mine}");
+    // His budget page is headed with his street, not the county.
+    let page = app.get("/budget?year=2021").await.text();
+    assert!(
+        page.contains("<h1>宝城街道 2021 年预算与合规</h1>"),
+        "{page}"
+    );
 }
 
 #[tokio::test]
@@ -474,6 +480,14 @@ async fn entry_errors_name_the_field_in_chinese() {
     let text = r.text();
     assert!(text.contains("招聘人数"), "{text}");
     assert!(!text.contains("social_workers："), "{text}");
+    let r = app
+        .form(
+            "/budget/streets/370725002/recruitment",
+            &[("year", "2022"), ("social_workers", "99999999999")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("不合常理"), "{}", r.text());
     // The staff form on a community page names each field it refuses.
     let r = app
         .form(
