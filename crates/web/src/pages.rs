@@ -180,11 +180,9 @@ struct OverviewPage {
 
 /// The user's places and departments below the county that he may open, as links: a grid
 /// worker's grid, a community's staff their community, a department's staff its grids.
-fn my_places(
-    p: &Principal,
-    departments: &std::collections::HashMap<String, String>,
-) -> Vec<(String, String)> {
+async fn my_places(s: &SharedState, p: &Principal) -> Result<Vec<(String, String)>, AppError> {
     use wangge_domain::access::ScopeKind;
+    let departments = s.store.department_names().await?;
     let mut out: Vec<(String, String)> = Vec::new();
     for g in p.access.grants() {
         let key = &g.scope.key;
@@ -202,17 +200,30 @@ fn my_places(
             ScopeKind::Grid => format!("/grids/{key}"),
             ScopeKind::Department => format!("/departments/{key}/grids"),
         };
-        let label = match departments.get(key.as_str()) {
-            Some(name) if g.scope.kind == ScopeKind::Department => {
-                format!("{}：{name}", g.role.label())
-            }
-            _ => format!("{}：{} {key}", g.role.label(), g.scope.kind.label()),
-        };
-        if !out.iter().any(|(_, h)| *h == href) {
-            out.push((label, href));
+        if out.iter().any(|(_, h)| *h == href) {
+            continue;
         }
+        // The place by its name, with its code (by its code alone if it cannot be read).
+        let name = match g.scope.kind {
+            ScopeKind::Department => departments.get(key.as_str()).cloned(),
+            ScopeKind::Street => s
+                .store
+                .street(&p.access, key)
+                .await
+                .ok()
+                .map(|x| x.street.name),
+            ScopeKind::Community => s.store.community(&p.access, key).await.ok().map(|x| x.name),
+            ScopeKind::Grid => s.store.grid(&p.access, key).await.ok().map(|x| x.name),
+            ScopeKind::County => None,
+        };
+        let label = match (name, g.scope.kind) {
+            (Some(name), ScopeKind::Department) => format!("{}：{name}", g.role.label()),
+            (Some(name), _) => format!("{}：{name}（{key}）", g.role.label()),
+            (None, kind) => format!("{}：{} {key}", g.role.label(), kind.label()),
+        };
+        out.push((label, href));
     }
-    out
+    Ok(out)
 }
 
 #[derive(Template)]
@@ -284,7 +295,7 @@ async fn overview(State(s): State<SharedState>, Extension(p): Extension<Principa
         ),
         can_create_street: p.access.can(Permission::RegistryWrite, &county.code),
         can_export: p.access.can_somewhere(Permission::RegistryExport),
-        mine: my_places(&p, &s.store.department_names().await?),
+        mine: my_places(&s, &p).await?,
         open_streets,
         o,
         bars,

@@ -964,6 +964,7 @@ async fn the_home_page_leads_a_grid_worker_to_his_grid_and_offers_nothing_he_may
     let home = app.get("/").await.text();
     assert!(home.contains("我的工作范围"), "{home}");
     assert!(home.contains(&format!("href=\"/grids/{GRID}\"")), "{home}");
+    assert!(home.contains(&format!("：宝昌第1网格（{GRID}）")), "{home}");
     assert!(
         !home.contains("<dt>街道</dt><dd>0</dd>"),
         "no county of zeros: {home}"
