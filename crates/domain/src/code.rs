@@ -189,6 +189,13 @@ child_code!(GridCode, CommunityCode);
 /// retired ones included, which are never given again): one above the highest, so codes
 /// follow the order places were added; once 999 is used, the lowest never used. `None` when
 /// all 999 are taken.
+/// Whether `code` has the shape of a place code of some level (county, street, community,
+/// grid): 6, 9, 12 or 15 digits. For a code whose level is not known in advance, such as a
+/// statistics page's; a code of a known level is parsed with its type.
+pub fn is_place_code(code: &str) -> bool {
+    matches!(code.len(), 6 | 9 | 12 | 15) && code.bytes().all(|b| b.is_ascii_digit())
+}
+
 pub fn next_sequence(used: impl IntoIterator<Item = u16>) -> Option<u16> {
     let mut taken = [false; 1000];
     let mut max = 0;
@@ -207,6 +214,22 @@ pub fn next_sequence(used: impl IntoIterator<Item = u16>) -> Option<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn place_codes_of_any_level() {
+        for ok in ["370725", "370725001", "370725001001", "370725001001001"] {
+            assert!(is_place_code(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "37072",
+            "370725001001a",
+            "3707250010010010",
+            "３７０７２５",
+        ] {
+            assert!(!is_place_code(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn county_codes() {

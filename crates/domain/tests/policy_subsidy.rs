@@ -303,11 +303,10 @@ fn police_assistant_amounts() {
     );
 }
 
-#[test]
-fn no_month_is_paid_before_the_policy_takes_effect() {
-    // 昌乐's policy takes effect on 2020-05-31; a worker in post all 2020 is paid under it
-    // from May (in post on its last day) under "any day", from June under "whole month".
-    let s = snapshot(
+/// One grid of one compound of 80 households without property management (400 a month),
+/// with these assignments.
+fn one_small_compound(assignments: Vec<Assignment>) -> Snapshot {
+    snapshot(
         vec![street(
             "s",
             vec![community(
@@ -315,17 +314,29 @@ fn no_month_is_paid_before_the_policy_takes_effect() {
                 vec![grid("g", vec![compound("a", 80, false)])],
             )],
         )],
-        vec![at_grid("w", StaffRole::GridWorker, "g")],
-    );
+        assignments,
+    )
+}
+
+/// 昌乐's policy paying a month only when the post is held the whole month.
+fn whole_month() -> Policy {
+    changle_with(
+        "month_paid_if = \"any_day\"",
+        "month_paid_if = \"whole_month\"",
+    )
+}
+
+#[test]
+fn no_month_is_paid_before_the_policy_takes_effect() {
+    // 昌乐's policy takes effect on 2020-05-31; a worker in post all 2020 is paid under it
+    // from May (in post on its last day) under "any day", from June under "whole month".
+    let s = one_small_compound(vec![at_grid("w", StaffRole::GridWorker, "g")]);
     let e = evaluate(&changle(), &s, 2020);
     let p = &e.streets[0].communities[0].grids[0].persons[0];
     assert_eq!(p.months, 8);
     assert_eq!(&p.monthly_fen[..4], &[0; 4]);
     assert_eq!(p.year_fen, 8 * 400 * FEN_PER_YUAN);
-    let whole = changle_with(
-        "month_paid_if = \"any_day\"",
-        "month_paid_if = \"whole_month\"",
-    );
+    let whole = whole_month();
     assert_eq!(
         evaluate(&whole, &s, 2020).subsidy.year_fen,
         7 * 400 * FEN_PER_YUAN
@@ -345,34 +356,13 @@ fn months_follow_the_dates() {
     let p = person(&e, "w");
     assert_eq!(p.months, 4);
     assert_eq!(p.year_fen, 4 * 400 * FEN_PER_YUAN);
-    let policy = changle_with(
-        "month_paid_if = \"any_day\"",
-        "month_paid_if = \"whole_month\"",
-    );
-    let s = snapshot(
-        vec![street(
-            "s",
-            vec![community(
-                "c",
-                vec![grid("g", vec![compound("a", 80, false)])],
-            )],
-        )],
-        vec![a],
-    );
+    let policy = whole_month();
+    let s = one_small_compound(vec![a]);
     let e = evaluate(&policy, &s, 2021);
     assert_eq!(e.subsidy.year_fen, 2 * 400 * FEN_PER_YUAN);
     // Not in force in 2021.
     let mut b = at_grid("w", StaffRole::GridWorker, "g");
     b.to = Some(date("2020-12-31"));
-    let s = snapshot(
-        vec![street(
-            "s",
-            vec![community(
-                "c",
-                vec![grid("g", vec![compound("a", 80, false)])],
-            )],
-        )],
-        vec![b],
-    );
+    let s = one_small_compound(vec![b]);
     assert_eq!(evaluate(&changle(), &s, 2021).subsidy.year_fen, 0);
 }

@@ -1272,7 +1272,7 @@ impl Store {
         if !a.can(Permission::PersonRead, code) {
             return Err(StoreError::Forbidden("无权查看该地的人员统计".into()));
         }
-        if !is_place_code(code) {
+        if !wangge_domain::code::is_place_code(code) {
             return Err(StoreError::NotFound(format!(
                 "“{code}”不是县（6 位）、街道（9 位）、社区（12 位）或网格（15 位）编码"
             )));
@@ -1632,11 +1632,6 @@ pub(crate) async fn people_changed<C: sea_orm::ConnectionTrait>(
         .await?;
     }
     Ok(())
-}
-
-/// Whether `code` is a place code: 6, 9, 12 or 15 digits.
-fn is_place_code(code: &str) -> bool {
-    matches!(code.len(), 6 | 9 | 12 | 15) && code.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// The condition "`column` lies in the place `code`" as an index range (codes are digits, so
