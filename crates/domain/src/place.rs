@@ -71,6 +71,17 @@ labelled_enum!(
     }
 );
 
+impl Tier {
+    /// The label for a community: the sources call the third tier of communities 基本社区
+    /// (附件3), of grids 基础性网格 (附件4).
+    pub fn community_label(self) -> &'static str {
+        match self {
+            Tier::Basic => "基本",
+            t => t.label(),
+        }
+    }
+}
+
 labelled_enum!(
     /// 城市网格 / 农村网格.
     GridKind, "网格类型", {

@@ -226,18 +226,23 @@ const COMPOUND_COLUMNS: &str = "id, community_code, grid_code, name, kind, house
      residential_area, has_property_management, property_company, valid_from, valid_to, \
      (geometry IS NOT NULL) AS has_boundary";
 
-fn tier_of(r: &QueryResult) -> Result<(Option<String>, Option<String>)> {
+/// The tier and its label: a community's (示范/规范/基本) or a grid's (示范/规范/基础).
+fn tier_of(r: &QueryResult, community: bool) -> Result<(Option<String>, Option<String>)> {
     let tier: Option<String> = get(r, "tier")?;
-    let label = tier
-        .as_deref()
-        .and_then(|t| Tier::parse(t).ok())
-        .map(|t| t.label().to_string());
+    let label = tier.as_deref().and_then(|t| Tier::parse(t).ok()).map(|t| {
+        if community {
+            t.community_label()
+        } else {
+            t.label()
+        }
+        .to_string()
+    });
     Ok((tier, label))
 }
 
 fn community_of(r: &QueryResult) -> Result<Community> {
     let kind: String = get(r, "kind")?;
-    let (tier, tier_label) = tier_of(r)?;
+    let (tier, tier_label) = tier_of(r, true)?;
     let boundary = Boundary {
         east: get(r, "boundary_east")?,
         north: get(r, "boundary_north")?,
@@ -287,7 +292,7 @@ fn community_of(r: &QueryResult) -> Result<Community> {
 
 fn grid_of(r: &QueryResult, stats: Option<(i64, i64, i64)>) -> Result<Grid> {
     let kind: String = get(r, "kind")?;
-    let (tier, tier_label) = tier_of(r)?;
+    let (tier, tier_label) = tier_of(r, false)?;
     let (compounds, households, population) = stats.unwrap_or_default();
     Ok(Grid {
         code: get(r, "code")?,

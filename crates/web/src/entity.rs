@@ -129,10 +129,14 @@ impl Entity {
 
     /// The form's fields, empty.
     pub fn fields(self, creating: bool) -> Vec<FieldView> {
-        let tier = FieldView::new("tier", "建设标准", "select").options(&[("", "（未定）")]);
-        let mut tier = tier;
+        let mut tier = FieldView::new("tier", "建设标准", "select").options(&[("", "（未定）")]);
+        let label = if self == Entity::Community {
+            Tier::community_label
+        } else {
+            Tier::label
+        };
         tier.options
-            .extend(enum_options(Tier::ALL, Tier::key, Tier::label));
+            .extend(enum_options(Tier::ALL, Tier::key, label));
         let mut v = Vec::new();
         match self {
             Entity::Street => {

@@ -617,3 +617,28 @@ async fn a_search_that_finds_more_than_it_lists_says_so() {
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn the_third_tier_is_basic_for_communities_and_basic_level_for_grids() {
+    // The sources name the tiers 示范/规范/基本社区 and 示范性/规范性/基础性网格.
+    let app = TestApp::demo().await;
+    let page = app.get("/communities/370725001001").await.text();
+    assert!(page.contains("<dt>建设标准</dt><dd>基本</dd>"), "{page}");
+    let api = app.get("/api/communities/370725001001").await.json();
+    assert_eq!(api["community"]["tier_label"], "基本");
+    let street = app.get("/api/streets/370725001").await.json();
+    let mut basic_grids = 0;
+    for c in street["communities"].as_array().unwrap() {
+        let path = format!("/api/communities/{}", c["code"].as_str().unwrap());
+        for g in app.get(&path).await.json()["grids"].as_array().unwrap() {
+            if g["tier"] == "basic" {
+                assert_eq!(g["tier_label"], "基础", "{g}");
+                basic_grids += 1;
+            }
+        }
+    }
+    assert_eq!(basic_grids, 48, "附件4: 48 basic urban grids in 宝都");
+    let edit = app.get("/edit/communities/370725001001").await.text();
+    assert!(edit.contains(">基本</option>"), "{edit}");
+    assert!(!edit.contains(">基础</option>"), "{edit}");
+}
