@@ -151,3 +151,27 @@ fn baocheng_demonstration_grids() {
         100_000 * FEN_PER_YUAN
     );
 }
+
+/// “每个网格配备办公设施设备费用为0.5万”: 附件4 lists the 0.5万 against every grid, but the
+/// equipment is bought once — in the year the policy takes effect for grids already there,
+/// in the year of its setting up for a grid set up later.
+#[test]
+fn equipment_is_paid_once_in_the_year_a_grid_is_set_up() {
+    let mut s = baodu();
+    let new_grid = &mut s.streets[0].communities[0].grids[0];
+    new_grid.set_up = Some(wangge_domain::Date::parse("2021-03-01").unwrap());
+    let old_grid = &mut s.streets[0].communities[0].grids[1];
+    old_grid.set_up = Some(wangge_domain::Date::parse("2015-07-01").unwrap());
+    let due = |year| evaluate(&changle(), &s, year).subsidy;
+    // 2020, the policy's first year: the 100 grids there before it; 2021: the new one.
+    assert_eq!(due(2020).equipment_due_fen, 500_000 * FEN_PER_YUAN);
+    assert_eq!(due(2021).equipment_due_fen, 5_000 * FEN_PER_YUAN);
+    assert_eq!(due(2022).equipment_due_fen, 0);
+    // 附件4's column stays the cost of equipping every grid.
+    for year in [2020, 2021, 2022] {
+        assert_eq!(due(year).equipment_fen, 505_000 * FEN_PER_YUAN);
+    }
+    let grid = |year| evaluate(&changle(), &s, year).streets[0].communities[0].grids[0].clone();
+    assert_eq!(grid(2021).subsidy.equipment_due_fen, 5_000 * FEN_PER_YUAN);
+    assert_eq!(grid(2020).subsidy.equipment_due_fen, 0);
+}

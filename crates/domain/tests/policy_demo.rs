@@ -51,6 +51,7 @@ fn demo_snapshot() -> Snapshot {
                                 tier: g.tier,
                                 households: compounds.iter().map(|x| x.households).sum(),
                                 station_area_m2: None,
+                                set_up: None,
                                 compounds,
                             }
                         })

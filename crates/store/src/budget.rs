@@ -393,7 +393,7 @@ impl Store {
         let overview = self.overview_any().await?;
         let grids = all(
             self.conn(),
-            "SELECT code, community_code, name, kind, tier FROM grid WHERE county_code = ? AND valid_to IS NULL ORDER BY code",
+            "SELECT code, community_code, name, kind, tier, valid_from FROM grid WHERE county_code = ? AND valid_to IS NULL ORDER BY code",
             vec![county.code.clone().into()],
         )
         .await?;
@@ -439,6 +439,7 @@ impl Store {
                     kind: GridKind::parse(&kind).unwrap_or(GridKind::Urban),
                     tier: tier.and_then(|t| Tier::parse(&t).ok()),
                     station_area_m2: None,
+                    set_up: Date::parse(&get::<String>(r, "valid_from")?).ok(),
                     compounds,
                 });
         }

@@ -51,6 +51,10 @@ async fn the_demo_budget_shows_annex4s_figures() {
     assert_eq!(s["increase_fen"], 145_800_000i64);
     assert_eq!(s["equipment_fen"], 50_500_000i64);
     assert_eq!(e["streets"][1]["subsidy"]["equipment_fen"], 10_000_000i64);
+    // The equipment is bought once: in 2020, when the policy took effect, not again in 2021.
+    assert_eq!(s["equipment_due_fen"], 0);
+    let e2020 = app.get("/api/budget?year=2020").await.json();
+    assert_eq!(e2020["subsidy"]["equipment_due_fen"], 60_500_000i64);
     // The sum over streets is the county, to the fen.
     let sum: i64 = e["streets"]
         .as_array()
@@ -61,6 +65,7 @@ async fn the_demo_budget_shows_annex4s_figures() {
     assert_eq!(e["subsidy"]["year_fen"].as_i64().unwrap(), sum);
 
     let page = app.get("/budget?year=2021").await.text();
+    assert!(page.contains("一次性配备，2021 年应付 0 万元"), "{page}");
     for x in [
         "196.2",
         "50.4",

@@ -23,6 +23,8 @@ pub struct Evaluation {
     pub county_name: String,
     /// Grid-staff subsidies and equipment of the county: the sum of its streets.
     pub subsidy: SubsidyTotals,
+    /// The equipment is paid once, in the year a grid is set up (`equipment_once`).
+    pub equipment_once: bool,
     /// Community money and staff of the county: the sum of its streets.
     pub money: MoneyTotals,
     /// County-level funds paid in the year (not split between communities).
@@ -38,8 +40,11 @@ pub struct SubsidyTotals {
     pub grids: i64,
     /// Grid staff paid (person-posts: a person in two grids counts twice).
     pub staff: i64,
-    /// 办公设施设备费用.
+    /// 办公设施设备费用: what equipping the grids costs (附件4's column, every grid).
     pub equipment_fen: i64,
+    /// The part of `equipment_fen` paid in the year: all of it, or, when the equipment is
+    /// bought once (`equipment_once`), that of the grids set up in the year.
+    pub equipment_due_fen: i64,
     /// Subsidies of each month, January first.
     pub monthly_fen: [i64; 12],
     /// Subsidies of the year: the sum of `monthly_fen`.
@@ -57,6 +62,7 @@ impl SubsidyTotals {
         self.grids += o.grids;
         self.staff += o.staff;
         self.equipment_fen += o.equipment_fen;
+        self.equipment_due_fen += o.equipment_due_fen;
         for (a, b) in self.monthly_fen.iter_mut().zip(o.monthly_fen) {
             *a += b;
         }
@@ -609,6 +615,11 @@ pub fn evaluate(policy: &Policy, snapshot: &Snapshot, year: i32) -> Evaluation {
         county_code: snapshot.county_code.clone(),
         county_name: snapshot.county_name.clone(),
         subsidy: county_subsidy,
+        equipment_once: policy
+            .doc()
+            .grid_subsidy
+            .as_ref()
+            .is_some_and(|s| s.equipment_once),
         money: county_money,
         county_funds,
         streets,
@@ -886,6 +897,9 @@ fn grid_budget(
     if budgeted {
         totals.grids = 1;
         totals.equipment_fen = sub.and_then(|s| s.equipment_per_grid_yuan).map_or(0, yuan);
+        if sub.is_none_or(|s| !s.equipment_once || equipped_in(policy, g) == year) {
+            totals.equipment_due_fen = totals.equipment_fen;
+        }
     }
     totals.increase_fen = totals.year_fen - totals.existing_assistants_fen;
     GridBudget {
@@ -898,6 +912,13 @@ fn grid_budget(
         subsidy: totals,
         persons,
     }
+}
+
+/// The year a grid's one-off equipment is paid: the year it was set up, or the year the
+/// policy takes effect for a grid set up before it.
+fn equipped_in(policy: &Policy, g: &SnapshotGrid) -> i32 {
+    let from = policy.effective_from().year();
+    g.set_up.map_or(from, |d| d.year().max(from))
 }
 
 fn persons_with(staff: &[&Assignment], pred: impl Fn(StaffRole) -> bool) -> BTreeSet<String> {

@@ -188,6 +188,10 @@ pub struct GridSubsidy {
     pub month_paid_if: MonthRule,
     /// 每个网格配备办公设施设备费用.
     pub equipment_per_grid_yuan: Option<i64>,
+    /// The equipment is bought once (配备), in the year the grid is set up — for grids set up
+    /// before the policy, the year it takes effect — not every year.
+    #[serde(default)]
+    pub equipment_once: bool,
     pub without_property_management: Option<TierTable>,
     pub with_property_management: Option<TierTable>,
     pub two_workers: Option<TwoWorkers>,

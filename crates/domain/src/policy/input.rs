@@ -73,6 +73,10 @@ pub struct SnapshotGrid {
     pub households: i64,
     /// 网格服务站 area, m²; `None` when unknown.
     pub station_area_m2: Option<i64>,
+    /// The day this version of the grid was set up; `None` when unknown (taken as set up
+    /// before the policy). Decides the year a one-off equipment cost falls in.
+    #[serde(default)]
+    pub set_up: Option<Date>,
     /// The compounds (or the part of a compound) the grid holds.
     pub compounds: Vec<SnapshotCompound>,
 }

@@ -55,6 +55,7 @@ pub fn grid(code: &str, compounds: Vec<SnapshotCompound>) -> SnapshotGrid {
         tier: None,
         households: compounds.iter().map(|c| c.households).sum(),
         station_area_m2: None,
+        set_up: None,
         compounds,
     }
 }
