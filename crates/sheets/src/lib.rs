@@ -7,7 +7,7 @@
 
 use std::io::Cursor;
 
-use calamine::{Data, Reader, open_workbook_auto_from_rs};
+use calamine::{Data, Reader};
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook};
 use wangge_domain::annex2::Sheet;
 
@@ -55,31 +55,112 @@ pub fn read(file: &str, bytes: &[u8]) -> Result<Vec<Sheet>, SheetError> {
             name: None,
             rows: read_csv(bytes).map_err(unreadable)?,
         }]),
-        _ => {
-            let mut wb = open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|_| {
-                unreadable(
-                    "不是有效的 Excel 文件：无法读取，请确认是 .xlsx、.xls 或 .csv 文件且未损坏"
-                        .into(),
-                )
-            })?;
+        FileKind::Xlsx => {
+            let mut wb = calamine::Xlsx::new(Cursor::new(bytes)).map_err(|_| not_excel(file))?;
+            let mut sheets = Vec::new();
+            for name in wb.sheet_names() {
+                let mut grid = Cells::new(file, &name);
+                let mut cells = wb
+                    .worksheet_cells_reader(&name)
+                    .map_err(|e| unreadable(format!("工作表“{name}”读取失败（{e}）")))?;
+                while let Some(cell) = cells
+                    .next_cell()
+                    .map_err(|e| unreadable(format!("工作表“{name}”读取失败（{e}）")))?
+                {
+                    let (r, c) = cell.get_position();
+                    grid.put(r, c, cell_text(&Data::from(cell.get_value().clone())))?;
+                }
+                sheets.push(grid.sheet());
+            }
+            Ok(sheets)
+        }
+        FileKind::Xls => {
+            let mut wb = calamine::Xls::new(Cursor::new(bytes)).map_err(|_| not_excel(file))?;
             let mut sheets = Vec::new();
             for name in wb.sheet_names() {
                 let range = wb
                     .worksheet_range(&name)
                     .map_err(|e| unreadable(format!("工作表“{name}”读取失败（{e}）")))?;
                 let (r0, c0) = range.start().unwrap_or((0, 0));
-                let mut rows: Vec<Vec<String>> = vec![Vec::new(); r0 as usize];
-                for row in range.rows() {
-                    let mut cells = vec![String::new(); c0 as usize];
-                    cells.extend(row.iter().map(cell_text));
-                    rows.push(cells);
+                let mut grid = Cells::new(file, &name);
+                for (r, c, d) in range.used_cells() {
+                    grid.put(r0 + r as u32, c0 + c as u32, cell_text(d))?;
                 }
-                sheets.push(Sheet {
-                    name: Some(name),
-                    rows,
-                });
+                sheets.push(grid.sheet());
             }
             Ok(sheets)
+        }
+    }
+}
+
+fn not_excel(file: &str) -> SheetError {
+    SheetError::Unreadable {
+        file: file.into(),
+        reason: "不是有效的 Excel 文件：无法读取，请确认是 .xlsx、.xls 或 .csv 文件且未损坏".into(),
+    }
+}
+
+/// The widest sheet read: official tables have a few dozen columns.
+pub const MAX_COLUMNS: u32 = 256;
+/// The most cells a sheet may hold once its rows are laid out (rows × their width): enough
+/// for a county's residents, small enough that a crafted file cannot exhaust memory.
+pub const MAX_CELLS: usize = 8_000_000;
+
+/// A sheet's non-empty cells, laid out in rows as the spreadsheet shows them.
+struct Cells<'a> {
+    file: &'a str,
+    name: &'a str,
+    rows: Vec<Vec<String>>,
+    laid_out: usize,
+}
+
+impl<'a> Cells<'a> {
+    fn new(file: &'a str, name: &'a str) -> Self {
+        Cells {
+            file,
+            name,
+            rows: Vec::new(),
+            laid_out: 0,
+        }
+    }
+
+    fn put(&mut self, r: u32, c: u32, text: String) -> Result<(), SheetError> {
+        if text.is_empty() {
+            return Ok(());
+        }
+        let too_big = |reason: String| SheetError::Unreadable {
+            file: self.file.into(),
+            reason: format!("工作表“{}”{reason}", self.name),
+        };
+        if c >= MAX_COLUMNS {
+            return Err(too_big(format!(
+                "第 {} 行第 {} 列有内容，超出可读取的 {MAX_COLUMNS} 列",
+                r + 1,
+                c + 1
+            )));
+        }
+        let (r, c) = (r as usize, c as usize);
+        if self.rows.len() <= r {
+            self.rows.resize_with(r + 1, Vec::new);
+        }
+        let width = self.rows[r].len();
+        if width <= c {
+            self.laid_out += c + 1 - width;
+            if self.laid_out.saturating_add(self.rows.len()) > MAX_CELLS {
+                return Err(too_big(format!(
+                    "过大（超过 {MAX_CELLS} 个单元格），请分批导入"
+                )));
+            }
+            self.rows[r].resize(c + 1, String::new());
+        }
+        self.rows[r][c] = text;
+        Ok(())
+    }
+
+    fn sheet(self) -> Sheet {
+        Sheet {
+            name: Some(self.name.to_string()),
+            rows: self.rows,
         }
     }
 }
@@ -428,6 +509,41 @@ mod tests {
         );
     }
 
+    fn workbook(cells: &[(u32, u16, &str)]) -> Vec<u8> {
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet();
+        for (r, c, v) in cells {
+            ws.write_string(*r, *c, *v).unwrap();
+        }
+        wb.save_to_buffer().unwrap()
+    }
+
+    #[test]
+    fn a_tiny_file_with_far_away_cells_is_refused_not_laid_out() {
+        // Two cells, XFD1 and XFD1048576: laying the rows out in full would take hundreds of
+        // gigabytes; the file is about 6 KB.
+        let bytes = workbook(&[(0, 16383, "x"), (1_048_575, 16383, "y")]);
+        let err = read("炸弹.xlsx", &bytes).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "文件“炸弹.xlsx”无法读取：工作表“Sheet1”第 1 行第 16384 列有内容，超出可读取的 256 列"
+        );
+        // Far rows are fine while the cells stay few; the rows keep their positions.
+        let bytes = workbook(&[(0, 2, "头"), (99_999, 0, "尾")]);
+        let rows = &read("远.xlsx", &bytes).unwrap()[0].rows;
+        assert_eq!(rows.len(), 100_000);
+        assert_eq!(rows[0], ["", "", "头"]);
+        assert!(rows[1].is_empty());
+        assert_eq!(rows[99_999], ["尾"]);
+        // Wide rows far down count against the cell limit.
+        let many: Vec<(u32, u16, &str)> = (0..40_000).map(|r| (r * 25, 255, "z")).collect();
+        let err = read("宽.xlsx", &workbook(&many)).unwrap_err().to_string();
+        assert!(
+            err.contains("过大（超过 8000000 个单元格），请分批导入"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn csv_in_gbk_and_utf8() {
         let rows = vec![vec!["社区名称".to_string(), "户数".to_string()]];
@@ -478,7 +594,7 @@ mod tests {
             widths: &[],
         }])
         .unwrap();
-        let mut wb = open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).unwrap();
+        let mut wb = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).unwrap();
         let range = wb.worksheet_range("汇总").unwrap();
         let cell = |r: u32| range.get_value((r, 1)).cloned().unwrap();
         assert_eq!(cell(2), Data::Float(112.68));
