@@ -1811,20 +1811,25 @@ fn default_bands(s: &SharedState, county: &str) -> Vec<Candidate> {
 
 fn parse_bands(raw: &str) -> Result<Vec<Candidate>, AppError> {
     const DASHES: [char; 6] = ['-', '–', '—', '~', '～', '－'];
-    // Any space is a separator, except round a dash: "500 - 600" is one band.
-    let mut joined: String = raw
-        .chars()
-        .map(|c| if c.is_whitespace() { ' ' } else { c })
-        .collect();
-    for d in DASHES {
-        for (spaced, bare) in [
-            (format!(" {d}"), d.to_string()),
-            (format!("{d} "), d.to_string()),
-        ] {
-            while joined.contains(&spaced) {
-                joined = joined.replace(&spaced, &bare);
-            }
+    if raw.chars().count() > 200 {
+        return Err(AppError::BadRequest(
+            "户数标准太长：最多 200 个字符（如 500-600, 300-500）".into(),
+        ));
+    }
+    // Any run of spaces is a separator, except round a dash: "500 - 600" is one band.
+    let mut joined = String::with_capacity(raw.len());
+    let mut space = false;
+    for c in raw.chars() {
+        if c.is_whitespace() {
+            space = true;
+            continue;
         }
+        let after_dash = joined.chars().next_back().is_some_and(|p| DASHES.contains(&p));
+        if space && !joined.is_empty() && !after_dash && !DASHES.contains(&c) {
+            joined.push(' ');
+        }
+        space = false;
+        joined.push(c);
     }
     let mut out: Vec<Candidate> = Vec::new();
     for item in joined
@@ -2816,6 +2821,27 @@ mod tests {
 
     use super::*;
     use wangge_store::PlanCompound;
+
+    #[test]
+    fn bands_are_read_in_one_pass_and_a_long_list_is_refused() {
+        let bands = |raw: &str| -> Vec<(i64, i64)> {
+            parse_bands(raw)
+                .unwrap()
+                .iter()
+                .map(|c| (c.min, c.max))
+                .collect()
+        };
+        assert_eq!(bands("500 - 600   300 –500"), [(500, 600), (300, 500)]);
+        assert_eq!(bands(" 200～ 300，500-600 "), [(200, 300), (500, 600)]);
+        // 60,000 spaces before a dash (a query string of "+"): refused at once, not
+        // rewritten 60,000 times.
+        let long = format!("500{}-600", " ".repeat(60_000));
+        match parse_bands(&long) {
+            Err(AppError::BadRequest(m)) => assert!(m.starts_with("户数标准太长"), "{m}"),
+            _ => panic!("a 60,000-character list must be refused"),
+        }
+        assert_eq!(bands(&format!("500{}-600", " ".repeat(150))), [(500, 600)]);
+    }
 
     fn compound(id: &str, grid: Option<&str>) -> PlanCompound {
         PlanCompound {
