@@ -70,7 +70,7 @@ pub fn read(file: &str, bytes: &[u8]) -> Result<Vec<Sheet>, SheetError> {
                     let (r, c) = cell.get_position();
                     grid.put(r, c, cell_text(&Data::from(cell.get_value().clone())))?;
                 }
-                sheets.push(grid.sheet());
+                sheets.push(grid.sheet()?);
             }
             Ok(sheets)
         }
@@ -86,7 +86,7 @@ pub fn read(file: &str, bytes: &[u8]) -> Result<Vec<Sheet>, SheetError> {
                 for (r, c, d) in range.used_cells() {
                     grid.put(r0 + r as u32, c0 + c as u32, cell_text(d))?;
                 }
-                sheets.push(grid.sheet());
+                sheets.push(grid.sheet()?);
             }
             Ok(sheets)
         }
@@ -157,11 +157,27 @@ impl<'a> Cells<'a> {
         Ok(())
     }
 
-    fn sheet(self) -> Sheet {
-        Sheet {
+    /// The sheet, its rows from the first one used laid out to the same width, as the
+    /// spreadsheet shows them.
+    fn sheet(mut self) -> Result<Sheet, SheetError> {
+        let width = self.rows.iter().map(Vec::len).max().unwrap_or(0);
+        let first = self.rows.iter().position(|r| !r.is_empty()).unwrap_or(0);
+        if (self.rows.len() - first).saturating_mul(width) > MAX_CELLS {
+            return Err(SheetError::Unreadable {
+                file: self.file.into(),
+                reason: format!(
+                    "工作表“{}”过大（超过 {MAX_CELLS} 个单元格），请分批导入",
+                    self.name
+                ),
+            });
+        }
+        for row in &mut self.rows[first..] {
+            row.resize(width, String::new());
+        }
+        Ok(Sheet {
             name: Some(self.name.to_string()),
             rows: self.rows,
-        }
+        })
     }
 }
 
@@ -533,8 +549,8 @@ mod tests {
         let rows = &read("远.xlsx", &bytes).unwrap()[0].rows;
         assert_eq!(rows.len(), 100_000);
         assert_eq!(rows[0], ["", "", "头"]);
-        assert!(rows[1].is_empty());
-        assert_eq!(rows[99_999], ["尾"]);
+        assert_eq!(rows[1], ["", "", ""]);
+        assert_eq!(rows[99_999], ["尾", "", ""]);
         // Wide rows far down count against the cell limit.
         let many: Vec<(u32, u16, &str)> = (0..40_000).map(|r| (r * 25, 255, "z")).collect();
         let err = read("宽.xlsx", &workbook(&many)).unwrap_err().to_string();
