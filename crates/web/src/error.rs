@@ -161,18 +161,17 @@ pub fn framework_error(api: bool, status: StatusCode, detail: &str) -> Response 
     } else {
         "请求有误"
     };
-    // The one cause a person can act on without reading serde: a parameter given twice.
-    let repeated = detail
-        .split_once("duplicate field `")
-        .and_then(|(_, rest)| rest.split_once('`'))
-        .map(|(name, _)| format!("参数「{name}」出现了不止一次"));
-    let message = match (repeated, detail.is_empty()) {
-        (Some(why), _) => format!("{head}：{why}"),
-        (None, true) => head.to_string(),
-        (None, false) => format!("{head}（{detail}）"),
+    let message = match cause(detail) {
+        Some(why) => format!("{head}：{why}"),
+        None => head.to_string(),
     };
     let mut res = if api {
-        Json(json!({ "error": message })).into_response()
+        // The parser's own (English) words only for whoever debugs an API client.
+        let mut body = json!({ "error": message });
+        if !detail.is_empty() {
+            body["detail"] = json!(detail);
+        }
+        Json(body).into_response()
     } else {
         let title = if status == StatusCode::NOT_FOUND {
             "未找到"
@@ -187,6 +186,83 @@ pub fn framework_error(api: bool, status: StatusCode, detail: &str) -> Response 
     };
     *res.status_mut() = status;
     res
+}
+
+/// What the framework's parser (serde, in English) found wrong, in Chinese, when it is one of
+/// the causes a person can act on: "year: invalid digit found in string" → 「年份」应为数字.
+fn cause(detail: &str) -> Option<String> {
+    let tick = |after: &str| {
+        detail
+            .split_once(after)
+            .and_then(|(_, rest)| rest.split_once('`'))
+            .map(|(name, _)| name.to_string())
+    };
+    let label = |k: &str| {
+        let l = field_label(k);
+        if l == k {
+            format!("「{k}」")
+        } else {
+            format!("「{l}」（{k}）")
+        }
+    };
+    // "…: year: invalid digit found in string": the field is the part before the last cause.
+    let field_of = |cause: &str| {
+        let before = detail.split_once(cause)?.0.trim_end().strip_suffix(':')?;
+        let field = before.rsplit(": ").next()?.trim();
+        (!field.is_empty() && !field.contains(' ')).then(|| label(field))
+    };
+    let at = detail
+        .rsplit_once(" at line ")
+        .and_then(|(_, rest)| rest.split_once(" column "))
+        .and_then(|(l, c)| Some((l.parse::<u64>().ok()?, c.trim().parse::<u64>().ok()?)))
+        .map(|(l, c)| format!("（第 {l} 行第 {c} 列）"))
+        .unwrap_or_default();
+    if let Some(name) = tick("duplicate field `") {
+        return Some(format!("参数{}出现了不止一次", label(&name)));
+    }
+    if let Some(name) = tick("missing field `") {
+        return Some(format!("缺少{}{at}", label(&name)));
+    }
+    if let Some(name) = tick("unknown field `") {
+        return Some(format!("没有{}这一项{at}", label(&name)));
+    }
+    if let Some(value) = tick("unknown variant `") {
+        return Some(format!("「{value}」不是可选的取值{at}"));
+    }
+    for (serde, says) in [
+        ("invalid digit found in string", "应为整数"),
+        ("cannot parse integer from empty string", "不能为空"),
+        ("number too large to fit in target type", "数值过大"),
+        ("number too small to fit in target type", "数值过小"),
+        ("invalid float literal", "应为数字"),
+        (
+            "provided string was not `true` or `false`",
+            "应为 true 或 false",
+        ),
+    ] {
+        if detail.contains(serde) {
+            return Some(match field_of(serde) {
+                Some(f) => format!("{f}{says}"),
+                None => says.to_string(),
+            });
+        }
+    }
+    if detail.contains("invalid type") {
+        return Some(format!("内容的类型不符合要求{at}"));
+    }
+    if detail.contains("EOF while parsing") {
+        return Some(format!("内容不完整{at}"));
+    }
+    if detail.contains("Failed to parse the request body as JSON") {
+        return Some(format!("不是 JSON 的写法{at}"));
+    }
+    if detail.contains("Content-Type: application/json") {
+        return Some("请以 application/json 发送".into());
+    }
+    if detail.contains("multipart") {
+        return Some("请以 multipart/form-data 上传文件".into());
+    }
+    None
 }
 
 /// Field names as users read them in error messages.
@@ -221,6 +297,11 @@ pub(crate) fn field_label(k: &str) -> &str {
         // Budget entries, staff, households' places, roles, the registry's dates.
         "name" => "名称",
         "year" => "年份",
+        "page" => "页码",
+        "limit" => "条数",
+        "min" => "户数下限",
+        "max" => "户数上限",
+        "gap" => "间隙（米）",
         "amount_wan" => "投资额（万元）",
         "social_workers" => "招聘人数",
         "compound" => "小区",
