@@ -125,6 +125,34 @@ pub(crate) fn fields_of(body: &Value) -> Result<Fields, ApiError> {
     Ok(f)
 }
 
+/// The body's fields under the names the forms use, refusing any the record does not have (a
+/// misspelt field would otherwise be dropped without a word). A record's JSON names its grid
+/// `grid_code`; it is taken for `grid`.
+fn known_fields(e: Entity, creating: bool, given: Fields) -> Result<Fields, ApiError> {
+    let names: Vec<&str> = e.fields(creating).iter().map(|v| v.name).collect();
+    let mut f = Fields::new();
+    let mut unknown = wangge_domain::registry::FieldErrors::new();
+    for (k, v) in given {
+        let k = match (e, k.as_str()) {
+            (Entity::Compound, "grid_code") => "grid".to_string(),
+            _ => k,
+        };
+        if names.contains(&k.as_str()) || Some(k.as_str()) == e.parent_field() {
+            f.insert(k, v);
+        } else {
+            unknown.insert(
+                k,
+                format!("{}没有这一项；可填：{}", e.label(), names.join("、")),
+            );
+        }
+    }
+    if unknown.is_empty() {
+        Ok(f)
+    } else {
+        Err(ApiError(AppError::Invalid(unknown)))
+    }
+}
+
 fn parse_body(body: &Bytes) -> Result<Value, ApiError> {
     if body.is_empty() {
         return Ok(Value::Object(Map::new()));
@@ -210,7 +238,7 @@ async fn create(
     parent: Option<Path<String>>,
     body: Bytes,
 ) -> ApiResult {
-    let f = fields_of(&parse_body(&body)?)?;
+    let f = known_fields(e, true, fields_of(&parse_body(&body)?)?)?;
     let parent = parent.map(|Path(k)| k);
     let key = e.create(&s.store, &p.access, parent.as_deref(), &f).await?;
     tracing::info!(user = %p.username, entity = e.plural(), key = %key, "created");
@@ -239,7 +267,11 @@ async fn update(
     Path(key): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let f = fields_of(&parse_body(&body)?)?;
+    let given = known_fields(e, false, fields_of(&parse_body(&body)?)?)?;
+    // The fields left out keep their values: a client that sends only what it changes must not
+    // wipe the rest (a compound's grid, its property management, its floor area).
+    let (mut f, _, _) = e.current(&s.store, &p.access, &key).await?;
+    f.extend(given);
     e.update(&s.store, &p.access, &key, &f).await?;
     tracing::info!(user = %p.username, entity = e.plural(), key = %key, "updated");
     Ok(no_store(e.get(&s.store, &p.access, &key).await?))

@@ -1824,7 +1824,10 @@ fn parse_bands(raw: &str) -> Result<Vec<Candidate>, AppError> {
             space = true;
             continue;
         }
-        let after_dash = joined.chars().next_back().is_some_and(|p| DASHES.contains(&p));
+        let after_dash = joined
+            .chars()
+            .next_back()
+            .is_some_and(|p| DASHES.contains(&p));
         if space && !joined.is_empty() && !after_dash && !DASHES.contains(&c) {
             joined.push(' ');
         }

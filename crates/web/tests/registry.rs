@@ -524,7 +524,38 @@ async fn malformed_requests_and_unknown_addresses_are_answered_in_chinese() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(
         r.json()["error"],
-        "地址中的参数有误：参数「min」出现了不止一次"
+        "地址中的参数有误：参数「户数下限」（min）出现了不止一次"
+    );
+    // Serde's causes in Chinese, the field named; its English only as the API's detail.
+    let r = app.get("/budget?year=2025%E5%B9%B4").await;
+    assert!(
+        r.text()
+            .contains("地址中的参数有误：「年份」（year）应为整数"),
+        "{}",
+        r.text()
+    );
+    assert!(!r.text().contains("invalid digit"), "{}", r.text());
+    let r = app
+        .get("/api/grids/370725001001001/residents?page=abc")
+        .await;
+    assert_eq!(
+        r.json()["error"],
+        "地址中的参数有误：「页码」（page）应为整数"
+    );
+    assert!(
+        r.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("invalid digit")
+    );
+    let r = app
+        .send_bytes("PUT", "/api/county", Some(b"{}".to_vec()), "text/plain")
+        .await;
+    assert_eq!(
+        r.json()["error"],
+        "请求内容的类型不对（Content-Type）：请以 application/json 发送",
+        "{}",
+        r.text()
     );
     // A JSON body that is not JSON.
     let r = app
@@ -641,4 +672,53 @@ async fn the_third_tier_is_basic_for_communities_and_basic_level_for_grids() {
     let edit = app.get("/edit/communities/370725001001").await.text();
     assert!(edit.contains(">基本</option>"), "{edit}");
     assert!(!edit.contains(">基础</option>"), "{edit}");
+}
+
+#[tokio::test]
+async fn a_put_keeps_what_it_leaves_out_and_refuses_fields_a_record_does_not_have() {
+    let app = TestApp::demo().await;
+    let community = app.get("/api/communities/370725001001").await.json();
+    let c = &community["compounds"][0];
+    let id = c["id"].as_str().unwrap().to_string();
+    let path = format!("/api/compounds/{id}");
+    let before = app.get(&path).await.json();
+    let grid = before["compound"]["grid_code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let pm = before["compound"]["has_property_management"].clone();
+    // Only the name: the grid, the households and property management stay.
+    let r = app.json("PUT", &path, json!({"name": "改名小区"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let after = app.get(&path).await.json();
+    assert_eq!(after["compound"]["name"], "改名小区");
+    assert_eq!(after["compound"]["grid_code"], grid.as_str());
+    assert_eq!(
+        after["compound"]["households"],
+        before["compound"]["households"]
+    );
+    assert_eq!(after["compound"]["has_property_management"], pm);
+    // A field the record does not have is named, and nothing is written.
+    let r = app
+        .json("PUT", &path, json!({"name": "又改名", "househlods": 5}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(
+        r.json()["fields"]["househlods"]
+            .as_str()
+            .unwrap()
+            .starts_with("小区（村庄）没有这一项；可填：name、kind、grid、households"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(app.get(&path).await.json()["compound"]["name"], "改名小区");
+    // The record's own name for its grid is understood.
+    let r = app
+        .json("PUT", &path, json!({"grid_code": "370725001001999"}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(
+        app.get(&path).await.json()["compound"]["grid_code"],
+        grid.as_str()
+    );
 }
