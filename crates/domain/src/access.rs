@@ -243,11 +243,75 @@ impl Grant {
     }
 }
 
-/// Checks a set of grants for 三员分立: the audit administrator holds no other role.
+/// The three administrators of 三员分立 (等保 level 3), each a different person.
+pub const ADMIN_ROLES: [Role; 3] = [Role::SystemAdmin, Role::SecurityAdmin, Role::AuditAdmin];
+
+/// The administrators' own permissions (accounts, roles, the audit log): no other role holds
+/// them, and the administrators hold nothing else.
+pub const ADMIN_PERMISSIONS: [Permission; 3] = [
+    Permission::UserManage,
+    Permission::RoleManage,
+    Permission::AuditRead,
+];
+
+/// Checks a set of grants for 三员分立: the system, security and audit administrators are
+/// three people, and the audit administrator holds no other role. (The first administrator,
+/// made when the county is set up, starts with the system and security roles together until
+/// the security administrator gives them to two people.)
 pub fn check_separation(grants: &[Grant]) -> Result<(), String> {
+    check_auditor_alone(grants)?;
+    let admins: BTreeSet<Role> = grants
+        .iter()
+        .map(|g| g.role)
+        .filter(|r| ADMIN_ROLES.contains(r))
+        .collect();
+    if admins.len() > 1 {
+        return Err("系统管理员、安全管理员、审计管理员应由不同的人担任（三员分立）".into());
+    }
+    Ok(())
+}
+
+/// The part of [`check_separation`] that holds even for the first administrator: the audit
+/// administrator holds no other role.
+pub fn check_auditor_alone(grants: &[Grant]) -> Result<(), String> {
     let audit = grants.iter().any(|g| g.role == Role::AuditAdmin);
     if audit && grants.iter().any(|g| g.role != Role::AuditAdmin) {
         return Err("审计管理员不能兼任其他角色（三员分立）".into());
+    }
+    Ok(())
+}
+
+/// Checks a role → permission table before it replaces the one in force: the three
+/// administrators' rows stay as shipped (nobody may widen their own or another
+/// administrator's powers, or lock the auditor out), and no other role gets their permissions.
+pub fn check_permission_table(table: &[(Role, Permission)]) -> Result<(), String> {
+    let shipped = default_permissions();
+    for role in ADMIN_ROLES {
+        let of = |t: &[(Role, Permission)]| -> BTreeSet<Permission> {
+            t.iter()
+                .filter(|(r, _)| *r == role)
+                .map(|(_, p)| *p)
+                .collect()
+        };
+        let want = of(&shipped);
+        if of(table) != want {
+            let names: Vec<&str> = want.iter().map(|p| p.label()).collect();
+            return Err(format!(
+                "{}的权限固定为“{}”，不能修改（三员分立）",
+                role.label(),
+                names.join("、")
+            ));
+        }
+    }
+    if let Some((r, p)) = table
+        .iter()
+        .find(|(r, p)| !ADMIN_ROLES.contains(r) && ADMIN_PERMISSIONS.contains(p))
+    {
+        return Err(format!(
+            "“{}”只属于系统、安全、审计管理员，不能给{}（三员分立）",
+            p.label(),
+            r.label()
+        ));
     }
     Ok(())
 }

@@ -82,7 +82,7 @@ impl Store {
                 grants.push(g);
             }
         }
-        self.set_grants(user_id, &grants).await
+        self.replace_grants(user_id, &grants).await
     }
 
     /// The overview restricted to what the user may read: streets and communities inside

@@ -6,7 +6,10 @@
 
 use sea_orm::TransactionTrait;
 use serde::Serialize;
-use wangge_domain::access::{Access, Grant, Permission, Role, Scope, ScopeKind, check_separation};
+use wangge_domain::access::{
+    Access, Grant, Permission, Role, Scope, ScopeKind, check_auditor_alone, check_permission_table,
+    check_separation,
+};
 
 use crate::db::{all, exec, get, one, scalar_i64};
 use crate::{Result, Store, StoreError, new_id, now_secs};
@@ -178,8 +181,16 @@ impl Store {
             .collect())
     }
 
-    /// Replaces a user's roles. The audit administrator holds no other role.
+    /// Replaces a user's roles under 三员分立: the system, security and audit administrators are
+    /// three people, and the audit administrator holds no other role.
     pub async fn set_grants(&self, user_id: &str, grants: &[Grant]) -> Result<()> {
+        check_separation(grants).map_err(|m| StoreError::field("grants", m))?;
+        self.replace_grants(user_id, grants).await
+    }
+
+    /// Replaces a user's roles; the caller has checked them (the first administrator's setup
+    /// roles join the system and security administrators until they are given to two people).
+    pub(crate) async fn replace_grants(&self, user_id: &str, grants: &[Grant]) -> Result<()> {
         // The same line twice is one grant.
         let mut seen = std::collections::HashSet::new();
         let grants: Vec<Grant> = grants
@@ -188,7 +199,7 @@ impl Store {
             .cloned()
             .collect();
         let grants = grants.as_slice();
-        check_separation(grants).map_err(|m| StoreError::field("grants", m))?;
+        check_auditor_alone(grants).map_err(|m| StoreError::field("grants", m))?;
         self.user(user_id).await?;
         // Every place and department named is one of the registry's.
         for g in grants {
@@ -261,6 +272,7 @@ impl Store {
     }
 
     pub async fn set_permission_table(&self, table: &[(Role, Permission)]) -> Result<()> {
+        check_permission_table(table).map_err(|m| StoreError::field("permission", m))?;
         let tx = self.conn().begin().await?;
         exec(&tx, "DELETE FROM role_permission", vec![]).await?;
         for (r, p) in table {

@@ -12,7 +12,9 @@ use axum::routing::{get, post, put};
 use axum::{Extension, Form, Json};
 use serde::Deserialize;
 use serde_json::json;
-use wangge_domain::access::{Grant, Permission, Role, Scope, ScopeKind};
+use wangge_domain::access::{
+    ADMIN_PERMISSIONS, ADMIN_ROLES, Grant, Permission, Role, Scope, ScopeKind, default_permissions,
+};
 use wangge_domain::registry::FieldErrors;
 use wangge_store::{AuditCheck, AuditFilter, AuditRow, User};
 
@@ -601,6 +603,12 @@ struct RolesForm {
 
 async fn set_roles(s: &SharedState, p: &Principal, id: &str, text: &str) -> Result<(), AppError> {
     need(p, Permission::RoleManage)?;
+    if id == p.user_id {
+        // Nobody widens their own powers: another security administrator changes them.
+        return Err(AppError::Forbidden(
+            "不能修改自己的角色，请由另一位安全管理员操作（三员分立）".into(),
+        ));
+    }
     let grants = parse_grants(text)?;
     s.store.set_grants(id, &grants).await?;
     // New roles take effect at the next login.
@@ -688,7 +696,7 @@ async fn reset_page(
 // ---- permissions ------------------------------------------------------------------------
 
 /// A permission's key, label, and per role (`role|permission`, granted?).
-type PermissionRow = (String, String, Vec<(String, bool)>);
+type PermissionRow = (String, String, Vec<(String, bool, bool)>);
 
 #[derive(Template)]
 #[template(path = "permissions.html")]
@@ -698,6 +706,12 @@ struct PermissionsView {
     roles: Vec<(String, String)>,
     /// One row per permission: key, label, and per role whether it is granted.
     rows: Vec<PermissionRow>,
+}
+
+/// Whether a cell of the permission table is fixed: an administrator's row, or an
+/// administrator's permission (三员分立).
+fn fixed(r: Role, perm: Permission) -> bool {
+    ADMIN_ROLES.contains(&r) || ADMIN_PERMISSIONS.contains(&perm)
 }
 
 async fn permissions(
@@ -725,6 +739,7 @@ async fn permissions(
                             (
                                 format!("{}|{}", r.key(), perm.key()),
                                 table.contains(&(*r, *perm)),
+                                fixed(*r, *perm),
                             )
                         })
                         .collect(),
@@ -740,12 +755,19 @@ async fn set_permissions_page(
     Form(f): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     need(&p, Permission::RoleManage)?;
-    let table: Vec<(Role, Permission)> = f
+    // The administrators' cells are shown, not sent (三员分立): they keep their shipped values.
+    let mut table: Vec<(Role, Permission)> = f
         .iter()
         .filter(|(k, _)| k == "grant")
         .filter_map(|(_, v)| v.split_once('|'))
         .filter_map(|(r, perm)| Some((Role::parse(r).ok()?, Permission::parse(perm).ok()?)))
+        .filter(|(r, perm)| !fixed(*r, *perm))
         .collect();
+    table.extend(
+        default_permissions()
+            .into_iter()
+            .filter(|(r, _)| ADMIN_ROLES.contains(r)),
+    );
     s.store.set_permission_table(&table).await?;
     Ok(Redirect::to("/permissions").into_response())
 }

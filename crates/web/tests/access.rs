@@ -2253,3 +2253,115 @@ async fn cross_site_posts_are_refused_and_headers_are_on_every_answer() {
         "no-store"
     );
 }
+
+/// 三员分立: nobody changes their own roles; the system, security and audit administrators are
+/// three people; their permissions stay as shipped and no other role gets them.
+#[tokio::test]
+async fn the_three_administrators_stay_separate() {
+    let app = TestApp::demo().await;
+    let admin = app.store.user_by_name("admin").await.unwrap().unwrap().id;
+    let r = app
+        .json(
+            "PUT",
+            &format!("/api/users/{admin}/roles"),
+            json!({"grants": ["security_admin@370725", "county_admin@370725", "grid_worker@370725001001001"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    assert!(r.text().contains("不能修改自己的角色"), "{}", r.text());
+
+    let other = app
+        .json("POST", "/api/users", json!({"username": "sec2"}))
+        .await;
+    assert_eq!(other.status, StatusCode::CREATED, "{}", other.text());
+    let id = other.json()["id"].as_str().unwrap().to_string();
+    let r = app
+        .json(
+            "PUT",
+            &format!("/api/users/{id}/roles"),
+            json!({"grants": ["system_admin@370725", "security_admin@370725"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("应由不同的人担任"), "{}", r.text());
+
+    let table = |extra: &[(&str, &str)], drop: Option<(&str, &str)>| {
+        let mut rows: Vec<Value> = default_permissions()
+            .iter()
+            .filter(|(r, p)| Some((r.key(), p.key())) != drop)
+            .map(|(r, p)| json!({"role": r.key(), "permission": p.key()}))
+            .collect();
+        rows.extend(
+            extra
+                .iter()
+                .map(|(r, p)| json!({"role": r, "permission": p})),
+        );
+        Value::Array(rows)
+    };
+    for (body, says) in [
+        (
+            table(&[("security_admin", "person.reveal")], None),
+            "安全管理员的权限固定",
+        ),
+        (
+            table(&[], Some(("audit_admin", "audit.read"))),
+            "审计管理员的权限固定",
+        ),
+        (
+            table(&[("county_admin", "audit.read")], None),
+            "不能给县级管理员",
+        ),
+        (json!([]), "权限固定"),
+    ] {
+        let r = app.json("PUT", "/api/permissions", body).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+        assert!(r.text().contains(says), "{says}: {}", r.text());
+    }
+    let sorted = |v: Value| {
+        let mut rows: Vec<String> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.to_string())
+            .collect();
+        rows.sort();
+        rows
+    };
+    assert_eq!(
+        sorted(app.get("/api/permissions").await.json()),
+        sorted(permission_body()),
+        "nothing was written"
+    );
+    // The form shows the administrators' cells fixed; what it sends for them is ignored.
+    let page = app.get("/permissions").await.text();
+    assert!(
+        page.contains(r#"value="security_admin|role.manage" aria-label="security_admin|role.manage" checked disabled"#),
+        "{page}"
+    );
+    let r = app
+        .form(
+            "/permissions",
+            &[
+                ("grant", "security_admin|person.reveal"),
+                ("grant", "county_admin|registry.read"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let now = app.get("/api/permissions").await.json();
+    let rows: Vec<(String, String)> = now
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["role"].as_str().unwrap().into(),
+                x["permission"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert!(rows.contains(&("security_admin".into(), "role.manage".into())));
+    assert!(rows.contains(&("audit_admin".into(), "audit.read".into())));
+    assert!(!rows.contains(&("security_admin".into(), "person.reveal".into())));
+    assert!(rows.contains(&("county_admin".into(), "registry.read".into())));
+}
