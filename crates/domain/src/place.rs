@@ -757,6 +757,11 @@ impl Date {
     pub fn year(self) -> i32 {
         self.year
     }
+
+    /// 1–12.
+    pub fn month(self) -> u8 {
+        self.month
+    }
 }
 
 impl fmt::Display for Date {

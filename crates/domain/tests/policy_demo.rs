@@ -52,6 +52,7 @@ fn demo_snapshot() -> Snapshot {
                                 households: compounds.iter().map(|x| x.households).sum(),
                                 station_area_m2: None,
                                 set_up: None,
+                                retired_on: None,
                                 compounds,
                             }
                         })

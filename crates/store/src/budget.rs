@@ -391,27 +391,83 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::NotFound("尚未设置本县（区）".into()))?;
         let overview = self.overview_any().await?;
+        // The grids in force on some day of the year; one retired during it holds what it
+        // held on its last day, a grid in force at the year's end what it held then (moves
+        // after the year are undone from the compounds' move log).
+        let first = format!("{year}-01-01");
+        let next = format!("{}-01-01", year + 1);
         let grids = all(
             self.conn(),
-            "SELECT code, community_code, name, kind, tier, valid_from FROM grid WHERE county_code = ? AND valid_to IS NULL ORDER BY code",
-            vec![county.code.clone().into()],
+            "SELECT code, community_code, name, kind, tier, valid_from, valid_to FROM grid \
+             WHERE county_code = ? AND valid_from < ? AND (valid_to IS NULL OR valid_to >= ?) ORDER BY code",
+            vec![
+                county.code.clone().into(),
+                next.clone().into(),
+                first.clone().into(),
+            ],
         )
         .await?;
+        // The moment whose holdings count: the retirement day (before that day's moves) or
+        // the first day of the next year.
+        let mut moment: HashMap<String, String> = HashMap::new();
+        for r in &grids {
+            let to: Option<String> = get(r, "valid_to")?;
+            let at = match to {
+                Some(d) if d < next => d,
+                _ => next.clone(),
+            };
+            moment.insert(get(r, "code")?, at);
+        }
         let compounds = all(
             self.conn(),
-            "SELECT id, grid_code, name, kind, households, has_property_management, residential_area \
-             FROM compound WHERE county_code = ? AND valid_to IS NULL AND grid_code IS NOT NULL ORDER BY name",
-            vec![county.code.clone().into()],
+            "SELECT id, grid_code, name, kind, households, has_property_management, residential_area, \
+             valid_from, valid_to FROM compound WHERE county_code = ? AND valid_from < ? \
+             AND (valid_to IS NULL OR valid_to >= ?) ORDER BY name",
+            vec![
+                county.code.clone().into(),
+                next.clone().into(),
+                first.clone().into(),
+            ],
         )
         .await?;
-        let mut by_grid: HashMap<String, Vec<SnapshotCompound>> = HashMap::new();
-        for r in &compounds {
-            let kind: String = get(r, "kind")?;
-            by_grid
-                .entry(get(r, "grid_code")?)
+        let mut moves: HashMap<String, Vec<(String, Option<String>)>> = HashMap::new();
+        for r in &all(
+            self.conn(),
+            "SELECT compound_id, from_grid, day FROM compound_move WHERE county_code = ? AND day >= ? \
+             ORDER BY day, id",
+            vec![county.code.clone().into(), first.clone().into()],
+        )
+        .await?
+        {
+            moves
+                .entry(get(r, "compound_id")?)
                 .or_default()
-                .push(SnapshotCompound {
-                    id: get(r, "id")?,
+                .push((get(r, "day")?, get(r, "from_grid")?));
+        }
+        let moments: std::collections::BTreeSet<&String> = moment.values().collect();
+        let mut by_grid: HashMap<String, Vec<SnapshotCompound>> = HashMap::new();
+        for at in moments {
+            for r in &compounds {
+                let from: String = get(r, "valid_from")?;
+                let to: Option<String> = get(r, "valid_to")?;
+                if from.as_str() >= at.as_str() || to.as_ref().is_some_and(|t| t < at) {
+                    continue;
+                }
+                let id: String = get(r, "id")?;
+                // Its grid at that moment: where the first later move took it from.
+                let grid: Option<String> = match moves
+                    .get(&id)
+                    .and_then(|m| m.iter().find(|(day, _)| day >= at))
+                {
+                    Some((_, from_grid)) => from_grid.clone(),
+                    None => get(r, "grid_code")?,
+                };
+                let Some(grid) = grid.filter(|g| moment.get(g) == Some(at)) else {
+                    continue;
+                };
+                let kind: String = get(r, "kind")?;
+                by_grid.entry(grid).or_default().push(SnapshotCompound {
+                    id,
                     name: get(r, "name")?,
                     kind: CompoundKind::parse(&kind).unwrap_or(CompoundKind::Compound),
                     households: get(r, "households")?,
@@ -422,12 +478,16 @@ impl Store {
                     service_space_m2: None,
                     service_space_to_community_m2: None,
                 });
+            }
         }
         let mut grids_by_community: HashMap<String, Vec<SnapshotGrid>> = HashMap::new();
         for r in &grids {
             let code: String = get(r, "code")?;
             let kind: String = get(r, "kind")?;
             let tier: Option<String> = get(r, "tier")?;
+            let retired_on = get::<Option<String>>(r, "valid_to")?
+                .filter(|d| *d < next)
+                .and_then(|d| Date::parse(&d).ok());
             let compounds = by_grid.remove(&code).unwrap_or_default();
             grids_by_community
                 .entry(get(r, "community_code")?)
@@ -440,6 +500,7 @@ impl Store {
                     tier: tier.and_then(|t| Tier::parse(&t).ok()),
                     station_area_m2: None,
                     set_up: Date::parse(&get::<String>(r, "valid_from")?).ok(),
+                    retired_on,
                     compounds,
                 });
         }

@@ -2616,3 +2616,94 @@ async fn what_planners_type_is_read_or_refused_plainly() {
     );
     assert!(!page.contains("action=\"/plan/communities/370725001002/adopt\""));
 }
+
+/// A year's budget uses the grids and postings in force during that year: redrawing a street
+/// leaves past years as they were, and this year pays every month its staff served — at the
+/// old grids until the redraw, at the new ones after.
+#[tokio::test]
+async fn a_redraw_leaves_past_budgets_as_they_were_and_pays_every_month_served() {
+    let app = TestApp::demo().await;
+    let year = wangge_store::today().year();
+    let street = |e: &serde_json::Value| {
+        e["streets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["code"] == "370725002")
+            .unwrap()
+            .clone()
+    };
+    let last_year = format!("/api/budget?year={}", year - 1);
+    let this_year = format!("/api/budget?year={year}");
+    let before_last = app.get(&last_year).await.json();
+    let before = street(&app.get(&this_year).await.json());
+    let r = app
+        .json(
+            "POST",
+            "/api/plan/streets/370725002/adopt",
+            serde_json::json!({"min": 500, "max": 600, "staff_follow": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.json()["retired"].as_i64().unwrap() > 0, "{}", r.text());
+    // Last year: the same evaluation, to the fen, grid by grid.
+    let after_last = app.get(&last_year).await.json();
+    assert_eq!(after_last["streets"], before_last["streets"]);
+    assert_eq!(after_last["findings"], before_last["findings"]);
+    // This year: a retired grid's staff are paid at it for every month before the redraw,
+    // as they were before it.
+    let grids = |s: &serde_json::Value| -> Vec<serde_json::Value> {
+        s["communities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|c| c["grids"].as_array().unwrap().clone())
+            .collect()
+    };
+    let today = wangge_store::today();
+    let after_eval = app.get(&this_year).await.json();
+    let after = street(&after_eval);
+    let mut compared = 0;
+    for g in grids(&after).iter().filter(|g| !g["retired_on"].is_null()) {
+        let was = grids(&before)
+            .into_iter()
+            .find(|b| b["code"] == g["code"])
+            .unwrap();
+        assert_eq!(g["households"], was["households"], "{}", g["code"]);
+        for m in 0..(today.month() as usize - 1) {
+            assert_eq!(
+                g["subsidy"]["monthly_fen"][m],
+                was["subsidy"]["monthly_fen"][m],
+                "{} month {}",
+                g["code"],
+                m + 1
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared > 0 || today.month() == 1);
+    // The retired grids are listed with their day, not counted among the year's grids.
+    let retired: Vec<&serde_json::Value> = after["communities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["grids"].as_array().unwrap())
+        .filter(|g| !g["retired_on"].is_null())
+        .collect();
+    assert!(!retired.is_empty());
+    let counted = after["communities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["grids"].as_array().unwrap())
+        .filter(|g| g["retired_on"].is_null() && g["budgeted"] == true)
+        .count() as i64;
+    assert_eq!(after["subsidy"]["grids"], counted);
+    // No compound is reported split between its old and new grid, and no posting points
+    // at a grid the budget does not know.
+    for f in after_eval["findings"].as_array().unwrap() {
+        let m = f["message"].as_str().unwrap();
+        assert!(!m.contains("被拆分到"), "{m}");
+        assert!(!m.contains("指向不存在的网格"), "{m}");
+    }
+}

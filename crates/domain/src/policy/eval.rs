@@ -140,6 +140,8 @@ pub struct GridBudget {
     pub kind: GridKind,
     pub tier: Option<Tier>,
     pub households: i64,
+    /// Retired during the year: only its staff's months there are counted.
+    pub retired_on: Option<Date>,
     /// Whether the policy's subsidies cover this kind of grid.
     pub budgeted: bool,
     pub subsidy: SubsidyTotals,
@@ -413,16 +415,18 @@ pub fn evaluate(policy: &Policy, snapshot: &Snapshot, year: i32) -> Evaluation {
                 let post = Post::Grid(g.code.clone());
                 let staff: Vec<&Assignment> = by_post.get(&post).cloned().unwrap_or_default();
                 known_posts.insert(post);
-                if g.tier == Some(Tier::Demonstration) {
-                    demonstration_grids += 1;
+                if g.retired_on.is_none() {
+                    if g.tier == Some(Tier::Demonstration) {
+                        demonstration_grids += 1;
+                    }
+                    for cp in &g.compounds {
+                        compound_grids
+                            .entry(cp.id.as_str())
+                            .or_default()
+                            .push((at_g.clone(), cp.name.as_str()));
+                    }
+                    grid_findings(policy, g, &staff, &at_g, &mut out);
                 }
-                for cp in &g.compounds {
-                    compound_grids
-                        .entry(cp.id.as_str())
-                        .or_default()
-                        .push((at_g.clone(), cp.name.as_str()));
-                }
-                grid_findings(policy, g, &staff, &at_g, &mut out);
                 let gb = grid_budget(policy, g, &staff, year, &at_g, &mut out);
                 c_sub.add(&gb.subsidy);
                 grids.push(gb);
@@ -894,7 +898,7 @@ fn grid_budget(
         }
         persons.push(p);
     }
-    if budgeted {
+    if budgeted && g.retired_on.is_none() {
         totals.grids = 1;
         totals.equipment_fen = sub.and_then(|s| s.equipment_per_grid_yuan).map_or(0, yuan);
         if sub.is_none_or(|s| !s.equipment_once || equipped_in(policy, g) == year) {
@@ -908,6 +912,7 @@ fn grid_budget(
         kind: g.kind,
         tier: g.tier,
         households: g.households,
+        retired_on: g.retired_on,
         budgeted,
         subsidy: totals,
         persons,
@@ -1275,6 +1280,7 @@ fn mergeable_findings(policy: &Policy, c: &SnapshotCommunity, at: &At, out: &mut
     let mut small: Vec<&SnapshotGrid> = c
         .grids
         .iter()
+        .filter(|g| g.retired_on.is_none())
         .filter(|g| d.band_grid_kinds.contains(&g.kind) && g.households < d.household_floor)
         .collect();
     if small.len() < 2 {

@@ -77,6 +77,11 @@ pub struct SnapshotGrid {
     /// before the policy). Decides the year a one-off equipment cost falls in.
     #[serde(default)]
     pub set_up: Option<Date>,
+    /// The day the grid was retired, when that falls in the year evaluated (a grid redrawn
+    /// mid-year): its staff are paid for their months there, but it is not one of the year's
+    /// grids — not counted, equipped or checked against the rules.
+    #[serde(default)]
+    pub retired_on: Option<Date>,
     /// The compounds (or the part of a compound) the grid holds.
     pub compounds: Vec<SnapshotCompound>,
 }

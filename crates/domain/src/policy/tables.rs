@@ -184,6 +184,14 @@ const TIERS: [Option<Tier>; 4] = [
     None,
 ];
 
+/// A grid's name in 附件4, with the day it was retired when that fell in the year.
+fn grid_name(g: &super::eval::GridBudget) -> String {
+    match g.retired_on {
+        Some(d) => format!("{}（{d} 撤销）", g.name),
+        None => g.name.clone(),
+    }
+}
+
 fn community_tier_label(t: Option<Tier>) -> &'static str {
     match t {
         Some(Tier::Demonstration) => "示范社区",
@@ -245,12 +253,16 @@ pub fn annex4(policy: &Policy, budget: &StreetBudget) -> Table {
             continue;
         }
         seq += 1;
-        let n = in_tier.len() as i64;
+        // Grids retired during the year keep their staff's row, not a place in the count.
+        let n = in_tier
+            .iter()
+            .filter(|(_, g)| g.retired_on.is_none())
+            .count();
         if tier == Some(Tier::Demonstration) {
             let top = b.rows.len();
             for (community, g) in &in_tier {
                 let r = b.row();
-                b.set(r, 2, Cell::text(&g.name));
+                b.set(r, 2, Cell::text(grid_name(g)));
                 b.set(r, 3, Cell::text(*community));
                 b.set(r, 4, Cell::Wan(g.subsidy.equipment_fen));
                 b.set(r, 5, Cell::Int(g.subsidy.staff));
@@ -297,7 +309,7 @@ pub fn annex4(policy: &Policy, budget: &StreetBudget) -> Table {
     let r = b.row();
     b.set(r, 0, Cell::text("合计"));
     b.merge(r, 0, r, 1);
-    b.set(r, 2, Cell::text(format!("{}个", grids.len())));
+    b.set(r, 2, Cell::text(format!("{}个", budget.subsidy.grids)));
     b.set(r, 4, Cell::Wan(budget.subsidy.equipment_fen));
     b.set(r, 5, Cell::Int(budget.subsidy.staff));
     b.set(r, 6, Cell::Wan(budget.subsidy.year_fen));

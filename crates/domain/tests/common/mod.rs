@@ -56,6 +56,7 @@ pub fn grid(code: &str, compounds: Vec<SnapshotCompound>) -> SnapshotGrid {
         households: compounds.iter().map(|c| c.households).sum(),
         station_area_m2: None,
         set_up: None,
+        retired_on: None,
         compounds,
     }
 }
