@@ -528,17 +528,37 @@ pub async fn require_csrf(req: Request, next: Next) -> Response {
         .await
 }
 
-/// Writes one audit row for every state-changing request and every export behind login.
+/// Whether a GET shows people's records (residents, households, their visits): such reads
+/// are audited like exports (PIPL: who looked at whose data).
+fn reads_people(path: &str) -> bool {
+    let under = |prefix: &str| path.starts_with(prefix);
+    under("/residents/")
+        || under("/api/residents/")
+        || under("/households/")
+        || under("/api/households/")
+        || under("/grids/")
+        || (under("/api/grids/") && (path.ends_with("/residents") || path.ends_with("/visits")))
+}
+
+/// Writes one audit row for every state-changing request, every export and every read of
+/// people's records behind login.
 pub async fn audit_requests(State(s): State<SharedState>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let method = req.method().clone();
     let is_export = path.contains("/export") || path.starts_with("/api/audit/export");
+    let is_read = matches!(method, Method::GET) && reads_people(&path);
+    // The page asked for, when a list is paged (which residents were shown).
+    let page = req
+        .uri()
+        .query()
+        .and_then(|q| q.split('&').find(|kv| kv.starts_with("page=")))
+        .map(|kv| kv.chars().take(24).collect::<String>());
     // A reveal writes its own row (with the reason), so it is not counted twice.
     let write = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS)
         && !path.ends_with("/reveal");
     let principal = req.extensions().get::<Principal>().cloned();
     let res = next.run(req).await;
-    if (write || is_export)
+    if (write || is_export || is_read)
         && let Some(p) = principal
     {
         let status = res.status();
@@ -552,10 +572,19 @@ pub async fn audit_requests(State(s): State<SharedState>, req: Request, next: Ne
             roles: p.roles(),
             action: if is_export && !write {
                 format!("export {method}")
+            } else if is_read {
+                format!("read {method}")
             } else {
                 method.to_string()
             },
-            object: path,
+            // A path is the record's address; kept short so one request cannot bloat the log.
+            object: {
+                let mut o: String = path.chars().take(200).collect();
+                if is_read && let Some(pg) = page {
+                    o = format!("{o}?{pg}");
+                }
+                o
+            },
             client: p.client.clone(),
             result,
         };

@@ -2365,3 +2365,52 @@ async fn the_three_administrators_stay_separate() {
     assert!(!rows.contains(&("security_admin".into(), "person.reveal".into())));
     assert!(rows.contains(&("county_admin".into(), "registry.read".into())));
 }
+
+/// Reading people's records is audited (who looked at whose data), a list with its page; the
+/// registry's own pages are not.
+#[tokio::test]
+async fn reads_of_people_s_records_are_audited() {
+    let mut app = TestApp::demo().await;
+    wangge_web::people::load_demo_residents(&app.store, 3)
+        .await
+        .unwrap();
+    app.login_new("gw", "网格员的密码-1", "grid_worker@370725001001001")
+        .await;
+    let list = app.get("/api/grids/370725001001001/residents?page=0").await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.text());
+    let id = list.json()["residents"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        app.get(&format!("/residents/{id}")).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(app.get("/search?q=宝昌").await.status, StatusCode::OK);
+    let rows = app
+        .store
+        .audit_rows(&wangge_store::AuditFilter {
+            user: Some("gw".into()),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let read: Vec<(&str, &str)> = rows
+        .iter()
+        .filter(|r| r.action.starts_with("read"))
+        .map(|r| (r.action.as_str(), r.object.as_str()))
+        .collect();
+    assert!(
+        read.contains(&("read GET", "/api/grids/370725001001001/residents?page=0")),
+        "{read:?}"
+    );
+    assert!(
+        read.contains(&("read GET", &*format!("/residents/{id}"))),
+        "{read:?}"
+    );
+    assert!(
+        !rows.iter().any(|r| r.object.starts_with("/search")),
+        "registry pages are not people's records"
+    );
+}
