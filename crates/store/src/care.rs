@@ -489,7 +489,7 @@ impl Store {
         let mut members = Vec::new();
         let mut former = Vec::new();
         for r in &rows {
-            let v = self.resident_of(r)?;
+            let v = self.resident_of(a, r)?;
             if v.left.is_some() {
                 former.push(v);
             } else {

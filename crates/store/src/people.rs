@@ -86,9 +86,12 @@ impl Store {
         })
     }
 
-    /// A resident row as shown: the masked forms were made when the numbers were stored, so
-    /// lists need no decryption.
-    pub(crate) fn resident_of(&self, r: &sea_orm::QueryResult) -> Result<ResidentView> {
+    /// A resident row as shown to this user: the masked forms were made when the numbers were
+    /// stored, so lists need no decryption. The birth date is shown in full only to a user who
+    /// may reveal the resident's numbers: with the masked number's six region digits and the
+    /// sex it would leave a few hundred candidates for the whole ID number, which a duplicate
+    /// check could then pick out; the others see the year (and the age).
+    pub(crate) fn resident_of(&self, a: &Access, r: &sea_orm::QueryResult) -> Result<ResidentView> {
         let masked: String = get(r, "id_masked")?;
         let phone_masked: Option<String> = get(r, "phone_masked")?;
         let birth: String = get(r, "birth_date")?;
@@ -114,6 +117,12 @@ impl Store {
             moved_in: get(r, "moved_in")?,
             living_grid_code: get(r, "living_grid_code")?,
             left: get(r, "valid_to")?,
+        })
+        .map(|mut v| {
+            if !v.can(a, Permission::PersonReveal) {
+                v.birth_date = format!("{}-**-**", v.birth_date.get(..4).unwrap_or("****"));
+            }
+            v
         })
     }
 
@@ -423,7 +432,7 @@ impl Store {
             ],
         )
         .await?;
-        rows.iter().map(|r| self.resident_of(r)).collect()
+        rows.iter().map(|r| self.resident_of(a, r)).collect()
     }
 
     /// Residents with this ID number, inside the user's scope (by the blind index).
@@ -440,7 +449,7 @@ impl Store {
         .await?;
         let mut out = Vec::new();
         for r in &rows {
-            let v = self.resident_of(r)?;
+            let v = self.resident_of(a, r)?;
             if v.can(a, Permission::PersonRead) {
                 out.push(v);
             }
@@ -459,7 +468,7 @@ impl Store {
         )
         .await?
         .ok_or_else(|| StoreError::NotFound("没有这位居民".into()))?;
-        let v = self.resident_of(&r)?;
+        let v = self.resident_of(a, &r)?;
         if !v.can(a, Permission::PersonRead) {
             return Err(StoreError::Forbidden("无权查看该居民的信息".into()));
         }
@@ -516,7 +525,7 @@ impl Store {
             )
             .await?;
             for r in &rows {
-                out.push(self.resident_of(r)?);
+                out.push(self.resident_of(a, r)?);
             }
         }
         Ok(out)

@@ -325,3 +325,31 @@ async fn a_grid_worker_sees_only_his_grid() {
         .json();
     assert_eq!(found.as_array().unwrap().len(), 1);
 }
+
+/// The birth date in full only for those who may reveal the number: with the masked number's
+/// region and the sex it would leave a few hundred candidates for the whole ID number.
+#[tokio::test]
+async fn the_birth_date_is_shown_in_full_only_to_those_who_may_reveal() {
+    let mut app = TestApp::demo().await;
+    wangge_web::people::load_demo_residents(&app.store, 3)
+        .await
+        .unwrap();
+    let grid = "370725001001001";
+    let path = format!("/api/grids/{grid}/residents?page=0");
+    app.login_new("street", "街道管理员的密码-1", "street_admin@370725001")
+        .await;
+    let masked = app.get(&path).await.json()["residents"][0].clone();
+    let birth = masked["birth_date"].as_str().unwrap().to_string();
+    assert!(birth.ends_with("-**-**") && birth.len() == 10, "{birth}");
+    let id = masked["id"].as_str().unwrap().to_string();
+    let page = app.get(&format!("/residents/{id}")).await.text();
+    assert!(page.contains(&format!("<dd>{birth}</dd>")), "{page}");
+    app.login_new("worker", "网格员的密码-1", &format!("grid_worker@{grid}"))
+        .await;
+    let full = app.get(&path).await.json()["residents"][0].clone();
+    assert_eq!(full["id"], id.as_str());
+    let date = full["birth_date"].as_str().unwrap();
+    assert!(wangge_domain::Date::parse(date).is_ok(), "{date}");
+    assert!(date.starts_with(&birth[..5]));
+    assert_eq!(full["age"], masked["age"]);
+}
