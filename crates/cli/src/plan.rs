@@ -34,6 +34,10 @@ pub struct PlanArgs {
     /// separate codes with commas); needs --current.
     #[arg(long, value_delimiter = ',', value_name = "CODE")]
     keep: Vec<String>,
+    /// Codes of grids retired before (repeat the flag or separate codes with commas): never
+    /// given again. A plan file given as --current brings its own `retired_codes`.
+    #[arg(long, value_delimiter = ',', value_name = "CODE")]
+    retired: Vec<String>,
     /// When adjacency is derived: compounds whose boundaries come within this many metres
     /// (a lane between them) are neighbours; without it, only boundaries that touch.
     #[arg(long, value_name = "METRES")]
@@ -96,9 +100,17 @@ pub fn plan(a: PlanArgs) -> Result<(), String> {
         (None, gap) => geojson::derive_adjacency(&input.compounds, gap),
     };
     if let Some(p) = &a.current {
-        input.current =
+        let (current, retired) =
             geojson::read_current_grids_file(p, &input.compounds).map_err(|e| e.to_string())?;
+        input.current = current;
+        input.retired_codes.extend(retired);
     }
+    input.retired_codes.extend(
+        a.retired
+            .iter()
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty()),
+    );
     if !a.keep.is_empty() && a.current.is_none() {
         return Err("--keep 指明要保持不变的现有网格，需同时用 --current 给出现有网格".into());
     }

@@ -695,3 +695,139 @@ fn residents_in_and_out_and_keys_rotated() {
         exported
     );
 }
+
+/// Six 100 m parcels in a row (ids a…), with these households, in community 370725001001.
+fn row_of(households: &[i64]) -> serde_json::Value {
+    let feats: Vec<serde_json::Value> = households
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let id = ((b'a' + i as u8) as char).to_string();
+            serde_json::json!({"type": "Feature",
+                "properties": {"id": id, "households": h, "community": "370725001001"},
+                "geometry": square(100 * i as i64)})
+        })
+        .collect();
+    serde_json::json!({"type": "FeatureCollection", "features": feats})
+}
+
+#[test]
+fn a_grid_code_retired_in_one_round_is_never_given_in_a_later_one() {
+    let db = Db::new();
+    let round = |n: usize, households: &[i64], current: Option<&str>| {
+        let input = db.path(&format!("r{n}.geojson"));
+        std::fs::write(&input, row_of(households).to_string()).unwrap();
+        let out = db.path(&format!("p{n}.geojson"));
+        let mut args = vec!["plan", "--input", input.to_str().unwrap()];
+        args.extend_from_slice(&["--min", "500", "--max", "600"]);
+        if let Some(c) = current {
+            args.extend_from_slice(&["--current", c]);
+        }
+        args.extend_from_slice(&["--out", out.to_str().unwrap()]);
+        let o = db.run(&args);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+        (out.to_str().unwrap().to_string(), doc)
+    };
+    let codes = |doc: &serde_json::Value| -> Vec<String> {
+        doc["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["properties"]["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (p1, d1) = round(1, &[250; 6], None);
+    assert_eq!(codes(&d1).len(), 3);
+    assert!(d1.get("retired_codes").is_none());
+    // Round 2: c…f shrink; two of round 1's grids become one, and a code is retired.
+    let (p2, d2) = round(2, &[250, 250, 150, 150, 150, 100], Some(&p1));
+    let retired: Vec<String> = d2["retired_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    assert!(!retired.is_empty(), "{d2}");
+    // Round 3: two parcels more to the east; the retired code is not given again.
+    let (_, d3) = round(3, &[250, 250, 150, 150, 150, 100, 260, 260], Some(&p2));
+    for c in &retired {
+        assert!(!codes(&d3).contains(c), "{c} reused: {:?}", codes(&d3));
+    }
+    assert_eq!(d3["retired_codes"], d2["retired_codes"]);
+    // And by hand: --retired keeps a code out of a first plan too.
+    let input = db.path("r1.geojson");
+    let (doc, _) = plan_file(
+        &db,
+        &input,
+        &[
+            "--min",
+            "500",
+            "--max",
+            "600",
+            "--retired",
+            "370725001001001",
+        ],
+    );
+    assert!(!codes(&doc).contains(&"370725001001001".to_string()));
+}
+
+#[test]
+fn a_parcel_left_in_another_coordinate_system_is_named_and_nothing_is_written() {
+    let db = Db::new();
+    let lonlat = |i: usize| {
+        let x = 118.8 + 0.001 * i as f64;
+        serde_json::json!({"type": "Feature", "properties": {"id": format!("c{i}"), "households": 260},
+            "geometry": {"type": "Polygon", "coordinates": [[[x, 36.7], [x + 0.001, 36.7], [x + 0.001, 36.701], [x, 36.701], [x, 36.7]]]}})
+    };
+    let mut feats: Vec<serde_json::Value> = (0..5).map(lonlat).collect();
+    feats.push(
+        serde_json::json!({"type": "Feature", "properties": {"id": "BAD", "households": 100},
+        "geometry": square(39_500_000)}),
+    );
+    let input = db.path("mixed.geojson");
+    std::fs::write(
+        &input,
+        serde_json::json!({"type": "FeatureCollection", "features": feats}).to_string(),
+    )
+    .unwrap();
+    let out = db.path("mixed-plan.geojson");
+    std::fs::write(&out, "an earlier plan").unwrap();
+    let o = db.run(&[
+        "plan",
+        "--input",
+        input.to_str().unwrap(),
+        "--min",
+        "500",
+        "--max",
+        "600",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("mixed.geojson 第 6 个要素「geometry」小区「BAD」的坐标（39500000, 0）不是经纬度，而文件中另有 5 个小区是经纬度"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "an earlier plan");
+    // A folder that does not exist is named, in Chinese.
+    std::fs::write(db.path("r1.geojson"), row_of(&[250; 6]).to_string()).unwrap();
+    let o = db.run(&[
+        "plan",
+        "--input",
+        db.path("r1.geojson").to_str().unwrap(),
+        "--min",
+        "500",
+        "--max",
+        "600",
+        "--out",
+        "/nonexistent-folder/p.geojson",
+    ]);
+    assert!(!o.status.success());
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("无法写入 /nonexistent-folder/p.geojson：找不到该文件或其所在的文件夹"),
+        "{err}"
+    );
+}

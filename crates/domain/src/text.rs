@@ -39,6 +39,24 @@ pub fn json_error(e: &serde_json::Error) -> String {
     format!("第 {} 行第 {} 列：{what}", e.line(), e.column())
 }
 
+/// A file system error in Chinese, for users: the kind of failure, with the system's own
+/// words only when the kind is not one we name.
+pub fn io_error(e: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    match e.kind() {
+        NotFound => "找不到该文件或其所在的文件夹".into(),
+        PermissionDenied => "没有权限".into(),
+        AlreadyExists => "已存在".into(),
+        IsADirectory => "这是一个文件夹，不是文件".into(),
+        NotADirectory => "路径中有一段不是文件夹".into(),
+        StorageFull => "磁盘已满".into(),
+        FileTooLarge => "文件超过系统允许的大小".into(),
+        ReadOnlyFilesystem => "文件系统只读".into(),
+        InvalidData => "内容不是有效的文本".into(),
+        _ => format!("系统错误（{e}）"),
+    }
+}
+
 /// Orders names as people count: runs of digits by their value, so 2号楼 comes before
 /// 10号楼 (text order puts 10号楼, 11号楼 … 19号楼 before 1号楼 and 2号楼).
 pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {

@@ -28,13 +28,13 @@ use crate::{Compound, CurrentGrid, Geometry, Input, Plan, Pt};
 /// Why an input file cannot be read (zh-CN messages).
 #[derive(Debug, thiserror::Error)]
 pub enum GeoJsonError {
-    #[error("无法读取 {file}：{source}")]
+    #[error("无法读取 {file}：{}", wangge_domain::text::io_error(.source))]
     Io {
         file: String,
         #[source]
         source: std::io::Error,
     },
-    #[error("无法写入 {file}：{source}")]
+    #[error("无法写入 {file}：{}", wangge_domain::text::io_error(.source))]
     Write {
         file: String,
         #[source]
@@ -117,10 +117,17 @@ fn features<'a>(v: &'a Value, file: &str) -> Result<&'a Vec<Value>, GeoJsonError
 }
 
 /// A compound id from a JSON value: a string, or a number written in its shortest form.
+/// An id or code as text. A number is taken by its value: 1, 1.0 and 1e0 are one id, and a
+/// code a spreadsheet wrote as 370725001001.0 is 370725001001.
 fn id_of(v: &Value) -> Option<String> {
     match v {
         Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Value::Number(n) => Some(n.to_string()),
+        Value::Number(n) => Some(match (n.as_u64(), n.as_i64(), n.as_f64()) {
+            (Some(u), _, _) => u.to_string(),
+            (_, Some(i), _) => i.to_string(),
+            (_, _, Some(f)) if f.fract() == 0.0 && f.abs() < 9e15 => format!("{}", f as i64),
+            _ => n.to_string(),
+        }),
         _ => None,
     }
 }
@@ -256,10 +263,45 @@ pub fn read_compounds(text: &str, file: &str) -> Result<Input, GeoJsonError> {
             has_property_management,
         });
     }
+    one_coordinate_system(&compounds, file)?;
     Ok(Input {
         compounds,
         ..Default::default()
     })
+}
+
+/// Refuses a file whose outlines are mostly longitude/latitude but some not (a parcel left in
+/// a projected system by a GIS export): read as metres, no compound would touch another. A
+/// planar file in metres cannot have most of its compounds within 180 m of its origin.
+fn one_coordinate_system(compounds: &[Compound], file: &str) -> Result<(), GeoJsonError> {
+    let lonlat = compounds
+        .iter()
+        .filter(|c| c.geometry.looks_lonlat())
+        .count();
+    if lonlat < 3 || lonlat * 2 <= compounds.len() {
+        return Ok(());
+    }
+    match compounds.iter().position(|c| !c.geometry.looks_lonlat()) {
+        None => Ok(()),
+        Some(i) => {
+            let q = compounds[i]
+                .geometry
+                .points()
+                .find(|q| !crate::geom::looks_lonlat(q))
+                .copied()
+                .unwrap_or_default();
+            Err(field_err(
+                file,
+                i,
+                "geometry",
+                format!(
+                    "小区「{}」的坐标（{}, {}）不是经纬度，而文件中另有 {lonlat} 个小区是经纬度：\
+                     同一文件应使用同一坐标系（这个小区可能是从投影坐标系导出的）",
+                    compounds[i].id, q[0], q[1]
+                ),
+            ))
+        }
+    }
 }
 
 /// Reads a compounds GeoJSON file (see [`read_compounds`]).
@@ -555,10 +597,9 @@ pub fn read_current_grids(
         for x in list {
             let id =
                 id_of(x).ok_or_else(|| field_err(file, i, "compounds", "应为小区 id 的数组"))?;
-            let &k = index.get(id.as_str()).ok_or_else(|| {
-                field_err(file, i, "compounds", format!("含有不存在的小区 id「{id}」"))
-            })?;
-            members.push(k);
+            // A compound no longer in the input (demolished, merged): the grid is not used as
+            // a current grid, with a warning (see `Summary::ignored_current`).
+            members.push(index.get(id.as_str()).copied().unwrap_or(usize::MAX));
         }
         out.push(CurrentGrid {
             code,
@@ -568,13 +609,28 @@ pub fn read_current_grids(
     Ok(out)
 }
 
-/// Reads a current grids file (see [`read_current_grids`]).
+/// Reads a current grids file (see [`read_current_grids`]), with the codes it records as
+/// retired (a plan file's `retired_codes`, see [`plan_to_geojson`]).
 pub fn read_current_grids_file(
     path: &Path,
     compounds: &[Compound],
-) -> Result<Vec<CurrentGrid>, GeoJsonError> {
+) -> Result<(Vec<CurrentGrid>, Vec<String>), GeoJsonError> {
     let (text, name) = read_text(path)?;
-    read_current_grids(&text, &name, compounds)
+    let grids = read_current_grids(&text, &name, compounds)?;
+    Ok((grids, retired_codes(&parse_json(&text, &name)?)))
+}
+
+/// A plan file's `retired_codes`: the grid codes retired so far, never to be used again.
+pub fn retired_codes(v: &Value) -> Vec<String> {
+    v.get("retired_codes")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Parses barrier lines (LineString, MultiLineString; Polygon/MultiPolygon rings are taken as
@@ -764,19 +820,47 @@ pub fn plan_to_geojson(input: &Input, plan: &Plan) -> Value {
             json!({"type": "Feature", "properties": props, "geometry": geometry})
         })
         .collect();
-    json!({"type": "FeatureCollection", "features": feats})
+    // The codes retired so far — given, and those of current grids this plan does not keep —
+    // so that a later round planned on this file never reuses them.
+    let kept: std::collections::HashSet<&str> =
+        plan.grids.iter().map(|g| g.code.as_str()).collect();
+    let mut retired: Vec<&str> = input
+        .retired_codes
+        .iter()
+        .map(String::as_str)
+        .chain(input.current.iter().map(|c| c.code.as_str()))
+        .filter(|c| !kept.contains(c))
+        .collect();
+    retired.sort_unstable();
+    retired.dedup();
+    if retired.is_empty() {
+        json!({"type": "FeatureCollection", "features": feats})
+    } else {
+        json!({"type": "FeatureCollection", "features": feats, "retired_codes": retired})
+    }
 }
 
-/// Writes any JSON value to `path` (compact).
+/// Writes any JSON value to `path` (compact): to a temporary file beside it, renamed into
+/// place once whole, so a failed write (a full disk) leaves no partial file and the previous
+/// one as it was.
 pub fn write_json_file(path: &Path, value: &Value) -> Result<(), GeoJsonError> {
     let err = |source| GeoJsonError::Write {
-        file: file_name(path),
+        file: path.display().to_string(),
         source,
     };
-    let f = std::fs::File::create(path).map_err(err)?;
-    let mut w = std::io::BufWriter::new(f);
-    serde_json::to_writer(&mut w, value).map_err(|e| err(std::io::Error::other(e)))?;
-    std::io::Write::flush(&mut w).map_err(err)
+    let tmp = path.with_file_name(format!(".{}.{}.tmp", file_name(path), std::process::id()));
+    let written = (|| {
+        let f = std::fs::File::create(&tmp)?;
+        let mut w = std::io::BufWriter::new(f);
+        serde_json::to_writer(&mut w, value).map_err(std::io::Error::other)?;
+        std::io::Write::flush(&mut w)?;
+        w.get_ref().sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written.map_err(err)
 }
 
 /// Writes the plan GeoJSON to `path`.
@@ -847,6 +931,31 @@ mod tests {
         assert_eq!(input.compounds[0].id, "7");
         assert_eq!(input.compounds[1].households, 30);
         assert_eq!(input.compounds[0].has_property_management, Some(true));
+        // A number is its value, however written: 1.0 and 1e0 are 1; a spreadsheet's
+        // 370725001001.0 is the community 370725001001.
+        let t = fc(&format!(
+            r#"{{"type":"Feature","properties":{{"id":1.0,"households":120,"community":370725001001.0}},"geometry":{SQ}}},
+               {{"type":"Feature","properties":{{"id":2.5,"households":30}},"geometry":{SQ}}}"#
+        ));
+        let input = read_compounds(&t, "c.geojson").unwrap();
+        assert_eq!(input.compounds[0].id, "1");
+        assert_eq!(
+            input.compounds[0].community.as_deref(),
+            Some("370725001001")
+        );
+        assert_eq!(input.compounds[1].id, "2.5");
+        let edges = read_adjacency(r#"{"edges":[[1e0, 2.5]]}"#, "a.json", &input.compounds);
+        assert_eq!(edges.unwrap(), [(0, 1)]);
+        let dup = fc(&format!(
+            r#"{{"type":"Feature","properties":{{"id":100,"households":1}},"geometry":{SQ}}},
+               {{"type":"Feature","properties":{{"id":1e2,"households":1}},"geometry":{SQ}}}"#
+        ));
+        assert!(
+            read_compounds(&dup, "d.geojson")
+                .unwrap_err()
+                .to_string()
+                .contains("重复")
+        );
     }
 
     #[test]
@@ -930,12 +1039,12 @@ mod tests {
         let cur = fc(
             r#"{"type":"Feature","properties":{"code":"001","compounds":["q"]},"geometry":null}"#,
         );
-        let e = read_current_grids(&cur, "g.geojson", &input.compounds)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("g.geojson 第 1 个要素「compounds」含有不存在的小区 id「q」"),
-            "{e}"
+        // A compound no longer there: the grid is read, and the planner sets it aside.
+        let g = read_current_grids(&cur, "g.geojson", &input.compounds).unwrap();
+        assert_eq!(g[0].compounds, vec![usize::MAX]);
+        assert_eq!(
+            retired_codes(&serde_json::from_str(r#"{"type":"FeatureCollection","features":[],"retired_codes":["370725001001003", 7]}"#).unwrap()),
+            ["370725001001003"]
         );
     }
 
