@@ -13,7 +13,9 @@
 //!   `compactness`, `community`, and, when not in band, `reason` (machine name) and
 //!   `reason_text` (Chinese). Geometry: the `MultiPolygon` of the grid's compound polygons
 //!   (not dissolved), or a `MultiPoint` when its compounds are points; mixed grids give a
-//!   `GeometryCollection`.
+//!   `GeometryCollection`. At the top level, `retired_codes` (when there are any): the codes
+//!   given as retired and those of current grids the plan does not keep, read back when the
+//!   file is given as current grids so that no later round reuses them.
 //!
 //! Errors name the file, the feature (1-based) and the field, in Chinese; nothing panics on
 //! user input.
