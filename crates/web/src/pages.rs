@@ -560,6 +560,14 @@ struct GridView {
     more: bool,
     /// May edit or retire the grid.
     can_write: bool,
+    /// The other grids named in its compound moves that the user may open.
+    readable: std::collections::HashSet<String>,
+}
+
+impl GridView {
+    fn may_read(&self, code: &str) -> bool {
+        self.readable.contains(code)
+    }
 }
 
 async fn grid(
@@ -587,6 +595,14 @@ async fn grid(
     } else {
         (Vec::new(), Vec::new(), Vec::new())
     };
+    let readable = g
+        .moves
+        .iter()
+        .flat_map(|v| [&v.from_grid, &v.to_grid])
+        .flatten()
+        .filter(|c| p.access.can(Permission::RegistryRead, c))
+        .cloned()
+        .collect();
     Ok(render(&GridView {
         me: Me::of(&p),
         crumbs,
@@ -599,6 +615,7 @@ async fn grid(
         }),
         page: page.page,
         can_write: p.access.can(Permission::RegistryWrite, &code),
+        readable,
         people,
         residents,
         records,

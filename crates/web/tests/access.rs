@@ -2414,3 +2414,30 @@ async fn reads_of_people_s_records_are_audited() {
         "registry pages are not people's records"
     );
 }
+
+/// A grid page names the grids its compounds came from and went to, linked only where the
+/// reader may follow.
+#[tokio::test]
+async fn a_grid_worker_sees_where_a_compound_came_from_without_a_link_he_cannot_follow() {
+    let mut app = TestApp::demo().await;
+    let (from, to) = ("370725001001001", "370725001001002");
+    let grid = app.get(&format!("/api/grids/{from}")).await.json();
+    let id = grid["compounds"][0]["id"].as_str().unwrap().to_string();
+    let r = app
+        .json("PUT", &format!("/api/compounds/{id}"), json!({"grid": to}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let admin_page = app.get(&format!("/grids/{to}")).await.text();
+    assert!(
+        admin_page.contains(&format!(r#"（原网格 <a href="/grids/{from}">{from}</a>）"#)),
+        "{admin_page}"
+    );
+    app.login_new("gw2", "网格员的密码-1", &format!("grid_worker@{to}"))
+        .await;
+    let page = app.get(&format!("/grids/{to}")).await.text();
+    assert!(page.contains(&format!("（原网格 {from}）")), "{page}");
+    assert!(
+        !page.contains(&format!(r#"href="/grids/{from}""#)),
+        "{page}"
+    );
+}
