@@ -268,6 +268,7 @@ pub fn parse_geometry(s: &str) -> Result<String, FieldError> {
                 return Err(bad("每个环至少要有三个不同的点"));
             }
             count_positions(&mut positions, out.len()).map_err(|m| bad(&m))?;
+            ring_problem(&out).map_err(|m| bad(&m))?;
             out_rings.push(out);
         }
         out_polys.push(out_rings);
@@ -293,6 +294,64 @@ fn positions_of(v: &serde_json::Value, what: &str) -> Result<Vec<[f64; 2]>, Stri
                 .ok_or_else(|| "坐标应为 [x, y] 数对".to_string())
         })
         .collect()
+}
+
+/// The largest coordinate accepted: longitude/latitude, or metres in any projected system
+/// (a Gauss–Krüger easting with its zone number is about 4 × 10⁷).
+const MAX_COORDINATE: f64 = 1e8;
+
+/// What is wrong with a closed ring, if anything: coordinates beyond any map, no area (its
+/// points on one line), or edges that cross (a figure of eight).
+fn ring_problem(ring: &[[f64; 2]]) -> Result<(), String> {
+    if let Some(q) = ring
+        .iter()
+        .find(|q| q[0].abs() > MAX_COORDINATE || q[1].abs() > MAX_COORDINATE)
+    {
+        return Err(format!("坐标（{}, {}）超出任何地图的范围", q[0], q[1]));
+    }
+    // Edges i and j cross when they are not neighbours along the ring (checked for rings of
+    // up to 2,000 points; longer outlines come from GIS tools that keep them simple).
+    let n = ring.len() - 1;
+    if n <= 2000 {
+        let cross = |a: [f64; 2], b: [f64; 2], c: [f64; 2], d: [f64; 2]| {
+            let side = |p: [f64; 2], q: [f64; 2], r: [f64; 2]| {
+                (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
+            };
+            let (d1, d2) = (side(a, b, c), side(a, b, d));
+            let (d3, d4) = (side(c, d, a), side(c, d, b));
+            d1 * d2 < 0.0 && d3 * d4 < 0.0
+        };
+        for i in 0..n {
+            for j in i + 2..n {
+                if i == 0 && j == n - 1 {
+                    continue;
+                }
+                if cross(ring[i], ring[i + 1], ring[j], ring[j + 1]) {
+                    return Err(format!(
+                        "环的第 {} 条边与第 {} 条边相交（边界线不能自相交叉）",
+                        i + 1,
+                        j + 1
+                    ));
+                }
+            }
+        }
+    }
+    let twice_area: f64 = ring
+        .windows(2)
+        .map(|w| w[0][0] * w[1][1] - w[1][0] * w[0][1])
+        .sum();
+    let (mut lo, mut hi) = ([f64::MAX; 2], [f64::MIN; 2]);
+    for q in ring {
+        for k in 0..2 {
+            lo[k] = lo[k].min(q[k]);
+            hi[k] = hi[k].max(q[k]);
+        }
+    }
+    let span = (hi[0] - lo[0]).max(hi[1] - lo[1]);
+    if twice_area.abs() <= span * span * 1e-9 {
+        return Err("环的面积为零（各点在一条直线上）".into());
+    }
+    Ok(())
 }
 
 /// Adds `n` positions to a geometry's count: at most [`MAX_BOUNDARY_POSITIONS`] in all.
@@ -1026,6 +1085,14 @@ mod tests {
         );
         let multi = r#"{"type":"MultiPolygon","coordinates":[[[[0,0],[1,0],[1,1],[0,0]]],[[[5,5],[6,5],[6,6],[5,5]]]]}"#;
         assert!(parse_geometry(multi).unwrap().contains("MultiPolygon"));
+        // A thin strip, a concave outline, and a Gauss–Krüger easting with its zone are fine.
+        for good in [
+            r#"{"type":"Polygon","coordinates":[[[0,0],[1000,0],[1000,1],[0,1],[0,0]]]}"#,
+            r#"{"type":"Polygon","coordinates":[[[0,0],[10,0],[10,10],[5,3],[0,10],[0,0]]]}"#,
+            r#"{"type":"Polygon","coordinates":[[[39500000,4000000],[39500100,4000000],[39500100,4000100],[39500000,4000000]]]}"#,
+        ] {
+            assert!(parse_geometry(good).is_ok(), "{good}");
+        }
         for (bad, says) in [
             (r#"{"type":"Point","coordinates":[1,2]}"#, "类型为 Point"),
             ("不是 JSON", "不是有效的 JSON"),
@@ -1041,6 +1108,19 @@ mod tests {
             (
                 r#"{"type":"Polygon","coordinates":[[[0,0],[0,0],[0,0],[0,0]]]}"#,
                 "三个不同的点",
+            ),
+            // A figure of eight, a ring on one line, a point beyond any map.
+            (
+                r#"{"type":"Polygon","coordinates":[[[6000,0],[6100,100],[6100,0],[6000,100],[6000,0]]]}"#,
+                "环的第 1 条边与第 3 条边相交",
+            ),
+            (
+                r#"{"type":"Polygon","coordinates":[[[6000,0],[6100,0],[6200,0],[6000,0]]]}"#,
+                "面积为零",
+            ),
+            (
+                r#"{"type":"Polygon","coordinates":[[[0,0],[1e300,0],[1e300,1e300],[0,0]]]}"#,
+                "超出任何地图的范围",
             ),
         ] {
             let e = parse_geometry(bad).unwrap_err().to_string();
