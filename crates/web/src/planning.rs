@@ -735,7 +735,8 @@ pub struct Fate {
 
 /// What adopting would do, in words, or why the store would refuse it — checked by adopting
 /// in a transaction that is rolled back, so the page never offers a plan that cannot be taken.
-async fn adoption(s: &SharedState, p: &Principal, plans: &[(String, Vec<AdoptGrid>)]) -> Adoption {
+async fn adoption(s: &SharedState, p: &Principal, plans: &[Planned]) -> Adoption {
+    let plans = &to_adopt(plans);
     // Checked as if the staff followed, which also says who would end without a successor.
     match s
         .store
@@ -919,7 +920,7 @@ async fn propose_as_asked(
             }
         })
         .collect();
-    let plans = vec![(code.clone(), adopt_grids(&src, &plan))];
+    let plans = vec![planned(&code, &src, &plan)];
     let can_adopt = p.access.can(Permission::PlanAdopt, &code);
     let adoption = if can_adopt {
         adoption(&s, &p, &plans).await
@@ -1164,10 +1165,10 @@ fn maps(
 
 /// The fingerprint of a set of plans (community code and grids): what the page shows is what
 /// is adopted, or nothing.
-fn fingerprint(plans: &[(String, Vec<AdoptGrid>)]) -> String {
+fn fingerprint(plans: &[Planned]) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
-    for (community, grids) in plans {
+    for (community, grids, live) in plans {
         h.update(community.as_bytes());
         for g in grids {
             h.update(b"\n");
@@ -1177,16 +1178,23 @@ fn fingerprint(plans: &[(String, Vec<AdoptGrid>)]) -> String {
                 h.update(m.as_bytes());
             }
         }
+        // The grids in force when the page was drawn: one added since (empty, or with staff
+        // posted) would be retired by adopting, unseen.
+        h.update(b"\n-");
+        for g in live {
+            h.update(b",");
+            h.update(g.as_bytes());
+        }
         h.update(b"\n\n");
     }
     crate::auth::hex(&h.finalize()[..8])
 }
 
 /// Refuses when the plan the user saw (its fingerprint) is not the plan the registry gives now.
-fn same_plan(q: &BandQuery, plans: &[(String, Vec<AdoptGrid>)]) -> Result<(), AppError> {
+fn same_plan(q: &BandQuery, plans: &[Planned]) -> Result<(), AppError> {
     match q.plan.as_deref().map(str::trim) {
         Some(seen) if !seen.is_empty() && seen != fingerprint(plans) => Err(AppError::Conflict(
-            "方案已变化：打开页面以来，小区或户数的登记有变动，方案随之改变。请重新查看方案后再采用，未作任何修改"
+            "方案已变化：打开页面以来，小区、户数或网格的登记有变动（或户数标准等参数与页面不同），方案随之改变。请重新查看方案后再采用，未作任何修改"
                 .into(),
         )),
         _ => Ok(()),
@@ -1224,9 +1232,11 @@ async fn adopt_with(
     let src = s.store.plan_source(&p.access, code).await?;
     let band = band(s, &code[..6.min(code.len())], q)?;
     let (_, plan) = run(s, &src, band, &Knobs::of(q, code)?)?;
-    let plans = vec![(code.to_string(), adopt_grids(&src, &plan))];
+    let plans = vec![planned(code, &src, &plan)];
     same_plan(q, &plans)?;
-    Ok(s.store.adopt_plans(&p.access, &plans, q.staff()).await?)
+    Ok(s.store
+        .adopt_plans(&p.access, &to_adopt(&plans), q.staff())
+        .await?)
 }
 
 /// What adopting did, as JSON, with the band it was planned under (the policy's when none
@@ -1244,6 +1254,25 @@ fn adopted_json(
 }
 
 /// A plan as the store adopts it: grid codes and compound ids.
+/// A community's plan as adopting takes it, with the grids in force it was drawn against
+/// (for the fingerprint).
+type Planned = (String, Vec<AdoptGrid>, Vec<String>);
+
+fn planned(community: &str, src: &PlanSource, plan: &Plan) -> Planned {
+    (
+        community.to_string(),
+        adopt_grids(src, plan),
+        src.live_grids.iter().map(|(c, _)| c.clone()).collect(),
+    )
+}
+
+fn to_adopt(plans: &[Planned]) -> Vec<(String, Vec<AdoptGrid>)> {
+    plans
+        .iter()
+        .map(|(c, g, _)| (c.clone(), g.clone()))
+        .collect()
+}
+
 fn adopt_grids(src: &PlanSource, plan: &Plan) -> Vec<AdoptGrid> {
     plan.grids
         .iter()
@@ -1283,7 +1312,9 @@ async fn adopt_street_with(
         )));
     }
     same_plan(q, &plans)?;
-    Ok(s.store.adopt_plans(&p.access, &plans, q.staff()).await?)
+    Ok(s.store
+        .adopt_plans(&p.access, &to_adopt(&plans), q.staff())
+        .await?)
 }
 
 async fn adopt_street(
@@ -1343,7 +1374,7 @@ async fn api_propose(
         "gap": k.gap,
         "keep": k.keep,
         "barriers": src.barriers.len(),
-        "plan": fingerprint(&[(code.clone(), adopt_grids(&src, &plan))]),
+        "plan": fingerprint(&[planned(&code, &src, &plan)]),
     });
     Ok(axum::Json(doc).into_response())
 }
@@ -1458,7 +1489,7 @@ impl StreetPlanView {
 /// compounds), and what was planned (for the maps).
 type StreetPlans = (
     Vec<CommunityPlanRow>,
-    Vec<(String, Vec<AdoptGrid>)>,
+    Vec<Planned>,
     Vec<(PlanSource, Input, Plan)>,
 );
 
@@ -1487,18 +1518,18 @@ async fn street_rows(
     k.keep_within(std::slice::from_ref(st))?;
     let mut rows = Vec::new();
     let mut plans = Vec::new();
-    let mut planned = Vec::new();
+    let mut drawn = Vec::new();
     let sources = street_sources(s, p, st).await?;
     k.keep_live(&sources)?;
     for (c, src) in sources {
         let (row, plan) = community_row(s, &c, src, band, k);
         rows.push(row);
         if let Some((src, input, plan)) = plan {
-            plans.push((c.code.clone(), adopt_grids(&src, &plan)));
-            planned.push((src, input, plan));
+            plans.push(planned(&c.code, &src, &plan));
+            drawn.push((src, input, plan));
         }
     }
-    Ok((rows, plans, planned))
+    Ok((rows, plans, drawn))
 }
 
 /// The planner's view of every community of a street, read once.
@@ -2344,7 +2375,7 @@ async fn export_community(
     let band = band(&s, &code[..6.min(code.len())], &q)?;
     let k = Knobs::of(&q, &code)?;
     let (input, plan) = run(&s, &src, band, &k)?;
-    let fp = fingerprint(&[(code.clone(), adopt_grids(&src, &plan))]);
+    let fp = fingerprint(&[planned(&code, &src, &plan)]);
     let title = format!(
         "{}网格划分方案（{}）",
         community.name,

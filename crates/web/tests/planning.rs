@@ -2707,3 +2707,37 @@ async fn a_redraw_leaves_past_budgets_as_they_were_and_pays_every_month_served()
         assert!(!m.contains("指向不存在的网格"), "{m}");
     }
 }
+
+/// The plan a page showed is the plan adopted: a grid added to the community since (which
+/// adopting would retire, with whoever was posted there) makes the page stale.
+#[tokio::test]
+async fn a_grid_added_after_the_page_was_drawn_makes_its_plan_stale() {
+    let app = TestApp::demo().await;
+    let community = "370725002001";
+    let seen = app
+        .get(&format!(
+            "/api/plan/communities/{community}?min=500&max=600"
+        ))
+        .await
+        .json()["summary"]["plan"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/communities/{community}/grids"),
+            serde_json::json!({"name": "新设网格"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/plan/communities/{community}/adopt"),
+            serde_json::json!({"min": 500, "max": 600, "plan": seen}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert!(r.text().contains("方案已变化"), "{}", r.text());
+}
