@@ -61,9 +61,10 @@
 //! households: at most `B + ⌊S / min⌋` in-band grids (≤ `⌊W / min⌋`), and 0 when `W < min`.
 //! Over-ceiling compounds are never in band. The reported bound is the sum over groups of the
 //! proven optimum where it is known — the plan reaches `B + ⌊S / min⌋`, or the exact search
-//! finished — and of `B + ⌊S / min⌋` elsewhere (only the latter when current grids were kept,
-//! since the groups planned are then not the whole groups). [`crate::Summary::proven_groups`]
-//! counts the groups proven optimal.
+//! finished — and of `B + ⌊S / min⌋` elsewhere. When current grids were kept in band, the
+//! groups planned are not the whole groups: the whole groups are then planned afresh for the
+//! bound alone, so that re-planning an adopted plan reports the bound its drawing proved.
+//! [`crate::Summary::proven_groups`] counts the groups proven optimal.
 //!
 //! **Compactness** of a grid is the moment-of-inertia index `A² / (2π·I)`, where `A` is its area
 //! and `I` its polar moment about its centroid, treating each compound as a disc of its own
@@ -218,10 +219,26 @@ pub fn plan_with_progress(
             fixed_member[v as usize] = true;
         }
     }
-    let full_comps = if whole_groups {
-        free_comps
+    let (full_comps, optima) = if whole_groups {
+        (free_comps, optima)
     } else {
-        components(&prep, |v| !prep.alone[v] && !fixed_member[v])
+        // Current grids kept in band made the groups planned smaller than the full groups:
+        // the bound comes from planning the full groups afresh (the grids the user keeps as
+        // they are stay), so that keeping an adopted plan reports the same proven bound as
+        // drawing it did.
+        let full = components(&prep, |v| !prep.alone[v] && !fixed_member[v]);
+        let mut fresh = Work::new(&prep, lo, hi, opts.seed);
+        for cg in current.iter().filter(|c| c.valid && c.fixed) {
+            let id = fresh.new_grid(cg.members.clone(), true);
+            fresh.fixed.push(id);
+        }
+        for v in 0..n {
+            if prep.alone[v] && fresh.part[v] == NONE {
+                fresh.new_grid(vec![v as u32], false);
+            }
+        }
+        let optima = full.iter().map(|comp| fresh.plan_component(comp)).collect();
+        (full, optima)
     };
     let (mut upper_bound, mut groups, mut proven_groups) = (fixed_in_band, 0usize, 0usize);
     for (i, comp) in full_comps.iter().enumerate() {
@@ -230,7 +247,7 @@ pub fn plan_with_progress(
             continue;
         }
         groups += 1;
-        if let Some(Some(opt)) = optima.get(i).filter(|_| whole_groups) {
+        if let Some(Some(opt)) = optima.get(i) {
             proven_groups += 1;
             upper_bound += opt;
             continue;

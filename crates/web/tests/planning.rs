@@ -2741,3 +2741,33 @@ async fn a_grid_added_after_the_page_was_drawn_makes_its_plan_stale() {
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
     assert!(r.text().contains("方案已变化"), "{}", r.text());
 }
+
+/// Re-planning an adopted plan gives the same plan and proves the same bound: the bound is
+/// the instance's, not the run's (it used to fall back to the weak bound once current grids
+/// were kept, 2 proven → 4).
+#[tokio::test]
+async fn an_adopted_plan_keeps_its_proven_bound() {
+    let app = TestApp::demo().await;
+    for c in ["370725001001", "370725002001", "370725002004"] {
+        let url = format!("/api/plan/communities/{c}?min=500&max=600");
+        let before = app.get(&url).await.json()["summary"].clone();
+        let r = app
+            .json(
+                "POST",
+                &format!("/api/plan/communities/{c}/adopt"),
+                serde_json::json!({"min": 500, "max": 600}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let after = app.get(&url).await.json()["summary"].clone();
+        for k in [
+            "upper_bound",
+            "proven_groups",
+            "groups",
+            "in_band",
+            "eligible",
+        ] {
+            assert_eq!(after[k], before[k], "{c} {k}");
+        }
+    }
+}
