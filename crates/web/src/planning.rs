@@ -1039,10 +1039,27 @@ fn diff(src: &PlanSource, plan: &Plan, fixed: &[String]) -> PlanDiff {
                 .collect();
             let change = if g.kept_from.is_some() {
                 kept += 1;
+                let code = g.code.as_str();
+                // Kept under its code, perhaps with compounds taken in or handed on.
+                let taken: BTreeSet<&str> = from.iter().copied().filter(|f| *f != code).collect();
+                let handed: BTreeSet<&str> = goes_to
+                    .get(code)
+                    .map(|d| d.iter().copied().filter(|t| *t != code).collect())
+                    .unwrap_or_default();
+                let list = |s: &BTreeSet<&str>| s.iter().copied().collect::<Vec<_>>().join("、");
                 if fixed.contains(&g.code) {
                     "保持不变（按要求）".to_string()
-                } else {
+                } else if taken.is_empty() && handed.is_empty() {
                     "保留".to_string()
+                } else {
+                    let mut what = Vec::new();
+                    if !taken.is_empty() {
+                        what.push(format!("并入 {} 的小区", list(&taken)));
+                    }
+                    if !handed.is_empty() {
+                        what.push(format!("部分小区拆分到 {}", list(&handed)));
+                    }
+                    format!("保留并调整：{}", what.join("，"))
                 }
             } else if from.len() > 1 {
                 merged += 1;
@@ -2951,5 +2968,26 @@ mod tests {
         assert_eq!((d.kept, d.merged + d.split + d.created), (1, 3));
         assert_eq!(d.retired, [g1, g3]);
         assert_eq!(d.moved, 4);
+        // A grid kept under its code that takes in another's compound, and one that hands a
+        // compound on, say so rather than "保留".
+        let plan = Plan {
+            grids: vec![
+                grid(g2, vec![2, 0], true),
+                grid(g3, vec![3], true),
+                grid("370725001001004", vec![4, 1], false),
+            ],
+            summary: Default::default(),
+            warnings: Vec::new(),
+        };
+        let d = diff(&src, &plan, &[]);
+        let changes: Vec<&str> = d.grids.iter().map(|g| g.change.as_str()).collect();
+        assert_eq!(
+            changes,
+            [
+                "保留并调整：并入 370725001001001 的小区",
+                "保留并调整：部分小区拆分到 370725001001004",
+                "拆分自 370725001001003"
+            ]
+        );
     }
 }
