@@ -722,3 +722,34 @@ async fn a_put_keeps_what_it_leaves_out_and_refuses_fields_a_record_does_not_hav
         grid.as_str()
     );
 }
+
+#[tokio::test]
+async fn a_retired_record_offers_no_edit_form() {
+    let app = TestApp::demo().await;
+    let r = app
+        .json(
+            "POST",
+            "/api/communities/370725001001/grids",
+            json!({"name": "临时网格"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let code = r.json()["key"].as_str().unwrap().to_string();
+    assert_eq!(
+        app.get(&format!("/edit/grids/{code}")).await.status,
+        StatusCode::OK
+    );
+    let r = app
+        .json("POST", &format!("/api/grids/{code}/retire"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = app.get(&format!("/edit/grids/{code}")).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.text().contains("已于"), "{}", r.text());
+    assert!(
+        r.text().contains("撤销，仅作历史记录，不能修改"),
+        "{}",
+        r.text()
+    );
+    assert!(!r.text().contains("<form method=\"post\" action=\"/edit/"));
+}
