@@ -447,9 +447,18 @@ struct CommunityView {
     roles: Vec<(&'static str, &'static str)>,
     can_write: bool,
     staff_error: Option<String>,
+    /// What the staff form held when it was refused, to fill it again.
+    staff_form: Fields,
     /// What adopting a grid plan just did here.
     notice: Option<String>,
     people: Option<crate::care::PeopleSection>,
+}
+
+impl CommunityView {
+    /// A staff form field as the user last typed it.
+    fn sv(&self, k: &str) -> &str {
+        self.staff_form.get(k).map_or("", String::as_str)
+    }
 }
 
 async fn community(
@@ -458,7 +467,7 @@ async fn community(
     Path(code): Path<String>,
     Query(q): Query<AdoptedQuery>,
 ) -> PageResult {
-    community_view(&s, &p, &code, None, q.notice()).await
+    community_view(&s, &p, &code, None, q.notice(), Fields::new()).await
 }
 
 async fn community_view(
@@ -467,6 +476,7 @@ async fn community_view(
     code: &str,
     staff_error: Option<String>,
     notice: Option<String>,
+    staff_form: Fields,
 ) -> PageResult {
     let c = s.store.community_page(&p.access, code).await?;
     let staff = s.store.community_staff(&p.access, code).await?;
@@ -494,6 +504,7 @@ async fn community_view(
             .collect(),
         staff,
         staff_error,
+        staff_form,
         notice,
         people,
         c,
@@ -512,14 +523,14 @@ async fn add_staff(
         Ok(i) => i,
         Err(e) => {
             let msg = crate::error::describe(&e);
-            return community_view(&s, &p, &code, Some(msg), None).await;
+            return community_view(&s, &p, &code, Some(msg), None, values).await;
         }
     };
     match s.store.add_staff(&p.access, &code, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/communities/{code}")).into_response()),
         Err(wangge_store::StoreError::Invalid(e)) => {
             let msg = crate::error::describe(&e);
-            community_view(&s, &p, &code, Some(msg), None).await
+            community_view(&s, &p, &code, Some(msg), None, values).await
         }
         Err(e) => Err(e.into()),
     }

@@ -555,3 +555,32 @@ async fn a_saved_entry_says_so_and_is_shown_on_its_page() {
         .text();
     assert!(page.contains("2021 年 33.3 万元") && !page.contains("name=\"amount_wan\""));
 }
+
+/// A refused staff form comes back as typed, its error beside it.
+#[tokio::test]
+async fn a_refused_staff_form_keeps_what_was_typed() {
+    let app = TestApp::demo().await;
+    let r = app
+        .form(
+            "/communities/370725001001/staff",
+            &[
+                ("person_name", "王小明"),
+                ("role", "grid_worker"),
+                ("grid", ""),
+                ("also_police_assistant", "on"),
+                ("from", "2026-11-01"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text();
+    let form = &page[page.find(r#"id="staff-form""#).expect("the form")..];
+    assert!(form.contains(r#"class="error" role="alert""#), "{form}");
+    assert!(form.contains(r#"value="王小明""#), "{form}");
+    assert!(
+        form.contains(r#"<option value="grid_worker" selected>"#),
+        "{form}"
+    );
+    assert!(form.contains(r#"value="on" checked"#), "{form}");
+    assert!(form.contains(r#"value="2026-11-01""#), "{form}");
+}
