@@ -448,7 +448,8 @@ pub fn boundary_lines(county: &DemoCounty) -> Vec<(StreetCode, Vec<DemoBarrier>)
     county
         .streets
         .iter()
-        .map(|st| {
+        .enumerate()
+        .map(|(si, st)| {
             // (name, kind) → stretches, in the order first named.
             let mut lines: Vec<(String, &'static str, Vec<Stretch>)> = Vec::new();
             for (ci, c) in st.communities.iter().enumerate() {
@@ -456,7 +457,7 @@ pub fn boundary_lines(county: &DemoCounty) -> Vec<(StreetCode, Vec<DemoBarrier>)
                 if n == 0 {
                     continue;
                 }
-                let [x0, y0, _, _] = cell(ci, 0, n);
+                let [x0, y0, _, _] = cell(si, ci, st.communities.len(), 0, n);
                 let columns = (n as f64).sqrt().ceil().max(1.0) as usize;
                 let rows = n.div_ceil(columns);
                 let (x1, y1) = (x0 + columns as f64 * 100.0, y0 + rows as f64 * 100.0);
@@ -625,14 +626,23 @@ fn short(name: &str) -> &str {
     name.strip_suffix("社区").unwrap_or(name)
 }
 
-/// Where the demo draws a compound (the sources give no maps): communities side by side in
-/// rows of six, 1,500 m apart; a community's compounds as 100 m square cells in a near-square
-/// block, in table order. Local planar coordinates in metres: (x0, y0, x1, y1).
-pub fn cell(community: usize, compound: usize, compounds: usize) -> [f64; 4] {
+/// Where the demo draws a compound (the sources give no maps): each street in its own square
+/// of the plane (10 km apart), its communities in a near-square array of blocks 800 m apart
+/// (the largest block, 36 compounds, is 600 m wide), so that a street's map shows its
+/// communities large; a community's compounds as 100 m square cells in a near-square block,
+/// in table order. Local planar coordinates in metres: (x0, y0, x1, y1).
+pub fn cell(
+    street: usize,
+    community: usize,
+    communities: usize,
+    compound: usize,
+    compounds: usize,
+) -> [f64; 4] {
     let columns = (compounds as f64).sqrt().ceil().max(1.0) as usize;
+    let per_row = (communities as f64).sqrt().ceil().max(1.0) as usize;
     let (cx, cy) = (
-        (community % 6) as f64 * 1500.0,
-        (community / 6) as f64 * 1500.0,
+        street as f64 * 10_000.0 + (community % per_row) as f64 * 800.0,
+        (community / per_row) as f64 * 800.0,
     );
     let x = cx + (compound % columns) as f64 * 100.0;
     let y = cy + (compound / columns) as f64 * 100.0;
@@ -1122,7 +1132,13 @@ mod tests {
         }
         // 宝昌 (the first community): 北海路 runs along the west side of its block, 10 m out.
         let first = &county.streets[0].communities[0];
-        let [x0, y0, _, _] = cell(0, 0, first.compounds.len());
+        let [x0, y0, _, _] = cell(
+            0,
+            0,
+            county.streets[0].communities.len(),
+            0,
+            first.compounds.len(),
+        );
         let coords = &g["coordinates"][0];
         assert_eq!(coords[0][0].as_f64(), Some(x0 - 10.0));
         assert_eq!(coords[0][1].as_f64(), Some(y0 - 10.0));

@@ -93,8 +93,7 @@ impl Store {
         let mut grids = Vec::new();
         let mut compounds = Vec::new();
         let mut buildings = Vec::new();
-        let mut community_index = 0usize;
-        for s in &county.streets {
+        for (si, s) in county.streets.iter().enumerate() {
             streets.push(vec![
                 s.code.as_str().into(),
                 cc.into(),
@@ -102,9 +101,7 @@ impl Store {
                 true.into(),
                 since.clone().into(),
             ]);
-            for c in &s.communities {
-                let ci = community_index;
-                community_index += 1;
+            for (local, c) in s.communities.iter().enumerate() {
                 let b = &c.basics;
                 let households: i64 = c.compounds.iter().map(|m| m.households).sum();
                 let population: i64 = c.compounds.iter().map(|m| m.population).sum();
@@ -144,8 +141,11 @@ impl Store {
                 }
                 for (mi, m) in c.compounds.iter().enumerate() {
                     let id = new_id();
+                    // Where the demo's barriers are drawn too: the street's own array of blocks.
                     let geometry = wangge_domain::demo::cell_geojson(wangge_domain::demo::cell(
-                        ci,
+                        si,
+                        local,
+                        s.communities.len(),
                         mi,
                         c.compounds.len(),
                     ));

@@ -2771,3 +2771,23 @@ async fn an_adopted_plan_keeps_its_proven_bound() {
         }
     }
 }
+
+/// A street's maps show its communities large: the demo draws each street's communities in a
+/// near-square array (宝城's four, 2 × 2), not one long row with the map mostly empty.
+#[tokio::test]
+async fn a_street_map_is_not_a_thin_strip() {
+    let app = TestApp::demo().await;
+    for street in ["370725001", "370725002"] {
+        let page = app
+            .get(&format!("/plan/streets/{street}?min=500&max=600"))
+            .await
+            .text();
+        let height: f64 = page
+            .split(r#"<svg viewBox="0 0 384 "#)
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .and_then(|h| h.parse().ok())
+            .expect("a map");
+        assert!(height > 200.0, "{street}: 384 × {height}");
+    }
+}
