@@ -443,6 +443,19 @@ pub fn policy_tables_xlsx(
                 fmt_of(m.first_row),
             )
             .map_err(err)?;
+            // A merged figure stays a number (Excel sums it), written over the merge's text.
+            let (r0, c0) = (m.first_row as u32, m.first_col as u16);
+            match cell {
+                Cell::Int(n) => {
+                    ws.write_number_with_format(r0, c0, *n as f64, fmt_of(m.first_row))
+                        .map_err(err)?;
+                }
+                Cell::Wan(fen) => {
+                    ws.write_number_with_format(r0, c0, *fen as f64 / 1e6, &money)
+                        .map_err(err)?;
+                }
+                Cell::Empty | Cell::Text(_) => {}
+            }
             for r in m.first_row..=m.last_row {
                 for c in m.first_col..=m.last_col {
                     merged.insert((r, c));
@@ -558,6 +571,50 @@ mod tests {
             err.contains("过大（超过 8000000 个单元格），请分批导入"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_merged_figure_is_written_as_a_number() {
+        use wangge_domain::policy::tables::{Cell as T, Merge, Table};
+        let t = Table {
+            annex: "附件3".into(),
+            title: "表".into(),
+            columns: 2,
+            header_rows: 1,
+            rows: vec![
+                vec![T::Text("表".into()), T::Empty],
+                vec![T::Text("人数".into()), T::Text("费用".into())],
+                vec![T::Int(11), T::Wan(39_600_000)],
+                vec![T::Empty, T::Empty],
+            ],
+            merges: vec![
+                Merge {
+                    first_row: 0,
+                    first_col: 0,
+                    last_row: 0,
+                    last_col: 1,
+                },
+                Merge {
+                    first_row: 2,
+                    first_col: 0,
+                    last_row: 3,
+                    last_col: 0,
+                },
+                Merge {
+                    first_row: 2,
+                    first_col: 1,
+                    last_row: 3,
+                    last_col: 1,
+                },
+            ],
+            sum_columns: vec![],
+        };
+        let bytes = policy_tables_xlsx(&[&t]).unwrap();
+        let mut wb = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).unwrap();
+        let name = wb.sheet_names()[0].clone();
+        let range = wb.worksheet_range(&name).unwrap();
+        assert_eq!(range.get_value((2, 0)), Some(&Data::Float(11.0)));
+        assert_eq!(range.get_value((2, 1)), Some(&Data::Float(39.6)));
     }
 
     #[test]
