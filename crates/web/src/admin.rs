@@ -148,7 +148,7 @@ pub fn parse_grants(text: &str) -> Result<Vec<Grant>, AppError> {
 }
 
 /// Where a role applies, as a user reads it: a place's kind and code, or a department's name.
-fn scope_text(g: &Grant, departments: &HashMap<String, String>) -> String {
+pub(crate) fn scope_text(g: &Grant, departments: &HashMap<String, String>) -> String {
     match g.scope.kind {
         ScopeKind::Department => format!(
             "部门 {}",

@@ -176,6 +176,9 @@ struct OverviewPage {
     mine: Vec<(String, String)>,
     /// The streets whose pages the user may open.
     open_streets: Vec<String>,
+    /// For a user whose roles open nothing here (a department's staff before their
+    /// permissions are set): his roles, in words.
+    nothing_open: Option<String>,
 }
 
 /// The user's places and departments below the county that he may open, as links: a grid
@@ -281,6 +284,28 @@ async fn overview(State(s): State<SharedState>, Extension(p): Extension<Principa
             })
             .collect::<Vec<_>>(),
     );
+    let mine = my_places(&s, &p).await?;
+    let nothing_open = if mine.is_empty() && o.streets.is_empty() {
+        let departments = s.store.department_names().await?;
+        let roles: Vec<String> = p
+            .access
+            .grants()
+            .map(|g| {
+                format!(
+                    "{}（{}）",
+                    g.role.label(),
+                    crate::admin::scope_text(g, &departments)
+                )
+            })
+            .collect();
+        Some(if roles.is_empty() {
+            "您的账号还没有角色。".to_string()
+        } else {
+            format!("您的角色：{}。", roles.join("、"))
+        })
+    } else {
+        None
+    };
     Ok(render(&OverviewPage {
         me: Me::of(&p),
         crumbs: crumbs(&[]),
@@ -295,7 +320,8 @@ async fn overview(State(s): State<SharedState>, Extension(p): Extension<Principa
         ),
         can_create_street: p.access.can(Permission::RegistryWrite, &county.code),
         can_export: p.access.can_somewhere(Permission::RegistryExport),
-        mine: my_places(&s, &p).await?,
+        mine,
+        nothing_open,
         open_streets,
         o,
         bars,

@@ -499,7 +499,7 @@ async fn roles_name_only_places_and_departments_there_are_and_a_repeat_is_one() 
 
 #[tokio::test]
 async fn a_role_bound_to_a_department_shows_its_name() {
-    let app = TestApp::demo().await;
+    let mut app = TestApp::demo().await;
     let names = app.store.department_names().await.unwrap();
     let (id, name) = names.iter().next().expect("the demo has departments");
     let r = app
@@ -525,4 +525,13 @@ async fn a_role_bound_to_a_department_shows_its_name() {
         page.contains(&format!("{name} <code>{id}</code>")),
         "{page}"
     );
+    // Its staff, whose role opens nothing yet, are told why on their home page.
+    app.login_new("bm2", "部门人员的密码-1", &format!("department_staff@{id}"))
+        .await;
+    let home = app.get("/").await.text();
+    assert!(
+        home.contains(&format!("您的角色：部门工作人员（部门 {name}）。")),
+        "{home}"
+    );
+    assert!(home.contains("请联系本县（区）的安全管理员"), "{home}");
 }
