@@ -96,6 +96,18 @@ struct ErrorPage {
     again: Option<(String, String)>,
 }
 
+/// A request refused because what it acted on changed (409): why, and a link back to look
+/// again.
+pub fn conflict_page(why: &str, again: &str, label: &str) -> Response {
+    let mut res = crate::auth::render(&ErrorPage {
+        title: "无法完成操作".into(),
+        message: why.to_string(),
+        again: Some((again.to_string(), label.to_string())),
+    });
+    *res.status_mut() = StatusCode::CONFLICT;
+    res
+}
+
 /// A page refused for what was typed into it: why, and a link to the page as it starts.
 pub fn retry_page(why: &str, again: &str) -> Response {
     let mut res = crate::auth::render(&ErrorPage {

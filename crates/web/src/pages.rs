@@ -1220,7 +1220,7 @@ pub(crate) fn download_as(
         .into_response()
 }
 
-fn percent(s: &str) -> String {
+pub(crate) fn percent(s: &str) -> String {
     s.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_' {

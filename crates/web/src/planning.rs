@@ -106,6 +106,29 @@ pub struct BandQuery {
 }
 
 impl BandQuery {
+    /// The plan page with the band, gap and kept grids asked (to look at the plan again).
+    fn plan_href(&self, path: &str) -> String {
+        let pairs: Vec<String> = [
+            ("min", &self.min),
+            ("max", &self.max),
+            ("gap", &self.gap),
+            ("keep", &self.keep),
+        ]
+        .iter()
+        .filter_map(|(k, v)| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(|v| format!("{k}={}", crate::pages::percent(v)))
+        })
+        .collect();
+        if pairs.is_empty() {
+            path.to_string()
+        } else {
+            format!("{path}?{}", pairs.join("&"))
+        }
+    }
+
     /// The same from a JSON body: `min` and `max` as integers (or digit strings), `gap` as a
     /// number (or string), `plan` as a string; anything else is refused rather than ignored.
     fn from_json(v: &serde_json::Value) -> Result<BandQuery, AppError> {
@@ -1227,7 +1250,13 @@ async fn adopt(
     Path(code): Path<String>,
     Form(q): Form<BandQuery>,
 ) -> Result<Response, PageError> {
-    let summary = adopt_with(&s, &p, &code, &q).await?;
+    let summary = match adopt_with(&s, &p, &code, &q).await {
+        Err(AppError::Conflict(why)) => {
+            let back = q.plan_href(&format!("/plan/communities/{code}"));
+            return Ok(crate::error::conflict_page(&why, &back, "重新查看方案"));
+        }
+        r => r?,
+    };
     tracing::info!(user = %p.username, community = %code, ?summary, "plan adopted");
     Ok(Redirect::to(&format!(
         "/communities/{code}?{}",
@@ -1340,7 +1369,13 @@ async fn adopt_street(
     Path(code): Path<String>,
     Form(q): Form<BandQuery>,
 ) -> Result<Response, PageError> {
-    let summary = adopt_street_with(&s, &p, &code, &q).await?;
+    let summary = match adopt_street_with(&s, &p, &code, &q).await {
+        Err(AppError::Conflict(why)) => {
+            let back = q.plan_href(&format!("/plan/streets/{code}"));
+            return Ok(crate::error::conflict_page(&why, &back, "重新查看方案"));
+        }
+        r => r?,
+    };
     tracing::info!(user = %p.username, street = %code, ?summary, "street plans adopted");
     Ok(Redirect::to(&format!(
         "/streets/{code}?{}",

@@ -2740,6 +2740,22 @@ async fn a_grid_added_after_the_page_was_drawn_makes_its_plan_stale() {
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
     assert!(r.text().contains("方案已变化"), "{}", r.text());
+    // The page says so and leads back to the plan as asked.
+    let r = app
+        .form(
+            &format!("/plan/communities/{community}/adopt"),
+            &[("min", "500"), ("max", "600"), ("plan", &seen)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let page = r.text();
+    assert!(page.contains("方案已变化"), "{page}");
+    assert!(
+        page.contains(&format!(
+            r#"href="/plan/communities/{community}?min=500&#38;max=600""#
+        )) && page.contains("重新查看方案"),
+        "{page}"
+    );
 }
 
 /// Re-planning an adopted plan gives the same plan and proves the same bound: the bound is
