@@ -89,6 +89,19 @@ impl<'a> Form<'a> {
         Some(d)
     }
 
+    /// An optional date of something just done (a visit): not after `today`, nor
+    /// more than a year before it (a mistyped year, 1900 for 2025, is caught; an older visit
+    /// is not one to record now).
+    pub fn recent_date(&mut self, field: &str, today: Date) -> Option<Date> {
+        let d = self.past_date(field, today)?;
+        let year_ago = Date::new(today.year() - 1, today.month(), 1)?;
+        if d < year_ago {
+            self.error(field, format!("不能早于一年前（{year_ago}），请检查年份"));
+            return None;
+        }
+        Some(d)
+    }
+
     pub fn finish<T>(self, value: Option<T>) -> Result<T, FieldErrors> {
         match value {
             Some(v) if self.errors.is_empty() => Ok(v),

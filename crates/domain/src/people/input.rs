@@ -273,7 +273,7 @@ impl VisitInput {
         let date = if form.raw("date").is_empty() {
             Some(today)
         } else {
-            form.past_date("date", today)
+            form.recent_date("date", today)
         };
         let met = form.name("met", 100);
         let findings = form.name("findings", 2000);
@@ -306,6 +306,26 @@ mod tests {
 
     fn today() -> Date {
         Date::new(2025, 6, 30).unwrap()
+    }
+
+    #[test]
+    fn a_visit_is_dated_within_the_last_year() {
+        let visit = |date: &str| {
+            VisitInput::parse(
+                &fields(&[("date", date), ("met", "户主"), ("findings", "情况正常")]),
+                today(),
+            )
+        };
+        assert!(visit("2025-06-30").is_ok());
+        assert!(visit("2024-06-01").is_ok());
+        assert_eq!(
+            visit("1900-01-01").unwrap_err()["date"],
+            "不能早于一年前（2024-06-01），请检查年份"
+        );
+        assert_eq!(
+            visit("2025-07-01").unwrap_err()["date"],
+            "不能晚于今天（2025-06-30）"
+        );
     }
 
     #[test]
