@@ -15,7 +15,7 @@ use wangge_domain::annex2::Sheet;
 pub enum SheetError {
     #[error("文件“{file}”无法读取：{reason}")]
     Unreadable { file: String, reason: String },
-    #[error("文件“{file}”是空的")]
+    #[error("{}", if file.is_empty() { "没有选择文件：请先选择要导入的文件".to_string() } else { format!("文件“{file}”是空的") })]
     Empty { file: String },
     #[error("无法写出表格：{0}")]
     Write(String),
@@ -615,6 +615,18 @@ mod tests {
         let range = wb.worksheet_range(&name).unwrap();
         assert_eq!(range.get_value((2, 0)), Some(&Data::Float(11.0)));
         assert_eq!(range.get_value((2, 1)), Some(&Data::Float(39.6)));
+    }
+
+    #[test]
+    fn an_upload_without_a_file_asks_for_one() {
+        assert_eq!(
+            read("", b"").unwrap_err().to_string(),
+            "没有选择文件：请先选择要导入的文件"
+        );
+        assert_eq!(
+            read("a.csv", b"").unwrap_err().to_string(),
+            "文件“a.csv”是空的"
+        );
     }
 
     #[test]
