@@ -465,6 +465,14 @@ fn read_block(
             boundary,
         });
     }
+    // The official table ends each street with its 合计: without it nothing checks the rows.
+    if !total_seen && let Some(last) = rows.last() {
+        ctx.err(
+            last.row + 1,
+            None,
+            "缺少合计行：附件2 每个街道的表以合计行结束，用来核对各社区之和",
+        );
+    }
     rows
 }
 
@@ -588,6 +596,25 @@ mod tests {
         assert_eq!(t[0].street, "宝城");
         assert_eq!(t[0].rows[1].centre_location, None);
         assert_eq!(t[0].rows[1].row, 4);
+    }
+
+    #[test]
+    fn a_table_without_its_total_is_refused() {
+        let s = sheet(&[
+            &["社区基本情况表（宝城）"],
+            HEADER,
+            &["1", "昌明社区", "8", "11", "7633", "10001", "", ""],
+            &["2", "艳阳天社区", "3", "10", "3244", "6576", "", ""],
+        ]);
+        let msgs: Vec<String> = read(&[s])
+            .unwrap_err()
+            .iter()
+            .map(|e| e.to_string())
+            .collect();
+        assert_eq!(
+            msgs,
+            ["第 5 行：缺少合计行：附件2 每个街道的表以合计行结束，用来核对各社区之和"]
+        );
     }
 
     #[test]
