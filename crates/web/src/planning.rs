@@ -547,6 +547,7 @@ pub struct Tile {
 }
 
 /// A grid's label on a map.
+#[derive(Clone)]
 pub struct Label {
     pub x: f64,
     pub y: f64,
@@ -1197,8 +1198,28 @@ fn maps(
     let mut current = map(&all, &names, &current_of, &current_codes, &lines);
     let mut proposed = map(&all, &names, &proposed_of, &proposed_codes, &lines);
     if parts.len() > 1 {
-        current.labels.clear();
-        proposed.labels.clear();
+        // A street's maps: too many grids to name; each community named at its middle.
+        let mut start = 0;
+        let mut labels = Vec::with_capacity(parts.len());
+        for (src, input, _) in parts {
+            let tiles = &current.tiles[start..start + input.compounds.len()];
+            start += input.compounds.len();
+            if tiles.is_empty() {
+                continue;
+            }
+            let n = tiles.len() as f64;
+            labels.push(Label {
+                x: tiles.iter().map(|t| t.cx).sum::<f64>() / n,
+                y: tiles.iter().map(|t| t.cy).sum::<f64>() / n,
+                text: src
+                    .community_name
+                    .strip_suffix("社区")
+                    .unwrap_or(&src.community_name)
+                    .to_string(),
+            });
+        }
+        current.labels = labels.clone();
+        proposed.labels = labels;
     }
     (current, proposed)
 }

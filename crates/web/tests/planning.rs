@@ -2806,4 +2806,13 @@ async fn a_street_map_is_not_a_thin_strip() {
             .expect("a map");
         assert!(height > 200.0, "{street}: 384 × {height}");
     }
+    // Each community is named on the street's maps (current and proposed).
+    let page = app
+        .get("/plan/streets/370725002?min=500&max=600")
+        .await
+        .text();
+    for name in ["昌明", "艳阳天", "学府", "宝石城"] {
+        let label = format!(r#"class="maplabel">{name}</text>"#);
+        assert_eq!(page.matches(&label).count(), 2, "{name}");
+    }
 }
