@@ -213,6 +213,17 @@ pub fn read_compounds(text: &str, file: &str) -> Result<Input, GeoJsonError> {
         seen.insert(id.clone(), i);
         let households = match props.get("households") {
             None | Some(Value::Null) => return Err(field_err(file, i, "households", "缺失")),
+            // A number, but past what a compound can hold: too large, not "not an integer".
+            Some(Value::Number(n))
+                if n.as_f64().is_some_and(|f| f > crate::MAX_HOUSEHOLDS as f64) =>
+            {
+                return Err(field_err(
+                    file,
+                    i,
+                    "households",
+                    format!("过大（{n}），一个小区不超过 {} 户", crate::MAX_HOUSEHOLDS),
+                ));
+            }
             Some(x) => x
                 .as_i64()
                 .or_else(|| {
@@ -957,6 +968,13 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("重复")
+        );
+        let huge = fc(&format!(
+            r#"{{"type":"Feature","properties":{{"id":"a","households":18446744073709551615}},"geometry":{SQ}}}"#
+        ));
+        assert_eq!(
+            read_compounds(&huge, "h.geojson").unwrap_err().to_string(),
+            "h.geojson 第 1 个要素「households」过大（18446744073709551615），一个小区不超过 10000000 户"
         );
     }
 
