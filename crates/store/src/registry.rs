@@ -653,7 +653,7 @@ impl Store {
             "SELECT v.day, v.compound_id, m.name, v.from_grid, v.to_grid, v.reason FROM compound_move v \
              JOIN compound m ON m.county_code = v.county_code AND m.id = v.compound_id \
              WHERE v.county_code = ? AND (v.from_grid = ? OR v.to_grid = ?) \
-             ORDER BY v.day DESC, m.name LIMIT 500",
+             ORDER BY v.day DESC, v.id DESC LIMIT 500",
             vec![county_of(code).into(), code.into(), code.into()],
         )
         .await?
