@@ -208,7 +208,10 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return command_line_error(e),
+    };
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -376,6 +379,47 @@ async fn run(cli: Cli) -> Result<(), String> {
             }
         }
     }
+}
+
+/// A command line clap cannot read, said in Chinese (help and version print as they are).
+fn command_line_error(e: clap::Error) -> ExitCode {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let ctx = |k: ContextKind| match e.get(k) {
+        Some(ContextValue::String(s)) => s.clone(),
+        Some(ContextValue::Strings(v)) => v.join("、"),
+        _ => String::new(),
+    };
+    let (arg, value) = (ctx(ContextKind::InvalidArg), ctx(ContextKind::InvalidValue));
+    let msg = match e.kind() {
+        ErrorKind::UnknownArgument if arg.parse::<f64>().is_ok() => {
+            format!("「{arg}」不是可用的值（户数、米数等不能为负）")
+        }
+        ErrorKind::UnknownArgument => format!("不认识的参数「{arg}」"),
+        ErrorKind::MissingRequiredArgument => format!("缺少必需的参数：{arg}"),
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
+            format!("参数 {arg} 的值「{value}」无效")
+        }
+        ErrorKind::InvalidSubcommand => {
+            format!("没有这个命令「{}」", ctx(ContextKind::InvalidSubcommand))
+        }
+        ErrorKind::MissingSubcommand => "缺少命令".to_string(),
+        ErrorKind::ArgumentConflict => format!("参数 {arg} 不能与其他参数同时使用"),
+        ErrorKind::TooManyValues | ErrorKind::WrongNumberOfValues => {
+            format!("参数 {arg} 的值的个数不对")
+        }
+        _ => "命令行有误".to_string(),
+    };
+    eprintln!("错误：{msg}。用 wangge --help（或 wangge 命令 --help）查看用法");
+    ExitCode::from(2)
 }
 
 async fn load_demo(store: &Store) -> Result<bool, String> {

@@ -831,3 +831,36 @@ fn a_parcel_left_in_another_coordinate_system_is_named_and_nothing_is_written() 
         "{err}"
     );
 }
+
+#[test]
+fn a_command_line_it_cannot_read_is_explained_in_chinese() {
+    let db = Db::new();
+    for (args, says) in [
+        (
+            &[
+                "plan", "--input", "x", "--min", "-5", "--max", "600", "--out", "o",
+            ][..],
+            "错误：「-5」不是可用的值（户数、米数等不能为负）",
+        ),
+        (
+            &[
+                "plan", "--input", "x", "--min", "abc", "--max", "600", "--out", "o",
+            ][..],
+            "错误：参数 --min <MIN> 的值「abc」无效",
+        ),
+        (
+            &["plan", "--input", "x", "--min", "5"][..],
+            "错误：缺少必需的参数：--out <OUT>",
+        ),
+        (&["planx"][..], "错误：没有这个命令「planx」"),
+    ] {
+        let o = db.run(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = text(&o.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(!err.contains("error:"), "{err}");
+    }
+    let help = db.run(&["plan", "--help"]);
+    assert!(help.status.success());
+    assert!(text(&help.stdout).contains("--min"));
+}
