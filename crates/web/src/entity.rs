@@ -389,7 +389,8 @@ impl Entity {
         })
     }
 
-    /// The record's current values as form fields, and the page to return to.
+    /// The record's current values as form fields, and the page to return to. A retired record
+    /// is history: it has no values to edit (409, saying since when).
     pub async fn current(
         self,
         store: &Store,
@@ -397,17 +398,20 @@ impl Entity {
         key: &str,
     ) -> Result<(Fields, String, String), AppError> {
         let mut f = Fields::new();
+        let retired: Option<String>;
         let mut put = |k: &str, v: Option<String>| {
             f.insert(k.to_string(), v.unwrap_or_default());
         };
         let (title, back) = match self {
             Entity::Street => {
                 let s = store.street(a, key).await?.street;
+                retired = s.valid_to.clone();
                 put("name", Some(s.name.clone()));
                 (s.name, format!("/streets/{key}"))
             }
             Entity::Community => {
                 let c = store.community(a, key).await?;
+                retired = c.valid_to.clone();
                 put("name", Some(c.name.clone()));
                 put("kind", Some(c.kind.clone()));
                 put("tier", c.tier.clone());
@@ -423,6 +427,7 @@ impl Entity {
             }
             Entity::Grid => {
                 let g = store.grid(a, key).await?;
+                retired = g.valid_to.clone();
                 put("name", Some(g.name.clone()));
                 put("kind", Some(g.kind.clone()));
                 put("tier", g.tier.clone());
@@ -431,6 +436,7 @@ impl Entity {
             }
             Entity::Compound => {
                 let m = store.compound(a, key).await?;
+                retired = m.valid_to.clone();
                 put("name", Some(m.name.clone()));
                 put("kind", Some(m.kind.clone()));
                 put("grid", m.grid_code.clone());
@@ -450,6 +456,7 @@ impl Entity {
             }
             Entity::Building => {
                 let b = store.building(a, key).await?;
+                retired = b.valid_to.clone();
                 put("name", Some(b.name.clone()));
                 put("entrances", b.entrances.map(|n| n.to_string()));
                 put("floors", b.floors.map(|n| n.to_string()));
@@ -458,12 +465,19 @@ impl Entity {
             }
             Entity::Department => {
                 let d = store.department(a, key).await?;
+                retired = d.valid_to.clone();
                 put("name", Some(d.name.clone()));
                 put("duties", d.duties.clone());
                 put("phone", d.phone.clone());
                 (d.name, "/departments".to_string())
             }
         };
+        if let Some(day) = retired {
+            return Err(AppError::Conflict(format!(
+                "{}“{title}”已于 {day} 撤销，仅作历史记录，不能修改",
+                self.label()
+            )));
+        }
         Ok((f, title, back))
     }
 

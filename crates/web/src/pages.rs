@@ -990,21 +990,8 @@ async fn edit_form(
     s.store
         .may_write(&p.access, entity.plural(), None, Some(&key))
         .await?;
+    // A retired record has no values to edit (409): no form that could only be refused.
     let (values, title, back) = entity.current(&s.store, &p.access, &key).await?;
-    // A retired record is history: no form that could only be refused.
-    let record = entity.get(&s.store, &p.access, &key).await?;
-    let retired = ["street", "community", "grid", "compound"]
-        .iter()
-        .map(|k| &record[*k]["valid_to"])
-        .chain([&record["valid_to"]])
-        .find_map(|v| v.as_str().map(str::to_string));
-    if let Some(day) = retired {
-        return Err(AppError::Conflict(format!(
-            "{}“{title}”已于 {day} 撤销，仅作历史记录，不能修改",
-            entity.label()
-        ))
-        .into());
-    }
     let community = compound_community(&s, &p, entity, &key).await?;
     let fields = fill(
         &s,
