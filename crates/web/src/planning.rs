@@ -2999,20 +2999,24 @@ mod tests {
             barriers: Vec::new(),
         };
         // 001's compound and one that had no grid under a new code; 002 kept; 003 split.
-        let plan = Plan {
-            grids: vec![
-                grid(g2, vec![2], true),
-                grid("370725001001004", vec![0, 1], false),
-                grid("370725001001005", vec![3], false),
-                grid("370725001001006", vec![4], false),
-            ],
-            summary: Default::default(),
-            warnings: Vec::new(),
+        let diff_of = |grids: Vec<wangge_plan::Grid>| {
+            let plan = Plan {
+                grids,
+                summary: Default::default(),
+                warnings: Vec::new(),
+            };
+            diff(&src, &plan, &[])
         };
-        let d = diff(&src, &plan, &[]);
-        let changes: Vec<&str> = d.grids.iter().map(|g| g.change.as_str()).collect();
+        let changes =
+            |d: &PlanDiff| -> Vec<String> { d.grids.iter().map(|g| g.change.clone()).collect() };
+        let d = diff_of(vec![
+            grid(g2, vec![2], true),
+            grid("370725001001004", vec![0, 1], false),
+            grid("370725001001005", vec![3], false),
+            grid("370725001001006", vec![4], false),
+        ]);
         assert_eq!(
-            changes,
+            changes(&d),
             [
                 "保留",
                 "由 370725001001001 调整",
@@ -3026,19 +3030,13 @@ mod tests {
         assert_eq!(d.moved, 4);
         // A grid kept under its code that takes in another's compound, and one that hands a
         // compound on, say so rather than "保留".
-        let plan = Plan {
-            grids: vec![
-                grid(g2, vec![2, 0], true),
-                grid(g3, vec![3], true),
-                grid("370725001001004", vec![4, 1], false),
-            ],
-            summary: Default::default(),
-            warnings: Vec::new(),
-        };
-        let d = diff(&src, &plan, &[]);
-        let changes: Vec<&str> = d.grids.iter().map(|g| g.change.as_str()).collect();
+        let d = diff_of(vec![
+            grid(g2, vec![2, 0], true),
+            grid(g3, vec![3], true),
+            grid("370725001001004", vec![4, 1], false),
+        ]);
         assert_eq!(
-            changes,
+            changes(&d),
             [
                 "保留并调整：并入 370725001001001 的小区",
                 "保留并调整：部分小区拆分到 370725001001004",
