@@ -243,8 +243,9 @@ pub struct Summary {
     pub upper_bound: usize,
     /// Connected groups with at least the floor in households.
     pub groups: usize,
-    /// Of those, the groups whose plan is proven to have the most in-band grids possible (it
-    /// reaches the group's bound, or the exact search finished). 0 when current grids were kept.
+    /// Of those, the groups whose most in-band grids possible is proven (a plan reaches the
+    /// group's bound, or the exact search finished). With current grids kept, the proof comes
+    /// from planning the whole group afresh, so the plan itself may keep fewer in band.
     pub proven_groups: usize,
     /// Grids kept from the current grids (same code).
     pub kept: usize,
