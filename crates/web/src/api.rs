@@ -270,6 +270,10 @@ async fn update(
     let given = known_fields(e, false, fields_of(&parse_body(&body)?)?)?;
     // The fields left out keep their values: a client that sends only what it changes must not
     // wipe the rest (a compound's grid, its property management, its floor area).
+    // The right first: only those who may write learn that a record is retired (409).
+    s.store
+        .may_write(&p.access, e.plural(), None, Some(&key))
+        .await?;
     let (mut f, _, _) = e.current(&s.store, &p.access, &key).await?;
     f.extend(given);
     e.update(&s.store, &p.access, &key, &f).await?;
