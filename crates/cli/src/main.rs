@@ -168,6 +168,8 @@ enum UserAction {
     Enable { username: String },
     /// Reset the password to a one-time one, printed once.
     ResetPassword { username: String },
+    /// Remove the second factor (a lost phone); the next login enrols a new one.
+    ResetTotp { username: String },
     /// Replace the roles: role@scope ... (none removes all).
     Roles {
         username: String,
@@ -460,31 +462,6 @@ async fn find_user(store: &Store, username: &str) -> Result<wangge_store::User, 
         .ok_or_else(|| format!("没有账号“{username}”"))
 }
 
-fn one_time_password() -> String {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    // Random enough for a one-time password that must be changed at first login.
-    let seed = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let id = uuid_like(seed);
-    format!("Wg-{id}")
-}
-
-fn uuid_like(seed: u128) -> String {
-    let mut x = seed ^ 0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C834;
-    let mut out = String::new();
-    for _ in 0..18 {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.push(char::from(
-            b"abcdefghjkmnpqrstuvwxyz23456789"[(x % 31) as usize],
-        ));
-    }
-    out
-}
-
 async fn user(store: &Store, action: UserAction) -> Result<(), String> {
     match action {
         UserAction::Create {
@@ -494,7 +471,7 @@ async fn user(store: &Store, action: UserAction) -> Result<(), String> {
         } => {
             let grants =
                 wangge_web::admin::parse_grants(&roles.join("\n")).map_err(|e| e.message())?;
-            let password = one_time_password();
+            let password = wangge_web::one_time_password();
             let hash = wangge_web::hash_password(&password)?;
             let id = store
                 .create_user(&username, name.as_deref(), &hash, true)
@@ -527,14 +504,26 @@ async fn user(store: &Store, action: UserAction) -> Result<(), String> {
         }
         UserAction::ResetPassword { username } => {
             let u = find_user(store, &username).await?;
-            let password = one_time_password();
+            let password = wangge_web::one_time_password();
             let hash = wangge_web::hash_password(&password)?;
             store
-                .set_password(&u.id, &hash, true)
+                .reset_password(&u.id, &hash)
                 .await
                 .map_err(|e| e.to_string())?;
-            store.end_sessions(&u.id).await.map_err(|e| e.to_string())?;
             println!("{username} 的一次性密码：{password}（首次登录后须修改）");
+            if !u
+                .grants
+                .iter()
+                .all(|g| wangge_domain::access::ADMIN_ROLES.contains(&g.role))
+            {
+                println!("查看完整证件号、电话暂停，待安全管理员在账号页核实本人后恢复");
+            }
+            Ok(())
+        }
+        UserAction::ResetTotp { username } => {
+            let u = find_user(store, &username).await?;
+            store.reset_totp(&u.id).await.map_err(|e| e.to_string())?;
+            println!("已清除 {username} 的两步验证（其登录已全部退出），下次登录时重新绑定");
             Ok(())
         }
         UserAction::Roles { username, roles } => {

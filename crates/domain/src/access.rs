@@ -391,6 +391,14 @@ impl Access {
     pub fn has_role(&self, r: Role) -> bool {
         self.grants().any(|g| g.role == r)
     }
+
+    /// The same grants with one permission taken from all of them (a permission on hold).
+    pub fn without(mut self, p: Permission) -> Access {
+        for (_, ps) in &mut self.grants {
+            ps.remove(&p);
+        }
+        self
+    }
 }
 
 #[cfg(test)]
@@ -419,6 +427,10 @@ mod tests {
             vec!["370725001001003"]
         );
         assert!(!a.needs_two_factors());
+        assert!(a.can(Permission::PersonReveal, "370725001001003"));
+        let held = a.without(Permission::PersonReveal);
+        assert!(!held.can(Permission::PersonReveal, "370725001001003"));
+        assert!(held.can(Permission::PersonRead, "370725001001003"));
     }
 
     #[test]

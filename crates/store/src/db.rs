@@ -572,6 +572,14 @@ CREATE INDEX department_grid_compound_compound ON department_grid_compound(count
 UPDATE resident SET id_masked = substr(id_masked, 1, 6) || '************'
 "#,
     ),
+    (
+        11,
+        // Set when someone other than the user resets the password: the account may not reveal
+        // ID and phone numbers until the security administrator has confirmed the person.
+        r#"
+ALTER TABLE app_user ADD COLUMN reveal_held BOOLEAN NOT NULL DEFAULT FALSE
+"#,
+    ),
 ];
 
 /// Permissions added after the first migration, with the version that grants their

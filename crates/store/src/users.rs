@@ -30,6 +30,9 @@ pub struct User {
     #[serde(skip)]
     pub totp_secret: Option<String>,
     pub totp_enabled: bool,
+    /// The password was reset by someone else: revealing ID and phone numbers waits until
+    /// the security administrator confirms the person (`release_reveal`).
+    pub reveal_held: bool,
     pub grants: Vec<Grant>,
 }
 
@@ -44,6 +47,8 @@ pub struct SessionUser {
     pub totp_enabled: bool,
     pub csrf_token: String,
     pub must_change_password: bool,
+    /// Revealing numbers is on hold after a password reset (and taken out of `access`).
+    pub reveal_held: bool,
 }
 
 /// How long sessions live.
@@ -68,7 +73,7 @@ fn grant_of(r: &sea_orm::QueryResult) -> Result<Option<Grant>> {
 }
 
 const USER_COLUMNS: &str = "id, username, display_name, password_hash, disabled, must_change_password, \
-     failed_logins, locked_until, totp_secret, totp_enabled";
+     failed_logins, locked_until, totp_secret, totp_enabled, reveal_held";
 
 impl Store {
     pub async fn user_count(&self) -> Result<i64> {
@@ -138,6 +143,7 @@ impl Store {
             locked_until: get(&r, "locked_until")?,
             totp_secret: get(&r, "totp_secret")?,
             totp_enabled: get(&r, "totp_enabled")?,
+            reveal_held: get(&r, "reveal_held")?,
         }))
     }
 
@@ -315,6 +321,49 @@ impl Store {
         Ok(())
     }
 
+    /// Resets the password on someone else's word (an administrator, the command line): a
+    /// one-time password to change at first login, the lockout cleared, every session ended,
+    /// and revealing numbers held until the security administrator confirms the person.
+    pub async fn reset_password(&self, user_id: &str, password_hash: &str) -> Result<()> {
+        exec(
+            self.conn(),
+            "UPDATE app_user SET password_hash = ?, password_changed_at = ?, must_change_password = ?, \
+             failed_logins = 0, locked_until = 0, reveal_held = ? WHERE id = ?",
+            vec![
+                password_hash.into(),
+                now_secs().into(),
+                true.into(),
+                true.into(),
+                user_id.into(),
+            ],
+        )
+        .await?;
+        self.end_sessions(user_id).await
+    }
+
+    /// Ends the hold a password reset put on revealing numbers.
+    pub async fn release_reveal(&self, user_id: &str) -> Result<()> {
+        exec(
+            self.conn(),
+            "UPDATE app_user SET reveal_held = ? WHERE id = ?",
+            vec![false.into(), user_id.into()],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Removes the user's second factor (a lost phone) and ends their sessions: the next
+    /// login enrols a new one.
+    pub async fn reset_totp(&self, user_id: &str) -> Result<()> {
+        exec(
+            self.conn(),
+            "UPDATE app_user SET totp_secret = NULL, totp_enabled = ?, totp_last_step = NULL WHERE id = ?",
+            vec![false.into(), user_id.into()],
+        )
+        .await?;
+        self.end_sessions(user_id).await
+    }
+
     pub async fn set_disabled(&self, user_id: &str, disabled: bool) -> Result<()> {
         exec(
             self.conn(),
@@ -448,8 +497,8 @@ impl Store {
         let now = now_secs();
         let r = one(
             self.conn(),
-            "SELECT u.id, u.username, u.disabled, u.totp_enabled, u.must_change_password, s.expires_at, \
-             s.last_seen, s.two_factor_ok, s.csrf_token FROM user_session s JOIN app_user u ON u.id = s.user_id \
+            "SELECT u.id, u.username, u.disabled, u.totp_enabled, u.must_change_password, u.reveal_held, \
+             s.expires_at, s.last_seen, s.two_factor_ok, s.csrf_token FROM user_session s JOIN app_user u ON u.id = s.user_id \
              WHERE s.token_hash = ?",
             vec![token_hash.into()],
         )
@@ -474,14 +523,20 @@ impl Store {
             .await?;
         }
         let id: String = get(&r, "id")?;
+        let mut access = self.access_of(&id).await?;
+        let reveal_held: bool = get(&r, "reveal_held")?;
+        if reveal_held {
+            access = access.without(Permission::PersonReveal);
+        }
         Ok(Some(SessionUser {
-            access: self.access_of(&id).await?,
+            access,
             id,
             username: get(&r, "username")?,
             two_factor_ok: get(&r, "two_factor_ok")?,
             totp_enabled: get(&r, "totp_enabled")?,
             csrf_token: get(&r, "csrf_token")?,
             must_change_password: get(&r, "must_change_password")?,
+            reveal_held,
         }))
     }
 

@@ -18,7 +18,7 @@ use wangge_domain::access::{
 use wangge_domain::registry::FieldErrors;
 use wangge_store::{AuditCheck, AuditFilter, AuditRow, User};
 
-use crate::auth::{check_password, hash_password, random_hex, render, verify_password_async};
+use crate::auth::{check_password, hash_password, render, verify_password_async};
 use crate::error::{ApiError, AppError, PageError};
 use crate::pages::{Crumb, Me};
 use crate::{Principal, SharedState};
@@ -44,6 +44,8 @@ pub(crate) fn routes() -> crate::Routes {
         .route("/users/{id}/disable", &["POST"], post(disable_page))
         .route("/users/{id}/enable", &["POST"], post(enable_page))
         .route("/users/{id}/password", &["POST"], post(reset_page))
+        .route("/users/{id}/release-reveal", &["POST"], post(release_page))
+        .route("/users/{id}/totp-reset", &["POST"], post(totp_reset_page))
         .route(
             "/permissions",
             &["GET", "POST"],
@@ -62,6 +64,16 @@ pub(crate) fn routes() -> crate::Routes {
         .route("/api/users/{id}/disable", &["POST"], post(api_disable))
         .route("/api/users/{id}/enable", &["POST"], post(api_enable))
         .route("/api/users/{id}/password", &["POST"], post(api_reset))
+        .route(
+            "/api/users/{id}/release-reveal",
+            &["POST"],
+            post(api_release),
+        )
+        .route(
+            "/api/users/{id}/totp-reset",
+            &["POST"],
+            post(api_totp_reset),
+        )
         .route(
             "/api/permissions",
             &["GET", "PUT"],
@@ -474,7 +486,7 @@ async fn create_account(
             "用户名应为 1–32 位字母、数字或 _ . -",
         ));
     }
-    let password = format!("Wg-{}", random_hex(9));
+    let password = crate::auth::one_time_password();
     let hash = hash_password(&password).map_err(|_| AppError::Internal)?;
     let display = display_name.trim();
     let id = s
@@ -677,10 +689,9 @@ async fn enable_page(
 async fn reset(s: &SharedState, p: &Principal, id: &str) -> Result<String, AppError> {
     need(p, Permission::UserManage)?;
     s.store.user(id).await?;
-    let password = format!("Wg-{}", random_hex(9));
+    let password = crate::auth::one_time_password();
     let hash = hash_password(&password).map_err(|_| AppError::Internal)?;
-    s.store.set_password(id, &hash, true).await?;
-    s.store.end_sessions(id).await?;
+    s.store.reset_password(id, &hash).await?;
     Ok(password)
 }
 
@@ -691,6 +702,58 @@ async fn reset_page(
 ) -> Result<Response, PageError> {
     let password = reset(&s, &p, &id).await?;
     user_view(&s, &p, &id, None, None, Some(password)).await
+}
+
+/// The security administrator, having checked the person, ends the hold a password reset put
+/// on revealing numbers. Whoever reset the password cannot also vouch for the account (三员分立:
+/// resets belong to the system administrator, this to the security administrator).
+async fn release(s: &SharedState, p: &Principal, id: &str) -> Result<(), AppError> {
+    need(p, Permission::RoleManage)?;
+    if id == p.user_id {
+        return Err(AppError::Forbidden(
+            "不能为自己恢复查看完整证件号，请由另一位安全管理员核实".into(),
+        ));
+    }
+    if !s.store.user(id).await?.reveal_held {
+        return Err(AppError::Conflict(
+            "该账号没有待核实的密码重置，无需恢复".into(),
+        ));
+    }
+    s.store.release_reveal(id).await?;
+    Ok(())
+}
+
+async fn release_page(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    release(&s, &p, &id).await?;
+    Ok(Redirect::to(&format!("/users/{id}")).into_response())
+}
+
+/// Removes an account's second factor (a lost phone) and ends its sessions; the next login
+/// enrols a new one. The security administrator's, so that no one administrator can both set
+/// an account's password and take away its second factor.
+async fn totp_reset(s: &SharedState, p: &Principal, id: &str) -> Result<(), AppError> {
+    need(p, Permission::RoleManage)?;
+    if id == p.user_id {
+        return Err(AppError::Forbidden(
+            "不能重置自己的两步验证，请由另一位安全管理员操作".into(),
+        ));
+    }
+    s.store.user(id).await?;
+    s.store.reset_totp(id).await?;
+    Ok(())
+}
+
+async fn totp_reset_page(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    totp_reset(&s, &p, &id).await?;
+    Ok(Redirect::to(&format!("/users/{id}")).into_response())
 }
 
 // ---- permissions ------------------------------------------------------------------------
@@ -900,6 +963,7 @@ async fn api_session(Extension(p): Extension<Principal>) -> Response {
         "grants": p.access.grants().collect::<Vec<_>>(),
         "two_factor_ok": p.two_factor_ok,
         "must_change_password": p.must_change_password,
+        "reveal_held": p.reveal_held,
     }))
     .into_response()
 }
@@ -985,6 +1049,24 @@ async fn api_reset(
 ) -> Result<Response, ApiError> {
     let password = reset(&s, &p, &id).await?;
     Ok(Json(json!({"one_time_password": password})).into_response())
+}
+
+async fn api_release(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    release(&s, &p, &id).await?;
+    Ok(Json(s.store.user(&id).await?).into_response())
+}
+
+async fn api_totp_reset(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    totp_reset(&s, &p, &id).await?;
+    Ok(Json(s.store.user(&id).await?).into_response())
 }
 
 async fn api_permissions(

@@ -708,6 +708,28 @@ pub fn openapi_document() -> Value {
         ),
     );
     add(
+        "/api/users/{id}/release-reveal".into(),
+        "post",
+        op(
+            "核实本人后恢复查看完整证件号、电话（安全管理员；密码被他人重置后暂停）",
+            "accounts",
+            &["id"],
+            None,
+            ("200", obj()),
+        ),
+    );
+    add(
+        "/api/users/{id}/totp-reset".into(),
+        "post",
+        op(
+            "清除两步验证（手机丢失；安全管理员），下次登录重新绑定",
+            "accounts",
+            &["id"],
+            None,
+            ("200", obj()),
+        ),
+    );
+    add(
         "/api/permissions".into(),
         "get",
         op("角色权限表", "accounts", &[], None, ("200", arr())),

@@ -141,6 +141,8 @@ pub struct Principal {
     pub two_factor_ok: bool,
     pub totp_enabled: bool,
     pub must_change_password: bool,
+    /// Revealing numbers is on hold after someone else reset the password.
+    pub reveal_held: bool,
     pub client: String,
 }
 
@@ -238,6 +240,11 @@ pub(crate) fn random_hex(n: usize) -> String {
     hex(&b)
 }
 
+/// A one-time password (72 random bits), to be changed at first login.
+pub fn one_time_password() -> String {
+    format!("Wg-{}", random_hex(9))
+}
+
 /// Creates the first administrator when there is no account yet: the password from
 /// `password` (WANGGE_ADMIN_PASSWORD), else generated and returned so that it can be printed
 /// once; the TOTP secret from `totp_secret` (WANGGE_ADMIN_TOTP_SECRET, base32), else enrolled
@@ -259,7 +266,7 @@ pub async fn ensure_admin(
             let password = match password.filter(|p| !p.is_empty()) {
                 Some(p) => p.to_string(),
                 None => {
-                    let p = format!("Wg-{}", random_hex(9));
+                    let p = one_time_password();
                     generated = Some(p.clone());
                     p
                 }
@@ -370,6 +377,7 @@ pub async fn require_login(State(s): State<SharedState>, mut req: Request, next:
         two_factor_ok: u.two_factor_ok,
         totp_enabled: u.totp_enabled,
         must_change_password: u.must_change_password,
+        reveal_held: u.reveal_held,
         client: client_of(&req),
     };
     let path = req.uri().path();

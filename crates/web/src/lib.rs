@@ -29,7 +29,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use wangge_store::Store;
 
-pub use auth::{Principal, ensure_admin, hash_password};
+pub use auth::{Principal, ensure_admin, hash_password, one_time_password};
 pub use entity::Entity;
 
 /// What every handler can reach.

@@ -63,6 +63,9 @@ struct ResidentPage {
     /// The grids (own, lived in) the user may open.
     open_grids: Vec<String>,
     can_reveal: bool,
+    /// The user's reveal is on hold after a password reset (said, so the missing form is
+    /// explained).
+    reveal_held: bool,
     can_write: bool,
     revealed: Option<Revealed>,
     records: Vec<wangge_store::SpecialRecordView>,
@@ -135,6 +138,7 @@ async fn resident_render(
         me: Me::of(p),
         crumbs: crumbs(&r.name.clone(), format!("/residents/{id}")),
         can_reveal: r.can(&p.access, Permission::PersonReveal),
+        reveal_held: p.reveal_held,
         can_write: p.access.can(Permission::PersonWrite, &r.grid_code),
         records: s.store.special_records(&p.access, id).await?,
         moves: s.store.moves(&p.access, id).await?,

@@ -413,6 +413,20 @@ fn cases(o: &Objects, n: usize) -> Vec<Case> {
         Somewhere(UserManage),
     );
     add(
+        "POST",
+        "/users/{id}/release-reveal",
+        format!("/users/{t}/release-reveal"),
+        Some(json!({})),
+        Somewhere(RoleManage),
+    );
+    add(
+        "POST",
+        "/users/{id}/totp-reset",
+        format!("/users/{t}/totp-reset"),
+        Some(json!({})),
+        Somewhere(RoleManage),
+    );
+    add(
         "GET",
         "/permissions",
         "/permissions".into(),
@@ -475,6 +489,20 @@ fn cases(o: &Objects, n: usize) -> Vec<Case> {
         format!("/api/users/{t}/password"),
         Some(json!({})),
         Somewhere(UserManage),
+    );
+    add(
+        "POST",
+        "/api/users/{id}/release-reveal",
+        format!("/api/users/{t}/release-reveal"),
+        Some(json!({})),
+        Somewhere(RoleManage),
+    );
+    add(
+        "POST",
+        "/api/users/{id}/totp-reset",
+        format!("/api/users/{t}/totp-reset"),
+        Some(json!({})),
+        Somewhere(RoleManage),
     );
     add(
         "GET",

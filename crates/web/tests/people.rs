@@ -214,6 +214,150 @@ async fn masked_unless_revealed_and_a_reveal_is_audited_once() {
     assert_eq!(page.headers["cache-control"], "no-store");
 }
 
+/// Whoever resets a password knows the one-time password and could log in as the user: the
+/// account's reveal waits until the security administrator confirms the person. The user's own
+/// password change does not end the hold; nobody confirms himself.
+#[tokio::test]
+async fn a_password_reset_by_someone_else_holds_reveal_until_the_person_is_confirmed() {
+    let (mut app, rows) = demo_with_people().await;
+    let who = &rows[0];
+    let grid = who.grid.clone().unwrap();
+    let id = app
+        .get(&format!("/api/grids/{grid}/residents"))
+        .await
+        .json()["residents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == who.name.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let hash = wangge_web::hash_password("People-Pass-42").unwrap();
+    let uid = app
+        .store
+        .create_user("wang", None, &hash, false)
+        .await
+        .unwrap();
+    app.store
+        .set_grants(
+            &uid,
+            &wangge_web::admin::parse_grants(&format!("grid_worker@{grid}")).unwrap(),
+        )
+        .await
+        .unwrap();
+    let reveal = json!({"reason": "入户核实"});
+    let reveal_path = format!("/api/residents/{id}/reveal");
+
+    // The system administrator resets the password and logs in with it.
+    let one_time = app
+        .json("POST", &format!("/api/users/{uid}/password"), json!({}))
+        .await
+        .json()["one_time_password"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let user = app.get(&format!("/api/users/{uid}")).await.json();
+    assert_eq!(user["reveal_held"], true, "{user}");
+    app.login_as("wang", &one_time, "").await;
+    let r = app
+        .form(
+            "/account/password",
+            &[("current", &one_time), ("new", "Taken-Over-77")],
+        )
+        .await;
+    assert!(r.text().contains("密码已修改"), "{}", r.text());
+    assert_eq!(app.get("/api/session").await.json()["reveal_held"], true);
+    let r = app.json("POST", &reveal_path, reveal.clone()).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    assert!(!r.text().contains(who.id_number.as_str()));
+    let page = app.get(&format!("/residents/{id}")).await.text();
+    assert!(
+        page.contains("查看完整证件号、电话已暂停") && !page.contains("/reveal\""),
+        "the page says why there is no reveal form"
+    );
+    // Reading masked records goes on as before.
+    assert_eq!(
+        app.get(&format!("/api/grids/{grid}/residents"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // Nobody confirms himself; nor may the grid worker ask for it.
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/users/{uid}/release-reveal"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // The security administrator (here the first administrator, who still holds the setup
+    // roles) confirms the person; the hold ends on the user's next request.
+    let worker = (app.cookie.clone(), app.csrf.clone());
+    app.login().await;
+    let admin = app.store.user_by_name("admin").await.unwrap().unwrap().id;
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/users/{admin}/release-reveal"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "not for oneself");
+    let r = app.form(&format!("/users/{uid}/release-reveal"), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/users/{uid}/release-reveal"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "nothing is held any more");
+    (app.cookie, app.csrf) = worker;
+    let r = app.json("POST", &reveal_path, reveal).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["id_number"], who.id_number.as_str());
+}
+
+/// A lost phone: the security administrator removes the second factor, the sessions end, and
+/// the next login enrols a new one.
+#[tokio::test]
+async fn the_security_administrator_clears_a_lost_second_factor() {
+    let mut app = TestApp::demo().await;
+    let hash = wangge_web::hash_password("People-Pass-42").unwrap();
+    let uid = app
+        .store
+        .create_user("boss", None, &hash, false)
+        .await
+        .unwrap();
+    app.store
+        .set_grants(
+            &uid,
+            &wangge_web::admin::parse_grants("county_admin@370725").unwrap(),
+        )
+        .await
+        .unwrap();
+    app.store
+        .set_totp(&uid, Some("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"), true)
+        .await
+        .unwrap();
+    let r = app
+        .json("POST", &format!("/api/users/{uid}/totp-reset"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["totp_enabled"], false);
+    // The password alone now reaches only the enrolment page.
+    app.login_as("boss", "People-Pass-42", "").await;
+    assert_eq!(app.get("/api/session").await.json()["two_factor_ok"], false);
+    let r = app.get("/").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(r.location().starts_with("/account"), "{}", r.location());
+}
+
 #[tokio::test]
 async fn a_grid_worker_sees_only_his_grid() {
     let (mut app, rows) = demo_with_people().await;
