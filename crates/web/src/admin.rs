@@ -2,7 +2,7 @@
 //! the audit log (audit administrator), and each user's own account: password, two-factor
 //! enrolment, logout everywhere. Pages and their JSON twins.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -16,7 +16,7 @@ use wangge_domain::access::{
     ADMIN_PERMISSIONS, ADMIN_ROLES, Grant, Permission, Role, Scope, ScopeKind, default_permissions,
 };
 use wangge_domain::registry::FieldErrors;
-use wangge_store::{AuditCheck, AuditFilter, AuditRow, User};
+use wangge_store::{AuditCheck, AuditEntry, AuditFilter, AuditRow, User};
 
 use crate::auth::{check_password, hash_password, render, verify_password_async};
 use crate::error::{ApiError, AppError, PageError};
@@ -622,10 +622,94 @@ async fn set_roles(s: &SharedState, p: &Principal, id: &str, text: &str) -> Resu
         ));
     }
     let grants = parse_grants(text)?;
+    let user = s.store.user(id).await?;
     s.store.set_grants(id, &grants).await?;
     // New roles take effect at the next login.
     s.store.end_sessions(id).await?;
+    let text = |g: &[Grant]| {
+        let v: Vec<String> = g
+            .iter()
+            .map(|g| format!("{}@{}", g.role.key(), g.scope.key))
+            .collect();
+        if v.is_empty() {
+            "无".to_string()
+        } else {
+            v.join(",")
+        }
+    };
+    audit_change(
+        s,
+        p,
+        "roles",
+        format!(
+            "user:{} {} → {}",
+            user.username,
+            text(&user.grants),
+            text(&grants)
+        ),
+    )
+    .await
+}
+
+/// The audit row of a change to who may do what, with what it was and what it became (the
+/// request row names only the route).
+async fn audit_change(
+    s: &SharedState,
+    p: &Principal,
+    action: &str,
+    object: String,
+) -> Result<(), AppError> {
+    s.store
+        .audit(&AuditEntry {
+            user: p.username.clone(),
+            roles: p.roles(),
+            action: action.into(),
+            object,
+            client: p.client.clone(),
+            result: "ok".into(),
+        })
+        .await?;
     Ok(())
+}
+
+/// Saves the role → permission table. Nobody changes the rows of a role they hold (that would
+/// widen their own powers, as changing their own roles would), and the audit row lists the
+/// cells added and removed.
+async fn save_permissions(
+    s: &SharedState,
+    p: &Principal,
+    table: &[(Role, Permission)],
+) -> Result<(), AppError> {
+    need(p, Permission::RoleManage)?;
+    // A table that breaks 三员分立 is wrong whoever sends it (422, before asking who).
+    wangge_domain::access::check_permission_table(table)
+        .map_err(|m| field_error("permission", m))?;
+    let old: BTreeSet<(Role, Permission)> = s.store.permission_table().await?.into_iter().collect();
+    let new: BTreeSet<(Role, Permission)> = table.iter().copied().collect();
+    let added: Vec<_> = new.difference(&old).collect();
+    let removed: Vec<_> = old.difference(&new).collect();
+    if let Some((r, _)) = added
+        .iter()
+        .chain(&removed)
+        .find(|(r, _)| p.access.has_role(*r))
+    {
+        return Err(AppError::Forbidden(format!(
+            "不能修改自己所持角色（{}）的权限，请由另一位安全管理员操作（三员分立）",
+            r.label()
+        )));
+    }
+    s.store.set_permission_table(table).await?;
+    if added.is_empty() && removed.is_empty() {
+        return Ok(());
+    }
+    let cells = |sign: char, v: &[&(Role, Permission)]| -> Vec<String> {
+        v.iter()
+            .map(|(r, perm)| format!("{sign}{}|{}", r.key(), perm.key()))
+            .collect()
+    };
+    let mut changes = cells('+', &added);
+    changes.extend(cells('-', &removed));
+    audit_change(s, p, "permissions", changes.join(" ")).await
 }
 
 async fn set_roles_page(
@@ -831,7 +915,7 @@ async fn set_permissions_page(
             .into_iter()
             .filter(|(r, _)| ADMIN_ROLES.contains(r)),
     );
-    s.store.set_permission_table(&table).await?;
+    save_permissions(&s, &p, &table).await?;
     Ok(Redirect::to("/permissions").into_response())
 }
 
@@ -1098,7 +1182,7 @@ async fn api_set_permissions(
             .map_err(|e| field_error("permission", e.to_string()))?;
         table.push((r, perm));
     }
-    s.store.set_permission_table(&table).await?;
+    save_permissions(&s, &p, &table).await?;
     Ok(Json(json!({"rows": table.len()})).into_response())
 }
 

@@ -540,12 +540,18 @@ pub async fn require_csrf(req: Request, next: Next) -> Response {
 /// are audited like exports (PIPL: who looked at whose data).
 fn reads_people(path: &str) -> bool {
     let under = |prefix: &str| path.starts_with(prefix);
+    // Everything under a resident, a household or a grid (its residents, visits, special
+    // groups), a compound's page and household list (numbers, addresses, members), and the
+    // search by ID number.
     under("/residents/")
         || under("/api/residents/")
         || under("/households/")
         || under("/api/households/")
         || under("/grids/")
-        || (under("/api/grids/") && (path.ends_with("/residents") || path.ends_with("/visits")))
+        || under("/api/grids/")
+        || under("/compounds/")
+        || (under("/api/compounds/") && path.ends_with("/households"))
+        || under("/people/search")
 }
 
 /// Writes one audit row for every state-changing request, every export and every read of

@@ -2286,7 +2286,7 @@ async fn cross_site_posts_are_refused_and_headers_are_on_every_answer() {
 /// three people; their permissions stay as shipped and no other role gets them.
 #[tokio::test]
 async fn the_three_administrators_stay_separate() {
-    let app = TestApp::demo().await;
+    let mut app = TestApp::demo().await;
     let admin = app.store.user_by_name("admin").await.unwrap().unwrap().id;
     let r = app
         .json(
@@ -2312,6 +2312,27 @@ async fn the_three_administrators_stay_separate() {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     assert!(r.text().contains("应由不同的人担任"), "{}", r.text());
+    // A role change is audited with what the user held before and after.
+    let r = app
+        .json(
+            "PUT",
+            &format!("/api/users/{id}/roles"),
+            json!({"grants": ["observer@370725001"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let row = app
+        .store
+        .audit_rows(&wangge_store::AuditFilter {
+            limit: 5,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.action == "roles")
+        .expect("an audit row with the change");
+    assert_eq!(row.object, "user:sec2 无 → observer@370725001");
 
     let table = |extra: &[(&str, &str)], drop: Option<(&str, &str)>| {
         let mut rows: Vec<Value> = default_permissions()
@@ -2366,16 +2387,67 @@ async fn the_three_administrators_stay_separate() {
         page.contains(r#"value="security_admin|role.manage" aria-label="security_admin|role.manage" checked disabled"#),
         "{page}"
     );
+    let form = [
+        ("grant", "security_admin|person.reveal"),
+        ("grant", "county_admin|registry.read"),
+    ];
+    // The first administrator also holds 县级管理员 (setup roles): he may not change its row,
+    // or a security administrator with a business role could give himself full numbers.
+    let r = app.form("/permissions", &form).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    assert!(
+        r.text()
+            .contains("不能修改自己所持角色（县级管理员）的权限"),
+        "{}",
+        r.text()
+    );
     let r = app
-        .form(
-            "/permissions",
-            &[
-                ("grant", "security_admin|person.reveal"),
-                ("grant", "county_admin|registry.read"),
-            ],
+        .json(
+            "PUT",
+            "/api/permissions",
+            table(&[("county_admin", "person.reveal")], None),
         )
         .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    // A security administrator holding nothing else may; the audit row says what changed.
+    let hash = wangge_web::hash_password(PW).unwrap();
+    let sec = app
+        .store
+        .create_user("sec3", None, &hash, false)
+        .await
+        .unwrap();
+    app.store
+        .set_grants(
+            &sec,
+            &wangge_web::admin::parse_grants("security_admin@370725").unwrap(),
+        )
+        .await
+        .unwrap();
+    app.store
+        .set_totp(&sec, Some(USER_TOTP), true)
+        .await
+        .unwrap();
+    app.login_as("sec3", PW, &totp_now(USER_TOTP)).await;
+    let r = app.form("/permissions", &form).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let row = app
+        .store
+        .audit_rows(&wangge_store::AuditFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.action == "permissions")
+        .expect("an audit row with the change");
+    assert!(
+        row.user == "sec3"
+            && row.object.contains("-county_admin|registry.write")
+            && !row.object.contains("+county_admin|registry.read")
+            && !row.object.contains("security_admin"),
+        "{row:?}"
+    );
     let now = app.get("/api/permissions").await.json();
     let rows: Vec<(String, String)> = now
         .as_array()
@@ -2402,6 +2474,15 @@ async fn reads_of_people_s_records_are_audited() {
     wangge_web::people::load_demo_residents(&app.store, 3)
         .await
         .unwrap();
+    let compound = app.get("/api/communities/370725001001").await.json()["compounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["grid_code"] == "370725001001001")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     app.login_new("gw", "网格员的密码-1", "grid_worker@370725001001001")
         .await;
     let list = app.get("/api/grids/370725001001001/residents?page=0").await;
@@ -2415,6 +2496,12 @@ async fn reads_of_people_s_records_are_audited() {
         StatusCode::OK
     );
     assert_eq!(app.get("/search?q=宝昌").await.status, StatusCode::OK);
+    // A grid's special groups (key persons: names, classes, risk) and a compound's households
+    // (numbers, addresses, members) are people's records too.
+    let special = "/api/grids/370725001001001/special-records";
+    assert_eq!(app.get(special).await.status, StatusCode::OK);
+    let households = format!("/api/compounds/{compound}/households");
+    assert_eq!(app.get(&households).await.status, StatusCode::OK);
     let rows = app
         .store
         .audit_rows(&wangge_store::AuditFilter {
@@ -2437,6 +2524,9 @@ async fn reads_of_people_s_records_are_audited() {
         read.contains(&("read GET", &*format!("/residents/{id}"))),
         "{read:?}"
     );
+    for path in [special, &households] {
+        assert!(read.contains(&("read GET", path)), "{path}: {read:?}");
+    }
     assert!(
         !rows.iter().any(|r| r.object.starts_with("/search")),
         "registry pages are not people's records"
