@@ -184,6 +184,22 @@ impl<'a> Cells<'a> {
 fn cell_text(d: &Data) -> String {
     match d {
         Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        // A date cell (出生日期 typed into Excel) reads as the date, not its serial number.
+        Data::DateTime(t) if t.is_datetime() && (1.0..2_958_466.0).contains(&t.as_f64()) => {
+            use calamine::{ExcelDateTime, ExcelDateTimeType::DateTime};
+            // To the nearest second (08:29:59.9997 is 08:30:00), in the file's own epoch.
+            let v = t.as_f64();
+            let is_1904 = *t == ExcelDateTime::new(v, DateTime, true);
+            let secs = (v * 86_400.0).round() as i64;
+            let day = ExcelDateTime::new((secs / 86_400) as f64, DateTime, is_1904);
+            let (y, m, d, ..) = day.to_ymd_hms_milli();
+            let (h, min, sec) = (secs % 86_400 / 3600, secs % 3600 / 60, secs % 60);
+            if (h, min, sec) == (0, 0, 0) {
+                format!("{y:04}-{m:02}-{d:02}")
+            } else {
+                format!("{y:04}-{m:02}-{d:02} {h:02}:{min:02}:{sec:02}")
+            }
+        }
         other => other.to_string(),
     }
 }
@@ -570,6 +586,28 @@ mod tests {
         assert!(
             err.contains("过大（超过 8000000 个单元格），请分批导入"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn a_date_typed_into_excel_reads_as_the_date() {
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet();
+        let day = rust_xlsxwriter::Format::new().set_num_format("yyyy/m/d");
+        let chinese = rust_xlsxwriter::Format::new().set_num_format("yyyy\"年\"m\"月\"d\"日\"");
+        // 1996-03-14 is serial 35138; 2026-11-25 08:30 is 46351.354166…
+        ws.write_number_with_format(0, 0, 35138.0, &day).unwrap();
+        ws.write_number_with_format(0, 1, 35138.0, &chinese)
+            .unwrap();
+        ws.write_number_with_format(0, 2, 46351.0 + 8.5 / 24.0, &day)
+            .unwrap();
+        ws.write_number(0, 3, 35138.0).unwrap();
+        let bytes = wb.save_to_buffer().unwrap();
+        let rows = &read("居民.xlsx", &bytes).unwrap()[0].rows;
+        assert_eq!(
+            rows[0],
+            ["1996-03-14", "1996-03-14", "2026-11-25 08:30:00", "35138"],
+            "a plain number stays a number"
         );
     }
 
