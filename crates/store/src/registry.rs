@@ -1165,6 +1165,32 @@ impl Store {
                 g.name, g.compounds
             )));
         }
+        // Households registered by grid alone (no compound), and people living here from a
+        // household elsewhere, would stay counted in a grid that is gone.
+        let county = county_of(code);
+        let households = scalar_i64(
+            &self.db,
+            "SELECT COUNT(*) FROM household WHERE county_code = ? AND grid_code = ? AND valid_to IS NULL",
+            vec![county.clone().into(), code.into()],
+        )
+        .await?;
+        let living = scalar_i64(
+            &self.db,
+            "SELECT COUNT(*) FROM resident WHERE county_code = ? AND living_grid_code = ? AND valid_to IS NULL",
+            vec![county.into(), code.into()],
+        )
+        .await?;
+        if households + living > 0 {
+            return Err(StoreError::Conflict(format!(
+                "{}还有 {households} 户在册住户{}，请先把这些户改到其他网格的小区或办理迁出，再撤销",
+                g.name,
+                if living > 0 {
+                    format!("、{living} 位实际居住在此的居民")
+                } else {
+                    String::new()
+                }
+            )));
+        }
         let tx = self.db.begin().await?;
         set_valid_to_in(&tx, "grid", "code", code, &county_of(code), on).await?;
         refresh_community(&tx, &g.community_code).await?;

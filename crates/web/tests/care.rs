@@ -1564,3 +1564,37 @@ async fn a_compound_put_in_another_grid_takes_its_households_and_people() {
     let county_now = count(&app.get("/api/people/stats/370725").await.json());
     assert_eq!(county_now, (county.0 + 1, county.1));
 }
+
+/// A grid whose compounds have all moved away still has the households registered by grid
+/// alone: retiring it would leave them, their people and their care records in a grid that is
+/// gone. Refused until they are moved.
+#[tokio::test]
+async fn a_grid_with_households_left_is_not_retired() {
+    let app = demo().await;
+    let community = &GRID[..12];
+    let other = format!("{community}002");
+    let compounds: Vec<String> = app
+        .get(&format!("/api/communities/{community}"))
+        .await
+        .json()["compounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["grid_code"] == GRID)
+        .map(|m| m["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!compounds.is_empty());
+    for id in &compounds {
+        let r = app
+            .json("PUT", &format!("/api/compounds/{id}"), json!({"grid": other}))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    }
+    let r = app
+        .json("POST", &format!("/api/grids/{GRID}/retire"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert!(r.text().contains("户在册住户"), "{}", r.text());
+    let grid = app.get(&format!("/api/grids/{GRID}")).await.json();
+    assert!(grid["valid_to"].is_null(), "{grid}");
+}
