@@ -18,7 +18,7 @@ use wangge_domain::people::special::{
 };
 use wangge_domain::people::stats::{AgeBand, PeopleStats};
 use wangge_domain::people::{
-    HouseholdInput, HouseholdKind, MoveInput, MoveKind, ResidentEditInput, ResidentInput, Sex,
+    HouseholdInput, HouseholdKind, MoveInput, MoveKind, Relation, ResidentEditInput, ResidentInput, Sex,
     VisitInput,
 };
 
@@ -700,6 +700,9 @@ impl Store {
             }
             _ => None,
         };
+        if input.relation == Some(Relation::Head) {
+            self.no_other_head(household, None).await?;
+        }
         let keys = self.keyring()?.clone();
         let index = keys.index("id", input.id_number.as_str());
         if self.id_taken(&index).await? {
@@ -940,6 +943,26 @@ impl Store {
         Ok(())
     }
 
+    /// A household has one head (户主): refuses a second, naming the one it has.
+    async fn no_other_head(&self, household: &str, except: Option<&str>) -> Result<()> {
+        let head = one(
+            self.conn(),
+            "SELECT id, name FROM resident WHERE household_id = ? AND relation = ? AND valid_to IS NULL",
+            vec![household.into(), Relation::Head.label().into()],
+        )
+        .await?;
+        match head {
+            Some(r) if Some(get::<String>(&r, "id")?.as_str()) != except => Err(invalid(
+                "relation",
+                format!(
+                    "该户已有户主（{}），一户只能有一位户主；如更换户主，请先修改原户主的“与户主关系”",
+                    get::<String>(&r, "name")?
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Corrects a living resident's basic facts (name, phone, ethnicity, political status,
     /// employment, relation to the head). A new phone is encrypted and indexed like the first.
     pub async fn edit_resident(&self, a: &Access, id: &str, e: &ResidentEditInput) -> Result<()> {
@@ -960,6 +983,9 @@ impl Store {
         };
         if let Some(msg) = e.relation.and_then(|r| relation_conflict(r, sex)) {
             return Err(invalid("relation", msg));
+        }
+        if e.relation == Some(Relation::Head) {
+            self.no_other_head(&v.household_id, Some(id)).await?;
         }
         let label = |x: Option<&'static str>| x.map(str::to_string);
         let tx = self.conn().begin().await?;

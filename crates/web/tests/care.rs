@@ -711,6 +711,36 @@ async fn new_members_are_registered_with_their_move() {
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // A second head of the household: refused, naming the one it has, by form and by edit.
+    let head = list["residents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["household_id"] == household.as_str() && r["relation"] == "户主")
+        .expect("the demo household has a head");
+    let newcomer =
+        IdNumber::from_parts("370725", wangge_domain::Date::new(1985, 6, 6).unwrap(), 907).unwrap();
+    let bad = app
+        .json(
+            "POST",
+            &format!("/api/households/{household}/residents"),
+            json!({"name": "某乙", "id_number": newcomer.as_str(), "relation": "户主"}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text());
+    let says = bad.json()["fields"]["relation"].as_str().unwrap().to_string();
+    assert!(
+        says.contains(&format!("该户已有户主（{}）", head["name"].as_str().unwrap())),
+        "{says}"
+    );
+    let bad = app
+        .json(
+            "PUT",
+            &format!("/api/residents/{id}/basic"),
+            json!({"name": "小满", "relation": "户主"}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text());
     // The household page lists the baby.
     assert!(
         app.get(&format!("/households/{household}"))
