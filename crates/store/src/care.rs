@@ -18,8 +18,8 @@ use wangge_domain::people::special::{
 };
 use wangge_domain::people::stats::{AgeBand, PeopleStats};
 use wangge_domain::people::{
-    HouseholdInput, HouseholdKind, MoveInput, MoveKind, Relation, ResidentEditInput, ResidentInput, Sex,
-    VisitInput,
+    HouseholdInput, HouseholdKind, MoveInput, MoveKind, Relation, ResidentEditInput, ResidentInput,
+    Sex, VisitInput,
 };
 
 use crate::db::{all, exec, get, one, scalar_i64};

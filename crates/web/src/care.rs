@@ -587,7 +587,36 @@ async fn api_edit(
     Path(id): Path<String>,
     Json(v): Json<Value>,
 ) -> Result<Response, ApiError> {
-    let f = body_fields(&v)?;
+    let mut f = body_fields(&v)?;
+    // Fields left out keep their values (a PUT of the name alone changes the name); the
+    // phone left out is unchanged anyway.
+    const KNOWN: [&str; 6] = [
+        "name",
+        "phone",
+        "ethnicity",
+        "political_status",
+        "employment",
+        "relation",
+    ];
+    if let Some(k) = f.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        return Err(AppError::BadRequest(format!(
+            "居民基本信息没有字段“{k}”，可修改的是：{}",
+            KNOWN.join("、")
+        ))
+        .into());
+    }
+    let now = s.store.resident(&p.access, &id).await?;
+    for (k, v) in [
+        ("name", Some(now.name)),
+        ("ethnicity", now.ethnicity),
+        ("political_status", now.political_status),
+        ("employment", now.employment),
+        ("relation", now.relation),
+    ] {
+        if let Some(v) = v {
+            f.entry(k.to_string()).or_insert(v);
+        }
+    }
     edit_resident(&s, &p, &id, &f).await?;
     Ok(Json(s.store.resident(&p.access, &id).await?).into_response())
 }

@@ -727,10 +727,21 @@ async fn new_members_are_registered_with_their_move() {
             json!({"name": "某乙", "id_number": newcomer.as_str(), "relation": "户主"}),
         )
         .await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text());
-    let says = bad.json()["fields"]["relation"].as_str().unwrap().to_string();
+    assert_eq!(
+        bad.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        bad.text()
+    );
+    let says = bad.json()["fields"]["relation"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(
-        says.contains(&format!("该户已有户主（{}）", head["name"].as_str().unwrap())),
+        says.contains(&format!(
+            "该户已有户主（{}）",
+            head["name"].as_str().unwrap()
+        )),
         "{says}"
     );
     let bad = app
@@ -740,7 +751,12 @@ async fn new_members_are_registered_with_their_move() {
             json!({"name": "小满", "relation": "户主"}),
         )
         .await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text());
+    assert_eq!(
+        bad.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        bad.text()
+    );
     // The household page lists the baby.
     assert!(
         app.get(&format!("/households/{household}"))
@@ -1333,6 +1349,30 @@ async fn basic_facts_are_corrected_and_the_new_phone_is_stored_encrypted() {
     let now = app.get(&format!("/api/residents/{id}")).await.json();
     assert_eq!(now["name"], "改名甲");
     assert_eq!(now["phone_masked"], "139****5678");
+    // The API's PUT of one field keeps the others; an unknown field is refused.
+    let put = app
+        .json(
+            "PUT",
+            &format!("/api/residents/{id}/basic"),
+            json!({"name": "改名乙"}),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.text());
+    let after = put.json();
+    assert_eq!(after["name"], "改名乙");
+    for k in ["employment", "ethnicity", "relation", "political_status"] {
+        assert_eq!(after[k], now[k], "{k} kept");
+    }
+    assert_eq!(after["employment"], "离退休");
+    let put = app
+        .json(
+            "PUT",
+            &format!("/api/residents/{id}/basic"),
+            json!({"nmae": "错字"}),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::BAD_REQUEST, "{}", put.text());
+    assert!(put.text().contains("没有字段“nmae”"), "{}", put.text());
     // The reveal shows the new number; the database holds it only encrypted.
     let shown = app
         .json(
@@ -1616,7 +1656,11 @@ async fn a_grid_with_households_left_is_not_retired() {
     assert!(!compounds.is_empty());
     for id in &compounds {
         let r = app
-            .json("PUT", &format!("/api/compounds/{id}"), json!({"grid": other}))
+            .json(
+                "PUT",
+                &format!("/api/compounds/{id}"),
+                json!({"grid": other}),
+            )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     }
