@@ -1022,11 +1022,15 @@ impl Store {
 
     /// A resident's moves, oldest first.
     pub async fn moves(&self, a: &Access, resident: &str) -> Result<Vec<MoveView>> {
-        self.resident(a, resident).await?;
+        let reveal = self
+            .resident(a, resident)
+            .await?
+            .can(a, Permission::PersonReveal);
         let rows = all(
             self.conn(),
-            "SELECT m.kind, m.date, m.place, m.reason, f.number AS from_number, t.number AS to_number, m.recorded_by \
-             FROM resident_move m LEFT JOIN household f ON f.county_code = m.county_code AND f.id = m.from_household_id \
+            "SELECT m.kind, m.date, m.place, m.reason, f.number AS from_number, t.number AS to_number, m.recorded_by, \
+             p.birth_date FROM resident_move m JOIN resident p ON p.county_code = m.county_code AND p.id = m.resident_id \
+             LEFT JOIN household f ON f.county_code = m.county_code AND f.id = m.from_household_id \
              LEFT JOIN household t ON t.county_code = m.county_code AND t.id = m.to_household_id \
              WHERE m.resident_id = ? ORDER BY m.date, m.recorded_at",
             vec![resident.into()],
@@ -1035,9 +1039,16 @@ impl Store {
         rows.iter()
             .map(|r| {
                 let kind: String = get(r, "kind")?;
+                let date: String = get(r, "date")?;
+                // A birth (or any move on the birthday) would show the masked birth date.
+                let date = if !reveal && date == get::<String>(r, "birth_date")? {
+                    crate::people::mask_day(&date)
+                } else {
+                    date
+                };
                 Ok(MoveView {
                     kind: label_of(&kind, MoveKind::parse, MoveKind::label),
-                    date: get(r, "date")?,
+                    date,
                     place: get(r, "place")?,
                     reason: get(r, "reason")?,
                     from_household: get(r, "from_number")?,

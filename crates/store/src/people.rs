@@ -73,6 +73,13 @@ pub(crate) fn age_on(birth: &str, on: &str) -> i64 {
     age.max(0)
 }
 
+/// A date shown without its month and day (`1996-**-**`): a birth date, or any date equal to
+/// it, for a reader who may not reveal (with the region digits and the sex it would narrow the
+/// ID number to a few hundred candidates).
+pub(crate) fn mask_day(d: &str) -> String {
+    format!("{}-**-**", d.get(..4).unwrap_or("****"))
+}
+
 impl Store {
     /// The data keys; people cannot be stored or read without them.
     pub fn with_keys(mut self, keys: Keyring) -> Store {
@@ -120,7 +127,11 @@ impl Store {
         })
         .map(|mut v| {
             if !v.can(a, Permission::PersonReveal) {
-                v.birth_date = format!("{}-**-**", v.birth_date.get(..4).unwrap_or("****"));
+                // A move-in on the birthday (registered at birth) would give the date away.
+                if v.moved_in.as_deref() == Some(v.birth_date.as_str()) {
+                    v.moved_in = Some(mask_day(&v.birth_date));
+                }
+                v.birth_date = mask_day(&v.birth_date);
             }
             v
         })

@@ -496,4 +496,40 @@ async fn the_birth_date_is_shown_in_full_only_to_those_who_may_reveal() {
     assert!(wangge_domain::Date::parse(date).is_ok(), "{date}");
     assert!(date.starts_with(&birth[..5]));
     assert_eq!(full["age"], masked["age"]);
+
+    // A baby registered at birth moved in on its birthday: that date is masked too, in the
+    // record and in its moves, for whoever may not reveal.
+    let household = full["household_id"].as_str().unwrap().to_string();
+    let born = wangge_domain::people::calendar::add_days(wangge_store::today(), -40).unwrap();
+    let baby = wangge_domain::people::IdNumber::from_parts("370725", born, 911).unwrap();
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/households/{household}/residents"),
+            json!({"kind": "birth", "name": "小暑", "id_number": baby.as_str()}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let baby_id = r.json()["id"].as_str().unwrap().to_string();
+    let day = born.to_string();
+    let seen = app.get(&format!("/api/residents/{baby_id}")).await.json();
+    assert_eq!(seen["moved_in"], day.as_str(), "the grid worker may reveal");
+    app.login_new("street2", "街道管理员的密码-2", "street_admin@370725001")
+        .await;
+    let seen = app.get(&format!("/api/residents/{baby_id}")).await.json();
+    let moves = app
+        .get(&format!("/api/residents/{baby_id}/moves"))
+        .await
+        .text();
+    let page = app.get(&format!("/residents/{baby_id}")).await.text();
+    let list = app.get(&path).await.text();
+    for (what, text) in [
+        ("record", seen.to_string()),
+        ("moves", moves),
+        ("page", page),
+        ("list", list),
+    ] {
+        assert!(!text.contains(&day), "{what} shows {day}: {text}");
+    }
+    assert_eq!(seen["moved_in"], format!("{}-**-**", &day[..4]));
 }
