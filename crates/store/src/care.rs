@@ -847,16 +847,21 @@ impl Store {
                     vec![n.into()],
                 )
                 .await?
-                .ok_or_else(|| invalid("household", format!("没有户号为“{n}”的在册户")))?;
+                // A household outside the user's grids is answered as one that does not
+                // exist: else the answers would list the county's household numbers.
+                .filter(|r| {
+                    get::<String>(r, "grid_code").is_ok_and(|g| a.can(Permission::PersonWrite, &g))
+                })
+                .ok_or_else(|| {
+                    invalid(
+                        "household",
+                        format!("在您可登记的网格中没有户号为“{n}”的在册户"),
+                    )
+                })?;
                 let target: String = get(&r, "id")?;
                 let grid: String = get(&r, "grid_code")?;
                 if target == v.household_id {
                     return Err(invalid("household", "迁入户与现在的户相同"));
-                }
-                if !a.can(Permission::PersonWrite, &grid) {
-                    return Err(StoreError::Forbidden(
-                        "无权把居民迁入该户：不在您的管辖范围".into(),
-                    ));
                 }
                 touched.push(grid.clone());
                 exec(

@@ -478,6 +478,13 @@ async fn follow_ups_reassess_risk_and_set_the_next_due_date() {
 #[tokio::test]
 async fn moves_keep_history_and_nothing_is_deleted() {
     let mut app = demo().await;
+    let theirs = app
+        .store
+        .grid_residents(&operator_access(), "370725001001002", 0)
+        .await
+        .unwrap()[0]
+        .household
+        .clone();
     login_as(&mut app, "grid_qian", &format!("grid_worker@{GRID}")).await;
     let list = app
         .get(&format!("/api/grids/{GRID}/residents"))
@@ -552,6 +559,22 @@ async fn moves_keep_history_and_nothing_is_deleted() {
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.text().contains("迁入户户号"));
+    // A household of another grid is answered the same as one that does not exist: the
+    // answers do not list the county's household numbers.
+    let mut answers = Vec::new();
+    for n in [theirs.as_str(), "SH99999999"] {
+        let body = json!({"kind": "transfer", "date": today, "household": n});
+        let r = app
+            .json("POST", &format!("/api/residents/{who}/moves"), body)
+            .await;
+        let says = r.json()["fields"]["household"]
+            .as_str()
+            .unwrap_or("")
+            .replace(n, "…");
+        answers.push((r.status, says));
+    }
+    assert_eq!(answers[0].0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(answers[0], answers[1]);
 
     // Out of the county: no longer listed or counted, still on record with the date.
     let r = app
