@@ -55,6 +55,14 @@ pub enum Geometry {
 }
 
 impl Geometry {
+    /// How many coordinate positions it has (a point has one).
+    pub fn positions(&self) -> usize {
+        match self {
+            Geometry::Polygons(p) => p.iter().flatten().map(Vec::len).sum(),
+            Geometry::Point(_) => 1,
+        }
+    }
+
     /// Whether every coordinate could be longitude/latitude (else planar, e.g. metres).
     pub fn looks_lonlat(&self) -> bool {
         self.points().all(geom::looks_lonlat)

@@ -400,6 +400,33 @@ fn band(s: &SharedState, county: &str, q: &BandQuery) -> Result<Band, AppError> 
 /// The planner's input from the registry. Compounds without a location cannot be planned.
 /// Compounds are neighbours when their boundaries touch, or come within `gap` metres; the
 /// street's barriers cut neighbours apart.
+/// The most boundary points a community may have for planning (a GIS export of a hundred
+/// compounds at a few hundred points each is well under it).
+const MAX_COMMUNITY_POINTS: usize = 40_000;
+
+/// Planning is CPU work: it runs off the async runtime, one plan at a time, so that a large
+/// community does not stall other requests.
+async fn off_runtime<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    static PLANNING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+    let _turn = PLANNING.acquire().await.map_err(|_| AppError::Internal)?;
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| AppError::Internal)
+}
+
+/// `run`, off the async runtime.
+async fn run_async(
+    s: &SharedState,
+    src: &PlanSource,
+    band: Band,
+    k: &Knobs,
+) -> Result<(Input, Plan), AppError> {
+    let (s, src, k) = (s.clone(), src.clone(), k.clone());
+    off_runtime(move || run(&s, &src, band, &k)).await?
+}
+
 fn input_of(src: &PlanSource, gap: Option<f64>) -> Result<Input, AppError> {
     let mut compounds = Vec::new();
     let mut missing = Vec::new();
@@ -420,6 +447,15 @@ fn input_of(src: &PlanSource, gap: Option<f64>) -> Result<Input, AppError> {
             }),
             None => missing.push(c.name.clone()),
         }
+    }
+    // Finding neighbours compares boundary points near each other: a community drawn with
+    // hundreds of thousands of points would hold the planner for minutes.
+    let points: usize = compounds.iter().map(|c| c.geometry.positions()).sum();
+    if points > MAX_COMMUNITY_POINTS {
+        return Err(AppError::Conflict(format!(
+            "本社区小区边界共 {points} 个坐标点，超过自动划分可处理的 {MAX_COMMUNITY_POINTS} 个；\
+             请在 GIS 中简化边界（如容差 0.5 米）后在“小区边界”页重新导入"
+        )));
     }
     // Longitude/latitude and planar metres cannot be compared: neighbours would be found
     // across kilometres, or not at all.
@@ -903,7 +939,7 @@ async fn propose_as_asked(
     let src = s.store.plan_source(&p.access, &code).await?;
     let band = band(&s, &code[..6.min(code.len())], &q)?;
     let k = Knobs::of(&q, &code)?;
-    let (input, plan) = run(&s, &src, band, &k)?;
+    let (input, plan) = run_async(&s, &src, band, &k).await?;
     let (current, proposed) = maps(&[(&src, &input, &plan)], barrier_lines(&src));
     let PlanDiff {
         grids,
@@ -1298,7 +1334,7 @@ async fn adopt_with(
     }
     let src = s.store.plan_source(&p.access, code).await?;
     let band = band(s, &code[..6.min(code.len())], q)?;
-    let (_, plan) = run(s, &src, band, &Knobs::of(q, code)?)?;
+    let (_, plan) = run_async(s, &src, band, &Knobs::of(q, code)?).await?;
     let plans = vec![planned(code, &src, &plan)];
     same_plan(q, &plans)?;
     Ok(s.store
@@ -1428,7 +1464,7 @@ async fn api_propose(
     let src = s.store.plan_source(&p.access, &code).await?;
     let band = band(&s, &code[..6.min(code.len())], &q)?;
     let k = Knobs::of(&q, &code)?;
-    let (input, plan) = run(&s, &src, band, &k)?;
+    let (input, plan) = run_async(&s, &src, band, &k).await?;
     let mut doc = geojson::plan_to_geojson(&input, &plan);
     doc["summary"] = serde_json::json!({
         "grids": plan.summary.grids,
@@ -1594,15 +1630,19 @@ async fn street_rows(
     let mut drawn = Vec::new();
     let sources = street_sources(s, p, st).await?;
     k.keep_live(&sources)?;
-    for (c, src) in sources {
-        let (row, plan) = community_row(s, &c, src, band, k);
-        rows.push(row);
-        if let Some((src, input, plan)) = plan {
-            plans.push(planned(&c.code, &src, &plan));
-            drawn.push((src, input, plan));
+    let (s, k) = (s.clone(), k.clone());
+    off_runtime(move || {
+        for (c, src) in sources {
+            let (row, plan) = community_row(&s, &c, src, band, &k);
+            rows.push(row);
+            if let Some((src, input, plan)) = plan {
+                plans.push(planned(&c.code, &src, &plan));
+                drawn.push((src, input, plan));
+            }
         }
-    }
-    Ok((rows, plans, drawn))
+        (rows, plans, drawn)
+    })
+    .await
 }
 
 /// The planner's view of every community of a street, read once.
@@ -2447,7 +2487,7 @@ async fn export_community(
     let src = s.store.plan_source(&p.access, &code).await?;
     let band = band(&s, &code[..6.min(code.len())], &q)?;
     let k = Knobs::of(&q, &code)?;
-    let (input, plan) = run(&s, &src, band, &k)?;
+    let (input, plan) = run_async(&s, &src, band, &k).await?;
     let fp = fingerprint(&[planned(&code, &src, &plan)]);
     let title = format!(
         "{}网格划分方案（{}）",

@@ -997,6 +997,61 @@ async fn boundaries_come_in_from_a_gis_file_all_or_none() {
     assert!(page.contains("<title>东区一号院：260 户"), "{page}");
 }
 
+/// A community drawn with more boundary points than planning can compare in reasonable time is
+/// refused with what to do, instead of holding the server.
+#[tokio::test]
+async fn a_community_drawn_too_finely_is_refused_with_what_to_do() {
+    let app = TestApp::demo().await;
+    let community = "370725002003";
+    let names = ["细一号院", "细二号院", "细三号院"];
+    let mut features = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let r = app
+            .json(
+                "POST",
+                &format!("/api/communities/{community}/compounds"),
+                serde_json::json!({"name": name, "households": 260, "population": 700}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        // A circle of 15,000 points (under the 20,000 a compound may have).
+        let n = 15_000;
+        let mut ring: Vec<[f64; 2]> = (0..n)
+            .map(|k| {
+                let a = k as f64 / n as f64 * std::f64::consts::TAU;
+                [
+                    90_000.0 + 300.0 * i as f64 + 100.0 * a.cos(),
+                    90_000.0 + 100.0 * a.sin(),
+                ]
+            })
+            .collect();
+        ring.push(ring[0]);
+        features.push(
+            serde_json::json!({"type": "Feature", "properties": {"name": name},
+            "geometry": {"type": "Polygon", "coordinates": [ring]}}),
+        );
+    }
+    let r = send_geojson(
+        &app,
+        "POST",
+        &format!("/api/communities/{community}/boundaries"),
+        serde_json::json!({"type": "FeatureCollection", "features": features}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = app
+        .get(&format!(
+            "/api/plan/communities/{community}?min=500&max=600"
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert!(
+        r.text().contains("超过自动划分可处理的 40000 个") && r.text().contains("简化边界"),
+        "{}",
+        r.text()
+    );
+}
+
 /// Sends a GeoJSON document (a boundary or barrier file) as the body.
 async fn send_geojson(
     app: &TestApp,
