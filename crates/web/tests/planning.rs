@@ -2754,6 +2754,24 @@ async fn a_redraw_leaves_past_budgets_as_they_were_and_pays_every_month_served()
         .filter(|g| g["retired_on"].is_null() && g["budgeted"] == true)
         .count() as i64;
     assert_eq!(after["subsidy"]["grids"], counted);
+    // The staff who followed their households are the same people: counted once (附件4's
+    // 网格工作人员数量 stays), and paid once this month, at their new grid.
+    assert_eq!(after["subsidy"]["staff"], before["subsidy"]["staff"]);
+    assert_eq!(
+        after["subsidy"]["existing_assistants"],
+        before["subsidy"]["existing_assistants"]
+    );
+    let month = today.month() as usize - 1;
+    let mut paid_now = HashSet::new();
+    for g in grids(&after) {
+        for p in g["persons"].as_array().unwrap() {
+            if p["monthly_fen"][month].as_i64().unwrap() > 0 {
+                let who = p["person_id"].as_str().unwrap().to_string();
+                assert!(paid_now.insert(who.clone()), "{who} paid twice this month");
+            }
+        }
+    }
+    assert!(!paid_now.is_empty());
     // No compound is reported split between its old and new grid, and no posting points
     // at a grid the budget does not know.
     for f in after_eval["findings"].as_array().unwrap() {

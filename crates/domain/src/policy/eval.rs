@@ -345,6 +345,44 @@ fn active_in(a: &Assignment, first: Date, last: Date, rule: MonthRule) -> bool {
     }
 }
 
+/// Where each person's grid posts were in the year. A person moved to another grid (a plan
+/// adopted with staff following, a transfer) is one person: paid once a month, at the grid
+/// posted to most recently among those held that month, and counted once, at the grid posted
+/// to most recently in the year.
+struct Owners<'a> {
+    by_person: BTreeMap<&'a str, Vec<&'a Assignment>>,
+}
+
+impl<'a> Owners<'a> {
+    fn new(assignments: impl Iterator<Item = &'a Assignment>) -> Owners<'a> {
+        let mut by_person: BTreeMap<&str, Vec<&Assignment>> = BTreeMap::new();
+        for a in assignments.filter(|a| a.role.is_grid_staff() && matches!(a.post, Post::Grid(_))) {
+            by_person.entry(a.person_id.as_str()).or_default().push(a);
+        }
+        Owners { by_person }
+    }
+
+    /// The grid of the latest posting among those `held`.
+    fn latest(&self, person: &str, held: impl Fn(&Assignment) -> bool) -> Option<&'a Post> {
+        self.by_person
+            .get(person)?
+            .iter()
+            .filter(|a| held(a))
+            .max_by_key(|a| (a.from, a.to.is_none(), a.to))
+            .map(|a| &a.post)
+    }
+
+    fn paid_at(&self, person: &str, grid: &Post, first: Date, last: Date, rule: MonthRule) -> bool {
+        self.latest(person, |a| active_in(a, first, last, rule))
+            .is_none_or(|p| p == grid)
+    }
+
+    fn counted_at(&self, person: &str, grid: &Post, year: i32) -> bool {
+        self.latest(person, |a| active_in_year(a, year))
+            .is_none_or(|p| p == grid)
+    }
+}
+
 fn active_in_year(a: &Assignment, year: i32) -> bool {
     let (first, _) = month_bounds(year, 1);
     let (_, last) = month_bounds(year, 12);
@@ -382,6 +420,7 @@ pub fn evaluate(policy: &Policy, snapshot: &Snapshot, year: i32) -> Evaluation {
         by_post.entry(&a.post).or_default().push(a);
     }
     let mut known_posts: BTreeSet<Post> = BTreeSet::new();
+    let owners = Owners::new(by_post.values().flatten().copied());
 
     // Compound id → grids it appears in (for the split rule).
     let mut compound_grids: BTreeMap<&str, Vec<(At, &str)>> = BTreeMap::new();
@@ -427,7 +466,7 @@ pub fn evaluate(policy: &Policy, snapshot: &Snapshot, year: i32) -> Evaluation {
                     }
                     grid_findings(policy, g, &staff, &at_g, &mut out);
                 }
-                let gb = grid_budget(policy, g, &staff, year, &at_g, &mut out);
+                let gb = grid_budget(policy, g, &staff, &owners, year, &at_g, &mut out);
                 c_sub.add(&gb.subsidy);
                 grids.push(gb);
             }
@@ -777,6 +816,7 @@ fn grid_budget(
     policy: &Policy,
     g: &SnapshotGrid,
     staff: &[&Assignment],
+    owners: &Owners,
     year: i32,
     at: &At,
     out: &mut Out,
@@ -785,6 +825,7 @@ fn grid_budget(
     let budgeted = sub.is_some_and(|s| s.grid_kinds.contains(&g.kind));
     let mut totals = SubsidyTotals::default();
     let mut persons = Vec::new();
+    let here = Post::Grid(g.code.clone());
 
     // Grid staff by person, in order of first appearance.
     let mut order: Vec<&str> = Vec::new();
@@ -826,6 +867,9 @@ fn grid_budget(
                     continue;
                 }
                 let first = first.max(from);
+                if !owners.paid_at(pid, &here, first, last, s.month_paid_if) {
+                    continue;
+                }
                 let mut held = Held::default();
                 let mut compound_id = None;
                 for a in list
@@ -885,18 +929,24 @@ fn grid_budget(
             }
         }
         p.year_fen = p.monthly_fen.iter().sum();
+        let counted = owners.counted_at(pid, &here, year);
         if budgeted {
-            totals.staff += 1;
             for (t, v) in totals.monthly_fen.iter_mut().zip(p.monthly_fen) {
                 *t += v;
             }
             totals.year_fen += p.year_fen;
-            if p.existing_assistant {
-                totals.existing_assistants += 1;
+            if counted {
+                totals.staff += 1;
+                if p.existing_assistant {
+                    totals.existing_assistants += 1;
+                }
             }
             totals.existing_assistants_fen += p.existing_assistant_fen;
         }
-        persons.push(p);
+        // Someone who moved on and was paid nothing here is listed where he went.
+        if counted || p.year_fen > 0 || !budgeted {
+            persons.push(p);
+        }
     }
     if budgeted && g.retired_on.is_none() {
         totals.grids = 1;
