@@ -425,6 +425,9 @@ struct UsersView {
     crumbs: Vec<Crumb>,
     users: Vec<User>,
     departments: HashMap<String, String>,
+    /// The system administrator creates accounts; the security administrator, who gives
+    /// roles, sees the list to find them.
+    can_create: bool,
     error: Option<String>,
     created: Option<(String, String)>,
     username: String,
@@ -437,12 +440,16 @@ async fn users_view(
     created: Option<(String, String)>,
     username: String,
 ) -> Result<Response, PageError> {
-    need(p, Permission::UserManage)?;
+    let can_create = p.access.can_somewhere(Permission::UserManage);
+    if !(can_create || p.access.can_somewhere(Permission::RoleManage)) {
+        return Err(AppError::Forbidden("无权查看账号".into()).into());
+    }
     let mut res = render(&UsersView {
         me: Me::of(p),
         crumbs: crumbs("账号", "/users"),
         users: s.store.users().await?,
         departments: s.store.department_names().await?,
+        can_create,
         created,
         error: error.clone(),
         username,
@@ -1056,7 +1063,11 @@ async fn api_users(
     State(s): State<SharedState>,
     Extension(p): Extension<Principal>,
 ) -> Result<Response, ApiError> {
-    need(&p, Permission::UserManage)?;
+    if !(p.access.can_somewhere(Permission::UserManage)
+        || p.access.can_somewhere(Permission::RoleManage))
+    {
+        return Err(AppError::Forbidden("无权查看账号".into()).into());
+    }
     Ok(Json(s.store.users().await?).into_response())
 }
 

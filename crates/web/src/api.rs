@@ -636,7 +636,7 @@ pub fn openapi_document() -> Value {
         "/api/users".into(),
         "get",
         op(
-            "账号列表（系统管理员）",
+            "账号列表（系统管理员、安全管理员）",
             "accounts",
             &[],
             None,

@@ -72,7 +72,7 @@ impl Me {
         Me {
             username: p.username.clone(),
             csrf: p.csrf_token.clone(),
-            users: can(Permission::UserManage),
+            users: can(Permission::UserManage) || can(Permission::RoleManage),
             roles: can(Permission::RoleManage),
             audit: can(Permission::AuditRead),
             import: can(Permission::RegistryImport),

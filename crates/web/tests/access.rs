@@ -367,7 +367,7 @@ fn cases(o: &Objects, n: usize) -> Vec<Case> {
         "/users",
         "/users".into(),
         None,
-        Somewhere(UserManage),
+        EitherSomewhere(UserManage, RoleManage),
     );
     add(
         "POST",
@@ -446,7 +446,7 @@ fn cases(o: &Objects, n: usize) -> Vec<Case> {
         "/api/users",
         "/api/users".into(),
         None,
-        Somewhere(UserManage),
+        EitherSomewhere(UserManage, RoleManage),
     );
     add(
         "POST",
@@ -2428,6 +2428,17 @@ async fn the_three_administrators_stay_separate() {
         .await
         .unwrap();
     app.login_as("sec3", PW, &totp_now(USER_TOTP)).await;
+    // The security administrator finds accounts in the list (to give roles), without the
+    // system administrator's form to create them.
+    let list = app.get("/users").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(
+        list.text()
+            .contains(&format!("<a href=\"/users/{id}\">sec2</a>"))
+            && !list.text().contains("新建账号</button>"),
+        "{}",
+        list.text()
+    );
     let r = app.form("/permissions", &form).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let row = app
