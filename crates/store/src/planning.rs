@@ -86,6 +86,9 @@ pub struct AdoptSummary {
     /// With [`StaffOnRetired::Follow`]: staff posted again, the same day, at the grid that
     /// took most of their retired grid's households: “姓名（角色）：旧网格 → 新网格”.
     pub staff_moved: Vec<String>,
+    /// Accounts whose role was on a retired grid, now on the grid that took most of its
+    /// households (the worker keeps working on the same people): “用户名：旧网格 → 新网格”.
+    pub accounts_moved: Vec<String>,
 }
 
 /// What adopting does with the staff posted at the grids it retires.
@@ -341,6 +344,7 @@ impl Store {
             total.households_moved += s.households_moved;
             total.staff_ended.extend(s.staff_ended);
             total.staff_moved.extend(s.staff_moved);
+            total.accounts_moved.extend(s.accounts_moved);
         }
         if commit {
             tx.commit().await?;
@@ -508,8 +512,14 @@ async fn apply_plan(
                 vec![day.clone().into(), code.clone().into()],
             )
             .await?;
+            let successor = redraw::main_successor(&moved, code);
+            if let Some(to) = successor {
+                summary
+                    .accounts_moved
+                    .extend(accounts_follow(tx, code, to).await?);
+            }
             let heir = match staff_on_retired {
-                StaffOnRetired::Follow => redraw::main_successor(&moved, code),
+                StaffOnRetired::Follow => successor,
                 StaffOnRetired::End => None,
             };
             for r in &staff {
@@ -555,6 +565,40 @@ async fn apply_plan(
     }
     crate::registry::refresh_community(tx, community).await?;
     Ok(summary)
+}
+
+/// Moves the roles bound to the retired grid `from` to grid `to` (a role already held there is
+/// not held twice). Returns “用户名：from → to” for each account moved.
+async fn accounts_follow(
+    tx: &sea_orm::DatabaseTransaction,
+    from: &str,
+    to: &str,
+) -> Result<Vec<String>> {
+    let kind = wangge_domain::access::ScopeKind::Grid.key();
+    let rows = all(
+        tx,
+        "SELECT DISTINCT u.username FROM user_role r JOIN app_user u ON u.id = r.user_id \
+         WHERE r.scope_kind = ? AND r.scope_key = ? ORDER BY u.username",
+        vec![kind.into(), from.into()],
+    )
+    .await?;
+    exec(
+        tx,
+        "DELETE FROM user_role WHERE scope_kind = ? AND scope_key = ? AND EXISTS (SELECT 1 FROM \
+         user_role o WHERE o.user_id = user_role.user_id AND o.role = user_role.role \
+         AND o.scope_kind = ? AND o.scope_key = ?)",
+        vec![kind.into(), from.into(), kind.into(), to.into()],
+    )
+    .await?;
+    exec(
+        tx,
+        "UPDATE user_role SET scope_key = ? WHERE scope_kind = ? AND scope_key = ?",
+        vec![to.into(), kind.into(), from.into()],
+    )
+    .await?;
+    rows.iter()
+        .map(|r| Ok(format!("{}：{from} → {to}", get::<String>(r, "username")?)))
+        .collect()
 }
 
 /// The names of grid `to`'s leaders other than the person `person`.

@@ -233,6 +233,34 @@ impl Store {
                     ),
                 ));
             }
+            // A place no longer in force (a grid retired by a redraw) has nothing to work on.
+            let retired: Option<String> = match g.scope.kind {
+                ScopeKind::Street | ScopeKind::Community | ScopeKind::Grid => {
+                    let r = one(
+                        self.conn(),
+                        &format!("SELECT valid_to FROM {table}"),
+                        vec![g.scope.key.clone().into()],
+                    )
+                    .await?;
+                    match r {
+                        Some(r) => get(&r, "valid_to")?,
+                        None => None,
+                    }
+                }
+                _ => None,
+            };
+            if let Some(day) = retired {
+                return Err(StoreError::field(
+                    "grants",
+                    format!(
+                        "“{}@{}”：该{}已于 {day} 撤销，请改为现行的{}",
+                        g.role.key(),
+                        g.scope.key,
+                        g.scope.kind.label(),
+                        g.scope.kind.label()
+                    ),
+                ));
+            }
         }
         let tx = self.conn().begin().await?;
         exec(

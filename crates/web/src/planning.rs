@@ -843,6 +843,13 @@ async fn adoption(s: &SharedState, p: &Principal, plans: &[Planned]) -> Adoption
                     list(&a.staff_ended)
                 ));
             }
+            if !a.accounts_moved.is_empty() {
+                what.push_str(&format!(
+                    "被撤销网格上的 {} 个账号改到接收其主要住户的网格：{}。",
+                    a.accounts_moved.len(),
+                    list(&a.accounts_moved)
+                ));
+            }
             Adoption::Offer(what)
         }
         // The database busy with another write (a lock), not a reason to refuse the plan:

@@ -2692,6 +2692,33 @@ async fn a_redraw_leaves_past_budgets_as_they_were_and_pays_every_month_served()
     let this_year = format!("/api/budget?year={year}");
     let before_last = app.get(&last_year).await.json();
     let before = street(&app.get(&this_year).await.json());
+    // A grid worker's account on every grid of the street: those on retired grids follow
+    // their households to the new grids.
+    let mut grids_then = Vec::new();
+    for c in before["communities"].as_array().unwrap() {
+        for g in c["grids"].as_array().unwrap() {
+            grids_then.push(format!("grid_worker@{}", g["code"].as_str().unwrap()));
+        }
+    }
+    let worker = app
+        .json(
+            "POST",
+            "/api/users",
+            serde_json::json!({"username": "roamer"}),
+        )
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app
+        .json(
+            "PUT",
+            &format!("/api/users/{worker}/roles"),
+            serde_json::json!({ "grants": grids_then }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let r = app
         .json(
             "POST",
@@ -2701,6 +2728,21 @@ async fn a_redraw_leaves_past_budgets_as_they_were_and_pays_every_month_served()
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert!(r.json()["retired"].as_i64().unwrap() > 0, "{}", r.text());
+    let moved = r.json()["accounts_moved"].as_array().unwrap().clone();
+    assert!(
+        !moved.is_empty()
+            && moved
+                .iter()
+                .all(|x| x.as_str().unwrap().starts_with("roamer：")),
+        "{}",
+        r.text()
+    );
+    let held = app.get(&format!("/api/users/{worker}")).await.json();
+    for g in held["grants"].as_array().unwrap() {
+        let code = g["scope"]["key"].as_str().unwrap();
+        let grid = app.get(&format!("/api/grids/{code}")).await.json();
+        assert!(grid["valid_to"].is_null(), "{code} is retired: {grid}");
+    }
     // Last year: the same evaluation, to the fen, grid by grid.
     let after_last = app.get(&last_year).await.json();
     assert_eq!(after_last["streets"], before_last["streets"]);
@@ -2746,6 +2788,28 @@ async fn a_redraw_leaves_past_budgets_as_they_were_and_pays_every_month_served()
         .filter(|g| !g["retired_on"].is_null())
         .collect();
     assert!(!retired.is_empty());
+    // Nobody is given a role on a retired grid: it has nothing left to work on.
+    let user = app
+        .json(
+            "POST",
+            "/api/users",
+            serde_json::json!({"username": "late"}),
+        )
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let old = retired[0]["code"].as_str().unwrap();
+    let r = app
+        .json(
+            "PUT",
+            &format!("/api/users/{user}/roles"),
+            serde_json::json!({"grants": [format!("grid_worker@{old}")]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("撤销，请改为现行的网格"), "{}", r.text());
     let counted = after["communities"]
         .as_array()
         .unwrap()
