@@ -18,8 +18,8 @@ use wangge_domain::people::special::{
 };
 use wangge_domain::people::stats::{AgeBand, PeopleStats};
 use wangge_domain::people::{
-    HouseholdInput, HouseholdKind, MoveInput, MoveKind, Relation, ResidentEditInput, ResidentInput,
-    Sex, VisitInput,
+    EndRecordInput, HouseholdInput, HouseholdKind, MoveInput, MoveKind, Relation,
+    ResidentEditInput, ResidentInput, Sex, VisitInput,
 };
 
 use crate::db::{all, exec, get, one, scalar_i64};
@@ -1103,6 +1103,25 @@ impl Store {
         if v.left.is_some() {
             return Err(invalid("kind", "该居民已迁出或死亡"));
         }
+        // The birth date as stored (the view's is masked for a reader without reveal).
+        let born: String = match one(
+            self.conn(),
+            "SELECT birth_date FROM resident WHERE id = ?",
+            vec![resident.into()],
+        )
+        .await?
+        {
+            Some(r) => get(&r, "birth_date")?,
+            None => return Err(StoreError::NotFound("没有该居民".into())),
+        };
+        // Age on the day the record begins (a child registered years ago stays a child then).
+        let age_then = crate::people::age_on(&born, &input.since.to_string());
+        if let Some(msg) = input.kind.age_problem(age_then) {
+            return Err(invalid("kind", msg));
+        }
+        if input.since.to_string() < born {
+            return Err(invalid("since", "列管日期不能早于出生日期"));
+        }
         let open = scalar_i64(
             self.conn(),
             "SELECT COUNT(*) FROM special_record WHERE resident_id = ? AND kind = ? AND until IS NULL",
@@ -1186,6 +1205,63 @@ impl Store {
             .unwrap_or(RiskLevel::parse(&view.risk).unwrap_or(RiskLevel::Low));
         let tx = self.conn().begin().await?;
         insert_follow_up(&tx, &county, record, user, f.date, &f.content, f.risk, risk).await?;
+        tx.commit().await?;
+        Ok(view.resident_id)
+    }
+
+    /// Ends a special-group record (解除列管, 帮扶结束, or withdrawn as entered by mistake): the
+    /// day, and why, written as its last follow-up. Whoever may follow the record up may end it.
+    pub async fn end_special_record(
+        &self,
+        a: &Access,
+        user: &str,
+        record: &str,
+        e: &EndRecordInput,
+    ) -> Result<String> {
+        let r = self.special_record_row(record).await?;
+        let view = self.record_of(&r)?;
+        let kind =
+            SpecialGroupKind::parse(&view.kind).map_err(|e| StoreError::Conflict(e.to_string()))?;
+        let living: Option<String> = get(&r, "living_grid_code")?;
+        let visible = may_see_kind(a, kind, &view.grid_code)
+            || living.as_deref().is_some_and(|g| may_see_kind(a, kind, g));
+        if !visible {
+            return Err(StoreError::Forbidden("无权解除该类人员的记录".into()));
+        }
+        if let Some(u) = &view.until {
+            return Err(StoreError::Conflict(format!("该记录已于 {u} 解除")));
+        }
+        if e.until.to_string() < view.since {
+            return Err(invalid(
+                "until",
+                format!("解除日期不能早于列管日期（{}）", view.since),
+            ));
+        }
+        let county: String = get(&r, "county_code")?;
+        let risk = RiskLevel::parse(&view.risk).unwrap_or(RiskLevel::Low);
+        let tx = self.conn().begin().await?;
+        insert_follow_up(
+            &tx,
+            &county,
+            record,
+            user,
+            e.until,
+            &format!("解除：{}", e.reason),
+            None,
+            risk,
+        )
+        .await?;
+        exec(
+            &tx,
+            "UPDATE special_record SET until = ?, next_due = NULL WHERE county_code = ? AND id = ?",
+            vec![
+                e.until.to_string().into(),
+                county.clone().into(),
+                record.into(),
+            ],
+        )
+        .await?;
+        people_changed(&tx, &county, &[view.grid_code.as_str()]).await?;
         tx.commit().await?;
         Ok(view.resident_id)
     }

@@ -1169,6 +1169,20 @@ pub fn openapi_document() -> Value {
             ("201", obj()),
         ),
     );
+    add(
+        "/api/special-records/{id}/end".into(),
+        "post",
+        op(
+            "解除列管或结束帮扶（登记有误的也在此撤回）：until（空为今天）、reason；记录与跟进保留",
+            "people",
+            &["id"],
+            id_body(
+                json!({"until": {"type": "string", "format": "date"}, "reason": {"type": "string"}}),
+                &["reason"],
+            ),
+            ("200", obj()),
+        ),
+    );
     for method in ["get", "post"] {
         add(
             "/api/residents/{id}/moves".into(),

@@ -12,8 +12,8 @@ use serde_json::Value;
 use wangge_domain::access::Permission;
 use wangge_domain::people::stats::{AgeBand, PeopleStats};
 use wangge_domain::people::{
-    EmploymentStatus, Ethnicity, FollowUpInput, HouseholdInput, MoveInput, MoveKind,
-    PoliticalStatus, Relation, ResidentEditInput, ResidentInput, SpecialGroupKind,
+    EmploymentStatus, EndRecordInput, Ethnicity, FollowUpInput, HouseholdInput, MoveInput,
+    MoveKind, PoliticalStatus, Relation, ResidentEditInput, ResidentInput, SpecialGroupKind,
     SpecialRecordInput, VisitInput,
 };
 use wangge_domain::registry::{FieldErrors, Fields};
@@ -55,6 +55,7 @@ pub(crate) fn routes() -> crate::Routes {
             &["POST"],
             post(follow_up_post),
         )
+        .route("/special-records/{id}/end", &["POST"], post(end_post))
         .route("/residents/{id}/moves", &["POST"], post(move_post))
         .route("/residents/{id}/edit", &["POST"], post(edit_post))
         .route("/api/households/{id}", &["GET"], get(api_household))
@@ -78,6 +79,11 @@ pub(crate) fn routes() -> crate::Routes {
             "/api/special-records/{id}/follow-ups",
             &["POST"],
             post(api_follow_up),
+        )
+        .route(
+            "/api/special-records/{id}/end",
+            &["POST"],
+            post(api_end_record),
         )
         .route(
             "/api/residents/{id}/moves",
@@ -503,6 +509,41 @@ async fn add_follow_up(
         .await?)
 }
 
+async fn end_record(
+    s: &SharedState,
+    p: &Principal,
+    id: &str,
+    f: &Fields,
+) -> Result<String, AppError> {
+    let input = EndRecordInput::parse(f, today()).map_err(AppError::Invalid)?;
+    Ok(s.store
+        .end_special_record(&p.access, &p.username, id, &input)
+        .await?)
+}
+
+async fn end_post(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> Result<Response, PageError> {
+    match end_record(&s, &p, &id, &f).await {
+        Ok(resident) => Ok(Redirect::to(&format!("/residents/{resident}#records")).into_response()),
+        Err(AppError::Invalid(e)) => {
+            let resident = s.store.special_record_resident(&p.access, &id).await?;
+            crate::people::resident_response(
+                &s,
+                &p,
+                &resident,
+                Some((format!("end:{id}"), first_error(&e))),
+                f,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 async fn follow_up_post(
     State(s): State<SharedState>,
     Extension(p): Extension<Principal>,
@@ -771,6 +812,17 @@ async fn api_follow_up(
         Json(serde_json::json!({ "resident_id": resident })),
     )
         .into_response())
+}
+
+async fn api_end_record(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    Json(v): Json<Value>,
+) -> Result<Response, ApiError> {
+    let f = body_fields(&v)?;
+    let resident = end_record(&s, &p, &id, &f).await?;
+    Ok(Json(serde_json::json!({ "resident_id": resident })).into_response())
 }
 
 async fn api_moves(

@@ -1379,6 +1379,20 @@ fn cases(o: &Objects, n: usize) -> Vec<Case> {
                 On(SpecialCare, g.clone()),
             ),
             (
+                "POST",
+                "/special-records/{id}/end",
+                format!("/special-records/{rec}/end"),
+                Some(json!({"reason": "矩阵测试解除"})),
+                On(SpecialCare, g.clone()),
+            ),
+            (
+                "POST",
+                "/api/special-records/{id}/end",
+                format!("/api/special-records/{rec}/end"),
+                Some(json!({"reason": "矩阵测试解除"})),
+                On(SpecialCare, g.clone()),
+            ),
+            (
                 "GET",
                 "/api/residents/{id}/moves",
                 format!("/api/residents/{r}/moves"),

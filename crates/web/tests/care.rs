@@ -1695,3 +1695,109 @@ async fn a_grid_with_households_left_is_not_retired() {
     let grid = app.get(&format!("/api/grids/{GRID}")).await.json();
     assert!(grid["valid_to"].is_null(), "{grid}");
 }
+
+/// A record entered by mistake, or one whose time is over, is ended with its day and reason:
+/// it leaves the statistics, keeps its history, and takes no more follow-ups. Kinds defined
+/// by age refuse people of another age; nothing begins before the person was born.
+#[tokio::test]
+async fn records_are_ended_with_a_reason_and_kinds_fit_the_person() {
+    let mut app = demo().await;
+    login_as(&mut app, "grid_zheng", &format!("grid_worker@{GRID}")).await;
+    let residents = app
+        .get(&format!("/api/grids/{GRID}/residents"))
+        .await
+        .json()["residents"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let aged = |lo: i64, hi: i64| {
+        residents
+            .iter()
+            .find(|r| (lo..hi).contains(&r["age"].as_i64().unwrap()))
+            .unwrap()
+            .clone()
+    };
+    let adult = aged(30, 55);
+    let id = adult["id"].as_str().unwrap();
+    let path = format!("/api/residents/{id}/special-records");
+    for (body, field, says) in [
+        (
+            json!({"kind": "left_behind_child"}),
+            "kind",
+            "留守儿童指未满 16 周岁",
+        ),
+        (
+            json!({"kind": "elderly_alone"}),
+            "kind",
+            "独居老人指年满 60 周岁",
+        ),
+        (
+            json!({"kind": "low_income", "since": "1950-01-01"}),
+            "since",
+            "不能早于出生日期",
+        ),
+    ] {
+        let r = app.json("POST", &path, body.clone()).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            r.text()
+        );
+        let msg = r.json()["fields"][field].as_str().unwrap_or("").to_string();
+        assert!(msg.contains(says), "{body}: {msg}");
+    }
+
+    // 低保 entered for the wrong person: ended as a mistake.
+    let before = low_income(&app).await;
+    let r = app.json("POST", &path, json!({"kind": "low_income"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let record = r.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(low_income(&app).await, before + 1);
+    let end = format!("/api/special-records/{record}/end");
+    let r = app.json("POST", &end, json!({"reason": ""})).await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a reason is asked"
+    );
+    let page = app
+        .form(
+            &format!("/special-records/{record}/end"),
+            &[("reason", "登记有误")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+    assert_eq!(low_income(&app).await, before, "out of the statistics");
+    let shown = app.get(&path).await.json();
+    let it = shown
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == record.as_str())
+        .unwrap()
+        .clone();
+    let today = wangge_store::today().to_string();
+    assert_eq!(it["until"], today.as_str());
+    assert!(
+        it["follow_ups"].to_string().contains("解除：登记有误"),
+        "{it}"
+    );
+    let r = app.json("POST", &end, json!({"reason": "再次"})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/special-records/{record}/follow-ups"),
+            json!({"content": "还在跟进"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+async fn low_income(app: &TestApp) -> i64 {
+    special_count(
+        &app.get(&format!("/api/people/stats/{GRID}")).await.json(),
+        SpecialGroupKind::LowIncome,
+    )
+}

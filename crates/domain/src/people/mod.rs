@@ -81,5 +81,7 @@ pub use kinds::{
     EmploymentStatus, Ethnicity, HouseholdKind, MoveKind, PoliticalStatus, Relation, Sex,
 };
 pub use phone::{Phone, PhoneError, PhoneKind};
-pub use special::{FollowUpInput, RiskLevel, Sensitivity, SpecialGroupKind, SpecialRecordInput};
+pub use special::{
+    EndRecordInput, FollowUpInput, RiskLevel, Sensitivity, SpecialGroupKind, SpecialRecordInput,
+};
 pub use stats::{AgeBand, PeopleStats};

@@ -73,6 +73,20 @@ impl SpecialGroupKind {
         )
     }
 
+    /// Why a person of this age cannot be of this kind, for the kinds defined by age: 留守儿童
+    /// are under 16 (民政部's definition), 独居老人 are 60 or older.
+    pub fn age_problem(self, age: i64) -> Option<String> {
+        match self {
+            SpecialGroupKind::LeftBehindChild if age >= 16 => {
+                Some(format!("留守儿童指未满 16 周岁的未成年人，该居民 {age} 岁"))
+            }
+            SpecialGroupKind::ElderlyAlone if age < 60 => {
+                Some(format!("独居老人指年满 60 周岁的老年人，该居民 {age} 岁"))
+            }
+            _ => None,
+        }
+    }
+
     /// Kinds of one sensitivity class (for building a "visible kinds" filter).
     pub fn of(s: Sensitivity) -> impl Iterator<Item = SpecialGroupKind> {
         SpecialGroupKind::ALL
@@ -207,6 +221,32 @@ impl FollowUpInput {
                 content,
                 risk,
             }),
+            _ => None,
+        };
+        form.finish(value)
+    }
+}
+
+/// The end of a special-group record (解除列管 / 帮扶结束), or its withdrawal when it was
+/// entered by mistake: the day and why. The record and its follow-ups stay on file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndRecordInput {
+    pub until: Date,
+    pub reason: String,
+}
+
+impl EndRecordInput {
+    /// Fields: until (empty = today), reason.
+    pub fn parse(f: &Fields, today: Date) -> Result<EndRecordInput, FieldErrors> {
+        let mut form = Form::new(f);
+        let until = if form.raw("until").is_empty() {
+            Some(today)
+        } else {
+            form.past_date("until", today)
+        };
+        let reason = form.name("reason", 200);
+        let value = match (until, reason) {
+            (Some(until), Some(reason)) => Some(EndRecordInput { until, reason }),
             _ => None,
         };
         form.finish(value)
