@@ -32,7 +32,10 @@ pub struct AuditEntry {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditRow {
     pub seq: i64,
+    /// RFC 3339, UTC, as chained.
     pub at: String,
+    /// The same instant in China (UTC+8), as users read it: `2026-11-25 06:30:00`.
+    pub at_china: String,
     pub user: String,
     pub roles: String,
     pub action: String,
@@ -56,6 +59,38 @@ pub enum AuditCheck {
 }
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The China time (UTC+8) of an RFC 3339 UTC timestamp, `2026-11-25 06:30:00`; the text as
+/// it is when it is not one.
+pub fn china_time(at: &str) -> String {
+    let secs = || -> Option<i64> {
+        let d = wangge_domain::Date::parse(at.get(..10)?).ok()?;
+        let part = |r: std::ops::Range<usize>| at.get(r)?.parse::<i64>().ok();
+        Some(
+            wangge_domain::people::calendar::unix_days(d) * 86_400
+                + part(11..13)? * 3600
+                + part(14..16)? * 60
+                + part(17..19)?,
+        )
+    };
+    match secs() {
+        Some(s) => {
+            let s = s + CHINA_OFFSET;
+            let d = wangge_domain::Date::from_unix_days(s.div_euclid(86_400));
+            let t = s.rem_euclid(86_400);
+            format!("{d} {:02}:{:02}:{:02}", t / 3600, t % 3600 / 60, t % 60)
+        }
+        None => at.to_string(),
+    }
+}
+
+const CHINA_OFFSET: i64 = 8 * 3600;
+
+/// The first instant of a date in China, as rows store instants (UTC): the 25th in Beijing
+/// begins at 16:00 on the 24th.
+fn china_day_start(d: wangge_domain::Date) -> String {
+    rfc3339(wangge_domain::people::calendar::unix_days(d) * 86_400 - CHINA_OFFSET)
+}
 
 /// RFC 3339 UTC timestamp of Unix seconds.
 fn rfc3339(secs: i64) -> String {
@@ -99,6 +134,7 @@ fn audit_row(r: &sea_orm::QueryResult) -> Result<(AuditRow, String)> {
     Ok((
         AuditRow {
             seq: get(r, "seq")?,
+            at_china: china_time(&get::<String>(r, "at")?),
             at: get(r, "at")?,
             user: get(r, "user_name")?,
             roles: get(r, "roles")?,
@@ -242,13 +278,16 @@ impl Store {
             sql.push_str(" AND action LIKE ?");
             values.push(format!("%{a}%").into());
         }
-        if let Some(d) = f.from.as_deref().filter(|s| !s.is_empty()) {
+        // Dates are China dates, as every other date in the product.
+        let day = |d: &str| wangge_domain::Date::parse(d).ok();
+        if let Some(d) = f.from.as_deref().and_then(day) {
             sql.push_str(" AND at >= ?");
-            values.push(d.into());
+            values.push(china_day_start(d).into());
         }
-        if let Some(d) = f.to.as_deref().filter(|s| !s.is_empty()) {
+        if let Some(d) = f.to.as_deref().and_then(day) {
+            let next = wangge_domain::people::calendar::add_days(d, 1).unwrap_or(d);
             sql.push_str(" AND at < ?");
-            values.push(format!("{d}T99").into());
+            values.push(china_day_start(next).into());
         }
         sql.push_str(" ORDER BY seq DESC LIMIT ?");
         values.push((f.limit.clamp(1, 100_000) as i64).into());
@@ -296,5 +335,15 @@ mod tests {
         let c = row_hash(1, "t", "u", "r", "ao", "", "c", "ok", GENESIS);
         assert_ne!(a, b);
         assert_ne!(row_hash(1, "t", "u", "r", "a", "o", "c", "ok", GENESIS), c);
+    }
+
+    #[test]
+    fn rows_are_read_and_filtered_in_beijing_time() {
+        // 16:30 UTC on the 24th is 00:30 on the 25th in Beijing.
+        assert_eq!(china_time("2026-11-24T16:30:05Z"), "2026-11-25 00:30:05");
+        assert_eq!(china_time("2026-12-31T23:59:59Z"), "2027-01-01 07:59:59");
+        assert_eq!(china_time("not a time"), "not a time");
+        let d = wangge_domain::Date::new(2026, 11, 25).unwrap();
+        assert_eq!(china_day_start(d), "2026-11-24T16:00:00Z");
     }
 }

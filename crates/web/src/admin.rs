@@ -1004,7 +1004,8 @@ async fn audit_export(
     let mut table = vec![
         vec![
             "序号",
-            "时间（UTC）",
+            "时间（北京时间）",
+            "时间（UTC，哈希所用）",
             "用户",
             "角色",
             "操作",
@@ -1020,6 +1021,7 @@ async fn audit_export(
     for r in rows {
         table.push(vec![
             r.seq.to_string(),
+            r.at_china,
             r.at,
             r.user,
             r.roles,

@@ -2181,6 +2181,17 @@ async fn the_audit_log_is_a_chain_the_database_guards() {
         app.get("/audit?from=2020%2F1%2F1").await.status,
         StatusCode::OK
     );
+    // Dates are Beijing dates, like every date the users type: today's rows are today's.
+    let today = wangge_store::today().to_string();
+    let rows = app
+        .get(&format!("/api/audit?from={today}&to={today}"))
+        .await
+        .json();
+    let first = &rows.as_array().expect("rows of today")[0];
+    assert!(
+        first["at_china"].as_str().unwrap().starts_with(&today),
+        "{first}"
+    );
 }
 
 #[tokio::test]
