@@ -1504,6 +1504,12 @@ async fn a_new_household_is_registered_in_its_compound_and_filled() {
         )
         .await;
     assert_eq!(dup.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The message names the field in Chinese, as the form does.
+    let said = dup.json()["error"].as_str().unwrap().to_string();
+    assert!(
+        said.contains("户号：") && !said.contains("number"),
+        "{said}"
+    );
     // A head moves in; the compound lists the household with one member.
     let head =
         IdNumber::from_parts("370725", wangge_domain::Date::new(1988, 8, 8).unwrap(), 771).unwrap();
