@@ -821,6 +821,11 @@ impl Date {
     pub fn month(self) -> u8 {
         self.month
     }
+
+    /// 1–31.
+    pub fn day(self) -> u8 {
+        self.day
+    }
 }
 
 impl fmt::Display for Date {

@@ -94,9 +94,14 @@ impl<'a> Form<'a> {
     /// is not one to record now).
     pub fn recent_date(&mut self, field: &str, today: Date) -> Option<Date> {
         let d = self.past_date(field, today)?;
-        let year_ago = Date::new(today.year() - 1, today.month(), 1)?;
+        // The same day a year ago (28 February for a 29th).
+        let year_ago = Date::new(today.year() - 1, today.month(), today.day())
+            .or_else(|| Date::new(today.year() - 1, today.month(), 28))?;
         if d < year_ago {
-            self.error(field, format!("不能早于一年前（{year_ago}），请检查年份"));
+            self.error(
+                field,
+                format!("不能早于一年前的今天（{year_ago}），请检查年份"),
+            );
             return None;
         }
         Some(d)

@@ -317,11 +317,13 @@ mod tests {
             )
         };
         assert!(visit("2025-06-30").is_ok());
-        assert!(visit("2024-06-01").is_ok());
-        assert_eq!(
-            visit("1900-01-01").unwrap_err()["date"],
-            "不能早于一年前（2024-06-01），请检查年份"
-        );
+        assert!(visit("2024-06-30").is_ok());
+        for early in ["2024-06-29", "1900-01-01"] {
+            assert_eq!(
+                visit(early).unwrap_err()["date"],
+                "不能早于一年前的今天（2024-06-30），请检查年份"
+            );
+        }
         assert_eq!(
             visit("2025-07-01").unwrap_err()["date"],
             "不能晚于今天（2025-06-30）"
