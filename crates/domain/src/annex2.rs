@@ -422,6 +422,23 @@ fn read_block(
         let compounds = field(Column::Compounds, parse_count(cell(r, Column::Compounds)));
         let households = field(Column::Households, parse_count(cell(r, Column::Households)));
         let population = field(Column::Population, parse_count(cell(r, Column::Population)));
+        // A community of a million households, or fewer people than households, is a typing
+        // error (a household has at least one person).
+        for (c, v, max) in [
+            (Column::Households, households, 1_000_000),
+            (Column::Population, population, 3_000_000),
+        ] {
+            if v > max {
+                ctx.err(n, at(c), format!("不能大于 {max}，现为 {v}（请核对）"));
+            }
+        }
+        if households > 0 && population < households && population <= 3_000_000 {
+            ctx.err(
+                n,
+                at(Column::Population),
+                format!("人口 {population} 少于户数 {households}：每户至少一人，请核对"),
+            );
+        }
         let name = match parse_name(cell(r, Column::Name), 50) {
             Ok(v) => {
                 if let Some(prev) = names.insert(v.clone(), n) {
@@ -614,6 +631,38 @@ mod tests {
         assert_eq!(
             msgs,
             ["第 5 行：缺少合计行：附件2 每个街道的表以合计行结束，用来核对各社区之和"]
+        );
+    }
+
+    #[test]
+    fn figures_no_community_can_have_are_refused() {
+        let s = sheet(&[
+            &["社区基本情况表（宝城）"],
+            HEADER,
+            &["1", "昌明社区", "8", "11", "4350", "10", "", ""],
+            &[
+                "2",
+                "艳阳天社区",
+                "3",
+                "10",
+                "3244",
+                "1000000000000000",
+                "",
+                "",
+            ],
+            &["合计", "", "11", "21", "7594", "1000000000000010", "", ""],
+        ]);
+        let msgs: Vec<String> = read(&[s])
+            .unwrap_err()
+            .iter()
+            .map(|e| e.to_string())
+            .collect();
+        assert_eq!(
+            msgs,
+            vec![
+                "第 3 行 F 列「人口」：人口 10 少于户数 4350：每户至少一人，请核对",
+                "第 4 行 F 列「人口」：不能大于 3000000，现为 1000000000000000（请核对）",
+            ]
         );
     }
 

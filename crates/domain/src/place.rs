@@ -142,10 +142,16 @@ pub fn parse_optional_text(s: &str, max: usize) -> Result<Option<String>, FieldE
 /// A count of households, people, grids…: a non-negative integer. Accepts thousands
 /// separators and a spreadsheet's float rendering of a whole number ("4350.0").
 pub fn parse_count(s: &str) -> Result<i64, FieldError> {
+    // Full-width digits (２２７５, as Chinese input methods type them) read as digits.
     let t: String = s
         .trim()
         .chars()
         .filter(|c| *c != ',' && *c != '，')
+        .map(|c| match c {
+            '０'..='９' => char::from(b'0' + (c as u32 - '０' as u32) as u8),
+            '．' => '.',
+            c => c,
+        })
         .collect();
     if t.is_empty() {
         return Err(FieldError::Empty);

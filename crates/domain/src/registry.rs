@@ -316,6 +316,15 @@ impl CompoundInput {
         let households = form.count_at_most("households", COMPOUND_MAX_HOUSEHOLDS);
         let population = form.count_at_most("population", COMPOUND_MAX_POPULATION);
         let residential_area = form.area_at_most("residential_area", COMPOUND_MAX_AREA);
+        if let (Some(h), Some(p)) = (households, population)
+            && p > 0
+            && p < h
+        {
+            form.errors.insert(
+                "population".into(),
+                format!("人口 {p} 少于户数 {h}：每户至少一人，请核对（人口不详可填 0）"),
+            );
+        }
         let has_property_management = form.flag("has_property_management");
         let property_company = form.text("property_company", 100);
         if property_company.is_some() && !has_property_management {
@@ -604,6 +613,16 @@ mod tests {
             "不能大于 100000，现为 99999999999（请核对）"
         );
         assert!(e["residential_area"].starts_with("不能大于"), "{e:?}");
+        let e = CompoundInput::parse(&fields(&[
+            ("name", "甲"),
+            ("households", "２２７５"),
+            ("population", "1"),
+        ]))
+        .unwrap_err();
+        assert_eq!(
+            e["population"],
+            "人口 1 少于户数 2275：每户至少一人，请核对（人口不详可填 0）"
+        );
     }
 
     #[test]

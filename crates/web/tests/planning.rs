@@ -685,7 +685,7 @@ async fn adopting_takes_the_plan_the_page_showed_or_nothing() {
         "name": m["name"],
         "grid": m["grid_code"],
         "households": 1500,
-        "population": m["population"],
+        "population": 4000,
     });
     let r = app.json("PUT", &format!("/api/compounds/{id}"), body).await;
     assert!(r.status.is_success(), "{}", r.text());
