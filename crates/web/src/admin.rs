@@ -428,6 +428,9 @@ struct UsersView {
     /// The system administrator creates accounts; the security administrator, who gives
     /// roles, sees the list to find them.
     can_create: bool,
+    /// Accounts holding more than one of the three administrators' roles (the first
+    /// administrator's setup roles, until split): (username, the roles).
+    combined: Vec<(String, String)>,
     error: Option<String>,
     created: Option<(String, String)>,
     username: String,
@@ -444,10 +447,27 @@ async fn users_view(
     if !(can_create || p.access.can_somewhere(Permission::RoleManage)) {
         return Err(AppError::Forbidden("无权查看账号".into()).into());
     }
+    let users = s.store.users().await?;
+    let combined = users
+        .iter()
+        .filter_map(|u| {
+            let held: BTreeSet<Role> = u
+                .grants
+                .iter()
+                .map(|g| g.role)
+                .filter(|r| ADMIN_ROLES.contains(r))
+                .collect();
+            (held.len() > 1).then(|| {
+                let names: Vec<&str> = held.iter().map(|r| r.label()).collect();
+                (u.username.clone(), names.join("、"))
+            })
+        })
+        .collect();
     let mut res = render(&UsersView {
         me: Me::of(p),
         crumbs: crumbs("账号", "/users"),
-        users: s.store.users().await?,
+        combined,
+        users,
         departments: s.store.department_names().await?,
         can_create,
         created,

@@ -2313,6 +2313,12 @@ async fn cross_site_posts_are_refused_and_headers_are_on_every_answer() {
 async fn the_three_administrators_stay_separate() {
     let mut app = TestApp::demo().await;
     let admin = app.store.user_by_name("admin").await.unwrap().unwrap().id;
+    // Until someone splits them, the first administrator's setup roles are pointed out.
+    let list = app.get("/users").await.text();
+    assert!(
+        list.contains("账号 admin 仍兼任") && list.contains("三员分立要求由三人分别担任"),
+        "{list}"
+    );
     let r = app
         .json(
             "PUT",
