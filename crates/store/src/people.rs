@@ -468,6 +468,45 @@ impl Store {
         Ok(out)
     }
 
+    /// Residents whose name contains `q`, or whose household number is `q`, under the user's
+    /// scope: those still here first, then those who moved away or died (`left`), at most 100.
+    pub async fn find_by_name(&self, a: &Access, q: &str) -> Result<Vec<ResidentView>> {
+        let q = q.trim();
+        let prefixes = a.prefixes(Permission::PersonRead);
+        if q.is_empty() || prefixes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let escaped: String = q
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        let scope = vec!["r.grid_code LIKE ?"; prefixes.len()].join(" OR ");
+        let mut values: Vec<sea_orm::Value> =
+            vec![format!("%{escaped}%").into(), q.to_string().into()];
+        values.extend(prefixes.iter().map(|p| format!("{p}%").into()));
+        let rows = all(
+            self.conn(),
+            &format!(
+                "SELECT {RESIDENT_COLUMNS} FROM resident r JOIN household h ON h.county_code = r.county_code \
+                 AND h.id = r.household_id WHERE (r.name LIKE ? ESCAPE '\\' OR h.number = ?) AND ({scope}) \
+                 ORDER BY CASE WHEN r.valid_to IS NULL THEN 0 ELSE 1 END, r.grid_code, h.number, r.name LIMIT 100"
+            ),
+            values,
+        )
+        .await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let v = self.resident_of(a, r)?;
+            if v.can(a, Permission::PersonRead) {
+                out.push(v);
+            }
+        }
+        Ok(out)
+    }
+
     pub async fn resident(&self, a: &Access, id: &str) -> Result<ResidentView> {
         let r = one(
             self.conn(),

@@ -1240,11 +1240,11 @@ pub fn openapi_document() -> Value {
         "/api/people/search".into(),
         "post",
         op(
-            "按公民身份号码精确查找（号码放在请求体中，不进入地址栏）",
+            "查找居民：按公民身份号码精确查找（号码放在请求体中，不进入地址栏），或按姓名（含部分）、户号查找（含已迁出、死亡的，最多 100 人）；只返回管辖范围内的",
             "people",
             &[],
             Some(
-                json!({"type": "object", "properties": {"id_number": {"type": "string"}}, "required": ["id_number"]}),
+                json!({"type": "object", "properties": {"id_number": {"type": "string"}, "name": {"type": "string", "description": "姓名或其中几个字，或户号"}}}),
             ),
             ("200", arr()),
         ),

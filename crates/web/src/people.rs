@@ -275,7 +275,7 @@ struct SearchPage {
 async fn search_form(Extension(p): Extension<Principal>) -> Result<Response, PageError> {
     Ok(crate::auth::render(&SearchPage {
         me: Me::of(&p),
-        crumbs: crumbs("按证件号查找居民", "/people/search".into()),
+        crumbs: crumbs("查找居民", "/people/search".into()),
         results: None,
         error: None,
     }))
@@ -285,15 +285,28 @@ async fn search_form(Extension(p): Extension<Principal>) -> Result<Response, Pag
 pub struct SearchForm {
     #[serde(default)]
     id_number: String,
+    /// A name (or part of one), or a household number.
+    #[serde(default)]
+    name: String,
 }
 
 async fn search(
     s: &SharedState,
     p: &Principal,
     id_number: &str,
+    name: &str,
 ) -> Result<Vec<ResidentView>, AppError> {
     if !p.access.can_somewhere(Permission::PersonRead) {
         return Err(AppError::Forbidden("无权查找人员".into()));
+    }
+    let name = name.trim();
+    if id_number.trim().is_empty() && !name.is_empty() {
+        if name.chars().count() > 30 {
+            let mut f = wangge_domain::registry::FieldErrors::new();
+            f.insert("name".into(), "姓名或户号不能超过 30 个字".into());
+            return Err(AppError::Invalid(f));
+        }
+        return Ok(s.store.find_by_name(&p.access, name).await?);
     }
     let id = IdNumber::parse(id_number).map_err(|e| {
         let mut f = wangge_domain::registry::FieldErrors::new();
@@ -308,14 +321,14 @@ async fn search_page(
     Extension(p): Extension<Principal>,
     Form(f): Form<SearchForm>,
 ) -> Result<Response, PageError> {
-    let (results, error) = match search(&s, &p, &f.id_number).await {
+    let (results, error) = match search(&s, &p, &f.id_number, &f.name).await {
         Ok(v) => (Some(v), None),
         Err(AppError::Invalid(e)) => (None, e.values().next().cloned()),
         Err(e) => return Err(e.into()),
     };
     Ok(crate::auth::render(&SearchPage {
         me: Me::of(&p),
-        crumbs: crumbs("按证件号查找居民", "/people/search".into()),
+        crumbs: crumbs("查找居民", "/people/search".into()),
         results,
         error,
     }))
@@ -367,7 +380,8 @@ async fn api_search(
     Extension(p): Extension<Principal>,
     Json(f): Json<serde_json::Value>,
 ) -> Result<Response, ApiError> {
-    Ok(Json(search(&s, &p, f["id_number"].as_str().unwrap_or("")).await?).into_response())
+    let text = |k: &str| f[k].as_str().unwrap_or("").to_string();
+    Ok(Json(search(&s, &p, &text("id_number"), &text("name")).await?).into_response())
 }
 
 /// Residents from the synthetic generator as import rows (for the demo and the benchmark).

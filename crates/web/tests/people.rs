@@ -533,3 +533,74 @@ async fn the_birth_date_is_shown_in_full_only_to_those_who_may_reveal() {
     }
     assert_eq!(seen["moved_in"], format!("{}-**-**", &day[..4]));
 }
+
+/// A grid worker finds people by name (or part of it) and by household number, those who
+/// moved away too, but only in his grid; wildcards are read as characters.
+#[tokio::test]
+async fn residents_are_found_by_name_or_household_within_the_scope() {
+    let (mut app, rows) = demo_with_people().await;
+    let mine = rows[0].grid.clone().unwrap();
+    let here = rows
+        .iter()
+        .find(|r| r.grid.as_deref() == Some(mine.as_str()))
+        .unwrap();
+    let elsewhere = rows
+        .iter()
+        .find(|r| r.grid.as_deref() != Some(mine.as_str()))
+        .unwrap();
+    app.login_new("finder", "网格员的密码-1", &format!("grid_worker@{mine}"))
+        .await;
+    let find = |q: &str| serde_json::json!({ "name": q });
+    let r = app
+        .json("POST", "/api/people/search", find(&here.name))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let found = r.json();
+    assert!(
+        found
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == here.name.as_str()),
+        "{found}"
+    );
+    assert!(!found.to_string().contains(here.id_number.as_str()));
+    // The household number finds its members.
+    let by_household = app
+        .json("POST", "/api/people/search", find(&here.household))
+        .await
+        .json();
+    assert!(
+        by_household
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["household"] == here.household.as_str()),
+        "{by_household}"
+    );
+    assert!(!by_household.as_array().unwrap().is_empty());
+    // Someone of another grid is not found, nor is anyone by "%".
+    let other = app
+        .json("POST", "/api/people/search", find(&elsewhere.name))
+        .await
+        .json();
+    assert!(
+        other
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["grid_code"] == mine.as_str()),
+        "{other}"
+    );
+    let wild = app
+        .json("POST", "/api/people/search", find("%"))
+        .await
+        .json();
+    assert_eq!(wild, serde_json::json!([]));
+    // The page form does the same.
+    let page = app
+        .form("/people/search", &[("name", here.name.as_str())])
+        .await
+        .text();
+    assert!(page.contains(&here.name) && page.contains("在册"), "{page}");
+}
