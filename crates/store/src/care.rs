@@ -903,6 +903,18 @@ impl Store {
                 if died > 0 {
                     return Err(invalid("kind", "该居民已登记死亡"));
                 }
+                // A return is to the household left; another is a transfer afterwards.
+                if let Some(n) = to.map(str::trim).filter(|n| !n.is_empty())
+                    && n != v.household
+                {
+                    return Err(invalid(
+                        "household",
+                        format!(
+                            "迁回只能回到原户（{}）；要迁入其他户，请迁回后再办理户间迁移",
+                            v.household
+                        ),
+                    ));
+                }
                 if day.as_str() < left.as_str() {
                     return Err(invalid(
                         "date",

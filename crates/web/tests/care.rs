@@ -647,6 +647,16 @@ async fn moves_keep_history_and_nothing_is_deleted() {
         )
         .await;
     assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // A return names no other household: that would be a transfer, made after it.
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/residents/{who}/moves"),
+            json!({"kind": "move_in", "date": today, "household": "SH99999999"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("迁回只能回到原户"), "{}", r.text());
     let back = app
         .json(
             "POST",
