@@ -86,6 +86,16 @@ impl Store {
         if !a.can(Permission::RegistryWrite, &post) {
             return Err(StoreError::Forbidden("无权在此配备人员".into()));
         }
+        // Posting ahead is planning; a start decades away is a typing error.
+        let latest = wangge_domain::people::calendar::add_days(crate::today(), 366);
+        if let (Some(from), Some(latest)) = (input.from, latest)
+            && from > latest
+        {
+            return Err(StoreError::field(
+                "from",
+                format!("任职开始日期不能晚于一年以后（{latest}），现为 {from}，请核对年份"),
+            ));
+        }
         if level == "community"
             && let Some(from) = input.from
             && from.to_string() < c.valid_from

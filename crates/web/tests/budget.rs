@@ -194,6 +194,21 @@ async fn staff_appointed_in_the_ui_change_the_budget() {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().contains("须指定所在网格"));
+    // A start in 2099 is a typing error; the form says so and keeps what was typed.
+    let r = app
+        .form(
+            "/communities/370725001009/staff",
+            &[
+                ("person_name", "孙未来"),
+                ("role", "grid_worker"),
+                ("grid", grid),
+                ("from", "2099-01-01"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("不能晚于一年以后"), "{}", r.text());
+    assert!(r.text().contains("孙未来"), "the form keeps the name");
     // Ending the assignment keeps it as history.
     let staff = app.get("/api/communities/370725001009/staff").await.json();
     let id = staff
