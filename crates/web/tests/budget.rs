@@ -220,14 +220,18 @@ async fn staff_appointed_in_the_ui_change_the_budget() {
         .as_str()
         .unwrap()
         .to_string();
+    // The page's form takes the day too (empty is today).
+    let page = app.get("/communities/370725001009").await.text();
+    assert!(
+        page.contains(&format!("action=\"/staff/{id}/end\""))
+            && page.contains("name=\"valid_to\" aria-label=\"结束日期（不填为今天）\""),
+        "{page}"
+    );
     let r = app
-        .json(
-            "POST",
-            &format!("/api/staff/{id}/end"),
-            serde_json::json!({"valid_to": "2021-06-30"}),
-        )
+        .form(&format!("/staff/{id}/end"), &[("valid_to", "2021-06-30")])
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let r = app.get("/api/communities/370725001009/staff").await;
     assert!(
         r.json()
             .as_array()
