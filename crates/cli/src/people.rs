@@ -64,7 +64,7 @@ pub async fn import(store: &Store, a: &Access, file: &Path) -> Result<(), String
     };
     let b = bar(rows.len() as u64, "导入居民");
     let result = store
-        .import_residents(a, &rows, &|done, total| {
+        .import_residents(a, "console", &rows, &|done, total| {
             b.set_length(total as u64);
             b.set_position(done as u64);
         })
@@ -194,7 +194,7 @@ async fn run(opts: &DbOptions, a: &BenchArgs) -> Result<(), String> {
     let b = bar(rows.len() as u64, "导入居民");
     let t = Instant::now();
     let result = store
-        .import_residents(&access, &rows, &|done, total| {
+        .import_residents(&access, "bench", &rows, &|done, total| {
             b.set_length(total as u64);
             b.set_position(done as u64);
         })

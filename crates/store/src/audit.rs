@@ -88,7 +88,7 @@ const CHINA_OFFSET: i64 = 8 * 3600;
 
 /// The first instant of a date in China, as rows store instants (UTC): the 25th in Beijing
 /// begins at 16:00 on the 24th.
-fn china_day_start(d: wangge_domain::Date) -> String {
+pub(crate) fn china_day_start(d: wangge_domain::Date) -> String {
     rfc3339(wangge_domain::people::calendar::unix_days(d) * 86_400 - CHINA_OFFSET)
 }
 

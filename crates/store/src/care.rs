@@ -443,15 +443,27 @@ impl Store {
         Ok(grid)
     }
 
-    /// Whether a living person already holds this ID number (by its blind index).
-    async fn id_taken(&self, index: &str) -> Result<bool> {
-        Ok(scalar_i64(
+    /// Whether a living person already holds this ID number (by its blind index). A holder
+    /// outside the user's scope is counted against the user's daily limit of such answers
+    /// (`met_elsewhere`) before the answer is given.
+    async fn id_taken(&self, a: &Access, user: &str, index: &str) -> Result<bool> {
+        let holders = all(
             self.conn(),
-            "SELECT COUNT(*) FROM resident WHERE id_index = ? AND valid_to IS NULL",
+            "SELECT grid_code FROM resident WHERE id_index = ? AND valid_to IS NULL",
             vec![index.into()],
         )
-        .await?
-            > 0)
+        .await?;
+        if holders.is_empty() {
+            return Ok(false);
+        }
+        let mut seen = false;
+        for r in &holders {
+            seen |= a.can(Permission::PersonRead, &get::<String>(r, "grid_code")?);
+        }
+        if !seen {
+            self.met_elsewhere(a, user, 1).await?;
+        }
+        Ok(true)
     }
 
     /// A household's row: (number, kind, grid, address, compound id, building id).
@@ -705,7 +717,7 @@ impl Store {
         }
         let keys = self.keyring()?.clone();
         let index = keys.index("id", input.id_number.as_str());
-        if self.id_taken(&index).await? {
+        if self.id_taken(a, user, &index).await? {
             return Err(invalid(
                 "id_number",
                 "该公民身份号码已登记（同一人不能重复登记）：此人如从本县其他户迁来，\
@@ -931,7 +943,7 @@ impl Store {
                     .ok_or_else(|| StoreError::NotFound("没有这位居民".into()))?,
                     "id_index",
                 )?;
-                if self.id_taken(&index).await? {
+                if self.id_taken(a, user, &index).await? {
                     return Err(invalid("kind", "同一公民身份号码已在别处登记在册"));
                 }
                 exec(

@@ -10,7 +10,7 @@ use wangge_domain::access::{Access, Permission};
 use wangge_domain::people::import::ResidentRow;
 use wangge_domain::people::{HouseholdKind, IdNumber};
 
-use crate::db::{all, exec, get, one};
+use crate::db::{all, exec, get, one, scalar_i64};
 use crate::keys::Keyring;
 use crate::{Result, Store, StoreError, new_id, today};
 
@@ -72,6 +72,11 @@ pub(crate) fn age_on(birth: &str, on: &str) -> i64 {
     }
     age.max(0)
 }
+
+/// How many requests a day may meet ID numbers registered outside the user's scope.
+pub const ELSEWHERE_PER_DAY: i64 = 20;
+/// The audit action of such a request.
+pub const ELSEWHERE_ACTION: &str = "id-elsewhere";
 
 /// A date shown without its month and day (`1996-**-**`): a birth date, or any date equal to
 /// it, for a reader who may not reveal (with the region digits and the sex it would narrow the
@@ -137,11 +142,50 @@ impl Store {
         })
     }
 
+    /// Counts and audits a request that met `n` ID numbers registered outside the user's scope,
+    /// and refuses it once the user has met such numbers in [`ELSEWHERE_PER_DAY`] requests
+    /// today (China time): "已登记" would otherwise tell anyone who may register people
+    /// whether any number is on the county's rolls.
+    pub(crate) async fn met_elsewhere(&self, a: &Access, user: &str, n: usize) -> Result<()> {
+        if n == 0 {
+            return Ok(());
+        }
+        let since = crate::audit::china_day_start(crate::today());
+        let used = scalar_i64(
+            self.conn(),
+            "SELECT COUNT(*) FROM audit_log WHERE user_name = ? AND action = ? AND at >= ?",
+            vec![user.into(), ELSEWHERE_ACTION.into(), since.into()],
+        )
+        .await?;
+        let over = used >= ELSEWHERE_PER_DAY;
+        let roles: Vec<String> = a
+            .grants()
+            .map(|g| format!("{}@{}", g.role.key(), g.scope.key))
+            .collect();
+        self.audit(&crate::AuditEntry {
+            user: user.into(),
+            roles: roles.join(","),
+            action: ELSEWHERE_ACTION.into(),
+            object: format!("{n} 个证件号已在管辖范围以外登记"),
+            client: String::new(),
+            result: if over { "denied" } else { "conflict" }.into(),
+        })
+        .await?;
+        if over {
+            return Err(StoreError::Forbidden(format!(
+                "今天已有 {used} 次登记遇到在您管辖范围以外登记的证件号，已达每日上限 {ELSEWHERE_PER_DAY} 次；\
+                 为防止借登记查询他人是否在册，请明天再试，或请安全管理员查看审计日志后协助办理"
+            )));
+        }
+        Ok(())
+    }
+
     /// Imports residents read from a table, all or nothing. Errors are (index into `rows`,
     /// column name or "", message); households are created by their number.
     pub async fn import_residents(
         &self,
         a: &Access,
+        user: &str,
         rows: &[ResidentRow],
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<std::result::Result<usize, Vec<(usize, &'static str, String)>>> {
@@ -193,10 +237,13 @@ impl Store {
             .map(|r| keys.index("id", r.id_number.as_str()))
             .collect();
         let mut existing_ids = std::collections::HashSet::new();
+        // Numbers registered where the user may not look: each answer tells whether a
+        // number is on the county's rolls, so such answers are counted and limited.
+        let mut elsewhere = 0usize;
         for chunk in id_index.chunks(500) {
             let idx: Vec<String> = chunk.to_vec();
             let sql = format!(
-                "SELECT id_index FROM resident WHERE valid_to IS NULL AND id_index IN ({})",
+                "SELECT id_index, grid_code FROM resident WHERE valid_to IS NULL AND id_index IN ({})",
                 vec!["?"; idx.len()].join(", ")
             );
             for r in all(
@@ -207,8 +254,12 @@ impl Store {
             .await?
             {
                 existing_ids.insert(get::<String>(&r, "id_index")?);
+                if !a.can(Permission::PersonRead, &get::<String>(&r, "grid_code")?) {
+                    elsewhere += 1;
+                }
             }
         }
+        self.met_elsewhere(a, user, elsewhere).await?;
         let numbers: Vec<&str> = household_place.keys().copied().collect();
         let mut existing_households = std::collections::HashSet::new();
         for chunk in numbers.chunks(500) {

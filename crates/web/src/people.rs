@@ -450,7 +450,7 @@ pub async fn load_demo_residents(
     }
     let rows = synth_rows(2020, per_grid * grids.len(), &grids, wangge_store::today());
     let n = match store
-        .import_residents(&a, &rows, &|_, _| {})
+        .import_residents(&a, "demo", &rows, &|_, _| {})
         .await
         .map_err(|e| e.to_string())?
     {
@@ -536,6 +536,7 @@ pub fn residents_table(rows: Vec<ResidentView>) -> Vec<Vec<String>> {
 pub async fn import_residents_bytes(
     store: &wangge_store::Store,
     a: &wangge_domain::access::Access,
+    user: &str,
     file: &str,
     bytes: &[u8],
 ) -> Result<usize, AppError> {
@@ -549,7 +550,7 @@ pub async fn import_residents_bytes(
         wangge_sheets::read(file, bytes).map_err(|e| AppError::BadRequest(e.to_string()))?;
     let rows = wangge_domain::people::import::read(&sheets, wangge_store::today())
         .map_err(AppError::Cells)?;
-    match store.import_residents(a, &rows, &|_, _| {}).await? {
+    match store.import_residents(a, user, &rows, &|_, _| {}).await? {
         Ok(n) => Ok(n),
         Err(errors) => Err(AppError::Cells(
             errors
@@ -611,21 +612,22 @@ async fn import_upload(
     let mut view = import_page(&p);
     let (file, bytes) = crate::pages::uploaded_file(&mut mp).await?;
     view.file = file;
-    let status = match import_residents_bytes(&s.store, &p.access, &view.file, &bytes).await {
-        Ok(n) => {
-            view.imported = Some(n);
-            axum::http::StatusCode::OK
-        }
-        Err(AppError::Cells(errors)) => {
-            view.errors = errors;
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY
-        }
-        Err(AppError::BadRequest(m)) => {
-            view.problem = Some(m);
-            axum::http::StatusCode::BAD_REQUEST
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let status =
+        match import_residents_bytes(&s.store, &p.access, &p.username, &view.file, &bytes).await {
+            Ok(n) => {
+                view.imported = Some(n);
+                axum::http::StatusCode::OK
+            }
+            Err(AppError::Cells(errors)) => {
+                view.errors = errors;
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY
+            }
+            Err(AppError::BadRequest(m)) => {
+                view.problem = Some(m);
+                axum::http::StatusCode::BAD_REQUEST
+            }
+            Err(e) => return Err(e.into()),
+        };
     let mut res = crate::auth::render(&view);
     *res.status_mut() = status;
     Ok(res)
@@ -643,6 +645,6 @@ async fn api_import(
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let file = q.filename.unwrap_or_else(|| "上传文件.csv".into());
-    let n = import_residents_bytes(&s.store, &p.access, &file, &body).await?;
+    let n = import_residents_bytes(&s.store, &p.access, &p.username, &file, &body).await?;
     Ok(Json(serde_json::json!({ "imported": n })).into_response())
 }

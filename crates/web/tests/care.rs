@@ -1164,7 +1164,7 @@ async fn an_import_is_placed_by_compound_and_building_and_counts_separation() {
     let before = app.get(&format!("/api/people/stats/{GRID}")).await.json();
     let errors = app
         .store
-        .import_residents(&a, &rows, &|_, _| {})
+        .import_residents(&a, "test", &rows, &|_, _| {})
         .await
         .unwrap()
         .unwrap_err();
@@ -1189,7 +1189,7 @@ async fn an_import_is_placed_by_compound_and_building_and_counts_separation() {
     let rows = wangge_domain::people::import::read(&sheets, wangge_store::today()).unwrap();
     let n = app
         .store
-        .import_residents(&a, &rows, &|_, _| {})
+        .import_residents(&a, "test", &rows, &|_, _| {})
         .await
         .unwrap()
         .unwrap();

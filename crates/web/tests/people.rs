@@ -604,3 +604,65 @@ async fn residents_are_found_by_name_or_household_within_the_scope() {
         .text();
     assert!(page.contains(&here.name) && page.contains("在册"), "{page}");
 }
+
+/// "已登记" for a number registered outside the user's scope tells whether anyone is on the
+/// county's rolls: such answers are audited and limited to 20 requests a day per user; a
+/// duplicate inside the user's own scope is answered as always.
+#[tokio::test]
+async fn answers_about_numbers_registered_elsewhere_are_audited_and_limited() {
+    let (mut app, rows) = demo_with_people().await;
+    let mine = rows[0].grid.clone().unwrap();
+    let here = rows
+        .iter()
+        .find(|r| r.grid.as_deref() == Some(mine.as_str()))
+        .unwrap();
+    let elsewhere = rows
+        .iter()
+        .find(|r| r.grid.as_deref() != Some(mine.as_str()))
+        .unwrap();
+    app.login_new("prober", "网格员的密码-1", &format!("grid_worker@{mine}"))
+        .await;
+    let household = app
+        .get(&format!("/api/grids/{mine}/residents"))
+        .await
+        .json()["residents"][0]["household_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let add = |id: &str| serde_json::json!({"kind": "move_in", "name": "试探", "id_number": id});
+    let path = format!("/api/households/{household}/residents");
+    for i in 0..20 {
+        let r = app
+            .json("POST", &path, add(elsewhere.id_number.as_str()))
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "try {i}: {}",
+            r.text()
+        );
+        assert!(r.text().contains("已登记"));
+    }
+    let r = app
+        .json("POST", &path, add(elsewhere.id_number.as_str()))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    assert!(r.text().contains("已达每日上限 20 次"), "{}", r.text());
+    // His own grid's people are no secret to him: answered as always.
+    let r = app.json("POST", &path, add(here.id_number.as_str())).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let audit = app
+        .store
+        .audit_rows(&wangge_store::AuditFilter {
+            user: Some("prober".into()),
+            action: Some("id-elsewhere".into()),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(audit.len(), 21);
+    assert_eq!(audit[0].result, "denied");
+    assert!(audit[1..].iter().all(|r| r.result == "conflict"));
+    assert!(!format!("{audit:?}").contains(elsewhere.id_number.as_str()));
+}
