@@ -423,9 +423,10 @@ pub fn policy_tables_xlsx(
         .set_border(FormatBorder::Thin)
         .set_align(FormatAlign::VerticalCenter)
         .set_text_wrap();
+    // 万元 as the tables write them: 196.2, 0.5, 10 ("0.####" would show "10." in Excel).
     let money = Format::new()
         .set_border(FormatBorder::Thin)
-        .set_num_format("0.####");
+        .set_num_format("General");
     let mut names = std::collections::HashSet::new();
     for t in tables {
         let ws = wb.add_worksheet();
