@@ -116,6 +116,21 @@ async fn the_demo_budget_shows_annex4s_figures() {
             && names.iter().any(|n| n.starts_with("附件4")),
         "{names:?}"
     );
+    let remarks = |sheets: &[wangge_domain::annex2::Sheet]| -> String {
+        sheets
+            .iter()
+            .filter(|s| s.name.as_deref().is_some_and(|n| n.starts_with("附件4")))
+            .flat_map(|s| s.rows.iter().flatten().cloned())
+            .collect()
+    };
+    assert!(remarks(&sheets).contains("实际每年增加财政支出"));
+    // 2020, the year the policy began: its months are said, not called a year's.
+    let r = app.get("/export/budget.xlsx?year=2020").await;
+    let text = remarks(&wangge_sheets::read("b.xlsx", &r.body).unwrap());
+    assert!(
+        text.contains("本年按") && text.contains("个月计") && !text.contains("实际每年"),
+        "{text}"
+    );
 }
 
 #[tokio::test]

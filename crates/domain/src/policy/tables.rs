@@ -389,9 +389,21 @@ pub fn annex4_remarks(policy: &Policy, budget: &StreetBudget) -> String {
             .as_ref()
             .and_then(|p| p.existing_monthly_yuan)
     {
+        // A year the policy covers only in part (2020, from its start) is said as such.
+        let months = sub.monthly_fen.iter().filter(|v| **v > 0).count();
+        let span = if months == 12 {
+            "实际每年增加财政支出".to_string()
+        } else {
+            format!("本年按 {months} 个月计，实际增加财政支出")
+        };
         notes.push(format!(
-            "网格工作人员补贴含原有社区警务助理{}人薪酬每人{e}元/月，总计 {}万元。实际每年增加财政支出{}万元。",
+            "网格工作人员补贴含原有社区警务助理{}人薪酬每人{e}元/月，{}总计 {}万元。{span}{}万元。",
             sub.existing_assistants,
+            if months == 12 {
+                String::new()
+            } else {
+                format!("{months} 个月")
+            },
             wan_text(sub.existing_assistants_fen),
             wan_text(sub.increase_fen)
         ));
