@@ -105,6 +105,19 @@ async fn the_demo_budget_shows_annex4s_figures() {
         .await
         .text();
     assert!(page.contains("合规检查"));
+    // The county's own 社区工作经费 (500万 a year, 2020–2022) is on the page, not only in
+    // the API; 2023 has none.
+    let page = app.get("/budget?year=2021").await.text();
+    assert!(
+        page.contains("<dt>社区工作经费（县级统筹）</dt><dd title=") && page.contains(">500<"),
+        "{page}"
+    );
+    assert!(
+        !app.get("/budget?year=2023")
+            .await
+            .text()
+            .contains("社区工作经费（县级统筹）")
+    );
 
     // The workbook: 附件3 and 附件4 sheets whose 合计 rows add up.
     let r = app.get("/export/budget.xlsx?year=2021").await;
