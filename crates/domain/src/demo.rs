@@ -895,6 +895,34 @@ pub const BAODU_ANNEX3: &[(&str, i64, [i64; 3], i64)] = &[
 /// 附件3 宝都 社会招聘人员 (general social workers recruited), by year.
 pub const BAODU_RECRUITED: [(i32, i64); 3] = [(2020, 11), (2021, 64), (2022, 63)];
 
+/// 附件3 宝城 as the source gives it, per community: (name, 社区改造升级费用 2020 / 2021 / 2022
+/// in 万元 × 100, 街办下沉人员数量). Its table has no 建筑面积 column.
+pub const BAOCHENG_ANNEX3: &[(&str, [i64; 3], i64)] = &[
+    ("学府社区", [0, 17860, 0], 9),
+    ("艳阳天社区", [0, 18950, 0], 9),
+    ("宝石城社区", [0, 0, 0], 9),
+    ("昌明社区", [0, 0, 0], 9),
+];
+
+/// 附件3 宝城 社会招聘人员, by year.
+pub const BAOCHENG_RECRUITED: [(i32, i64); 3] = [(2020, 2), (2021, 28), (2022, 22)];
+
+/// A street's 附件3 figures: per community (name, investment 2020–2022 in 万元 × 100, staff
+/// sent down), and the social workers it recruited by year.
+pub fn annex3_of(street: usize) -> (Vec<(&'static str, [i64; 3], i64)>, [(i32, i64); 3]) {
+    if street == 0 {
+        (
+            BAODU_ANNEX3
+                .iter()
+                .map(|(name, _, investment, down)| (*name, *investment, *down))
+                .collect(),
+            BAODU_RECRUITED,
+        )
+    } else {
+        (BAOCHENG_ANNEX3.to_vec(), BAOCHENG_RECRUITED)
+    }
+}
+
 /// When the demo's staff took up their posts.
 pub const STAFF_FROM: (i32, u8, u8) = (2020, 6, 1);
 
@@ -996,39 +1024,6 @@ pub fn staff(
                 };
                 person(&mut out, roles, Post::Grid(g.clone()), (None, None));
             }
-            for c in &street.communities {
-                let down = BAODU_ANNEX3
-                    .iter()
-                    .find(|r| r.0 == c.basics.name)
-                    .map(|r| r.3)
-                    .unwrap_or(0);
-                for _ in 0..down {
-                    person(
-                        &mut out,
-                        &[StaffRole::StaffSentDown],
-                        Post::Community(c.code.to_string()),
-                        (None, None),
-                    );
-                }
-            }
-            // The 全科社工 the street recruited (附件3 社会招聘人员), each at a community: 11 in
-            // 2020, 64 in 2021, 63 in 2022 (one leaves at the end of 2021), so that the
-            // registry holds the people the table counts.
-            let posts = recruit_posts(street, policy, BAODU_RECRUITED[1].1);
-            let y2021 = crate::Date::new(2021, 1, 1).expect("date");
-            let end2021 = crate::Date::new(2021, 12, 31).expect("date");
-            for (k, code) in posts.into_iter().enumerate() {
-                let k = k as i64;
-                person(
-                    &mut out,
-                    &[StaffRole::GeneralSocialWorker],
-                    Post::Community(code),
-                    (
-                        (k >= BAODU_RECRUITED[0].1).then_some(y2021),
-                        (k >= BAODU_RECRUITED[2].1).then_some(end2021),
-                    ),
-                );
-            }
         } else {
             let grids: Vec<String> = street
                 .communities
@@ -1052,6 +1047,47 @@ pub fn staff(
                     (None, None),
                 );
             }
+        }
+        // 附件3: the street's staff sent down to its communities, and the 全科社工 it
+        // recruited, each at a community (宝都: 11 in 2020, 64 in 2021, 63 in 2022, one leaving
+        // at the end of 2021; 宝城: 2, 28, 22), so that the registry holds the people the
+        // table counts.
+        let (rows, recruited) = annex3_of(si);
+        for c in &street.communities {
+            let down = rows
+                .iter()
+                .find(|r| r.0 == c.basics.name)
+                .map(|r| r.2)
+                .unwrap_or(0);
+            for _ in 0..down {
+                person(
+                    &mut out,
+                    &[StaffRole::StaffSentDown],
+                    Post::Community(c.code.to_string()),
+                    (None, None),
+                );
+            }
+        }
+        let most = recruited.iter().map(|r| r.1).max().unwrap_or(0);
+        let posts = recruit_posts(street, policy, most);
+        for (k, code) in posts.into_iter().enumerate() {
+            let k = k as i64;
+            // Hired in the first year they are counted in, leaving after the last.
+            let first = recruited.iter().find(|r| k < r.1).map(|r| r.0);
+            let last = recruited.iter().rev().find(|r| k < r.1).map(|r| r.0);
+            let (Some(first), Some(last)) = (first, last) else {
+                continue;
+            };
+            let start =
+                (first > STAFF_FROM.0).then(|| crate::Date::new(first, 1, 1).expect("date"));
+            let end =
+                (last < recruited[2].0).then(|| crate::Date::new(last, 12, 31).expect("date"));
+            person(
+                &mut out,
+                &[StaffRole::GeneralSocialWorker],
+                Post::Community(code),
+                (start, end),
+            );
         }
     }
     out

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use sea_orm::TransactionTrait;
 use wangge_domain::access::{Access, Permission};
-use wangge_domain::demo::{BAODU_ANNEX3, BAODU_RECRUITED, DemoCounty};
+use wangge_domain::demo::{BAODU_ANNEX3, DemoCounty, annex3_of};
 use wangge_domain::policy::{
     Assignment, Post, Snapshot, SnapshotCommunity, SnapshotCompound, SnapshotGrid, SnapshotStreet,
     StaffRole,
@@ -308,15 +308,22 @@ impl Store {
         }
         let baodu = &county.streets[0];
         for c in &baodu.communities {
-            if let Some((_, area, investment, _)) =
-                BAODU_ANNEX3.iter().find(|r| r.0 == c.basics.name)
-            {
+            if let Some((_, area, _, _)) = BAODU_ANNEX3.iter().find(|r| r.0 == c.basics.name) {
                 exec(
                     &tx,
                     "UPDATE community SET centre_area = ? WHERE code = ?",
                     vec![(*area as f64).into(), c.code.as_str().into()],
                 )
                 .await?;
+            }
+        }
+        // Both streets' 附件3: investment by year and the social workers recruited.
+        for (si, street) in county.streets.iter().enumerate() {
+            let (rows, recruited) = annex3_of(si);
+            for c in &street.communities {
+                let Some((_, investment, _)) = rows.iter().find(|r| r.0 == c.basics.name) else {
+                    continue;
+                };
                 for (year, wan_hundredths) in [2020i64, 2021, 2022].into_iter().zip(investment) {
                     if *wan_hundredths > 0 {
                         exec(
@@ -333,14 +340,14 @@ impl Store {
                     }
                 }
             }
-        }
-        for (year, n) in BAODU_RECRUITED {
-            exec(
-                &tx,
-                "INSERT INTO street_recruitment (street_code, year, social_workers) VALUES (?, ?, ?)",
-                vec![baodu.code.as_str().into(), i64::from(year).into(), n.into()],
-            )
-            .await?;
+            for (year, n) in recruited {
+                exec(
+                    &tx,
+                    "INSERT INTO street_recruitment (street_code, year, social_workers) VALUES (?, ?, ?)",
+                    vec![street.code.as_str().into(), i64::from(year).into(), n.into()],
+                )
+                .await?;
+            }
         }
         crate::registry::touch(&tx, cc).await?;
         tx.commit().await?;
