@@ -897,7 +897,7 @@ pub const BAODU_RECRUITED: [(i32, i64); 3] = [(2020, 11), (2021, 64), (2022, 63)
 
 /// 附件3 宝城 as the source gives it, per community: (name, 社区改造升级费用 2020 / 2021 / 2022
 /// in 万元 × 100, 街办下沉人员数量). Its table has no 建筑面积 column.
-pub const BAOCHENG_ANNEX3: &[(&str, [i64; 3], i64)] = &[
+pub const BAOCHENG_ANNEX3: &[Annex3Row] = &[
     ("学府社区", [0, 17860, 0], 9),
     ("艳阳天社区", [0, 18950, 0], 9),
     ("宝石城社区", [0, 0, 0], 9),
@@ -907,9 +907,11 @@ pub const BAOCHENG_ANNEX3: &[(&str, [i64; 3], i64)] = &[
 /// 附件3 宝城 社会招聘人员, by year.
 pub const BAOCHENG_RECRUITED: [(i32, i64); 3] = [(2020, 2), (2021, 28), (2022, 22)];
 
-/// A street's 附件3 figures: per community (name, investment 2020–2022 in 万元 × 100, staff
-/// sent down), and the social workers it recruited by year.
-pub fn annex3_of(street: usize) -> (Vec<(&'static str, [i64; 3], i64)>, [(i32, i64); 3]) {
+/// A community's 附件3 row: (name, investment 2020–2022 in 万元 × 100, staff sent down).
+pub type Annex3Row = (&'static str, [i64; 3], i64);
+
+/// A street's 附件3 figures: per community, and the social workers it recruited by year.
+pub fn annex3_of(street: usize) -> (Vec<Annex3Row>, [(i32, i64); 3]) {
     if street == 0 {
         (
             BAODU_ANNEX3
