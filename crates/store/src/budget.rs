@@ -437,8 +437,8 @@ impl Store {
         }
         let compounds = all(
             self.conn(),
-            "SELECT id, grid_code, name, kind, households, has_property_management, residential_area, \
-             valid_from, valid_to FROM compound WHERE county_code = ? AND valid_from < ? \
+            "SELECT id, community_code, grid_code, name, kind, households, population, has_property_management, \
+             residential_area, valid_from, valid_to FROM compound WHERE county_code = ? AND valid_from < ? \
              AND (valid_to IS NULL OR valid_to >= ?) ORDER BY name",
             vec![
                 county.code.clone().into(),
@@ -460,6 +460,37 @@ impl Store {
                 .entry(get(r, "compound_id")?)
                 .or_default()
                 .push((get(r, "day")?, get(r, "from_grid")?));
+        }
+        // Households and property management changed after the year: (day, as they were).
+        let mut changes: HashMap<String, Vec<(String, i64, i64, bool)>> = HashMap::new();
+        for r in &all(
+            self.conn(),
+            "SELECT compound_id, day, households, population, has_property_management FROM compound_change \
+             WHERE county_code = ? AND day >= ? ORDER BY day, id",
+            vec![county.code.clone().into(), first.clone().into()],
+        )
+        .await?
+        {
+            changes.entry(get(r, "compound_id")?).or_default().push((
+                get(r, "day")?,
+                get(r, "households")?,
+                get(r, "population")?,
+                get(r, "has_property_management")?,
+            ));
+        }
+        // A community's households and people at the year's end differ from today's by what
+        // its compounds changed since.
+        let mut community_then: HashMap<String, (i64, i64)> = HashMap::new();
+        for r in &compounds {
+            let id: String = get(r, "id")?;
+            if let Some((_, h, p, _)) = changes
+                .get(&id)
+                .and_then(|c| c.iter().find(|(day, ..)| *day >= next))
+            {
+                let e = community_then.entry(get(r, "community_code")?).or_default();
+                e.0 += h - get::<i64>(r, "households")?;
+                e.1 += p - get::<i64>(r, "population")?;
+            }
         }
         let moments: std::collections::BTreeSet<&String> = moment.values().collect();
         let mut by_grid: HashMap<String, Vec<SnapshotCompound>> = HashMap::new();
@@ -483,12 +514,20 @@ impl Store {
                     continue;
                 };
                 let kind: String = get(r, "kind")?;
+                // As it was then: before the first change made on or after that moment.
+                let (households, has_property_management) = match changes
+                    .get(&id)
+                    .and_then(|c| c.iter().find(|(day, ..)| day >= at))
+                {
+                    Some((_, h, _, pm)) => (*h, *pm),
+                    None => (get(r, "households")?, get(r, "has_property_management")?),
+                };
                 by_grid.entry(grid).or_default().push(SnapshotCompound {
                     id,
                     name: get(r, "name")?,
                     kind: CompoundKind::parse(&kind).unwrap_or(CompoundKind::Compound),
-                    households: get(r, "households")?,
-                    has_property_management: get(r, "has_property_management")?,
+                    households,
+                    has_property_management,
                     residential_floor_area_m2: get::<Option<f64>>(r, "residential_area")?
                         .map(|x| x.round() as i64),
                     is_new: false,
@@ -567,8 +606,10 @@ impl Store {
                         investment_fen: invest.remove(&c.code).unwrap_or_default(),
                         kind: CommunityKind::parse(&c.kind).unwrap_or(CommunityKind::Urban),
                         tier: c.tier.as_deref().and_then(|t| Tier::parse(t).ok()),
-                        households: c.figures.households,
-                        population: c.figures.population,
+                        households: c.figures.households
+                            + community_then.get(&c.code).map_or(0, |d| d.0),
+                        population: c.figures.population
+                            + community_then.get(&c.code).map_or(0, |d| d.1),
                         service_centre_area_m2: c.centre_area.map(|x| x.round() as i64),
                         service_hall_area_m2: c.hall_area.map(|x| x.round() as i64),
                         general_social_workers: social,

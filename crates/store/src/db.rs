@@ -580,6 +580,24 @@ UPDATE resident SET id_masked = substr(id_masked, 1, 6) || '************'
 ALTER TABLE app_user ADD COLUMN reveal_held BOOLEAN NOT NULL DEFAULT FALSE
 "#,
     ),
+    (
+        12,
+        // A compound's households and property management as they were before a change made
+        // on `day`: budgets of earlier years read them (as compound_move gives earlier grids).
+        r#"
+CREATE TABLE compound_change (
+    county_code TEXT NOT NULL REFERENCES county(code),
+    id TEXT NOT NULL,
+    compound_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    households BIGINT NOT NULL,
+    population BIGINT NOT NULL,
+    has_property_management BOOLEAN NOT NULL,
+    PRIMARY KEY (county_code, id)
+);
+CREATE INDEX compound_change_compound ON compound_change(county_code, compound_id, day)
+"#,
+    ),
 ];
 
 /// Permissions added after the first migration, with the version that grants their

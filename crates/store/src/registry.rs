@@ -1273,6 +1273,30 @@ impl Store {
         let tx = self.db.begin().await?;
         check_compound_grid(&tx, &m.community_code, input).await?;
         name_free_compound(&tx, &m.community_code, &input.name, Some(id)).await?;
+        // What the budget reads, kept as it was before today for the years before.
+        if (m.households, m.population, m.has_property_management)
+            != (
+                input.households,
+                input.population,
+                input.has_property_management,
+            )
+        {
+            exec(
+                &tx,
+                "INSERT INTO compound_change (county_code, id, compound_id, day, households, population, \
+                 has_property_management) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                vec![
+                    county_of(&m.community_code).into(),
+                    new_id().into(),
+                    id.into(),
+                    crate::today().to_string().into(),
+                    m.households.into(),
+                    m.population.into(),
+                    m.has_property_management.into(),
+                ],
+            )
+            .await?;
+        }
         exec(
             &tx,
             "UPDATE compound SET grid_code = ?, name = ?, kind = ?, households = ?, population = ?, \

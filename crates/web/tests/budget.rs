@@ -631,3 +631,43 @@ async fn a_refused_staff_form_keeps_what_was_typed() {
     assert!(form.contains(r#"value="on" checked"#), "{form}");
     assert!(form.contains(r#"value="2026-11-01""#), "{form}");
 }
+
+/// A finance officer's closed years stay closed: a compound's households or property
+/// management changed today changes this year's budget, not 2021's — grid by grid, community
+/// money included.
+#[tokio::test]
+async fn a_compound_edited_today_leaves_past_budgets_alone() {
+    let app = TestApp::demo().await;
+    let past = app.get("/api/budget?year=2021").await.json();
+    let year = wangge_store::today().year();
+    let now_before = app.get(&format!("/api/budget?year={year}")).await.json();
+    let community = app.get("/api/communities/370725001002").await.json();
+    let m = community["compounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["has_property_management"] == false && !m["grid_code"].is_null())
+        .unwrap()
+        .clone();
+    let id = m["id"].as_str().unwrap();
+    let r = app
+        .json(
+            "PUT",
+            &format!("/api/compounds/{id}"),
+            serde_json::json!({
+                "has_property_management": true,
+                "households": m["households"].as_i64().unwrap() + 700,
+                "population": m["population"].as_i64().unwrap() + 2000,
+            }),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.text());
+    let past_after = app.get("/api/budget?year=2021").await.json();
+    assert_eq!(past_after["streets"], past["streets"], "2021 is as it was");
+    assert_eq!(past_after["money"], past["money"]);
+    let now_after = app.get(&format!("/api/budget?year={year}")).await.json();
+    assert_ne!(
+        now_after["streets"], now_before["streets"],
+        "this year reads the registry as it is"
+    );
+}
