@@ -447,3 +447,35 @@ fn demonstration_grids_out_of_range() {
     let f = find(&e, FindingKind::DemonstrationGridsOutOfRange);
     assert_eq!((f.actual, f.limit), (Some(25), Some(20)));
 }
+
+/// 原有社区警务助理 are those in post when the policy took effect: one posted after it is a new
+/// hire in the wrong role, and said so; the one in post from the start is not.
+#[test]
+fn an_existing_police_assistant_posted_after_the_policy_is_pointed_out() {
+    let g = grid("g", vec![compound("a", 300, false)]);
+    let mut late = at_grid("晚来", StaffRole::ExistingPoliceAssistant, "g");
+    late.from = date("2021-03-01");
+    let e = evaluate(
+        &changle(),
+        &snapshot(
+            vec![street("s", vec![community("c", vec![g])])],
+            vec![
+                at_grid("早在", StaffRole::ExistingPoliceAssistant, "g"),
+                late,
+            ],
+        ),
+        2021,
+    );
+    let said: Vec<&str> = e
+        .findings
+        .iter()
+        .filter(|f| f.message.contains("比政策施行"))
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(
+        said[0].contains("“晚来”自 2021-03-01 起任职"),
+        "{}",
+        said[0]
+    );
+}

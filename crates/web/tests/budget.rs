@@ -105,6 +105,10 @@ async fn the_demo_budget_shows_annex4s_figures() {
         .await
         .text();
     assert!(page.contains("合规检查"));
+    // The demo's 70 existing police assistants were in post from the start: none is pointed
+    // out as a late hire.
+    let all = app.get("/api/budget/findings?year=2021").await.text();
+    assert!(!all.contains("比政策施行"), "{all}");
     // The county's own 社区工作经费 (500万 a year, 2020–2022) is on the page, not only in
     // the API; 2023 has none.
     let page = app.get("/budget?year=2021").await.text();

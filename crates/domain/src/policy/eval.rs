@@ -1175,6 +1175,30 @@ fn grid_findings(policy: &Policy, g: &SnapshotGrid, staff: &[&Assignment], at: &
         }
     }
 
+    // 原有社区警务助理 are those already in post when the policy took effect (posted to their
+    // grids as the grids were set up, within a quarter): one posted later is a new hire
+    // entered in the wrong role (paid, but the pool is closed).
+    let effective = policy.effective_from();
+    let settled = crate::people::calendar::add_days(effective, 92).unwrap_or(effective);
+    for a in staff
+        .iter()
+        .filter(|a| a.role == StaffRole::ExistingPoliceAssistant && a.from > settled)
+    {
+        out.push(
+            at,
+            Severity::Notice,
+            FindingKind::DataInconsistent,
+            "grid_subsidy.police_assistant.existing_monthly_yuan",
+            None,
+            None,
+            None,
+            format!(
+                "原有社区警务助理“{}”自 {} 起任职，比政策施行（{effective}）晚三个月以上：原有人员指政策施行时已在岗的，新聘的请登记为网格警务助理",
+                a.person_name, a.from
+            ),
+        );
+    }
+
     // Workers against compounds: one per compound in principle, two where the two-worker
     // rule covers the compound.
     let per_compound = doc
