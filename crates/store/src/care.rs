@@ -1724,6 +1724,7 @@ pub(crate) async fn households_follow_compound<C: sea_orm::ConnectionTrait>(
         vec![grid.into(), county.into(), compound.into(), grid.into()],
     )
     .await?;
+    // Those who moved away or died go too: their records stay with their household.
     for (column, household) in [
         ("grid_code", "household_id"),
         ("living_grid_code", "living_household_id"),
@@ -1731,7 +1732,7 @@ pub(crate) async fn households_follow_compound<C: sea_orm::ConnectionTrait>(
         exec(
             c,
             &format!(
-                "UPDATE resident SET {column} = ? WHERE county_code = ? AND valid_to IS NULL \
+                "UPDATE resident SET {column} = ? WHERE county_code = ? \
                  AND {household} IN (SELECT id FROM household WHERE county_code = ? AND compound_id = ?)"
             ),
             vec![grid.into(), county.into(), county.into(), compound.into()],

@@ -772,14 +772,12 @@ async fn move_people(
             vec![to.into(), county.into(), code.clone().into()],
         )
         .await?;
-        // Everyone still counted in the retired grid belonged to one of those households.
+        // Everyone of the retired grid belonged to one of those households: those who moved
+        // away or died too, so that their records stay with their household's grid.
         for column in ["grid_code", "living_grid_code"] {
             exec(
                 tx,
-                &format!(
-                    "UPDATE resident SET {column} = ? WHERE county_code = ? AND {column} = ? \
-                     AND valid_to IS NULL"
-                ),
+                &format!("UPDATE resident SET {column} = ? WHERE county_code = ? AND {column} = ?"),
                 vec![to.into(), county.into(), code.clone().into()],
             )
             .await?;

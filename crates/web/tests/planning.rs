@@ -280,6 +280,25 @@ async fn a_street_adopts_every_plan_at_once_and_people_follow_their_grids() {
         .await
         .unwrap();
     let street = "370725001";
+    // One person of each of the street's first grids has moved away: their records must
+    // follow their household too, or the grid worker loses them.
+    let mut gone = Vec::new();
+    for c in ["370725001001", "370725001002", "370725001003"] {
+        let list = app
+            .get(&format!("/api/grids/{c}001/residents"))
+            .await
+            .json();
+        let id = list["residents"][0]["id"].as_str().unwrap().to_string();
+        let r = app
+            .json(
+                "POST",
+                &format!("/api/residents/{id}/moves"),
+                serde_json::json!({"kind": "move_out", "place": "外省", "date": wangge_store::today().to_string()}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        gone.push(id);
+    }
     let overview = app.overview().await;
     let communities: Vec<(String, String)> = overview["streets"][0]["communities"]
         .as_array()
@@ -477,6 +496,15 @@ async fn a_street_adopts_every_plan_at_once_and_people_follow_their_grids() {
         (residents, households + 1),
         "nobody lost or counted twice"
     );
+    let mut live_now = HashSet::new();
+    for (c, _) in &communities {
+        live_now.extend(live_grids(&app, c).await);
+    }
+    for id in &gone {
+        let who = app.get(&format!("/api/residents/{id}")).await.json();
+        let g = who["grid_code"].as_str().unwrap();
+        assert!(live_now.contains(g), "{id} who moved away is left in {g}");
+    }
 
     // Adopting again changes nothing.
     let r = app
