@@ -507,7 +507,7 @@ async fn user(store: &Store, action: UserAction) -> Result<(), String> {
             let password = wangge_web::one_time_password();
             let hash = wangge_web::hash_password(&password)?;
             store
-                .reset_password(&u.id, &hash)
+                .reset_password(&u.id, &hash, "console")
                 .await
                 .map_err(|e| e.to_string())?;
             println!("{username} 的一次性密码：{password}（首次登录后须修改）");

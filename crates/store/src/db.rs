@@ -598,6 +598,14 @@ CREATE TABLE compound_change (
 CREATE INDEX compound_change_compound ON compound_change(county_code, compound_id, day)
 "#,
     ),
+    (
+        13,
+        // Who last set the account's password for it (created it or reset it): that person may
+        // not also release its reveal hold or clear its second factor.
+        r#"
+ALTER TABLE app_user ADD COLUMN reset_by TEXT
+"#,
+    ),
 ];
 
 /// Permissions added after the first migration, with the version that grants their

@@ -33,6 +33,8 @@ pub struct User {
     /// The password was reset by someone else: revealing ID and phone numbers waits until
     /// the security administrator confirms the person (`release_reveal`).
     pub reveal_held: bool,
+    /// Who last set a password for this account (created it, or reset its password).
+    pub reset_by: Option<String>,
     pub grants: Vec<Grant>,
 }
 
@@ -73,7 +75,7 @@ fn grant_of(r: &sea_orm::QueryResult) -> Result<Option<Grant>> {
 }
 
 const USER_COLUMNS: &str = "id, username, display_name, password_hash, disabled, must_change_password, \
-     failed_logins, locked_until, totp_secret, totp_enabled, reveal_held";
+     failed_logins, locked_until, totp_secret, totp_enabled, reveal_held, reset_by";
 
 impl Store {
     pub async fn user_count(&self) -> Result<i64> {
@@ -104,7 +106,7 @@ impl Store {
         exec(
             self.conn(),
             "INSERT INTO app_user (id, username, display_name, password_hash, created_at, password_changed_at, \
-             must_change_password, disabled) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             must_change_password, disabled, reveal_held) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             vec![
                 id.clone().into(),
                 username.into(),
@@ -114,6 +116,8 @@ impl Store {
                 now.into(),
                 must_change_password.into(),
                 false.into(),
+                // A one-time password given by someone else: held like a reset.
+                must_change_password.into(),
             ],
         )
         .await?;
@@ -144,6 +148,7 @@ impl Store {
             totp_secret: get(&r, "totp_secret")?,
             totp_enabled: get(&r, "totp_enabled")?,
             reveal_held: get(&r, "reveal_held")?,
+            reset_by: get(&r, "reset_by")?,
         }))
     }
 
@@ -352,21 +357,33 @@ impl Store {
     /// Resets the password on someone else's word (an administrator, the command line): a
     /// one-time password to change at first login, the lockout cleared, every session ended,
     /// and revealing numbers held until the security administrator confirms the person.
-    pub async fn reset_password(&self, user_id: &str, password_hash: &str) -> Result<()> {
+    pub async fn reset_password(&self, user_id: &str, password_hash: &str, by: &str) -> Result<()> {
         exec(
             self.conn(),
             "UPDATE app_user SET password_hash = ?, password_changed_at = ?, must_change_password = ?, \
-             failed_logins = 0, locked_until = 0, reveal_held = ? WHERE id = ?",
+             failed_logins = 0, locked_until = 0, reveal_held = ?, reset_by = ? WHERE id = ?",
             vec![
                 password_hash.into(),
                 now_secs().into(),
                 true.into(),
                 true.into(),
+                by.into(),
                 user_id.into(),
             ],
         )
         .await?;
         self.end_sessions(user_id).await
+    }
+
+    /// Records who gave an account its one-time password (the administrator who created it).
+    pub async fn set_reset_by(&self, user_id: &str, by: &str) -> Result<()> {
+        exec(
+            self.conn(),
+            "UPDATE app_user SET reset_by = ? WHERE id = ?",
+            vec![by.into(), user_id.into()],
+        )
+        .await?;
+        Ok(())
     }
 
     /// Ends the hold a password reset put on revealing numbers.

@@ -498,6 +498,7 @@ struct NewUserForm {
 /// login. Roles are given by the security administrator.
 async fn create_account(
     s: &SharedState,
+    p: &Principal,
     username: &str,
     display_name: &str,
 ) -> Result<(String, String), AppError> {
@@ -525,6 +526,7 @@ async fn create_account(
             true,
         )
         .await?;
+    s.store.set_reset_by(&id, &p.user_id).await?;
     Ok((id, password))
 }
 
@@ -534,7 +536,7 @@ async fn create_user_page(
     Form(f): Form<NewUserForm>,
 ) -> Result<Response, PageError> {
     need(&p, Permission::UserManage)?;
-    match create_account(&s, &f.username, &f.display_name).await {
+    match create_account(&s, &p, &f.username, &f.display_name).await {
         Ok((_, password)) => {
             users_view(
                 &s,
@@ -802,7 +804,7 @@ async fn reset(s: &SharedState, p: &Principal, id: &str) -> Result<String, AppEr
     s.store.user(id).await?;
     let password = crate::auth::one_time_password();
     let hash = hash_password(&password).map_err(|_| AppError::Internal)?;
-    s.store.reset_password(id, &hash).await?;
+    s.store.reset_password(id, &hash, &p.user_id).await?;
     Ok(password)
 }
 
@@ -825,9 +827,21 @@ async fn release(s: &SharedState, p: &Principal, id: &str) -> Result<(), AppErro
             "不能为自己恢复查看完整证件号，请由另一位安全管理员核实".into(),
         ));
     }
-    if !s.store.user(id).await?.reveal_held {
+    let user = s.store.user(id).await?;
+    if !user.reveal_held {
         return Err(AppError::Conflict(
             "该账号没有待核实的密码重置，无需恢复".into(),
+        ));
+    }
+    if user.reset_by.as_deref() == Some(p.user_id.as_str()) {
+        return Err(AppError::Forbidden(
+            "您为该账号设置了一次性密码，不能再由您核实本人，请由另一位安全管理员操作（三员分立）"
+                .into(),
+        ));
+    }
+    if user.must_change_password {
+        return Err(AppError::Conflict(
+            "该账号还在使用别人给的一次性密码：请本人先登录修改密码，再核实本人".into(),
         ));
     }
     s.store.release_reveal(id).await?;
@@ -853,7 +867,16 @@ async fn totp_reset(s: &SharedState, p: &Principal, id: &str) -> Result<(), AppE
             "不能重置自己的两步验证，请由另一位安全管理员操作".into(),
         ));
     }
-    s.store.user(id).await?;
+    let user = s.store.user(id).await?;
+    // Whoever set the account's one-time password, while it is still in use or on hold,
+    // would with this hold the account alone.
+    if user.reset_by.as_deref() == Some(p.user_id.as_str())
+        && (user.must_change_password || user.reveal_held)
+    {
+        return Err(AppError::Forbidden(
+            "您为该账号设置了一次性密码，不能再清除其两步验证，请由另一位安全管理员操作（三员分立）".into(),
+        ));
+    }
     s.store.reset_totp(id).await?;
     Ok(())
 }
@@ -1114,7 +1137,7 @@ async fn api_create_user(
     need(&p, Permission::UserManage)?;
     let username = f["username"].as_str().unwrap_or("");
     let display = f["display_name"].as_str().unwrap_or("");
-    let (id, password) = create_account(&s, username, display).await?;
+    let (id, password) = create_account(&s, &p, username, display).await?;
     Ok((
         axum::http::StatusCode::CREATED,
         Json(json!({"id": id, "username": username.trim(), "one_time_password": password})),

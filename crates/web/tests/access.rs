@@ -2459,6 +2459,19 @@ async fn the_three_administrators_stay_separate() {
         .await
         .unwrap();
     app.login_as("sec3", PW, &totp_now(USER_TOTP)).await;
+    // An account created with a one-time password starts on hold, and the hold is not
+    // released before its owner has set his own password.
+    let created = app.get(&format!("/api/users/{id}")).await.json();
+    assert_eq!(created["reveal_held"], true, "{created}");
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/users/{id}/release-reveal"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert!(r.text().contains("请本人先登录修改密码"), "{}", r.text());
     // The security administrator finds accounts in the list (to give roles), without the
     // system administrator's form to create them.
     let list = app.get("/users").await;

@@ -294,8 +294,9 @@ async fn a_password_reset_by_someone_else_holds_reveal_until_the_person_is_confi
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 
-    // The security administrator (here the first administrator, who still holds the setup
-    // roles) confirms the person; the hold ends on the user's next request.
+    // The first administrator, who reset the password and still holds the setup roles, may
+    // not confirm the person; another security administrator does, and the hold ends on the
+    // user's next request.
     let worker = (app.cookie.clone(), app.csrf.clone());
     app.login().await;
     let admin = app.store.user_by_name("admin").await.unwrap().unwrap().id;
@@ -307,6 +308,34 @@ async fn a_password_reset_by_someone_else_holds_reveal_until_the_person_is_confi
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "not for oneself");
+    // Nor by whoever set the one-time password: he may not vouch for the account, or clear
+    // its second factor, alone.
+    for path in ["release-reveal", "totp-reset"] {
+        let r = app
+            .json("POST", &format!("/api/users/{uid}/{path}"), json!({}))
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}: {}", r.text());
+        assert!(r.text().contains("设置了一次性密码"), "{}", r.text());
+    }
+    // Another security administrator checks the person and releases the hold.
+    let sec = app
+        .store
+        .create_user("sec9", None, &hash, false)
+        .await
+        .unwrap();
+    app.store
+        .set_grants(
+            &sec,
+            &wangge_web::admin::parse_grants("security_admin@370725").unwrap(),
+        )
+        .await
+        .unwrap();
+    app.store
+        .set_totp(&sec, Some(common::TOTP), true)
+        .await
+        .unwrap();
+    app.login_as("sec9", "People-Pass-42", &common::totp_now(common::TOTP))
+        .await;
     let r = app.form(&format!("/users/{uid}/release-reveal"), &[]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let r = app
