@@ -1344,9 +1344,34 @@ async fn adopt_with(
     let (_, plan) = run_async(s, &src, band, &Knobs::of(q, code)?).await?;
     let plans = vec![planned(code, &src, &plan)];
     same_plan(q, &plans)?;
-    Ok(s.store
+    let done = s
+        .store
         .adopt_plans(&p.access, &to_adopt(&plans), q.staff())
-        .await?)
+        .await?;
+    audit_accounts_moved(s, p, &done).await?;
+    Ok(done)
+}
+
+/// A role moved with its retired grid is a role change: one audit row each, as the account
+/// page's changes write (`user:名 旧 → 新`).
+async fn audit_accounts_moved(
+    s: &SharedState,
+    p: &Principal,
+    done: &wangge_store::AdoptSummary,
+) -> Result<(), AppError> {
+    for line in &done.accounts_moved {
+        s.store
+            .audit(&wangge_store::AuditEntry {
+                user: p.username.clone(),
+                roles: p.roles(),
+                action: "roles".into(),
+                object: format!("user:{line}（采用网格划分方案）"),
+                client: p.client.clone(),
+                result: "ok".into(),
+            })
+            .await?;
+    }
+    Ok(())
 }
 
 /// What adopting did, as JSON, with the band it was planned under (the policy's when none
@@ -1422,9 +1447,12 @@ async fn adopt_street_with(
         )));
     }
     same_plan(q, &plans)?;
-    Ok(s.store
+    let done = s
+        .store
         .adopt_plans(&p.access, &to_adopt(&plans), q.staff())
-        .await?)
+        .await?;
+    audit_accounts_moved(s, p, &done).await?;
+    Ok(done)
 }
 
 async fn adopt_street(

@@ -2765,6 +2765,19 @@ async fn a_redraw_leaves_past_budgets_as_they_were_and_pays_every_month_served()
         "{}",
         r.text()
     );
+    let audited = app
+        .store
+        .audit_rows(&wangge_store::AuditFilter {
+            action: Some("roles".into()),
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.object.contains("采用网格划分方案"))
+        .count();
+    assert_eq!(audited, moved.len(), "each account moved is audited");
     let held = app.get(&format!("/api/users/{worker}")).await.json();
     for g in held["grants"].as_array().unwrap() {
         let code = g["scope"]["key"].as_str().unwrap();
