@@ -294,3 +294,18 @@ fn later_errors_are_placed_like_the_readers() {
     assert_eq!(again[1].id_number, rows[1].id_number);
     assert_eq!(again[3].phone, rows[3].phone);
 }
+
+/// A date cell Excel wrote in a format its reader does not know as a date (yyyy"年"m"月"d"日")
+/// comes as the day number; five digits read as that day, other numbers stay refused.
+#[test]
+fn excel_day_numbers_read_as_dates() {
+    use wangge_domain::people::import::parse_date_cell;
+    assert_eq!(parse_date_cell("33407").unwrap().to_string(), "1991-06-18");
+    assert_eq!(parse_date_cell("45943").unwrap().to_string(), "2025-10-13");
+    assert_eq!(
+        parse_date_cell("20200531").unwrap().to_string(),
+        "2020-05-31"
+    );
+    assert!(parse_date_cell("1234").is_err());
+    assert!(parse_date_cell("123456").is_err());
+}

@@ -832,8 +832,10 @@ impl Store {
                 .await?;
                 exec(
                     &tx,
-                    "UPDATE special_record SET until = ?, next_due = NULL WHERE resident_id = ? AND until IS NULL",
-                    vec![day.clone().into(), resident.into()],
+                    // Never before the record began (a move-out dated before it).
+                    "UPDATE special_record SET until = CASE WHEN since > ? THEN since ELSE ? END, next_due = NULL \
+                     WHERE resident_id = ? AND until IS NULL",
+                    vec![day.clone().into(), day.clone().into(), resident.into()],
                 )
                 .await?;
                 insert_move(
@@ -933,6 +935,10 @@ impl Store {
                         format!("迁回日期不能早于迁出日期（{left}）"),
                     ));
                 }
+                // A head returning to a household that has another head meanwhile.
+                if v.relation.as_deref() == Some(Relation::Head.label()) {
+                    self.no_other_head(&v.household_id, Some(resident)).await?;
+                }
                 let index: String = get(
                     &one(
                         self.conn(),
@@ -1013,7 +1019,10 @@ impl Store {
         if let Some(msg) = e.relation.and_then(|r| relation_conflict(r, sex)) {
             return Err(invalid("relation", msg));
         }
-        if e.relation == Some(Relation::Head) {
+        // Made head now (a head who stays head is not asked again).
+        if e.relation == Some(Relation::Head)
+            && v.relation.as_deref() != Some(Relation::Head.label())
+        {
             self.no_other_head(&v.household_id, Some(id)).await?;
         }
         let label = |x: Option<&'static str>| x.map(str::to_string);
@@ -1259,6 +1268,21 @@ impl Store {
             return Err(invalid(
                 "until",
                 format!("解除日期不能早于列管日期（{}）", view.since),
+            ));
+        }
+        let last: Option<String> = one(
+            self.conn(),
+            "SELECT MAX(date) AS d FROM follow_up WHERE record_id = ?",
+            vec![record.into()],
+        )
+        .await?
+        .map(|r| get::<Option<String>>(&r, "d"))
+        .transpose()?
+        .flatten();
+        if let Some(d) = last.filter(|d| d.as_str() > e.until.to_string().as_str()) {
+            return Err(invalid(
+                "until",
+                format!("解除日期不能早于最近一次跟进（{d}）"),
             ));
         }
         let county: String = get(&r, "county_code")?;

@@ -534,10 +534,15 @@ impl Store {
                 c => vec![c],
             })
             .collect();
-        let scope = vec!["r.grid_code LIKE ?"; prefixes.len()].join(" OR ");
+        // Registered in the scope, or living there (人户分离).
+        let scope =
+            vec!["r.grid_code LIKE ? OR r.living_grid_code LIKE ?"; prefixes.len()].join(" OR ");
         let mut values: Vec<sea_orm::Value> =
             vec![format!("%{escaped}%").into(), q.to_string().into()];
-        values.extend(prefixes.iter().map(|p| format!("{p}%").into()));
+        for p in &prefixes {
+            values.push(format!("{p}%").into());
+            values.push(format!("{p}%").into());
+        }
         let rows = all(
             self.conn(),
             &format!(

@@ -1180,6 +1180,25 @@ impl Store {
             vec![county.into(), code.into()],
         )
         .await?;
+        // Accounts bound to it would be left with nothing to work on.
+        let accounts = all(
+            &self.db,
+            "SELECT DISTINCT u.username FROM user_role r JOIN app_user u ON u.id = r.user_id \
+             WHERE r.scope_kind = ? AND r.scope_key = ? ORDER BY u.username",
+            vec!["grid".into(), code.into()],
+        )
+        .await?;
+        if !accounts.is_empty() {
+            let names: Vec<String> = accounts
+                .iter()
+                .map(|r| get::<String>(r, "username"))
+                .collect::<Result<_>>()?;
+            return Err(StoreError::Conflict(format!(
+                "{}还绑定着账号 {} 的角色，请先由安全管理员把这些角色改到其他网格，再撤销",
+                g.name,
+                names.join("、")
+            )));
+        }
         if households + living > 0 {
             return Err(StoreError::Conflict(format!(
                 "{}还有 {households} 户在册住户{}，请先把这些户改到其他网格的小区或办理迁出，再撤销",

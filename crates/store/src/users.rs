@@ -240,7 +240,10 @@ impl Store {
             }
             // A place no longer in force (a grid retired by a redraw) has nothing to work on.
             let retired: Option<String> = match g.scope.kind {
-                ScopeKind::Street | ScopeKind::Community | ScopeKind::Grid => {
+                ScopeKind::Street
+                | ScopeKind::Community
+                | ScopeKind::Grid
+                | ScopeKind::Department => {
                     let r = one(
                         self.conn(),
                         &format!("SELECT valid_to FROM {table}"),

@@ -714,7 +714,10 @@ async fn save_permissions(
     wangge_domain::access::check_permission_table(table)
         .map_err(|m| field_error("permission", m))?;
     let old: BTreeSet<(Role, Permission)> = s.store.permission_table().await?.into_iter().collect();
+    // The same cell twice (or by its label and its key) is one cell.
     let new: BTreeSet<(Role, Permission)> = table.iter().copied().collect();
+    let table: Vec<(Role, Permission)> = new.iter().copied().collect();
+    let table = table.as_slice();
     let added: Vec<_> = new.difference(&old).collect();
     let removed: Vec<_> = old.difference(&new).collect();
     if let Some((r, _)) = added

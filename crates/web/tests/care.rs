@@ -1708,6 +1708,25 @@ async fn a_grid_with_households_left_is_not_retired() {
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
     assert!(r.text().contains("户在册住户"), "{}", r.text());
+    // Nor while an account's role is bound to it.
+    let hash = wangge_web::hash_password(PW).unwrap();
+    let worker = app
+        .store
+        .create_user("bound", None, &hash, false)
+        .await
+        .unwrap();
+    app.store
+        .set_grants(
+            &worker,
+            &wangge_web::admin::parse_grants(&format!("grid_worker@{GRID}")).unwrap(),
+        )
+        .await
+        .unwrap();
+    let r = app
+        .json("POST", &format!("/api/grids/{GRID}/retire"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert!(r.text().contains("还绑定着账号 bound"), "{}", r.text());
     let grid = app.get(&format!("/api/grids/{GRID}")).await.json();
     assert!(grid["valid_to"].is_null(), "{grid}");
 }
@@ -1766,7 +1785,15 @@ async fn records_are_ended_with_a_reason_and_kinds_fit_the_person() {
 
     // 低保 entered for the wrong person: ended as a mistake.
     let before = low_income(&app).await;
-    let r = app.json("POST", &path, json!({"kind": "low_income"})).await;
+    let days_ago =
+        |n: i64| wangge_domain::people::calendar::add_days(wangge_store::today(), -n).unwrap();
+    let r = app
+        .json(
+            "POST",
+            &path,
+            json!({"kind": "low_income", "since": days_ago(10).to_string()}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let record = r.json()["id"].as_str().unwrap().to_string();
     assert_eq!(low_income(&app).await, before + 1);
@@ -1777,6 +1804,24 @@ async fn records_are_ended_with_a_reason_and_kinds_fit_the_person() {
         StatusCode::UNPROCESSABLE_ENTITY,
         "a reason is asked"
     );
+    // Not ended before its last follow-up.
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/special-records/{record}/follow-ups"),
+            json!({"content": "上门核实"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let r = app
+        .json(
+            "POST",
+            &end,
+            json!({"reason": "登记有误", "until": days_ago(5).to_string()}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("不能早于最近一次跟进"), "{}", r.text());
     let page = app
         .form(
             &format!("/special-records/{record}/end"),

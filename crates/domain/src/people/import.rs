@@ -235,9 +235,19 @@ pub fn cell_error(
     }
 }
 
-/// Dates as spreadsheets write them: 2020-05-31, 2020/5/31, 2020.5.31, 2020年5月31日, 20200531.
+/// Dates as spreadsheets write them: 2020-05-31, 2020/5/31, 2020.5.31, 2020年5月31日, 20200531,
+/// and Excel's day number (33407) where a cell's date format was not recognised as one (the
+/// built-in Chinese formats): five digits, 1927-05-18 to 2173-10-14.
 pub fn parse_date_cell(s: &str) -> Result<Date, FieldError> {
     let t = s.trim();
+    if t.len() == 5
+        && t.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(n) = t.parse::<i64>()
+        && n >= 10_000
+    {
+        // Excel's 1900 system: day 25569 is 1970-01-01.
+        return Ok(Date::from_unix_days(n - 25_569));
+    }
     if t.len() == 8 && t.bytes().all(|b| b.is_ascii_digit()) {
         let n = |r: std::ops::Range<usize>| t[r].parse::<u32>().unwrap_or(0);
         return Date::new(n(0..4) as i32, n(4..6) as u8, n(6..8) as u8)
