@@ -1862,3 +1862,59 @@ async fn low_income(app: &TestApp) -> i64 {
         SpecialGroupKind::LowIncome,
     )
 }
+
+/// A head who moved away and comes back finds the household has a new head: the return says
+/// so instead of making two; the new head's own edits go on.
+#[tokio::test]
+async fn a_returning_head_does_not_make_a_second_head() {
+    let mut app = demo().await;
+    login_as(&mut app, "grid_feng", &format!("grid_worker@{GRID}")).await;
+    let residents = app
+        .get(&format!("/api/grids/{GRID}/residents"))
+        .await
+        .json()["residents"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let (head, other) = residents
+        .iter()
+        .filter(|r| r["relation"] == "户主")
+        .find_map(|h| {
+            residents
+                .iter()
+                .find(|m| m["household_id"] == h["household_id"] && m["id"] != h["id"])
+                .map(|m| (h.clone(), m.clone()))
+        })
+        .expect("a household of two");
+    let today = wangge_store::today().to_string();
+    let moves = |id: &Value| format!("/api/residents/{}/moves", id.as_str().unwrap());
+    let r = app
+        .json(
+            "POST",
+            &moves(&head["id"]),
+            json!({"kind": "move_out", "date": today, "place": "外省"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let basic = format!("/api/residents/{}/basic", other["id"].as_str().unwrap());
+    let r = app.json("PUT", &basic, json!({"relation": "户主"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = app
+        .json("PUT", &basic, json!({"phone": "13912340000"}))
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "the new head edits on: {}",
+        r.text()
+    );
+    let r = app
+        .json(
+            "POST",
+            &moves(&head["id"]),
+            json!({"kind": "move_in", "date": today}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("该户已有户主"), "{}", r.text());
+}
