@@ -462,6 +462,21 @@ async fn find_user(store: &Store, username: &str) -> Result<wangge_store::User, 
         .ok_or_else(|| format!("没有账号“{username}”"))
 }
 
+/// The audit row of an account change made at the console (the operator is not a user).
+async fn console_audit(store: &Store, action: &str, object: String) -> Result<(), String> {
+    store
+        .audit(&wangge_store::AuditEntry {
+            user: "console".into(),
+            roles: "operator".into(),
+            action: format!("cli user {action}"),
+            object,
+            client: "cli".into(),
+            result: "ok".into(),
+        })
+        .await
+        .map_err(|e| e.to_string())
+}
+
 async fn user(store: &Store, action: UserAction) -> Result<(), String> {
     match action {
         UserAction::Create {
@@ -478,10 +493,21 @@ async fn user(store: &Store, action: UserAction) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?;
             store
-                .set_grants(&id, &grants)
+                .set_reset_by(&id, "console")
                 .await
                 .map_err(|e| e.to_string())?;
             println!("已创建账号 {username}，一次性密码：{password}（首次登录后须修改）");
+            console_audit(store, "create", format!("user:{username}")).await?;
+            // The account exists now: a role refused leaves it without roles, said so.
+            store.set_grants(&id, &grants).await.map_err(|e| {
+                format!("账号已创建，但角色未设置：{e}（可用 wangge user roles {username} … 重设）")
+            })?;
+            console_audit(
+                store,
+                "roles",
+                format!("user:{username} 无 → {}", roles.join(",")),
+            )
+            .await?;
             Ok(())
         }
         UserAction::Disable { username } => {
@@ -491,7 +517,7 @@ async fn user(store: &Store, action: UserAction) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?;
             println!("已停用 {username}");
-            Ok(())
+            console_audit(store, "disable", format!("user:{username}")).await
         }
         UserAction::Enable { username } => {
             let u = find_user(store, &username).await?;
@@ -500,7 +526,7 @@ async fn user(store: &Store, action: UserAction) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?;
             println!("已启用 {username}");
-            Ok(())
+            console_audit(store, "enable", format!("user:{username}")).await
         }
         UserAction::ResetPassword { username } => {
             let u = find_user(store, &username).await?;
@@ -518,13 +544,13 @@ async fn user(store: &Store, action: UserAction) -> Result<(), String> {
             {
                 println!("查看完整证件号、电话暂停，待安全管理员在账号页核实本人后恢复");
             }
-            Ok(())
+            console_audit(store, "reset-password", format!("user:{username}")).await
         }
         UserAction::ResetTotp { username } => {
             let u = find_user(store, &username).await?;
             store.reset_totp(&u.id).await.map_err(|e| e.to_string())?;
             println!("已清除 {username} 的两步验证（其登录已全部退出），下次登录时重新绑定");
-            Ok(())
+            console_audit(store, "reset-totp", format!("user:{username}")).await
         }
         UserAction::Roles { username, roles } => {
             let u = find_user(store, &username).await?;
@@ -536,7 +562,12 @@ async fn user(store: &Store, action: UserAction) -> Result<(), String> {
                 .map_err(|e| e.to_string())?;
             store.end_sessions(&u.id).await.map_err(|e| e.to_string())?;
             println!("{username} 的角色：{}", roles.join(" "));
-            Ok(())
+            console_audit(
+                store,
+                "roles",
+                format!("user:{username} → {}", roles.join(",")),
+            )
+            .await
         }
         UserAction::List => {
             for u in store.users().await.map_err(|e| e.to_string())? {

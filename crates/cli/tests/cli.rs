@@ -81,6 +81,21 @@ fn accounts_and_the_audit_chain_from_the_command_line() {
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("一次性密码"));
+    let out = db.run(&[
+        "user",
+        "create",
+        "li",
+        "--role",
+        "grid_worker@370725001001099",
+    ]);
+    assert!(!out.status.success());
+    assert!(text(&out.stdout).contains("已创建账号 li，一次性密码"));
+    assert!(
+        text(&out.stderr).contains("账号已创建，但角色未设置")
+            && text(&out.stderr).contains("没有这个网格"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = db.run(&["user", "roles", "wang", "grid_worker@370725"]);
     assert!(!out.status.success(), "a grid worker is bound to a grid");
     assert!(
@@ -130,9 +145,37 @@ fn accounts_and_the_audit_chain_from_the_command_line() {
         };
         rt.block_on(store.audit(&e)).unwrap();
     }
+    // The console's account changes are in the log too, as the operator's.
+    let console: Vec<String> = rt
+        .block_on(store.audit_rows(&wangge_store::AuditFilter {
+            user: Some("console".into()),
+            limit: 100,
+            ..Default::default()
+        }))
+        .unwrap()
+        .into_iter()
+        .rev()
+        .map(|r| format!("{} {}", r.action, r.object))
+        .collect();
+    assert_eq!(
+        console,
+        [
+            "cli user create user:wang",
+            "cli user roles user:wang 无 → grid_worker@370725001001001",
+            "cli user create user:li",
+            "cli user reset-password user:wang",
+            "cli user reset-password user:wang",
+            "cli user reset-totp user:wang",
+            "cli user disable user:wang",
+        ]
+    );
     let out = db.run(&["audit", "verify"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("共 5 行，哈希链校验通过"));
+    assert!(
+        text(&out.stdout).contains("共 12 行，哈希链校验通过"),
+        "{}",
+        text(&out.stdout)
+    );
 
     // One byte of row 3 changed directly in the database.
     let postgres = db.url.is_some();

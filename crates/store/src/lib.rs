@@ -50,8 +50,9 @@ pub use users::{SessionPolicy, SessionUser, User};
 pub enum StoreError {
     #[error("{0}")]
     NotFound(String),
-    /// Field name → message.
-    #[error("输入有误")]
+    /// Field name → message. Shown (on the command line, in logs) with its messages; the web
+    /// names the fields in Chinese itself.
+    #[error("输入有误：{}", .0.values().cloned().collect::<Vec<_>>().join("；"))]
     Invalid(FieldErrors),
     /// A request that contradicts the registry's state (e.g. retiring a community that still
     /// has live grids).
