@@ -142,8 +142,8 @@ pub struct PeopleBreakdown {
     pub visible_kinds: Vec<String>,
 }
 
-const RECORD_COLUMNS: &str = "s.id, s.resident_id, r.name, r.grid_code, r.living_grid_code, s.kind, s.helper, \
-     s.helper_phone_masked, s.difficulties, s.requests, s.risk, s.since, s.until, s.note, s.next_due";
+const RECORD_COLUMNS: &str = "s.id, s.resident_id, r.name, r.grid_code, r.living_grid_code, r.birth_date, s.kind, \
+     s.helper, s.helper_phone_masked, s.difficulties, s.requests, s.risk, s.since, s.until, s.note, s.next_due";
 
 fn label_of<T>(
     key: &str,
@@ -1148,12 +1148,22 @@ impl Store {
             None => return Err(StoreError::NotFound("没有该居民".into())),
         };
         // Age on the day the record begins (a child registered years ago stays a child then).
-        let age_then = crate::people::age_on(&born, &input.since.to_string());
+        // Without reveal, by years only: trying dates must not find the birthday.
+        let reveal = v.can(a, Permission::PersonReveal);
+        let since = input.since.to_string();
+        let age_then = if reveal {
+            crate::people::age_on(&born, &since)
+        } else {
+            i64::from(input.since.year()) - born.get(..4).and_then(|y| y.parse().ok()).unwrap_or(0)
+        };
         if let Some(msg) = input.kind.age_problem(age_then) {
             return Err(invalid("kind", msg));
         }
-        if input.since.to_string() < born {
+        if reveal && since < born {
             return Err(invalid("since", "列管日期不能早于出生日期"));
+        }
+        if !reveal && since[..4] < born[..4.min(born.len())] {
+            return Err(invalid("since", "列管日期不能早于出生年份"));
         }
         let open = scalar_i64(
             self.conn(),
@@ -1377,6 +1387,17 @@ impl Store {
             if may_see_kind(a, kind, &v.grid_code)
                 || living.as_deref().is_some_and(|g| may_see_kind(a, kind, g))
             {
+                // A record begun or ended on the birthday would show the masked birth date.
+                let mut v = v;
+                if !a.can(Permission::PersonReveal, &v.grid_code) {
+                    let born: String = get(r, "birth_date")?;
+                    if v.since == born {
+                        v.since = crate::people::mask_day(&born);
+                    }
+                    if v.until.as_deref() == Some(born.as_str()) {
+                        v.until = Some(crate::people::mask_day(&born));
+                    }
+                }
                 out.push(v);
             }
         }

@@ -1918,3 +1918,46 @@ async fn a_returning_head_does_not_make_a_second_head() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     assert!(r.text().contains("该户已有户主"), "{}", r.text());
 }
+
+/// A record begun on the birthday shows that day only to those who may reveal; to others it
+/// is masked like the birth date.
+#[tokio::test]
+async fn a_record_begun_on_the_birthday_does_not_give_the_birth_date_away() {
+    let mut app = demo().await;
+    login_as(&mut app, "grid_chu", &format!("grid_worker@{GRID}")).await;
+    let residents = app
+        .get(&format!("/api/grids/{GRID}/residents"))
+        .await
+        .json()["residents"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let child = residents
+        .iter()
+        .find(|r| r["age"].as_i64().unwrap() < 12)
+        .expect("a child")
+        .clone();
+    let born = child["birth_date"].as_str().unwrap().to_string();
+    let id = child["id"].as_str().unwrap();
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/residents/{id}/special-records"),
+            json!({"kind": "left_behind_child", "since": born}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    login_as(&mut app, "street_chu", "street_admin@370725001").await;
+    let records = app
+        .get(&format!("/api/residents/{id}/special-records"))
+        .await
+        .text();
+    assert!(!records.contains(&born), "{records}");
+    assert!(
+        records.contains(&format!("{}-**-**", &born[..4])),
+        "{records}"
+    );
+    // Nor does the page show it.
+    let page = app.get(&format!("/residents/{id}")).await.text();
+    assert!(!page.contains(&born));
+}
