@@ -652,6 +652,16 @@ async fn set_roles(s: &SharedState, p: &Principal, id: &str, text: &str) -> Resu
     }
     let grants = parse_grants(text)?;
     let user = s.store.user(id).await?;
+    let same = |a: &[Grant], b: &[Grant]| {
+        let key = |g: &Grant| (g.role, g.scope.kind, g.scope.key.clone());
+        let a: BTreeSet<_> = a.iter().map(key).collect();
+        let b: BTreeSet<_> = b.iter().map(key).collect();
+        a == b
+    };
+    if same(&user.grants, &grants) {
+        // Nothing changes: no audit row, and the user stays logged in.
+        return Ok(());
+    }
     s.store.set_grants(id, &grants).await?;
     // New roles take effect at the next login.
     s.store.end_sessions(id).await?;
@@ -848,7 +858,7 @@ async fn release(s: &SharedState, p: &Principal, id: &str) -> Result<(), AppErro
         ));
     }
     s.store.release_reveal(id).await?;
-    Ok(())
+    audit_change(s, p, "release-reveal", format!("user:{}", user.username)).await
 }
 
 async fn release_page(
@@ -880,8 +890,11 @@ async fn totp_reset(s: &SharedState, p: &Principal, id: &str) -> Result<(), AppE
             "您为该账号设置了一次性密码，不能再清除其两步验证，请由另一位安全管理员操作（三员分立）".into(),
         ));
     }
+    if !user.totp_enabled && user.totp_secret.is_none() {
+        return Err(AppError::Conflict("该账号没有两步验证，无需清除".into()));
+    }
     s.store.reset_totp(id).await?;
-    Ok(())
+    audit_change(s, p, "totp-reset", format!("user:{}", user.username)).await
 }
 
 async fn totp_reset_page(

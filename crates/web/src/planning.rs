@@ -409,7 +409,6 @@ const MAX_COMMUNITY_POINTS: usize = 40_000;
 async fn off_runtime<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, AppError> {
-    static PLANNING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
     let _turn = PLANNING.acquire().await.map_err(|_| AppError::Internal)?;
     tokio::task::spawn_blocking(f)
         .await
@@ -2106,7 +2105,7 @@ async fn comparison(
     k.keep_within(streets)?;
     // Planning a county under several bands is seconds of CPU: one comparison at a time, off
     // the async runtime, every community's source read once for all bands.
-    let _turn = COMPARING.acquire().await.map_err(|_| AppError::Internal)?;
+    let _turn = PLANNING.acquire().await.map_err(|_| AppError::Internal)?;
     let mut sources = Vec::with_capacity(streets.len());
     for st in streets {
         sources.push((st.street.clone(), street_sources(s, p, st).await?));
@@ -2125,8 +2124,8 @@ async fn comparison(
     Ok((out, k))
 }
 
-/// One comparison runs at a time.
-static COMPARING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+/// One plan or comparison runs at a time (the other core stays with the other requests).
+static PLANNING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
 
 /// The streets planned under one band, summed street by street and over all.
 fn compare_band(

@@ -2364,6 +2364,33 @@ async fn the_three_administrators_stay_separate() {
         .find(|r| r.action == "roles")
         .expect("an audit row with the change");
     assert_eq!(row.object, "user:sec2 无 → observer@370725001");
+    // Saving the same roles again changes nothing, and writes no role change.
+    let r = app
+        .json(
+            "PUT",
+            &format!("/api/users/{id}/roles"),
+            json!({"grants": ["observer@370725001"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let changes = app
+        .store
+        .audit_rows(&wangge_store::AuditFilter {
+            action: Some("roles".into()),
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.object.starts_with("user:sec2"))
+        .count();
+    assert_eq!(changes, 1);
+    // Who created it (and so knows its one-time password) may not clear its second factor.
+    let r = app
+        .json("POST", &format!("/api/users/{id}/totp-reset"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
 
     let table = |extra: &[(&str, &str)], drop: Option<(&str, &str)>| {
         let mut rows: Vec<Value> = default_permissions()
@@ -2459,6 +2486,12 @@ async fn the_three_administrators_stay_separate() {
         .await
         .unwrap();
     app.login_as("sec3", PW, &totp_now(USER_TOTP)).await;
+    // Another security administrator may, but the account has no second factor to clear.
+    let r = app
+        .json("POST", &format!("/api/users/{id}/totp-reset"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert!(r.text().contains("没有两步验证"), "{}", r.text());
     // An account created with a one-time password starts on hold, and the hold is not
     // released before its owner has set his own password.
     let created = app.get(&format!("/api/users/{id}")).await.json();
