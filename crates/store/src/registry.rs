@@ -1621,12 +1621,34 @@ async fn set_valid_to_in<C: ConnectionTrait>(
     county: &str,
     on: Option<Date>,
 ) -> Result<()> {
+    let day = on.unwrap_or_else(today);
+    // Retired on a day it was in force: not before it began, not ahead of today.
+    if day > today() {
+        return Err(StoreError::field(
+            "valid_to",
+            format!("撤销日期不能晚于今天（{}）：撤销在当天或事后登记", today()),
+        ));
+    }
+    let from: Option<String> = one(
+        c,
+        &format!("SELECT valid_from FROM {table} WHERE county_code = ? AND {key} = ?"),
+        vec![county.into(), value.into()],
+    )
+    .await?
+    .map(|r| get(&r, "valid_from"))
+    .transpose()?;
+    if let Some(from) = from.filter(|f| day.to_string() < *f) {
+        return Err(StoreError::field(
+            "valid_to",
+            format!("撤销日期不能早于启用日期（{from}）"),
+        ));
+    }
     exec(
         c,
         &format!(
             "UPDATE {table} SET valid_to = ? WHERE county_code = ? AND {key} = ? AND valid_to IS NULL"
         ),
-        vec![date_v(on.unwrap_or_else(today)), county.into(), value.into()],
+        vec![date_v(day), county.into(), value.into()],
     )
     .await?;
     touch(c, county).await

@@ -204,12 +204,25 @@ async fn every_level_through_the_api() {
         )
         .await;
     assert_eq!(r.json()["compound"]["valid_to"], "2021-06-30");
+    // Not before it began, nor ahead of today.
+    for day in ["2021-06-30", "2099-01-01"] {
+        let r = app
+            .json(
+                "POST",
+                "/api/grids/370725001001001/retire",
+                json!({ "valid_to": day }),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{day}: {}",
+            r.text()
+        );
+        assert!(r.json()["fields"]["valid_to"].is_string());
+    }
     let r = app
-        .json(
-            "POST",
-            "/api/grids/370725001001001/retire",
-            json!({"valid_to": "2021-06-30"}),
-        )
+        .json("POST", "/api/grids/370725001001001/retire", json!({}))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let r = app
