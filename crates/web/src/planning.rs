@@ -2772,6 +2772,19 @@ async fn set_boundaries(
             Some(m) => items.push((m.id.clone(), f.geometry.clone())),
         }
     }
+    // More points than planning compares in reasonable time: said now, not at planning.
+    let points: usize = items
+        .iter()
+        .filter_map(|(_, g)| serde_json::from_str::<serde_json::Value>(g).ok())
+        .filter_map(|v| geojson::geometry_from_json(&v))
+        .map(|g| g.positions())
+        .sum();
+    if points > MAX_COMMUNITY_POINTS {
+        problems.push(format!(
+            "文件中的边界共 {points} 个坐标点，超过一个社区自动划分可处理的 {MAX_COMMUNITY_POINTS} 个；\
+             请在 GIS 中简化边界（如容差 0.5 米）后再导入"
+        ));
+    }
     if !problems.is_empty() {
         return Ok(Err(problems));
     }

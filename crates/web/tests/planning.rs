@@ -1059,14 +1059,17 @@ async fn a_community_drawn_too_finely_is_refused_with_what_to_do() {
             "geometry": {"type": "Polygon", "coordinates": [ring]}}),
         );
     }
-    let r = send_geojson(
-        &app,
-        "POST",
-        &format!("/api/communities/{community}/boundaries"),
-        serde_json::json!({"type": "FeatureCollection", "features": features}),
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let upload = |features: &[serde_json::Value]| serde_json::json!({"type": "FeatureCollection", "features": features});
+    let path = format!("/api/communities/{community}/boundaries");
+    // All three in one file: refused at once, nothing written.
+    let r = send_geojson(&app, "POST", &path, upload(&features)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("简化边界"), "{}", r.text());
+    // In two files each under the limit: taken, and planning says what to do.
+    for part in [&features[..2], &features[2..]] {
+        let r = send_geojson(&app, "POST", &path, upload(part)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    }
     let r = app
         .get(&format!(
             "/api/plan/communities/{community}?min=500&max=600"
