@@ -1214,6 +1214,27 @@ impl Store {
         Ok(id)
     }
 
+    /// A record the user may act on: one whose class the user may see on the person's grid
+    /// (registered or living); else `denied`.
+    async fn record_to_act_on(
+        &self,
+        a: &Access,
+        record: &str,
+        denied: &str,
+    ) -> Result<(sea_orm::QueryResult, SpecialRecordView)> {
+        let r = self.special_record_row(record).await?;
+        let view = self.record_of(&r)?;
+        let kind =
+            SpecialGroupKind::parse(&view.kind).map_err(|e| StoreError::Conflict(e.to_string()))?;
+        let living: Option<String> = get(&r, "living_grid_code")?;
+        let visible = may_see_kind(a, kind, &view.grid_code)
+            || living.as_deref().is_some_and(|g| may_see_kind(a, kind, g));
+        if !visible {
+            return Err(StoreError::Forbidden(denied.into()));
+        }
+        Ok((r, view))
+    }
+
     /// Adds a dated follow-up to a record (and a re-assessed risk level). Returns the
     /// resident's id.
     pub async fn add_follow_up(
@@ -1223,16 +1244,7 @@ impl Store {
         record: &str,
         f: &FollowUpInput,
     ) -> Result<String> {
-        let r = self.special_record_row(record).await?;
-        let view = self.record_of(&r)?;
-        let kind =
-            SpecialGroupKind::parse(&view.kind).map_err(|e| StoreError::Conflict(e.to_string()))?;
-        let living: Option<String> = get(&r, "living_grid_code")?;
-        let visible = may_see_kind(a, kind, &view.grid_code)
-            || living.as_deref().is_some_and(|g| may_see_kind(a, kind, g));
-        if !visible {
-            return Err(StoreError::Forbidden("无权跟进该类人员".into()));
-        }
+        let (r, view) = self.record_to_act_on(a, record, "无权跟进该类人员").await?;
         if view.until.is_some() {
             return Err(invalid("content", "该记录已解除列管，不能再添加跟进"));
         }
@@ -1261,16 +1273,9 @@ impl Store {
         record: &str,
         e: &EndRecordInput,
     ) -> Result<String> {
-        let r = self.special_record_row(record).await?;
-        let view = self.record_of(&r)?;
-        let kind =
-            SpecialGroupKind::parse(&view.kind).map_err(|e| StoreError::Conflict(e.to_string()))?;
-        let living: Option<String> = get(&r, "living_grid_code")?;
-        let visible = may_see_kind(a, kind, &view.grid_code)
-            || living.as_deref().is_some_and(|g| may_see_kind(a, kind, g));
-        if !visible {
-            return Err(StoreError::Forbidden("无权解除该类人员的记录".into()));
-        }
+        let (r, view) = self
+            .record_to_act_on(a, record, "无权解除该类人员的记录")
+            .await?;
         if let Some(u) = &view.until {
             return Err(StoreError::Conflict(format!("该记录已于 {u} 解除")));
         }

@@ -497,6 +497,18 @@ impl Store {
         rows.iter().map(|r| self.resident_of(a, r)).collect()
     }
 
+    /// The rows' residents the user may read, as the user may see them.
+    fn readable(&self, a: &Access, rows: &[sea_orm::QueryResult]) -> Result<Vec<ResidentView>> {
+        let mut out = Vec::new();
+        for r in rows {
+            let v = self.resident_of(a, r)?;
+            if v.can(a, Permission::PersonRead) {
+                out.push(v);
+            }
+        }
+        Ok(out)
+    }
+
     /// Residents with this ID number, inside the user's scope (by the blind index).
     pub async fn find_by_id_number(&self, a: &Access, id: &IdNumber) -> Result<Vec<ResidentView>> {
         let index = self.keyring()?.index("id", id.as_str());
@@ -509,14 +521,7 @@ impl Store {
             vec![index.into()],
         )
         .await?;
-        let mut out = Vec::new();
-        for r in &rows {
-            let v = self.resident_of(a, r)?;
-            if v.can(a, Permission::PersonRead) {
-                out.push(v);
-            }
-        }
-        Ok(out)
+        self.readable(a, &rows)
     }
 
     /// Residents whose name contains `q`, or whose household number is `q`, under the user's
@@ -553,14 +558,7 @@ impl Store {
             values,
         )
         .await?;
-        let mut out = Vec::new();
-        for r in &rows {
-            let v = self.resident_of(a, r)?;
-            if v.can(a, Permission::PersonRead) {
-                out.push(v);
-            }
-        }
-        Ok(out)
+        self.readable(a, &rows)
     }
 
     pub async fn resident(&self, a: &Access, id: &str) -> Result<ResidentView> {

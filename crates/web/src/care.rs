@@ -527,21 +527,8 @@ async fn end_post(
     Path(id): Path<String>,
     Form(f): Form<Fields>,
 ) -> Result<Response, PageError> {
-    match end_record(&s, &p, &id, &f).await {
-        Ok(resident) => Ok(Redirect::to(&format!("/residents/{resident}#records")).into_response()),
-        Err(AppError::Invalid(e)) => {
-            let resident = s.store.special_record_resident(&p.access, &id).await?;
-            crate::people::resident_response(
-                &s,
-                &p,
-                &resident,
-                Some((format!("end:{id}"), first_error(&e))),
-                f,
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
-    }
+    let done = end_record(&s, &p, &id, &f).await;
+    record_form_answer(&s, &p, &id, "end", done, f).await
 }
 
 async fn follow_up_post(
@@ -550,15 +537,29 @@ async fn follow_up_post(
     Path(id): Path<String>,
     Form(f): Form<Fields>,
 ) -> Result<Response, PageError> {
-    match add_follow_up(&s, &p, &id, &f).await {
+    let done = add_follow_up(&s, &p, &id, &f).await;
+    record_form_answer(&s, &p, &id, "follow", done, f).await
+}
+
+/// The answer to a form on a record of the resident's page: back to the records, or the page
+/// again with the error beside the record's form (`form:{record id}`) and what was typed.
+async fn record_form_answer(
+    s: &SharedState,
+    p: &Principal,
+    id: &str,
+    form: &str,
+    done: Result<String, AppError>,
+    f: Fields,
+) -> Result<Response, PageError> {
+    match done {
         Ok(resident) => Ok(Redirect::to(&format!("/residents/{resident}#records")).into_response()),
         Err(AppError::Invalid(e)) => {
-            let resident = s.store.special_record_resident(&p.access, &id).await?;
+            let resident = s.store.special_record_resident(&p.access, id).await?;
             crate::people::resident_response(
-                &s,
-                &p,
+                s,
+                p,
                 &resident,
-                Some((format!("follow:{id}"), first_error(&e))),
+                Some((format!("{form}:{id}"), first_error(&e))),
                 f,
             )
             .await
