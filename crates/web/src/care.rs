@@ -632,21 +632,18 @@ async fn api_edit(
     let mut f = body_fields(&v)?;
     // Fields left out keep their values (a PUT of the name alone changes the name); the
     // phone left out is unchanged anyway.
-    const KNOWN: [&str; 6] = [
-        "name",
-        "phone",
-        "ethnicity",
-        "political_status",
-        "employment",
-        "relation",
-    ];
-    if let Some(k) = f.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-        return Err(AppError::BadRequest(format!(
-            "居民基本信息没有字段“{k}”，可修改的是：{}",
-            KNOWN.join("、")
-        ))
-        .into());
-    }
+    only_fields(
+        &f,
+        &[
+            "name",
+            "phone",
+            "ethnicity",
+            "political_status",
+            "employment",
+            "relation",
+        ],
+        "居民基本信息",
+    )?;
     let now = s.store.resident(&p.access, &id).await?;
     for (k, v) in [
         ("name", Some(now.name)),
@@ -779,7 +776,36 @@ async fn api_member(
     Json(v): Json<Value>,
 ) -> Result<Response, ApiError> {
     let f = body_fields(&v)?;
+    only_fields(
+        &f,
+        &[
+            "kind",
+            "name",
+            "id_number",
+            "phone",
+            "ethnicity",
+            "political_status",
+            "employment",
+            "registered_household",
+            "residing_household",
+            "relation",
+            "moved_in",
+        ],
+        "新成员登记",
+    )?;
     Ok(created(add_member(&s, &p, &id, f).await?))
+}
+
+/// Refuses a body with a key the request does not take (a misspelt `moved_in` would
+/// otherwise be dropped silently), naming the ones it takes.
+fn only_fields(f: &Fields, known: &[&str], what: &str) -> Result<(), AppError> {
+    match f.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(k) => Err(AppError::BadRequest(format!(
+            "{what}没有字段“{k}”，可填的是：{}",
+            known.join("、")
+        ))),
+        None => Ok(()),
+    }
 }
 
 async fn api_records(

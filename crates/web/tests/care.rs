@@ -744,6 +744,16 @@ async fn new_members_are_registered_with_their_move() {
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // A key the registration does not take (`date` for `moved_in`) is refused, not dropped.
+    let bad = app
+        .json(
+            "POST",
+            &format!("/api/households/{household}/residents"),
+            json!({"name": "某", "id_number": adult.as_str(), "date": "2020-01-01"}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text());
+    assert!(bad.text().contains("没有字段“date”"), "{}", bad.text());
     // A second head of the household: refused, naming the one it has, by form and by edit.
     let head = list["residents"]
         .as_array()
