@@ -573,6 +573,10 @@ struct UserView {
     roles: Vec<(String, String, String)>,
     error: Option<String>,
     password: Option<String>,
+    /// The system administrator's actions (disable, enable, reset password).
+    may_manage: bool,
+    /// The security administrator's (roles, release the hold, clear a second factor).
+    may_secure: bool,
 }
 
 async fn user_view(
@@ -621,6 +625,8 @@ async fn user_view(
         user,
         error: error.clone(),
         password,
+        may_manage: p.access.can_somewhere(Permission::UserManage),
+        may_secure: p.access.can_somewhere(Permission::RoleManage),
     });
     if error.is_some() {
         *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;

@@ -2486,6 +2486,12 @@ async fn the_three_administrators_stay_separate() {
         .await
         .unwrap();
     app.login_as("sec3", PW, &totp_now(USER_TOTP)).await;
+    // Each administrator sees the actions that are his on the account's page.
+    let page = app.get(&format!("/users/{id}")).await.text();
+    assert!(
+        page.contains("保存角色") && !page.contains("重置密码</button>"),
+        "{page}"
+    );
     // Another security administrator may, but the account has no second factor to clear.
     let r = app
         .json("POST", &format!("/api/users/{id}/totp-reset"), json!({}))
