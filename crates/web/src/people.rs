@@ -270,6 +270,8 @@ struct SearchPage {
     crumbs: Vec<Crumb>,
     results: Option<Vec<ResidentView>>,
     error: Option<String>,
+    /// What was asked, shown again in its field.
+    name: String,
 }
 
 async fn search_form(Extension(p): Extension<Principal>) -> Result<Response, PageError> {
@@ -278,6 +280,7 @@ async fn search_form(Extension(p): Extension<Principal>) -> Result<Response, Pag
         crumbs: crumbs("查找居民", "/people/search".into()),
         results: None,
         error: None,
+        name: String::new(),
     }))
 }
 
@@ -331,6 +334,7 @@ async fn search_page(
         crumbs: crumbs("查找居民", "/people/search".into()),
         results,
         error,
+        name: f.name.trim().to_string(),
     }))
 }
 

@@ -632,6 +632,10 @@ async fn residents_are_found_by_name_or_household_within_the_scope() {
         .await
         .text();
     assert!(page.contains(&here.name) && page.contains("在册"), "{page}");
+    assert!(
+        page.contains(&format!("value=\"{}\"", here.name)),
+        "the name asked stays in its field"
+    );
 }
 
 /// "已登记" for a number registered outside the user's scope tells whether anyone is on the
