@@ -43,6 +43,8 @@ pub struct HouseholdView {
     pub former: Vec<ResidentView>,
     /// Latest first.
     pub visits: Vec<VisitView>,
+    /// The day it was closed (注销), once nobody is left in it.
+    pub closed: Option<String>,
 }
 
 /// A compound a household can be put in.
@@ -470,7 +472,7 @@ impl Store {
     async fn household_row(&self, id: &str) -> Result<sea_orm::QueryResult> {
         one(
             self.conn(),
-            "SELECT h.id, h.number, h.kind, h.grid_code, h.address, m.name AS compound, b.name AS building \
+            "SELECT h.id, h.number, h.kind, h.grid_code, h.address, h.valid_to, m.name AS compound, b.name AS building \
              FROM household h LEFT JOIN compound m ON m.county_code = h.county_code AND m.id = h.compound_id \
              LEFT JOIN building b ON b.county_code = h.county_code AND b.id = h.building_id WHERE h.id = ?",
             vec![id.into()],
@@ -519,8 +521,45 @@ impl Store {
             members,
             former,
             visits: self.visits_where(a, "v.household_id = ?", id, 50).await?,
+            closed: get(&h, "valid_to")?,
             grid_code: grid,
         })
+    }
+
+    /// Closes (注销) a household nobody is registered in or lives in any more: it stops
+    /// counting in its grid, which may then be retired. Its history stays.
+    pub async fn close_household(&self, a: &Access, id: &str) -> Result<()> {
+        let h = self.household_row(id).await?;
+        let grid: String = get(&h, "grid_code")?;
+        if !a.can(Permission::PersonWrite, &grid) {
+            return Err(StoreError::Forbidden("无权注销该户".into()));
+        }
+        if let Some(day) = get::<Option<String>>(&h, "valid_to")? {
+            return Err(StoreError::Conflict(format!("该户已于 {day} 注销")));
+        }
+        let left = scalar_i64(
+            self.conn(),
+            "SELECT COUNT(*) FROM resident WHERE (household_id = ? OR living_household_id = ?) \
+             AND valid_to IS NULL",
+            vec![id.into(), id.into()],
+        )
+        .await?;
+        if left > 0 {
+            return Err(StoreError::Conflict(format!(
+                "该户还有 {left} 位在册或现居的居民，请先为他们办理迁出或户间迁移，再注销"
+            )));
+        }
+        let county = self.county_code().await?;
+        let tx = self.conn().begin().await?;
+        exec(
+            &tx,
+            "UPDATE household SET valid_to = ? WHERE county_code = ? AND id = ?",
+            vec![today().to_string().into(), county.clone().into(), id.into()],
+        )
+        .await?;
+        people_changed(&tx, &county, &[grid.as_str()]).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn visits_where(
@@ -685,6 +724,11 @@ impl Store {
         let grid: String = get(&h, "grid_code")?;
         if !a.can(Permission::PersonWrite, &grid) {
             return Err(StoreError::Forbidden("无权在该户登记居民".into()));
+        }
+        if let Some(day) = get::<Option<String>>(&h, "valid_to")? {
+            return Err(StoreError::Conflict(format!(
+                "该户已于 {day} 注销，不能再登记居民"
+            )));
         }
         let kind = HouseholdKind::parse(&get::<String>(&h, "kind")?)
             .map_err(|e| StoreError::Conflict(e.to_string()))?;

@@ -1048,6 +1048,17 @@ pub fn openapi_document() -> Value {
         ),
     );
     add(
+        "/api/households/{id}/close".into(),
+        "post",
+        op(
+            "注销已无在册或现居居民的户：不再计入网格（记录保留）；返回该户",
+            "people",
+            &["id"],
+            None,
+            ("200", obj()),
+        ),
+    );
+    add(
         "/api/households/{id}/place".into(),
         "put",
         op(

@@ -37,6 +37,8 @@ pub(crate) fn routes() -> crate::Routes {
             get(api_compound_households).post(api_household_post),
         )
         .route("/households/{id}/place", &["POST"], post(place_post))
+        .route("/households/{id}/close", &["POST"], post(close_post))
+        .route("/api/households/{id}/close", &["POST"], post(api_close))
         .route(
             "/api/households/{id}/place",
             &["PUT"],
@@ -274,6 +276,24 @@ async fn place(s: &SharedState, p: &Principal, id: &str, f: &Fields) -> Result<S
             f.get("address").map(String::as_str),
         )
         .await?)
+}
+
+async fn close_post(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    s.store.close_household(&p.access, &id).await?;
+    Ok(Redirect::to(&format!("/households/{id}")).into_response())
+}
+
+async fn api_close(
+    State(s): State<SharedState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    s.store.close_household(&p.access, &id).await?;
+    Ok(Json(s.store.household(&p.access, &id).await?).into_response())
 }
 
 async fn place_post(

@@ -1317,6 +1317,20 @@ fn cases(o: &Objects, n: usize) -> Vec<Case> {
             ),
             (
                 "POST",
+                "/households/{id}/close",
+                format!("/households/{h}/close"),
+                Some(json!({})),
+                On(PersonWrite, g.clone()),
+            ),
+            (
+                "POST",
+                "/api/households/{id}/close",
+                format!("/api/households/{h}/close"),
+                Some(json!({})),
+                On(PersonWrite, g.clone()),
+            ),
+            (
+                "POST",
                 "/households/{id}/place",
                 format!("/households/{h}/place"),
                 Some(json!({"compound": o.compound[i], "address": "矩阵门牌"})),

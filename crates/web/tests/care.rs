@@ -1971,3 +1971,66 @@ async fn a_record_begun_on_the_birthday_does_not_give_the_birth_date_away() {
     let page = app.get(&format!("/residents/{id}")).await.text();
     assert!(!page.contains(&born));
 }
+
+/// A household everyone has left is closed (注销): it stops counting, takes nobody new, and
+/// keeps its history. One with people in it is not.
+#[tokio::test]
+async fn an_empty_household_is_closed_and_keeps_its_history() {
+    let mut app = demo().await;
+    login_as(&mut app, "grid_wei", &format!("grid_worker@{GRID}")).await;
+    let residents = app
+        .get(&format!("/api/grids/{GRID}/residents"))
+        .await
+        .json()["residents"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let household = residents[0]["household_id"].as_str().unwrap().to_string();
+    let close = format!("/api/households/{household}/close");
+    let r = app.json("POST", &close, json!({})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert!(r.text().contains("位在册或现居的居民"), "{}", r.text());
+    let today = wangge_store::today().to_string();
+    let view = app
+        .get(&format!("/api/households/{household}"))
+        .await
+        .json();
+    for m in view["members"].as_array().unwrap() {
+        let r = app
+            .json(
+                "POST",
+                &format!("/api/residents/{}/moves", m["id"].as_str().unwrap()),
+                json!({"kind": "move_out", "date": today, "place": "外省"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    }
+    let page = app.get(&format!("/households/{household}")).await.text();
+    assert!(page.contains("注销本户"), "{page}");
+    let r = app
+        .form(&format!("/households/{household}/close"), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let view = app
+        .get(&format!("/api/households/{household}"))
+        .await
+        .json();
+    assert_eq!(view["closed"], today.as_str());
+    assert!(
+        !view["former"].as_array().unwrap().is_empty(),
+        "history kept"
+    );
+    let r = app.json("POST", &close, json!({})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let newcomer =
+        IdNumber::from_parts("370725", wangge_domain::Date::new(1990, 2, 2).unwrap(), 913).unwrap();
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/households/{household}/residents"),
+            json!({"name": "新来", "id_number": newcomer.as_str()}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert!(r.text().contains("注销，不能再登记居民"), "{}", r.text());
+}
