@@ -30,8 +30,9 @@ pub struct User {
     #[serde(skip)]
     pub totp_secret: Option<String>,
     pub totp_enabled: bool,
-    /// The password was reset by someone else: revealing ID and phone numbers waits until
-    /// the security administrator confirms the person (`release_reveal`).
+    /// A one-time password was given by someone else (a new account, a reset): revealing ID
+    /// and phone numbers waits until the security administrator confirms the person
+    /// (`release_reveal`).
     pub reveal_held: bool,
     /// Who last set a password for this account (created it, or reset its password).
     pub reset_by: Option<String>,
@@ -49,7 +50,8 @@ pub struct SessionUser {
     pub totp_enabled: bool,
     pub csrf_token: String,
     pub must_change_password: bool,
-    /// Revealing numbers is on hold after a password reset (and taken out of `access`).
+    /// Revealing numbers is on hold after a one-time password given by someone else (and taken
+    /// out of `access`).
     pub reveal_held: bool,
 }
 
@@ -212,22 +214,29 @@ impl Store {
         let grants = grants.as_slice();
         check_auditor_alone(grants).map_err(|m| StoreError::field("grants", m))?;
         self.user(user_id).await?;
-        // Every place and department named is one of the registry's.
+        // Every place and department named is one of the registry's, and still in force (a
+        // grid retired by a redraw has nothing to work on).
         for g in grants {
-            let table = match g.scope.kind {
-                ScopeKind::County => "county WHERE code = ?",
-                ScopeKind::Street => "street WHERE code = ?",
-                ScopeKind::Community => "community WHERE code = ?",
-                ScopeKind::Grid => "grid WHERE code = ?",
-                ScopeKind::Department => "department WHERE id = ?",
+            let (table, key) = match g.scope.kind {
+                ScopeKind::County => ("county", "code"),
+                ScopeKind::Street => ("street", "code"),
+                ScopeKind::Community => ("community", "code"),
+                ScopeKind::Grid => ("grid", "code"),
+                ScopeKind::Department => ("department", "id"),
             };
-            let found = scalar_i64(
+            // The county has no end date.
+            let valid_to = if g.scope.kind == ScopeKind::County {
+                "CAST(NULL AS TEXT)"
+            } else {
+                "valid_to"
+            };
+            let Some(row) = one(
                 self.conn(),
-                &format!("SELECT COUNT(*) FROM {table}"),
+                &format!("SELECT {valid_to} AS valid_to FROM {table} WHERE {key} = ?"),
                 vec![g.scope.key.clone().into()],
             )
-            .await?;
-            if found == 0 {
+            .await?
+            else {
                 return Err(StoreError::field(
                     "grants",
                     format!(
@@ -237,26 +246,8 @@ impl Store {
                         g.scope.kind.label()
                     ),
                 ));
-            }
-            // A place no longer in force (a grid retired by a redraw) has nothing to work on.
-            let retired: Option<String> = match g.scope.kind {
-                ScopeKind::Street
-                | ScopeKind::Community
-                | ScopeKind::Grid
-                | ScopeKind::Department => {
-                    let r = one(
-                        self.conn(),
-                        &format!("SELECT valid_to FROM {table}"),
-                        vec![g.scope.key.clone().into()],
-                    )
-                    .await?;
-                    match r {
-                        Some(r) => get(&r, "valid_to")?,
-                        None => None,
-                    }
-                }
-                _ => None,
             };
+            let retired: Option<String> = get(&row, "valid_to")?;
             if let Some(day) = retired {
                 return Err(StoreError::field(
                     "grants",
