@@ -1329,15 +1329,7 @@ impl Store {
                 format!("解除日期不能早于列管日期（{}）", view.since),
             ));
         }
-        let last: Option<String> = one(
-            self.conn(),
-            "SELECT MAX(date) AS d FROM follow_up WHERE record_id = ?",
-            vec![record.into()],
-        )
-        .await?
-        .map(|r| get::<Option<String>>(&r, "d"))
-        .transpose()?
-        .flatten();
+        let last = last_follow_up(self.conn(), record).await?;
         if let Some(d) = last.filter(|d| d.as_str() > e.until.to_string().as_str()) {
             return Err(invalid(
                 "until",
@@ -1926,6 +1918,22 @@ async fn insert_move<C: sea_orm::ConnectionTrait>(
 }
 
 /// A follow-up row, and the record's risk and next due date after it.
+/// The day of a record's latest follow-up, if any.
+async fn last_follow_up<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    record: &str,
+) -> Result<Option<String>> {
+    Ok(one(
+        c,
+        "SELECT MAX(date) AS d FROM follow_up WHERE record_id = ?",
+        vec![record.into()],
+    )
+    .await?
+    .map(|r| get::<Option<String>>(&r, "d"))
+    .transpose()?
+    .flatten())
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn insert_follow_up<C: sea_orm::ConnectionTrait>(
     c: &C,
@@ -1954,15 +1962,7 @@ async fn insert_follow_up<C: sea_orm::ConnectionTrait>(
     )
     .await?;
     // The next follow-up is due from the latest one made.
-    let latest: Option<String> = one(
-        c,
-        "SELECT MAX(date) AS d FROM follow_up WHERE record_id = ?",
-        vec![record.into()],
-    )
-    .await?
-    .map(|r| get::<Option<String>>(&r, "d"))
-    .transpose()?
-    .flatten();
+    let latest = last_follow_up(c, record).await?;
     let from = latest.and_then(|d| Date::parse(&d).ok()).unwrap_or(date);
     exec(
         c,

@@ -575,13 +575,7 @@ async fn accounts_follow(
     to: &str,
 ) -> Result<Vec<String>> {
     let kind = wangge_domain::access::ScopeKind::Grid.key();
-    let rows = all(
-        tx,
-        "SELECT DISTINCT u.username FROM user_role r JOIN app_user u ON u.id = r.user_id \
-         WHERE r.scope_kind = ? AND r.scope_key = ? ORDER BY u.username",
-        vec![kind.into(), from.into()],
-    )
-    .await?;
+    let names = crate::users::accounts_on_grid(tx, from).await?;
     exec(
         tx,
         "DELETE FROM user_role WHERE scope_kind = ? AND scope_key = ? AND EXISTS (SELECT 1 FROM \
@@ -596,9 +590,10 @@ async fn accounts_follow(
         vec![to.into(), kind.into(), from.into()],
     )
     .await?;
-    rows.iter()
-        .map(|r| Ok(format!("{}：{from} → {to}", get::<String>(r, "username")?)))
-        .collect()
+    Ok(names
+        .into_iter()
+        .map(|n| format!("{n}：{from} → {to}"))
+        .collect())
 }
 
 /// The names of grid `to`'s leaders other than the person `person`.

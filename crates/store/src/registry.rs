@@ -1181,18 +1181,8 @@ impl Store {
         )
         .await?;
         // Accounts bound to it would be left with nothing to work on.
-        let accounts = all(
-            &self.db,
-            "SELECT DISTINCT u.username FROM user_role r JOIN app_user u ON u.id = r.user_id \
-             WHERE r.scope_kind = ? AND r.scope_key = ? ORDER BY u.username",
-            vec!["grid".into(), code.into()],
-        )
-        .await?;
-        if !accounts.is_empty() {
-            let names: Vec<String> = accounts
-                .iter()
-                .map(|r| get::<String>(r, "username"))
-                .collect::<Result<_>>()?;
+        let names = crate::users::accounts_on_grid(&self.db, code).await?;
+        if !names.is_empty() {
             return Err(StoreError::Conflict(format!(
                 "{}还绑定着账号 {} 的角色，请先由安全管理员把这些角色改到其他网格，再撤销",
                 g.name,

@@ -635,3 +635,20 @@ impl Store {
         Ok(())
     }
 }
+
+/// The usernames with a role bound to this grid.
+pub(crate) async fn accounts_on_grid<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    grid: &str,
+) -> Result<Vec<String>> {
+    all(
+        c,
+        "SELECT DISTINCT u.username FROM user_role r JOIN app_user u ON u.id = r.user_id \
+         WHERE r.scope_kind = ? AND r.scope_key = ? ORDER BY u.username",
+        vec![ScopeKind::Grid.key().into(), grid.into()],
+    )
+    .await?
+    .iter()
+    .map(|r| get(r, "username"))
+    .collect()
+}
