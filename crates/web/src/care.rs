@@ -652,18 +652,7 @@ async fn api_edit(
     let mut f = body_fields(&v)?;
     // Fields left out keep their values (a PUT of the name alone changes the name); the
     // phone left out is unchanged anyway.
-    only_fields(
-        &f,
-        &[
-            "name",
-            "phone",
-            "ethnicity",
-            "political_status",
-            "employment",
-            "relation",
-        ],
-        "居民基本信息",
-    )?;
+    only_fields(&f, ResidentEditInput::FIELDS, "居民基本信息")?;
     let now = s.store.resident(&p.access, &id).await?;
     for (k, v) in [
         ("name", Some(now.name)),
@@ -796,23 +785,11 @@ async fn api_member(
     Json(v): Json<Value>,
 ) -> Result<Response, ApiError> {
     let f = body_fields(&v)?;
-    only_fields(
-        &f,
-        &[
-            "kind",
-            "name",
-            "id_number",
-            "phone",
-            "ethnicity",
-            "political_status",
-            "employment",
-            "registered_household",
-            "residing_household",
-            "relation",
-            "moved_in",
-        ],
-        "新成员登记",
-    )?;
+    // `kind`: moving in or born.
+    let known: Vec<&str> = std::iter::once("kind")
+        .chain(ResidentInput::FIELDS.iter().copied())
+        .collect();
+    only_fields(&f, &known, "新成员登记")?;
     Ok(created(add_member(&s, &p, &id, f).await?))
 }
 

@@ -92,6 +92,20 @@ pub struct ResidentInput {
 }
 
 impl ResidentInput {
+    /// The fields it reads.
+    pub const FIELDS: &'static [&'static str] = &[
+        "name",
+        "id_number",
+        "phone",
+        "ethnicity",
+        "political_status",
+        "employment",
+        "registered_household",
+        "residing_household",
+        "relation",
+        "moved_in",
+    ];
+
     /// Fields: name, id_number, phone, ethnicity, political_status, employment,
     /// registered_household, residing_household, relation, moved_in.
     pub fn parse(f: &Fields, today: Date) -> Result<ResidentInput, FieldErrors> {
@@ -177,6 +191,16 @@ pub struct ResidentEditInput {
 }
 
 impl ResidentEditInput {
+    /// The fields it reads.
+    pub const FIELDS: &'static [&'static str] = &[
+        "name",
+        "phone",
+        "ethnicity",
+        "political_status",
+        "employment",
+        "relation",
+    ];
+
     /// Fields: name, phone (empty = unchanged), ethnicity, political_status, employment,
     /// relation.
     pub fn parse(f: &Fields) -> Result<ResidentEditInput, FieldErrors> {
