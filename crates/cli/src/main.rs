@@ -261,6 +261,11 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .map_err(|e| format!("无法监听 {bind}：{e}"))?;
             let addr = listener.local_addr().map_err(|e| e.to_string())?;
             println!("wangge 已启动：http://{addr}/  （Ctrl-C 停止）");
+            if !addr.ip().is_loopback() && !secure_cookies {
+                eprintln!(
+                    "注意：本服务可从其他机器访问，但未启用 --secure-cookies。登录凭据和居民信息不应以明文 HTTP 传输：请放在 HTTPS 反向代理之后，并加上 --secure-cookies（或设置 WANGGE_SECURE_COOKIES=true）。"
+                );
+            }
             axum::serve(
                 listener,
                 app.into_make_service_with_connect_info::<std::net::SocketAddr>(),

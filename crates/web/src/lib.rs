@@ -134,7 +134,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(framework_errors))
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security_headers,
+        ))
         .with_state(state)
 }
 
@@ -207,25 +210,32 @@ async fn framework_errors(
     error::framework_error(api, status, &String::from_utf8_lossy(&body))
 }
 
+fn set_static(h: &mut axum::http::HeaderMap, k: &'static str, v: &'static str) {
+    h.entry(k).or_insert(HeaderValue::from_static(v));
+}
+
 async fn security_headers(
+    axum::extract::State(s): axum::extract::State<SharedState>,
     req: axum::extract::Request,
     next: middleware::Next,
 ) -> axum::response::Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    let set = |h: &mut axum::http::HeaderMap, k: &'static str, v: &'static str| {
-        h.entry(k).or_insert(HeaderValue::from_static(v));
-    };
-    set(
+    // Served behind HTTPS (the operator said so with --secure-cookies): browsers are told to
+    // come back only over HTTPS for a year, so a session cookie is never sent in clear.
+    if s.secure_cookies {
+        set_static(h, "strict-transport-security", "max-age=31536000");
+    }
+    set_static(
         h,
         "content-security-policy",
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
     );
-    set(h, "x-content-type-options", "nosniff");
-    set(h, "referrer-policy", "same-origin");
-    set(h, "x-frame-options", "DENY");
+    set_static(h, "x-content-type-options", "nosniff");
+    set_static(h, "referrer-policy", "same-origin");
+    set_static(h, "x-frame-options", "DENY");
     // Pages and answers may carry personal data: never cached, unless a handler says so
     // (the static assets do).
-    set(h, "cache-control", "no-store");
+    set_static(h, "cache-control", "no-store");
     res
 }

@@ -535,3 +535,35 @@ async fn a_role_bound_to_a_department_shows_its_name() {
     );
     assert!(home.contains("请联系本县（区）的安全管理员"), "{home}");
 }
+
+#[tokio::test]
+async fn behind_https_the_cookie_is_secure_and_browsers_are_told_to_stay_on_https() {
+    let mut app = TestApp::empty().await;
+    let plain = app.get("/login").await;
+    assert!(plain.headers.get("strict-transport-security").is_none());
+    app.router = wangge_web::router(wangge_web::AppState::new(app.store.clone(), true));
+    let page = app.get("/login").await;
+    assert_eq!(
+        page.headers.get("strict-transport-security").unwrap(),
+        "max-age=31536000"
+    );
+    app.store
+        .age_totp_step(
+            &app.store.user_by_name("admin").await.unwrap().unwrap().id,
+            2,
+        )
+        .await
+        .unwrap();
+    let r = app
+        .form_raw("/login", &login_form("admin", PASSWORD, &totp_now(TOTP)))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let cookie = r
+        .headers
+        .get(axum::http::header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+}
