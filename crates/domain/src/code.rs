@@ -185,10 +185,6 @@ child_code!(StreetCode, CountyCode);
 child_code!(CommunityCode, StreetCode);
 child_code!(GridCode, CommunityCode);
 
-/// The sequence for a new code among `used` (every sequence ever used under the parent,
-/// retired ones included, which are never given again): one above the highest, so codes
-/// follow the order places were added; once 999 is used, the lowest never used. `None` when
-/// all 999 are taken.
 /// Whether `code` has the shape of a place code of some level (county, street, community,
 /// grid): 6, 9, 12 or 15 digits. For a code whose level is not known in advance, such as a
 /// statistics page's; a code of a known level is parsed with its type.
@@ -196,6 +192,10 @@ pub fn is_place_code(code: &str) -> bool {
     matches!(code.len(), 6 | 9 | 12 | 15) && code.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// The sequence for a new code among `used` (every sequence ever used under the parent,
+/// retired ones included, which are never given again): one above the highest, so codes
+/// follow the order places were added; once 999 is used, the lowest never used. `None` when
+/// all 999 are taken.
 pub fn next_sequence(used: impl IntoIterator<Item = u16>) -> Option<u16> {
     let mut taken = [false; 1000];
     let mut max = 0;

@@ -478,6 +478,11 @@ fn feature_prop(f: &serde_json::Value, key: &str) -> Option<String> {
 /// The most barrier lines one street registers.
 pub const MAX_BARRIER_FEATURES: usize = 2_000;
 
+/// The most positions all of one street's barrier lines have together: a county's streets,
+/// roads and rivers drawn in detail, few enough that every plan and map of the street's
+/// communities clips them quickly.
+pub const MAX_BARRIER_POSITIONS: usize = 200_000;
+
 /// A line a grid must not cross (街、路、河、铁路), as GIS exports it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BarrierFeature {
@@ -501,7 +506,8 @@ pub fn parse_barrier_features(text: &str) -> Result<Vec<BarrierFeature>, Vec<Str
             )
         })
     };
-    read_features(text, too_many, |index, f| {
+    let total = std::cell::Cell::new(0usize);
+    let features = read_features(text, too_many, |index, f| {
         let name = feature_prop(f, "name");
         let kind = feature_prop(f, "kind").unwrap_or_else(|| "道路".into());
         if name.as_ref().is_some_and(|n| n.chars().count() > 60) {
@@ -511,19 +517,33 @@ pub fn parse_barrier_features(text: &str) -> Result<Vec<BarrierFeature>, Vec<Str
             return Err("类别过长（最多 20 个字）".into());
         }
         let geometry = f.get("geometry").cloned().unwrap_or_default();
+        let (geometry, positions) = line_geometry(&geometry)?;
+        total.set(total.get() + positions);
         Ok(BarrierFeature {
             index,
             name,
             kind,
-            geometry: parse_line_geometry(&geometry)?,
+            geometry,
         })
-    })
+    })?;
+    if total.get() > MAX_BARRIER_POSITIONS {
+        return Err(vec![format!(
+            "文件中的界线共 {} 个坐标点，超过一个街道可登记的 {MAX_BARRIER_POSITIONS} 个；请在 GIS 中简化线条后再导入，或只导入主要街路河",
+            total.get()
+        )]);
+    }
+    Ok(features)
 }
 
 /// A barrier's geometry: a GeoJSON LineString or MultiLineString, every line with at least
 /// two distinct points and finite `[x, y]` coordinates, at most [`MAX_BOUNDARY_POSITIONS`]
 /// positions in all. Returned as normalised GeoJSON text.
 pub fn parse_line_geometry(g: &serde_json::Value) -> Result<String, String> {
+    line_geometry(g).map(|(text, _)| text)
+}
+
+/// [`parse_line_geometry`], with the number of positions.
+fn line_geometry(g: &serde_json::Value) -> Result<(String, usize), String> {
     use serde_json::Value;
     let bad = |m: &str| format!("界线应为 GeoJSON 线（LineString 或 MultiLineString）：{m}");
     let lines: Vec<&Value> = match (g.get("type").and_then(Value::as_str), g.get("coordinates")) {
@@ -552,7 +572,7 @@ pub fn parse_line_geometry(g: &serde_json::Value) -> Result<String, String> {
     } else {
         serde_json::json!({"type": "MultiLineString", "coordinates": out_lines})
     };
-    Ok(geometry.to_string())
+    Ok((geometry.to_string(), positions))
 }
 
 /// The most grids one department's layer may hold.
@@ -1079,6 +1099,28 @@ mod tests {
         assert_eq!(
             parse_barrier_features(&many).unwrap_err(),
             vec!["文件中有 2001 条界线，超过 2000 条；请只导入不可跨越的主要街路河".to_string()]
+        );
+        // Each line under its own limit, all of them together over the street's.
+        let long = |k: usize| {
+            let pts: Vec<String> = (0..10_001).map(|i| format!("[{i},{k}]")).collect();
+            format!(
+                r#"{{"type":"Feature","properties":{{}},"geometry":{{"type":"LineString","coordinates":[{}]}}}}"#,
+                pts.join(",")
+            )
+        };
+        let lines = |n: usize| {
+            let f: Vec<String> = (0..n).map(long).collect();
+            format!(
+                r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+                f.join(",")
+            )
+        };
+        assert_eq!(parse_barrier_features(&lines(19)).unwrap().len(), 19);
+        let e = parse_barrier_features(&lines(20)).unwrap_err();
+        assert_eq!(e.len(), 1);
+        assert!(
+            e[0].starts_with("文件中的界线共 200020 个坐标点，超过一个街道可登记的 200000 个"),
+            "{e:?}"
         );
     }
 

@@ -21,6 +21,10 @@ fn deny(what: &str) -> StoreError {
 fn check(a: &Access, p: Permission, code: &str, what: &str) -> Result<()> {
     if a.can(p, code) {
         Ok(())
+    } else if p == Permission::RegistryRead && !wangge_domain::code::is_place_code(code) {
+        // Not a place code at all ("/communities/abc"): there is no such place to see,
+        // whoever asks.
+        Err(StoreError::NotFound("没有这个编码的地方".into()))
     } else {
         Err(deny(what))
     }

@@ -595,6 +595,24 @@ async fn malformed_requests_and_unknown_addresses_are_answered_in_chinese() {
     let r = app.get("/api/nonexistent").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert!(r.json()["error"].as_str().unwrap().contains("没有这个地址"));
+    // A place code that is no code at all is a place that does not exist, not one refused.
+    for path in [
+        "/communities/abc",
+        "/grids/x",
+        "/streets/12",
+        "/api/grids/abc",
+    ] {
+        let r = app.get(path).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}: {}", r.text());
+        assert!(
+            r.text().contains("没有这个编码的地方"),
+            "{path}: {}",
+            r.text()
+        );
+    }
+    // A well-formed code of another county stays refused.
+    let r = app.get("/communities/110101001001").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
 }
 
 #[tokio::test]
