@@ -309,3 +309,40 @@ fn excel_day_numbers_read_as_dates() {
     assert!(parse_date_cell("1234").is_err());
     assert!(parse_date_cell("123456").is_err());
 }
+
+#[test]
+fn the_template_reads_back_and_its_notes_list_only_values_accepted() {
+    let (header, notes) = import::template();
+    assert_eq!(header.len(), Column::COUNT);
+    assert_eq!(header[0], "*户号");
+    // A row filled in under the template's own header is read.
+    let mut filled = vec![String::new(); Column::COUNT];
+    let mut put = |c: Column, v: &str| filled[c as usize] = v.to_string();
+    put(Column::Household, "H9");
+    put(Column::Relation, "户主");
+    put(Column::Name, "李娜");
+    put(Column::IdNumber, &id(1985, 7, 9, 22));
+    put(Column::Sex, "女");
+    put(Column::Grid, "370725001001001");
+    put(Column::MovedIn, "2010年5月1日");
+    let s = Sheet {
+        name: Some("居民".into()),
+        rows: vec![header.clone(), filled],
+    };
+    let rows = import::read(&[s], today()).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].name, "李娜");
+    assert_eq!(rows[0].household_kind, HouseholdKind::Registered);
+    // One note per column; the choices it lists are each accepted.
+    assert_eq!(notes.len(), Column::COUNT + 1);
+    let relation = &notes[1 + Column::Relation as usize][2];
+    let listed = relation
+        .strip_prefix("填写其一：")
+        .and_then(|t| t.split('（').next())
+        .unwrap();
+    for v in listed.split('、') {
+        assert!(Relation::parse(v).is_ok(), "{v}");
+    }
+    assert_eq!(listed.split('、').count(), Relation::ALL.len());
+    assert!(notes[1 + Column::Sex as usize][2].contains(Sex::Female.label()));
+}

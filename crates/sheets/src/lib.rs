@@ -286,6 +286,49 @@ pub fn write_xlsx(sheets: &[OutSheet<'_>]) -> Result<Vec<u8>, SheetError> {
     wb.save_to_buffer().map_err(err)
 }
 
+/// A workbook to fill in and import: a sheet with the header in bold, every column formatted
+/// as text (an 18-digit ID number typed into a General cell would lose its last digits, a
+/// leading zero of a household number would go), wide enough to read; and a sheet of notes.
+pub fn fill_in_xlsx(
+    name: &str,
+    header: &[String],
+    notes_name: &str,
+    notes: &[Vec<String>],
+) -> Result<Vec<u8>, SheetError> {
+    let err = |e: rust_xlsxwriter::XlsxError| SheetError::Write(e.to_string());
+    let mut wb = Workbook::new();
+    let bold = Format::new()
+        .set_bold()
+        .set_border(FormatBorder::Thin)
+        .set_num_format("@");
+    let text = Format::new().set_num_format("@");
+    let ws = wb.add_worksheet();
+    ws.set_name(sheet_name(name)).map_err(err)?;
+    for (c, h) in header.iter().enumerate() {
+        let c = c as u16;
+        let width = (h.chars().count() as f64 * 2.2 + 2.0).max(12.0);
+        ws.set_column_width(c, width).map_err(err)?;
+        ws.set_column_format(c, &text).map_err(err)?;
+        ws.write_string_with_format(0, c, h, &bold).map_err(err)?;
+    }
+    ws.set_freeze_panes(1, 0).map_err(err)?;
+    let ns = wb.add_worksheet();
+    ns.set_name(sheet_name(notes_name)).map_err(err)?;
+    ns.set_column_width(0, 14.0).map_err(err)?;
+    ns.set_column_width(1, 6.0).map_err(err)?;
+    ns.set_column_width(2, 90.0).map_err(err)?;
+    let wrap = Format::new().set_text_wrap().set_border(FormatBorder::Thin);
+    let head = Format::new().set_bold().set_border(FormatBorder::Thin);
+    for (r, row) in notes.iter().enumerate() {
+        let fmt = if r == 0 { &head } else { &wrap };
+        for (c, cell) in row.iter().enumerate() {
+            ns.write_string_with_format(r as u32, c as u16, cell, fmt)
+                .map_err(err)?;
+        }
+    }
+    wb.save_to_buffer().map_err(err)
+}
+
 /// A cell's text as a number when it is a plain integer or decimal (`12`, `-3`, `112.68`,
 /// as wangge writes 万元), not `1e3`, `inf` or `NaN`.
 fn plain_number(cell: &str) -> Option<f64> {

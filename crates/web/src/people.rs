@@ -39,6 +39,11 @@ pub(crate) fn routes() -> crate::Routes {
             get(import_form).post(import_upload),
         )
         .route("/api/import/residents", &["POST"], post(api_import))
+        .route(
+            "/import/residents/template.xlsx",
+            &["GET"],
+            get(import_template),
+        )
 }
 
 fn crumbs(label: &str, href: String) -> Vec<Crumb> {
@@ -603,6 +608,23 @@ async fn import_form(Extension(p): Extension<Principal>) -> Result<Response, Pag
         return Err(AppError::Forbidden("无权登记居民".into()).into());
     }
     Ok(crate::auth::render(&import_page(&p)))
+}
+
+/// The workbook to fill in for an import: the columns as the reader takes them (required
+/// ones marked `*`), formatted as text, and a sheet saying how each is filled in.
+async fn import_template(Extension(p): Extension<Principal>) -> Result<Response, PageError> {
+    if !p.access.can_somewhere(Permission::PersonWrite) {
+        return Err(AppError::Forbidden("无权登记居民".into()).into());
+    }
+    let (header, notes) = wangge_domain::people::import::template();
+    let bytes = wangge_sheets::fill_in_xlsx("居民信息", &header, "填写说明", &notes)
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    Ok(crate::pages::download_as(
+        bytes,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "居民信息导入模板.xlsx",
+        "residents-template",
+    ))
 }
 
 async fn import_upload(

@@ -1258,6 +1258,13 @@ fn cases(o: &Objects, n: usize) -> Vec<Case> {
         Somewhere(PersonWrite),
     );
     add(
+        "GET",
+        "/import/residents/template.xlsx",
+        "/import/residents/template.xlsx".into(),
+        None,
+        Somewhere(PersonWrite),
+    );
+    add(
         "POST",
         "/api/import/residents",
         "/api/import/residents?filename=r.csv".into(),

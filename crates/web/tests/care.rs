@@ -1350,6 +1350,73 @@ async fn community_staff_upload_residents_for_their_own_grids_only() {
 }
 
 #[tokio::test]
+async fn the_import_template_is_filled_in_and_read_back() {
+    let mut app = demo().await;
+    login_as(&mut app, "staff_he", "community_staff@370725001001").await;
+    let page = app.get("/import/residents").await;
+    assert!(page.text().contains("/import/residents/template.xlsx"));
+    let r = app.get("/import/residents/template.xlsx").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("residents-template.xlsx")
+    );
+    let sheets = wangge_sheets::read("模板.xlsx", &r.body).unwrap();
+    assert_eq!(sheets.len(), 2);
+    assert_eq!(sheets[0].name.as_deref(), Some("居民信息"));
+    assert_eq!(sheets[1].name.as_deref(), Some("填写说明"));
+    let header = &sheets[0].rows[0];
+    assert_eq!(header.len(), 17);
+    assert!(header.contains(&"*公民身份号码".to_string()));
+    assert!(
+        sheets[1]
+            .rows
+            .iter()
+            .any(|r| r[0] == "与户主关系" && r[2].contains("户主"))
+    );
+    // The template's header, filled in with one household: imported.
+    let id = IdNumber::from_parts("370725", wangge_domain::Date::new(1990, 2, 3).unwrap(), 811)
+        .unwrap()
+        .as_str()
+        .to_string();
+    let mut row = vec![String::new(); header.len()];
+    let mut put = |h: &str, v: &str| {
+        let i = header
+            .iter()
+            .position(|x| x.trim_start_matches('*') == h)
+            .unwrap();
+        row[i] = v.to_string();
+    };
+    put("户号", "T-1");
+    put("与户主关系", "户主");
+    put("姓名", "模板");
+    put("公民身份号码", &id);
+    put("网格编码", GRID);
+    let csv = String::from_utf8(wangge_sheets::write_csv(&[header.clone(), row], false).unwrap())
+        .unwrap();
+    let body = format!(
+        "--UPLOAD\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n--UPLOAD\r\nContent-Disposition: form-data; name=\"file\"; filename=\"居民.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--UPLOAD--\r\n",
+        app.csrf.clone().unwrap_or_default()
+    );
+    let r = app
+        .send_bytes(
+            "POST",
+            "/import/residents",
+            Some(body.into_bytes()),
+            "multipart/form-data; boundary=UPLOAD",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.text().contains("1 名居民"), "{}", r.text());
+    // Nobody without the right to register residents gets it.
+    login_as(&mut app, "observer_x", "observer@370725").await;
+    let r = app.get("/import/residents/template.xlsx").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
 async fn basic_facts_are_corrected_and_the_new_phone_is_stored_encrypted() {
     let mut app = demo().await;
     login_as(&mut app, "grid_wu", &format!("grid_worker@{GRID}")).await;

@@ -127,6 +127,76 @@ impl Column {
     fn required(self) -> bool {
         matches!(self, Column::Name | Column::IdNumber | Column::Household)
     }
+
+    /// How the column is filled in, for the template's notes: what it holds and, for a
+    /// choice, every value accepted.
+    pub fn note(self) -> String {
+        let choices = |labels: &mut dyn Iterator<Item = &'static str>| {
+            format!("填写其一：{}", labels.collect::<Vec<_>>().join("、"))
+        };
+        match self {
+            Column::Household => {
+                "户口簿上的户号（或本社区自编的户号，最多 30 个字）；同一户的成员填同一个户号"
+                    .into()
+            }
+            Column::HouseholdKind => format!(
+                "{}；不填为户籍户。租住、流动人口的户为居住户",
+                choices(&mut HouseholdKind::ALL.iter().map(|k| k.label()))
+            ),
+            Column::Relation => format!(
+                "{}（也认 GB/T 4761 的代码和常见写法，如 01、长子、儿媳）；每户一名户主",
+                choices(&mut Relation::ALL.iter().map(|k| k.label()))
+            ),
+            Column::Name => "最多 50 个字".into(),
+            Column::IdNumber => {
+                "18 位公民身份号码，校验位会核对；号码只加密保存，页面和导出中隐去".into()
+            }
+            Column::Sex => "可不填；填了须与公民身份号码一致（男、女）".into(),
+            Column::BirthDate => {
+                "可不填；填了须与公民身份号码一致，如 1980-05-31、1980/5/31、1980年5月31日".into()
+            }
+            Column::Ethnicity => "可不填；如 汉族、回族（写“汉”“回”也认）".into(),
+            Column::PoliticalStatus => format!(
+                "可不填；{}",
+                choices(&mut PoliticalStatus::ALL.iter().map(|k| k.label()))
+            ),
+            Column::Employment => format!(
+                "可不填；{}",
+                choices(&mut EmploymentStatus::ALL.iter().map(|k| k.label()))
+            ),
+            Column::Phone => "可不填；手机号或带区号的固定电话".into(),
+            Column::Grid => "15 位网格编码；不填时由“小区”（及“楼栋”）得出所属网格".into(),
+            Column::Compound => "小区（村庄）名称，须与系统中登记的一致".into(),
+            Column::Building => "楼栋名称，须与系统中该小区登记的一致；可不填".into(),
+            Column::Address => "单元、门牌号，最多 100 个字；可不填".into(),
+            Column::ResidingHousehold => "人户分离的，填实际居住的户的户号；住在本户的不填".into(),
+            Column::MovedIn => "可不填；迁入本户的日期，不晚于今天、不早于出生".into(),
+        }
+    }
+}
+
+/// The import template: a sheet to fill in (the header, required columns marked `*`) and a
+/// sheet of notes, one row per column.
+pub fn template() -> (Vec<String>, Vec<Vec<String>>) {
+    let header = Column::ALL
+        .iter()
+        .map(|c| {
+            if c.required() {
+                format!("*{}", c.header())
+            } else {
+                c.header().to_string()
+            }
+        })
+        .collect();
+    let mut notes = vec![vec!["列".to_string(), "必填".into(), "填写说明".into()]];
+    notes.extend(Column::ALL.iter().map(|c| {
+        vec![
+            c.header().to_string(),
+            if c.required() { "是" } else { "否" }.into(),
+            c.note(),
+        ]
+    }));
+    (header, notes)
 }
 
 /// Where each column is in one sheet: the header row and 0-based column indices.
