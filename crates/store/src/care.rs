@@ -446,7 +446,7 @@ impl Store {
     }
 
     /// Whether a living person already holds this ID number (by its blind index). A holder
-    /// outside the user's scope is counted against the user's daily limit of such answers
+    /// the user may not reveal is counted against the user's daily limit of such answers
     /// (`met_elsewhere`) before the answer is given.
     async fn id_taken(&self, a: &Access, user: &str, index: &str) -> Result<bool> {
         let holders = all(
@@ -460,7 +460,7 @@ impl Store {
         }
         let mut seen = false;
         for r in &holders {
-            seen |= a.can(Permission::PersonRead, &get::<String>(r, "grid_code")?);
+            seen |= a.can(Permission::PersonReveal, &get::<String>(r, "grid_code")?);
         }
         if !seen {
             self.met_elsewhere(a, user, 1).await?;

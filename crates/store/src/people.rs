@@ -73,9 +73,9 @@ pub(crate) fn age_on(birth: &str, on: &str) -> i64 {
     age.max(0)
 }
 
-/// How many requests a day may meet ID numbers registered outside the user's scope.
+/// How many ID numbers a day a user may be told are registered where he may not reveal them.
 pub const ELSEWHERE_PER_DAY: i64 = 20;
-/// The audit action of such a request.
+/// The audit action of such an answer (one row per number answered, one per request refused).
 pub const ELSEWHERE_ACTION: &str = "id-elsewhere";
 
 /// A date shown without its month and day (`1996-**-**`): a birth date, or any date equal to
@@ -142,10 +142,12 @@ impl Store {
         })
     }
 
-    /// Counts and audits a request that met `n` ID numbers registered outside the user's scope,
-    /// and refuses it once the user has met such numbers in [`ELSEWHERE_PER_DAY`] requests
-    /// today (China time): "已登记" would otherwise tell anyone who may register people
-    /// whether any number is on the county's rolls.
+    /// Counts and audits the answer "already registered" for `n` ID numbers whose holders the
+    /// user may not reveal (outside his scope, or inside it without the reveal permission):
+    /// each such answer gives away that a full number is on the county's rolls, and so, for
+    /// a reader who sees only the masked number, the number itself. At most
+    /// [`ELSEWHERE_PER_DAY`] numbers a day (China time) are answered, each audited; a request
+    /// that would go over is refused whole, naming no row and no count.
     pub(crate) async fn met_elsewhere(&self, a: &Access, user: &str, n: usize) -> Result<()> {
         if n == 0 {
             return Ok(());
@@ -153,29 +155,40 @@ impl Store {
         let since = crate::audit::china_day_start(crate::today());
         let used = scalar_i64(
             self.conn(),
-            "SELECT COUNT(*) FROM audit_log WHERE user_name = ? AND action = ? AND at >= ?",
+            "SELECT COUNT(*) FROM audit_log WHERE user_name = ? AND action = ? AND result = 'conflict' AND at >= ?",
             vec![user.into(), ELSEWHERE_ACTION.into(), since.into()],
         )
         .await?;
-        let over = used >= ELSEWHERE_PER_DAY;
+        let over = used + n as i64 > ELSEWHERE_PER_DAY;
         let roles: Vec<String> = a
             .grants()
             .map(|g| format!("{}@{}", g.role.key(), g.scope.key))
             .collect();
-        self.audit(&crate::AuditEntry {
+        let entry = |object: String, result: &str| crate::AuditEntry {
             user: user.into(),
             roles: roles.join(","),
             action: ELSEWHERE_ACTION.into(),
-            object: format!("{n} 个证件号已在管辖范围以外登记"),
+            object,
             client: String::new(),
-            result: if over { "denied" } else { "conflict" }.into(),
-        })
-        .await?;
+            result: result.into(),
+        };
         if over {
+            self.audit(&entry(
+                format!("{n} 个证件号已登记，无权查看，拒绝答复"),
+                "denied",
+            ))
+            .await?;
             return Err(StoreError::Forbidden(format!(
-                "今天已有 {used} 次登记遇到在您管辖范围以外登记的证件号，已达每日上限 {ELSEWHERE_PER_DAY} 次；\
-                 为防止借登记查询他人是否在册，请明天再试，或请安全管理员查看审计日志后协助办理"
+                "本次登记遇到已在册、但您无权查看的证件号，今天可得到的此类答复已达上限（每日 {ELSEWHERE_PER_DAY} 个）；\
+                 为防止借登记查询他人是否在册，本次不逐行指出。请明天再试，或请有查看权限的人员或安全管理员协助办理"
             )));
+        }
+        for k in 1..=n {
+            self.audit(&entry(
+                format!("证件号已登记，无权查看（本次第 {k} 个，共 {n} 个）"),
+                "conflict",
+            ))
+            .await?;
         }
         Ok(())
     }
@@ -237,7 +250,7 @@ impl Store {
             .map(|r| keys.index("id", r.id_number.as_str()))
             .collect();
         let mut existing_ids = std::collections::HashSet::new();
-        // Numbers registered where the user may not look: each answer tells whether a
+        // Numbers registered where the user may not reveal them: each answer tells that a
         // number is on the county's rolls, so such answers are counted and limited.
         let mut elsewhere = 0usize;
         for chunk in id_index.chunks(500) {
@@ -254,7 +267,7 @@ impl Store {
             .await?
             {
                 existing_ids.insert(get::<String>(&r, "id_index")?);
-                if !a.can(Permission::PersonRead, &get::<String>(&r, "grid_code")?) {
+                if !a.can(Permission::PersonReveal, &get::<String>(&r, "grid_code")?) {
                     elsewhere += 1;
                 }
             }

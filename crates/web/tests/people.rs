@@ -641,6 +641,37 @@ async fn residents_are_found_by_name_or_household_within_the_scope() {
 /// "已登记" for a number registered outside the user's scope tells whether anyone is on the
 /// county's rolls: such answers are audited and limited to 20 requests a day per user; a
 /// duplicate inside the user's own scope is answered as always.
+/// Imports one household a number into `grid`, by the API.
+async fn import_ids(app: &TestApp, grid: &str, ids: &[&str]) -> common::Reply {
+    let mut t = String::from("户号,与户主关系,姓名,公民身份号码,网格编码\n");
+    for (k, id) in ids.iter().enumerate() {
+        t.push_str(&format!("PROBE{k},户主,试探{k},{id},{grid}\n"));
+    }
+    app.send(
+        "POST",
+        "/api/import/residents?filename=p.csv",
+        Some(&t),
+        "text/csv",
+    )
+    .await
+}
+
+/// How many "already registered" answers about numbers he may not reveal a user got.
+async fn answered(app: &TestApp, user: &str) -> usize {
+    app.store
+        .audit_rows(&wangge_store::AuditFilter {
+            user: Some(user.into()),
+            action: Some("id-elsewhere".into()),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.result == "conflict")
+        .count()
+}
+
 #[tokio::test]
 async fn answers_about_numbers_registered_elsewhere_are_audited_and_limited() {
     let (mut app, rows) = demo_with_people().await;
@@ -680,7 +711,7 @@ async fn answers_about_numbers_registered_elsewhere_are_audited_and_limited() {
         .json("POST", &path, add(elsewhere.id_number.as_str()))
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
-    assert!(r.text().contains("已达每日上限 20 次"), "{}", r.text());
+    assert!(r.text().contains("已达上限（每日 20 个）"), "{}", r.text());
     // His own grid's people are no secret to him: answered as always.
     let r = app.json("POST", &path, add(here.id_number.as_str())).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
@@ -698,4 +729,49 @@ async fn answers_about_numbers_registered_elsewhere_are_audited_and_limited() {
     assert_eq!(audit[0].result, "denied");
     assert!(audit[1..].iter().all(|r| r.result == "conflict"));
     assert!(!format!("{audit:?}").contains(elsewhere.id_number.as_str()));
+
+    // A file is no way round the limit: each number it meets counts, and a file that would go
+    // over is refused whole, naming no row.
+    app.login_new("prober2", "网格员的密码-2", &format!("grid_worker@{mine}"))
+        .await;
+    let others: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.grid.as_deref() != Some(mine.as_str()))
+        .map(|r| r.id_number.as_str())
+        .take(21)
+        .collect();
+    let r = import_ids(&app, &mine, &others).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    assert!(!r.text().contains("第 "), "{}", r.text());
+    let r = import_ids(&app, &mine, &others[..2]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(
+        r.json()["cells"].as_array().unwrap().len(),
+        2,
+        "{}",
+        r.text()
+    );
+    assert_eq!(answered(&app, "prober2").await, 2);
+    // 18 left today: 19 are refused, 18 answered.
+    assert_eq!(
+        import_ids(&app, &mine, &others[2..21]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        import_ids(&app, &mine, &others[2..20]).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(answered(&app, "prober2").await, 20);
+
+    // A reader who may not reveal the numbers of his own street is no more told that a
+    // number is registered there than one outside it.
+    app.login_new(
+        "street_reader",
+        "街道管理员密码-3",
+        &format!("street_admin@{}", &mine[..9]),
+    )
+    .await;
+    let r = import_ids(&app, &mine, &[here.id_number.as_str()]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(answered(&app, "street_reader").await, 1);
 }
