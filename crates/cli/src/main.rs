@@ -553,7 +553,10 @@ async fn user(store: &Store, action: UserAction) -> Result<(), String> {
         }
         UserAction::ResetTotp { username } => {
             let u = find_user(store, &username).await?;
-            store.reset_totp(&u.id).await.map_err(|e| e.to_string())?;
+            store
+                .reset_totp(&u.id, "console")
+                .await
+                .map_err(|e| e.to_string())?;
             println!("已清除 {username} 的两步验证（其登录已全部退出），下次登录时重新绑定");
             console_audit(store, "reset-totp", format!("user:{username}")).await
         }

@@ -606,6 +606,14 @@ CREATE INDEX compound_change_compound ON compound_change(county_code, compound_i
 ALTER TABLE app_user ADD COLUMN reset_by TEXT
 "#,
     ),
+    (
+        14,
+        // Who cleared the account's second factor, until its owner enrols a new one: that
+        // person may not also give it a one-time password.
+        r#"
+ALTER TABLE app_user ADD COLUMN totp_reset_by TEXT
+"#,
+    ),
 ];
 
 /// Permissions added after the first migration, with the version that grants their

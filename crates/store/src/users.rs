@@ -36,6 +36,8 @@ pub struct User {
     pub reveal_held: bool,
     /// Who last set a password for this account (created it, or reset its password).
     pub reset_by: Option<String>,
+    /// Who cleared the account's second factor, until the owner enrolled a new one.
+    pub totp_reset_by: Option<String>,
     pub grants: Vec<Grant>,
 }
 
@@ -77,7 +79,7 @@ fn grant_of(r: &sea_orm::QueryResult) -> Result<Option<Grant>> {
 }
 
 const USER_COLUMNS: &str = "id, username, display_name, password_hash, disabled, must_change_password, \
-     failed_logins, locked_until, totp_secret, totp_enabled, reveal_held, reset_by";
+     failed_logins, locked_until, totp_secret, totp_enabled, reveal_held, reset_by, totp_reset_by";
 
 impl Store {
     pub async fn user_count(&self) -> Result<i64> {
@@ -151,6 +153,7 @@ impl Store {
             totp_enabled: get(&r, "totp_enabled")?,
             reveal_held: get(&r, "reveal_held")?,
             reset_by: get(&r, "reset_by")?,
+            totp_reset_by: get(&r, "totp_reset_by")?,
         }))
     }
 
@@ -393,11 +396,11 @@ impl Store {
 
     /// Removes the user's second factor (a lost phone) and ends their sessions: the next
     /// login enrols a new one.
-    pub async fn reset_totp(&self, user_id: &str) -> Result<()> {
+    pub async fn reset_totp(&self, user_id: &str, by: &str) -> Result<()> {
         exec(
             self.conn(),
-            "UPDATE app_user SET totp_secret = NULL, totp_enabled = ?, totp_last_step = NULL WHERE id = ?",
-            vec![false.into(), user_id.into()],
+            "UPDATE app_user SET totp_secret = NULL, totp_enabled = ?, totp_last_step = NULL, totp_reset_by = ? WHERE id = ?",
+            vec![false.into(), by.into(), user_id.into()],
         )
         .await?;
         self.end_sessions(user_id).await
@@ -456,9 +459,11 @@ impl Store {
     pub async fn set_totp(&self, user_id: &str, secret: Option<&str>, enabled: bool) -> Result<()> {
         exec(
             self.conn(),
-            "UPDATE app_user SET totp_secret = ?, totp_enabled = ? WHERE id = ?",
+            "UPDATE app_user SET totp_secret = ?, totp_enabled = ?, \
+             totp_reset_by = CASE WHEN ? THEN NULL ELSE totp_reset_by END WHERE id = ?",
             vec![
                 secret.map(str::to_string).into(),
+                enabled.into(),
                 enabled.into(),
                 user_id.into(),
             ],

@@ -820,7 +820,15 @@ async fn enable_page(
 /// lockout.
 async fn reset(s: &SharedState, p: &Principal, id: &str) -> Result<String, AppError> {
     need(p, Permission::UserManage)?;
-    s.store.user(id).await?;
+    let user = s.store.user(id).await?;
+    // The other order of the same pair: whoever took away the second factor would, with a
+    // password of his choosing, hold the account alone.
+    if user.totp_reset_by.as_deref() == Some(p.user_id.as_str()) {
+        return Err(AppError::Forbidden(
+            "您清除了该账号的两步验证，在本人重新绑定之前，不能再由您重置其密码，请由另一位系统管理员操作（三员分立）"
+                .into(),
+        ));
+    }
     let password = crate::auth::one_time_password();
     let hash = hash_password(&password).map_err(|_| AppError::Internal)?;
     s.store.reset_password(id, &hash, &p.user_id).await?;
@@ -899,7 +907,7 @@ async fn totp_reset(s: &SharedState, p: &Principal, id: &str) -> Result<(), AppE
     if !user.totp_enabled && user.totp_secret.is_none() {
         return Err(AppError::Conflict("该账号没有两步验证，无需清除".into()));
     }
-    s.store.reset_totp(id).await?;
+    s.store.reset_totp(id, &p.user_id).await?;
     audit_change(s, p, "totp-reset", format!("user:{}", user.username)).await
 }
 

@@ -379,12 +379,28 @@ async fn the_security_administrator_clears_a_lost_second_factor() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json()["totp_enabled"], false);
+    // Whoever cleared it may not now also choose the account's password.
+    let r = app
+        .json("POST", &format!("/api/users/{uid}/password"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    assert!(r.text().contains("不能再由您重置其密码"), "{}", r.text());
     // The password alone now reaches only the enrolment page.
     app.login_as("boss", "People-Pass-42", "").await;
     assert_eq!(app.get("/api/session").await.json()["two_factor_ok"], false);
     let r = app.get("/").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert!(r.location().starts_with("/account"), "{}", r.location());
+    // Once the owner has enrolled again, the administrator may reset the password again.
+    app.store
+        .set_totp(&uid, Some("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"), true)
+        .await
+        .unwrap();
+    app.login().await;
+    let r = app
+        .json("POST", &format!("/api/users/{uid}/password"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
 }
 
 #[tokio::test]
