@@ -1295,7 +1295,7 @@ impl Store {
         if f.date.to_string() < view.since {
             return Err(invalid(
                 "date",
-                format!("跟进日期不能早于列管日期（{}）", view.since),
+                format!("跟进日期不能早于列管日期（{}）", shown_since(a, &r, &view)?),
             ));
         }
         let county: String = get(&r, "county_code")?;
@@ -1326,7 +1326,7 @@ impl Store {
         if e.until.to_string() < view.since {
             return Err(invalid(
                 "until",
-                format!("解除日期不能早于列管日期（{}）", view.since),
+                format!("解除日期不能早于列管日期（{}）", shown_since(a, &r, &view)?),
             ));
         }
         let last = last_follow_up(self.conn(), record).await?;
@@ -1434,6 +1434,9 @@ impl Store {
                     let born: String = get(r, "birth_date")?;
                     if v.since == born {
                         v.since = crate::people::mask_day(&born);
+                        // Due a fixed time after it, until the first follow-up: the day
+                        // would give the birthday back. Whether it is overdue still shows.
+                        v.next_due = None;
                     }
                     if v.until.as_deref() == Some(born.as_str()) {
                         v.until = Some(crate::people::mask_day(&born));
@@ -1976,4 +1979,17 @@ async fn insert_follow_up<C: sea_orm::ConnectionTrait>(
     )
     .await?;
     Ok(())
+}
+
+/// A record's start as a message may quote it: masked like the birth date when it is the
+/// birthday and the user may not reveal the person's number.
+fn shown_since(a: &Access, r: &sea_orm::QueryResult, view: &SpecialRecordView) -> Result<String> {
+    let born: String = get(r, "birth_date")?;
+    Ok(
+        if view.since == born && !a.can(Permission::PersonReveal, &view.grid_code) {
+            crate::people::mask_day(&born)
+        } else {
+            view.since.clone()
+        },
+    )
 }

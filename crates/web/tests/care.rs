@@ -2024,19 +2024,50 @@ async fn a_record_begun_on_the_birthday_does_not_give_the_birth_date_away() {
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let record = r.json()["id"].as_str().unwrap().to_string();
+    // Its first follow-up is due a fixed time after it: that day would give it away too.
+    let seen = app
+        .get(&format!("/api/residents/{id}/special-records"))
+        .await
+        .json();
+    let due = seen[0]["next_due"].as_str().unwrap().to_string();
     login_as(&mut app, "street_chu", "street_admin@370725001").await;
     let records = app
         .get(&format!("/api/residents/{id}/special-records"))
         .await
         .text();
     assert!(!records.contains(&born), "{records}");
+    assert!(!records.contains(&due), "{records}");
     assert!(
         records.contains(&format!("{}-**-**", &born[..4])),
         "{records}"
     );
-    // Nor does the page show it.
+    // Nor does the page show it, nor the grid's list of people in care.
     let page = app.get(&format!("/residents/{id}")).await.text();
-    assert!(!page.contains(&born));
+    assert!(!page.contains(&born) && !page.contains(&due));
+    let grid = app.get(&format!("/grids/{GRID}")).await.text();
+    assert!(!grid.contains(&due), "{grid}");
+    // Nor an error about a follow-up or an end before it.
+    for (path, body) in [
+        (
+            format!("/api/special-records/{record}/follow-ups"),
+            json!({"date": "2000-01-01", "content": "走访"}),
+        ),
+        (
+            format!("/api/special-records/{record}/end"),
+            json!({"until": "2000-01-01", "reason": "误录"}),
+        ),
+    ] {
+        let r = app.json("POST", &path, body).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path}: {}",
+            r.text()
+        );
+        assert!(!r.text().contains(&born), "{path}: {}", r.text());
+        assert!(r.text().contains("-**-**"), "{path}: {}", r.text());
+    }
 }
 
 /// A household everyone has left is closed (注销): it stops counting, takes nobody new, and
