@@ -510,6 +510,23 @@ impl Store {
                 members.push(v);
             }
         }
+        // In order of age only for those who may see the birth dates: otherwise the order
+        // would place a masked birthday between two known ones (by head, spouse, children…,
+        // then year and name).
+        if !a.can(Permission::PersonReveal, &grid) {
+            let key = |v: &ResidentView| {
+                (
+                    v.relation
+                        .as_deref()
+                        .and_then(|r| Relation::parse(r).ok())
+                        .map_or(usize::MAX, Relation::index),
+                    v.birth_date.get(..4).unwrap_or("").to_string(),
+                    v.name.clone(),
+                )
+            };
+            members.sort_by_cached_key(key);
+            former.sort_by_cached_key(key);
+        }
         let kind: String = get(&h, "kind")?;
         Ok(HouseholdView {
             id: id.to_string(),

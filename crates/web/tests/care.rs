@@ -2070,6 +2070,50 @@ async fn a_record_begun_on_the_birthday_does_not_give_the_birth_date_away() {
     }
 }
 
+/// Members are listed by age only to those who may see birth dates: to others the order
+/// would tell which known birthdays a masked one lies between.
+#[tokio::test]
+async fn household_members_are_in_age_order_only_for_those_who_may_reveal() {
+    let mut app = demo().await;
+    login_as(&mut app, "grid_ma", &format!("grid_worker@{GRID}")).await;
+    let residents = app
+        .get(&format!("/api/grids/{GRID}/residents"))
+        .await
+        .json()["residents"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let head = residents
+        .iter()
+        .find(|r| r["relation"] == "户主" && r["age"].as_i64().unwrap() < 70)
+        .unwrap();
+    let household = head["household_id"].as_str().unwrap().to_string();
+    // A parent older than the head moves in.
+    let parent =
+        IdNumber::from_parts("370725", wangge_domain::Date::new(1935, 3, 3).unwrap(), 915).unwrap();
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/households/{household}/residents"),
+            json!({"name": "老人", "id_number": parent.as_str(), "relation": "父母"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let first = |v: Value| v["members"][0]["name"].as_str().unwrap().to_string();
+    let path = format!("/api/households/{household}");
+    assert_eq!(first(app.get(&path).await.json()), "老人");
+    login_as(&mut app, "street_ma", "street_admin@370725001").await;
+    let view = app.get(&path).await.json();
+    assert_eq!(view["members"][0]["relation"], "户主", "{view}");
+    let names: Vec<&str> = view["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.last(), Some(&"老人"), "{names:?}");
+}
+
 /// A household everyone has left is closed (注销): it stops counting, takes nobody new, and
 /// keeps its history. One with people in it is not.
 #[tokio::test]
