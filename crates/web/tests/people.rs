@@ -212,6 +212,32 @@ async fn masked_unless_revealed_and_a_reveal_is_audited_once() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text().contains(who.id_number.as_str()));
     assert_eq!(page.headers["cache-control"], "no-store");
+    // Someone who may not reveal this person is refused and audited, whatever reason he
+    // gives or leaves out.
+    app.login_new("outsider", "People-Pass-43", "observer@370725")
+        .await;
+    for reason in ["", "x", "核实"] {
+        let r = app
+            .json(
+                "POST",
+                &format!("/api/residents/{id}/reveal"),
+                json!({ "reason": reason }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{reason}: {}", r.text());
+    }
+    let refused = app
+        .store
+        .audit_rows(&wangge_store::AuditFilter {
+            user: Some("outsider".into()),
+            action: Some("reveal".into()),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(refused.len(), 3);
+    assert!(refused.iter().all(|r| r.result == "denied"));
 }
 
 /// Whoever resets a password knows the one-time password and could log in as the user: the
