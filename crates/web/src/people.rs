@@ -90,15 +90,28 @@ struct ResidentPage {
 }
 
 impl ResidentPage {
-    fn value(&self, k: &str) -> String {
-        self.values.get(k).cloned().unwrap_or_default()
+    /// What was typed in `form` for `k`, when that form is the one answered with an error
+    /// (the page has several forms, some with fields of the same name).
+    fn typed(&self, form: &str, k: &str) -> String {
+        match &self.error {
+            Some((f, _)) if f == form => self.values.get(k).cloned().unwrap_or_default(),
+            _ => String::new(),
+        }
+    }
+
+    /// A date field of `form`: what was typed, else today.
+    fn day(&self, form: &str, k: &str) -> String {
+        match self.typed(form, k) {
+            t if t.is_empty() => self.today.clone(),
+            t => t,
+        }
     }
 
     /// The edit form's value: what was typed, else what is stored.
     fn current(&self, k: &str, stored: &Option<String>) -> String {
-        match self.values.get(k) {
-            Some(v) => v.clone(),
-            None => stored.clone().unwrap_or_default(),
+        match &self.error {
+            Some((f, _)) if f == "edit" => self.values.get(k).cloned().unwrap_or_default(),
+            _ => stored.clone().unwrap_or_default(),
         }
     }
 

@@ -442,6 +442,32 @@ async fn follow_ups_reassess_risk_and_set_the_next_due_date() {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert!(r.location().ends_with("#records"), "{}", r.location());
+    // A form refused keeps what was typed, in its own form only, and the page opens at it.
+    let r = app
+        .form(
+            &format!("/special-records/{id}/follow-ups"),
+            &[
+                ("date", "2001-02-03"),
+                ("content", "电话回访，情绪稳定"),
+                ("risk", "low"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let page = r.text();
+    assert!(page.contains("电话回访，情绪稳定</textarea>"), "{page}");
+    assert!(page.contains("value=\"2001-02-03\""), "{page}");
+    assert!(page.contains(&format!(
+        "action=\"/special-records/{id}/follow-ups#f-follow-{id}\" id=\"f-follow-{id}\""
+    )));
+    assert!(page.contains("<option value=\"low\" selected>"), "{page}");
+    // The move form below keeps its own defaults: today, nothing typed.
+    let move_form = &page[page.find("id=\"f-move\"").unwrap()..];
+    assert!(
+        move_form.contains(&format!("value=\"{today}\"")),
+        "{move_form}"
+    );
     let list = app
         .get(&format!(
             "/api/residents/{}/special-records",
@@ -719,6 +745,15 @@ async fn new_members_are_registered_with_their_move() {
         .await;
     assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(again.text().contains("已登记"));
+    // What was typed stays, the number too: one wrong digit is corrected, not all 18 retyped.
+    assert!(
+        again
+            .text()
+            .contains(&format!("value=\"{}\"", baby.as_str())),
+        "{}",
+        again.text()
+    );
+    assert!(again.text().contains("#f-member\" id=\"f-member\""));
     let mut wrong = baby.as_str()[..17].to_string();
     wrong.push(if baby.as_str().ends_with('0') {
         '1'
