@@ -52,6 +52,10 @@ enum Command {
         /// Mark the session cookie Secure (when served behind HTTPS).
         #[arg(long, env = "WANGGE_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// A directory of the county's own policy files (*.toml, see policies/README.md),
+        /// added to the shipped ones; each is checked at start.
+        #[arg(long, env = "WANGGE_POLICIES")]
+        policies: Option<PathBuf>,
     },
     /// Load the demo county into an empty database.
     Demo,
@@ -248,14 +252,45 @@ async fn run(cli: Cli) -> Result<(), String> {
             bind,
             demo,
             secure_cookies,
+            policies,
         } => {
+            let own = match &policies {
+                Some(dir) => {
+                    let own = wangge_web::budget::load_policies(dir)?;
+                    for p in &own {
+                        println!(
+                            "已载入政策文件 {}（{} 自 {} 起）",
+                            p.file(),
+                            p.jurisdiction_name(),
+                            p.effective_from()
+                        );
+                    }
+                    own
+                }
+                None => Vec::new(),
+            };
             let store = open_store(&opts, &key_file).await?;
             if demo && load_demo(&store).await? {
                 let n = wangge_web::people::load_demo_residents(&store, 10).await?;
                 println!("已生成演示居民 {n} 人（身份证号、电话为合成数据，已加密存储）");
             }
             admin(&store).await?;
-            let app = wangge_web::router(wangge_web::AppState::new(store, secure_cookies));
+            let state = wangge_web::AppState::new(store, secure_cookies).with_policies(own);
+            if let Ok(Some(c)) = state.store.county().await
+                && wangge_domain::policy::Policy::in_force(
+                    &state.policies,
+                    &c.code,
+                    wangge_store::today(),
+                )
+                .is_none()
+            {
+                eprintln!(
+                    "注意：本县（{} {}）没有现行的政策文件，预算、补贴和合规检查不可用，网格划分须手填户数区间；\
+                     请以 --policies 目录 载入本县的政策文件（写法见 policies/README.md）",
+                    c.code, c.name
+                );
+            }
+            let app = wangge_web::router(state);
             let listener = tokio::net::TcpListener::bind(bind)
                 .await
                 .map_err(|e| format!("无法监听 {bind}：{e}"))?;

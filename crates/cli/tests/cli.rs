@@ -922,3 +922,34 @@ fn a_command_line_it_cannot_read_is_explained_in_chinese() {
     assert!(help.status.success());
     assert!(text(&help.stdout).contains("--min"));
 }
+
+#[test]
+fn serve_checks_the_county_s_policy_files_before_it_starts() {
+    let db = Db::new();
+    // A directory that is not there, then a file that does not parse: named, no server.
+    let out = db.run(&[
+        "serve",
+        "--policies",
+        &db.path("none").display().to_string(),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("无法读取政策目录"),
+        "{}",
+        text(&out.stderr)
+    );
+    let dir = db.path("policies");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("370781-qingzhou-2020.toml"),
+        "jurisdiction_code = 1",
+    )
+    .unwrap();
+    let out = db.run(&["serve", "--policies", &dir.display().to_string()]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("370781-qingzhou-2020.toml"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -168,7 +168,9 @@ pub async fn evaluation(
         .cloned()
         .ok_or_else(|| {
             AppError::NotFound(format!(
-                "没有适用于本县（{}）{year} 年的政策文件",
+                "没有适用于本县（{}）{year} 年的政策文件：预算、补贴和合规检查都按政策文件计算。\
+                 请系统管理员以 wangge serve --policies 目录 载入本县的政策文件（写法见 policies/README.md，\
+                 可从随附的昌乐县文件改起），或查看其他年份",
                 snapshot.county_code
             ))
         })?;

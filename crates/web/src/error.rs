@@ -94,6 +94,8 @@ struct ErrorPage {
     message: String,
     /// A page to try again from, and what the link says.
     again: Option<(String, String)>,
+    /// A plan page to open again with a household band typed in (no policy gives one).
+    ask_band: Option<String>,
 }
 
 /// A request refused because what it acted on changed (409): why, and a link back to look
@@ -103,6 +105,7 @@ pub fn conflict_page(why: &str, again: &str, label: &str) -> Response {
         title: "无法完成操作".into(),
         message: why.to_string(),
         again: Some((again.to_string(), label.to_string())),
+        ask_band: None,
     });
     *res.status_mut() = StatusCode::CONFLICT;
     res
@@ -117,9 +120,21 @@ pub fn retry_page(why: &str, again: &str) -> Response {
             again.to_string(),
             "重新填写（按现行政策的默认值打开）".into(),
         )),
+        ask_band: None,
     });
     *res.status_mut() = StatusCode::BAD_REQUEST;
     res
+}
+
+/// A plan page that has no band to plan under (no policy of the county gives one, none was
+/// asked): why, and a form for the band, opening the same page again with it.
+pub fn band_page(why: &str, again: &str) -> Response {
+    crate::auth::render(&ErrorPage {
+        title: "请填写网格户数区间".into(),
+        message: why.to_string(),
+        again: None,
+        ask_band: Some(again.to_string()),
+    })
 }
 
 /// The browser's form of an error: a page that says what happened and where to go.
@@ -144,6 +159,7 @@ impl IntoResponse for PageError {
             title: title.into(),
             message: self.0.message(),
             again: None,
+            ask_band: None,
         });
         *res.status_mut() = self.0.status();
         res
@@ -194,6 +210,7 @@ pub fn framework_error(api: bool, status: StatusCode, detail: &str) -> Response 
             title: title.into(),
             message,
             again: None,
+            ask_band: None,
         })
     };
     *res.status_mut() = status;

@@ -52,6 +52,23 @@ impl AppState {
             policies: std::sync::Arc::new(budget::shipped_policies()),
         }
     }
+
+    /// Adds a county's own policy files to the shipped ones; a file for the same jurisdiction
+    /// and effective date as a shipped one takes its place.
+    pub fn with_policies(mut self, own: Vec<wangge_domain::policy::Policy>) -> AppState {
+        let mut all: Vec<_> = budget::shipped_policies()
+            .into_iter()
+            .filter(|p| {
+                !own.iter().any(|o| {
+                    o.jurisdiction_code() == p.jurisdiction_code()
+                        && o.effective_from() == p.effective_from()
+                })
+            })
+            .collect();
+        all.extend(own);
+        self.policies = std::sync::Arc::new(all);
+        self
+    }
 }
 
 pub type SharedState = Arc<AppState>;

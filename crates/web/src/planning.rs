@@ -376,6 +376,10 @@ impl Knobs {
     }
 }
 
+/// Why a plan has no band: no policy of the county gives one and none was asked.
+const NO_BAND: &str = "本县（区）还没有政策文件给出网格户数区间：请填写本次划分每个网格的户数下限和上限；\
+     要按政策自动取值，请系统管理员以 wangge serve --policies 目录 载入本县的政策文件（见 policies/README.md）";
+
 /// The band: as asked, else the policy in force for the county today.
 fn band(s: &SharedState, county: &str, q: &BandQuery) -> Result<Band, AppError> {
     let from_policy = Policy::in_force(&s.policies, county, wangge_store::today())
@@ -391,9 +395,7 @@ fn band(s: &SharedState, county: &str, q: &BandQuery) -> Result<Band, AppError> 
         (Some(min), Some(max)) => Err(AppError::BadRequest(format!(
             "户数区间无效：下限 {min}，上限 {max}"
         ))),
-        _ => Err(AppError::BadRequest(
-            "没有适用的政策文件给出网格户数区间，请在地址中给出 min 和 max".into(),
-        )),
+        _ => Err(AppError::BadRequest(NO_BAND.into())),
     }
 }
 
@@ -928,8 +930,13 @@ async fn propose(
 
 /// A plan page whose query could not be read (a band, gap or kept grid typed wrong) says why
 /// and offers the page again as the policy would have it, instead of a dead end.
+/// A page without a band to plan under (no policy gives one; comparisons always have theirs)
+/// asks for it.
 fn retry_on_bad_input(r: Result<Response, PageError>, again: &str) -> Result<Response, PageError> {
     match r {
+        Err(PageError(AppError::BadRequest(why))) if why == NO_BAND => {
+            Ok(crate::error::band_page(&why, again))
+        }
         Err(PageError(AppError::BadRequest(why))) => Ok(crate::error::retry_page(&why, again)),
         other => other,
     }

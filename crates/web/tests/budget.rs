@@ -675,3 +675,76 @@ async fn a_compound_edited_today_leaves_past_budgets_alone() {
         "this year reads the registry as it is"
     );
 }
+
+/// A county wangge ships no policy for: the budget says how to load one, plan pages ask for
+/// the band; with its own policy file loaded, both work.
+#[tokio::test]
+async fn a_county_without_a_shipped_policy_loads_its_own() {
+    let mut app = TestApp::empty().await;
+    app.login().await;
+    let put = |path: &'static str, body: serde_json::Value| {
+        let app = &app;
+        async move {
+            app.json(
+                if path == "/api/county" { "PUT" } else { "POST" },
+                path,
+                body,
+            )
+            .await
+        }
+    };
+    let r = put(
+        "/api/county",
+        serde_json::json!({"code": "370781", "name": "青州市"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = put(
+        "/api/streets",
+        serde_json::json!({"code": "370781001", "name": "王府街道"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let r = put(
+        "/api/streets/370781001/communities",
+        serde_json::json!({"code": "370781001001", "name": "三和社区"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let year = wangge_store::today().year();
+    let r = app.get(&format!("/budget?year={year}")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.text().contains("wangge serve --policies"), "{}", r.text());
+    // The plan page asks for the band, and opens with it.
+    let r = app.get("/plan/communities/370781001001").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.text().contains("请填写网格户数区间"), "{}", r.text());
+    assert!(
+        r.text()
+            .contains("<form method=\"get\" action=\"/plan/communities/370781001001\""),
+        "{}",
+        r.text()
+    );
+    let r = app
+        .get("/plan/communities/370781001001?min=500&max=600")
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    // Its own policy (昌乐's numbers under its own name) loaded: the budget is there.
+    let text = include_str!("../../../policies/370725-changle-2020.toml")
+        .replace(
+            "jurisdiction_code = \"370725\"",
+            "jurisdiction_code = \"370781\"",
+        )
+        .replace(
+            "jurisdiction_name = \"昌乐县\"",
+            "jurisdiction_name = \"青州市\"",
+        );
+    let own = wangge_domain::policy::Policy::parse("370781-qingzhou-2020.toml", &text).unwrap();
+    app.router = wangge_web::router(
+        wangge_web::AppState::new(app.store.clone(), false).with_policies(vec![own]),
+    );
+    let r = app.get(&format!("/api/budget?year={year}")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = app.get("/plan/communities/370781001001").await;
+    assert!(!r.text().contains("请填写网格户数区间"), "{}", r.text());
+}
