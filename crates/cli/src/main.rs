@@ -526,6 +526,11 @@ async fn user(store: &Store, action: UserAction) -> Result<(), String> {
         } => {
             let grants =
                 wangge_web::admin::parse_grants(&roles.join("\n")).map_err(|e| e.message())?;
+            // Roles that cannot be given (a place retired or not there) create nothing.
+            store
+                .check_grants(&grants)
+                .await
+                .map_err(|e| e.to_string())?;
             let password = wangge_web::one_time_password();
             let hash = wangge_web::hash_password(&password)?;
             let id = store

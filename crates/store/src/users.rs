@@ -204,19 +204,17 @@ impl Store {
         self.replace_grants(user_id, grants).await
     }
 
-    /// Replaces a user's roles; the caller has checked them (the first administrator's setup
-    /// roles join the system and security administrators until they are given to two people).
-    pub(crate) async fn replace_grants(&self, user_id: &str, grants: &[Grant]) -> Result<()> {
-        // The same line twice is one grant.
-        let mut seen = std::collections::HashSet::new();
-        let grants: Vec<Grant> = grants
-            .iter()
-            .filter(|g| seen.insert((g.role, g.scope.kind, g.scope.key.clone())))
-            .cloned()
-            .collect();
-        let grants = grants.as_slice();
+    /// Whether roles could be given as they stand, before an account is made for them:
+    /// the administrators kept apart, and every place and department one in force.
+    pub async fn check_grants(&self, grants: &[Grant]) -> Result<()> {
+        check_separation(grants).map_err(|m| StoreError::field("grants", m))?;
+        self.check_scopes(grants).await
+    }
+
+    /// The auditor alone, and every place and department named one of the registry's, still
+    /// in force.
+    async fn check_scopes(&self, grants: &[Grant]) -> Result<()> {
         check_auditor_alone(grants).map_err(|m| StoreError::field("grants", m))?;
-        self.user(user_id).await?;
         // Every place and department named is one of the registry's, and still in force (a
         // grid retired by a redraw has nothing to work on).
         for g in grants {
@@ -264,6 +262,22 @@ impl Store {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// Replaces a user's roles; the caller has checked them (the first administrator's setup
+    /// roles join the system and security administrators until they are given to two people).
+    pub(crate) async fn replace_grants(&self, user_id: &str, grants: &[Grant]) -> Result<()> {
+        // The same line twice is one grant.
+        let mut seen = std::collections::HashSet::new();
+        let grants: Vec<Grant> = grants
+            .iter()
+            .filter(|g| seen.insert((g.role, g.scope.kind, g.scope.key.clone())))
+            .cloned()
+            .collect();
+        let grants = grants.as_slice();
+        self.user(user_id).await?;
+        self.check_scopes(grants).await?;
         let tx = self.conn().begin().await?;
         exec(
             &tx,
