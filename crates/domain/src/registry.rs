@@ -128,6 +128,9 @@ impl<'a> Form<'a> {
 pub struct StreetInput {
     pub code: Option<StreetCode>,
     pub name: String,
+    /// 启用: when the street started (one that existed before the system may start earlier);
+    /// `None` on creation is today, on an edit unchanged.
+    pub valid_from: Option<Date>,
 }
 
 impl StreetInput {
@@ -140,10 +143,12 @@ impl StreetInput {
             None
         };
         let name = form.name("name", 50);
+        let valid_from = form.date("valid_from");
         let ok = (code.is_some() || !creating) && name.is_some();
         form.finish(ok.then(|| StreetInput {
             code,
             name: name.unwrap_or_default(),
+            valid_from,
         }))
     }
 }

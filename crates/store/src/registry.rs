@@ -860,6 +860,10 @@ impl Store {
         self.code_free("street", code.as_str(), "街道").await?;
         self.name_free("street", "county_code", &county.code, &input.name, None)
             .await?;
+        let start = input.valid_from.unwrap_or_else(today);
+        if start > today() {
+            return Err(StoreError::field("valid_from", "启用日期不能晚于今天"));
+        }
         exec(
             &self.db,
             "INSERT INTO street (code, county_code, name, placeholder_code, valid_from) VALUES (?, ?, ?, ?, ?)",
@@ -868,7 +872,7 @@ impl Store {
                 county.code.into(),
                 input.name.clone().into(),
                 false.into(),
-                date_v(today()),
+                date_v(start),
             ],
         )
         .await?;
@@ -887,10 +891,15 @@ impl Store {
             Some(code),
         )
         .await?;
+        // Unchanged (the edit form sends it back as it was) is always fine.
+        let valid_from = match input.valid_from {
+            Some(d) if d.to_string() != s.valid_from => self.street_start_allowed(code, d).await?,
+            _ => s.valid_from.clone(),
+        };
         exec(
             &self.db,
-            "UPDATE street SET name = ? WHERE code = ?",
-            vec![input.name.clone().into(), code.into()],
+            "UPDATE street SET name = ?, valid_from = ? WHERE code = ?",
+            vec![input.name.clone().into(), valid_from.into(), code.into()],
         )
         .await?;
         touch(&self.db, &county_of(code)).await
@@ -977,6 +986,40 @@ impl Store {
         Ok(())
     }
 
+    /// A street's 启用 date as corrected by hand: not in the future, and not after its first
+    /// community started or its first posting at the street.
+    async fn street_start_allowed(&self, code: &str, d: Date) -> Result<String> {
+        let day = d.to_string();
+        if d > crate::today() {
+            return Err(StoreError::field("valid_from", "启用日期不能晚于今天"));
+        }
+        let county = county_of(code);
+        for (sql, what) in [
+            (
+                "SELECT MIN(valid_from) AS d FROM community WHERE county_code = ? AND street_code = ?",
+                "有社区启用",
+            ),
+            (
+                "SELECT MIN(valid_from) AS d FROM staff_assignment WHERE county_code = ? AND post_code = ?",
+                "有街道人员配备",
+            ),
+        ] {
+            let first = match one(&self.db, sql, vec![county.clone().into(), code.into()]).await? {
+                Some(r) => get::<Option<String>>(&r, "d")?,
+                None => None,
+            };
+            if let Some(first) = first
+                && day > first
+            {
+                return Err(StoreError::field(
+                    "valid_from",
+                    format!("该街道自 {first} 起已{what}，启用日期不能晚于 {first}"),
+                ));
+            }
+        }
+        Ok(day)
+    }
+
     /// A community's 启用 date as corrected by hand: not in the future, and not after anything
     /// that already happened in it (a grid starting, a compound registered, a posting at the
     /// community).
@@ -985,6 +1028,11 @@ impl Store {
         if d > crate::today() {
             return Err(StoreError::field("valid_from", "启用日期不能晚于今天"));
         }
+        let street = self
+            .street_any(&self.community_any(code).await?.street_code)
+            .await?
+            .street;
+        not_before_street(&street, d)?;
         let county = county_of(code);
         for (sql, what) in [
             (
@@ -1840,6 +1888,20 @@ fn community_values(input: &CommunityInput, code: &str) -> Vec<Value> {
     ]
 }
 
+/// A community's 启用 date against its street: not before it.
+fn not_before_street(street: &Street, d: Date) -> Result<()> {
+    if d.to_string() < street.valid_from {
+        return Err(StoreError::field(
+            "valid_from",
+            format!(
+                "街道“{}”自 {} 启用，社区启用日期不能早于它（可先在街道页“修改”中把街道启用日期改早）",
+                street.name, street.valid_from
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// A grid's 启用 date against its community: not in the future, not before the community.
 fn grid_start_in(c: &Community, d: Date) -> Result<()> {
     if d > today() {
@@ -1868,6 +1930,9 @@ pub(crate) async fn insert_community<C: ConnectionTrait>(
     code_free_in(c, "community", code.as_str(), "社区").await?;
     if input.valid_from.is_some_and(|d| d > today()) {
         return Err(StoreError::field("valid_from", "启用日期不能晚于今天"));
+    }
+    if let Some(d) = input.valid_from {
+        not_before_street(street, d)?;
     }
     name_free_in(
         c,

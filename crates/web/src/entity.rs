@@ -148,6 +148,13 @@ impl Entity {
                     );
                 }
                 v.push(FieldView::new("name", "街道名称", "text").required());
+                v.push(
+                    FieldView::new("valid_from", "启用日期", "date").hint(if creating {
+                        "留空为今天"
+                    } else {
+                        "街道实际启用的日期（在本系统登记以前已有的街道可改早）；社区不能早于它"
+                    }),
+                );
             }
             Entity::Community => {
                 if creating {
@@ -182,7 +189,7 @@ impl Entity {
                     FieldView::new("valid_from", "启用日期", "date").hint(if creating {
                         "留空为今天"
                     } else {
-                        "社区实际启用的日期（在本系统登记以前已有的社区可改早）；网格、小区和人员配备不能早于它"
+                        "社区实际启用的日期（在本系统登记以前已有的社区可改早，不早于所属街道）；网格、小区和人员配备不能早于它"
                     }),
                 );
             }
@@ -407,6 +414,7 @@ impl Entity {
                 let s = store.street(a, key).await?.street;
                 retired = s.valid_to.clone();
                 put("name", Some(s.name.clone()));
+                put("valid_from", Some(s.valid_from.clone()));
                 (s.name, format!("/streets/{key}"))
             }
             Entity::Community => {

@@ -451,6 +451,37 @@ async fn staff_start_no_earlier_than_their_grid_and_its_start_can_be_corrected()
     let r = edit_community("2021-01-01").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     assert!(r.text().contains("已有网格启用"), "{}", r.text());
+    // Earlier than its street is refused too, until the street's start is corrected, which
+    // in turn cannot pass its communities'.
+    let r = edit_community("2018-01-01").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(
+        r.text()
+            .contains("自 2020-01-01 启用，社区启用日期不能早于它"),
+        "{}",
+        r.text()
+    );
+    let street = &community[..9];
+    let street_name = app.get(&format!("/api/streets/{street}")).await.json()["street"]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let edit_street = |valid_from: &'static str| {
+        let app = &app;
+        let name = street_name.clone();
+        async move {
+            app.form(
+                &format!("/edit/streets/{street}"),
+                &[("name", name.as_str()), ("valid_from", valid_from)],
+            )
+            .await
+        }
+    };
+    let r = edit_street("2020-06-01").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("已有社区启用"), "{}", r.text());
+    let r = edit_street("2017-01-01").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let r = edit_community("2018-01-01").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let page = app
