@@ -176,6 +176,12 @@ impl UsersView {
     fn scope(&self, g: &Grant) -> String {
         scope_text(g, &self.departments)
     }
+
+    /// Whether an account's reveal hold keeps it from anything: not for one that holds only
+    /// administrators' roles, which see no numbers anyway.
+    fn held(&self, u: &wangge_store::User) -> bool {
+        u.reveal_held && u.grants.iter().any(|g| !ADMIN_ROLES.contains(&g.role))
+    }
 }
 
 impl AccountView {
@@ -448,21 +454,7 @@ async fn users_view(
         return Err(AppError::Forbidden("无权查看账号".into()).into());
     }
     let users = s.store.users().await?;
-    let combined = users
-        .iter()
-        .filter_map(|u| {
-            let held: BTreeSet<Role> = u
-                .grants
-                .iter()
-                .map(|g| g.role)
-                .filter(|r| ADMIN_ROLES.contains(r))
-                .collect();
-            (held.len() > 1).then(|| {
-                let names: Vec<&str> = held.iter().map(|r| r.label()).collect();
-                (u.username.clone(), names.join("、"))
-            })
-        })
-        .collect();
+    let combined = combined_admins(&users);
     let mut res = render(&UsersView {
         me: Me::of(p),
         crumbs: crumbs("账号", "/users"),
@@ -844,6 +836,27 @@ async fn reset_page(
     user_view(&s, &p, &id, None, None, Some(password)).await
 }
 
+/// The accounts (in use) holding more than one of the three administrators' roles, with
+/// them: (username, "系统管理员、安全管理员").
+fn combined_admins(users: &[wangge_store::User]) -> Vec<(String, String)> {
+    users
+        .iter()
+        .filter(|u| !u.disabled)
+        .filter_map(|u| {
+            let held: BTreeSet<Role> = u
+                .grants
+                .iter()
+                .map(|g| g.role)
+                .filter(|r| ADMIN_ROLES.contains(r))
+                .collect();
+            (held.len() > 1).then(|| {
+                let names: Vec<&str> = held.iter().map(|r| r.label()).collect();
+                (u.username.clone(), names.join("、"))
+            })
+        })
+        .collect()
+}
+
 /// The security administrator, having checked the person, ends the hold a password reset put
 /// on revealing numbers. Whoever reset the password cannot also vouch for the account (三员分立:
 /// resets belong to the system administrator, this to the security administrator).
@@ -870,6 +883,14 @@ async fn release(s: &SharedState, p: &Principal, id: &str) -> Result<(), AppErro
         return Err(AppError::Conflict(
             "该账号还在使用别人给的一次性密码：请本人先登录修改密码，再核实本人".into(),
         ));
+    }
+    // While one account still holds the administrators' roles together, its holder could
+    // create an account, make it a security administrator and vouch through it for another
+    // of his own: nobody is confirmed until the roles are with different people.
+    if let Some((name, roles)) = combined_admins(&s.store.users().await?).into_iter().next() {
+        return Err(AppError::Conflict(format!(
+            "账号“{name}”仍同时担任{roles}：三员分立完成（这些角色分给不同的人）之前，不能核实任何账号"
+        )));
     }
     s.store.release_reveal(id).await?;
     audit_change(s, p, "release-reveal", format!("user:{}", user.username)).await

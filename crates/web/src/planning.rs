@@ -752,6 +752,8 @@ struct PlanView {
     me: Me,
     crumbs: Vec<Crumb>,
     community: wangge_store::Community,
+    /// The community's live grids (registered, not as 附件2 declares them).
+    current_grids: usize,
     band: Band,
     current: MapView,
     proposed: MapView,
@@ -1007,6 +1009,7 @@ async fn propose_as_asked(
         can_export: p.access.can(Permission::RegistryExport, &code),
         fingerprint: fingerprint(&plans),
         adoption,
+        current_grids: src.live_grids.len(),
         community,
         band,
         current,

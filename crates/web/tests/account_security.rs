@@ -567,3 +567,39 @@ async fn behind_https_the_cookie_is_secure_and_browsers_are_told_to_stay_on_http
     assert!(cookie.contains("; Secure"), "{cookie}");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
 }
+
+/// The account list marks a hold on revealing numbers only where it holds anything back:
+/// an administrator's account sees no numbers anyway.
+#[tokio::test]
+async fn the_account_list_marks_only_holds_that_matter() {
+    let app = TestApp::demo().await;
+    for (name, grants) in [
+        ("sec_new", "security_admin@370725"),
+        ("grid_new", "grid_worker@370725001001001"),
+    ] {
+        let r = app
+            .json("POST", "/api/users", json!({"username": name}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let id = r.json()["id"].as_str().unwrap().to_string();
+        let r = app
+            .json(
+                "PUT",
+                &format!("/api/users/{id}/roles"),
+                json!({ "grants": grants }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    }
+    let page = app.get("/users").await.text();
+    let row = |name: &str| {
+        let at = page.find(&format!(">{name}</a>")).unwrap();
+        page[at..at + page[at..].find("</tr>").unwrap()].to_string()
+    };
+    assert!(!row("sec_new").contains("核实本人"), "{}", row("sec_new"));
+    assert!(
+        row("grid_new").contains("待另一位安全管理员核实本人"),
+        "{}",
+        row("grid_new")
+    );
+}
