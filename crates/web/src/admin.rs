@@ -210,6 +210,8 @@ struct AccountView {
     needs_second_factor: bool,
     enrol_secret: Option<String>,
     enrol_uri: Option<String>,
+    /// The enrolment address as a QR code: its width in modules and the path of its dark ones.
+    enrol_qr: Option<(i32, String)>,
     message: Option<String>,
     error: Option<String>,
 }
@@ -231,6 +233,9 @@ async fn account_view(
         me: Me::of(p),
         crumbs: crumbs("我的账号", "/account"),
         needs_second_factor: p.needs_second_factor(),
+        enrol_qr: enrol
+            .as_deref()
+            .and_then(|sec| crate::totp::qr_path(&crate::totp::otpauth_uri(sec, &user.username))),
         enrol_uri: enrol
             .as_deref()
             .map(|sec| crate::totp::otpauth_uri(sec, &user.username)),
@@ -255,6 +260,10 @@ async fn account(
 struct PasswordForm {
     current: String,
     new: String,
+    /// The new password again (the form asks for it: a typo would lock the user out until
+    /// an administrator resets it).
+    #[serde(default)]
+    again: Option<String>,
 }
 
 #[derive(Template)]
@@ -306,6 +315,9 @@ async fn change_password(
     Form(f): Form<PasswordForm>,
 ) -> Result<Response, PageError> {
     let user = s.store.user(&p.user_id).await?;
+    if f.again.as_deref().is_some_and(|again| again != f.new) {
+        return password_view(&s, &p, None, Some("两次输入的新密码不一致".into())).await;
+    }
     // Wrong current passwords count as failed logins do: whoever holds a session gets no
     // more guesses here than at the login page.
     if !s

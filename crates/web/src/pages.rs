@@ -120,10 +120,6 @@ pub(crate) fn readable_trail(p: &Principal, mut trail: Vec<Crumb>) -> Vec<Crumb>
     trail
 }
 
-fn street_crumbs(code: &str, name: &str) -> Vec<Crumb> {
-    crumbs(&[(name, format!("/streets/{code}"))])
-}
-
 /// A bar of the households chart, laid out on the server.
 pub struct Bar {
     pub x: i64,
@@ -454,7 +450,7 @@ async fn street(
     let people = crate::care::PeopleSection::load(&s, &p, &code, &names).await?;
     Ok(render(&StreetPage {
         me: Me::of(&p),
-        crumbs: street_crumbs(&st.street.code, &st.street.name),
+        crumbs: crumbs(&[(&st.street.name, String::new())]),
         s: st,
         bars,
         people,
@@ -521,7 +517,13 @@ async fn community_view(
         me: Me::of(p),
         crumbs: readable_trail(
             p,
-            street_crumbs(&c.community.street_code, &c.community.street_name),
+            crumbs(&[
+                (
+                    &c.community.street_name,
+                    format!("/streets/{}", c.community.street_code),
+                ),
+                (&c.community.name, String::new()),
+            ]),
         ),
         can_write: p.access.can(Permission::RegistryWrite, code),
         roles: wangge_domain::policy::StaffRole::ALL
@@ -620,6 +622,7 @@ async fn grid(
         crumbs(&[
             (&c.street_name, format!("/streets/{}", c.street_code)),
             (&c.name, format!("/communities/{}", c.code)),
+            (&g.grid.name, String::new()),
         ]),
     );
     let people = crate::care::PeopleSection::load(&s, &p, &code, &[]).await?;
@@ -715,6 +718,7 @@ pub(crate) async fn compound_view(
     if let Some(g) = &m.grid {
         trail.push((g.name.as_str(), format!("/grids/{}", g.code)));
     }
+    trail.push((m.compound.name.as_str(), String::new()));
     let crumbs = readable_trail(p, crumbs(&trail));
     let can_write = p.access.can(Permission::RegistryWrite, &c.code);
     let status = if household_error.is_some() {

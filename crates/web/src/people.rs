@@ -154,7 +154,33 @@ async fn resident_render(
     };
     let mut res = crate::auth::render(&ResidentPage {
         me: Me::of(p),
-        crumbs: crumbs(&r.name.clone(), format!("/residents/{id}")),
+        crumbs: crate::pages::readable_trail(
+            p,
+            vec![
+                Crumb {
+                    label: "总览".into(),
+                    href: "/".into(),
+                },
+                Crumb {
+                    label: format!("网格 {}", r.grid_code),
+                    href: format!("/grids/{}", r.grid_code),
+                },
+                Crumb {
+                    label: format!("户 {}", r.household),
+                    // Someone who sees the person as living in his grid may not see the
+                    // household of the register.
+                    href: if p.access.can(Permission::PersonRead, &r.grid_code) {
+                        format!("/households/{}", r.household_id)
+                    } else {
+                        String::new()
+                    },
+                },
+                Crumb {
+                    label: r.name.clone(),
+                    href: String::new(),
+                },
+            ],
+        ),
         can_reveal: r.can(&p.access, Permission::PersonReveal),
         reveal_held: p.reveal_held,
         can_write: p.access.can(Permission::PersonWrite, &r.grid_code),

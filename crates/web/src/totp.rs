@@ -122,3 +122,40 @@ mod tests {
         assert_eq!(step_of(&b32, "28708", 59), None);
     }
 }
+
+/// A QR code of `text` (an `otpauth://` address) as the SVG path of its dark modules, one
+/// unit each, and the code's width in modules; `None` if it does not fit a QR code.
+pub fn qr_path(text: &str) -> Option<(i32, String)> {
+    use qrcodegen::{QrCode, QrCodeEcc};
+    let qr = QrCode::encode_text(text, QrCodeEcc::Medium).ok()?;
+    let n = qr.size();
+    let mut d = String::new();
+    for y in 0..n {
+        for x in 0..n {
+            if qr.get_module(x, y) {
+                d.push_str(&format!("M{x} {y}h1v1h-1z"));
+            }
+        }
+    }
+    Some((n, d))
+}
+
+#[cfg(test)]
+mod qr_tests {
+    #[test]
+    fn an_enrolment_address_makes_a_square_code() {
+        let uri = super::otpauth_uri("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "admin");
+        let (n, d) = super::qr_path(&uri).unwrap();
+        // Version 5 or so for a ~110-character address: 37 modules a side.
+        assert!((29..=49).contains(&n), "{n}");
+        // The three finder patterns: the top-left corner module is dark, and so is a
+        // good share of all the others.
+        assert!(d.starts_with("M0 0h1v1h-1z"));
+        let dark = d.matches('M').count() as i32;
+        assert!(
+            dark > n * n / 3 && dark < n * n * 2 / 3,
+            "{dark} of {}",
+            n * n
+        );
+    }
+}

@@ -2028,6 +2028,11 @@ async fn lockout_session_limits_logout_everywhere_and_two_factors() {
     );
     assert_eq!(app.get("/api/overview").await.status, StatusCode::FORBIDDEN);
     let page = app.form("/account/totp", &[]).await.text();
+    // A QR code to scan, drawn on the server (no script, nothing fetched).
+    assert!(
+        page.contains("<svg class=\"qr\"") && page.contains("<path d=\"M0 0h1v1h-1z"),
+        "{page}"
+    );
     let secret = page
         .split("<code class=\"secret\">")
         .nth(1)
@@ -2178,6 +2183,11 @@ async fn the_audit_log_is_a_chain_the_database_guards() {
     with_user(&mut app, "auditor", "audit_admin@370725").await;
     // (An audit administrator needs two factors: enrol first.)
     let page = app.form("/account/totp", &[]).await.text();
+    // A QR code to scan, drawn on the server (no script, nothing fetched).
+    assert!(
+        page.contains("<svg class=\"qr\"") && page.contains("<path d=\"M0 0h1v1h-1z"),
+        "{page}"
+    );
     let secret = page
         .split("<code class=\"secret\">")
         .nth(1)

@@ -126,6 +126,19 @@ async fn a_one_time_password_must_be_changed_before_anything_else() {
         r.text()
     );
     assert!(r.text().contains("name=\"new\""), "the form is shown again");
+    // A typo in the repeated password: refused before anything is checked or changed.
+    let r = app
+        .form(
+            "/account/password",
+            &[
+                ("current", &one_time),
+                ("new", NEW_PW),
+                ("again", "Neues-Passwort-8"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("两次输入的新密码不一致"), "{}", r.text());
     assert_eq!(
         app.get("/api/session").await.json()["must_change_password"],
         true

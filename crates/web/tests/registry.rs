@@ -784,3 +784,30 @@ async fn a_retired_record_offers_no_edit_form() {
     );
     assert!(!r.text().contains("<form method=\"post\" action=\"/edit/"));
 }
+
+/// Every place page's trail leads up through its parents, each a link, and ends with the
+/// page itself; a skip link leads past the menus.
+#[tokio::test]
+async fn the_trail_leads_up_through_every_parent() {
+    let app = TestApp::demo().await;
+    let grid = app.get("/api/grids/370725001001001").await.json();
+    let name = grid["grid"]["name"].as_str().unwrap().to_string();
+    let page = app.get("/grids/370725001001001").await.text();
+    let trail = &page[page.find("class=\"crumbs\"").unwrap()..page.find("<main").unwrap()];
+    assert!(trail.contains("<a href=\"/streets/370725001\">"), "{trail}");
+    assert!(
+        trail.contains("<a href=\"/communities/370725001001\">"),
+        "{trail}"
+    );
+    assert!(
+        trail.contains(&format!("<span aria-current=\"page\">{name}</span>")),
+        "{trail}"
+    );
+    assert!(
+        page.contains("<a class=\"skip\" href=\"#main\">") && page.contains("<main id=\"main\">")
+    );
+    let page = app.get("/communities/370725001001").await.text();
+    let trail = &page[page.find("class=\"crumbs\"").unwrap()..page.find("<main").unwrap()];
+    assert!(trail.contains("<a href=\"/streets/370725001\">"), "{trail}");
+    assert!(trail.contains("aria-current=\"page\""), "{trail}");
+}
