@@ -112,7 +112,13 @@ enum Command {
 #[derive(Subcommand)]
 enum ImportTable {
     /// 附件2 社区基本情况表 (.xlsx, .xls or .csv in UTF-8 or GBK). All or nothing.
-    Communities { file: PathBuf },
+    Communities {
+        file: PathBuf,
+        /// When the communities it creates started (YYYY-MM-DD; default today): not before
+        /// their street's start.
+        #[arg(long)]
+        valid_from: Option<String>,
+    },
     /// Households and residents (.xlsx, .xls or .csv in UTF-8 or GBK): every row checked
     /// (ID check digit, duplicates, unknown grid, dates). All or nothing.
     Residents { file: PathBuf },
@@ -320,8 +326,15 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Import {
-            table: ImportTable::Communities { file },
+            table: ImportTable::Communities { file, valid_from },
         } => {
+            let since = match valid_from.as_deref() {
+                Some(t) => Some(
+                    wangge_domain::Date::parse(t)
+                        .map_err(|_| format!("启用日期“{t}”无效，应为 YYYY-MM-DD"))?,
+                ),
+                None => None,
+            };
             let store = open_store(&opts, &key_file).await?;
             let bytes = std::fs::read(&file)
                 .map_err(|e| format!("无法读取文件 {}：{e}", file.display()))?;
@@ -329,7 +342,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             let sheets = wangge_sheets::read(&name, &bytes).map_err(|e| e.to_string())?;
             let result = match wangge_domain::annex2::read(&sheets) {
                 Ok(tables) => store
-                    .import_annex2(&operator(&store).await?, &tables)
+                    .import_annex2(&operator(&store).await?, &tables, since)
                     .await
                     .map_err(|e| e.to_string())?,
                 Err(errors) => Err(errors),

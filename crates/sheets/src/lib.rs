@@ -411,7 +411,7 @@ fn defused(cell: &str) -> std::borrow::Cow<'_, str> {
 pub fn annex2_xlsx(
     tables: &[(String, Vec<wangge_domain::annex2::CommunityRow>)],
 ) -> Result<Vec<u8>, SheetError> {
-    let layouts: Vec<(String, Vec<Vec<String>>)> = tables
+    let layouts: Vec<(String, Vec<Vec<String>>)> = or_blank(tables)
         .iter()
         .map(|(street, rows)| (street.clone(), wangge_domain::annex2::layout(street, rows)))
         .collect();
@@ -428,13 +428,25 @@ pub fn annex2_xlsx(
     write_xlsx(&sheets)
 }
 
+/// The streets' tables, or, for a county with no street yet, one blank table (title, header
+/// and 合计 row) to fill in as a template: its title names the street to replace.
+fn or_blank(
+    tables: &[(String, Vec<wangge_domain::annex2::CommunityRow>)],
+) -> Vec<(String, Vec<wangge_domain::annex2::CommunityRow>)> {
+    if tables.is_empty() {
+        vec![("街道名称".to_string(), Vec::new())]
+    } else {
+        tables.to_vec()
+    }
+}
+
 /// 附件2 as one CSV file: the streets' tables one after another, a blank row between.
 pub fn annex2_csv(
     tables: &[(String, Vec<wangge_domain::annex2::CommunityRow>)],
     gbk: bool,
 ) -> Result<Vec<u8>, SheetError> {
     let mut rows = Vec::new();
-    for (i, (street, r)) in tables.iter().enumerate() {
+    for (i, (street, r)) in or_blank(tables).iter().enumerate() {
         if i > 0 {
             rows.push(vec![String::new()]);
         }
@@ -577,6 +589,19 @@ pub fn policy_tables_csv(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_county_without_streets_gets_a_blank_annex2_to_fill_in() {
+        let bytes = annex2_xlsx(&[]).unwrap();
+        let sheets = read("附件2.xlsx", &bytes).unwrap();
+        assert_eq!(sheets.len(), 1);
+        let rows = &sheets[0].rows;
+        assert_eq!(rows[0][0], "社区基本情况表（街道名称）");
+        assert_eq!(rows[1][1], "社区名称");
+        assert_eq!(rows.last().unwrap()[0], "合计");
+        let csv = String::from_utf8(annex2_csv(&[], false).unwrap()).unwrap();
+        assert!(csv.contains("社区基本情况表（街道名称）"), "{csv}");
+    }
 
     #[test]
     fn csv_cells_that_would_run_as_formulas_are_written_as_text() {

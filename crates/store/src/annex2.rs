@@ -291,11 +291,17 @@ impl Store {
     /// Imports 附件2 tables, already read and checked cell by cell: every street must exist,
     /// every code must lie under its street. A community is matched by code, else by name
     /// within its street, else created with the next placeholder code. All or nothing.
+    /// `since`: when the communities it creates started (they existed before the system);
+    /// today when `None`. Not before their street's start, nor in the future.
     pub async fn import_annex2(
         &self,
         a: &Access,
         tables: &[StreetTable],
+        since: Option<wangge_domain::Date>,
     ) -> Result<Result<ImportSummary, Vec<CellError>>> {
+        if since.is_some_and(|d| d > today()) {
+            return Err(StoreError::field("valid_from", "启用日期不能晚于今天"));
+        }
         let county = self
             .county()
             .await?
@@ -365,6 +371,20 @@ impl Store {
                 ));
                 continue;
             }
+            if let Some(d) = since
+                && d.to_string() < street.valid_from
+            {
+                errors.push(err(
+                    t.row,
+                    None,
+                    None,
+                    format!(
+                        "新建社区的启用日期 {d} 早于{}的启用日期 {}：请先在街道页“修改”中把街道启用日期改早，或改填启用日期",
+                        street.name, street.valid_from
+                    ),
+                ));
+                continue;
+            }
             summary.streets += 1;
             let street_code =
                 StreetCode::parse(&street.code).map_err(|e| StoreError::Config(e.to_string()))?;
@@ -418,7 +438,7 @@ impl Store {
                                     ));
                                     continue;
                                 }
-                                let input = input_of(r);
+                                let input = input_of(r, since);
                                 insert_community(
                                     &tx,
                                     street,
@@ -452,7 +472,7 @@ impl Store {
                                 ));
                                 continue;
                             };
-                            let input = input_of(r);
+                            let input = input_of(r, since);
                             insert_community(&tx, street, &code, &input, true, Some(&declared))
                                 .await?;
                             known.push((code.to_string(), r.name.clone(), None));
@@ -511,7 +531,7 @@ impl Store {
     }
 }
 
-fn input_of(r: &CommunityRow) -> CommunityInput {
+fn input_of(r: &CommunityRow, since: Option<wangge_domain::Date>) -> CommunityInput {
     CommunityInput {
         code: None,
         name: r.name.clone(),
@@ -525,7 +545,7 @@ fn input_of(r: &CommunityRow) -> CommunityInput {
             .as_deref()
             .map(Boundary::parse)
             .unwrap_or_default(),
-        valid_from: None,
+        valid_from: since,
     }
 }
 

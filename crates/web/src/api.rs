@@ -306,6 +306,7 @@ pub async fn import_bytes(
     a: &Access,
     file: &str,
     bytes: &[u8],
+    since: Option<wangge_domain::Date>,
 ) -> Result<ImportSummary, AppError> {
     if !a.can_somewhere(Permission::RegistryImport) {
         return Err(AppError::Forbidden("无权导入官方表格".into()));
@@ -314,7 +315,7 @@ pub async fn import_bytes(
         wangge_sheets::read(file, bytes).map_err(|e| AppError::BadRequest(e.to_string()))?;
     let tables = wangge_domain::annex2::read(&sheets).map_err(AppError::Cells)?;
     store
-        .import_annex2(a, &tables)
+        .import_annex2(a, &tables, since)
         .await?
         .map_err(AppError::Cells)
 }
@@ -322,6 +323,21 @@ pub async fn import_bytes(
 #[derive(Deserialize)]
 struct ImportQuery {
     filename: Option<String>,
+    /// When the communities the table creates started (YYYY-MM-DD); today if left out.
+    valid_from: Option<String>,
+}
+
+/// The start date an import was given for the communities it creates, if any.
+pub(crate) fn import_since(raw: Option<&str>) -> Result<Option<wangge_domain::Date>, AppError> {
+    match raw.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => wangge_domain::Date::parse(t).map(Some).map_err(|_| {
+            AppError::BadRequest(format!(
+                "启用日期“{}”无效，应为 YYYY-MM-DD",
+                t.chars().take(20).collect::<String>()
+            ))
+        }),
+    }
 }
 
 async fn import(
@@ -331,7 +347,8 @@ async fn import(
     body: Bytes,
 ) -> ApiResult {
     let file = q.filename.unwrap_or_else(|| "上传文件".into());
-    let summary = import_bytes(&s.store, &p.access, &file, &body).await?;
+    let since = import_since(q.valid_from.as_deref())?;
+    let summary = import_bytes(&s.store, &p.access, &file, &body, since).await?;
     tracing::info!(user = %p.username, "imported 附件2");
     Ok(no_store(to_json(&summary)?))
 }
@@ -508,7 +525,7 @@ pub fn openapi_document() -> Value {
         op(
             "导入社区基本情况表（附件2）：请求体为 .xlsx/.xls/.csv 文件内容；全部成功或全部不写",
             "tables",
-            &["?filename"],
+            &["?filename", "?valid_from"],
             Some(json!({"type": "string", "format": "binary"})),
             ("200", schema_ref("ImportSummary")),
         ),

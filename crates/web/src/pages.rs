@@ -1131,19 +1131,36 @@ async fn import_form(Extension(p): Extension<Principal>) -> PageResult {
 /// The `file` field of an upload form: its name as the user's computer gave it (“上传文件”
 /// without one) and its bytes.
 pub(crate) async fn uploaded_file(mp: &mut Multipart) -> Result<(String, Vec<u8>), AppError> {
+    let (file, bytes, _) = uploaded_form(mp).await?;
+    Ok((file, bytes))
+}
+
+/// The uploaded file (name and bytes) and the form's other fields (short text; CSRF among
+/// them).
+pub(crate) async fn uploaded_form(
+    mp: &mut Multipart,
+) -> Result<(String, Vec<u8>, Fields), AppError> {
     let mut file = String::from("上传文件");
     let mut bytes = Vec::new();
+    let mut fields = Fields::new();
     while let Ok(Some(field)) = mp.next_field().await {
-        if field.name() == Some("file") {
-            file = field.file_name().unwrap_or("上传文件").to_string();
-            bytes = field
-                .bytes()
-                .await
-                .map_err(|e| AppError::BadRequest(format!("上传失败：{e}")))?
-                .to_vec();
+        match field.name().map(str::to_string) {
+            Some(name) if name == "file" => {
+                file = field.file_name().unwrap_or("上传文件").to_string();
+                bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| AppError::BadRequest(format!("上传失败：{e}")))?
+                    .to_vec();
+            }
+            Some(name) => {
+                let text = field.text().await.unwrap_or_default();
+                fields.insert(name, text.chars().take(200).collect());
+            }
+            None => {}
         }
     }
-    Ok((file, bytes))
+    Ok((file, bytes, fields))
 }
 
 async fn import(
@@ -1151,7 +1168,8 @@ async fn import(
     Extension(p): Extension<Principal>,
     mut mp: Multipart,
 ) -> PageResult {
-    let (file, bytes) = uploaded_file(&mut mp).await?;
+    let (file, bytes, fields) = uploaded_form(&mut mp).await?;
+    let since_text = fields.get("valid_from").cloned().unwrap_or_default();
     let mut view = ImportView {
         me: Me::of(&p),
         crumbs: crumbs(&[("导入社区基本情况表", "/import".into())]),
@@ -1160,7 +1178,11 @@ async fn import(
         summary: None,
         problem: None,
     };
-    let status = match crate::api::import_bytes(&s.store, &p.access, &file, &bytes).await {
+    let since = crate::api::import_since(Some(&since_text));
+    let status = match match since {
+        Ok(since) => crate::api::import_bytes(&s.store, &p.access, &file, &bytes, since).await,
+        Err(e) => Err(e),
+    } {
         Ok(summary) => {
             tracing::info!(user = %p.username, "imported 附件2");
             view.summary = Some(summary);

@@ -134,6 +134,44 @@ async fn annex2_export_imports_back_to_identical_data() {
     }
 }
 
+/// Communities an import creates start on the day it is given, not before their street;
+/// by the form as by the API.
+#[tokio::test]
+async fn imported_communities_start_on_the_day_given() {
+    let app = TestApp::with_county().await;
+    let r = app
+        .json(
+            "POST",
+            "/api/streets",
+            json!({"code": "370725002", "name": "宝城街道", "valid_from": "2015-01-01"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let send = |query: &'static str| app.send("POST", query, Some(GOOD), "text/csv");
+    // Before the street: refused, named, nothing written.
+    let r = send("/api/import/communities?filename=a.csv&valid_from=2014-12-31").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(
+        r.text().contains("早于宝城街道的启用日期 2015-01-01"),
+        "{}",
+        r.text()
+    );
+    let r = send("/api/import/communities?filename=a.csv&valid_from=2015-13-01").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    let r = send("/api/import/communities?filename=a.csv&valid_from=2016-03-01").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let street = app.get("/api/streets/370725002").await.json();
+    let code = street["communities"][0]["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let c = app.get(&format!("/api/communities/{code}")).await.json();
+    assert_eq!(c["community"]["valid_from"], "2016-03-01");
+    // The form takes it as a field beside the file.
+    let form = app.get("/import").await.text();
+    assert!(form.contains("name=\"valid_from\""), "{form}");
+}
+
 const GOOD: &str = "社区基本情况表（宝城街道）\n序号,社区名称,网格数量,小区数量,户数,人口,服务中心位置,社区范围\n\
 1,昌明社区,8,11,7633,10001,北盛小区,北至新城街\n2,艳阳天社区,3,10,3244,6576,无,\n合计,,11,21,10877,16577,,\n";
 
