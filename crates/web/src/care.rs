@@ -502,7 +502,7 @@ async fn record_post(
     Form(f): Form<Fields>,
 ) -> Result<Response, PageError> {
     match add_record(&s, &p, &id, &f).await {
-        Ok(_) => Ok(Redirect::to(&format!("/residents/{id}#records")).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/residents/{id}?saved=record#records")).into_response()),
         Err(AppError::Invalid(e)) => {
             crate::people::resident_response(
                 &s,
@@ -572,7 +572,9 @@ async fn record_form_answer(
     f: Fields,
 ) -> Result<Response, PageError> {
     match done {
-        Ok(resident) => Ok(Redirect::to(&format!("/residents/{resident}#records")).into_response()),
+        Ok(resident) => Ok(
+            Redirect::to(&format!("/residents/{resident}?saved={form}#records")).into_response(),
+        ),
         Err(AppError::Invalid(e)) => {
             let resident = s.store.special_record_resident(&p.access, id).await?;
             crate::people::resident_response(
@@ -608,7 +610,7 @@ async fn move_post(
     Form(f): Form<Fields>,
 ) -> Result<Response, PageError> {
     match record_move(&s, &p, &id, &f).await {
-        Ok(()) => Ok(Redirect::to(&format!("/residents/{id}#moves")).into_response()),
+        Ok(()) => Ok(Redirect::to(&format!("/residents/{id}?saved=move#moves")).into_response()),
         Err(AppError::Invalid(e)) => {
             crate::people::resident_response(&s, &p, &id, Some(("move".into(), first_error(&e))), f)
                 .await
@@ -634,7 +636,7 @@ async fn edit_post(
     Form(f): Form<Fields>,
 ) -> Result<Response, PageError> {
     match edit_resident(&s, &p, &id, &f).await {
-        Ok(()) => Ok(Redirect::to(&format!("/residents/{id}")).into_response()),
+        Ok(()) => Ok(Redirect::to(&format!("/residents/{id}?saved=edit")).into_response()),
         Err(AppError::Invalid(e)) => {
             crate::people::resident_response(&s, &p, &id, Some(("edit".into(), first_error(&e))), f)
                 .await

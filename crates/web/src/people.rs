@@ -87,9 +87,29 @@ struct ResidentPage {
     /// (form, message): "reveal", "edit", "record", "move" or "follow:{record id}".
     error: Option<(String, String)>,
     values: wangge_domain::registry::Fields,
+    /// What was just saved (`?saved=` after a form's redirect): the section and the words.
+    saved: Option<(&'static str, &'static str)>,
+}
+
+/// The words for what a form of the resident's page saved, and the section they show in.
+fn saved_note(what: &str) -> Option<(&'static str, &'static str)> {
+    Some(match what {
+        "follow" => ("records", "跟进已记录。"),
+        "end" => ("records", "已解除列管（结束帮扶），记录保留为历史。"),
+        "record" => ("records", "已登记。"),
+        "move" => ("moves", "迁移已登记。"),
+        "edit" => ("top", "基本信息已保存。"),
+        _ => return None,
+    })
 }
 
 impl ResidentPage {
+    fn saved_in(&self, section: &str) -> Option<&'static str> {
+        self.saved
+            .filter(|(s, _)| *s == section)
+            .map(|(_, words)| words)
+    }
+
     /// What was typed in `form` for `k`, when that form is the one answered with an error
     /// (the page has several forms, some with fields of the same name).
     fn typed(&self, form: &str, k: &str) -> String {
@@ -131,7 +151,7 @@ pub(crate) async fn resident_response(
     error: Option<(String, String)>,
     values: wangge_domain::registry::Fields,
 ) -> Result<Response, PageError> {
-    resident_render(s, p, id, None, error, values).await
+    resident_render(s, p, id, None, error, values, None).await
 }
 
 async fn resident_render(
@@ -141,6 +161,7 @@ async fn resident_render(
     revealed: Option<Revealed>,
     error: Option<(String, String)>,
     values: wangge_domain::registry::Fields,
+    saved: Option<&str>,
 ) -> Result<Response, PageError> {
     use wangge_domain::people::{
         EmploymentStatus, Ethnicity, MoveKind, PoliticalStatus, Relation, RiskLevel,
@@ -218,17 +239,33 @@ async fn resident_render(
         revealed,
         error,
         values,
+        saved: saved.and_then(saved_note),
     });
     *res.status_mut() = status;
     Ok(res)
+}
+
+#[derive(Deserialize)]
+pub struct SavedQuery {
+    saved: Option<String>,
 }
 
 async fn resident_page(
     State(s): State<SharedState>,
     Extension(p): Extension<Principal>,
     Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<SavedQuery>,
 ) -> Result<Response, PageError> {
-    resident_response(&s, &p, &id, None, Default::default()).await
+    resident_render(
+        &s,
+        &p,
+        &id,
+        None,
+        None,
+        Default::default(),
+        q.saved.as_deref(),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -296,7 +333,7 @@ async fn reveal_page(
     Form(f): Form<RevealForm>,
 ) -> Result<Response, PageError> {
     match reveal(&s, &p, &id, &f.reason).await {
-        Ok(v) => resident_render(&s, &p, &id, Some(v), None, Default::default()).await,
+        Ok(v) => resident_render(&s, &p, &id, Some(v), None, Default::default(), None).await,
         Err(AppError::Invalid(e)) => {
             let msg = e.values().next().cloned().unwrap_or_default();
             resident_response(

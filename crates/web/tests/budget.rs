@@ -256,7 +256,7 @@ async fn staff_appointed_in_the_ui_change_the_budget() {
     let page = app.get("/communities/370725001009").await.text();
     assert!(
         page.contains(&format!("action=\"/staff/{id}/end\""))
-            && page.contains("name=\"valid_to\" aria-label=\"结束日期（不填为今天）\""),
+            && page.contains("name=\"valid_to\" aria-label=\"赵网格的结束日期（不填为今天）\""),
         "{page}"
     );
     let r = app

@@ -442,7 +442,16 @@ async fn follow_ups_reassess_risk_and_set_the_next_due_date() {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
-    assert!(r.location().ends_with("#records"), "{}", r.location());
+    assert!(
+        r.location().ends_with("?saved=follow#records"),
+        "{}",
+        r.location()
+    );
+    let page = app.get(&r.location()).await.text();
+    assert!(
+        page.contains("<p class=\"ok\" role=\"status\">跟进已记录。</p>"),
+        "{page}"
+    );
     // A form refused keeps what was typed, in its own form only, and the page opens at it.
     let r = app
         .form(

@@ -399,6 +399,13 @@ async fn every_level_through_form_posts() {
         r.text()
             .contains("<p class=\"field-error\" id=\"e-name\">不能为空</p>")
     );
+    // A screen reader hears the field is wrong, and why.
+    assert!(
+        r.text()
+            .contains("name=\"name\" value=\"\" aria-invalid=\"true\" aria-describedby=\"e-name\""),
+        "{}",
+        r.text()
+    );
     let r = app
         .form(
             "/edit/communities/370725001001",
@@ -810,4 +817,15 @@ async fn the_trail_leads_up_through_every_parent() {
     let trail = &page[page.find("class=\"crumbs\"").unwrap()..page.find("<main").unwrap()];
     assert!(trail.contains("<a href=\"/streets/370725001\">"), "{trail}");
     assert!(trail.contains("aria-current=\"page\""), "{trail}");
+    // Ending a posting asks first, with JavaScript or without (a tick the browser requires).
+    assert!(
+        page.contains("<noscript><label class=\"confirm\"><input type=\"checkbox\" name=\"confirmed\" required> 结束该人员的这项配备？"),
+        "{page}"
+    );
+    let staff = app.get("/api/communities/370725001001/staff").await.json();
+    let id = staff[0]["id"].as_str().unwrap().to_string();
+    let r = app
+        .form(&format!("/staff/{id}/end"), &[("confirmed", "on")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
 }
