@@ -76,7 +76,8 @@ struct ResidentPage {
     records: Vec<wangge_store::SpecialRecordView>,
     moves: Vec<wangge_store::MoveView>,
     /// Kinds the user may record for this person: (key, label).
-    kinds: Vec<(&'static str, &'static str)>,
+    /// The kinds the user may register: (key, label, 重点人员 — needs a risk level).
+    kinds: Vec<(&'static str, &'static str, bool)>,
     relations: Vec<&'static str>,
     ethnicities: Vec<&'static str>,
     political: Vec<&'static str>,
@@ -104,6 +105,15 @@ fn saved_note(what: &str) -> Option<(&'static str, &'static str)> {
 }
 
 impl ResidentPage {
+    /// The groups of the kinds select that have kinds the user may register: care groups,
+    /// then key persons (who need a risk level).
+    fn kind_groups(&self) -> Vec<(&'static str, bool)> {
+        [("关爱帮扶对象", false), ("重点人员（须填风险等级）", true)]
+            .into_iter()
+            .filter(|(_, key_person)| self.kinds.iter().any(|k| k.2 == *key_person))
+            .collect()
+    }
+
     fn saved_in(&self, section: &str) -> Option<&'static str> {
         self.saved
             .filter(|(s, _)| *s == section)
@@ -210,7 +220,7 @@ async fn resident_render(
         kinds: SpecialGroupKind::ALL
             .iter()
             .filter(|k| r.can(&p.access, k.sensitivity().permission()))
-            .map(|k| (k.key(), k.label()))
+            .map(|k| (k.key(), k.label(), k.is_key_person()))
             .collect(),
         risks: RiskLevel::ALL
             .iter()
