@@ -84,8 +84,10 @@ pub fn fold_shares<'a>(
 /// compounds that had no grid is rural when most of its households live in villages or
 /// residents' groups. Tier: a replaced grid's tier goes to the one new grid that takes most of
 /// its households (a 示范 grid split in two stays one 示范 grid), and a new grid heir to
-/// several takes the tier of the one it takes most households from; a grid kept keeps its
-/// own tier, hands on none and inherits none.
+/// several takes the tier of the one it takes most households from; a new grid heir to none
+/// takes the tier of the grid most of its households come from, 示范 as 规范 (the designation
+/// is not multiplied by splitting); a grid kept keeps its own tier, hands on none and inherits
+/// none.
 pub fn heritage<'a>(
     moves: &[Moved<'a>],
     current: &HashMap<&str, Traits>,
@@ -131,7 +133,19 @@ pub fn heritage<'a>(
             .filter(|(_, (to, _))| *to == g)
             .max_by(|a, b| a.1.1.cmp(&b.1.1).then(b.0.cmp(a.0)))
             .and_then(|(from, _)| current.get(*from))
-            .and_then(|(_, tier)| *tier);
+            .and_then(|(_, tier)| *tier)
+            // Heir to none (the smaller part of a split): the standard of the grid most of
+            // its households come from — a 示范 designation stays with the one heir, so the
+            // others of its parts are 规范 — rather than none at all.
+            .or_else(|| {
+                from_most
+                    .and_then(|f| current.get(f))
+                    .and_then(|(_, tier)| *tier)
+                    .map(|t| match t {
+                        Tier::Demonstration => Tier::Standard,
+                        other => other,
+                    })
+            });
         out.insert(g, (kind, tier));
     }
     out
@@ -207,6 +221,17 @@ mod tests {
         ];
         let h = heritage(&moves, &current);
         assert_eq!(h.len(), 2, "kept grids inherit nothing");
+        // 001 split in two (002 merged into its larger part): the heir keeps 示范, the
+        // smaller part, heir to none, is 规范 rather than without a standard.
+        let g5 = "370725001001005";
+        let split = [
+            moved(Some(g1), g3, 300, CompoundKind::Compound),
+            moved(Some(g1), g5, 200, CompoundKind::Compound),
+            moved(Some(g2), g3, 50, CompoundKind::Compound),
+        ];
+        let hs = heritage(&split, &current);
+        assert_eq!(hs[g3], (GridKind::Urban, Some(Tier::Demonstration)));
+        assert_eq!(hs[g5], (GridKind::Urban, Some(Tier::Standard)));
         assert_eq!(h[g3], (GridKind::Urban, Some(Tier::Demonstration)));
         assert_eq!(h[g4], (GridKind::Rural, None));
         // Staff and households registered by grid alone follow 001 to 002 (400 > 300).

@@ -9,6 +9,7 @@ use axum::{Extension, Form};
 use serde::Deserialize;
 use wangge_domain::GridKind;
 use wangge_domain::access::Permission;
+use wangge_domain::place::CompoundKind;
 use wangge_domain::policy::Policy;
 use wangge_domain::policy::needs::{Member, Needs};
 use wangge_domain::policy::tables::wan_text;
@@ -510,7 +511,18 @@ fn input_of(src: &PlanSource, gap: Option<f64>) -> Result<Input, AppError> {
         .cloned()
         .collect();
     let lonlat = planar.is_empty();
-    let adjacency = geojson::derive_adjacency(&compounds, gap);
+    // Town compounds and villages (or residents' groups) are not put in one grid: a grid's
+    // type — urban or rural — decides its staffing and subsidies, and a town compound would
+    // otherwise land in a grid typed rural (or a village in an urban one).
+    let rural = |i: usize| {
+        matches!(
+            CompoundKind::parse(&src.compounds[i].kind),
+            Ok(CompoundKind::Village | CompoundKind::ResidentsGroup)
+        )
+    };
+    // (Every compound has its boundary by now: `compounds[i]` is `src.compounds[i]`.)
+    let mut adjacency = geojson::derive_adjacency(&compounds, gap);
+    adjacency.retain(|&(a, b)| rural(a) == rural(b));
     let lines = barrier_lines(src);
     for (b, line) in &lines {
         let in_lonlat = line.iter().all(wangge_plan::geom::looks_lonlat);
@@ -931,9 +943,8 @@ async fn propose(
 }
 
 /// A plan page whose query could not be read (a band, gap or kept grid typed wrong) says why
-/// and offers the page again as the policy would have it, instead of a dead end.
-/// A page without a band to plan under (no policy gives one; comparisons always have theirs)
-/// asks for it.
+/// and offers the page again as the policy would have it, instead of a dead end; one without
+/// a band to plan under (no policy gives one; comparisons always have theirs) asks for it.
 fn retry_on_bad_input(r: Result<Response, PageError>, again: &str) -> Result<Response, PageError> {
     match r {
         Err(PageError(AppError::BadRequest(why))) if why == NO_BAND => {
@@ -3071,6 +3082,39 @@ mod tests {
             kept_from: kept.then(|| code.to_string()),
             centroid: [0.0, 0.0],
         }
+    }
+
+    #[test]
+    fn town_compounds_and_villages_are_never_neighbours_in_a_plan() {
+        let square = |x: i32| {
+            Some(format!(
+                r#"{{"type":"Polygon","coordinates":[[[{x},0],[{},0],[{},10],[{x},10],[{x},0]]]}}"#,
+                x + 10,
+                x + 10
+            ))
+        };
+        let mut town = compound("town", None);
+        town.geometry = square(0);
+        let mut village = compound("village", None);
+        village.kind = "village".into();
+        village.geometry = square(10);
+        let mut other_town = compound("town2", None);
+        other_town.geometry = square(-10);
+        let src = PlanSource {
+            community: "370725001001".into(),
+            community_name: "宝昌社区".into(),
+            compounds: vec![town, village, other_town],
+            used_codes: Vec::new(),
+            live_traits: Default::default(),
+            live_grids: Vec::new(),
+            barriers: Vec::new(),
+        };
+        let input = input_of(&src, None).unwrap();
+        // The two town compounds touch and are neighbours; the village touches the first
+        // but is not its neighbour.
+        assert_eq!(input.adjacency.len(), 1, "{:?}", input.adjacency);
+        let (a, b) = input.adjacency[0];
+        assert_eq!((a.min(b), a.max(b)), (0, 2));
     }
 
     #[test]
