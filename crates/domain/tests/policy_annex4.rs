@@ -175,3 +175,25 @@ fn equipment_is_paid_once_in_the_year_a_grid_is_set_up() {
     assert_eq!(grid(2021).subsidy.equipment_due_fen, 5_000 * FEN_PER_YUAN);
     assert_eq!(grid(2020).subsidy.equipment_due_fen, 0);
 }
+
+/// A redraw buys no equipment for the grids it sets up in place of the grids it retires:
+/// two grids merged into one take over theirs; one split into two buys one more set.
+#[test]
+fn a_redraw_hands_equipment_on_to_the_grids_it_sets_up() {
+    let day = |d: &str| Some(wangge_domain::Date::parse(d).unwrap());
+    let mut s = baodu();
+    let grids = &mut s.streets[0].communities[0].grids;
+    // Merge: the first two retired, the third new in their place.
+    grids[0].retired_on = day("2022-06-30");
+    grids[1].retired_on = day("2022-06-30");
+    grids[2].set_up = day("2022-07-01");
+    let due = |s: &wangge_domain::policy::Snapshot| evaluate(&changle(), s, 2022).subsidy;
+    assert_eq!(due(&s).equipment_due_fen, 0);
+    // Split: one retired, two new: one set bought.
+    let mut s = baodu();
+    let grids = &mut s.streets[0].communities[0].grids;
+    grids[0].retired_on = day("2022-06-30");
+    grids[1].set_up = day("2022-07-01");
+    grids[2].set_up = day("2022-07-01");
+    assert_eq!(due(&s).equipment_due_fen, 5_000 * FEN_PER_YUAN);
+}

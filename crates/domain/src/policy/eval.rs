@@ -466,9 +466,13 @@ pub fn evaluate(policy: &Policy, snapshot: &Snapshot, year: i32) -> Evaluation {
                     }
                     grid_findings(policy, g, &staff, &at_g, &mut out);
                 }
-                let gb = grid_budget(policy, g, &staff, &owners, year, &at_g, &mut out);
+                grids.push(grid_budget(
+                    policy, g, &staff, &owners, year, &at_g, &mut out,
+                ));
+            }
+            equipment_handed_on(policy, year, &c.grids, &mut grids);
+            for gb in &grids {
                 c_sub.add(&gb.subsidy);
-                grids.push(gb);
             }
             mergeable_findings(policy, c, &at_c, &mut out);
             let c_staff: Vec<&Assignment> = by_post
@@ -966,6 +970,36 @@ fn grid_budget(
         budgeted,
         subsidy: totals,
         persons,
+    }
+}
+
+/// A redraw hands the equipment of the grids it retires on to the grids it sets up: in a
+/// year after the policy took effect, a community's grids set up in the year are equipped
+/// anew only beyond the number of its equipped grids retired in the year (a merge of three
+/// grids into one buys nothing; a split of one into two buys one set). The first new grids by
+/// code take over; the rest are charged as set up.
+fn equipment_handed_on(
+    policy: &Policy,
+    year: i32,
+    snapshot: &[SnapshotGrid],
+    grids: &mut [GridBudget],
+) {
+    if year <= policy.effective_from().year() {
+        return;
+    }
+    let mut freed = grids
+        .iter()
+        .filter(|gb| gb.budgeted && gb.retired_on.is_some_and(|d| d.year() == year))
+        .count();
+    for (g, gb) in snapshot.iter().zip(grids.iter_mut()) {
+        if freed == 0 {
+            break;
+        }
+        let new_this_year = g.set_up.is_some_and(|d| d.year() == year);
+        if new_this_year && gb.retired_on.is_none() && gb.subsidy.equipment_due_fen > 0 {
+            gb.subsidy.equipment_due_fen = 0;
+            freed -= 1;
+        }
     }
 }
 
