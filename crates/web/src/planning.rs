@@ -783,6 +783,8 @@ struct PlanView {
     keep: String,
     retired: Vec<String>,
     moved: usize,
+    /// Said when the plan changes grids without bringing more of them into the band.
+    no_gain: Option<String>,
     summary: String,
     /// What the proposed grids need under the policy in force.
     needs: Option<String>,
@@ -1034,6 +1036,7 @@ async fn propose_as_asked(
         street_code: code[..9.min(code.len())].to_string(),
         grids,
         fates,
+        no_gain: no_gain(&input, &plan, band, moved > 0 || !retired.is_empty()),
         retired,
         moved,
         summary: format!(
@@ -1071,6 +1074,30 @@ async fn propose_as_asked(
         in_band: plan.summary.in_band,
         eligible: plan.summary.eligible,
     }))
+}
+
+/// When a plan that changes grids brings no more of them into the band than the current
+/// grids have: says so, and what to do instead.
+fn no_gain(input: &Input, plan: &Plan, band: Band, changes: bool) -> Option<String> {
+    let now = input
+        .current
+        .iter()
+        .filter(|g| {
+            let h: i64 = g
+                .compounds
+                .iter()
+                .map(|&i| input.compounds[i].households)
+                .sum();
+            (band.min..=band.max).contains(&h)
+        })
+        .count();
+    (changes && plan.summary.in_band <= now).then(|| {
+        format!(
+            "现有网格中已有 {now} 个在 {}–{} 户之间，方案为 {} 个：采用不会增加符合户数标准的网格，只会调整网格。\
+             如无其他理由（如现有网格跨越街路河），可不采用，或点下表中网格旁的“保持不变”。",
+            band.min, band.max, plan.summary.in_band
+        )
+    })
 }
 
 /// What a plan changes in a community: every proposed grid with where it comes from, every

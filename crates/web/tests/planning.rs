@@ -2997,3 +2997,28 @@ async fn a_street_map_is_not_a_thin_strip() {
         assert_eq!(page.matches(&label).count(), 2, "{name}");
     }
 }
+
+/// A plan that would change grids without bringing more of them into the band says so.
+#[tokio::test]
+async fn a_plan_that_brings_no_grid_into_the_band_says_so() {
+    let app = TestApp::demo().await;
+    let page = app
+        .get("/plan/communities/370725001002?min=500&max=600")
+        .await
+        .text();
+    assert!(page.contains("理论上限：这些小区无论怎样划分"), "{page}");
+    let plan = app
+        .get("/api/plan/communities/370725001002?min=500&max=600")
+        .await
+        .json();
+    let in_band = plan["summary"]["in_band"].as_i64().unwrap();
+    let warned = page.contains("采用不会增加符合户数标准的网格");
+    // 三和's current grids: none in 500–600 (the demo's figures).
+    assert_eq!(warned, in_band == 0, "in band {in_band}: {page}");
+    // A band its grids already meet, as they are: nothing to adopt, nothing to warn of.
+    let page = app
+        .get("/plan/communities/370725001002?min=1&max=100000")
+        .await
+        .text();
+    assert!(!page.contains("采用不会增加符合户数标准的网格"), "{page}");
+}
