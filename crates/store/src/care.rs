@@ -449,6 +449,7 @@ impl Store {
     /// the user may not reveal is counted against the user's daily limit of such answers
     /// (`met_elsewhere`) before the answer is given.
     async fn id_taken(&self, a: &Access, user: &str, index: &str) -> Result<bool> {
+        self.elsewhere_gate(user).await?;
         let holders = all(
             self.conn(),
             "SELECT grid_code FROM resident WHERE id_index = ? AND valid_to IS NULL",
@@ -1309,6 +1310,7 @@ impl Store {
         if view.until.is_some() {
             return Err(invalid("content", "该记录已解除列管，不能再添加跟进"));
         }
+        hidden_start(a, &r, &view, f.date, "date")?;
         if f.date.to_string() < view.since {
             return Err(invalid(
                 "date",
@@ -1340,6 +1342,7 @@ impl Store {
         if let Some(u) = &view.until {
             return Err(StoreError::Conflict(format!("该记录已于 {u} 解除")));
         }
+        hidden_start(a, &r, &view, e.until, "until")?;
         if e.until.to_string() < view.since {
             return Err(invalid(
                 "until",
@@ -1995,6 +1998,34 @@ async fn insert_follow_up<C: sea_orm::ConnectionTrait>(
         ],
     )
     .await?;
+    Ok(())
+}
+
+/// A date given against a record whose start is hidden from the user (the birthday, and he
+/// may not reveal the person): any day of that year is refused, whether before the start or
+/// not — answering day by day would tell the start, and with it the birth date.
+fn hidden_start(
+    a: &Access,
+    r: &sea_orm::QueryResult,
+    view: &SpecialRecordView,
+    date: Date,
+    field: &str,
+) -> Result<()> {
+    let shown = shown_since(a, r, view)?;
+    if shown != view.since && date.to_string().get(..4) == view.since.get(..4) {
+        let next = view
+            .since
+            .get(..4)
+            .and_then(|y| y.parse::<i32>().ok())
+            .unwrap_or(0)
+            + 1;
+        return Err(invalid(
+            field,
+            format!(
+                "该记录的列管日期（{shown}）对您隐去：请选择 {next}-01-01 及以后的日期，或请可查看完整号码的人员办理"
+            ),
+        ));
+    }
     Ok(())
 }
 

@@ -136,29 +136,62 @@ impl Store {
                 if v.moved_in.as_deref() == Some(v.birth_date.as_str()) {
                     v.moved_in = Some(mask_day(&v.birth_date));
                 }
+                // The age by years alone: the exact age would, day by day, tell the birthday.
+                let year = |d: &str| d.get(..4).and_then(|y| y.parse::<i64>().ok()).unwrap_or(0);
+                v.age = (year(&today().to_string()) - year(&v.birth_date)).max(0);
                 v.birth_date = mask_day(&v.birth_date);
             }
             v
         })
     }
 
-    /// Counts and audits the answer "already registered" for `n` ID numbers whose holders the
-    /// user may not reveal (outside his scope, or inside it without the reveal permission):
-    /// each such answer gives away that a full number is on the county's rolls, and so, for
-    /// a reader who sees only the masked number, the number itself. At most
-    /// [`ELSEWHERE_PER_DAY`] numbers a day (China time) are answered, each audited; a request
-    /// that would go over is refused whole, naming no row and no count.
+    /// Whether the user may still be told today that ID numbers are registered where he may
+    /// not reveal them: not once he has had [`ELSEWHERE_PER_DAY`] such answers, or was refused
+    /// one. From then on every registration, import and search by number of his is refused
+    /// whatever it holds — were only those meeting a registered number refused, the refusal
+    /// would itself be the answer.
+    pub(crate) async fn elsewhere_gate(&self, user: &str) -> Result<()> {
+        let (answered, refused) = self.elsewhere_today(user).await?;
+        if answered >= ELSEWHERE_PER_DAY || refused > 0 {
+            return Err(StoreError::Forbidden(format!(
+                "今天您已多次遇到已在册、但您无权查看完整号码的证件号（每日上限 {ELSEWHERE_PER_DAY} 个）：\
+                 为防止借登记、导入或查询推得他人的完整证件号，今天不能再登记、导入居民或按证件号查找，明天恢复。\
+                 大批导入请由服务器管理员用 wangge import residents 办理"
+            )));
+        }
+        Ok(())
+    }
+
+    /// (answers given, refusals) of "already registered" to the user today (China time).
+    async fn elsewhere_today(&self, user: &str) -> Result<(i64, i64)> {
+        let since = crate::audit::china_day_start(crate::today());
+        let count = |result: &'static str| {
+            scalar_i64(
+                self.conn(),
+                "SELECT COUNT(*) FROM audit_log WHERE user_name = ? AND action = ? AND result = ? AND at >= ?",
+                vec![
+                    user.into(),
+                    ELSEWHERE_ACTION.into(),
+                    result.into(),
+                    since.clone().into(),
+                ],
+            )
+        };
+        Ok((count("conflict").await?, count("denied").await?))
+    }
+
+    /// Counts and audits the answer "already registered" (or "found") for `n` ID numbers
+    /// whose holders the user may not reveal (outside his scope, or inside it without the
+    /// reveal permission): each such answer gives away that a full number is on the county's
+    /// rolls, and so, for a reader who sees only the masked number, the number itself. At
+    /// most [`ELSEWHERE_PER_DAY`] numbers a day (China time) are answered, each audited; a
+    /// request that would go over is refused whole, naming no row and no count, and closes
+    /// the gate ([`Store::elsewhere_gate`]) for the day.
     pub(crate) async fn met_elsewhere(&self, a: &Access, user: &str, n: usize) -> Result<()> {
         if n == 0 {
             return Ok(());
         }
-        let since = crate::audit::china_day_start(crate::today());
-        let used = scalar_i64(
-            self.conn(),
-            "SELECT COUNT(*) FROM audit_log WHERE user_name = ? AND action = ? AND result = 'conflict' AND at >= ?",
-            vec![user.into(), ELSEWHERE_ACTION.into(), since.into()],
-        )
-        .await?;
+        let (used, _) = self.elsewhere_today(user).await?;
         let over = used + n as i64 > ELSEWHERE_PER_DAY;
         let roles: Vec<String> = a
             .grants()
@@ -179,8 +212,9 @@ impl Store {
             ))
             .await?;
             return Err(StoreError::Forbidden(format!(
-                "本次登记遇到已在册、但您无权查看的证件号，今天可得到的此类答复已达上限（每日 {ELSEWHERE_PER_DAY} 个）；\
-                 为防止借登记查询他人是否在册，本次不逐行指出。请明天再试，或请有查看权限的人员或安全管理员协助办理"
+                "本次遇到已在册、但您无权查看完整号码的证件号，超过了每日可得到的此类答复（{ELSEWHERE_PER_DAY} 个）；\
+                 为防止借登记或查询推得他人的完整证件号，本次不逐行指出，今天也不能再登记、导入居民或按证件号查找。\
+                 大批导入请由服务器管理员用 wangge import residents 办理"
             )));
         }
         for k in 1..=n {
@@ -202,6 +236,7 @@ impl Store {
         rows: &[ResidentRow],
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<std::result::Result<usize, Vec<(usize, &'static str, String)>>> {
+        self.elsewhere_gate(user).await?;
         let keys = self.keyring()?.clone();
         let county = self
             .county()
@@ -523,7 +558,15 @@ impl Store {
     }
 
     /// Residents with this ID number, inside the user's scope (by the blind index).
-    pub async fn find_by_id_number(&self, a: &Access, id: &IdNumber) -> Result<Vec<ResidentView>> {
+    /// A search by full number confirms the number of whoever it finds: one the user may not
+    /// reveal is counted like an "already registered" answer ([`Store::met_elsewhere`]).
+    pub async fn find_by_id_number(
+        &self,
+        a: &Access,
+        user: &str,
+        id: &IdNumber,
+    ) -> Result<Vec<ResidentView>> {
+        self.elsewhere_gate(user).await?;
         let index = self.keyring()?.index("id", id.as_str());
         let rows = all(
             self.conn(),
@@ -534,7 +577,13 @@ impl Store {
             vec![index.into()],
         )
         .await?;
-        self.readable(a, &rows)
+        let found = self.readable(a, &rows)?;
+        let hidden = found
+            .iter()
+            .filter(|v| !v.can(a, Permission::PersonReveal))
+            .count();
+        self.met_elsewhere(a, user, hidden).await?;
+        Ok(found)
     }
 
     /// Residents whose name contains `q`, or whose household number is `q`, under the user's

@@ -896,6 +896,15 @@ async fn release(s: &SharedState, p: &Principal, id: &str) -> Result<(), AppErro
             "该账号还在使用别人给的一次性密码：请本人先登录修改密码，再核实本人".into(),
         ));
     }
+    // Two accounts given their one-time passwords by the same person may both be his.
+    let me = s.store.user(&p.user_id).await?;
+    if me.reset_by.is_some() && me.reset_by == user.reset_by {
+        return Err(AppError::Forbidden(
+            "您的账号与该账号的一次性密码出自同一人：为防止一人同时掌握两个账号，不能由您核实。\
+             请由一次性密码出自他人的安全管理员核实（如安全管理员账号由服务器管理员在控制台用 wangge user create 建立）（三员分立）"
+                .into(),
+        ));
+    }
     // While one account still holds the administrators' roles together, its holder could
     // create an account, make it a security administrator and vouch through it for another
     // of his own: nobody is confirmed until the roles are with different people.

@@ -412,7 +412,9 @@ async fn search(
         f.insert("id_number".into(), e.to_string());
         AppError::Invalid(f)
     })?;
-    Ok(s.store.find_by_id_number(&p.access, &id).await?)
+    Ok(s.store
+        .find_by_id_number(&p.access, &p.username, &id)
+        .await?)
 }
 
 async fn search_page(

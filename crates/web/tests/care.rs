@@ -2112,6 +2112,30 @@ async fn a_record_begun_on_the_birthday_does_not_give_the_birth_date_away() {
         assert!(!r.text().contains(&born), "{path}: {}", r.text());
         assert!(r.text().contains("-**-**"), "{path}: {}", r.text());
     }
+    // Any day of the birth year is refused alike, before the start or after it: answering
+    // day by day would find the birthday.
+    let year = &born[..4];
+    for day in ["01-01", "12-31"] {
+        for (path, body) in [
+            (
+                format!("/api/special-records/{record}/follow-ups"),
+                json!({"date": format!("{year}-{day}"), "content": "走访"}),
+            ),
+            (
+                format!("/api/special-records/{record}/end"),
+                json!({"until": format!("{year}-{day}"), "reason": "误录"}),
+            ),
+        ] {
+            let r = app.json("POST", &path, body).await;
+            assert_eq!(
+                r.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{path}: {}",
+                r.text()
+            );
+            assert!(r.text().contains("对您隐去"), "{path} {day}: {}", r.text());
+        }
+    }
 }
 
 /// Members are listed by age only to those who may see birth dates: to others the order
