@@ -315,7 +315,11 @@ fn a_person_logs_in_and_reads_the_demo_county() {
     wd.call("POST", &format!("/element/{submit}/click"), json!({}));
     // A one-time password is changed before anything else.
     wd.wait_page(|title, _| title.contains("修改密码"));
-    for (field, value) in [("#current", password.as_str()), ("#new", "Wang-grid-2026!")] {
+    for (field, value) in [
+        ("#current", password.as_str()),
+        ("#new", "Wang-grid-2026!"),
+        ("#again", "Wang-grid-2026!"),
+    ] {
         let e = wd.find("css selector", field);
         wd.call(
             "POST",

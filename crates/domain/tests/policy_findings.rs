@@ -153,6 +153,29 @@ fn grid_over_1000_with_one_worker() {
 }
 
 #[test]
+fn more_workers_than_the_compounds_call_for_are_noticed_and_still_paid() {
+    let g = grid("g", vec![compound("a", 470, true)]);
+    let staff: Vec<_> = ["w1", "w2", "w3"]
+        .iter()
+        .map(|w| at_grid(w, StaffRole::GridWorker, "g"))
+        .collect();
+    let e = evaluate(
+        &changle(),
+        &snapshot(vec![street("s", vec![community("c", vec![g])])], staff),
+        2021,
+    );
+    let f = find(&e, FindingKind::WorkersOver);
+    assert_eq!((f.actual, f.limit), (Some(3), Some(1)));
+    assert_eq!(f.severity, Severity::Notice);
+    assert!(f.message.contains("多出的 2 名仍计补贴"), "{}", f.message);
+    assert!(
+        !e.findings
+            .iter()
+            .any(|f| f.kind == FindingKind::WorkersShort)
+    );
+}
+
+#[test]
 fn staffing_rules() {
     use StaffRole::*;
     // A 550-household one-compound grid with a leader and two workers: no condition for a leader.

@@ -198,6 +198,7 @@ pub enum FindingKind {
     RuralGridNotOneGroup,
     InstructorsShort,
     WorkersShort,
+    WorkersOver,
     StaffShort,
     LeaderMissing,
     LeaderNotAllowed,
@@ -226,6 +227,7 @@ impl FindingKind {
             RuralGridNotOneGroup => "农村网格不是一个居民小组",
             InstructorsShort => "网格指导员不足",
             WorkersShort => "网格员不足",
+            WorkersOver => "网格员多于规定",
             StaffShort => "网格工作人员不足",
             LeaderMissing => "未设网格长",
             LeaderNotAllowed => "不符合设网格长的条件",
@@ -1285,8 +1287,10 @@ fn grid_findings(policy: &Policy, g: &SnapshotGrid, staff: &[&Assignment], at: &
                 Some(n_workers),
                 Some(needed),
                 format!(
-                    "网格 {h} 户，{} 户以上的小区应配备 {} 名网格员，现有网格员 {n_workers} 名，应为 {needed} 名",
-                    t.min_households, t.workers
+                    "{} 户以上的有物业小区各应配备 {} 名网格员、其余小区各 {} 名：本网格应有 {needed} 名，现有 {n_workers} 名",
+                    t.min_households,
+                    t.workers,
+                    per_compound.unwrap_or(1)
                 ),
             );
         } else {
@@ -1305,6 +1309,35 @@ fn grid_findings(policy: &Policy, g: &SnapshotGrid, staff: &[&Assignment], at: &
                 ),
             );
         }
+    }
+    // More workers than the rules give the grid: each is paid (the sources cap no grid's
+    // workers), but the county should know before it budgets them.
+    if any && n_workers > needed {
+        out.push(
+            at,
+            Severity::Notice,
+            FindingKind::WorkersOver,
+            if by_two {
+                "grid_subsidy.two_workers.workers"
+            } else {
+                "grid_staffing.workers_per_compound"
+            },
+            None,
+            Some(n_workers),
+            Some(needed),
+            format!(
+                "网格有 {} 个小区，按规定应有网格员 {needed} 名（原则上每个小区 {} 名{}），现有 {n_workers} 名：多出的 {} 名仍计补贴，请核实是否应配",
+                n_compounds.max(1),
+                per_compound.unwrap_or(1),
+                doc.grid_subsidy
+                    .as_ref()
+                    .and_then(|s| s.two_workers.as_ref())
+                    .filter(|_| by_two)
+                    .map(|t| format!("，{} 户以上有物业的小区 {} 名", t.min_households, t.workers))
+                    .unwrap_or_default(),
+                n_workers - needed
+            ),
+        );
     }
 
     if let Some(min) = doc.venues.as_ref().and_then(|v| v.grid_station_min_m2)
