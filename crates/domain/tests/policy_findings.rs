@@ -502,3 +502,30 @@ fn an_existing_police_assistant_posted_after_the_policy_is_pointed_out() {
         said[0]
     );
 }
+
+#[test]
+fn the_small_grids_named_for_merging_reach_the_band_together() {
+    let g = |code: &str, h: i64| grid(code, vec![compound(code, h, true)]);
+    // 150 + 311 = 461 stays under 500; 150 + 384 = 534 reaches it.
+    let e = evaluate(
+        &changle(),
+        &snapshot(
+            vec![street(
+                "s",
+                vec![community(
+                    "c",
+                    vec![g("g1", 150), g("g2", 311), g("g3", 384)],
+                )],
+            )],
+            vec![],
+        ),
+        2021,
+    );
+    let f = find(&e, FindingKind::SmallGridsMergeable);
+    assert!(
+        f.message
+            .contains("（150 户）与“g3网格”（384 户）合并后 534 户，在 500–600 户之间"),
+        "{}",
+        f.message
+    );
+}

@@ -1428,7 +1428,24 @@ fn mergeable_findings(policy: &Policy, c: &SnapshotCommunity, at: &At, out: &mut
         return;
     }
     small.sort_by_key(|g| (g.households, g.code.clone()));
-    let sum = small[0].households + small[1].households;
+    // The pair to name: one whose sum reaches the band if any (the largest such sum, lowest
+    // codes on a tie), else the two smallest — whether the two touch is for the map to tell.
+    let mut pair = (0, 1);
+    let mut best: Option<i64> = None;
+    for i in 0..small.len() {
+        for j in i + 1..small.len() {
+            let sum = small[i].households + small[j].households;
+            if sum >= d.household_floor
+                && sum <= d.household_ceiling
+                && best.is_none_or(|b| sum > b)
+            {
+                best = Some(sum);
+                pair = (i, j);
+            }
+        }
+    }
+    let (a, b) = (small[pair.0], small[pair.1]);
+    let sum = a.households + b.households;
     if sum <= d.household_ceiling {
         out.push(
             at,
@@ -1439,14 +1456,18 @@ fn mergeable_findings(policy: &Policy, c: &SnapshotCommunity, at: &At, out: &mut
             Some(small.len() as i64),
             Some(d.household_floor),
             format!(
-                "社区有 {} 个网格低于 {} 户，其中“{}”（{} 户）与“{}”（{} 户）合并后 {sum} 户，不超过上限 {}",
+                "社区有 {} 个网格低于 {} 户，其中“{}”（{} 户）与“{}”（{} 户）合并后 {sum} 户，{}（两格是否相邻请在地图上核对）",
                 small.len(),
                 d.household_floor,
-                small[0].name,
-                small[0].households,
-                small[1].name,
-                small[1].households,
-                d.household_ceiling
+                a.name,
+                a.households,
+                b.name,
+                b.households,
+                if sum >= d.household_floor {
+                    format!("在 {}–{} 户之间", d.household_floor, d.household_ceiling)
+                } else {
+                    format!("不超过上限 {}", d.household_ceiling)
+                }
             ),
         );
     }
