@@ -528,6 +528,18 @@ async fn set_investment(
     let amount = f.get("amount_wan").map(String::as_str).unwrap_or("");
     let fen = wangge_domain::place::parse_wan_fen(amount)
         .map_err(|e| field("amount_wan", e.to_string()))?;
+    // 附件3's communities invest a few 万元 to a few hundred: 元 typed into the 万元 field
+    // would be ten thousand times too much.
+    const MOST_WAN: i64 = 5_000;
+    if fen > MOST_WAN * 10_000 * 100 {
+        return Err(field(
+            "amount_wan",
+            format!(
+                "{} 万元不合常理，一个社区一年的改造投资应不超过 {MOST_WAN} 万元：单位是万元，不是元",
+                amount.trim()
+            ),
+        ));
+    }
     s.store.set_investment(&p.access, code, year, fen).await?;
     Ok(year)
 }

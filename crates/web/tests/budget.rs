@@ -298,6 +298,23 @@ async fn investment_and_recruitment_are_entered_and_counted() {
             .unwrap()
             .contains("万元")
     );
+    // 元 typed into the 万元 field: refused, saying so.
+    let r = app
+        .json(
+            "PUT",
+            "/api/communities/370725001009/investment",
+            serde_json::json!({"year": 2022, "amount_wan": "123400"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(
+        r.json()["fields"]["amount_wan"]
+            .as_str()
+            .unwrap()
+            .contains("单位是万元，不是元"),
+        "{}",
+        r.text()
+    );
     let r = app
         .form(
             "/budget/streets/370725002/recruitment",
