@@ -26,10 +26,17 @@ macro_rules! keyed {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
             pub fn key(self) -> &'static str { match self { $($name::$variant => $key),+ } }
             pub fn label(self) -> &'static str { match self { $($name::$variant => $label),+ } }
+            /// The key, the label, or the label without its note in brackets (网格员 for
+            /// 网格员（含网格长）).
             pub fn parse(s: &str) -> Result<Self, UnknownValue> {
                 let s = s.trim();
-                $(if s == $key || s == $label { return Ok($name::$variant); })+
-                Err(UnknownValue { what: $what, value: s.to_string(), choices: [$($label),+].join("、") })
+                let short = |label: &'static str| label.split('（').next().unwrap_or(label);
+                $(if s == $key || s == $label || s == short($label) { return Ok($name::$variant); })+
+                Err(UnknownValue {
+                    what: $what,
+                    value: s.to_string(),
+                    choices: [$(format!("{}（{}）", short($label), $key)),+].join("、"),
+                })
             }
         }
 
@@ -403,6 +410,17 @@ impl Access {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn roles_are_named_by_key_label_or_short_label() {
+        use super::Role;
+        assert_eq!(Role::parse("grid_worker"), Ok(Role::GridWorker));
+        assert_eq!(Role::parse("网格员（含网格长）"), Ok(Role::GridWorker));
+        assert_eq!(Role::parse(" 网格员 "), Ok(Role::GridWorker));
+        assert_eq!(Role::parse("只读查看"), Ok(Role::Observer));
+        let e = Role::parse("网格长").unwrap_err();
+        assert!(e.choices.contains("网格员（grid_worker）"), "{}", e.choices);
+    }
+
     use super::*;
 
     fn grant(role: Role, kind: ScopeKind, key: &str) -> Grant {
