@@ -1086,6 +1086,91 @@ struct AuditView {
     check: String,
 }
 
+impl AuditView {
+    fn label(&self, r: &AuditRow) -> Option<&'static str> {
+        audit_label(&r.action, &r.object)
+    }
+}
+
+/// What an audit row records, in words: by its action, or, for a request, by its method and
+/// the address it acted on (the API's the same as the page's).
+pub fn audit_label(action: &str, object: &str) -> Option<&'static str> {
+    let named = match action {
+        "login" => Some("登录"),
+        "reveal" => Some("查看完整证件号、电话"),
+        "roles" => Some("修改角色"),
+        "permissions" => Some("修改角色权限表"),
+        "release-reveal" => Some("核实本人，恢复查看完整号码"),
+        "totp-reset" | "reset-totp" => Some("清除两步验证"),
+        "id-elsewhere" => Some("证件号已在册的答复"),
+        "create" => Some("新建账号"),
+        "reset-password" => Some("重置密码"),
+        "disable" => Some("停用账号"),
+        "enable" => Some("启用账号"),
+        "accounts-moved" => Some("账号随网格调整"),
+        _ => None,
+    };
+    if named.is_some() {
+        return named;
+    }
+    let path = object.split('?').next().unwrap_or("");
+    let path = path.strip_prefix("/api").unwrap_or(path);
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let method = action.rsplit(' ').next().unwrap_or(action);
+    let read = action.starts_with("read ");
+    let export = action.starts_with("export ");
+    Some(match (method, parts.as_slice()) {
+        (_, ["audit", "export.csv"]) => "导出审计日志",
+        _ if export => "导出",
+        _ if read => "查看人员信息",
+        ("POST", ["logout"]) => "退出登录",
+        ("POST", ["users"]) => "新建账号",
+        (_, ["users", _, "password"]) => "重置密码",
+        (_, ["users", _, "roles"]) => "修改角色",
+        (_, ["users", _, "disable"]) => "停用账号",
+        (_, ["users", _, "enable"]) => "启用账号",
+        (_, ["users", _, "release-reveal"]) => "核实本人，恢复查看完整号码",
+        (_, ["users", _, "totp-reset"]) => "清除两步验证",
+        (_, ["permissions"]) => "修改角色权限表",
+        (_, ["account", "password"]) => "修改本人密码",
+        (_, ["account", "totp", ..]) => "绑定两步验证",
+        (_, ["import"]) | (_, ["import", "communities"]) => "导入社区基本情况表（附件2）",
+        (_, ["import", "residents"]) => "导入户和居民",
+        (_, ["households", _, "visit" | "visits"]) => "记录走访",
+        (_, ["households", _, "residents"]) => "登记新成员",
+        (_, ["households", _, "close"]) => "注销户",
+        (_, ["households", _, "place"]) => "修改户的住址",
+        (_, ["compounds", _, "households"]) => "新建户",
+        (_, ["residents", _, "moves"]) => "登记迁移",
+        (_, ["residents", _, "edit" | "basic"]) => "修改居民基本信息",
+        (_, ["residents", _, "special-records"]) => "登记特殊人群",
+        (_, ["special-records", _, "follow-ups"]) => "添加帮扶跟进",
+        (_, ["special-records", _, "end"]) => "解除列管、结束帮扶",
+        (_, ["plan", _, _, "adopt"]) => "采用网格划分方案",
+        (_, ["new", ..]) => "新建登记",
+        (
+            "POST",
+            [
+                "streets" | "communities" | "grids" | "compounds" | "departments",
+                ..,
+            ],
+        ) if parts.len() <= 2 => "新建登记",
+        (_, ["edit", ..]) | ("PUT", [_, _]) => "修改登记",
+        (_, ["retire", ..]) | ("DELETE", [_, _]) => "撤销登记",
+        (_, ["staff", _, "end"]) => "结束人员配备",
+        (_, ["communities", _, "staff"]) => "人员配备",
+        (_, ["communities", _, "boundaries"]) => "导入小区边界",
+        (_, ["streets", _, "barriers", ..]) => "上传或清除街路河界线",
+        (_, ["departments", _, "grids", ..]) => "部门网格",
+        (_, ["budget", "communities", _, "investment"]) | (_, ["communities", _, "investment"]) => {
+            "录入改造投资"
+        }
+        (_, ["streets", _, "recruitment"]) => "录入招聘全科社工",
+        (_, ["county"]) => "设置本县（区）",
+        _ => return None,
+    })
+}
+
 async fn audit(
     State(s): State<SharedState>,
     Extension(p): Extension<Principal>,
@@ -1329,4 +1414,36 @@ async fn api_audit_verify(
 ) -> Result<Response, ApiError> {
     need(&p, Permission::AuditRead)?;
     Ok(Json(s.store.verify_audit().await?).into_response())
+}
+
+#[cfg(test)]
+mod audit_words {
+    use super::audit_label;
+
+    #[test]
+    fn audit_rows_are_said_in_words() {
+        for (action, object, words) in [
+            ("login", "/login", "登录"),
+            ("POST", "/users", "新建账号"),
+            ("POST", "/api/users/0193/password", "重置密码"),
+            ("POST", "/households/0193/visits", "记录走访"),
+            ("POST", "/plan/streets/370725001/adopt", "采用网格划分方案"),
+            ("PUT", "/api/streets/370725001", "修改登记"),
+            ("POST", "/retire/grids/370725001001001", "撤销登记"),
+            ("export GET", "/export/residents.csv", "导出"),
+            (
+                "read GET",
+                "/api/grids/370725001001001/residents?page=2",
+                "查看人员信息",
+            ),
+            ("id-elsewhere", "3 个证件号", "证件号已在册的答复"),
+        ] {
+            assert_eq!(
+                audit_label(action, object),
+                Some(words),
+                "{action} {object}"
+            );
+        }
+        assert_eq!(audit_label("POST", "/something/new/entirely"), None);
+    }
 }
