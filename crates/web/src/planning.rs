@@ -692,31 +692,16 @@ pub(crate) fn map(
             ),
         });
     }
-    let labels = codes
+    // Every compound of a grid carries the grid's number: a grid of several compounds apart
+    // on the map is not told from its neighbours by colour alone.
+    let labels = tiles
         .iter()
-        .enumerate()
-        .filter_map(|(g, code)| {
-            let mine: Vec<&Tile> = tiles
-                .iter()
-                .zip(grid_of)
-                .filter(|(_, of)| **of == Some(g))
-                .map(|(t, _)| t)
-                .collect();
-            if mine.is_empty() {
-                return None;
-            }
-            let n = mine.len() as f64;
-            let mean = (
-                mine.iter().map(|t| t.cx).sum::<f64>() / n,
-                mine.iter().map(|t| t.cy).sum::<f64>() / n,
-            );
-            let distance = |t: &Tile| (t.cx - mean.0).powi(2) + (t.cy - mean.1).powi(2);
-            let nearest = mine
-                .into_iter()
-                .min_by(|a, b| distance(a).total_cmp(&distance(b)))?;
+        .zip(grid_of)
+        .filter_map(|(t, of)| {
+            let code = &codes[(*of)?];
             Some(Label {
-                x: nearest.cx,
-                y: nearest.cy + 4.0,
+                x: t.cx,
+                y: t.cy + 4.0,
                 text: code[code.len().saturating_sub(3)..].to_string(),
             })
         })

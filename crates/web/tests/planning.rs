@@ -3009,6 +3009,16 @@ async fn a_plan_that_brings_no_grid_into_the_band_says_so() {
         .await
         .text();
     assert!(page.contains("理论上限：这些小区无论怎样划分"), "{page}");
+    // Every compound on both maps carries its grid's number.
+    let compounds = app.get("/api/communities/370725001002").await.json()["compounds"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(
+        page.matches("class=\"maplabel\"").count(),
+        2 * compounds,
+        "{page}"
+    );
     let plan = app
         .get("/api/plan/communities/370725001002?min=500&max=600")
         .await

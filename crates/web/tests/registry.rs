@@ -821,7 +821,10 @@ async fn the_trail_leads_up_through_every_parent() {
     let home = app.get("/").await.text();
     assert!(home.contains("<summary>户数表</summary>"), "{home}");
     assert!(home.contains("aria-label=\"宝都街道：98161 户\""), "{home}");
-    assert!(!home.contains("role=\"img\" aria-label=\"户数分布\""), "{home}");
+    assert!(
+        !home.contains("role=\"img\" aria-label=\"户数分布\""),
+        "{home}"
+    );
     // Ending a posting asks first, with JavaScript or without (a tick the browser requires).
     assert!(
         page.contains("<noscript><label class=\"confirm\"><input type=\"checkbox\" name=\"confirmed\" required> 结束该人员的这项配备？"),
