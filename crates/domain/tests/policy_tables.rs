@@ -256,3 +256,25 @@ fn annex3_spans_the_funding_programme_whichever_of_its_years_is_asked() {
     assert_eq!(changle().annex_years(2023), vec![2022, 2023, 2024]);
     assert_eq!(changle().annex_years(2019), vec![2018, 2019, 2020]);
 }
+
+/// A grid retired during the year keeps its row (its staff were paid there) but not a place
+/// in the count, and the count says so.
+#[test]
+fn annex4_counts_grids_retired_in_the_year_apart() {
+    let mut d1 = grid("d1", vec![compound("x", 650, false)]);
+    d1.tier = Some(Tier::Demonstration);
+    let mut d2 = grid("d2", vec![compound("y", 560, false)]);
+    d2.tier = Some(Tier::Demonstration);
+    d2.retired_on = Some(wangge_domain::Date::parse("2021-06-30").unwrap());
+    let s = snapshot(
+        vec![street("b", vec![community("c1", vec![d1, d2])])],
+        vec![],
+    );
+    let p = changle();
+    let e = evaluate(&p, &s, 2021);
+    let (_, a4) = annex_tables(&p, &s.streets, &e, &[2020, 2021, 2022]);
+    assert_eq!(
+        a4[0].rows[2][1].display(),
+        "示范性网格\n1个（另有年内撤销 1 个）"
+    );
+}

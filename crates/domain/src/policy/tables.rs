@@ -258,6 +258,12 @@ pub fn annex4(policy: &Policy, budget: &StreetBudget) -> Table {
             .iter()
             .filter(|(_, g)| g.retired_on.is_none())
             .count();
+        let retired = in_tier.len() - n;
+        let count = if retired > 0 {
+            format!("{n}个（另有年内撤销 {retired} 个）")
+        } else {
+            format!("{n}个")
+        };
         if tier == Some(Tier::Demonstration) {
             let top = b.rows.len();
             for (community, g) in &in_tier {
@@ -273,7 +279,7 @@ pub fn annex4(policy: &Policy, budget: &StreetBudget) -> Table {
             b.set(
                 top,
                 1,
-                Cell::text(format!("{}\n{n}个", grid_tier_label(tier))),
+                Cell::text(format!("{}\n{count}", grid_tier_label(tier))),
             );
             b.merge(top, 0, bottom, 0);
             b.merge(top, 1, bottom, 1);
@@ -281,7 +287,7 @@ pub fn annex4(policy: &Policy, budget: &StreetBudget) -> Table {
             let r = b.row();
             b.set(r, 0, Cell::Int(seq));
             b.set(r, 1, Cell::text(grid_tier_label(tier)));
-            b.set(r, 2, Cell::text(format!("{n}个")));
+            b.set(r, 2, Cell::text(count));
             b.set(
                 r,
                 4,
