@@ -406,6 +406,18 @@ struct FindingsView {
     policy: String,
 }
 
+impl FindingsView {
+    /// Where a finding's place page is: its grid, else its community, else its street.
+    fn link(&self, f: &Finding) -> String {
+        match (&f.grid, &f.community, &f.street) {
+            (Some(g), _, _) => format!("/grids/{g}"),
+            (None, Some(c), _) => format!("/communities/{c}"),
+            (None, None, Some(st)) => format!("/streets/{st}"),
+            _ => String::new(),
+        }
+    }
+}
+
 async fn findings_page(
     State(s): State<SharedState>,
     Extension(p): Extension<Principal>,
@@ -413,13 +425,19 @@ async fn findings_page(
 ) -> Result<Response, PageError> {
     let year = q.year.unwrap_or_else(default_year);
     let (e, policy, _) = evaluation(&s, &p, year).await?;
-    let mut kinds: Vec<(String, String)> = e
-        .findings
-        .iter()
-        .map(|f| (format!("{:?}", f.kind), f.kind.label().to_string()))
+    // Each category with how many findings it has, most first.
+    let mut counts: std::collections::BTreeMap<(String, &str), usize> = Default::default();
+    for f in &e.findings {
+        *counts
+            .entry((format!("{:?}", f.kind), f.kind.label()))
+            .or_default() += 1;
+    }
+    let mut counted: Vec<_> = counts.into_iter().collect();
+    counted.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let kinds: Vec<(String, String)> = counted
+        .into_iter()
+        .map(|((key, label), n)| (key, format!("{label}（{n}）")))
         .collect();
-    kinds.sort();
-    kinds.dedup();
     Ok(crate::auth::render(&FindingsView {
         me: Me::of(&p),
         crumbs: crumbs(&[

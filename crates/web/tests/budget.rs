@@ -105,6 +105,9 @@ async fn the_demo_budget_shows_annex4s_figures() {
         .await
         .text();
     assert!(page.contains("合规检查"));
+    // Each finding leads to its place; each category says how many it has.
+    assert!(page.contains("<td><a href=\"/grids/370725"), "{page}");
+    assert!(page.contains("网格户数超过上限（"), "{page}");
     // The demo's 70 existing police assistants were in post from the start: none is pointed
     // out as a late hire.
     let all = app.get("/api/budget/findings?year=2021").await.text();
