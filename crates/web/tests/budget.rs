@@ -105,6 +105,34 @@ async fn the_demo_budget_shows_annex4s_figures() {
         .await
         .text();
     assert!(page.contains("合规检查"));
+    // Staff of a rural grid are listed with why nothing is paid.
+    let grids = app.get("/api/communities/370725001001").await.json()["grids"].clone();
+    let rural = grids
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["kind"] == "rural")
+        .expect("宝昌 has rural grids")["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app
+        .form(
+            "/communities/370725001001/staff",
+            &[
+                ("person_name", "乡网格"),
+                ("role", "grid_worker"),
+                ("grid", &rural),
+                ("from", "2021-01-01"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let listed = app
+        .get("/budget/communities/370725001001?year=2021")
+        .await
+        .text();
+    assert!(listed.contains("农村网格不在政策的补贴范围"), "{listed}");
     // Each finding leads to its place; each category says how many it has.
     assert!(page.contains("<td><a href=\"/grids/370725"), "{page}");
     assert!(page.contains("网格户数超过上限（"), "{page}");
