@@ -989,65 +989,71 @@ impl Store {
     /// A street's 启用 date as corrected by hand: not in the future, and not after its first
     /// community started or its first posting at the street.
     async fn street_start_allowed(&self, code: &str, d: Date) -> Result<String> {
-        let day = d.to_string();
-        if d > crate::today() {
-            return Err(StoreError::field("valid_from", "启用日期不能晚于今天"));
-        }
-        let county = county_of(code);
-        for (sql, what) in [
-            (
-                "SELECT MIN(valid_from) AS d FROM community WHERE county_code = ? AND street_code = ?",
-                "有社区启用",
-            ),
-            (
-                "SELECT MIN(valid_from) AS d FROM staff_assignment WHERE county_code = ? AND post_code = ?",
-                "有街道人员配备",
-            ),
-        ] {
-            let first = match one(&self.db, sql, vec![county.clone().into(), code.into()]).await? {
-                Some(r) => get::<Option<String>>(&r, "d")?,
-                None => None,
-            };
-            if let Some(first) = first
-                && day > first
-            {
-                return Err(StoreError::field(
-                    "valid_from",
-                    format!("该街道自 {first} 起已{what}，启用日期不能晚于 {first}"),
-                ));
-            }
-        }
-        Ok(day)
+        self.start_allowed(
+            code,
+            d,
+            "街道",
+            &[
+                (
+                    "SELECT MIN(valid_from) AS d FROM community WHERE county_code = ? AND street_code = ?",
+                    "有社区启用",
+                ),
+                (
+                    "SELECT MIN(valid_from) AS d FROM staff_assignment WHERE county_code = ? AND post_code = ?",
+                    "有街道人员配备",
+                ),
+            ],
+        )
+        .await
     }
 
-    /// A community's 启用 date as corrected by hand: not in the future, and not after anything
-    /// that already happened in it (a grid starting, a compound registered, a posting at the
-    /// community).
+    /// A community's 启用 date as corrected by hand: not in the future, not before its street,
+    /// and not after anything that already happened in it (a grid starting, a compound
+    /// registered, a posting at the community).
     async fn community_start_allowed(&self, code: &str, d: Date) -> Result<String> {
-        let day = d.to_string();
-        if d > crate::today() {
-            return Err(StoreError::field("valid_from", "启用日期不能晚于今天"));
-        }
         let street = self
             .street_any(&self.community_any(code).await?.street_code)
             .await?
             .street;
         not_before_street(&street, d)?;
+        self.start_allowed(
+            code,
+            d,
+            "社区",
+            &[
+                (
+                    "SELECT MIN(valid_from) AS d FROM grid WHERE county_code = ? AND community_code = ?",
+                    "有网格启用",
+                ),
+                (
+                    "SELECT MIN(valid_from) AS d FROM compound WHERE county_code = ? AND community_code = ?",
+                    "有小区登记",
+                ),
+                (
+                    "SELECT MIN(valid_from) AS d FROM staff_assignment WHERE county_code = ? AND post_code = ?",
+                    "有社区人员配备",
+                ),
+            ],
+        )
+        .await
+    }
+
+    /// A place's start `d` against what already happened in it: each query gives the first
+    /// day of something (with the county and the place's code bound), which the start may not
+    /// pass; nor may it be in the future.
+    async fn start_allowed(
+        &self,
+        code: &str,
+        d: Date,
+        what_place: &str,
+        firsts: &[(&str, &str)],
+    ) -> Result<String> {
+        let day = d.to_string();
+        if d > crate::today() {
+            return Err(StoreError::field("valid_from", "启用日期不能晚于今天"));
+        }
         let county = county_of(code);
-        for (sql, what) in [
-            (
-                "SELECT MIN(valid_from) AS d FROM grid WHERE county_code = ? AND community_code = ?",
-                "有网格启用",
-            ),
-            (
-                "SELECT MIN(valid_from) AS d FROM compound WHERE county_code = ? AND community_code = ?",
-                "有小区登记",
-            ),
-            (
-                "SELECT MIN(valid_from) AS d FROM staff_assignment WHERE county_code = ? AND post_code = ?",
-                "有社区人员配备",
-            ),
-        ] {
+        for (sql, what) in firsts {
             let first = match one(&self.db, sql, vec![county.clone().into(), code.into()]).await? {
                 Some(r) => get::<Option<String>>(&r, "d")?,
                 None => None,
@@ -1057,7 +1063,7 @@ impl Store {
             {
                 return Err(StoreError::field(
                     "valid_from",
-                    format!("该社区自 {first} 起已{what}，启用日期不能晚于 {first}"),
+                    format!("该{what_place}自 {first} 起已{what}，启用日期不能晚于 {first}"),
                 ));
             }
         }

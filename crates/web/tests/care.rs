@@ -23,6 +23,16 @@ async fn demo() -> TestApp {
 }
 
 /// Creates a user with these grants ("role@scope, …") and logs in as him.
+/// The first page of the demo grid's residents, as the API lists them.
+async fn grid_residents(app: &TestApp) -> Vec<Value> {
+    app.get(&format!("/api/grids/{GRID}/residents"))
+        .await
+        .json()["residents"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
 async fn login_as(app: &mut TestApp, name: &str, grants: &str) {
     app.login_new(name, PW, grants).await;
 }
@@ -1859,13 +1869,7 @@ async fn a_grid_with_households_left_is_not_retired() {
 async fn records_are_ended_with_a_reason_and_kinds_fit_the_person() {
     let mut app = demo().await;
     login_as(&mut app, "grid_zheng", &format!("grid_worker@{GRID}")).await;
-    let residents = app
-        .get(&format!("/api/grids/{GRID}/residents"))
-        .await
-        .json()["residents"]
-        .as_array()
-        .unwrap()
-        .clone();
+    let residents = grid_residents(&app).await;
     let aged = |lo: i64, hi: i64| {
         residents
             .iter()
@@ -1990,13 +1994,7 @@ async fn low_income(app: &TestApp) -> i64 {
 async fn a_returning_head_does_not_make_a_second_head() {
     let mut app = demo().await;
     login_as(&mut app, "grid_feng", &format!("grid_worker@{GRID}")).await;
-    let residents = app
-        .get(&format!("/api/grids/{GRID}/residents"))
-        .await
-        .json()["residents"]
-        .as_array()
-        .unwrap()
-        .clone();
+    let residents = grid_residents(&app).await;
     let (head, other) = residents
         .iter()
         .filter(|r| r["relation"] == "户主")
@@ -2046,13 +2044,7 @@ async fn a_returning_head_does_not_make_a_second_head() {
 async fn a_record_begun_on_the_birthday_does_not_give_the_birth_date_away() {
     let mut app = demo().await;
     login_as(&mut app, "grid_chu", &format!("grid_worker@{GRID}")).await;
-    let residents = app
-        .get(&format!("/api/grids/{GRID}/residents"))
-        .await
-        .json()["residents"]
-        .as_array()
-        .unwrap()
-        .clone();
+    let residents = grid_residents(&app).await;
     let child = residents
         .iter()
         .find(|r| r["age"].as_i64().unwrap() < 12)
@@ -2144,13 +2136,7 @@ async fn a_record_begun_on_the_birthday_does_not_give_the_birth_date_away() {
 async fn household_members_are_in_age_order_only_for_those_who_may_reveal() {
     let mut app = demo().await;
     login_as(&mut app, "grid_ma", &format!("grid_worker@{GRID}")).await;
-    let residents = app
-        .get(&format!("/api/grids/{GRID}/residents"))
-        .await
-        .json()["residents"]
-        .as_array()
-        .unwrap()
-        .clone();
+    let residents = grid_residents(&app).await;
     let head = residents
         .iter()
         .find(|r| r["relation"] == "户主" && r["age"].as_i64().unwrap() < 70)
@@ -2188,13 +2174,7 @@ async fn household_members_are_in_age_order_only_for_those_who_may_reveal() {
 async fn an_empty_household_is_closed_and_keeps_its_history() {
     let mut app = demo().await;
     login_as(&mut app, "grid_wei", &format!("grid_worker@{GRID}")).await;
-    let residents = app
-        .get(&format!("/api/grids/{GRID}/residents"))
-        .await
-        .json()["residents"]
-        .as_array()
-        .unwrap()
-        .clone();
+    let residents = grid_residents(&app).await;
     let household = residents[0]["household_id"].as_str().unwrap().to_string();
     let close = format!("/api/households/{household}/close");
     let r = app.json("POST", &close, json!({})).await;
