@@ -41,7 +41,16 @@ const PROVINCES: &[&str] = &[
 ];
 
 fn digits(level: &'static str, s: &str, len: usize) -> Result<String, CodeError> {
-    let s = s.trim();
+    // Full-width digits (３７０７２５), as a Chinese input method types them, are digits.
+    let s: String = s
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '０'..='９' => char::from(b'0' + (c as u32 - '０' as u32) as u8),
+            c => c,
+        })
+        .collect();
+    let s = s.as_str();
     if s.is_empty() {
         return Err(CodeError::Empty { level });
     }
@@ -213,6 +222,20 @@ pub fn next_sequence(used: impl IntoIterator<Item = u16>) -> Option<u16> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn full_width_digits_are_digits() {
+        assert_eq!(
+            super::CountyCode::parse("３７０７８１").unwrap().as_str(),
+            "370781"
+        );
+        assert_eq!(
+            super::GridCode::parse(" 370725001001００1 ")
+                .unwrap()
+                .as_str(),
+            "370725001001001"
+        );
+    }
+
     use super::*;
 
     #[test]
