@@ -84,7 +84,7 @@ pub fn fold_shares<'a>(
 /// compounds that had no grid is rural when most of its households live in villages or
 /// residents' groups. Tier: a replaced grid's tier goes to the one new grid that takes most of
 /// its households (a 示范 grid split in two stays one 示范 grid), and a new grid heir to
-/// several takes the tier of the one it takes most households from; a new grid heir to none
+/// several takes the highest of their tiers; a new grid heir to none
 /// takes the tier of the grid most of its households come from, 示范 as 规范 (the designation
 /// is not multiplied by splitting); a grid kept keeps its own tier, hands on none and inherits
 /// none.
@@ -128,12 +128,25 @@ pub fn heritage<'a>(
                     .map(|m| (m.kind, m.households)),
             ),
         };
+        // Heir to several: the highest of their standards (a 示范 designation merged with
+        // a 基础 grid is not lost; the county's count of them falls only by merging 示范s).
+        let rank = |t: Option<Tier>| match t {
+            Some(Tier::Demonstration) => 3,
+            Some(Tier::Standard) => 2,
+            Some(Tier::Basic) => 1,
+            None => 0,
+        };
         let tier = heir
             .iter()
             .filter(|(_, (to, _))| *to == g)
-            .max_by(|a, b| a.1.1.cmp(&b.1.1).then(b.0.cmp(a.0)))
-            .and_then(|(from, _)| current.get(*from))
-            .and_then(|(_, tier)| *tier)
+            .filter_map(|(from, (_, h))| current.get(*from).map(|(_, t)| (*t, *h, *from)))
+            .max_by(|a, b| {
+                rank(a.0)
+                    .cmp(&rank(b.0))
+                    .then(a.1.cmp(&b.1))
+                    .then(b.2.cmp(a.2))
+            })
+            .and_then(|(tier, _, _)| tier)
             // Heir to none (the smaller part of a split): the standard of the grid most of
             // its households come from — a 示范 designation stays with the one heir, so the
             // others of its parts are 规范 — rather than none at all.
@@ -232,6 +245,15 @@ mod tests {
         let hs = heritage(&split, &current);
         assert_eq!(hs[g3], (GridKind::Urban, Some(Tier::Demonstration)));
         assert_eq!(hs[g5], (GridKind::Urban, Some(Tier::Standard)));
+        // Heir to a 示范 grid and a larger 基础 one: 示范 stays.
+        let merged = [
+            moved(Some(g1), g3, 300, CompoundKind::Compound),
+            moved(Some(g2), g3, 400, CompoundKind::Compound),
+        ];
+        assert_eq!(
+            heritage(&merged, &current)[g3],
+            (GridKind::Urban, Some(Tier::Demonstration))
+        );
         assert_eq!(h[g3], (GridKind::Urban, Some(Tier::Demonstration)));
         assert_eq!(h[g4], (GridKind::Rural, None));
         // Staff and households registered by grid alone follow 001 to 002 (400 > 300).

@@ -196,4 +196,17 @@ fn a_redraw_hands_equipment_on_to_the_grids_it_sets_up() {
     grids[1].set_up = day("2022-07-01");
     grids[2].set_up = day("2022-07-01");
     assert_eq!(due(&s).equipment_due_fen, 5_000 * FEN_PER_YUAN);
+    // Redrawn twice in the year: a grid set up and retired in it held a set handed on, and
+    // frees none of its own. One retired, two new; then one of those retired, three new:
+    // where there was one grid there are four, three sets bought.
+    let mut s = baodu();
+    let grids = &mut s.streets[0].communities[0].grids;
+    grids[0].retired_on = day("2022-03-31");
+    grids[1].set_up = day("2022-04-01");
+    grids[1].retired_on = day("2022-09-30");
+    grids[2].set_up = day("2022-04-01");
+    for g in &mut grids[3..6] {
+        g.set_up = day("2022-10-01");
+    }
+    assert_eq!(due(&s).equipment_due_fen, 3 * 5_000 * FEN_PER_YUAN);
 }

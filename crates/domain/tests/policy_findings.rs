@@ -529,3 +529,31 @@ fn the_small_grids_named_for_merging_reach_the_band_together() {
         f.message
     );
 }
+
+#[test]
+fn an_existing_police_assistant_who_followed_his_households_is_no_late_hire() {
+    let g1 = grid("g1", vec![compound("a", 300, false)]);
+    let g2 = grid("g2", vec![compound("b", 300, false)]);
+    let mut before = at_grid("p", StaffRole::ExistingPoliceAssistant, "g1");
+    before.to = Some(date("2022-06-30"));
+    let mut after = at_grid("p", StaffRole::ExistingPoliceAssistant, "g2");
+    after.from = date("2022-07-01");
+    let mut hired = at_grid("q", StaffRole::ExistingPoliceAssistant, "g2");
+    hired.from = date("2022-07-01");
+    let e = evaluate(
+        &changle(),
+        &snapshot(
+            vec![street("s", vec![community("c", vec![g1, g2])])],
+            vec![before, after, hired],
+        ),
+        2022,
+    );
+    let late: Vec<&str> = e
+        .findings
+        .iter()
+        .filter(|f| f.message.contains("晚三个月以上"))
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(late.len(), 1, "{late:?}");
+    assert!(late[0].contains("“q”"), "{late:?}");
+}

@@ -161,6 +161,7 @@ pub struct AuditFilter {
 impl Store {
     /// Appends one row. Two writers racing for the same sequence number: the loser retries.
     pub async fn audit(&self, e: &AuditEntry) -> Result<()> {
+        let _turn = self.audit_turn.lock().await;
         for _ in 0..20 {
             let last = one(
                 self.conn(),

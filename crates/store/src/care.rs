@@ -872,6 +872,13 @@ impl Store {
         if !a.can(Permission::PersonWrite, &v.grid_code) {
             return Err(StoreError::Forbidden("无权登记该居民的迁移".into()));
         }
+        // The view's birth date is masked for a reader without reveal; its year is enough.
+        outside_birth_year(
+            v.can(a, Permission::PersonReveal),
+            &v.birth_date,
+            m.date,
+            "date",
+        )?;
         let county = self.county_code().await?;
         let day = m.date.to_string();
         // Where the counts change: the resident's grids, and the household he moves to.
@@ -1227,6 +1234,10 @@ impl Store {
         if !reveal && since[..4] < born[..4.min(born.len())] {
             return Err(invalid("since", "列管日期不能早于出生年份"));
         }
+        outside_birth_year(reveal, &born, input.since, "since")?;
+        if let Some(until) = input.until {
+            outside_birth_year(reveal, &born, until, "until")?;
+        }
         let open = scalar_i64(
             self.conn(),
             "SELECT COUNT(*) FROM special_record WHERE resident_id = ? AND kind = ? AND until IS NULL",
@@ -1439,6 +1450,7 @@ impl Store {
         )
         .await?;
         let mut out = Vec::new();
+        let mut hidden_any = false;
         for r in &rows {
             let v = self.record_of(r)?;
             let living: Option<String> = get(r, "living_grid_code")?;
@@ -1451,6 +1463,7 @@ impl Store {
                 // A record begun or ended on the birthday would show the masked birth date.
                 let mut v = v;
                 if !a.can(Permission::PersonReveal, &v.grid_code) {
+                    hidden_any = true;
                     let born: String = get(r, "birth_date")?;
                     if v.since == born {
                         v.since = crate::people::mask_day(&born);
@@ -1464,6 +1477,26 @@ impl Store {
                 }
                 out.push(v);
             }
+        }
+        // In order of their due days only for a reader who may see them all: the place of a
+        // record whose days are hidden among others of known days would tell its start.
+        if hidden_any {
+            out.sort_by(|x, y| {
+                (
+                    x.until.is_some(),
+                    !x.overdue,
+                    &x.resident_name,
+                    &x.kind,
+                    &x.id,
+                )
+                    .cmp(&(
+                        y.until.is_some(),
+                        !y.overdue,
+                        &y.resident_name,
+                        &y.kind,
+                        &y.id,
+                    ))
+            });
         }
         if with_follow_ups {
             for v in &mut out {
@@ -1709,9 +1742,10 @@ impl Store {
         part_len: usize,
     ) -> Result<HashMap<String, PeopleStats>> {
         let t = today();
-        let on = t.to_string();
-        // Born on or before `limit(age)` means at least `age` years old today.
-        let limit = |age: i32| format!("{:04}{}", t.year() - age, &on[4..]);
+        // Ages by years, as those who may not see birth dates are shown them: born in or
+        // before the year `age` years back means turning `age` this year at the latest. (By
+        // the day, a count that moves on someone's birthday would give the birthday away.)
+        let limit = |age: i32| format!("{:04}-12-31", t.year() - age);
         let band_sql = format!(
             "CASE WHEN birth_date > '{}' THEN 0 WHEN birth_date > '{}' THEN 1 WHEN birth_date > '{}' THEN 2 \
              WHEN birth_date > '{}' THEN 3 ELSE 4 END",
@@ -2001,9 +2035,34 @@ async fn insert_follow_up<C: sea_orm::ConnectionTrait>(
     Ok(())
 }
 
-/// A date given against a record whose start is hidden from the user (the birthday, and he
-/// may not reveal the person): any day of that year is refused, whether before the start or
-/// not — answering day by day would tell the start, and with it the birth date.
+/// Whether the user may reveal a special record's person: on the grid of his household or
+/// the one he lives in.
+fn reveals_record(a: &Access, r: &sea_orm::QueryResult, view: &SpecialRecordView) -> Result<bool> {
+    let living: Option<String> = get(r, "living_grid_code")?;
+    Ok(a.can(Permission::PersonReveal, &view.grid_code)
+        || living.is_some_and(|g| a.can(Permission::PersonReveal, &g)))
+}
+
+/// A day given for a person by a user who may not reveal him: not in the person's birth
+/// year. A day there that is the birthday would be shown masked afterwards, and one checked
+/// against a day equal to it (a record begun on the birthday) answered differently: either
+/// way, trying days would find the birth date.
+fn outside_birth_year(reveal: bool, birth: &str, d: Date, field: &str) -> Result<()> {
+    let year = birth.get(..4).unwrap_or("");
+    if reveal || d.to_string().get(..4) != Some(year) {
+        return Ok(());
+    }
+    let next = year.parse::<i32>().unwrap_or(0) + 1;
+    Err(invalid(
+        field,
+        format!(
+            "该居民的出生日期对您隐去：日期不能在其出生年份（{year} 年）内，请选择 {next}-01-01 及以后的日期，或请可查看完整号码的人员办理"
+        ),
+    ))
+}
+
+/// A date given against a record by a user who may not reveal its person: not in the
+/// person's birth year ([`outside_birth_year`]).
 fn hidden_start(
     a: &Access,
     r: &sea_orm::QueryResult,
@@ -2011,33 +2070,17 @@ fn hidden_start(
     date: Date,
     field: &str,
 ) -> Result<()> {
-    let shown = shown_since(a, r, view)?;
-    if shown != view.since && date.to_string().get(..4) == view.since.get(..4) {
-        let next = view
-            .since
-            .get(..4)
-            .and_then(|y| y.parse::<i32>().ok())
-            .unwrap_or(0)
-            + 1;
-        return Err(invalid(
-            field,
-            format!(
-                "该记录的列管日期（{shown}）对您隐去：请选择 {next}-01-01 及以后的日期，或请可查看完整号码的人员办理"
-            ),
-        ));
-    }
-    Ok(())
+    let born: String = get(r, "birth_date")?;
+    outside_birth_year(reveals_record(a, r, view)?, &born, date, field)
 }
 
 /// A record's start as a message may quote it: masked like the birth date when it is the
 /// birthday and the user may not reveal the person's number.
 fn shown_since(a: &Access, r: &sea_orm::QueryResult, view: &SpecialRecordView) -> Result<String> {
     let born: String = get(r, "birth_date")?;
-    Ok(
-        if view.since == born && !a.can(Permission::PersonReveal, &view.grid_code) {
-            crate::people::mask_day(&born)
-        } else {
-            view.since.clone()
-        },
-    )
+    Ok(if view.since == born && !reveals_record(a, r, view)? {
+        crate::people::mask_day(&born)
+    } else {
+        view.since.clone()
+    })
 }

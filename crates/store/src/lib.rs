@@ -86,6 +86,13 @@ pub struct Store {
     /// county's people version (see `care.rs`).
     people_cache: care::PeopleCache,
     keys: Option<std::sync::Arc<Keyring>>,
+    /// Taken while "already registered" answers are counted and written, so that requests
+    /// at once cannot each find room under the day's limit (one process: instances side by
+    /// side would each hold their own).
+    answers: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Taken while an audit row is chained on: requests at once append one after another
+    /// instead of racing for the next number (other processes still retry on a clash).
+    audit_turn: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Which database a store is on, for `/healthz` and the logs.
@@ -103,6 +110,8 @@ impl Store {
         Ok(Store {
             db,
             overview_cache: Default::default(),
+            answers: Default::default(),
+            audit_turn: Default::default(),
             people_cache: Default::default(),
             keys: None,
         })

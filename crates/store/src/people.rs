@@ -191,6 +191,7 @@ impl Store {
         if n == 0 {
             return Ok(());
         }
+        let _turn = self.answers.lock().await;
         let (used, _) = self.elsewhere_today(user).await?;
         let over = used + n as i64 > ELSEWHERE_PER_DAY;
         let roles: Vec<String> = a

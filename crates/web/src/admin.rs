@@ -848,12 +848,12 @@ async fn reset_page(
     user_view(&s, &p, &id, None, None, Some(password)).await
 }
 
-/// The accounts (in use) holding more than one of the three administrators' roles, with
-/// them: (username, "系统管理员、安全管理员").
+/// The accounts holding more than one of the three administrators' roles, with them:
+/// (username, "系统管理员、安全管理员"). Disabled ones too: an account is enabled again in a
+/// moment, roles and all.
 fn combined_admins(users: &[wangge_store::User]) -> Vec<(String, String)> {
     users
         .iter()
-        .filter(|u| !u.disabled)
         .filter_map(|u| {
             let held: BTreeSet<Role> = u
                 .grants

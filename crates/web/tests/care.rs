@@ -2109,6 +2109,25 @@ async fn a_record_begun_on_the_birthday_does_not_give_the_birth_date_away() {
             assert!(text.contains(says), "{path} {date}: {text}");
         }
     }
+    // Nor may he give any other day of that year for the child: a new record, a move.
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/residents/{id}/special-records"),
+            json!({"kind": "disabled", "since": format!("{year}-06-01"), "until": format!("{year}-06-02")}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("对您隐去"), "{}", r.text());
+    let r = app
+        .json(
+            "POST",
+            &format!("/api/residents/{id}/moves"),
+            json!({"kind": "move_out", "date": format!("{year}-06-01")}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("对您隐去"), "{}", r.text());
 }
 
 /// Members are listed by age only to those who may see birth dates: to others the order

@@ -367,6 +367,11 @@ async fn a_password_reset_by_someone_else_holds_reveal_until_the_person_is_confi
     let r = app.form(&format!("/users/{uid}/release-reveal"), &[]).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
     assert!(r.text().contains("三员分立完成"), "{}", r.text());
+    // Disabling that account for a moment is no way round: it keeps its roles.
+    app.store.set_disabled(&admin, true).await.unwrap();
+    let r = app.form(&format!("/users/{uid}/release-reveal"), &[]).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    app.store.set_disabled(&admin, false).await.unwrap();
     app.store
         .set_grants(
             &admin,
@@ -848,6 +853,31 @@ async fn answers_about_numbers_registered_elsewhere_are_audited_and_limited() {
     assert_eq!(found.status, StatusCode::OK, "{}", found.text());
     assert_eq!(found.json().as_array().unwrap().len(), 1);
     assert_eq!(answered(&app, "searcher").await, 1);
+    // Requests at once find no more room under the limit than one after another.
+    app.login_new("racer", "网格员的密码-5", &format!("grid_worker@{mine}"))
+        .await;
+    let household = app
+        .get(&format!("/api/grids/{mine}/residents"))
+        .await
+        .json()["residents"][0]["household_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/api/households/{household}/residents");
+    let tries: Vec<_> = others
+        .iter()
+        .chain(others.iter())
+        .map(|id| {
+            app.json(
+                "POST",
+                &path,
+                serde_json::json!({"kind": "move_in", "name": "并发", "id_number": id}),
+            )
+        })
+        .collect();
+    let replies = futures_util::future::join_all(tries).await;
+    assert!(replies.iter().all(|r| r.status.is_client_error()));
+    assert_eq!(answered(&app, "racer").await, 20);
     // Without reveal the age is by years only: the exact age would tell the birthday.
     let born = here.id_number.birth_date();
     let today = wangge_store::today();

@@ -423,6 +423,17 @@ pub fn evaluate(policy: &Policy, snapshot: &Snapshot, year: i32) -> Evaluation {
     }
     let mut known_posts: BTreeSet<Post> = BTreeSet::new();
     let owners = Owners::new(by_post.values().flatten().copied());
+    // When each existing police assistant first took that post, wherever: one who followed
+    // his households into a redrawn grid has a new row from that day, not a new start.
+    let mut first_existing: BTreeMap<&str, Date> = BTreeMap::new();
+    for a in snapshot
+        .assignments
+        .iter()
+        .filter(|a| a.role == StaffRole::ExistingPoliceAssistant)
+    {
+        let first = first_existing.entry(a.person_id.as_str()).or_insert(a.from);
+        *first = (*first).min(a.from);
+    }
 
     // Compound id → grids it appears in (for the split rule).
     let mut compound_grids: BTreeMap<&str, Vec<(At, &str)>> = BTreeMap::new();
@@ -466,7 +477,7 @@ pub fn evaluate(policy: &Policy, snapshot: &Snapshot, year: i32) -> Evaluation {
                             .or_default()
                             .push((at_g.clone(), cp.name.as_str()));
                     }
-                    grid_findings(policy, g, &staff, &at_g, &mut out);
+                    grid_findings(policy, g, &staff, &first_existing, &at_g, &mut out);
                 }
                 grids.push(grid_budget(
                     policy, g, &staff, &owners, year, &at_g, &mut out,
@@ -989,9 +1000,16 @@ fn equipment_handed_on(
     if year <= policy.effective_from().year() {
         return;
     }
-    let mut freed = grids
+    // Sets in hand: those of grids retired in the year that were there before it (a grid
+    // both set up and retired in the year held a set handed on, not one of its own).
+    let mut freed = snapshot
         .iter()
-        .filter(|gb| gb.budgeted && gb.retired_on.is_some_and(|d| d.year() == year))
+        .zip(grids.iter())
+        .filter(|(g, gb)| {
+            gb.budgeted
+                && gb.retired_on.is_some_and(|d| d.year() == year)
+                && g.set_up.is_none_or(|d| d.year() < year)
+        })
         .count();
     for (g, gb) in snapshot.iter().zip(grids.iter_mut()) {
         if freed == 0 {
@@ -1020,7 +1038,14 @@ fn persons_with(staff: &[&Assignment], pred: impl Fn(StaffRole) -> bool) -> BTre
         .collect()
 }
 
-fn grid_findings(policy: &Policy, g: &SnapshotGrid, staff: &[&Assignment], at: &At, out: &mut Out) {
+fn grid_findings(
+    policy: &Policy,
+    g: &SnapshotGrid,
+    staff: &[&Assignment],
+    first_existing: &BTreeMap<&str, Date>,
+    at: &At,
+    out: &mut Out,
+) {
     let doc = policy.doc();
     let h = g.households;
 
@@ -1216,10 +1241,14 @@ fn grid_findings(policy: &Policy, g: &SnapshotGrid, staff: &[&Assignment], at: &
     // entered in the wrong role (paid, but the pool is closed).
     let effective = policy.effective_from();
     let settled = crate::people::calendar::add_days(effective, 92).unwrap_or(effective);
-    for a in staff
-        .iter()
-        .filter(|a| a.role == StaffRole::ExistingPoliceAssistant && a.from > settled)
-    {
+    for a in staff.iter().filter(|a| {
+        a.role == StaffRole::ExistingPoliceAssistant
+            && first_existing
+                .get(a.person_id.as_str())
+                .copied()
+                .unwrap_or(a.from)
+                > settled
+    }) {
         out.push(
             at,
             Severity::Notice,
