@@ -913,6 +913,16 @@ fn run(
         .and_then(|p| p.doc().grid_division.as_ref())
     {
         input.alone = d.own_grids(src.compounds.iter().map(|c| Some(c.kind.as_str())));
+        // The band is the policy's for some kinds of grid only (昌乐: urban): the others are
+        // kept as they are rather than drawn to a band that is not theirs.
+        for g in &input.current {
+            let kind = src.live_traits.get(&g.code).map(|t| t.0);
+            if kind.is_some_and(|k| !d.band_grid_kinds.contains(&k))
+                && !input.fixed.contains(&g.code)
+            {
+                input.fixed.push(g.code.clone());
+            }
+        }
     }
     let plan = wangge_plan::plan(&input, &Options { band, seed: 1 })
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
@@ -1049,7 +1059,10 @@ async fn propose_as_asked(
                 String::new()
             },
             if plan.summary.fixed > 0 {
-                format!("；{} 个网格按要求保持不变", plan.summary.fixed)
+                format!(
+                    "；{} 个网格保持不变（按要求，或是户数标准不适用的农村网格）",
+                    plan.summary.fixed
+                )
             } else {
                 String::new()
             }
@@ -1103,6 +1116,15 @@ struct PlanDiff {
     created: usize,
 }
 
+/// What a grid kept as it is says of itself: a rural grid is kept under a band the policy
+/// sets for urban grids only (or as asked); another, as asked.
+fn kept_words(src: &PlanSource, code: &str) -> String {
+    match src.live_traits.get(code).map(|t| t.0) {
+        Some(GridKind::Rural) => "保持不变（农村网格）".to_string(),
+        _ => "保持不变（按要求）".to_string(),
+    }
+}
+
 fn diff(src: &PlanSource, plan: &Plan, fixed: &[String]) -> PlanDiff {
     use std::collections::{BTreeMap, BTreeSet};
     let current_codes: Vec<&str> = src.live_grids.iter().map(|(c, _)| c.as_str()).collect();
@@ -1147,7 +1169,7 @@ fn diff(src: &PlanSource, plan: &Plan, fixed: &[String]) -> PlanDiff {
                     .unwrap_or_default();
                 let list = |s: &BTreeSet<&str>| s.iter().copied().collect::<Vec<_>>().join("、");
                 if fixed.contains(&g.code) {
-                    "保持不变（按要求）".to_string()
+                    kept_words(src, &g.code)
                 } else if taken.is_empty() && handed.is_empty() {
                     "保留".to_string()
                 } else {
@@ -1206,7 +1228,7 @@ fn diff(src: &PlanSource, plan: &Plan, fixed: &[String]) -> PlanDiff {
                 .map(|d| d.iter().copied().collect())
                 .unwrap_or_default();
             let fate = match to.as_slice() {
-                _ if fixed.iter().any(|f| f == c) => "保持不变（按要求）".to_string(),
+                _ if fixed.iter().any(|f| f == c) => kept_words(src, c),
                 [] => "撤销（无小区）".to_string(),
                 [one] if *one == c => "保留或调整".to_string(),
                 [one] => format!("并入 {one}"),

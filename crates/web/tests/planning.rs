@@ -167,10 +167,12 @@ async fn every_baodu_community_gets_a_valid_plan_and_one_is_adopted() {
         );
     }
     assert!(
-        page.contains("<td>拆分到 370725001001010、370725001001012</td>")
-            && page.contains("<td>并入 370725001001011</td>")
-            && page.contains("<td>合并：370725001001005、370725001001006、370725001001007、370725001001008、370725001001009</td>")
-            && page.contains("<td>拆分自 370725001001001</td>"),
+        page.contains("<td>拆分到 370725001001010、370725001001011</td>")
+            && page.contains("<td>并入 370725001001012</td>")
+            && page.contains("<td>合并：370725001001002、370725001001003、370725001001004</td>")
+            && page.contains("<td>拆分自 370725001001001</td>")
+            // Its villages' rural grids stay as they are: the band is for urban grids.
+            && page.contains("<td>保持不变（农村网格）</td>"),
         "{page}"
     );
     let r = app
@@ -1939,7 +1941,18 @@ async fn a_grid_kept_as_asked_stays_as_it_is_through_the_plan_and_its_adoption()
         assert_eq!(g["reason_text"], "按要求保持原网格不变");
     }
     assert_eq!(plan["summary"]["keep"], serde_json::json!([kept]));
-    assert_eq!(plan["summary"]["fixed"], 1);
+    // Kept: this one as asked, and the community's rural grids, whose band the policy does
+    // not set.
+    let rural = app
+        .get(&format!("/api/communities/{community}"))
+        .await
+        .json()["grids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["kind"] == "rural")
+        .count();
+    assert_eq!(plan["summary"]["fixed"], 1 + rural);
     // No other grid takes any of its compounds; every compound is in one grid.
     let mut seen = HashSet::new();
     for f in plan["features"].as_array().unwrap() {
@@ -1955,7 +1968,14 @@ async fn a_grid_kept_as_asked_stays_as_it_is_through_the_plan_and_its_adoption()
         .await
         .text();
     assert!(page.contains("name=\"keep\" value=\"002\""), "{page}");
-    assert!(page.contains("保持不变（按要求）") && page.contains("；1 个网格按要求保持不变"));
+    assert!(
+        page.contains("保持不变（按要求）")
+            && page.contains(&format!(
+                "；{} 个网格保持不变（按要求，或是户数标准不适用的农村网格）",
+                1 + rural
+            )),
+        "{page}"
+    );
     assert!(page.contains(&format!(
         "href=\"/plan/communities/{community}?min=500&#38;max=600&#38;gap=&#38;keep=\">不再保持，参与划分"
     )));
