@@ -614,6 +614,14 @@ ALTER TABLE app_user ADD COLUMN reset_by TEXT
 ALTER TABLE app_user ADD COLUMN totp_reset_by TEXT
 "#,
     ),
+    (
+        15,
+        // A user's rows of one action since a day: the daily count of already-registered
+        // answers, read on every registration and search by number.
+        r#"
+CREATE INDEX audit_log_user_action ON audit_log(user_name, action, at)
+"#,
+    ),
 ];
 
 /// Permissions added after the first migration, with the version that grants their
