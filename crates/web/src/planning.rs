@@ -1074,10 +1074,9 @@ async fn propose_as_asked(
     }))
 }
 
-/// When a plan that changes grids brings no more of them into the band than the current
-/// grids have: says so, and what to do instead.
-fn no_gain(input: &Input, plan: &Plan, band: Band, changes: bool) -> Option<String> {
-    let now = input
+/// How many of the current grids are in the band.
+fn in_band_now(input: &Input, band: Band) -> usize {
+    input
         .current
         .iter()
         .filter(|g| {
@@ -1088,7 +1087,13 @@ fn no_gain(input: &Input, plan: &Plan, band: Band, changes: bool) -> Option<Stri
                 .sum();
             (band.min..=band.max).contains(&h)
         })
-        .count();
+        .count()
+}
+
+/// When a plan that changes grids brings no more of them into the band than the current
+/// grids have: says so, and what to do instead.
+fn no_gain(input: &Input, plan: &Plan, band: Band, changes: bool) -> Option<String> {
+    let now = in_band_now(input, band);
     (changes && plan.summary.in_band <= now).then(|| {
         format!(
             "现有网格中已有 {now} 个在 {}–{} 户之间，方案为 {} 个：采用不会增加符合户数标准的网格，只会调整网格。\
@@ -1589,6 +1594,13 @@ async fn api_adopt(
 }
 
 impl CommunityPlanRow {
+    /// A plan that changes grids without bringing more of them into the band.
+    pub fn no_gain(&self) -> bool {
+        self.problem.is_none()
+            && (self.moved > 0 || self.retired > 0)
+            && self.in_band <= self.current_in_band
+    }
+
     /// The sums over `rows`, named 合计.
     fn total(rows: &[CommunityPlanRow]) -> CommunityPlanRow {
         let sum = |f: fn(&CommunityPlanRow) -> usize| rows.iter().map(f).sum();
@@ -1598,6 +1610,7 @@ impl CommunityPlanRow {
             households: rows.iter().map(|r| r.households).sum(),
             planned_households: rows.iter().map(|r| r.planned_households).sum(),
             current: sum(|r| r.current),
+            current_in_band: sum(|r| r.current_in_band),
             proposed: sum(|r| r.proposed),
             in_band: sum(|r| r.in_band),
             eligible: sum(|r| r.eligible),
@@ -1624,6 +1637,8 @@ pub struct CommunityPlanRow {
     /// The households of the compounds planned (0 where no plan could be made).
     pub planned_households: i64,
     pub current: usize,
+    /// Current grids in the band.
+    pub current_in_band: usize,
     pub proposed: usize,
     pub in_band: usize,
     pub eligible: usize,
@@ -1762,6 +1777,7 @@ fn community_row(
         households: c.figures.households,
         planned_households: 0,
         current: src.live_grids.len(),
+        current_in_band: 0,
         proposed: 0,
         in_band: 0,
         eligible: 0,
@@ -1778,6 +1794,7 @@ fn community_row(
     match run(s, &src, band, k) {
         Ok((input, plan)) => {
             row.planned_households = plan.summary.households;
+            row.current_in_band = in_band_now(&input, band);
             row.proposed = plan.grids.len();
             row.in_band = plan.summary.in_band;
             row.eligible = plan.summary.eligible;

@@ -3047,6 +3047,15 @@ async fn a_plan_that_brings_no_grid_into_the_band_says_so() {
     let warned = page.contains("采用不会增加符合户数标准的网格");
     // 三和's current grids: none in 500–600 (the demo's figures).
     assert_eq!(warned, in_band == 0, "in band {in_band}: {page}");
+    // The street's table says it per community: current and proposed grids in the band.
+    let street = app
+        .get("/plan/streets/370725001?min=500&max=600")
+        .await
+        .text();
+    let at = street.find("/plan/communities/370725001002?").unwrap();
+    let row = &street[at..at + street[at..].find("</tr>").unwrap()];
+    assert_eq!(row.contains("不增加"), warned, "{row}");
+    assert!(row.contains(&format!("→ {in_band} /")), "{row}");
     // A band its grids already meet, as they are: nothing to adopt, nothing to warn of.
     let page = app
         .get("/plan/communities/370725001002?min=1&max=100000")
