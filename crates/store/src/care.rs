@@ -1468,8 +1468,10 @@ impl Store {
                     if v.since == born {
                         v.since = crate::people::mask_day(&born);
                         // Due a fixed time after it, until the first follow-up: the day
-                        // would give the birthday back. Whether it is overdue still shows.
+                        // would give the birthday back, and so would the day it turns
+                        // overdue.
                         v.next_due = None;
+                        v.overdue = false;
                     }
                     if v.until.as_deref() == Some(born.as_str()) {
                         v.until = Some(crate::people::mask_day(&born));

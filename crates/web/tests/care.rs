@@ -2067,6 +2067,8 @@ async fn a_record_begun_on_the_birthday_does_not_give_the_birth_date_away() {
         .await
         .json();
     let due = seen[0]["next_due"].as_str().unwrap().to_string();
+    // Begun years ago and never followed up: overdue, for those who may see its days.
+    assert_eq!(seen[0]["overdue"], true);
     login_as(&mut app, "street_chu", "street_admin@370725001").await;
     let records = app
         .get(&format!("/api/residents/{id}/special-records"))
@@ -2074,6 +2076,7 @@ async fn a_record_begun_on_the_birthday_does_not_give_the_birth_date_away() {
         .text();
     assert!(!records.contains(&born), "{records}");
     assert!(!records.contains(&due), "{records}");
+    assert!(records.contains("\"overdue\":false"), "{records}");
     assert!(
         records.contains(&format!("{}-**-**", &born[..4])),
         "{records}"
