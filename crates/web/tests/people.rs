@@ -226,16 +226,7 @@ async fn masked_unless_revealed_and_a_reveal_is_audited_once() {
             .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{reason}: {}", r.text());
     }
-    let refused = app
-        .store
-        .audit_rows(&wangge_store::AuditFilter {
-            user: Some("outsider".into()),
-            action: Some("reveal".into()),
-            limit: 100,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let refused = audit_of(&app, "outsider", "reveal").await;
     assert_eq!(refused.len(), 3);
     assert!(refused.iter().all(|r| r.result == "denied"));
 }
@@ -722,17 +713,23 @@ async fn import_ids(app: &TestApp, grid: &str, ids: &[&str]) -> common::Reply {
     .await
 }
 
-/// How many "already registered" answers about numbers he may not reveal a user got.
-async fn answered(app: &TestApp, user: &str) -> usize {
+/// A user's audit rows of one action, latest first.
+async fn audit_of(app: &TestApp, user: &str, action: &str) -> Vec<wangge_store::AuditRow> {
     app.store
         .audit_rows(&wangge_store::AuditFilter {
             user: Some(user.into()),
-            action: Some("id-elsewhere".into()),
+            action: Some(action.into()),
             limit: 100,
             ..Default::default()
         })
         .await
         .unwrap()
+}
+
+/// How many "already registered" answers about numbers he may not reveal a user got.
+async fn answered(app: &TestApp, user: &str) -> usize {
+    audit_of(app, user, "id-elsewhere")
+        .await
         .iter()
         .filter(|r| r.result == "conflict")
         .count()
@@ -795,16 +792,7 @@ async fn answers_about_numbers_registered_elsewhere_are_audited_and_limited() {
         import_ids(&app, &mine, &[fresh.as_str()]).await.status,
         StatusCode::FORBIDDEN
     );
-    let audit = app
-        .store
-        .audit_rows(&wangge_store::AuditFilter {
-            user: Some("prober".into()),
-            action: Some("id-elsewhere".into()),
-            limit: 100,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let audit = audit_of(&app, "prober", "id-elsewhere").await;
     assert_eq!(audit.len(), 20);
     assert!(audit.iter().all(|r| r.result == "conflict"));
     assert!(!format!("{audit:?}").contains(elsewhere.id_number.as_str()));
