@@ -1163,6 +1163,28 @@ pub(crate) async fn uploaded_form(
     Ok((file, bytes, fields))
 }
 
+/// How an import's result shows on its page: the status and what was imported, or the
+/// errors by cell, or what is wrong with the file, beside the form; other errors are the
+/// page's own.
+pub(crate) fn upload_answer<T>(
+    result: Result<T, AppError>,
+    errors: &mut Vec<wangge_domain::annex2::CellError>,
+    problem: &mut Option<String>,
+) -> Result<(axum::http::StatusCode, Option<T>), PageError> {
+    match result {
+        Ok(done) => Ok((axum::http::StatusCode::OK, Some(done))),
+        Err(AppError::Cells(cells)) => {
+            *errors = cells;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, None))
+        }
+        Err(AppError::BadRequest(m)) => {
+            *problem = Some(m);
+            Ok((axum::http::StatusCode::BAD_REQUEST, None))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 async fn import(
     State(s): State<SharedState>,
     Extension(p): Extension<Principal>,
@@ -1178,26 +1200,16 @@ async fn import(
         summary: None,
         problem: None,
     };
-    let since = crate::api::import_since(Some(&since_text));
-    let status = match match since {
-        Ok(since) => crate::api::import_bytes(&s.store, &p.access, &file, &bytes, since).await,
-        Err(e) => Err(e),
-    } {
-        Ok(summary) => {
-            tracing::info!(user = %p.username, "imported 附件2");
-            view.summary = Some(summary);
-            axum::http::StatusCode::OK
-        }
-        Err(AppError::Cells(errors)) => {
-            view.errors = errors;
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY
-        }
-        Err(AppError::BadRequest(m)) => {
-            view.problem = Some(m);
-            axum::http::StatusCode::BAD_REQUEST
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let result = async {
+        let since = crate::api::import_since(Some(&since_text))?;
+        crate::api::import_bytes(&s.store, &p.access, &file, &bytes, since).await
+    }
+    .await;
+    let (status, summary) = upload_answer(result, &mut view.errors, &mut view.problem)?;
+    if summary.is_some() {
+        tracing::info!(user = %p.username, "imported 附件2");
+    }
+    view.summary = summary;
     let mut res = render(&view);
     *res.status_mut() = status;
     Ok(res)

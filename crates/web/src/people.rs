@@ -731,22 +731,10 @@ async fn import_upload(
     let mut view = import_page(&p);
     let (file, bytes) = crate::pages::uploaded_file(&mut mp).await?;
     view.file = file;
-    let status =
-        match import_residents_bytes(&s.store, &p.access, &p.username, &view.file, &bytes).await {
-            Ok(n) => {
-                view.imported = Some(n);
-                axum::http::StatusCode::OK
-            }
-            Err(AppError::Cells(errors)) => {
-                view.errors = errors;
-                axum::http::StatusCode::UNPROCESSABLE_ENTITY
-            }
-            Err(AppError::BadRequest(m)) => {
-                view.problem = Some(m);
-                axum::http::StatusCode::BAD_REQUEST
-            }
-            Err(e) => return Err(e.into()),
-        };
+    let result = import_residents_bytes(&s.store, &p.access, &p.username, &view.file, &bytes).await;
+    let (status, imported) =
+        crate::pages::upload_answer(result, &mut view.errors, &mut view.problem)?;
+    view.imported = imported;
     let mut res = crate::auth::render(&view);
     *res.status_mut() = status;
     Ok(res)
