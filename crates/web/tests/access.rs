@@ -2499,24 +2499,8 @@ async fn the_three_administrators_stay_separate() {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
     // A security administrator holding nothing else may; the audit row says what changed.
-    let hash = wangge_web::hash_password(PW).unwrap();
-    let sec = app
-        .store
-        .create_user("sec3", None, &hash, false)
-        .await
-        .unwrap();
-    app.store
-        .set_grants(
-            &sec,
-            &wangge_web::admin::parse_grants("security_admin@370725").unwrap(),
-        )
-        .await
-        .unwrap();
-    app.store
-        .set_totp(&sec, Some(USER_TOTP), true)
-        .await
-        .unwrap();
-    app.login_as("sec3", PW, &totp_now(USER_TOTP)).await;
+    app.login_new_with_totp("sec3", PW, "security_admin@370725", USER_TOTP)
+        .await;
     // Each administrator sees the actions that are his on the account's page.
     let page = app.get(&format!("/users/{id}")).await.text();
     assert!(

@@ -6,8 +6,9 @@ mod common;
 use axum::http::StatusCode;
 use common::TestApp;
 use serde_json::json;
+use wangge_domain::people::import::ResidentRow;
 
-async fn demo_with_people() -> (TestApp, Vec<wangge_domain::people::import::ResidentRow>) {
+async fn demo_with_people() -> (TestApp, Vec<ResidentRow>) {
     let app = TestApp::demo().await;
     let n = wangge_web::people::load_demo_residents(&app.store, 10)
         .await
@@ -36,6 +37,15 @@ async fn demo_with_people() -> (TestApp, Vec<wangge_domain::people::import::Resi
     let rows =
         wangge_web::people::synth_rows(2020, 10 * grids.len(), &grids, wangge_store::today());
     (app, rows)
+}
+
+/// The first row's grid, a person registered there and one registered in another grid.
+fn here_and_elsewhere(rows: &[ResidentRow]) -> (String, &ResidentRow, &ResidentRow) {
+    let mine = rows[0].grid.clone().unwrap();
+    let in_grid = |r: &&ResidentRow| r.grid.as_deref() == Some(mine.as_str());
+    let here = rows.iter().find(in_grid).unwrap();
+    let elsewhere = rows.iter().find(|r| !in_grid(r)).unwrap();
+    (mine, here, elsewhere)
 }
 
 #[tokio::test]
@@ -336,22 +346,12 @@ async fn a_password_reset_by_someone_else_holds_reveal_until_the_person_is_confi
     }
     // Another security administrator checks the person and releases the hold.
     let sec = app
-        .store
-        .create_user("sec9", None, &hash, false)
-        .await
-        .unwrap();
-    app.store
-        .set_grants(
-            &sec,
-            &wangge_web::admin::parse_grants("security_admin@370725").unwrap(),
+        .login_new_with_totp(
+            "sec9",
+            "People-Pass-42",
+            "security_admin@370725",
+            common::TOTP,
         )
-        .await
-        .unwrap();
-    app.store
-        .set_totp(&sec, Some(common::TOTP), true)
-        .await
-        .unwrap();
-    app.login_as("sec9", "People-Pass-42", &common::totp_now(common::TOTP))
         .await;
     // Not while the first administrator still holds the administrators' roles together: he
     // could have made sec9 himself to vouch for his own account.
@@ -625,15 +625,7 @@ async fn the_birth_date_is_shown_in_full_only_to_those_who_may_reveal() {
 #[tokio::test]
 async fn residents_are_found_by_name_or_household_within_the_scope() {
     let (mut app, rows) = demo_with_people().await;
-    let mine = rows[0].grid.clone().unwrap();
-    let here = rows
-        .iter()
-        .find(|r| r.grid.as_deref() == Some(mine.as_str()))
-        .unwrap();
-    let elsewhere = rows
-        .iter()
-        .find(|r| r.grid.as_deref() != Some(mine.as_str()))
-        .unwrap();
+    let (mine, here, elsewhere) = here_and_elsewhere(&rows);
     app.login_new("finder", "网格员的密码-1", &format!("grid_worker@{mine}"))
         .await;
     let find = |q: &str| serde_json::json!({ "name": q });
@@ -738,15 +730,7 @@ async fn answered(app: &TestApp, user: &str) -> usize {
 #[tokio::test]
 async fn answers_about_numbers_registered_elsewhere_are_audited_and_limited() {
     let (mut app, rows) = demo_with_people().await;
-    let mine = rows[0].grid.clone().unwrap();
-    let here = rows
-        .iter()
-        .find(|r| r.grid.as_deref() == Some(mine.as_str()))
-        .unwrap();
-    let elsewhere = rows
-        .iter()
-        .find(|r| r.grid.as_deref() != Some(mine.as_str()))
-        .unwrap();
+    let (mine, here, elsewhere) = here_and_elsewhere(&rows);
     app.login_new("prober", "网格员的密码-1", &format!("grid_worker@{mine}"))
         .await;
     let household = app

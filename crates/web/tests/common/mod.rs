@@ -160,6 +160,27 @@ impl TestApp {
     /// Creates a user with this password and these grants ("role@scope, …", as the roles
     /// form takes them), and logs in as him.
     pub async fn login_new(&mut self, name: &str, password: &str, grants: &str) {
+        self.new_user(name, password, grants).await;
+        self.login_as(name, password, "").await;
+    }
+
+    /// [`TestApp::login_new`] for an account with a second factor (administrators' roles
+    /// need one): enrolled with `secret`, logged in with its current code. Returns its id.
+    pub async fn login_new_with_totp(
+        &mut self,
+        name: &str,
+        password: &str,
+        grants: &str,
+        secret: &str,
+    ) -> String {
+        let id = self.new_user(name, password, grants).await;
+        self.store.set_totp(&id, Some(secret), true).await.unwrap();
+        self.login_as(name, password, &totp_now(secret)).await;
+        id
+    }
+
+    /// A user with this password and these grants; his id.
+    async fn new_user(&self, name: &str, password: &str, grants: &str) -> String {
         let hash = wangge_web::hash_password(password).unwrap();
         let id = self
             .store
@@ -170,7 +191,7 @@ impl TestApp {
             .set_grants(&id, &wangge_web::admin::parse_grants(grants).unwrap())
             .await
             .unwrap();
-        self.login_as(name, password, "").await;
+        id
     }
 
     pub async fn send(
